@@ -1,0 +1,440 @@
+//! Runs the stages: owns the paths, the files, the progress output and the console.
+//!
+//! Each stage is a function that reads what earlier stages wrote, so `train`,
+//! `simulate` and `report` can run in separate processes; `run-all` chains them in one.
+//! Errors get their context (file, stage) here, at the edge.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::{bail, Context, Result};
+
+use crate::cli::{Cli, Command, ModelSelect, PolicyArgs, ReportsArgs, TraceArgs};
+use crate::config::{ClusterConfig, PolicyConfig, SplitConfig, StepCluster};
+use crate::experiment::{self, ModelForecast, Outcome};
+use crate::forecast::{self, FitInput, ModelConfig, ModelKind};
+use crate::metrics::PolicyMetrics;
+use crate::policy::PolicyKind;
+use crate::progress;
+use crate::report::{self, csv as rcsv, table, write_atomic};
+use crate::trace::generate::{generate, GenerateConfig};
+use crate::trace::{format_timestamp, import, Split, Trace};
+
+/// File name of the trace `generate` writes in the data folder.
+pub const WORKLOAD_FILE: &str = "workload.csv";
+/// File name of the metrics summary in the reports folder.
+pub const METRICS_FILE: &str = "metrics_summary.csv";
+
+/// Runs the command line.
+pub fn run(cli: Cli) -> Result<()> {
+    match cli.command {
+        Command::Generate(c) => {
+            generate_stage(&c.generate.to_config(&c.seed), &c.data_dir)?;
+        }
+        Command::Train(c) => {
+            let cluster = validated_cluster(&c.cluster.to_config())?;
+            let model_cfg = validated_models(&c.models.to_config(&c.seed))?;
+            let trace = load_trace(&c.trace)?;
+            let kinds = c
+                .models
+                .select
+                .kinds()
+                .unwrap_or_else(|| ModelKind::ALL.to_vec());
+            train_stage(
+                &trace,
+                &c.trace.split(),
+                &kinds,
+                &model_cfg,
+                &cluster,
+                &c.trace.data_dir,
+            )?;
+        }
+        Command::Simulate(c) => {
+            let cluster = validated_cluster(&c.cluster.to_config())?;
+            let policy_cfg = validated_policies(&c.policies)?;
+            let trace = load_trace(&c.trace)?;
+            simulate_stage(
+                &trace,
+                &c.trace,
+                &c.models,
+                &c.policies.kinds(),
+                &policy_cfg,
+                &cluster,
+                &c.reports,
+            )?;
+        }
+        Command::Report(c) => {
+            report_stage(&c.reports.reports_dir)?;
+        }
+        Command::RunAll(c) => {
+            let cluster = validated_cluster(&c.cluster.to_config())?;
+            let policy_cfg = validated_policies(&c.policies)?;
+            let model_cfg = validated_models(&c.models.to_config(&c.seed))?;
+            c.trace.split().validate()?;
+            let trace = if c.trace.trace.is_some() {
+                load_trace(&c.trace)?
+            } else {
+                generate_stage(&c.generate.to_config(&c.seed), &c.trace.data_dir)?
+            };
+            let kinds = c
+                .models
+                .select
+                .kinds()
+                .unwrap_or_else(|| ModelKind::ALL.to_vec());
+            train_stage(
+                &trace,
+                &c.trace.split(),
+                &kinds,
+                &model_cfg,
+                &cluster,
+                &c.trace.data_dir,
+            )?;
+            simulate_stage(
+                &trace,
+                &c.trace,
+                &c.models.select,
+                &c.policies.kinds(),
+                &policy_cfg,
+                &cluster,
+                &c.reports,
+            )?;
+        }
+    }
+    Ok(())
+}
+
+fn validated_cluster(c: &ClusterConfig) -> Result<ClusterConfig> {
+    c.validate()?;
+    Ok(c.clone())
+}
+
+fn validated_policies(p: &PolicyArgs) -> Result<PolicyConfig> {
+    let cfg = p.to_config();
+    cfg.validate()?;
+    Ok(cfg)
+}
+
+fn validated_models(m: &ModelConfig) -> Result<ModelConfig> {
+    if !(m.interval_width > 0.0 && m.interval_width < 1.0) {
+        return Err(crate::config::ConfigError::IntervalWidth(m.interval_width).into());
+    }
+    Ok(m.clone())
+}
+
+/// Generates the synthetic workload and writes it to `<data_dir>/workload.csv`.
+pub fn generate_stage(cfg: &GenerateConfig, data_dir: &Path) -> Result<Trace> {
+    let (trace, events) = generate(cfg)?;
+    let path = data_dir.join(WORKLOAD_FILE);
+    write_atomic(&path, &trace.to_csv()).with_context(|| format!("writing {}", path.display()))?;
+    eprintln!(
+        "generate: {} steps of {} min from {} with {} events (seed {}) -> {}",
+        trace.len(),
+        trace.step_minutes,
+        format_timestamp(trace.start),
+        events.len(),
+        cfg.seed,
+        path.display()
+    );
+    Ok(trace)
+}
+
+/// The trace file a stage reads: `--trace`, else the generated workload.
+fn trace_path(args: &TraceArgs) -> PathBuf {
+    args.trace
+        .clone()
+        .unwrap_or_else(|| args.data_dir.join(WORKLOAD_FILE))
+}
+
+/// Reads and checks the trace, warning about filled gaps.
+pub fn load_trace(args: &TraceArgs) -> Result<Trace> {
+    let path = trace_path(args);
+    let bytes = match fs::read(&path) {
+        Ok(b) => b,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound && args.trace.is_none() => {
+            bail!(
+                "no trace at {}: run `prescale generate` first, or pass --trace FILE",
+                path.display()
+            )
+        }
+        Err(e) => return Err(e).with_context(|| format!("reading trace {}", path.display())),
+    };
+    let imported = import::parse_csv(&bytes, &args.import_options())
+        .with_context(|| format!("reading trace {}", path.display()))?;
+    if imported.filled_steps > 0 {
+        eprintln!(
+            "warning: {}: {} missing steps filled by linear interpolation",
+            path.display(),
+            imported.filled_steps
+        );
+    }
+    Ok(imported.trace)
+}
+
+fn forecast_paths(data_dir: &Path, model: &str) -> (PathBuf, PathBuf) {
+    let dir = data_dir.join("forecasts");
+    (
+        dir.join(format!("{model}.csv")),
+        dir.join(format!("{model}.json")),
+    )
+}
+
+fn split_for(
+    trace: &Trace,
+    split: &SplitConfig,
+    cluster: &StepCluster,
+    min_train: usize,
+) -> Result<Split> {
+    split.validate()?;
+    // The first decision looks back one step before t0 − d.
+    Ok(trace.split(split, min_train.max(cluster.delay_steps + 1))?)
+}
+
+fn meta_for(
+    model: &str,
+    trace: &Trace,
+    split: Split,
+    cluster: &ClusterConfig,
+) -> rcsv::ForecastMeta {
+    let step = cluster.at_step(trace.step_minutes);
+    rcsv::ForecastMeta {
+        model: model.to_string(),
+        trace_fingerprint: rcsv::trace_fingerprint(trace),
+        trace_steps: trace.len(),
+        step_minutes: trace.step_minutes,
+        test_start: format_timestamp(trace.timestamp(split.train_len)),
+        test_steps: split.test_len,
+        lead_steps: step.delay_steps + 1,
+        startup_delay_min: cluster.startup_delay_min,
+    }
+}
+
+/// Fits each model on the train split, predicts the test period and writes
+/// `<data_dir>/forecasts/<model>.csv` with its `.json` sidecar.
+pub fn train_stage(
+    trace: &Trace,
+    split_cfg: &SplitConfig,
+    kinds: &[ModelKind],
+    model_cfg: &ModelConfig,
+    cluster: &ClusterConfig,
+    data_dir: &Path,
+) -> Result<Vec<ModelForecast>> {
+    let step = cluster.at_step(trace.step_minutes);
+    let lead = step.delay_steps + 1;
+    let mut models: Vec<_> = kinds
+        .iter()
+        .map(|&k| forecast::build(k, model_cfg))
+        .collect();
+    let min_train = models
+        .iter()
+        .map(|m| m.min_train_steps(trace, lead))
+        .max()
+        .unwrap_or(0);
+    let split = split_for(trace, split_cfg, &step, min_train)?;
+    let mut out = Vec::new();
+    for model in &mut models {
+        let name = model.name();
+        let spinner = progress::spinner(format!("train {name}"));
+        let started = Instant::now();
+        let input = FitInput {
+            trace,
+            train_len: split.train_len,
+            lead_steps: lead,
+        };
+        model
+            .fit(&input)
+            .with_context(|| format!("training {name}"))?;
+        let forecast = model
+            .predict(trace, split.test_range())
+            .with_context(|| format!("forecasting with {name}"))?;
+        spinner.finish_and_clear();
+        for note in model.notes() {
+            eprintln!("{note}");
+        }
+        let (csv_path, meta_path) = forecast_paths(data_dir, name);
+        write_atomic(&csv_path, &rcsv::forecast_file(trace, split, &forecast))
+            .with_context(|| format!("writing {}", csv_path.display()))?;
+        write_atomic(&meta_path, &meta_for(name, trace, split, cluster).to_json())
+            .with_context(|| format!("writing {}", meta_path.display()))?;
+        eprintln!(
+            "train: {name} fitted on {} steps, forecast {} test steps in {:.2} s -> {}",
+            split.train_len,
+            split.test_len,
+            started.elapsed().as_secs_f64(),
+            csv_path.display()
+        );
+        out.push(ModelForecast {
+            model: name.to_string(),
+            forecast,
+        });
+    }
+    Ok(out)
+}
+
+/// Reads the forecasts `train` wrote, refusing any made for another trace, split or
+/// startup delay. For "all", the models with forecast files.
+fn load_forecasts(
+    trace: &Trace,
+    split: Split,
+    select: &ModelSelect,
+    cluster: &ClusterConfig,
+    data_dir: &Path,
+) -> Result<Vec<ModelForecast>> {
+    let named = select.kinds();
+    let kinds = named.clone().unwrap_or_else(|| ModelKind::ALL.to_vec());
+    let expected_all = meta_for("", trace, split, cluster);
+    let mut out = Vec::new();
+    for kind in kinds {
+        let name = kind.name();
+        let (csv_path, meta_path) = forecast_paths(data_dir, name);
+        if !csv_path.exists() || !meta_path.exists() {
+            if named.is_some() {
+                bail!(
+                    "no forecasts for {name} in {}: run `prescale train --model {name}` first",
+                    data_dir.join("forecasts").display()
+                );
+            }
+            continue;
+        }
+        let meta = fs::read(&meta_path)
+            .map_err(anyhow::Error::from)
+            .and_then(|b| Ok(rcsv::ForecastMeta::from_json(&b)?))
+            .with_context(|| format!("reading {}", meta_path.display()))?;
+        let expected = rcsv::ForecastMeta {
+            model: name.to_string(),
+            ..expected_all.clone()
+        };
+        if meta.lead_steps != expected.lead_steps {
+            bail!(
+                "{} was trained for a {} min startup delay, this run uses {} min: run `prescale train --model {name} --startup-delay {}` again",
+                csv_path.display(),
+                meta.startup_delay_min,
+                cluster.startup_delay_min,
+                cluster.startup_delay_min
+            );
+        }
+        if meta != expected {
+            bail!(
+                "{} was made for another trace or split (test from {} for {} steps, this run: from {} for {} steps): run `prescale train` again",
+                csv_path.display(),
+                meta.test_start,
+                meta.test_steps,
+                expected.test_start,
+                expected.test_steps
+            );
+        }
+        let (timestamps, forecast) = fs::read(&csv_path)
+            .map_err(anyhow::Error::from)
+            .and_then(|b| Ok(rcsv::read_forecast_file(&b)?))
+            .with_context(|| format!("reading {}", csv_path.display()))?;
+        let aligned = timestamps.len() == split.test_len
+            && split
+                .test_range()
+                .zip(&timestamps)
+                .all(|(j, ts)| *ts == format_timestamp(trace.timestamp(j)));
+        if !aligned {
+            bail!(
+                "{}: its timestamps do not match the test period of this trace: run `prescale train` again",
+                csv_path.display()
+            );
+        }
+        out.push(ModelForecast {
+            model: name.to_string(),
+            forecast,
+        });
+    }
+    Ok(out)
+}
+
+/// Replays the policies against the trained forecasts, writes every report and prints
+/// the summary table.
+pub fn simulate_stage(
+    trace: &Trace,
+    trace_args: &TraceArgs,
+    models: &ModelSelect,
+    policies: &[PolicyKind],
+    policy_cfg: &PolicyConfig,
+    cluster: &ClusterConfig,
+    reports: &ReportsArgs,
+) -> Result<Outcome> {
+    let step = cluster.at_step(trace.step_minutes);
+    let split = split_for(trace, &trace_args.split(), &step, 0)?;
+    let forecasts = load_forecasts(trace, split, models, cluster, &trace_args.data_dir)?;
+    if forecasts.is_empty() && policies.iter().any(|p| p.uses_forecast()) {
+        eprintln!(
+            "warning: no trained forecasts in {}: forecast policies skipped (run `prescale train`)",
+            trace_args.data_dir.join("forecasts").display()
+        );
+    }
+    let started = Instant::now();
+    let outcome = experiment::run(trace, split, &forecasts, policies, policy_cfg, &step)?;
+    for s in &outcome.skipped {
+        eprintln!("note: skipped {s}");
+    }
+    eprintln!(
+        "simulate: {} runs over {} test steps of {} min in {:.3} s",
+        outcome.runs.len(),
+        split.test_len,
+        trace.step_minutes,
+        started.elapsed().as_secs_f64()
+    );
+    write_reports(&reports.reports_dir, trace, split, &forecasts, &outcome)?;
+    print!("{}", table::render(&outcome.rows()));
+    Ok(outcome)
+}
+
+/// Writes the CSV reports. Every file is rendered first, then each renamed into place.
+fn write_reports(
+    dir: &Path,
+    trace: &Trace,
+    split: Split,
+    models: &[ModelForecast],
+    outcome: &Outcome,
+) -> Result<()> {
+    let mut files: Vec<(PathBuf, Vec<u8>)> = vec![
+        (
+            dir.join(METRICS_FILE),
+            rcsv::metrics_summary(&outcome.rows()),
+        ),
+        (
+            dir.join("forecast_metrics.csv"),
+            rcsv::forecast_metrics(&outcome.forecast_metrics),
+        ),
+    ];
+    let named: Vec<(String, forecast::Forecast)> = models
+        .iter()
+        .map(|m| (m.model.clone(), m.forecast.clone()))
+        .collect();
+    files.push((
+        dir.join("forecasts.csv"),
+        rcsv::forecasts_wide(trace, split, &named),
+    ));
+    for r in &outcome.runs {
+        let name = format!("{}_{}.csv", r.metrics.model, r.metrics.policy);
+        files.push((
+            dir.join("timelines").join(name),
+            rcsv::timeline(trace, split, &r.timeline),
+        ));
+    }
+    for (path, bytes) in &files {
+        write_atomic(path, bytes).with_context(|| format!("writing report {}", path.display()))?;
+    }
+    eprintln!("reports: {} files in {}", files.len(), dir.display());
+    Ok(())
+}
+
+/// Prints the summary table of an earlier `simulate`.
+pub fn report_stage(dir: &Path) -> Result<Vec<PolicyMetrics>> {
+    let path = dir.join(METRICS_FILE);
+    let bytes = match fs::read(&path) {
+        Ok(b) => b,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            bail!("no {} yet: run `prescale simulate` first", path.display())
+        }
+        Err(e) => return Err(e).with_context(|| format!("reading {}", path.display())),
+    };
+    let rows: Vec<PolicyMetrics> =
+        report::csv::from_csv(&bytes).with_context(|| format!("reading {}", path.display()))?;
+    print!("{}", table::render(&rows));
+    Ok(rows)
+}

@@ -1,0 +1,247 @@
+//! Plain configuration structs for every stage, with the defaults of `SPEC.md`.
+//!
+//! clap types stop at the CLI edge (`cli.rs`); everything below the edge takes
+//! these structs. Each field documents its unit and default, and each struct
+//! has a hand-written `Default` so the numbers live in one place.
+
+use thiserror::Error;
+
+/// A configuration value outside its valid range.
+#[derive(Debug, Error, PartialEq)]
+pub enum ConfigError {
+    /// `--capacity` must be a positive, finite number of requests per minute.
+    #[error("--capacity must be a positive number of requests per minute, got {0}")]
+    Capacity(f64),
+    /// `--max-replicas` must be at least 1.
+    #[error("--max-replicas must be at least 1, got {0}")]
+    MaxReplicas(u32),
+    /// `--min-replicas` must not exceed `--max-replicas`.
+    #[error("--min-replicas ({min}) is above --max-replicas ({max})")]
+    MinAboveMax {
+        /// The minimum given.
+        min: u32,
+        /// The maximum given.
+        max: u32,
+    },
+    /// `--buffer` below -1 would ask for negative capacity.
+    #[error("--buffer must be at least -1 (a fraction of the forecast), got {0}")]
+    Buffer(f64),
+    /// `--test-days` must be positive.
+    #[error("--test-days must be a positive number of days, got {0}")]
+    TestDays(f64),
+    /// `--days` for the generator must be positive.
+    #[error("--days must be a positive number of days, got {0}")]
+    Days(f64),
+    /// `--interval-width` must lie strictly between 0 and 1.
+    #[error("--interval-width must lie strictly between 0 and 1, got {0}")]
+    IntervalWidth(f64),
+}
+
+/// The container model of `SPEC.md`, stated per minute.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ClusterConfig {
+    /// Requests one ready container serves per minute. Defaults to 50.
+    pub capacity_per_min: f64,
+    /// Minutes from launching a container until it serves. Defaults to 2.
+    pub startup_delay_min: u32,
+    /// Fewest containers the cluster may run. Defaults to 1.
+    pub min_replicas: u32,
+    /// Most containers the cluster may run. Defaults to 100.
+    pub max_replicas: u32,
+}
+
+impl Default for ClusterConfig {
+    fn default() -> Self {
+        Self {
+            capacity_per_min: 50.0,
+            startup_delay_min: 2,
+            min_replicas: 1,
+            max_replicas: 100,
+        }
+    }
+}
+
+impl ClusterConfig {
+    /// Checks every field against its valid range.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        if !(self.capacity_per_min.is_finite() && self.capacity_per_min > 0.0) {
+            return Err(ConfigError::Capacity(self.capacity_per_min));
+        }
+        if self.max_replicas == 0 {
+            return Err(ConfigError::MaxReplicas(self.max_replicas));
+        }
+        if self.min_replicas > self.max_replicas {
+            return Err(ConfigError::MinAboveMax {
+                min: self.min_replicas,
+                max: self.max_replicas,
+            });
+        }
+        Ok(())
+    }
+
+    /// The same cluster in units of the trace's step: capacity per step and the
+    /// startup delay rounded up to whole steps (`SPEC.md`, Trace).
+    pub fn at_step(&self, step_minutes: u32) -> StepCluster {
+        StepCluster {
+            capacity_per_step: self.capacity_per_min * f64::from(step_minutes),
+            delay_steps: self.startup_delay_min.div_ceil(step_minutes) as usize,
+            min_replicas: self.min_replicas,
+            max_replicas: self.max_replicas,
+            step_minutes,
+        }
+    }
+}
+
+/// The cluster in trace steps: what the simulator and the policies work in.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct StepCluster {
+    /// Requests one ready container serves in one step.
+    pub capacity_per_step: f64,
+    /// Steps from launch until a container serves (the startup delay `d`).
+    pub delay_steps: usize,
+    /// Fewest containers.
+    pub min_replicas: u32,
+    /// Most containers.
+    pub max_replicas: u32,
+    /// Minutes in one step.
+    pub step_minutes: u32,
+}
+
+impl StepCluster {
+    /// Clamps a target into `[min_replicas, max_replicas]`.
+    pub fn clamp(&self, target: i64) -> u32 {
+        target.clamp(i64::from(self.min_replicas), i64::from(self.max_replicas)) as u32
+    }
+
+    /// Containers needed to serve `demand` requests in one step: `ceil(demand / capacity)`,
+    /// before clamping. Negative or non-finite demand needs none.
+    pub fn containers_for(&self, demand: f64) -> i64 {
+        if demand.is_finite() && demand > 0.0 {
+            // The small slack keeps 100.0000000001 / 50 from becoming 3 containers.
+            (demand / self.capacity_per_step - 1e-9).ceil() as i64
+        } else {
+            0
+        }
+    }
+}
+
+/// Knobs of the scaling policies (`SPEC.md`, Policies).
+#[derive(Debug, Clone, PartialEq)]
+pub struct PolicyConfig {
+    /// Head-room over the forecast for `buffered` and `policy-aware`, as a fraction. Defaults to 0.15.
+    pub buffer: f64,
+    /// Target utilization of `reactive-hpa`. Defaults to 0.7.
+    pub hpa_target_utilization: f64,
+    /// Tolerance band of `reactive-hpa` around its target ratio. Defaults to 0.1.
+    pub hpa_tolerance: f64,
+    /// Scale-down stabilization window of `reactive-hpa`, in minutes. Defaults to 5.
+    pub hpa_stabilization_min: u32,
+}
+
+impl Default for PolicyConfig {
+    fn default() -> Self {
+        Self {
+            buffer: 0.15,
+            hpa_target_utilization: 0.7,
+            hpa_tolerance: 0.1,
+            hpa_stabilization_min: 5,
+        }
+    }
+}
+
+impl PolicyConfig {
+    /// Checks every field against its valid range.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        if !(self.buffer.is_finite() && self.buffer >= -1.0) {
+            return Err(ConfigError::Buffer(self.buffer));
+        }
+        Ok(())
+    }
+}
+
+/// How the trace is split into train and test (`SPEC.md`, Split).
+#[derive(Debug, Clone, PartialEq)]
+pub struct SplitConfig {
+    /// Length of the test period at the end of the trace, in days. Defaults to 3.
+    pub test_days: f64,
+}
+
+impl Default for SplitConfig {
+    fn default() -> Self {
+        Self { test_days: 3.0 }
+    }
+}
+
+impl SplitConfig {
+    /// Checks every field against its valid range.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        if !(self.test_days.is_finite() && self.test_days > 0.0) {
+            return Err(ConfigError::TestDays(self.test_days));
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_match_spec() {
+        let c = ClusterConfig::default();
+        assert_eq!(c.capacity_per_min, 50.0);
+        assert_eq!(c.startup_delay_min, 2);
+        assert_eq!((c.min_replicas, c.max_replicas), (1, 100));
+        assert_eq!(PolicyConfig::default().buffer, 0.15);
+        assert_eq!(SplitConfig::default().test_days, 3.0);
+    }
+
+    #[test]
+    fn at_step_scales_capacity_and_rounds_delay_up() {
+        let c = ClusterConfig::default();
+        let s = c.at_step(5);
+        // 50 req/min × 5 min; a 2-minute delay is one whole 5-minute step.
+        assert_eq!(s.capacity_per_step, 250.0);
+        assert_eq!(s.delay_steps, 1);
+        assert_eq!(c.at_step(1).delay_steps, 2);
+        let c3 = ClusterConfig {
+            startup_delay_min: 31,
+            ..c
+        };
+        assert_eq!(c3.at_step(30).delay_steps, 2);
+    }
+
+    #[test]
+    fn containers_for_is_a_ceiling() {
+        let s = ClusterConfig::default().at_step(1);
+        assert_eq!(s.containers_for(100.0), 2);
+        assert_eq!(s.containers_for(100.5), 3);
+        assert_eq!(s.containers_for(0.0), 0);
+        assert_eq!(s.containers_for(-4.0), 0);
+        assert_eq!(s.clamp(0), 1);
+        assert_eq!(s.clamp(1000), 100);
+    }
+
+    #[test]
+    fn validation_rejects_bad_values() {
+        let bad = ClusterConfig {
+            capacity_per_min: 0.0,
+            ..Default::default()
+        };
+        assert_eq!(bad.validate(), Err(ConfigError::Capacity(0.0)));
+        let bad = ClusterConfig {
+            min_replicas: 5,
+            max_replicas: 3,
+            ..Default::default()
+        };
+        assert_eq!(
+            bad.validate(),
+            Err(ConfigError::MinAboveMax { min: 5, max: 3 })
+        );
+        let bad = PolicyConfig {
+            buffer: -1.5,
+            ..Default::default()
+        };
+        assert_eq!(bad.validate(), Err(ConfigError::Buffer(-1.5)));
+    }
+}

@@ -1,0 +1,228 @@
+//! Forecasters: the one trait every model implements, and the model registry.
+//!
+//! A forecaster is fitted on the train steps of a trace for one lead (the startup
+//! delay plus one step: the demand at `t + d` from data up to `t − 1`), then predicts
+//! every test step, using for step `j` nothing after `j − lead`.
+
+pub mod prophet;
+pub mod seasonal_naive;
+
+use std::ops::Range;
+
+use thiserror::Error;
+
+use crate::trace::Trace;
+
+/// Why a forecaster could not be fitted or used.
+#[derive(Debug, Error, PartialEq)]
+pub enum ForecastError {
+    /// The train period is shorter than the model needs.
+    #[error("{model} needs at least {need} train steps, the trace has {have}")]
+    TrainTooShort {
+        /// The model.
+        model: &'static str,
+        /// Steps needed.
+        need: usize,
+        /// Steps available.
+        have: usize,
+    },
+    /// The model's seasonal period is not a whole number of steps.
+    #[error("{model} needs a step that divides one day, got {step_minutes} min")]
+    Step {
+        /// The model.
+        model: &'static str,
+        /// The trace's step.
+        step_minutes: u32,
+    },
+    /// `predict` was called before `fit`.
+    #[error("{0} was asked to predict before it was fitted")]
+    NotFitted(&'static str),
+    /// A target step would need data the decision cannot have seen.
+    #[error("{model} cannot forecast step {target} with lead {lead}: it lies before the data")]
+    TargetTooEarly {
+        /// The model.
+        model: &'static str,
+        /// The target step.
+        target: usize,
+        /// The lead in steps.
+        lead: usize,
+    },
+    /// The model's own machinery failed.
+    #[error("{model}: {message}")]
+    Model {
+        /// The model.
+        model: &'static str,
+        /// What failed.
+        message: String,
+    },
+}
+
+/// An interval around a forecast.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Interval {
+    /// Lower bound per step.
+    pub lower: Vec<f64>,
+    /// Upper bound per step.
+    pub upper: Vec<f64>,
+}
+
+/// Forecasts for consecutive target steps.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Forecast {
+    /// Point forecast per step, in requests per step.
+    pub yhat: Vec<f64>,
+    /// The interval, for models that have one.
+    pub interval: Option<Interval>,
+}
+
+impl Forecast {
+    /// Number of steps forecast.
+    pub fn len(&self) -> usize {
+        self.yhat.len()
+    }
+
+    /// Whether nothing was forecast.
+    pub fn is_empty(&self) -> bool {
+        self.yhat.is_empty()
+    }
+
+    /// The forecast for step `i`.
+    pub fn at(&self, i: usize) -> PointForecast {
+        PointForecast {
+            yhat: self.yhat[i],
+            lower: self.interval.as_ref().map(|b| b.lower[i]),
+            upper: self.interval.as_ref().map(|b| b.upper[i]),
+        }
+    }
+}
+
+/// One step's forecast.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PointForecast {
+    /// Point forecast.
+    pub yhat: f64,
+    /// Lower bound, if any.
+    pub lower: Option<f64>,
+    /// Upper bound, if any.
+    pub upper: Option<f64>,
+}
+
+/// What a forecaster is fitted on.
+#[derive(Debug, Clone, Copy)]
+pub struct FitInput<'a> {
+    /// The whole trace; only `requests[..train_len]` may be read.
+    pub trace: &'a Trace,
+    /// Steps in the train period.
+    pub train_len: usize,
+    /// Steps between the last observed step and the target: `d + 1`.
+    pub lead_steps: usize,
+}
+
+/// A demand forecaster.
+pub trait Forecaster {
+    /// The model's name, as on the command line.
+    fn name(&self) -> &'static str;
+
+    /// Fewest train steps the model needs for `lead_steps` on this trace.
+    fn min_train_steps(&self, trace: &Trace, lead_steps: usize) -> usize;
+
+    /// Fits the model on the train period.
+    fn fit(&mut self, input: &FitInput) -> Result<(), ForecastError>;
+
+    /// Forecasts the demand at each step in `targets`, reading for target `j` only
+    /// `trace.requests[..=j - lead]`.
+    fn predict(&self, trace: &Trace, targets: Range<usize>) -> Result<Forecast, ForecastError>;
+
+    /// What the last fit has to tell the user: warnings and timings, one line each.
+    fn notes(&self) -> Vec<String> {
+        Vec::new()
+    }
+}
+
+/// The models prescale knows, as named on the command line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum ModelKind {
+    /// The value one day earlier, with an empirical interval.
+    SeasonalNaive,
+    /// Prophet (augurs-prophet), daily and weekly seasonality, seeded intervals.
+    Prophet,
+}
+
+impl ModelKind {
+    /// Every model, in report order.
+    pub const ALL: [ModelKind; 2] = [ModelKind::SeasonalNaive, ModelKind::Prophet];
+
+    /// The model's command-line name.
+    pub fn name(self) -> &'static str {
+        match self {
+            ModelKind::SeasonalNaive => "seasonal-naive",
+            ModelKind::Prophet => "prophet",
+        }
+    }
+
+    /// Looks a model up by its command-line name.
+    pub fn from_name(name: &str) -> Option<ModelKind> {
+        Self::ALL.into_iter().find(|m| m.name() == name)
+    }
+}
+
+/// Settings shared by the model constructors.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ModelConfig {
+    /// Coverage of the forecast interval. Defaults to 0.8.
+    pub interval_width: f64,
+    /// Seed of every random source in training. Defaults to 42.
+    pub seed: u64,
+}
+
+impl Default for ModelConfig {
+    fn default() -> Self {
+        Self {
+            interval_width: 0.8,
+            seed: 42,
+        }
+    }
+}
+
+/// Builds an unfitted model.
+pub fn build(kind: ModelKind, cfg: &ModelConfig) -> Box<dyn Forecaster> {
+    match kind {
+        ModelKind::SeasonalNaive => {
+            Box::new(seasonal_naive::SeasonalNaive::new(cfg.interval_width))
+        }
+        ModelKind::Prophet => Box::new(prophet::ProphetModel::new(cfg.interval_width, cfg.seed)),
+    }
+}
+
+/// The `q`-quantile of `xs` (linear interpolation between order statistics, as numpy's
+/// default). `xs` must not be empty.
+pub fn quantile(xs: &[f64], q: f64) -> f64 {
+    let mut v = xs.to_vec();
+    v.sort_by(f64::total_cmp);
+    let pos = q.clamp(0.0, 1.0) * (v.len() - 1) as f64;
+    let lo = pos.floor() as usize;
+    let hi = pos.ceil() as usize;
+    v[lo] + (pos - lo as f64) * (v[hi] - v[lo])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quantile_matches_numpy() {
+        // numpy.quantile([1, 2, 3, 4], [0.1, 0.5, 0.9]) -> [1.3, 2.5, 3.7]
+        let xs = [4.0, 1.0, 3.0, 2.0];
+        assert!((quantile(&xs, 0.1) - 1.3).abs() < 1e-12);
+        assert!((quantile(&xs, 0.5) - 2.5).abs() < 1e-12);
+        assert!((quantile(&xs, 0.9) - 3.7).abs() < 1e-12);
+    }
+
+    #[test]
+    fn model_names_round_trip() {
+        for m in ModelKind::ALL {
+            assert_eq!(ModelKind::from_name(m.name()), Some(m));
+        }
+        assert_eq!(ModelKind::from_name("nope"), None);
+    }
+}

@@ -1,0 +1,19 @@
+//! prescale: which autoscaling policy should you use, and what does it cost you?
+//!
+//! The pipeline: a [`trace`] (generated or imported) is split into train and test;
+//! [`forecast`]ers are fitted on train and predict the test period at the decision
+//! horizon; the [`sim`]ulator replays the test period minute by minute under each
+//! [`policy`]; [`metrics`] and [`report`] turn the timelines into files and a table.
+//! [`app`] runs the stages; [`cli`] is the command line.
+
+pub mod app;
+pub mod cli;
+pub mod config;
+pub mod experiment;
+pub mod forecast;
+pub mod metrics;
+pub mod policy;
+pub mod progress;
+pub mod report;
+pub mod sim;
+pub mod trace;

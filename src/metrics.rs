@@ -1,0 +1,225 @@
+//! Metrics of `SPEC.md`: SLA, cost and stability per (model, policy), and forecast
+//! accuracy per model. Pure functions of timelines and forecasts.
+
+use serde::{Deserialize, Serialize};
+
+use crate::forecast::Forecast;
+use crate::sim::Timeline;
+
+/// Model name of the model-free policies' rows.
+pub const NO_MODEL: &str = "none";
+
+/// One row of `metrics_summary.csv`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PolicyMetrics {
+    /// Forecaster, or `none` for model-free policies.
+    pub model: String,
+    /// Policy name.
+    pub policy: String,
+    /// Minutes in which demand exceeded ready capacity.
+    pub sla_violation_minutes: u64,
+    /// Violation minutes / test minutes.
+    pub violation_rate: f64,
+    /// Requests beyond ready capacity, summed over the test period.
+    pub unserved_requests: f64,
+    /// Σ over minutes of ready + starting containers: the cost index.
+    pub container_minutes: u64,
+    /// Decisions whose target differed from the previous target.
+    pub scaling_switches: u64,
+    /// container_minutes / the oracle's container_minutes.
+    pub cost_vs_oracle: f64,
+}
+
+/// Rounds to 6 decimals, so CSVs stay readable and byte-stable.
+pub fn round6(x: f64) -> f64 {
+    (x * 1e6).round() / 1e6
+}
+
+/// SLA, cost and stability of one timeline. `cost_vs_oracle` is filled by
+/// [`fill_cost_vs_oracle`] once the oracle's row exists.
+pub fn policy_metrics(
+    model: &str,
+    policy: &str,
+    tl: &Timeline,
+    step_minutes: u32,
+) -> PolicyMetrics {
+    let step = u64::from(step_minutes);
+    let violations = (0..tl.len()).filter(|&i| tl.violation(i)).count() as u64;
+    let container_steps: u64 = tl
+        .ready
+        .iter()
+        .zip(&tl.starting)
+        .map(|(&r, &s)| u64::from(r) + u64::from(s))
+        .sum();
+    PolicyMetrics {
+        model: model.to_string(),
+        policy: policy.to_string(),
+        sla_violation_minutes: violations * step,
+        violation_rate: round6(violations as f64 / tl.len().max(1) as f64),
+        unserved_requests: round6(tl.unserved.iter().sum()),
+        container_minutes: container_steps * step,
+        scaling_switches: tl.scaling_switches,
+        cost_vs_oracle: f64::NAN,
+    }
+}
+
+/// Sets every row's `cost_vs_oracle` from the `oracle` row (NaN if there is none).
+pub fn fill_cost_vs_oracle(rows: &mut [PolicyMetrics]) {
+    let oracle = rows
+        .iter()
+        .find(|r| r.policy == "oracle")
+        .map(|r| r.container_minutes as f64);
+    for r in rows.iter_mut() {
+        r.cost_vs_oracle = match oracle {
+            Some(o) if o > 0.0 => round6(r.container_minutes as f64 / o),
+            _ => f64::NAN,
+        };
+    }
+}
+
+/// One row of `forecast_metrics.csv`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ForecastMetrics {
+    /// Forecaster.
+    pub model: String,
+    /// Mean absolute error, requests per step.
+    pub mae: f64,
+    /// Root mean squared error, requests per step.
+    pub rmse: f64,
+    /// Mean absolute percentage error over nonzero actuals, in percent.
+    pub mape_percent: f64,
+    /// Share of actuals inside the interval; empty where the model has none.
+    pub interval_coverage: Option<f64>,
+}
+
+/// Accuracy of `forecast` against `actual` (same length, same steps).
+pub fn forecast_metrics(model: &str, actual: &[f64], forecast: &Forecast) -> ForecastMetrics {
+    let n = actual.len().max(1) as f64;
+    let errors: Vec<f64> = actual
+        .iter()
+        .zip(&forecast.yhat)
+        .map(|(a, f)| a - f)
+        .collect();
+    let mae = errors.iter().map(|e| e.abs()).sum::<f64>() / n;
+    let rmse = (errors.iter().map(|e| e * e).sum::<f64>() / n).sqrt();
+    let nonzero: Vec<f64> = actual
+        .iter()
+        .zip(&errors)
+        .filter(|(a, _)| **a != 0.0)
+        .map(|(a, e)| (e / a).abs())
+        .collect();
+    let mape = if nonzero.is_empty() {
+        f64::NAN
+    } else {
+        100.0 * nonzero.iter().sum::<f64>() / nonzero.len() as f64
+    };
+    let coverage = forecast.interval.as_ref().map(|b| {
+        let inside = actual
+            .iter()
+            .enumerate()
+            .filter(|&(i, a)| b.lower[i] <= *a && *a <= b.upper[i])
+            .count();
+        round6(inside as f64 / n)
+    });
+    ForecastMetrics {
+        model: model.to_string(),
+        mae: round6(mae),
+        rmse: round6(rmse),
+        mape_percent: round6(mape),
+        interval_coverage: coverage,
+    }
+}
+
+/// Indices of the rows no other row beats on both violation minutes and cost
+/// (the Pareto front of cost vs SLA).
+pub fn pareto_front(rows: &[PolicyMetrics]) -> Vec<usize> {
+    (0..rows.len())
+        .filter(|&i| {
+            let a = &rows[i];
+            !rows.iter().any(|b| {
+                b.sla_violation_minutes <= a.sla_violation_minutes
+                    && b.container_minutes <= a.container_minutes
+                    && (b.sla_violation_minutes < a.sla_violation_minutes
+                        || b.container_minutes < a.container_minutes)
+            })
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::forecast::Interval;
+
+    #[test]
+    fn policy_metrics_count_minutes_at_the_step() {
+        // Two 5-minute steps, one violating by 7 requests; ready 2+3, starting 1+0.
+        let tl = Timeline {
+            demand: vec![10.0, 100.0],
+            target: vec![3, 3],
+            ready: vec![2, 3],
+            starting: vec![1, 0],
+            unserved: vec![0.0, 7.0],
+            scaling_switches: 1,
+        };
+        let m = policy_metrics("m", "p", &tl, 5);
+        assert_eq!(m.sla_violation_minutes, 5);
+        assert_eq!(m.violation_rate, 0.5);
+        assert_eq!(m.unserved_requests, 7.0);
+        assert_eq!(m.container_minutes, 30);
+        assert_eq!(m.scaling_switches, 1);
+    }
+
+    #[test]
+    fn cost_vs_oracle_divides_by_the_oracle_row() {
+        let mk = |policy: &str, cm| PolicyMetrics {
+            model: NO_MODEL.into(),
+            policy: policy.into(),
+            sla_violation_minutes: 0,
+            violation_rate: 0.0,
+            unserved_requests: 0.0,
+            container_minutes: cm,
+            scaling_switches: 0,
+            cost_vs_oracle: f64::NAN,
+        };
+        let mut rows = vec![mk("static-2", 300), mk("oracle", 200)];
+        fill_cost_vs_oracle(&mut rows);
+        assert_eq!(rows[0].cost_vs_oracle, 1.5);
+        assert_eq!(rows[1].cost_vs_oracle, 1.0);
+    }
+
+    #[test]
+    fn forecast_metrics_by_hand() {
+        // errors: 10-12=-2, 20-15=5, 0-1=-1; MAE 8/3, RMSE sqrt(30/3), MAPE over
+        // nonzero actuals: (0.2 + 0.25)/2 = 22.5 %; inside [lower, upper]: 2 of 3.
+        let f = Forecast {
+            yhat: vec![12.0, 15.0, 1.0],
+            interval: Some(Interval {
+                lower: vec![9.0, 16.0, 0.2],
+                upper: vec![13.0, 25.0, 0.5],
+            }),
+        };
+        let m = forecast_metrics("m", &[10.0, 20.0, 0.0], &f);
+        assert_eq!(m.mae, round6(8.0 / 3.0));
+        assert_eq!(m.rmse, round6(10f64.sqrt()));
+        assert_eq!(m.mape_percent, 22.5);
+        assert_eq!(m.interval_coverage, Some(round6(2.0 / 3.0)));
+    }
+
+    #[test]
+    fn pareto_front_drops_dominated_rows() {
+        let mk = |v, c| PolicyMetrics {
+            model: "m".into(),
+            policy: "p".into(),
+            sla_violation_minutes: v,
+            violation_rate: 0.0,
+            unserved_requests: 0.0,
+            container_minutes: c,
+            scaling_switches: 0,
+            cost_vs_oracle: 0.0,
+        };
+        // (5, 100) is beaten by (3, 90); the others trade off.
+        let rows = vec![mk(0, 200), mk(5, 100), mk(3, 90), mk(10, 50)];
+        assert_eq!(pareto_front(&rows), vec![0, 2, 3]);
+    }
+}

@@ -1,0 +1,33 @@
+//! `confidence-aware`: provision for the upper bound of the forecast interval.
+
+use super::{yhat, Observation, Policy};
+use crate::config::StepCluster;
+
+/// `ceil(upper / capacity)`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ConfidenceAware;
+
+impl Policy for ConfidenceAware {
+    fn decide(&mut self, obs: &Observation, cluster: &StepCluster) -> i64 {
+        let upper = obs
+            .forecast
+            .and_then(|f| f.upper)
+            .unwrap_or_else(|| yhat(obs));
+        cluster.containers_for(upper)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::test_support::*;
+    use super::*;
+
+    #[test]
+    fn uses_the_upper_bound() {
+        // upper 260 / 50 = 5.2 -> 6, whatever the point forecast.
+        assert_eq!(
+            ConfidenceAware.decide(&with_forecast(100.0, 50.0, 260.0, None), &cluster()),
+            6
+        );
+    }
+}

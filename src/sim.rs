@@ -1,0 +1,289 @@
+//! The minute loop: replays a trace's test period under one policy.
+//!
+//! Pure: demand, forecasts, a policy and the cluster in; a per-step [`Timeline`] out.
+//! No I/O, no clock, no randomness. The cluster model (`SPEC.md`): a decision at step
+//! `t` sets `R(t)`, the containers ready at `t + d`. A scale-up launches
+//! `R(t) − R(t−1)` containers at `t`, billed from `t`; a scale-down removes
+//! `R(t−1) − R(t)` at `t + d`. So `ready(m) = R(m − d)`. The first decision is made at
+//! `t0 − d` for the first test step `t0`; the last at `end − d − 1`; in the last `d`
+//! steps the target is held.
+
+use thiserror::Error;
+
+use crate::config::StepCluster;
+use crate::forecast::Forecast;
+use crate::policy::{Observation, Policy};
+
+/// Why a simulation could not run.
+#[derive(Debug, Error, PartialEq)]
+pub enum SimError {
+    /// The first decision needs `d + 1` steps of history before the test period.
+    #[error("the test period starts at step {test_start}; the first decision needs {need} steps of history before it")]
+    NoHistory {
+        /// First test step.
+        test_start: usize,
+        /// Steps needed.
+        need: usize,
+    },
+    /// The forecast does not cover the test period step for step.
+    #[error("the forecast has {have} steps, the test period {need}")]
+    ForecastLength {
+        /// Steps in the forecast.
+        have: usize,
+        /// Steps in the test period.
+        need: usize,
+    },
+    /// The test period is empty or runs past the trace.
+    #[error("the test period {start}..{end} does not fit a trace of {len} steps")]
+    TestPeriod {
+        /// First test step.
+        start: usize,
+        /// One past the last test step.
+        end: usize,
+        /// Steps in the trace.
+        len: usize,
+    },
+}
+
+/// Per test step: what was asked, what was running, what was served.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Timeline {
+    /// Demand in the step, in requests.
+    pub demand: Vec<f64>,
+    /// Target set at the step (for `d` steps later); held in the last `d` steps.
+    pub target: Vec<u32>,
+    /// Containers serving in the step: the target set `d` steps earlier.
+    pub ready: Vec<u32>,
+    /// Containers launched but not serving yet (billed).
+    pub starting: Vec<u32>,
+    /// Requests beyond the ready capacity.
+    pub unserved: Vec<f64>,
+    /// Decisions whose target differed from the previous target.
+    pub scaling_switches: u64,
+}
+
+impl Timeline {
+    /// Number of test steps.
+    pub fn len(&self) -> usize {
+        self.demand.len()
+    }
+
+    /// Whether the timeline is empty.
+    pub fn is_empty(&self) -> bool {
+        self.demand.is_empty()
+    }
+
+    /// Whether step `i` violated the SLA (demand above ready capacity).
+    pub fn violation(&self, i: usize) -> bool {
+        self.unserved[i] > 0.0
+    }
+}
+
+/// Replays `demand[test_start..test_end]` under `policy`. `forecast`, when given, holds
+/// one forecast per test step (the forecast for step `test_start + i` at index `i`).
+pub fn simulate(
+    demand: &[f64],
+    test: std::ops::Range<usize>,
+    forecast: Option<&Forecast>,
+    policy: &mut dyn Policy,
+    cluster: &StepCluster,
+) -> Result<Timeline, SimError> {
+    let (t0, end) = (test.start, test.end);
+    let d = cluster.delay_steps;
+    if t0 >= end || end > demand.len() {
+        return Err(SimError::TestPeriod {
+            start: t0,
+            end,
+            len: demand.len(),
+        });
+    }
+    if t0 < d + 1 {
+        return Err(SimError::NoHistory {
+            test_start: t0,
+            need: d + 1,
+        });
+    }
+    let n = end - t0;
+    if let Some(f) = forecast {
+        if f.len() != n {
+            return Err(SimError::ForecastLength {
+                have: f.len(),
+                need: n,
+            });
+        }
+    }
+
+    // Decision k is made at step t0 − d + k and sets R[k] = ready at t0 + k.
+    let mut targets: Vec<u32> = Vec::with_capacity(n);
+    let mut launches: Vec<u32> = Vec::with_capacity(n);
+    let mut switches = 0u64;
+    for k in 0..n {
+        let t = t0 - d + k;
+        let previous = targets.last().copied();
+        let obs = Observation {
+            history: &demand[..t],
+            forecast: forecast.map(|f| f.at(k)),
+            actual_at_target: demand[t + d],
+            previous_target: previous,
+        };
+        let target = cluster.clamp(policy.decide(&obs, cluster));
+        // Before the first decision the cluster is taken to run its first target already.
+        let prev = previous.unwrap_or(target);
+        launches.push(target.saturating_sub(prev));
+        if target != prev {
+            switches += 1;
+        }
+        targets.push(target);
+    }
+
+    let mut tl = Timeline {
+        demand: demand[t0..end].to_vec(),
+        target: Vec::with_capacity(n),
+        ready: targets.clone(),
+        starting: Vec::with_capacity(n),
+        unserved: Vec::with_capacity(n),
+        scaling_switches: switches,
+    };
+    // prefix[k] = launches of decisions 0..k.
+    let mut prefix = Vec::with_capacity(n + 1);
+    prefix.push(0u32);
+    for l in &launches {
+        prefix.push(prefix.last().copied().unwrap_or(0) + l);
+    }
+    for i in 0..n {
+        // Starting at step m = t0 + i: launched by decisions at steps in (m − d, m],
+        // which are decisions k in [i + 1, i + d].
+        let hi = (i + d).min(n - 1);
+        let starting = if hi > i {
+            prefix[hi + 1] - prefix[i + 1]
+        } else {
+            0
+        };
+        tl.starting.push(starting);
+        tl.target.push(targets[(i + d).min(n - 1)]);
+        let served = f64::from(targets[i]) * cluster.capacity_per_step;
+        tl.unserved.push((tl.demand[i] - served).max(0.0));
+    }
+    Ok(tl)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::ClusterConfig;
+    use crate::policy::{Oracle, StaticN};
+
+    /// Replays a fixed list of targets, one per decision.
+    struct Scripted(Vec<i64>, usize);
+
+    impl Policy for Scripted {
+        fn decide(&mut self, _obs: &Observation, _cluster: &StepCluster) -> i64 {
+            self.1 += 1;
+            self.0[self.1 - 1]
+        }
+    }
+
+    fn cluster(d: u32) -> StepCluster {
+        ClusterConfig {
+            capacity_per_min: 10.0,
+            startup_delay_min: d,
+            min_replicas: 1,
+            max_replicas: 100,
+        }
+        .at_step(1)
+    }
+
+    #[test]
+    fn hand_worked_scale_up_then_down() {
+        // d = 2, capacity 10. Test steps 3..9 (6 steps); decisions at steps 1..6 set
+        // R = [2, 5, 5, 3, 3, 1] for steps 3..8.
+        let demand = [0., 0., 0., 15., 25., 45., 45., 35., 5.];
+        let mut p = Scripted(vec![2, 5, 5, 3, 3, 1], 0);
+        let tl = simulate(&demand, 3..9, None, &mut p, &cluster(2)).unwrap();
+        // ready(m) = R(m − d): the decisions' targets in order.
+        assert_eq!(tl.ready, vec![2, 5, 5, 3, 3, 1]);
+        // Decision 1 (at step 2) launches 3, serving from step 4 (test index 1): they are
+        // "starting" at step 2 and 3, so at test index 0 only. Nothing else launches.
+        assert_eq!(tl.starting, vec![3, 0, 0, 0, 0, 0]);
+        // Target at step m is the decision made at m: R[i + 2], held for the last 2.
+        assert_eq!(tl.target, vec![5, 3, 3, 1, 1, 1]);
+        // Served capacity [20, 50, 50, 30, 30, 10] vs demand [15, 25, 45, 45, 35, 5].
+        assert_eq!(tl.unserved, vec![0., 0., 0., 15., 5., 0.]);
+        // Switches: 2->5, 5->3, 3->1.
+        assert_eq!(tl.scaling_switches, 3);
+        // Billed container-steps: ready + starting = 2+3, 5, 5, 3, 3, 1 = 22.
+        let billed: u32 = tl.ready.iter().zip(&tl.starting).map(|(r, s)| r + s).sum();
+        assert_eq!(billed, 22);
+    }
+
+    #[test]
+    fn launches_are_billed_from_launch_for_d_steps() {
+        // d = 3; one scale-up of 4 at the third decision (step t0 − 1 = 4).
+        let demand = [0.0; 10];
+        let mut p = Scripted(vec![1, 1, 1, 5, 5], 0);
+        let tl = simulate(&demand, 5..10, None, &mut p, &cluster(3)).unwrap();
+        // Decision k=3 at step 5 (= t0): starting at steps 5, 6, 7 (indices 0..3),
+        // ready from step 8 (index 3).
+        assert_eq!(tl.ready, vec![1, 1, 1, 5, 5]);
+        assert_eq!(tl.starting, vec![4, 4, 4, 0, 0]);
+    }
+
+    #[test]
+    fn zero_delay_has_nothing_starting() {
+        let demand = [1.0, 2.0, 30.0, 4.0];
+        let mut p = Oracle;
+        let tl = simulate(&demand, 1..4, None, &mut p, &cluster(0)).unwrap();
+        assert_eq!(tl.ready, vec![1, 3, 1]);
+        assert_eq!(tl.starting, vec![0, 0, 0]);
+        assert_eq!(tl.unserved, vec![0.0; 3]);
+    }
+
+    #[test]
+    fn static_two_costs_two_per_step() {
+        let demand: Vec<f64> = (0..50).map(|i| (i * 7 % 40) as f64).collect();
+        let tl = simulate(&demand, 10..50, None, &mut StaticN(2), &cluster(2)).unwrap();
+        assert!(tl.ready.iter().all(|&r| r == 2));
+        assert!(tl.starting.iter().all(|&s| s == 0));
+        assert_eq!(tl.scaling_switches, 0);
+    }
+
+    #[test]
+    fn oracle_never_violates() {
+        let demand: Vec<f64> = (0..200).map(|i| ((i * 37) % 113) as f64 * 3.0).collect();
+        let tl = simulate(&demand, 20..200, None, &mut Oracle, &cluster(2)).unwrap();
+        assert!(tl.unserved.iter().all(|&u| u == 0.0));
+    }
+
+    #[test]
+    fn clamps_to_min_and_max() {
+        let demand = [0.0; 8];
+        let mut p = Scripted(vec![0, 500, -3, 7], 0);
+        let c = StepCluster {
+            max_replicas: 6,
+            min_replicas: 2,
+            ..cluster(1)
+        };
+        let tl = simulate(&demand, 4..8, None, &mut p, &c).unwrap();
+        assert_eq!(tl.ready, vec![2, 6, 2, 6]);
+    }
+
+    #[test]
+    fn rejects_missing_history_and_misaligned_forecasts() {
+        let demand = [0.0; 10];
+        assert_eq!(
+            simulate(&demand, 2..10, None, &mut Oracle, &cluster(2)),
+            Err(SimError::NoHistory {
+                test_start: 2,
+                need: 3
+            })
+        );
+        let f = Forecast {
+            yhat: vec![0.0; 3],
+            interval: None,
+        };
+        assert_eq!(
+            simulate(&demand, 5..10, Some(&f), &mut Oracle, &cluster(2)),
+            Err(SimError::ForecastLength { have: 3, need: 5 })
+        );
+    }
+}

@@ -1,0 +1,274 @@
+//! The demand trace: one request count per regular time step, and its train/test split.
+//!
+//! A [`Trace`] is produced either by the seeded generator ([`generate`]) or by
+//! importing a CSV ([`import`]); every later stage reads only this type.
+
+pub mod generate;
+pub mod import;
+
+use chrono::{DateTime, Duration, SecondsFormat, Utc};
+use thiserror::Error;
+
+use crate::config::SplitConfig;
+
+/// Why a trace could not be read or split. Line numbers count the header as line 1.
+#[derive(Debug, Error, PartialEq)]
+pub enum TraceError {
+    /// The file holds nothing at all.
+    #[error("the file is empty")]
+    Empty,
+    /// The file has a header but no rows.
+    #[error("the file has a header but no data rows")]
+    NoRows,
+    /// The bytes are not UTF-8 text.
+    #[error("line {line}: not UTF-8 text")]
+    NotUtf8 {
+        /// Line of the first invalid byte.
+        line: usize,
+    },
+    /// The CSV reader rejected the file.
+    #[error("not a readable CSV file: {0}")]
+    Csv(String),
+    /// No column matched the detected names and no flag named one.
+    #[error("no {role} column: looked for {tried} (found {found}); name it with {flag}")]
+    MissingColumn {
+        /// `timestamp` or `count`.
+        role: &'static str,
+        /// The names tried.
+        tried: String,
+        /// The header as read.
+        found: String,
+        /// The flag that names the column.
+        flag: &'static str,
+    },
+    /// A column named by a flag is not in the header.
+    #[error("{flag} {name}: no such column (found {found})")]
+    NamedColumnMissing {
+        /// The flag.
+        flag: &'static str,
+        /// The name given.
+        name: String,
+        /// The header as read.
+        found: String,
+    },
+    /// A timestamp that parses as none of the accepted forms.
+    #[error(
+        "line {line}: cannot read timestamp {value:?} (expected RFC 3339 or YYYY-MM-DD HH:MM[:SS])"
+    )]
+    BadTimestamp {
+        /// Line of the row.
+        line: usize,
+        /// The text found.
+        value: String,
+    },
+    /// A count that is not a number.
+    #[error("line {line}: count {value:?} is not a number")]
+    NonNumericCount {
+        /// Line of the row.
+        line: usize,
+        /// The text found.
+        value: String,
+    },
+    /// A negative count.
+    #[error("line {line}: count {value} is negative")]
+    NegativeCount {
+        /// Line of the row.
+        line: usize,
+        /// The value found.
+        value: f64,
+    },
+    /// A NaN or infinite count.
+    #[error("line {line}: count {value:?} is not finite")]
+    NonFiniteCount {
+        /// Line of the row.
+        line: usize,
+        /// The text found.
+        value: String,
+    },
+    /// Two rows with the same timestamp.
+    #[error("line {line}: duplicate timestamp {timestamp} (also on line {first_line})")]
+    DuplicateTimestamp {
+        /// Line of the later row.
+        line: usize,
+        /// Line of the earlier row.
+        first_line: usize,
+        /// The timestamp, RFC 3339.
+        timestamp: String,
+    },
+    /// A gap that is not a whole number of steps.
+    #[error("line {line}: gap of {gap_seconds} s since the previous row is not a multiple of the {step_seconds} s step")]
+    IrregularStep {
+        /// Line of the row after the gap.
+        line: usize,
+        /// The gap, in seconds.
+        gap_seconds: i64,
+        /// The trace's step (median gap), in seconds.
+        step_seconds: i64,
+    },
+    /// The median step is not a whole number of minutes.
+    #[error(
+        "the step (median gap between rows) is {0} s; prescale needs a whole number of minutes"
+    )]
+    StepNotWholeMinutes(i64),
+    /// Too few rows for what was asked.
+    #[error("the trace has {have} steps but {what} needs at least {need}")]
+    TooShort {
+        /// Steps in the trace.
+        have: usize,
+        /// Steps needed.
+        need: usize,
+        /// What needs them.
+        what: String,
+    },
+}
+
+/// A regular series of request counts.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Trace {
+    /// Timestamp of the first step, UTC.
+    pub start: DateTime<Utc>,
+    /// Minutes between consecutive steps.
+    pub step_minutes: u32,
+    /// Requests arriving in each step.
+    pub requests: Vec<f64>,
+    /// Whether each step lies inside a synthetic event (generated traces only).
+    pub in_event: Option<Vec<bool>>,
+}
+
+/// Where the test period begins: steps `[0, train_len)` train, `[train_len, len)` test.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Split {
+    /// Steps in the train period; also the index of the first test step.
+    pub train_len: usize,
+    /// Steps in the test period.
+    pub test_len: usize,
+}
+
+impl Split {
+    /// Index range of the test steps.
+    pub fn test_range(&self) -> std::ops::Range<usize> {
+        self.train_len..self.train_len + self.test_len
+    }
+}
+
+impl Trace {
+    /// Number of steps.
+    pub fn len(&self) -> usize {
+        self.requests.len()
+    }
+
+    /// Whether the trace has no steps.
+    pub fn is_empty(&self) -> bool {
+        self.requests.is_empty()
+    }
+
+    /// Timestamp of step `i`.
+    pub fn timestamp(&self, i: usize) -> DateTime<Utc> {
+        self.start + Duration::minutes(i as i64 * i64::from(self.step_minutes))
+    }
+
+    /// Steps in one day at this trace's step (rounded down).
+    pub fn steps_per_day(&self) -> usize {
+        (24 * 60 / self.step_minutes) as usize
+    }
+
+    /// Splits off the last `test_days` as the test period. `min_train` is the fewest train
+    /// steps any later stage needs (the simulator's first decision looks `d + 1` steps back).
+    pub fn split(&self, cfg: &SplitConfig, min_train: usize) -> Result<Split, TraceError> {
+        let test_len =
+            (cfg.test_days * 24.0 * 60.0 / f64::from(self.step_minutes)).round() as usize;
+        let test_len = test_len.max(1);
+        let need = test_len + min_train.max(1);
+        if self.len() < need {
+            return Err(TraceError::TooShort {
+                have: self.len(),
+                need,
+                what: format!(
+                    "a {}-day test period plus {} train steps",
+                    cfg.test_days,
+                    min_train.max(1)
+                ),
+            });
+        }
+        Ok(Split {
+            train_len: self.len() - test_len,
+            test_len,
+        })
+    }
+
+    /// The trace as CSV (`timestamp,requests[,in_event]`, RFC 3339 UTC timestamps).
+    pub fn to_csv(&self) -> Vec<u8> {
+        let mut out = String::with_capacity(self.len() * 32);
+        out.push_str(if self.in_event.is_some() {
+            "timestamp,requests,in_event\n"
+        } else {
+            "timestamp,requests\n"
+        });
+        for (i, r) in self.requests.iter().enumerate() {
+            out.push_str(&format_timestamp(self.timestamp(i)));
+            out.push(',');
+            out.push_str(&r.to_string());
+            if let Some(ev) = &self.in_event {
+                out.push_str(if ev[i] { ",1" } else { ",0" });
+            }
+            out.push('\n');
+        }
+        out.into_bytes()
+    }
+}
+
+/// RFC 3339 with a `Z` and whole seconds: the one timestamp format prescale writes.
+pub fn format_timestamp(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Secs, true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn trace(n: usize, step: u32) -> Trace {
+        Trace {
+            start: Utc.with_ymd_and_hms(2026, 1, 5, 0, 0, 0).unwrap(),
+            step_minutes: step,
+            requests: (0..n).map(|i| i as f64).collect(),
+            in_event: None,
+        }
+    }
+
+    #[test]
+    fn default_split_of_fourteen_days_is_eleven_and_three() {
+        let s = trace(20_160, 1).split(&SplitConfig::default(), 60).unwrap();
+        assert_eq!(s.train_len, 15_840);
+        assert_eq!(s.test_len, 4_320);
+    }
+
+    #[test]
+    fn split_converts_days_to_steps() {
+        // 3 days at 30 minutes = 144 steps.
+        let s = trace(1000, 30).split(&SplitConfig::default(), 1).unwrap();
+        assert_eq!(s.test_len, 144);
+    }
+
+    #[test]
+    fn split_rejects_a_short_trace() {
+        let err = trace(100, 1).split(&SplitConfig::default(), 1).unwrap_err();
+        assert!(matches!(
+            err,
+            TraceError::TooShort {
+                have: 100,
+                need: 4321,
+                ..
+            }
+        ));
+    }
+
+    #[test]
+    fn csv_writes_rfc3339_and_integers() {
+        let csv = String::from_utf8(trace(2, 5).to_csv()).unwrap();
+        assert_eq!(
+            csv,
+            "timestamp,requests\n2026-01-05T00:00:00Z,0\n2026-01-05T00:05:00Z,1\n"
+        );
+    }
+}

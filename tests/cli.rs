@@ -1,0 +1,268 @@
+//! The binary end to end: run-all into temporary folders, determinism, and the
+//! stage-to-stage hand-offs (train in one process, simulate in another).
+
+use std::fs;
+use std::path::Path;
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+
+fn prescale() -> Command {
+    Command::cargo_bin("prescale").unwrap()
+}
+
+/// A 4-day synthetic run with a 1-day test period: every report, in `dir`.
+fn short_run_all(dir: &Path) -> assert_cmd::assert::Assert {
+    prescale()
+        .args(["run-all", "--days", "4", "--test-days", "1", "--data-dir"])
+        .arg(dir.join("data"))
+        .arg("--reports-dir")
+        .arg(dir.join("reports"))
+        .assert()
+}
+
+fn rows(csv: &str) -> Vec<Vec<String>> {
+    csv.lines()
+        .skip(1)
+        .map(|l| l.split(',').map(String::from).collect())
+        .collect()
+}
+
+#[test]
+fn run_all_on_a_short_trace_writes_every_report() {
+    let dir = tempfile::tempdir().unwrap();
+    short_run_all(dir.path())
+        .success()
+        .stdout(predicate::str::contains("reactive-hpa").and(predicate::str::contains("Pareto")));
+    for f in [
+        "data/workload.csv",
+        "data/forecasts/seasonal-naive.csv",
+        "data/forecasts/seasonal-naive.json",
+        "reports/metrics_summary.csv",
+        "reports/forecast_metrics.csv",
+        "reports/forecasts.csv",
+        "reports/timelines/none_oracle.csv",
+        "reports/timelines/seasonal-naive_buffered.csv",
+    ] {
+        assert!(dir.path().join(f).is_file(), "missing {f}");
+    }
+    let summary = fs::read_to_string(dir.path().join("reports/metrics_summary.csv")).unwrap();
+    assert!(summary.starts_with(
+        "model,policy,sla_violation_minutes,violation_rate,unserved_requests,container_minutes,scaling_switches,cost_vs_oracle\n"
+    ));
+    let rows = rows(&summary);
+    // 3 model-free policies once, 4 forecast policies for each of seasonal-naive and prophet.
+    assert_eq!(rows.len(), 11, "{summary}");
+    let row = |p: &str| rows.iter().find(|r| r[1] == p).unwrap().clone();
+    // static-2 costs exactly 2 containers × 1,440 test minutes.
+    assert_eq!(row("static-2")[5], "2880");
+    // The oracle never violates and is its own cost reference.
+    assert_eq!(row("oracle")[2], "0");
+    assert_eq!(row("oracle")[7], "1.0");
+    // The timeline has one row per test minute plus the header.
+    let tl = fs::read_to_string(dir.path().join("reports/timelines/none_oracle.csv")).unwrap();
+    assert_eq!(tl.lines().count(), 1441);
+    let forecasts = fs::read_to_string(dir.path().join("reports/forecasts.csv")).unwrap();
+    assert!(forecasts.starts_with(
+        "timestamp,actual,seasonal-naive_forecast,seasonal-naive_lower,seasonal-naive_upper,\
+         prophet_forecast,prophet_lower,prophet_upper\n"
+    ));
+}
+
+#[test]
+fn same_seed_gives_byte_identical_csvs() {
+    let a = tempfile::tempdir().unwrap();
+    let b = tempfile::tempdir().unwrap();
+    short_run_all(a.path()).success();
+    short_run_all(b.path()).success();
+    for f in [
+        "data/workload.csv",
+        "data/forecasts/seasonal-naive.csv",
+        "reports/metrics_summary.csv",
+        "reports/forecasts.csv",
+        "reports/forecast_metrics.csv",
+    ] {
+        assert_eq!(
+            fs::read(a.path().join(f)).unwrap(),
+            fs::read(b.path().join(f)).unwrap(),
+            "{f} differs"
+        );
+    }
+}
+
+#[test]
+fn other_seed_gives_another_trace() {
+    let a = tempfile::tempdir().unwrap();
+    let b = tempfile::tempdir().unwrap();
+    for (dir, seed) in [(&a, "1"), (&b, "2")] {
+        prescale()
+            .args(["generate", "--days", "1", "--seed", seed, "--data-dir"])
+            .arg(dir.path())
+            .assert()
+            .success();
+    }
+    assert_ne!(
+        fs::read(a.path().join("workload.csv")).unwrap(),
+        fs::read(b.path().join("workload.csv")).unwrap()
+    );
+}
+
+#[test]
+fn train_then_simulate_in_separate_processes() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let reports = dir.path().join("reports");
+    prescale()
+        .args(["generate", "--days", "3", "--data-dir"])
+        .arg(&data)
+        .assert()
+        .success();
+    prescale()
+        .args(["train", "--test-days", "1", "--data-dir"])
+        .arg(&data)
+        .assert()
+        .success();
+    prescale()
+        .args([
+            "simulate",
+            "--policy",
+            "buffered,oracle",
+            "--model",
+            "seasonal-naive",
+            "--test-days",
+            "1",
+            "--data-dir",
+        ])
+        .arg(&data)
+        .arg("--reports-dir")
+        .arg(&reports)
+        .assert()
+        .success();
+    let summary = fs::read_to_string(reports.join("metrics_summary.csv")).unwrap();
+    let policies: Vec<String> = rows(&summary)
+        .into_iter()
+        .map(|r| format!("{}/{}", r[0], r[1]))
+        .collect();
+    assert_eq!(policies, vec!["none/oracle", "seasonal-naive/buffered"]);
+    // `report` prints the same rows from the file.
+    prescale()
+        .arg("report")
+        .arg("--reports-dir")
+        .arg(&reports)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("seasonal-naive  buffered"));
+    // Another startup delay needs another training.
+    prescale()
+        .args([
+            "simulate",
+            "--model",
+            "seasonal-naive",
+            "--startup-delay",
+            "5",
+            "--test-days",
+            "1",
+            "--data-dir",
+        ])
+        .arg(&data)
+        .arg("--reports-dir")
+        .arg(&reports)
+        .assert()
+        .code(1)
+        .stderr(
+            predicate::str::contains("trained for a 2 min startup delay")
+                .and(predicate::str::contains("prescale train")),
+        );
+}
+
+#[test]
+fn simulate_before_train_says_to_train() {
+    let dir = tempfile::tempdir().unwrap();
+    prescale()
+        .args(["generate", "--days", "3", "--data-dir"])
+        .arg(dir.path())
+        .assert()
+        .success();
+    prescale()
+        .args([
+            "simulate",
+            "--model",
+            "seasonal-naive",
+            "--test-days",
+            "1",
+            "--data-dir",
+        ])
+        .arg(dir.path())
+        .arg("--reports-dir")
+        .arg(dir.path().join("reports"))
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains(
+            "run `prescale train --model seasonal-naive` first",
+        ));
+    assert!(!dir.path().join("reports").exists());
+}
+
+#[test]
+fn run_all_on_a_real_five_minute_trace_with_gaps() {
+    let dir = tempfile::tempdir().unwrap();
+    prescale()
+        .args([
+            "run-all",
+            "--trace",
+            "tests/data/elb_request_count_8c0756.csv",
+            "--data-dir",
+        ])
+        .arg(dir.path().join("data"))
+        .arg("--reports-dir")
+        .arg(dir.path().join("reports"))
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("8 missing steps filled"));
+    // 3 test days at 5-minute steps: 864 steps; static-2 costs 2 × 4,320 minutes.
+    let summary = fs::read_to_string(dir.path().join("reports/metrics_summary.csv")).unwrap();
+    let r = rows(&summary);
+    let s2 = r.iter().find(|r| r[1] == "static-2").unwrap();
+    assert_eq!(s2[5], "8640");
+}
+
+#[test]
+fn bad_cluster_flags_fail_cleanly() {
+    prescale()
+        .args(["simulate", "--capacity", "0"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::starts_with(
+            "Error: --capacity must be a positive number",
+        ));
+    prescale()
+        .args(["simulate", "--min-replicas", "9", "--max-replicas", "3"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains(
+            "--min-replicas (9) is above --max-replicas (3)",
+        ));
+}
+
+#[test]
+fn unknown_policy_is_a_usage_error_with_a_suggestion() {
+    prescale()
+        .args(["simulate", "--policy", "bufered"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("buffered"));
+}
+
+#[test]
+fn help_shows_units_and_defaults() {
+    prescale()
+        .args(["simulate", "--help"])
+        .assert()
+        .success()
+        .stdout(
+            predicate::str::contains("Requests one container serves per minute")
+                .and(predicate::str::contains("[default: 50]"))
+                .and(predicate::str::contains("[default: 2]"))
+                .and(predicate::str::contains("[default: 0.15]")),
+        );
+}
