@@ -11,9 +11,9 @@ use std::time::Instant;
 use anyhow::{bail, Context, Result};
 
 use crate::cli::{Cli, Command, ModelSelect, PolicyArgs, ReportsArgs, TraceArgs};
-use crate::config::{ClusterConfig, PolicyConfig, SplitConfig, StepCluster};
+use crate::config::{ClusterConfig, ConfigError, PolicyConfig, SplitConfig, StepCluster};
 use crate::experiment::{self, ModelForecast, Outcome};
-use crate::forecast::{self, FitInput, ModelConfig, ModelKind};
+use crate::forecast::{self, lstm, FitInput, Forecaster, ModelConfig, ModelKind};
 use crate::metrics::PolicyMetrics;
 use crate::policy::PolicyKind;
 use crate::progress;
@@ -23,6 +23,8 @@ use crate::trace::{format_timestamp, import, Split, Trace};
 
 /// File name of the trace `generate` writes in the data folder.
 pub const WORKLOAD_FILE: &str = "workload.csv";
+/// Folder, inside the data folder, of the saved models.
+pub const MODELS_DIR: &str = "models";
 /// File name of the metrics summary in the reports folder.
 pub const METRICS_FILE: &str = "metrics_summary.csv";
 
@@ -117,7 +119,29 @@ fn validated_policies(p: &PolicyArgs) -> Result<PolicyConfig> {
 
 fn validated_models(m: &ModelConfig) -> Result<ModelConfig> {
     if !(m.interval_width > 0.0 && m.interval_width < 1.0) {
-        return Err(crate::config::ConfigError::IntervalWidth(m.interval_width).into());
+        return Err(ConfigError::IntervalWidth(m.interval_width).into());
+    }
+    let l = &m.lstm;
+    for (flag, value) in [
+        ("--window", l.window),
+        ("--hidden", l.hidden),
+        ("--epochs", l.epochs),
+        ("--batch-size", l.batch_size),
+    ] {
+        if value == 0 {
+            return Err(ConfigError::Positive {
+                flag,
+                value: value.to_string(),
+            }
+            .into());
+        }
+    }
+    if !(l.learning_rate.is_finite() && l.learning_rate > 0.0) {
+        return Err(ConfigError::Positive {
+            flag: "--learning-rate",
+            value: l.learning_rate.to_string(),
+        }
+        .into());
     }
     Ok(m.clone())
 }
@@ -251,6 +275,13 @@ pub fn train_stage(
         for note in model.notes() {
             eprintln!("{note}");
         }
+        let models_dir = data_dir.join(MODELS_DIR);
+        for saved in model
+            .save(&models_dir)
+            .with_context(|| format!("saving {name}"))?
+        {
+            eprintln!("train: saved {}", saved.display());
+        }
         let (csv_path, meta_path) = forecast_paths(data_dir, name);
         write_atomic(&csv_path, &rcsv::forecast_file(trace, split, &forecast))
             .with_context(|| format!("writing {}", csv_path.display()))?;
@@ -286,6 +317,17 @@ fn load_forecasts(
     let mut out = Vec::new();
     for kind in kinds {
         let name = kind.name();
+        if kind == ModelKind::Lstm {
+            if let Some(forecast) =
+                predict_with_saved_lstm(trace, split, cluster, data_dir, named.is_some())?
+            {
+                out.push(ModelForecast {
+                    model: name.to_string(),
+                    forecast,
+                });
+            }
+            continue;
+        }
         let (csv_path, meta_path) = forecast_paths(data_dir, name);
         if !csv_path.exists() || !meta_path.exists() {
             if named.is_some() {
@@ -344,6 +386,46 @@ fn load_forecasts(
         });
     }
     Ok(out)
+}
+
+/// Forecasts the test period with the LSTM saved by `train`, if there is one (an error
+/// when `required`). A model trained for another startup delay or step must be retrained.
+fn predict_with_saved_lstm(
+    trace: &Trace,
+    split: Split,
+    cluster: &ClusterConfig,
+    data_dir: &Path,
+    required: bool,
+) -> Result<Option<forecast::Forecast>> {
+    let dir = data_dir.join(MODELS_DIR);
+    if !dir.join(lstm::META_FILE).exists() {
+        if required {
+            bail!(
+                "no trained lstm in {}: run `prescale train --model lstm` first",
+                dir.display()
+            );
+        }
+        return Ok(None);
+    }
+    let model = lstm::LstmModel::load(&dir).context("loading the saved lstm")?;
+    let meta = model.meta().expect("a loaded model is fitted");
+    let lead = cluster.at_step(trace.step_minutes).delay_steps + 1;
+    if meta.step_minutes != trace.step_minutes || meta.lead_steps != lead {
+        bail!(
+            "the saved lstm in {} was trained for {}-minute steps and a startup delay of {} steps; this run has {}-minute steps and a delay of {} steps: the model must be retrained (`prescale train --model lstm --startup-delay {}`)",
+            dir.display(),
+            meta.step_minutes,
+            meta.lead_steps - 1,
+            trace.step_minutes,
+            lead - 1,
+            cluster.startup_delay_min
+        );
+    }
+    Ok(Some(
+        model
+            .predict(trace, split.test_range())
+            .context("forecasting with the saved lstm")?,
+    ))
 }
 
 /// Replays the policies against the trained forecasts, writes every report and prints

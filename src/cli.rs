@@ -7,6 +7,7 @@ use chrono::{DateTime, Utc};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::config::{ClusterConfig, PolicyConfig, SplitConfig};
+use crate::forecast::lstm::LstmConfig;
 use crate::forecast::{ModelConfig, ModelKind};
 use crate::policy::PolicyKind;
 use crate::trace::generate::GenerateConfig;
@@ -169,6 +170,8 @@ pub enum ModelChoice {
     SeasonalNaive,
     /// Prophet: trend, daily and weekly seasonality, with an interval.
     Prophet,
+    /// One-layer LSTM on the last --window steps, with a conformal interval.
+    Lstm,
 }
 
 /// A policy name on the command line.
@@ -201,6 +204,21 @@ pub struct ModelArgs {
     /// Coverage of the forecast intervals, strictly between 0 and 1.
     #[arg(long, value_name = "FRACTION", default_value_t = ModelConfig::default().interval_width, allow_negative_numbers = true)]
     pub interval_width: f64,
+    /// LSTM: steps of history in one input window.
+    #[arg(long, value_name = "STEPS", default_value_t = LstmConfig::default().window)]
+    pub window: usize,
+    /// LSTM: hidden units.
+    #[arg(long, value_name = "N", default_value_t = LstmConfig::default().hidden)]
+    pub hidden: usize,
+    /// LSTM: passes over the train windows.
+    #[arg(long, value_name = "N", default_value_t = LstmConfig::default().epochs)]
+    pub epochs: usize,
+    /// LSTM: windows per optimizer step.
+    #[arg(long, value_name = "N", default_value_t = LstmConfig::default().batch_size)]
+    pub batch_size: usize,
+    /// LSTM: Adam's learning rate.
+    #[arg(long, value_name = "RATE", default_value_t = LstmConfig::default().learning_rate)]
+    pub learning_rate: f64,
 }
 
 /// Which models to use.
@@ -289,6 +307,14 @@ impl ModelArgs {
         ModelConfig {
             interval_width: self.interval_width,
             seed: seed.seed,
+            lstm: LstmConfig {
+                window: self.window,
+                hidden: self.hidden,
+                epochs: self.epochs,
+                batch_size: self.batch_size,
+                learning_rate: self.learning_rate,
+                ..LstmConfig::default()
+            },
         }
     }
 }
@@ -302,6 +328,7 @@ impl ModelSelect {
                 ModelChoice::All => return None,
                 ModelChoice::SeasonalNaive => out.push(ModelKind::SeasonalNaive),
                 ModelChoice::Prophet => out.push(ModelKind::Prophet),
+                ModelChoice::Lstm => out.push(ModelKind::Lstm),
             }
         }
         out.sort();

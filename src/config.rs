@@ -32,6 +32,14 @@ pub enum ConfigError {
     /// `--days` for the generator must be positive.
     #[error("--days must be a positive number of days, got {0}")]
     Days(f64),
+    /// A count or rate that must be positive.
+    #[error("{flag} must be positive, got {value}")]
+    Positive {
+        /// The flag.
+        flag: &'static str,
+        /// The value given.
+        value: String,
+    },
     /// `--interval-width` must lie strictly between 0 and 1.
     #[error("--interval-width must lie strictly between 0 and 1, got {0}")]
     IntervalWidth(f64),

@@ -16,3 +16,22 @@ pub fn spinner(stage: String) -> ProgressBar {
     pb.enable_steady_tick(Duration::from_millis(120));
     pb
 }
+
+/// A bar over `len` items with a message.
+pub fn bar(len: u64, stage: String) -> ProgressBar {
+    let pb = ProgressBar::new(len);
+    pb.set_style(
+        ProgressStyle::with_template(
+            "{msg} [{bar:30}] {pos}/{len} [{elapsed_precise}<{eta_precise}]",
+        )
+        .expect("static template")
+        .progress_chars("=> "),
+    );
+    pb.set_message(stage);
+    pb
+}
+
+/// Prints a line on stderr above `pb`, whether or not the bar is drawn.
+pub fn println(pb: &ProgressBar, line: String) {
+    pb.suspend(|| eprintln!("{line}"));
+}

@@ -7,6 +7,9 @@ use std::path::Path;
 use assert_cmd::Command;
 use predicates::prelude::*;
 
+/// LSTM flags that keep a CLI test's training under a second.
+const FAST_LSTM: [&str; 4] = ["--epochs", "1", "--hidden", "8"];
+
 fn prescale() -> Command {
     Command::cargo_bin("prescale").unwrap()
 }
@@ -14,7 +17,9 @@ fn prescale() -> Command {
 /// A 4-day synthetic run with a 1-day test period: every report, in `dir`.
 fn short_run_all(dir: &Path) -> assert_cmd::assert::Assert {
     prescale()
-        .args(["run-all", "--days", "4", "--test-days", "1", "--data-dir"])
+        .args(["run-all", "--days", "4", "--test-days", "1"])
+        .args(FAST_LSTM)
+        .arg("--data-dir")
         .arg(dir.join("data"))
         .arg("--reports-dir")
         .arg(dir.join("reports"))
@@ -38,6 +43,8 @@ fn run_all_on_a_short_trace_writes_every_report() {
         "data/workload.csv",
         "data/forecasts/seasonal-naive.csv",
         "data/forecasts/seasonal-naive.json",
+        "data/models/lstm.safetensors",
+        "data/models/lstm.json",
         "reports/metrics_summary.csv",
         "reports/forecast_metrics.csv",
         "reports/forecasts.csv",
@@ -51,8 +58,9 @@ fn run_all_on_a_short_trace_writes_every_report() {
         "model,policy,sla_violation_minutes,violation_rate,unserved_requests,container_minutes,scaling_switches,cost_vs_oracle\n"
     ));
     let rows = rows(&summary);
-    // 3 model-free policies once, 4 forecast policies for each of seasonal-naive and prophet.
-    assert_eq!(rows.len(), 11, "{summary}");
+    // 3 model-free policies once, 4 forecast policies for each of seasonal-naive, prophet
+    // and lstm.
+    assert_eq!(rows.len(), 15, "{summary}");
     let row = |p: &str| rows.iter().find(|r| r[1] == p).unwrap().clone();
     // static-2 costs exactly 2 containers × 1,440 test minutes.
     assert_eq!(row("static-2")[5], "2880");
@@ -65,7 +73,7 @@ fn run_all_on_a_short_trace_writes_every_report() {
     let forecasts = fs::read_to_string(dir.path().join("reports/forecasts.csv")).unwrap();
     assert!(forecasts.starts_with(
         "timestamp,actual,seasonal-naive_forecast,seasonal-naive_lower,seasonal-naive_upper,\
-         prophet_forecast,prophet_lower,prophet_upper\n"
+         prophet_forecast,prophet_lower,prophet_upper,lstm_forecast,lstm_lower,lstm_upper\n"
     ));
 }
 
@@ -81,6 +89,7 @@ fn same_seed_gives_byte_identical_csvs() {
         "reports/metrics_summary.csv",
         "reports/forecasts.csv",
         "reports/forecast_metrics.csv",
+        "data/models/lstm.safetensors",
     ] {
         assert_eq!(
             fs::read(a.path().join(f)).unwrap(),
@@ -118,7 +127,14 @@ fn train_then_simulate_in_separate_processes() {
         .assert()
         .success();
     prescale()
-        .args(["train", "--test-days", "1", "--data-dir"])
+        .args([
+            "train",
+            "--model",
+            "seasonal-naive",
+            "--test-days",
+            "1",
+            "--data-dir",
+        ])
         .arg(&data)
         .assert()
         .success();
@@ -211,8 +227,9 @@ fn run_all_on_a_real_five_minute_trace_with_gaps() {
             "run-all",
             "--trace",
             "tests/data/elb_request_count_8c0756.csv",
-            "--data-dir",
         ])
+        .args(FAST_LSTM)
+        .arg("--data-dir")
         .arg(dir.path().join("data"))
         .arg("--reports-dir")
         .arg(dir.path().join("reports"))
@@ -265,4 +282,60 @@ fn help_shows_units_and_defaults() {
                 .and(predicate::str::contains("[default: 2]"))
                 .and(predicate::str::contains("[default: 0.15]")),
         );
+}
+
+#[test]
+fn a_saved_lstm_is_reused_and_refuses_another_startup_delay() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let reports = dir.path().join("reports");
+    prescale()
+        .args(["generate", "--days", "3", "--data-dir"])
+        .arg(&data)
+        .assert()
+        .success();
+    prescale()
+        .args(["train", "--model", "lstm", "--test-days", "1"])
+        .args(FAST_LSTM)
+        .arg("--data-dir")
+        .arg(&data)
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("epoch 1/1: train MSE"));
+    // The forecast file goes; simulate predicts with the saved model.
+    fs::remove_file(data.join("forecasts/lstm.csv")).unwrap();
+    prescale()
+        .args([
+            "simulate",
+            "--model",
+            "lstm",
+            "--policy",
+            "confidence-aware",
+            "--test-days",
+            "1",
+            "--data-dir",
+        ])
+        .arg(&data)
+        .arg("--reports-dir")
+        .arg(&reports)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("lstm"));
+    prescale()
+        .args([
+            "simulate",
+            "--model",
+            "lstm",
+            "--startup-delay",
+            "4",
+            "--test-days",
+            "1",
+            "--data-dir",
+        ])
+        .arg(&data)
+        .arg("--reports-dir")
+        .arg(&reports)
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("must be retrained"));
 }

@@ -4,10 +4,12 @@
 //! delay plus one step: the demand at `t + d` from data up to `t − 1`), then predicts
 //! every test step, using for step `j` nothing after `j − lead`.
 
+pub mod lstm;
 pub mod prophet;
 pub mod seasonal_naive;
 
 use std::ops::Range;
+use std::path::{Path, PathBuf};
 
 use thiserror::Error;
 
@@ -137,6 +139,12 @@ pub trait Forecaster {
     fn notes(&self) -> Vec<String> {
         Vec::new()
     }
+
+    /// Saves the fitted model into `dir` for a later process; returns the files written.
+    /// Models that refit in seconds save nothing.
+    fn save(&self, _dir: &Path) -> Result<Vec<PathBuf>, ForecastError> {
+        Ok(Vec::new())
+    }
 }
 
 /// The models prescale knows, as named on the command line.
@@ -146,17 +154,24 @@ pub enum ModelKind {
     SeasonalNaive,
     /// Prophet (augurs-prophet), daily and weekly seasonality, seeded intervals.
     Prophet,
+    /// A one-layer LSTM on candle, with a conformal interval.
+    Lstm,
 }
 
 impl ModelKind {
     /// Every model, in report order.
-    pub const ALL: [ModelKind; 2] = [ModelKind::SeasonalNaive, ModelKind::Prophet];
+    pub const ALL: [ModelKind; 3] = [
+        ModelKind::SeasonalNaive,
+        ModelKind::Prophet,
+        ModelKind::Lstm,
+    ];
 
     /// The model's command-line name.
     pub fn name(self) -> &'static str {
         match self {
             ModelKind::SeasonalNaive => "seasonal-naive",
             ModelKind::Prophet => "prophet",
+            ModelKind::Lstm => "lstm",
         }
     }
 
@@ -173,6 +188,9 @@ pub struct ModelConfig {
     pub interval_width: f64,
     /// Seed of every random source in training. Defaults to 42.
     pub seed: u64,
+    /// The LSTM's architecture and training (its interval width and seed are the two
+    /// above). Defaults to `LstmConfig::default()`.
+    pub lstm: lstm::LstmConfig,
 }
 
 impl Default for ModelConfig {
@@ -180,6 +198,7 @@ impl Default for ModelConfig {
         Self {
             interval_width: 0.8,
             seed: 42,
+            lstm: lstm::LstmConfig::default(),
         }
     }
 }
@@ -191,6 +210,11 @@ pub fn build(kind: ModelKind, cfg: &ModelConfig) -> Box<dyn Forecaster> {
             Box::new(seasonal_naive::SeasonalNaive::new(cfg.interval_width))
         }
         ModelKind::Prophet => Box::new(prophet::ProphetModel::new(cfg.interval_width, cfg.seed)),
+        ModelKind::Lstm => Box::new(lstm::LstmModel::new(lstm::LstmConfig {
+            interval_width: cfg.interval_width,
+            seed: cfg.seed,
+            ..cfg.lstm.clone()
+        })),
     }
 }
 

@@ -1,0 +1,451 @@
+//! `lstm`: a one-layer LSTM with a linear head on candle, trained to predict the demand
+//! `lead` steps after a window of the last `window` steps (standardized with the train
+//! mean and std), with an interval from split-conformal calibration on the held-out
+//! validation windows.
+//!
+//! Deterministic: candle's CPU device does not seed its RNG, so the weights are drawn
+//! from our own seeded RNG (PyTorch's LSTM and Linear init, U(−1/√H, 1/√H)) and so is the
+//! shuffle. The model is saved as safetensors with a JSON sidecar (normalization, config,
+//! lead, calibration) so `simulate` can reuse it in a later process.
+
+use std::fs;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use candle_core::{DType, Device, Module, Tensor};
+use candle_nn::{AdamW, Linear, Optimizer, ParamsAdamW, VarBuilder, VarMap, LSTM, RNN};
+use rand::rngs::StdRng;
+use rand::seq::SliceRandom;
+use rand::{Rng, SeedableRng};
+use serde::{Deserialize, Serialize};
+
+use super::{quantile, FitInput, Forecast, ForecastError, Forecaster, Interval};
+use crate::progress;
+use crate::trace::Trace;
+
+const NAME: &str = "lstm";
+/// File names of a saved model inside its folder.
+pub const WEIGHTS_FILE: &str = "lstm.safetensors";
+/// The sidecar with normalization, config and calibration.
+pub const META_FILE: &str = "lstm.json";
+
+/// Architecture and training of the LSTM. Every default is `SPEC.md`'s.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LstmConfig {
+    /// Steps of history in one input window. Defaults to 60.
+    pub window: usize,
+    /// Hidden units of the LSTM layer. Defaults to 64.
+    pub hidden: usize,
+    /// Passes over the train windows. Defaults to 10.
+    pub epochs: usize,
+    /// Windows per optimizer step. Defaults to 256.
+    pub batch_size: usize,
+    /// Adam's learning rate. Defaults to 1e-3.
+    pub learning_rate: f64,
+    /// Share of the train windows (the last ones) held out for validation and
+    /// calibration. Defaults to 0.1.
+    pub validation_fraction: f64,
+    /// Coverage of the conformal interval. Defaults to 0.8.
+    pub interval_width: f64,
+    /// Seed of the weight init and the shuffle. Defaults to 42.
+    pub seed: u64,
+}
+
+impl Default for LstmConfig {
+    fn default() -> Self {
+        Self {
+            window: 60,
+            hidden: 64,
+            epochs: 10,
+            batch_size: 256,
+            learning_rate: 1e-3,
+            validation_fraction: 0.1,
+            interval_width: 0.8,
+            seed: 42,
+        }
+    }
+}
+
+/// Losses of one epoch, on standardized demand.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct EpochLoss {
+    /// Mean train MSE over the epoch's batches.
+    pub train_mse: f64,
+    /// MSE on the validation windows after the epoch.
+    pub validation_mse: f64,
+    /// Wall time of the epoch, in seconds.
+    pub seconds: f64,
+}
+
+/// What the sidecar records beside the weights.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LstmMeta {
+    /// The config the model was trained with.
+    pub config: LstmConfig,
+    /// Train mean used to standardize, requests per step.
+    pub mean: f64,
+    /// Train std used to standardize, requests per step.
+    pub std: f64,
+    /// Steps from the last input step to the target (startup delay in steps + 1).
+    pub lead_steps: usize,
+    /// Minutes per step of the trace it was trained on.
+    pub step_minutes: u32,
+    /// Residual quantiles (requests per step) added to the forecast for the interval.
+    pub lower_offset: f64,
+    /// See `lower_offset`.
+    pub upper_offset: f64,
+    /// Losses per epoch.
+    pub epochs: Vec<EpochLoss>,
+}
+
+/// The network: LSTM over the window, linear head on the last hidden state.
+struct Net {
+    lstm: LSTM,
+    head: Linear,
+}
+
+impl Net {
+    fn new(cfg: &LstmConfig, vb: VarBuilder) -> candle_core::Result<Self> {
+        Ok(Self {
+            lstm: candle_nn::lstm(1, cfg.hidden, Default::default(), vb.pp("lstm"))?,
+            head: candle_nn::linear(cfg.hidden, 1, vb.pp("head"))?,
+        })
+    }
+
+    /// `x`: (batch, window, 1) → (batch, 1).
+    fn forward(&self, x: &Tensor) -> candle_core::Result<Tensor> {
+        let states = self.lstm.seq(x)?;
+        let last = states.last().expect("window of at least one step");
+        self.head.forward(last.h())
+    }
+}
+
+/// The LSTM forecaster.
+pub struct LstmModel {
+    cfg: LstmConfig,
+    fitted: Option<(VarMap, Net, LstmMeta)>,
+    notes: Vec<String>,
+}
+
+impl std::fmt::Debug for LstmModel {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LstmModel")
+            .field("cfg", &self.cfg)
+            .finish_non_exhaustive()
+    }
+}
+
+fn model_error(message: impl ToString) -> ForecastError {
+    ForecastError::Model {
+        model: NAME,
+        message: message.to_string(),
+    }
+}
+
+/// Builds the network on the CPU and draws every weight from U(−1/√H, 1/√H) with a
+/// seeded RNG, variables in name order.
+fn init_net(cfg: &LstmConfig, rng: &mut StdRng) -> candle_core::Result<(VarMap, Net)> {
+    let varmap = VarMap::new();
+    let vb = VarBuilder::from_varmap(&varmap, DType::F32, &Device::Cpu);
+    let net = Net::new(cfg, vb)?;
+    let bound = 1.0 / (cfg.hidden as f64).sqrt();
+    let data = varmap.data().lock().expect("not poisoned");
+    let mut names: Vec<&String> = data.keys().collect();
+    names.sort();
+    for name in names {
+        let var = &data[name];
+        let shape = var.shape().clone();
+        let values: Vec<f32> = (0..shape.elem_count())
+            .map(|_| rng.random_range(-bound..bound) as f32)
+            .collect();
+        var.set(&Tensor::from_vec(values, shape, &Device::Cpu)?)?;
+    }
+    drop(data);
+    Ok((varmap, net))
+}
+
+/// Gathers windows ending at `ends` (inclusive) of the standardized series `z` into a
+/// (batch, window, 1) tensor.
+fn windows(z: &[f32], ends: &[usize], window: usize) -> candle_core::Result<Tensor> {
+    let mut x = Vec::with_capacity(ends.len() * window);
+    for &e in ends {
+        x.extend_from_slice(&z[e + 1 - window..=e]);
+    }
+    Tensor::from_vec(x, (ends.len(), window, 1), &Device::Cpu)
+}
+
+/// One optimizer step on a batch; returns the batch's MSE.
+fn train_step(net: &Net, opt: &mut AdamW, x: &Tensor, y: &Tensor) -> candle_core::Result<f64> {
+    let loss = candle_nn::loss::mse(&net.forward(x)?, y)?;
+    opt.backward_step(&loss)?;
+    loss.to_scalar::<f32>().map(f64::from)
+}
+
+impl LstmModel {
+    /// An unfitted model.
+    pub fn new(cfg: LstmConfig) -> Self {
+        Self {
+            cfg,
+            fitted: None,
+            notes: Vec::new(),
+        }
+    }
+
+    /// The metadata of the fitted model.
+    pub fn meta(&self) -> Option<&LstmMeta> {
+        self.fitted.as_ref().map(|f| &f.2)
+    }
+
+    /// Every weight, by name, as flat f32 vectors (for comparing trainings).
+    pub fn weights(&self) -> Vec<(String, Vec<f32>)> {
+        let Some((varmap, _, _)) = &self.fitted else {
+            return Vec::new();
+        };
+        let data = varmap.data().lock().expect("not poisoned");
+        let mut out: Vec<(String, Vec<f32>)> = data
+            .iter()
+            .map(|(n, v)| {
+                (
+                    n.clone(),
+                    v.flatten_all()
+                        .and_then(|t| t.to_vec1())
+                        .unwrap_or_default(),
+                )
+            })
+            .collect();
+        out.sort_by(|a, b| a.0.cmp(&b.0));
+        out
+    }
+
+    /// Predicts standardized targets for windows ending at `ends`, in batches, without
+    /// building a gradient graph.
+    fn predict_z(
+        net: &Net,
+        z: &[f32],
+        ends: &[usize],
+        cfg: &LstmConfig,
+    ) -> candle_core::Result<Vec<f32>> {
+        let mut out = Vec::with_capacity(ends.len());
+        for chunk in ends.chunks(1024) {
+            let x = windows(z, chunk, cfg.window)?.detach();
+            out.extend(net.forward(&x)?.flatten_all()?.to_vec1::<f32>()?);
+        }
+        Ok(out)
+    }
+
+    /// Saves the weights and the sidecar into `dir`, each written to a temporary file and
+    /// renamed into place.
+    pub fn save(&self, dir: &Path) -> Result<(PathBuf, PathBuf), ForecastError> {
+        let (varmap, _, meta) = self.fitted.as_ref().ok_or(ForecastError::NotFitted(NAME))?;
+        fs::create_dir_all(dir).map_err(model_error)?;
+        let weights = dir.join(WEIGHTS_FILE);
+        let tmp = crate::report::temp_path(&weights);
+        varmap.save(&tmp).map_err(model_error)?;
+        fs::rename(&tmp, &weights).map_err(model_error)?;
+        let meta_path = dir.join(META_FILE);
+        let mut json = serde_json::to_vec_pretty(meta).map_err(model_error)?;
+        json.push(b'\n');
+        crate::report::write_atomic(&meta_path, &json).map_err(model_error)?;
+        Ok((weights, meta_path))
+    }
+
+    /// Loads a model saved by [`LstmModel::save`].
+    pub fn load(dir: &Path) -> Result<Self, ForecastError> {
+        let meta_path = dir.join(META_FILE);
+        let bytes = fs::read(&meta_path)
+            .map_err(|e| model_error(format!("{}: {e}", meta_path.display())))?;
+        let meta: LstmMeta = serde_json::from_slice(&bytes)
+            .map_err(|e| model_error(format!("{}: {e}", meta_path.display())))?;
+        let mut rng = StdRng::seed_from_u64(meta.config.seed);
+        let (mut varmap, net) = init_net(&meta.config, &mut rng).map_err(model_error)?;
+        let weights = dir.join(WEIGHTS_FILE);
+        varmap
+            .load(&weights)
+            .map_err(|e| model_error(format!("{}: {e}", weights.display())))?;
+        Ok(Self {
+            cfg: meta.config.clone(),
+            fitted: Some((varmap, net, meta)),
+            notes: Vec::new(),
+        })
+    }
+}
+
+impl Forecaster for LstmModel {
+    fn name(&self) -> &'static str {
+        NAME
+    }
+
+    fn min_train_steps(&self, _trace: &Trace, lead_steps: usize) -> usize {
+        // Ten windows at least, so the validation tail holds one.
+        self.cfg.window + lead_steps + 9
+    }
+
+    fn fit(&mut self, input: &FitInput) -> Result<(), ForecastError> {
+        let cfg = self.cfg.clone();
+        let need = self.min_train_steps(input.trace, input.lead_steps);
+        if input.train_len < need {
+            return Err(ForecastError::TrainTooShort {
+                model: NAME,
+                need,
+                have: input.train_len,
+            });
+        }
+        self.notes.clear();
+        let y = &input.trace.requests[..input.train_len];
+        let n = y.len() as f64;
+        let mean = y.iter().sum::<f64>() / n;
+        let std = (y.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / n)
+            .sqrt()
+            .max(1e-9);
+        let z: Vec<f32> = input
+            .trace
+            .requests
+            .iter()
+            .map(|v| ((v - mean) / std) as f32)
+            .collect();
+        let lead = input.lead_steps;
+        // A window ending at e predicts the step e + lead.
+        let ends: Vec<usize> = (cfg.window - 1..input.train_len - lead).collect();
+        let n_val = ((ends.len() as f64 * cfg.validation_fraction).round() as usize)
+            .clamp(1, ends.len() - 1);
+        let (train_ends, val_ends) = ends.split_at(ends.len() - n_val);
+        let target = |es: &[usize]| -> candle_core::Result<Tensor> {
+            let t: Vec<f32> = es.iter().map(|&e| z[e + lead]).collect();
+            Tensor::from_vec(t, (es.len(), 1), &Device::Cpu)
+        };
+
+        let mut rng = StdRng::seed_from_u64(cfg.seed);
+        let (varmap, net) = init_net(&cfg, &mut rng).map_err(model_error)?;
+        let mut opt = AdamW::new(
+            varmap.all_vars(),
+            ParamsAdamW {
+                lr: cfg.learning_rate,
+                weight_decay: 0.0,
+                ..Default::default()
+            },
+        )
+        .map_err(model_error)?;
+        let batches = train_ends.len().div_ceil(cfg.batch_size);
+        let bar = progress::bar((batches * cfg.epochs) as u64, format!("train {NAME}"));
+        let mut order = train_ends.to_vec();
+        let mut epochs = Vec::with_capacity(cfg.epochs);
+        let val_target = target(val_ends).map_err(model_error)?;
+        for epoch in 1..=cfg.epochs {
+            let started = Instant::now();
+            order.shuffle(&mut rng);
+            let mut sum = 0.0;
+            for (b, chunk) in order.chunks(cfg.batch_size).enumerate() {
+                let x = windows(&z, chunk, cfg.window).map_err(model_error)?;
+                let y = target(chunk).map_err(model_error)?;
+                sum += train_step(&net, &mut opt, &x, &y).map_err(model_error)?;
+                bar.inc(1);
+                bar.set_message(format!(
+                    "train {NAME} epoch {epoch}/{} loss {:.4}",
+                    cfg.epochs,
+                    sum / (b + 1) as f64
+                ));
+            }
+            let val_pred = Self::predict_z(&net, &z, val_ends, &cfg).map_err(model_error)?;
+            let val_t: Vec<f32> = val_target
+                .flatten_all()
+                .and_then(|t| t.to_vec1())
+                .map_err(model_error)?;
+            let validation_mse = val_pred
+                .iter()
+                .zip(&val_t)
+                .map(|(p, t)| f64::from(p - t).powi(2))
+                .sum::<f64>()
+                / val_t.len() as f64;
+            let e = EpochLoss {
+                train_mse: sum / batches as f64,
+                validation_mse,
+                seconds: started.elapsed().as_secs_f64(),
+            };
+            progress::println(
+                &bar,
+                format!(
+                    "lstm: epoch {epoch}/{}: train MSE {:.4}, validation MSE {:.4} ({:.1} s)",
+                    cfg.epochs, e.train_mse, e.validation_mse, e.seconds
+                ),
+            );
+            epochs.push(e);
+        }
+        bar.finish_and_clear();
+
+        // Split-conformal calibration: residual quantiles on the validation windows, in
+        // requests per step.
+        let val_pred = Self::predict_z(&net, &z, val_ends, &cfg).map_err(model_error)?;
+        let residuals: Vec<f64> = val_ends
+            .iter()
+            .zip(&val_pred)
+            .map(|(&e, &p)| input.trace.requests[e + lead] - (f64::from(p) * std + mean))
+            .collect();
+        let tail = (1.0 - cfg.interval_width) / 2.0;
+        let meta = LstmMeta {
+            config: cfg.clone(),
+            mean,
+            std,
+            lead_steps: lead,
+            step_minutes: input.trace.step_minutes,
+            lower_offset: quantile(&residuals, tail),
+            upper_offset: quantile(&residuals, 1.0 - tail),
+            epochs,
+        };
+        let total: f64 = meta.epochs.iter().map(|e| e.seconds).sum();
+        self.notes.push(format!(
+            "lstm: {} epochs in {total:.1} s ({:.2} s/epoch) on {} windows, {} held out",
+            cfg.epochs,
+            total / cfg.epochs.max(1) as f64,
+            train_ends.len(),
+            val_ends.len()
+        ));
+        self.fitted = Some((varmap, net, meta));
+        Ok(())
+    }
+
+    fn predict(&self, trace: &Trace, targets: Range<usize>) -> Result<Forecast, ForecastError> {
+        let (_, net, meta) = self.fitted.as_ref().ok_or(ForecastError::NotFitted(NAME))?;
+        let lead = meta.lead_steps;
+        let first_end = targets
+            .start
+            .checked_sub(lead)
+            .filter(|e| e + 1 >= meta.config.window);
+        if first_end.is_none() {
+            return Err(ForecastError::TargetTooEarly {
+                model: NAME,
+                target: targets.start,
+                lead: lead + meta.config.window - 1,
+            });
+        }
+        let z: Vec<f32> = trace
+            .requests
+            .iter()
+            .map(|v| ((v - meta.mean) / meta.std) as f32)
+            .collect();
+        let ends: Vec<usize> = targets.map(|j| j - lead).collect();
+        let pred = Self::predict_z(net, &z, &ends, &meta.config).map_err(model_error)?;
+        let yhat: Vec<f64> = pred
+            .iter()
+            .map(|p| f64::from(*p) * meta.std + meta.mean)
+            .collect();
+        let lower = yhat
+            .iter()
+            .map(|y| (y + meta.lower_offset).max(0.0))
+            .collect();
+        let upper = yhat.iter().map(|y| y + meta.upper_offset).collect();
+        Ok(Forecast {
+            yhat,
+            interval: Some(Interval { lower, upper }),
+        })
+    }
+
+    fn notes(&self) -> Vec<String> {
+        self.notes.clone()
+    }
+
+    fn save(&self, dir: &Path) -> Result<Vec<PathBuf>, ForecastError> {
+        let (w, m) = LstmModel::save(self, dir)?;
+        Ok(vec![w, m])
+    }
+}
