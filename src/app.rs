@@ -10,7 +10,8 @@ use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
 
-use crate::cli::{Cli, Command, ModelSelect, PolicyArgs, ReportsArgs, TraceArgs};
+use crate::check::{self, Tolerances};
+use crate::cli::{CheckCmd, Cli, Command, ModelSelect, PolicyArgs, ReportsArgs, TraceArgs};
 use crate::config::{ClusterConfig, ConfigError, PolicyConfig, SplitConfig, StepCluster};
 use crate::experiment::{self, ModelForecast, Outcome};
 use crate::forecast::{self, lstm, FitInput, Forecaster, ModelConfig, ModelKind};
@@ -69,7 +70,9 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Report(c) => {
             report_stage(&c.reports.reports_dir)?;
         }
+        Command::Check(c) => check_stage(&c)?,
         Command::RunAll(c) => {
+            let c = c.resolve_quick();
             let cluster = validated_cluster(&c.cluster.to_config())?;
             let policy_cfg = validated_policies(&c.policies)?;
             let model_cfg = validated_models(&c.models.to_config(&c.seed))?;
@@ -505,18 +508,77 @@ fn write_reports(
     Ok(())
 }
 
+/// Reads a `metrics_summary.csv`.
+fn read_metrics(path: &Path) -> Result<Vec<PolicyMetrics>> {
+    let bytes = fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+    report::csv::from_csv(&bytes).with_context(|| format!("reading {}", path.display()))
+}
+
 /// Prints the summary table of an earlier `simulate`.
 pub fn report_stage(dir: &Path) -> Result<Vec<PolicyMetrics>> {
     let path = dir.join(METRICS_FILE);
-    let bytes = match fs::read(&path) {
-        Ok(b) => b,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            bail!("no {} yet: run `prescale simulate` first", path.display())
-        }
-        Err(e) => return Err(e).with_context(|| format!("reading {}", path.display())),
-    };
-    let rows: Vec<PolicyMetrics> =
-        report::csv::from_csv(&bytes).with_context(|| format!("reading {}", path.display()))?;
+    if !path.exists() {
+        bail!("no {} yet: run `prescale simulate` first", path.display());
+    }
+    let rows = read_metrics(&path)?;
     print!("{}", table::render(&rows));
     Ok(rows)
+}
+
+/// Compares the current metrics with the baseline (or, with `--update`, accepts them).
+pub fn check_stage(c: &CheckCmd) -> Result<()> {
+    let current = read_metrics(&c.current)?;
+    if c.update {
+        let changes = match read_metrics(&c.baseline) {
+            Ok(old) => check::render(&check::check(
+                &old,
+                &current,
+                &Tolerances {
+                    violation_minutes_abs: 0.0,
+                    violation_rel: 0.0,
+                    unserved_abs: 0.0,
+                    unserved_rel: 0.0,
+                    cost_rel: 0.0,
+                },
+            )),
+            Err(e) => format!("(no readable baseline before: {e:#})\n"),
+        };
+        let bytes =
+            fs::read(&c.current).with_context(|| format!("reading {}", c.current.display()))?;
+        write_atomic(&c.baseline, &bytes)
+            .with_context(|| format!("writing {}", c.baseline.display()))?;
+        print!("{changes}");
+        println!(
+            "check: baseline {} updated from {} ({} rows)",
+            c.baseline.display(),
+            c.current.display(),
+            current.len()
+        );
+        return Ok(());
+    }
+    let baseline = read_metrics(&c.baseline)?;
+    let rows = check::check(&baseline, &current, &c.tolerances());
+    print!("{}", check::render(&rows));
+    let failed = rows.iter().filter(|r| r.fails()).count();
+    if failed > 0 {
+        bail!(
+            "{failed} of {} rows regressed against {} (accept an intended change with `prescale check --update`)",
+            baseline.len(),
+            c.baseline.display()
+        );
+    }
+    let improved = rows
+        .iter()
+        .filter(|r| matches!(r.verdict, check::Verdict::Improved(_)))
+        .count();
+    let new = rows
+        .iter()
+        .filter(|r| r.verdict == check::Verdict::New)
+        .count();
+    println!(
+        "check: OK, {} rows within tolerance of {} ({improved} improved, {new} new)",
+        baseline.len(),
+        c.baseline.display()
+    );
+    Ok(())
 }

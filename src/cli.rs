@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use chrono::{DateTime, Utc};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use crate::check::Tolerances;
 use crate::config::{ClusterConfig, PolicyConfig, SplitConfig};
 use crate::forecast::lstm::LstmConfig;
 use crate::forecast::{ModelConfig, ModelKind};
@@ -37,6 +38,50 @@ pub enum Command {
     Report(ReportCmd),
     /// Generate (unless --trace is given), train, simulate and report, in one go.
     RunAll(RunAllCmd),
+    /// Compare a metrics_summary.csv with a baseline; exit 1 if a row regressed.
+    Check(CheckCmd),
+}
+
+/// `check`.
+#[derive(Debug, Args)]
+pub struct CheckCmd {
+    /// The accepted metrics_summary.csv.
+    #[arg(long, value_name = "FILE")]
+    pub baseline: PathBuf,
+    /// The metrics_summary.csv to check.
+    #[arg(long, value_name = "FILE")]
+    pub current: PathBuf,
+    /// Accept the current file: rewrite the baseline from it and print what changed.
+    #[arg(long)]
+    pub update: bool,
+    /// Violation minutes may rise by this many minutes...
+    #[arg(long, value_name = "MINUTES", default_value_t = Tolerances::default().violation_minutes_abs)]
+    pub violation_abs_tol: f64,
+    /// ...or by this fraction of the baseline, whichever is larger.
+    #[arg(long, value_name = "FRACTION", default_value_t = Tolerances::default().violation_rel)]
+    pub violation_rel_tol: f64,
+    /// Unserved requests may rise by this many requests...
+    #[arg(long, value_name = "REQUESTS", default_value_t = Tolerances::default().unserved_abs)]
+    pub unserved_abs_tol: f64,
+    /// ...or by this fraction of the baseline, whichever is larger.
+    #[arg(long, value_name = "FRACTION", default_value_t = Tolerances::default().unserved_rel)]
+    pub unserved_rel_tol: f64,
+    /// Container-minutes may rise by this fraction of the baseline.
+    #[arg(long, value_name = "FRACTION", default_value_t = Tolerances::default().cost_rel)]
+    pub cost_rel_tol: f64,
+}
+
+impl CheckCmd {
+    /// The tolerances.
+    pub fn tolerances(&self) -> Tolerances {
+        Tolerances {
+            violation_minutes_abs: self.violation_abs_tol,
+            violation_rel: self.violation_rel_tol,
+            unserved_abs: self.unserved_abs_tol,
+            unserved_rel: self.unserved_rel_tol,
+            cost_rel: self.cost_rel_tol,
+        }
+    }
 }
 
 /// `generate`.
@@ -89,6 +134,10 @@ pub struct ReportCmd {
 /// `run-all`.
 #[derive(Debug, Args)]
 pub struct RunAllCmd {
+    /// The quick, deterministic CI experiment: a 5-day synthetic trace, a 2-day test period
+    /// and 3 LSTM epochs (overrides --days, --test-days and --epochs).
+    #[arg(long)]
+    pub quick: bool,
     #[command(flatten)]
     pub trace: TraceArgs,
     #[command(flatten)]
@@ -258,6 +307,18 @@ pub struct ReportsArgs {
     /// Folder of the CSV reports and plots.
     #[arg(long, value_name = "DIR", default_value = "reports")]
     pub reports_dir: PathBuf,
+}
+
+impl RunAllCmd {
+    /// Applies `--quick`.
+    pub fn resolve_quick(mut self) -> Self {
+        if self.quick {
+            self.generate.days = 5.0;
+            self.trace.test_days = 2.0;
+            self.models.epochs = 3;
+        }
+        self
+    }
 }
 
 impl GenerateArgs {

@@ -7,6 +7,7 @@
 //! [`app`] runs the stages; [`cli`] is the command line.
 
 pub mod app;
+pub mod check;
 pub mod cli;
 pub mod config;
 pub mod experiment;
