@@ -18,7 +18,7 @@ use crate::forecast::{self, lstm, FitInput, Forecaster, ModelConfig, ModelKind};
 use crate::metrics::PolicyMetrics;
 use crate::policy::PolicyKind;
 use crate::progress;
-use crate::report::{self, csv as rcsv, table, write_atomic};
+use crate::report::{self, csv as rcsv, plot, table, write_atomic};
 use crate::trace::generate::{generate, GenerateConfig};
 use crate::trace::{format_timestamp, import, Split, Trace};
 
@@ -463,7 +463,14 @@ pub fn simulate_stage(
         trace.step_minutes,
         started.elapsed().as_secs_f64()
     );
-    write_reports(&reports.reports_dir, trace, split, &forecasts, &outcome)?;
+    write_reports(
+        &reports.reports_dir,
+        trace,
+        split,
+        &forecasts,
+        &outcome,
+        &step,
+    )?;
     print!("{}", table::render(&outcome.rows()));
     Ok(outcome)
 }
@@ -475,6 +482,7 @@ fn write_reports(
     split: Split,
     models: &[ModelForecast],
     outcome: &Outcome,
+    cluster: &StepCluster,
 ) -> Result<()> {
     let mut files: Vec<(PathBuf, Vec<u8>)> = vec![
         (
@@ -498,13 +506,44 @@ fn write_reports(
         let name = format!("{}_{}.csv", r.metrics.model, r.metrics.policy);
         files.push((
             dir.join("timelines").join(name),
-            rcsv::timeline(trace, split, &r.timeline),
+            rcsv::timeline(trace, split, &r.timeline, cluster.capacity_per_step),
         ));
     }
     for (path, bytes) in &files {
         write_atomic(path, bytes).with_context(|| format!("writing report {}", path.display()))?;
     }
     eprintln!("reports: {} files in {}", files.len(), dir.display());
+    plot_stage(dir)
+}
+
+/// Reads the CSV reports in `dir` back and draws every plot from them.
+fn plot_stage(dir: &Path) -> Result<()> {
+    let read = |name: &str| -> Result<Vec<u8>> {
+        let path = dir.join(name);
+        fs::read(&path).with_context(|| format!("reading {}", path.display()))
+    };
+    let rows = read_metrics(&dir.join(METRICS_FILE))?;
+    let forecasts = plot::read_forecasts(&read("forecasts.csv")?)
+        .with_context(|| format!("reading {}", dir.join("forecasts.csv").display()))?;
+    let mut timelines = Vec::new();
+    for r in &rows {
+        let name = format!("timelines/{}_{}.csv", r.model, r.policy);
+        let path = dir.join(&name);
+        if path.exists() {
+            timelines.push(
+                plot::read_timeline(&r.model, &r.policy, &read(&name)?)
+                    .with_context(|| format!("reading {}", path.display()))?,
+            );
+        }
+    }
+    let input = plot::PlotInput {
+        rows,
+        forecasts,
+        timelines,
+    };
+    let written = plot::write_all(dir, &input)
+        .map_err(|e| anyhow::anyhow!("drawing plots in {}: {e}", dir.display()))?;
+    eprintln!("plots: {} PNG files in {}", written.len(), dir.display());
     Ok(())
 }
 
@@ -521,6 +560,7 @@ pub fn report_stage(dir: &Path) -> Result<Vec<PolicyMetrics>> {
         bail!("no {} yet: run `prescale simulate` first", path.display());
     }
     let rows = read_metrics(&path)?;
+    plot_stage(dir)?;
     print!("{}", table::render(&rows));
     Ok(rows)
 }

@@ -72,7 +72,7 @@ fn run_all_on_a_short_trace_writes_every_report() {
     assert_eq!(tl.lines().count(), 1441);
     let forecasts = fs::read_to_string(dir.path().join("reports/forecasts.csv")).unwrap();
     assert!(forecasts.starts_with(
-        "timestamp,actual,seasonal-naive_forecast,seasonal-naive_lower,seasonal-naive_upper,\
+        "timestamp,actual,in_event,seasonal-naive_forecast,seasonal-naive_lower,seasonal-naive_upper,\
          prophet_forecast,prophet_lower,prophet_upper,lstm_forecast,lstm_lower,lstm_upper\n"
     ));
 }

@@ -70,11 +70,15 @@ pub fn forecast_metrics(rows: &[ForecastMetrics]) -> Vec<u8> {
     to_csv(rows)
 }
 
-/// `forecasts.csv`: per test step, the actual demand and every model's forecast and
-/// bounds (empty where a model has no interval).
+/// `forecasts.csv`: per test step, the actual demand, whether it lies in a synthetic
+/// event (generated traces only), and every model's forecast and bounds (empty where a
+/// model has no interval).
 pub fn forecasts_wide(trace: &Trace, split: Split, models: &[(String, Forecast)]) -> Vec<u8> {
     let mut w = ::csv::Writer::from_writer(Vec::new());
     let mut header = vec!["timestamp".to_string(), "actual".to_string()];
+    if trace.in_event.is_some() {
+        header.push("in_event".to_string());
+    }
     for (name, _) in models {
         for col in ["forecast", "lower", "upper"] {
             header.push(format!("{name}_{col}"));
@@ -86,6 +90,9 @@ pub fn forecasts_wide(trace: &Trace, split: Split, models: &[(String, Forecast)]
             format_timestamp(trace.timestamp(j)),
             trace.requests[j].to_string(),
         ];
+        if let Some(ev) = &trace.in_event {
+            rec.push(u8::from(ev[j]).to_string());
+        }
         for (_, f) in models {
             let p = f.at(i);
             rec.push(fmt(p.yhat));
@@ -97,17 +104,21 @@ pub fn forecasts_wide(trace: &Trace, split: Split, models: &[(String, Forecast)]
     w.into_inner().expect("in-memory CSV flush")
 }
 
-/// A per-step timeline: `timestamp,demand,target,ready,starting,unserved,violation`.
-pub fn timeline(trace: &Trace, split: Split, tl: &Timeline) -> Vec<u8> {
-    let mut out = String::from("timestamp,demand,target,ready,starting,unserved,violation\n");
+/// A per-step timeline:
+/// `timestamp,demand,target,ready,starting,capacity,unserved,violation`, where capacity is
+/// the requests the ready containers can serve in the step.
+pub fn timeline(trace: &Trace, split: Split, tl: &Timeline, capacity_per_step: f64) -> Vec<u8> {
+    let mut out =
+        String::from("timestamp,demand,target,ready,starting,capacity,unserved,violation\n");
     for i in 0..tl.len() {
         out.push_str(&format!(
-            "{},{},{},{},{},{},{}\n",
+            "{},{},{},{},{},{},{},{}\n",
             format_timestamp(trace.timestamp(split.train_len + i)),
             tl.demand[i],
             tl.target[i],
             tl.ready[i],
             tl.starting[i],
+            fmt(f64::from(tl.ready[i]) * capacity_per_step),
             fmt(tl.unserved[i]),
             u8::from(tl.violation(i)),
         ));

@@ -4,6 +4,7 @@
 //! place, so a failed or interrupted run never leaves a half-written report.
 
 pub mod csv;
+pub mod plot;
 pub mod table;
 
 use std::fs;
