@@ -15,6 +15,7 @@ use crate::cli::{CheckCmd, Cli, Command, ModelSelect, PolicyArgs, ReportsArgs, T
 use crate::config::{ClusterConfig, ConfigError, PolicyConfig, SplitConfig, StepCluster};
 use crate::experiment::{self, ModelForecast, Outcome};
 use crate::forecast::{self, lstm, FitInput, Forecaster, ModelConfig, ModelKind};
+use crate::interrupt;
 use crate::metrics::PolicyMetrics;
 use crate::policy::PolicyKind;
 use crate::progress;
@@ -252,12 +253,14 @@ pub fn train_stage(
         .iter()
         .map(|&k| forecast::build(k, model_cfg))
         .collect();
-    let min_train = models
+    // The model that needs the longest train period, named in the error if it is too short.
+    let (min_train, neediest) = models
         .iter()
-        .map(|m| m.min_train_steps(trace, lead))
+        .map(|m| (m.min_train_steps(trace, lead), m.name()))
         .max()
-        .unwrap_or(0);
-    let split = split_for(trace, split_cfg, &step, min_train)?;
+        .unwrap_or((0, ""));
+    let split = split_for(trace, split_cfg, &step, min_train)
+        .with_context(|| format!("{neediest} needs at least {min_train} train steps"))?;
     let mut out = Vec::new();
     for model in &mut models {
         let name = model.name();
@@ -268,9 +271,10 @@ pub fn train_stage(
             train_len: split.train_len,
             lead_steps: lead,
         };
-        model
-            .fit(&input)
-            .with_context(|| format!("training {name}"))?;
+        let fitted = model.fit(&input);
+        // An interrupt wins over whatever the fit returned.
+        interrupt::check()?;
+        fitted.with_context(|| format!("training {name}"))?;
         let forecast = model
             .predict(trace, split.test_range())
             .with_context(|| format!("forecasting with {name}"))?;
@@ -432,7 +436,7 @@ fn predict_with_saved_lstm(
 }
 
 /// Replays the policies against the trained forecasts, writes every report and prints
-/// the summary table.
+/// the summary table. Stops before writing if Ctrl-C was pressed.
 pub fn simulate_stage(
     trace: &Trace,
     trace_args: &TraceArgs,
@@ -463,6 +467,7 @@ pub fn simulate_stage(
         trace.step_minutes,
         started.elapsed().as_secs_f64()
     );
+    interrupt::check()?;
     write_reports(
         &reports.reports_dir,
         trace,
@@ -509,9 +514,7 @@ fn write_reports(
             rcsv::timeline(trace, split, &r.timeline, cluster.capacity_per_step),
         ));
     }
-    for (path, bytes) in &files {
-        write_atomic(path, bytes).with_context(|| format!("writing report {}", path.display()))?;
-    }
+    report::write_all_atomic(&files).context("writing reports")?;
     eprintln!("reports: {} files in {}", files.len(), dir.display());
     plot_stage(dir)
 }

@@ -12,6 +12,7 @@ pub mod cli;
 pub mod config;
 pub mod experiment;
 pub mod forecast;
+pub mod interrupt;
 pub mod metrics;
 pub mod policy;
 pub mod progress;

@@ -336,6 +336,10 @@ impl Forecaster for LstmModel {
             order.shuffle(&mut rng);
             let mut sum = 0.0;
             for (b, chunk) in order.chunks(cfg.batch_size).enumerate() {
+                if crate::interrupt::requested() {
+                    bar.finish_and_clear();
+                    return Err(ForecastError::Interrupted(NAME));
+                }
                 let x = windows(&z, chunk, cfg.window).map_err(model_error)?;
                 let y = target(chunk).map_err(model_error)?;
                 sum += train_step(&net, &mut opt, &x, &y).map_err(model_error)?;

@@ -49,6 +49,9 @@ pub enum ForecastError {
         /// The lead in steps.
         lead: usize,
     },
+    /// Ctrl-C stopped the training.
+    #[error("{0} training was interrupted")]
+    Interrupted(&'static str),
     /// The model's own machinery failed.
     #[error("{model}: {message}")]
     Model {

@@ -32,6 +32,41 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     result
 }
 
+/// Writes several files as one: every file goes to its temporary name first, and only
+/// when all are written are they renamed into place, so a failure part-way leaves the
+/// old set of files, not a mix of old and new.
+pub fn write_all_atomic(files: &[(PathBuf, Vec<u8>)]) -> std::io::Result<()> {
+    let mut written: Vec<(PathBuf, &Path)> = Vec::with_capacity(files.len());
+    let result = (|| {
+        for (path, bytes) in files {
+            let dir = path
+                .parent()
+                .filter(|p| !p.as_os_str().is_empty())
+                .unwrap_or(Path::new("."));
+            fs::create_dir_all(dir).map_err(|e| with_path(e, dir))?;
+            let tmp = temp_path(path);
+            let mut f = fs::File::create(&tmp).map_err(|e| with_path(e, path))?;
+            written.push((tmp, path));
+            f.write_all(bytes)?;
+            f.sync_all()?;
+        }
+        for (tmp, path) in &written {
+            fs::rename(tmp, path).map_err(|e| with_path(e, path))?;
+        }
+        Ok(())
+    })();
+    if result.is_err() {
+        for (tmp, _) in &written {
+            let _ = fs::remove_file(tmp);
+        }
+    }
+    result
+}
+
+fn with_path(e: std::io::Error, path: &Path) -> std::io::Error {
+    std::io::Error::new(e.kind(), format!("{}: {e}", path.display()))
+}
+
 /// The temporary name a file is written under before its rename: hidden, unique to
 /// this process, recognisable (`.NAME.tmp-PID`).
 pub fn temp_path(path: &Path) -> PathBuf {

@@ -1,0 +1,309 @@
+//! The error catalogue: bad inputs that must fail cleanly. For each: exit code 1 (2 for
+//! command-line usage errors, as clap does), one `Error: ...` line that names the file,
+//! line or flag and what was wrong, no panic and no backtrace, and the reports folder
+//! exactly as it was.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::Path;
+
+use assert_cmd::Command;
+
+/// A valid `timestamp,requests` trace of `minutes` one-minute steps.
+fn trace(minutes: usize) -> String {
+    let mut s = String::from("timestamp,requests\n");
+    for i in 0..minutes {
+        let (day, hour, minute) = (5 + i / 1440, (i / 60) % 24, i % 60);
+        s.push_str(&format!(
+            "2026-01-{day:02}T{hour:02}:{minute:02}:00Z,{}\n",
+            100 + i % 7
+        ));
+    }
+    s
+}
+
+struct Case {
+    name: &'static str,
+    /// Files written into the working folder first.
+    files: Vec<(&'static str, Vec<u8>)>,
+    args: Vec<&'static str>,
+    code: i32,
+    /// Every one of these must appear in the error line.
+    mentions: Vec<&'static str>,
+}
+
+fn case(
+    name: &'static str,
+    files: Vec<(&'static str, Vec<u8>)>,
+    args: &[&'static str],
+    code: i32,
+    mentions: &[&'static str],
+) -> Case {
+    Case {
+        name,
+        files,
+        args: args.to_vec(),
+        code,
+        mentions: mentions.to_vec(),
+    }
+}
+
+fn snapshot(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+    let mut out = BTreeMap::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                out.insert(p.display().to_string(), fs::read(&p).unwrap());
+            }
+        }
+    }
+    out
+}
+
+fn text(s: &str) -> Vec<u8> {
+    s.as_bytes().to_vec()
+}
+
+fn cases() -> Vec<Case> {
+    let sim = ["simulate", "--trace", "t.csv", "--test-days", "0.5"];
+    let with = |extra: &[&'static str]| -> Vec<&'static str> {
+        sim.iter().copied().chain(extra.iter().copied()).collect()
+    };
+    vec![
+        case("empty file", vec![("t.csv", vec![])], &sim, 1, &["t.csv", "empty"]),
+        case("header only", vec![("t.csv", text("timestamp,requests\n"))], &sim, 1, &["t.csv", "no data rows"]),
+        case(
+            "missing count column",
+            vec![("t.csv", text("timestamp,other\n2026-01-05T00:00:00Z,1\n"))],
+            &sim,
+            1,
+            &["t.csv", "no count column", "--count-column"],
+        ),
+        case(
+            "wrong column names, no flag",
+            vec![("t.csv", text("when,hits\n2026-01-05T00:00:00Z,1\n"))],
+            &sim,
+            1,
+            &["t.csv", "no timestamp column", "--time-column"],
+        ),
+        case(
+            "named column absent",
+            vec![("t.csv", text("timestamp,requests\n2026-01-05T00:00:00Z,1\n"))],
+            &with(&["--count-column", "hits"]),
+            1,
+            &["--count-column hits", "no such column"],
+        ),
+        case(
+            "non-numeric count",
+            vec![("t.csv", text("timestamp,requests\n2026-01-05T00:00:00Z,1\n2026-01-05T00:01:00Z,lots\n"))],
+            &sim,
+            1,
+            &["t.csv", "line 3", "\"lots\" is not a number"],
+        ),
+        case(
+            "negative count",
+            vec![("t.csv", text("timestamp,requests\n2026-01-05T00:00:00Z,-4\n"))],
+            &sim,
+            1,
+            &["t.csv", "line 2", "negative"],
+        ),
+        case(
+            "NaN count",
+            vec![("t.csv", text("timestamp,requests\n2026-01-05T00:00:00Z,NaN\n"))],
+            &sim,
+            1,
+            &["t.csv", "line 2", "not finite"],
+        ),
+        case(
+            "infinite count",
+            vec![("t.csv", text("timestamp,requests\n2026-01-05T00:00:00Z,inf\n"))],
+            &sim,
+            1,
+            &["t.csv", "line 2", "not finite"],
+        ),
+        case(
+            "duplicate timestamps",
+            vec![("t.csv", text("timestamp,requests\n2026-01-05T00:00:00Z,1\n2026-01-05T00:00:00Z,2\n"))],
+            &sim,
+            1,
+            &["t.csv", "line 3", "duplicate timestamp", "line 2"],
+        ),
+        case(
+            "unparseable timestamp",
+            vec![("t.csv", text("timestamp,requests\n2026-01-05T00:00:00Z,1\n5 Jan 2026,2\n"))],
+            &sim,
+            1,
+            &["t.csv", "line 3", "cannot read timestamp"],
+        ),
+        case(
+            "irregular step",
+            vec![(
+                "t.csv",
+                text("timestamp,requests\n2026-01-05T00:00:00Z,1\n2026-01-05T00:01:00Z,1\n2026-01-05T00:02:00Z,1\n2026-01-05T00:03:30Z,1\n"),
+            )],
+            &sim,
+            1,
+            &["t.csv", "line 5", "not a multiple"],
+        ),
+        case(
+            "non-UTF-8 file",
+            vec![("t.csv", b"timestamp,requests\n2026-01-05T00:00:00Z,\xff\xfe\n".to_vec())],
+            &sim,
+            1,
+            &["t.csv", "line 2", "UTF-8"],
+        ),
+        case("trace file missing", vec![], &sim, 1, &["t.csv", "No such file"]),
+        case(
+            "trace shorter than the test split",
+            vec![("t.csv", text(&trace(600)))],
+            &sim,
+            1,
+            &["600 steps", "0.5-day test period"],
+        ),
+        case(
+            "train shorter than the LSTM window",
+            vec![("t.csv", text(&trace(780)))],
+            &["train", "--trace", "t.csv", "--model", "lstm", "--test-days", "0.5"],
+            1,
+            &["780 steps", "72 train steps", "lstm"],
+        ),
+        case(
+            "train shorter than Prophet's minimum",
+            vec![("t.csv", text(&trace(1200)))],
+            &["train", "--trace", "t.csv", "--model", "prophet", "--test-days", "0.5"],
+            1,
+            &["1200 steps", "1440 train steps", "prophet"],
+        ),
+        case("zero capacity", vec![], &["simulate", "--capacity", "0"], 1, &["--capacity", "positive", "got 0"]),
+        case("negative capacity", vec![], &["run-all", "--capacity", "-5"], 1, &["--capacity", "got -5"]),
+        case(
+            "min replicas above max",
+            vec![],
+            &["simulate", "--min-replicas", "8", "--max-replicas", "4"],
+            1,
+            &["--min-replicas (8) is above --max-replicas (4)"],
+        ),
+        case("negative startup delay", vec![], &["simulate", "--startup-delay", "-1"], 2, &["--startup-delay", "-1"]),
+        case("buffer below -1", vec![], &["simulate", "--buffer", "-1.5"], 1, &["--buffer", "-1.5"]),
+        case("interval width of 1.5", vec![], &["train", "--interval-width", "1.5"], 1, &["--interval-width", "1.5"]),
+        case("zero epochs", vec![], &["train", "--epochs", "0"], 1, &["--epochs must be positive"]),
+        case("unknown policy", vec![], &["simulate", "--policy", "bufferd"], 2, &["bufferd", "buffered"]),
+        case("unknown model", vec![], &["train", "--model", "prophett"], 2, &["prophett", "prophet"]),
+        case(
+            "simulate before train",
+            vec![("t.csv", text(&trace(2880)))],
+            &["simulate", "--trace", "t.csv", "--model", "seasonal-naive", "--test-days", "0.25"],
+            1,
+            &["no forecasts for seasonal-naive", "prescale train --model seasonal-naive"],
+        ),
+        case(
+            "simulate before generate",
+            vec![],
+            &["simulate"],
+            1,
+            &["data/workload.csv", "prescale generate"],
+        ),
+        case(
+            "corrupt saved model",
+            vec![
+                ("t.csv", text(&trace(2880))),
+                ("data/models/lstm.json", text("{ not json")),
+                ("data/models/lstm.safetensors", text("garbage")),
+            ],
+            &["simulate", "--trace", "t.csv", "--model", "lstm", "--test-days", "0.25"],
+            1,
+            &["data/models/lstm.json"],
+        ),
+        case(
+            "unwritable reports folder",
+            vec![("t.csv", text(&trace(2880))), ("blocker", text("a file, not a folder"))],
+            &["run-all", "--trace", "t.csv", "--model", "seasonal-naive", "--test-days", "0.25", "--reports-dir", "blocker/reports"],
+            1,
+            &["blocker/reports", "Not a directory"],
+        ),
+        case(
+            "malformed baseline for check",
+            vec![("base.csv", text("model,policy\nnone\n")), ("reports/metrics_summary.csv", text("sentinel"))],
+            &["check", "--baseline", "base.csv", "--current", "base.csv"],
+            1,
+            &["base.csv", "line 2"],
+        ),
+    ]
+}
+
+#[test]
+fn every_bad_input_fails_cleanly() {
+    let all = cases();
+    assert!(all.len() >= 20);
+    let mut failures = Vec::new();
+    for c in &all {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        // A previous run's reports, which a failed run must leave alone.
+        fs::create_dir_all(root.join("reports")).unwrap();
+        fs::write(root.join("reports/metrics_summary.csv"), "earlier report\n").unwrap();
+        for (name, bytes) in &c.files {
+            let p = root.join(name);
+            fs::create_dir_all(p.parent().unwrap()).unwrap();
+            fs::write(p, bytes).unwrap();
+        }
+        let before = snapshot(&root.join("reports"));
+        let out = Command::cargo_bin("prescale")
+            .unwrap()
+            .current_dir(root)
+            .args(&c.args)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        let code = out.status.code();
+        let error_lines: Vec<&str> = stderr
+            .lines()
+            .filter(|l| l.starts_with("Error:") || l.starts_with("error:"))
+            .collect();
+        let mut problems = Vec::new();
+        if code != Some(c.code) {
+            problems.push(format!("exit {code:?}, expected {}", c.code));
+        }
+        if error_lines.len() != 1 {
+            problems.push(format!("{} error lines", error_lines.len()));
+        }
+        let line = error_lines.first().copied().unwrap_or("");
+        if c.code == 1 && !line.starts_with("Error: ") {
+            problems.push("no `Error: ` line".to_string());
+        }
+        // clap puts its suggestion on a line of its own.
+        let searched = if c.code == 2 { stderr.as_ref() } else { line };
+        for m in &c.mentions {
+            if !searched.contains(m) {
+                problems.push(format!("error line lacks {m:?}"));
+            }
+        }
+        if stderr.contains("panicked")
+            || stderr.contains("backtrace")
+            || stderr.contains("RUST_BACKTRACE")
+        {
+            problems.push("panic or backtrace".to_string());
+        }
+        if snapshot(&root.join("reports")) != before {
+            problems.push("reports folder changed".to_string());
+        }
+        if !problems.is_empty() {
+            failures.push(format!(
+                "{}: {}\n  stderr: {}",
+                c.name,
+                problems.join("; "),
+                stderr.trim()
+            ));
+        }
+    }
+    eprintln!(
+        "{} bad inputs tried, {} failed cleanly",
+        all.len(),
+        all.len() - failures.len()
+    );
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}

@@ -1,0 +1,102 @@
+//! Property tests of the simulator over random traces, forecasts and cluster settings.
+
+use prescale::config::{ClusterConfig, PolicyConfig, StepCluster};
+use prescale::forecast::{Forecast, Interval};
+use prescale::metrics::policy_metrics;
+use prescale::policy::PolicyKind;
+use prescale::sim::simulate;
+use proptest::prelude::*;
+
+/// A trace, a test period and a forecast (with an interval) for it, and a cluster.
+fn scenario() -> impl Strategy<Value = (Vec<f64>, usize, Forecast, StepCluster)> {
+    (
+        prop::collection::vec(0.0f64..2_000.0, 20..160),
+        1.0f64..200.0,
+        0u32..6,
+        0u32..5,
+        1u32..60,
+        prop::sample::select(vec![1u32, 5, 30]),
+    )
+        .prop_flat_map(|(demand, capacity, delay, min, span, step)| {
+            let cluster = ClusterConfig {
+                capacity_per_min: capacity,
+                startup_delay_min: delay,
+                min_replicas: min,
+                max_replicas: min + span,
+            }
+            .at_step(step);
+            let n = demand.len();
+            let first = (cluster.delay_steps + 1).min(n - 1);
+            (Just(demand), first..n, Just(cluster))
+        })
+        .prop_flat_map(|(demand, t0, cluster)| {
+            let n = demand.len() - t0;
+            (
+                Just(demand),
+                Just(t0),
+                prop::collection::vec((0.0f64..2_000.0, 0.0f64..500.0), n),
+                Just(cluster),
+            )
+        })
+        .prop_map(|(demand, t0, f, cluster)| {
+            let yhat: Vec<f64> = f.iter().map(|p| p.0).collect();
+            let forecast = Forecast {
+                interval: Some(Interval {
+                    lower: f.iter().map(|p| (p.0 - p.1).max(0.0)).collect(),
+                    upper: f.iter().map(|p| p.0 + p.1).collect(),
+                }),
+                yhat,
+            };
+            (demand, t0, forecast, cluster)
+        })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(200))]
+
+    #[test]
+    fn invariants_hold_for_every_policy((demand, t0, forecast, cluster) in scenario()) {
+        let d = cluster.delay_steps;
+        for kind in PolicyKind::ALL {
+            let mut policy = kind.build(&PolicyConfig::default());
+            let f = kind.uses_forecast().then_some(&forecast);
+            let tl = simulate(&demand, t0..demand.len(), f, policy.as_mut(), &cluster).unwrap();
+            let n = tl.len();
+            prop_assert_eq!(n, demand.len() - t0);
+            // Ready containers are exactly the target issued d steps earlier.
+            for i in 0..n.saturating_sub(d) {
+                prop_assert_eq!(tl.ready[i + d], tl.target[i]);
+            }
+            // Every target stays within [min, max].
+            for &r in tl.ready.iter().chain(&tl.target) {
+                prop_assert!(r >= cluster.min_replicas && r <= cluster.max_replicas);
+            }
+            let m = policy_metrics("m", kind.name(), &tl, cluster.step_minutes);
+            let step = u64::from(cluster.step_minutes);
+            let ready_minutes: u64 = tl.ready.iter().map(|&r| u64::from(r) * step).sum();
+            prop_assert!(m.container_minutes >= ready_minutes);
+            // A minute violates exactly when demand exceeds ready capacity; violations and
+            // served minutes add up to the test period.
+            let violating = (0..n).filter(|&i| tl.demand[i] > f64::from(tl.ready[i]) * cluster.capacity_per_step).count() as u64;
+            let served = (0..n).filter(|&i| tl.unserved[i] == 0.0).count() as u64;
+            prop_assert_eq!(m.sla_violation_minutes, violating * step);
+            prop_assert_eq!(violating + served, n as u64);
+            match kind {
+                PolicyKind::Oracle => {
+                    // Perfect foresight never violates where the cluster is big enough.
+                    let ceiling = f64::from(cluster.max_replicas) * cluster.capacity_per_step;
+                    for i in 0..n {
+                        if tl.demand[i] <= ceiling {
+                            prop_assert_eq!(tl.unserved[i], 0.0, "oracle violated at {}", i);
+                        }
+                    }
+                }
+                PolicyKind::Static2 if (cluster.min_replicas..=cluster.max_replicas).contains(&2) => {
+                    prop_assert_eq!(m.container_minutes, 2 * n as u64 * step);
+                    prop_assert_eq!(m.scaling_switches, 0);
+                }
+                _ => {}
+            }
+        }
+    }
+}
