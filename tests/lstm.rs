@@ -153,3 +153,59 @@ fn a_corrupt_saved_model_is_an_error_not_a_panic() {
     let err = LstmModel::load(dir.path()).unwrap_err();
     assert!(err.to_string().contains("lstm.safetensors"), "{err}");
 }
+
+#[test]
+fn fast_path_matches_plain_candle_loss_and_gradients() {
+    use candle_core::{Tensor, Var};
+    use prescale::forecast::lstm::{init_net, LstmEngine};
+    use rand::{Rng, SeedableRng};
+
+    // The default sizes (window 60, hidden 64) on a batch of 32 random windows.
+    let mut rng = rand::rngs::StdRng::seed_from_u64(9);
+    let x: Vec<f32> = (0..32 * 60).map(|_| rng.random_range(-2.0..2.0)).collect();
+    let y: Vec<f32> = (0..32).map(|_| rng.random_range(-1.0..1.0)).collect();
+    let run = |engine| {
+        let cfg = LstmConfig {
+            engine,
+            ..LstmConfig::default()
+        };
+        let (varmap, net) = init_net(&cfg, &mut rand::rngs::StdRng::seed_from_u64(1)).unwrap();
+        let xt = Tensor::from_vec(x.clone(), (32, 60, 1), &Device::Cpu).unwrap();
+        let yt = Tensor::from_vec(y.clone(), (32, 1), &Device::Cpu).unwrap();
+        let loss = candle_nn::loss::mse(&net.forward(&xt).unwrap(), &yt).unwrap();
+        let grads = loss.backward().unwrap();
+        let data = varmap.data().lock().unwrap();
+        let mut names: Vec<&String> = data.keys().collect();
+        names.sort();
+        let g: Vec<(String, Vec<f32>)> = names
+            .into_iter()
+            .map(|n| {
+                let v: &Var = &data[n];
+                let g = grads.get(v).expect("every variable gets a gradient");
+                (n.clone(), g.flatten_all().unwrap().to_vec1().unwrap())
+            })
+            .collect();
+        (loss.to_scalar::<f32>().unwrap(), g)
+    };
+    let (fast_loss, fast) = run(LstmEngine::Fast);
+    let (plain_loss, plain) = run(LstmEngine::Plain);
+    // f32 with a different summation order and a polynomial exp (relative error < 2e-7):
+    // agreement to 1e-5 relative on the loss and 1e-4 of the largest gradient entry.
+    assert!(
+        (fast_loss - plain_loss).abs() <= 1e-5 * plain_loss.abs(),
+        "{fast_loss} vs {plain_loss}"
+    );
+    assert_eq!(fast.len(), 6);
+    for ((name, f), (_, p)) in fast.iter().zip(&plain) {
+        let scale = p.iter().fold(0.0f32, |m, v| m.max(v.abs()));
+        let worst = f
+            .iter()
+            .zip(p)
+            .fold(0.0f32, |m, (a, b)| m.max((a - b).abs()));
+        assert!(scale > 0.0, "{name}: zero gradient");
+        assert!(
+            worst <= 1e-4 * scale,
+            "{name}: max diff {worst} vs scale {scale}"
+        );
+    }
+}

@@ -20,6 +20,7 @@ use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 use serde::{Deserialize, Serialize};
 
+use super::lstm_fast::LstmSequence;
 use super::{quantile, FitInput, Forecast, ForecastError, Forecaster, Interval};
 use crate::progress;
 use crate::trace::Trace;
@@ -50,6 +51,20 @@ pub struct LstmConfig {
     pub interval_width: f64,
     /// Seed of the weight init and the shuffle. Defaults to 42.
     pub seed: u64,
+    /// How the sequence is computed. Defaults to [`LstmEngine::Fast`].
+    #[serde(default)]
+    pub engine: LstmEngine,
+}
+
+/// How the LSTM runs its sequence; both compute the same function with the same weights.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum LstmEngine {
+    /// The whole sequence, forward and backward, as one custom op ([`super::lstm_fast`]).
+    #[default]
+    Fast,
+    /// `candle_nn::LSTM` stepped with `seq`: the reference the fast path is checked against.
+    Plain,
 }
 
 impl Default for LstmConfig {
@@ -63,6 +78,7 @@ impl Default for LstmConfig {
             validation_fraction: 0.1,
             interval_width: 0.8,
             seed: 42,
+            engine: LstmEngine::Fast,
         }
     }
 }
@@ -100,24 +116,54 @@ pub struct LstmMeta {
 }
 
 /// The network: LSTM over the window, linear head on the last hidden state.
-struct Net {
+pub struct Net {
     lstm: LSTM,
+    /// The LSTM's own variables, shared with `lstm`, for the fast path.
+    w_ih: Tensor,
+    w_hh: Tensor,
+    b_ih: Tensor,
+    b_hh: Tensor,
     head: Linear,
+    engine: LstmEngine,
 }
 
 impl Net {
-    fn new(cfg: &LstmConfig, vb: VarBuilder) -> candle_core::Result<Self> {
+    /// Builds the network's variables in `vb` (`lstm.*`, `head.*`, PyTorch's names).
+    pub fn new(cfg: &LstmConfig, vb: VarBuilder) -> candle_core::Result<Self> {
+        let h = cfg.hidden;
+        let lstm = candle_nn::lstm(1, h, Default::default(), vb.pp("lstm"))?;
+        let v = vb.pp("lstm");
+        let w_ih = v.get((4 * h, 1), "weight_ih_l0")?;
+        let w_hh = v.get((4 * h, h), "weight_hh_l0")?;
         Ok(Self {
-            lstm: candle_nn::lstm(1, cfg.hidden, Default::default(), vb.pp("lstm"))?,
-            head: candle_nn::linear(cfg.hidden, 1, vb.pp("head"))?,
+            lstm,
+            w_ih,
+            w_hh,
+            b_ih: v.get(4 * h, "bias_ih_l0")?,
+            b_hh: v.get(4 * h, "bias_hh_l0")?,
+            head: candle_nn::linear(h, 1, vb.pp("head"))?,
+            engine: cfg.engine,
         })
     }
 
     /// `x`: (batch, window, 1) → (batch, 1).
-    fn forward(&self, x: &Tensor) -> candle_core::Result<Tensor> {
-        let states = self.lstm.seq(x)?;
-        let last = states.last().expect("window of at least one step");
-        self.head.forward(last.h())
+    pub fn forward(&self, x: &Tensor) -> candle_core::Result<Tensor> {
+        let last = match self.engine {
+            LstmEngine::Plain => {
+                let states = self.lstm.seq(x)?;
+                states
+                    .last()
+                    .expect("window of at least one step")
+                    .h()
+                    .clone()
+            }
+            LstmEngine::Fast => {
+                let (b, t, _) = x.dims3()?;
+                let bias = (&self.b_ih + &self.b_hh)?;
+                LstmSequence::apply(&x.reshape((b, t))?, &self.w_ih, &bias, &self.w_hh)?
+            }
+        };
+        self.head.forward(&last)
     }
 }
 
@@ -145,7 +191,7 @@ fn model_error(message: impl ToString) -> ForecastError {
 
 /// Builds the network on the CPU and draws every weight from U(−1/√H, 1/√H) with a
 /// seeded RNG, variables in name order.
-fn init_net(cfg: &LstmConfig, rng: &mut StdRng) -> candle_core::Result<(VarMap, Net)> {
+pub fn init_net(cfg: &LstmConfig, rng: &mut StdRng) -> candle_core::Result<(VarMap, Net)> {
     let varmap = VarMap::new();
     let vb = VarBuilder::from_varmap(&varmap, DType::F32, &Device::Cpu);
     let net = Net::new(cfg, vb)?;
@@ -330,7 +376,9 @@ impl Forecaster for LstmModel {
         let bar = progress::bar((batches * cfg.epochs) as u64, format!("train {NAME}"));
         let mut order = train_ends.to_vec();
         let mut epochs = Vec::with_capacity(cfg.epochs);
-        let val_target = target(val_ends).map_err(model_error)?;
+        // The last epoch's validation forecasts, reused for the calibration below.
+        let mut last_val_pred = Vec::new();
+        let val_t: Vec<f32> = val_ends.iter().map(|&e| z[e + lead]).collect();
         for epoch in 1..=cfg.epochs {
             let started = Instant::now();
             order.shuffle(&mut rng);
@@ -351,10 +399,6 @@ impl Forecaster for LstmModel {
                 ));
             }
             let val_pred = Self::predict_z(&net, &z, val_ends, &cfg).map_err(model_error)?;
-            let val_t: Vec<f32> = val_target
-                .flatten_all()
-                .and_then(|t| t.to_vec1())
-                .map_err(model_error)?;
             let validation_mse = val_pred
                 .iter()
                 .zip(&val_t)
@@ -374,12 +418,13 @@ impl Forecaster for LstmModel {
                 ),
             );
             epochs.push(e);
+            last_val_pred = val_pred;
         }
         bar.finish_and_clear();
 
         // Split-conformal calibration: residual quantiles on the validation windows, in
         // requests per step.
-        let val_pred = Self::predict_z(&net, &z, val_ends, &cfg).map_err(model_error)?;
+        let val_pred = last_val_pred;
         let residuals: Vec<f64> = val_ends
             .iter()
             .zip(&val_pred)

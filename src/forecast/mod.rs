@@ -5,6 +5,7 @@
 //! every test step, using for step `j` nothing after `j − lead`.
 
 pub mod lstm;
+pub mod lstm_fast;
 pub mod prophet;
 pub mod seasonal_naive;
 
