@@ -40,11 +40,7 @@ pub fn run(cli: Cli) -> Result<()> {
             let cluster = validated_cluster(&c.cluster.to_config())?;
             let model_cfg = validated_models(&c.models.to_config(&c.seed))?;
             let trace = load_trace(&c.trace)?;
-            let kinds = c
-                .models
-                .select
-                .kinds()
-                .unwrap_or_else(|| ModelKind::ALL.to_vec());
+            let kinds = c.models.select.to_train();
             train_stage(
                 &trace,
                 &c.trace.split(),
@@ -83,11 +79,7 @@ pub fn run(cli: Cli) -> Result<()> {
             } else {
                 generate_stage(&c.generate.to_config(&c.seed), &c.trace.data_dir)?
             };
-            let kinds = c
-                .models
-                .select
-                .kinds()
-                .unwrap_or_else(|| ModelKind::ALL.to_vec());
+            let kinds = c.models.select.to_train();
             train_stage(
                 &trace,
                 &c.trace.split(),
@@ -319,7 +311,7 @@ fn load_forecasts(
     data_dir: &Path,
 ) -> Result<Vec<ModelForecast>> {
     let named = select.kinds();
-    let kinds = named.clone().unwrap_or_else(|| ModelKind::ALL.to_vec());
+    let kinds = select.to_train();
     let expected_all = meta_for("", trace, split, cluster);
     let mut out = Vec::new();
     for kind in kinds {

@@ -398,6 +398,13 @@ impl ModelSelect {
     }
 }
 
+impl ModelSelect {
+    /// The models to train: those named, or every model for "all".
+    pub fn to_train(&self) -> Vec<ModelKind> {
+        self.kinds().unwrap_or_else(|| ModelKind::ALL.to_vec())
+    }
+}
+
 impl PolicyArgs {
     /// The policies named, in report order.
     pub fn kinds(&self) -> Vec<PolicyKind> {

@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Once;
 
 use chrono::DateTime;
+use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 use plotters::style::FontStyle;
 use serde::Deserialize;
@@ -54,6 +55,16 @@ pub struct ForecastsTable {
     pub in_event: Option<Vec<bool>>,
     /// Every model's columns.
     pub models: Vec<ModelSeries>,
+}
+
+impl ForecastsTable {
+    /// Minutes between test steps (1 for a one-step table).
+    pub fn step_minutes(&self) -> f64 {
+        match self.timestamps.as_slice() {
+            [a, b, ..] => (b - a) as f64 / 60.0,
+            _ => 1.0,
+        }
+    }
 }
 
 /// One `timelines/<model>_<policy>.csv`, read back.
@@ -205,6 +216,49 @@ fn time_label(t0: i64, hours: f64) -> String {
         .unwrap_or_default()
 }
 
+type Chart<'a, DB> = ChartContext<'a, DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>;
+
+/// The legend box every plot uses.
+fn draw_legend<'a, DB: DrawingBackend + 'a>(
+    chart: &mut Chart<'a, DB>,
+    position: SeriesLabelPosition,
+) -> DrawResult<()>
+where
+    DB::ErrorType: 'static,
+{
+    chart
+        .configure_series_labels()
+        .position(position)
+        .label_font(font(14))
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK.mix(0.4))
+        .draw()?;
+    Ok(())
+}
+
+/// Axes of a time plot: x in hours since `t0` labelled with UTC timestamps, y in requests
+/// per step.
+fn time_mesh<'a, DB: DrawingBackend + 'a>(
+    chart: &mut Chart<'a, DB>,
+    t0: i64,
+    step_minutes: f64,
+) -> DrawResult<()>
+where
+    DB::ErrorType: 'static,
+{
+    chart
+        .configure_mesh()
+        .x_desc("time (UTC)")
+        .y_desc(format!("requests per {step_minutes} min"))
+        .x_labels(8)
+        .x_label_formatter(&|h| time_label(t0, *h))
+        .y_label_formatter(&|y| format!("{y:.0}"))
+        .label_style(font(14))
+        .axis_desc_style(font(16))
+        .draw()?;
+    Ok(())
+}
+
 /// The `len`-step window with the largest total demand.
 fn busiest(actual: &[f64], len: usize) -> std::ops::Range<usize> {
     let len = len.clamp(1, actual.len());
@@ -251,17 +305,7 @@ where
         .x_label_area_size(40)
         .y_label_area_size(70)
         .build_cartesian_2d(x0..x1, 0.0..y_max * 1.05)?;
-    chart
-        .configure_mesh()
-        .x_desc("time (UTC)")
-        .y_desc(format!("requests per {step_minutes} min"))
-        .x_labels(8)
-        .x_label_formatter(&|h| time_label(t0, *h))
-        .y_label_formatter(&|y| format!("{y:.0}"))
-        .label_style(font(14))
-        .axis_desc_style(font(16))
-        .light_line_style(WHITE.mix(0.0))
-        .draw()?;
+    time_mesh(&mut chart, t0, step_minutes)?;
     if let Some(ev) = &f.in_event {
         let mut i = range.start;
         let mut first = true;
@@ -316,24 +360,14 @@ where
         ))?
         .label(format!("{} forecast", m.model))
         .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], colour(0).stroke_width(2)));
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::UpperLeft)
-        .label_font(font(14))
-        .background_style(WHITE.mix(0.85))
-        .border_style(BLACK.mix(0.4))
-        .draw()?;
+    draw_legend(&mut chart, SeriesLabelPosition::UpperLeft)?;
     Ok(())
 }
 
 /// `<model>_forecast.png`: the whole test period, and the busiest 6 hours zoomed.
 pub fn forecast_png(path: &Path, f: &ForecastsTable, m: &ModelSeries) -> DrawResult<()> {
     register_font();
-    let step_minutes = if f.timestamps.len() > 1 {
-        (f.timestamps[1] - f.timestamps[0]) as f64 / 60.0
-    } else {
-        1.0
-    };
+    let step_minutes = f.step_minutes();
     let root = BitMapBackend::new(path, (1400, 1000)).into_drawing_area();
     root.fill(&WHITE)?;
     let (top, bottom) = root.split_vertically(520);
@@ -420,13 +454,7 @@ where
             ))?
             .label(label.to_string())
             .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], RED.stroke_width(2)));
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::LowerRight)
-            .label_font(font(13))
-            .background_style(WHITE.mix(0.85))
-            .border_style(BLACK.mix(0.4))
-            .draw()?;
+        draw_legend(&mut chart, SeriesLabelPosition::LowerRight)?;
     }
     Ok(())
 }
@@ -569,13 +597,7 @@ where
             .label(format!("model: {model}"))
             .legend(move |(x, y)| Circle::new((x + 10, y), 6, c.filled()));
     }
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::UpperRight)
-        .label_font(font(13))
-        .background_style(WHITE.mix(0.85))
-        .border_style(BLACK.mix(0.4))
-        .draw()?;
+    draw_legend(&mut chart, SeriesLabelPosition::UpperRight)?;
     Ok(())
 }
 
@@ -633,11 +655,7 @@ pub fn timeline_png(
     timelines: &[&TimelineTable],
 ) -> DrawResult<()> {
     register_font();
-    let step_minutes = if f.timestamps.len() > 1 {
-        (f.timestamps[1] - f.timestamps[0]) as f64 / 60.0
-    } else {
-        1.0
-    };
+    let step_minutes = f.step_minutes();
     let day = busiest(&f.actual, (24.0 * 60.0 / step_minutes).round() as usize);
     let t0 = f.timestamps[0];
     let hours = |i: usize| (f.timestamps[i] - t0) as f64 / 3600.0;
@@ -661,16 +679,7 @@ pub fn timeline_png(
         .x_label_area_size(45)
         .y_label_area_size(70)
         .build_cartesian_2d(hours(day.start)..hours(day.end - 1), 0.0..y_max * 1.05)?;
-    chart
-        .configure_mesh()
-        .x_desc("time (UTC)")
-        .y_desc(format!("requests per {step_minutes} min"))
-        .x_labels(8)
-        .x_label_formatter(&|h| time_label(t0, *h))
-        .y_label_formatter(&|y| format!("{y:.0}"))
-        .label_style(font(14))
-        .axis_desc_style(font(16))
-        .draw()?;
+    time_mesh(&mut chart, t0, step_minutes)?;
     chart
         .draw_series(LineSeries::new(
             day.clone().map(|i| (hours(i), f.actual[i])),
@@ -693,13 +702,7 @@ pub fn timeline_png(
                 .map(|i| Circle::new((hours(i), t.demand[i]), 3, c.filled())),
         )?;
     }
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::UpperLeft)
-        .label_font(font(14))
-        .background_style(WHITE.mix(0.85))
-        .border_style(BLACK.mix(0.4))
-        .draw()?;
+    draw_legend(&mut chart, SeriesLabelPosition::UpperLeft)?;
     root.present()?;
     Ok(())
 }
