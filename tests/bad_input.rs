@@ -3,9 +3,10 @@
 //! line or flag and what was wrong, no panic and no backtrace, and the reports folder
 //! exactly as it was.
 
-use std::collections::BTreeMap;
+mod common;
+use common::snapshot;
+
 use std::fs;
-use std::path::Path;
 
 use assert_cmd::Command;
 
@@ -46,22 +47,6 @@ fn case(
         code,
         mentions: mentions.to_vec(),
     }
-}
-
-fn snapshot(dir: &Path) -> BTreeMap<String, Vec<u8>> {
-    let mut out = BTreeMap::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in fs::read_dir(&d).unwrap() {
-            let p = e.unwrap().path();
-            if p.is_dir() {
-                stack.push(p);
-            } else {
-                out.insert(p.display().to_string(), fs::read(&p).unwrap());
-            }
-        }
-    }
-    out
 }
 
 fn text(s: &str) -> Vec<u8> {

@@ -1,27 +1,11 @@
 //! Ctrl-C during training: the run stops with exit 130, earlier reports and forecasts
 //! stay as they were, and no temporary file is left behind.
 
-use std::collections::BTreeMap;
-use std::fs;
-use std::path::Path;
+mod common;
+use common::snapshot;
+
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
-
-fn snapshot(dir: &Path) -> BTreeMap<String, Vec<u8>> {
-    let mut out = BTreeMap::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in fs::read_dir(&d).unwrap() {
-            let p = e.unwrap().path();
-            if p.is_dir() {
-                stack.push(p);
-            } else {
-                out.insert(p.display().to_string(), fs::read(&p).unwrap());
-            }
-        }
-    }
-    out
-}
 
 #[test]
 fn sigint_during_training_keeps_earlier_files_and_leaves_no_temp_files() {

@@ -329,14 +329,7 @@ impl Forecaster for LstmModel {
 
     fn fit(&mut self, input: &FitInput) -> Result<(), ForecastError> {
         let cfg = self.cfg.clone();
-        let need = self.min_train_steps(input.trace, input.lead_steps);
-        if input.train_len < need {
-            return Err(ForecastError::TrainTooShort {
-                model: NAME,
-                need,
-                have: input.train_len,
-            });
-        }
+        self.check_train_len(input)?;
         self.notes.clear();
         let y = &input.trace.requests[..input.train_len];
         let n = y.len() as f64;

@@ -135,6 +135,19 @@ pub trait Forecaster {
     /// Fits the model on the train period.
     fn fit(&mut self, input: &FitInput) -> Result<(), ForecastError>;
 
+    /// `Err(TrainTooShort)` when the train period is shorter than [`Self::min_train_steps`].
+    fn check_train_len(&self, input: &FitInput) -> Result<(), ForecastError> {
+        let need = self.min_train_steps(input.trace, input.lead_steps);
+        if input.train_len < need {
+            return Err(ForecastError::TrainTooShort {
+                model: self.name(),
+                need,
+                have: input.train_len,
+            });
+        }
+        Ok(())
+    }
+
     /// Forecasts the demand at each step in `targets`, reading for target `j` only
     /// `trace.requests[..=j - lead]`.
     fn predict(&self, trace: &Trace, targets: Range<usize>) -> Result<Forecast, ForecastError>;

@@ -288,14 +288,7 @@ impl Forecaster for ProphetModel {
 
     fn fit(&mut self, input: &FitInput) -> Result<(), ForecastError> {
         let trace = input.trace;
-        let need = self.min_train_steps(trace, input.lead_steps);
-        if input.train_len < need {
-            return Err(ForecastError::TrainTooShort {
-                model: NAME,
-                need,
-                have: input.train_len,
-            });
-        }
+        self.check_train_len(input)?;
         self.notes.clear();
         let ds: Vec<i64> = (0..input.train_len)
             .map(|i| trace.timestamp(i).timestamp())

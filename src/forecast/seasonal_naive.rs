@@ -55,14 +55,7 @@ impl Forecaster for SeasonalNaive {
 
     fn fit(&mut self, input: &FitInput) -> Result<(), ForecastError> {
         let season = Self::season(input.trace)?;
-        let need = self.min_train_steps(input.trace, input.lead_steps);
-        if input.train_len < need {
-            return Err(ForecastError::TrainTooShort {
-                model: NAME,
-                need,
-                have: input.train_len,
-            });
-        }
+        self.check_train_len(input)?;
         let y = &input.trace.requests[..input.train_len];
         let residuals: Vec<f64> = (season..y.len()).map(|j| y[j] - y[j - season]).collect();
         let tail = (1.0 - self.interval_width) / 2.0;
