@@ -146,7 +146,7 @@ fn validated_models(m: &ModelConfig) -> Result<ModelConfig> {
 pub fn generate_stage(cfg: &GenerateConfig, data_dir: &Path) -> Result<Trace> {
     let (trace, events) = generate(cfg)?;
     let path = data_dir.join(WORKLOAD_FILE);
-    write_atomic(&path, &trace.to_csv()).with_context(|| format!("writing {}", path.display()))?;
+    write_atomic(&path, &trace.to_csv()).context("writing the trace")?;
     eprintln!(
         "generate: {} steps of {} min from {} with {} events (seed {}) -> {}",
         trace.len(),
@@ -282,10 +282,12 @@ pub fn train_stage(
             eprintln!("train: saved {}", saved.display());
         }
         let (csv_path, meta_path) = forecast_paths(data_dir, name);
-        write_atomic(&csv_path, &rcsv::forecast_file(trace, split, &forecast))
-            .with_context(|| format!("writing {}", csv_path.display()))?;
-        write_atomic(&meta_path, &meta_for(name, trace, split, cluster).to_json())
-            .with_context(|| format!("writing {}", meta_path.display()))?;
+        // The forecasts and their sidecar land together: never one without the other.
+        report::write_all_atomic(&[
+            (&csv_path, rcsv::forecast_file(trace, split, &forecast)),
+            (&meta_path, meta_for(name, trace, split, cluster).to_json()),
+        ])
+        .with_context(|| format!("writing {name}'s forecasts"))?;
         eprintln!(
             "train: {name} fitted on {} steps, forecast {} test steps in {:.2} s -> {}",
             split.train_len,
@@ -482,13 +484,10 @@ fn write_reports(
     cluster: &StepCluster,
 ) -> Result<()> {
     let mut files: Vec<(PathBuf, Vec<u8>)> = vec![
-        (
-            dir.join(METRICS_FILE),
-            rcsv::metrics_summary(&outcome.rows()),
-        ),
+        (dir.join(METRICS_FILE), rcsv::to_csv(&outcome.rows())),
         (
             dir.join("forecast_metrics.csv"),
-            rcsv::forecast_metrics(&outcome.forecast_metrics),
+            rcsv::to_csv(&outcome.forecast_metrics),
         ),
     ];
     let named: Vec<(String, forecast::Forecast)> = models
@@ -580,8 +579,7 @@ pub fn check_stage(c: &CheckCmd) -> Result<()> {
         };
         let bytes =
             fs::read(&c.current).with_context(|| format!("reading {}", c.current.display()))?;
-        write_atomic(&c.baseline, &bytes)
-            .with_context(|| format!("writing {}", c.baseline.display()))?;
+        write_atomic(&c.baseline, &bytes).context("updating the baseline")?;
         print!("{changes}");
         println!(
             "check: baseline {} updated from {} ({} rows)",

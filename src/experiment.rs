@@ -107,11 +107,7 @@ pub fn run(
         }
     };
     for r in &mut runs {
-        r.metrics.cost_vs_oracle = if oracle_cost > 0 {
-            metrics::round6(r.metrics.container_minutes as f64 / oracle_cost as f64)
-        } else {
-            f64::NAN
-        };
+        metrics::fill_cost_vs_oracle(&mut r.metrics, oracle_cost);
     }
     let actual = &trace.requests[test];
     let forecast_metrics = models

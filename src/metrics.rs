@@ -63,18 +63,14 @@ pub fn policy_metrics(
     }
 }
 
-/// Sets every row's `cost_vs_oracle` from the `oracle` row (NaN if there is none).
-pub fn fill_cost_vs_oracle(rows: &mut [PolicyMetrics]) {
-    let oracle = rows
-        .iter()
-        .find(|r| r.policy == "oracle")
-        .map(|r| r.container_minutes as f64);
-    for r in rows.iter_mut() {
-        r.cost_vs_oracle = match oracle {
-            Some(o) if o > 0.0 => round6(r.container_minutes as f64 / o),
-            _ => f64::NAN,
-        };
-    }
+/// Sets `cost_vs_oracle` to the row's container-minutes over the oracle's (NaN when the
+/// oracle cost nothing).
+pub fn fill_cost_vs_oracle(row: &mut PolicyMetrics, oracle_container_minutes: u64) {
+    row.cost_vs_oracle = if oracle_container_minutes > 0 {
+        round6(row.container_minutes as f64 / oracle_container_minutes as f64)
+    } else {
+        f64::NAN
+    };
 }
 
 /// One row of `forecast_metrics.csv`.
@@ -171,7 +167,7 @@ mod tests {
     }
 
     #[test]
-    fn cost_vs_oracle_divides_by_the_oracle_row() {
+    fn cost_vs_oracle_divides_by_the_oracles_cost() {
         let mk = |policy: &str, cm| PolicyMetrics {
             model: NO_MODEL.into(),
             policy: policy.into(),
@@ -183,9 +179,14 @@ mod tests {
             cost_vs_oracle: f64::NAN,
         };
         let mut rows = vec![mk("static-2", 300), mk("oracle", 200)];
-        fill_cost_vs_oracle(&mut rows);
+        for r in &mut rows {
+            fill_cost_vs_oracle(r, 200);
+        }
         assert_eq!(rows[0].cost_vs_oracle, 1.5);
         assert_eq!(rows[1].cost_vs_oracle, 1.0);
+        // An oracle that cost nothing gives no ratio.
+        fill_cost_vs_oracle(&mut rows[0], 0);
+        assert!(rows[0].cost_vs_oracle.is_nan());
     }
 
     #[test]

@@ -4,11 +4,9 @@
 //! exactly as it was.
 
 mod common;
-use common::snapshot;
+use common::{prescale, snapshot};
 
 use std::fs;
-
-use assert_cmd::Command;
 
 /// A valid `timestamp,requests` trace of `minutes` one-minute steps.
 fn trace(minutes: usize) -> String {
@@ -237,12 +235,7 @@ fn every_bad_input_fails_cleanly() {
             fs::write(p, bytes).unwrap();
         }
         let before = snapshot(&root.join("reports"));
-        let out = Command::cargo_bin("prescale")
-            .unwrap()
-            .current_dir(root)
-            .args(&c.args)
-            .output()
-            .unwrap();
+        let out = prescale().current_dir(root).args(&c.args).output().unwrap();
         let stderr = String::from_utf8_lossy(&out.stderr);
         let code = out.status.code();
         let error_lines: Vec<&str> = stderr

@@ -4,15 +4,12 @@
 use std::fs;
 use std::path::Path;
 
-use assert_cmd::Command;
+mod common;
+use common::{generate, prescale, report};
 use predicates::prelude::*;
 
 /// LSTM flags that keep a CLI test's training under a second.
 const FAST_LSTM: [&str; 4] = ["--epochs", "1", "--hidden", "8"];
-
-fn prescale() -> Command {
-    Command::cargo_bin("prescale").unwrap()
-}
 
 /// A 4-day synthetic run with a 1-day test period: every report, in `dir`.
 fn short_run_all(dir: &Path) -> assert_cmd::assert::Assert {
@@ -121,11 +118,7 @@ fn train_then_simulate_in_separate_processes() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     let reports = dir.path().join("reports");
-    prescale()
-        .args(["generate", "--days", "3", "--data-dir"])
-        .arg(&data)
-        .assert()
-        .success();
+    generate(&data, "3");
     prescale()
         .args([
             "train",
@@ -161,13 +154,7 @@ fn train_then_simulate_in_separate_processes() {
         .collect();
     assert_eq!(policies, vec!["none/oracle", "seasonal-naive/buffered"]);
     // `report` prints the same rows from the file.
-    prescale()
-        .arg("report")
-        .arg("--reports-dir")
-        .arg(&reports)
-        .assert()
-        .success()
-        .stdout(predicate::str::contains("seasonal-naive  buffered"));
+    report(&reports).stdout(predicate::str::contains("seasonal-naive  buffered"));
     // Another startup delay needs another training.
     prescale()
         .args([
@@ -194,11 +181,7 @@ fn train_then_simulate_in_separate_processes() {
 #[test]
 fn simulate_before_train_says_to_train() {
     let dir = tempfile::tempdir().unwrap();
-    prescale()
-        .args(["generate", "--days", "3", "--data-dir"])
-        .arg(dir.path())
-        .assert()
-        .success();
+    generate(dir.path(), "3");
     prescale()
         .args([
             "simulate",
@@ -289,11 +272,7 @@ fn a_saved_lstm_is_reused_and_refuses_another_startup_delay() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     let reports = dir.path().join("reports");
-    prescale()
-        .args(["generate", "--days", "3", "--data-dir"])
-        .arg(&data)
-        .assert()
-        .success();
+    generate(&data, "3");
     prescale()
         .args(["train", "--model", "lstm", "--test-days", "1"])
         .args(FAST_LSTM)

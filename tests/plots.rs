@@ -4,12 +4,9 @@
 use std::fs;
 use std::path::Path;
 
-use assert_cmd::Command;
+mod common;
+use common::{generate, prescale, report};
 use image::GenericImageView;
-
-fn prescale() -> Command {
-    Command::cargo_bin("prescale").unwrap()
-}
 
 /// Decodes a PNG; returns (width, height, distinct colours, share of non-white pixels).
 fn inspect(path: &Path) -> (u32, u32, usize, f64) {
@@ -31,11 +28,7 @@ fn inspect(path: &Path) -> (u32, u32, usize, f64) {
 fn fixture(dir: &Path, policies: &str) {
     let data = dir.join("data");
     let reports = dir.join("reports");
-    prescale()
-        .args(["generate", "--days", "3", "--data-dir"])
-        .arg(&data)
-        .assert()
-        .success();
+    generate(&data, "3");
     prescale()
         .args([
             "train",
@@ -76,12 +69,7 @@ fn report_draws_every_plot_at_its_size_and_not_blank() {
             fs::remove_file(p).unwrap();
         }
     }
-    prescale()
-        .arg("report")
-        .arg("--reports-dir")
-        .arg(&reports)
-        .assert()
-        .success();
+    report(&reports);
     // (file, width, height): sizes as drawn in src/report/plot.rs; the comparison's
     // height is 120 + 60 per policy row (3 model-free + 4 forecast policies).
     let expected = [
@@ -116,12 +104,7 @@ fn same_inputs_give_identical_png_bytes() {
     let reports = dir.path().join("reports");
     let before = fs::read(reports.join("pareto.png")).unwrap();
     let forecast_before = fs::read(reports.join("prophet_forecast.png")).unwrap();
-    prescale()
-        .arg("report")
-        .arg("--reports-dir")
-        .arg(&reports)
-        .assert()
-        .success();
+    report(&reports);
     assert_eq!(fs::read(reports.join("pareto.png")).unwrap(), before);
     assert_eq!(
         fs::read(reports.join("prophet_forecast.png")).unwrap(),
@@ -154,12 +137,7 @@ fn a_model_without_interval_and_a_single_policy_still_plot() {
     }
     fs::write(&path, out).unwrap();
     fs::remove_file(reports.join("prophet_forecast.png")).unwrap();
-    prescale()
-        .arg("report")
-        .arg("--reports-dir")
-        .arg(&reports)
-        .assert()
-        .success();
+    report(&reports);
     let (w, h, colours, _) = inspect(&reports.join("prophet_forecast.png"));
     assert_eq!((w, h), (1400, 1000));
     assert!(colours >= 10);

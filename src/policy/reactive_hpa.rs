@@ -32,18 +32,19 @@ impl ReactiveHpa {
 impl Policy for ReactiveHpa {
     fn decide(&mut self, obs: &Observation, cluster: &StepCluster) -> i64 {
         let last = obs.history.last().copied().unwrap_or(0.0);
+        // HPA's desired count ceil(current × utilization / target) equals
+        // ceil(demand / (target × capacity)): the first decision's formula too.
+        let desired = cluster.containers_for(last / self.target_utilization);
         let recommendation = match obs.previous_target {
-            None => cluster.containers_for(last / self.target_utilization),
-            Some(current) => {
-                let current = f64::from(current);
-                let utilization = last / (current * cluster.capacity_per_step);
-                let ratio = utilization / self.target_utilization;
-                if (ratio - 1.0).abs() <= self.tolerance {
-                    current as i64
+            Some(current) if current > 0 => {
+                let utilization = last / (f64::from(current) * cluster.capacity_per_step);
+                if (utilization / self.target_utilization - 1.0).abs() <= self.tolerance {
+                    i64::from(current)
                 } else {
-                    (current * ratio - 1e-9).ceil() as i64
+                    desired
                 }
             }
+            _ => desired,
         };
         // Scale-down stabilization: the highest recommendation of the window (this one
         // included), so a scale-up passes at once and a scale-down waits it out.

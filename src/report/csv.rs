@@ -6,7 +6,6 @@ use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
 use crate::forecast::{Forecast, Interval};
-use crate::metrics::{ForecastMetrics, PolicyMetrics};
 use crate::sim::Timeline;
 use crate::trace::{format_timestamp, Split, Trace};
 
@@ -58,16 +57,6 @@ pub fn from_csv<T: for<'de> Deserialize<'de>>(bytes: &[u8]) -> Result<Vec<T>, Re
         return Err(ReadError::Empty);
     }
     Ok(rows)
-}
-
-/// `metrics_summary.csv`.
-pub fn metrics_summary(rows: &[PolicyMetrics]) -> Vec<u8> {
-    to_csv(rows)
-}
-
-/// `forecast_metrics.csv`.
-pub fn forecast_metrics(rows: &[ForecastMetrics]) -> Vec<u8> {
-    to_csv(rows)
 }
 
 /// `forecasts.csv`: per test step, the actual demand, whether it lies in a synthetic

@@ -12,33 +12,19 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 /// Writes `bytes` to `path` atomically: a temporary file in the same folder, then a
-/// rename. Creates the folder if needed.
+/// rename. Creates the folder if needed. Errors name the path.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    fs::create_dir_all(dir)?;
-    let tmp = temp_path(path);
-    let result = (|| {
-        let mut f = fs::File::create(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-        fs::rename(&tmp, path)
-    })();
-    if result.is_err() {
-        let _ = fs::remove_file(&tmp);
-    }
-    result
+    write_all_atomic(&[(path, bytes)])
 }
 
 /// Writes several files as one: every file goes to its temporary name first, and only
 /// when all are written are they renamed into place, so a failure part-way leaves the
-/// old set of files, not a mix of old and new.
-pub fn write_all_atomic(files: &[(PathBuf, Vec<u8>)]) -> std::io::Result<()> {
+/// old set of files, not a mix of old and new. Errors name the path.
+pub fn write_all_atomic<P: AsRef<Path>, B: AsRef<[u8]>>(files: &[(P, B)]) -> std::io::Result<()> {
     let mut written: Vec<(PathBuf, &Path)> = Vec::with_capacity(files.len());
     let result = (|| {
         for (path, bytes) in files {
+            let path = path.as_ref();
             let dir = path
                 .parent()
                 .filter(|p| !p.as_os_str().is_empty())
@@ -47,8 +33,9 @@ pub fn write_all_atomic(files: &[(PathBuf, Vec<u8>)]) -> std::io::Result<()> {
             let tmp = temp_path(path);
             let mut f = fs::File::create(&tmp).map_err(|e| with_path(e, path))?;
             written.push((tmp, path));
-            f.write_all(bytes)?;
-            f.sync_all()?;
+            f.write_all(bytes.as_ref())
+                .map_err(|e| with_path(e, path))?;
+            f.sync_all().map_err(|e| with_path(e, path))?;
         }
         for (tmp, path) in &written {
             fs::rename(tmp, path).map_err(|e| with_path(e, path))?;

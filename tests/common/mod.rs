@@ -1,8 +1,35 @@
-//! Helpers shared by the CLI tests.
+//! Helpers shared by the CLI tests (each test crate uses a subset).
+#![allow(dead_code)]
 
 use std::collections::BTreeMap;
 use std::fs;
 use std::path::Path;
+
+use assert_cmd::Command;
+
+/// The binary under test.
+pub fn prescale() -> Command {
+    Command::cargo_bin("prescale").unwrap()
+}
+
+/// `prescale generate --days DAYS --data-dir DATA`, which must succeed.
+pub fn generate(data: &Path, days: &str) {
+    prescale()
+        .args(["generate", "--days", days, "--data-dir"])
+        .arg(data)
+        .assert()
+        .success();
+}
+
+/// `prescale report --reports-dir REPORTS`, which must succeed.
+pub fn report(reports: &Path) -> assert_cmd::assert::Assert {
+    prescale()
+        .arg("report")
+        .arg("--reports-dir")
+        .arg(reports)
+        .assert()
+        .success()
+}
 
 /// Every file under `dir` with its bytes, to compare a folder before and after a run.
 pub fn snapshot(dir: &Path) -> BTreeMap<String, Vec<u8>> {
