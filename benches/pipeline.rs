@@ -86,7 +86,7 @@ fn simulate_all(c: &mut Criterion) {
                 &trace,
                 split,
                 &models,
-                &PolicyKind::ALL,
+                PolicyKind::ALL,
                 &PolicyConfig::default(),
                 &cluster,
             )

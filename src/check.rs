@@ -5,17 +5,17 @@ use crate::metrics::PolicyMetrics;
 
 /// How much worse a row may get before it counts as a regression.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Tolerances {
+pub(crate) struct Tolerances {
     /// Violation minutes may rise by this many minutes. Defaults to 5.
-    pub violation_minutes_abs: f64,
+    pub(crate) violation_minutes_abs: f64,
     /// ... or by this fraction of the baseline, whichever is larger. Defaults to 0.05.
-    pub violation_rel: f64,
+    pub(crate) violation_rel: f64,
     /// Unserved requests may rise by this many requests. Defaults to 100.
-    pub unserved_abs: f64,
+    pub(crate) unserved_abs: f64,
     /// ... or by this fraction of the baseline, whichever is larger. Defaults to 0.05.
-    pub unserved_rel: f64,
+    pub(crate) unserved_rel: f64,
     /// Container-minutes may rise by this fraction of the baseline. Defaults to 0.02.
-    pub cost_rel: f64,
+    pub(crate) cost_rel: f64,
 }
 
 impl Default for Tolerances {
@@ -30,9 +30,23 @@ impl Default for Tolerances {
     }
 }
 
+impl Tolerances {
+    /// No tolerance at all: every change is reported (used to list what `--update`
+    /// accepts).
+    pub(crate) fn exact() -> Self {
+        Self {
+            violation_minutes_abs: 0.0,
+            violation_rel: 0.0,
+            unserved_abs: 0.0,
+            unserved_rel: 0.0,
+            cost_rel: 0.0,
+        }
+    }
+}
+
 /// What happened to one (model, policy).
 #[derive(Debug, Clone, PartialEq)]
-pub enum Verdict {
+pub(crate) enum Verdict {
     /// Within tolerance and no better.
     Same,
     /// Better on some metric and worse beyond tolerance on none.
@@ -47,18 +61,18 @@ pub enum Verdict {
 
 /// One row of the comparison.
 #[derive(Debug, Clone, PartialEq)]
-pub struct RowCheck {
+pub(crate) struct RowCheck {
     /// Model.
-    pub model: String,
+    pub(crate) model: String,
     /// Policy.
-    pub policy: String,
+    pub(crate) policy: String,
     /// The verdict.
-    pub verdict: Verdict,
+    pub(crate) verdict: Verdict,
 }
 
 impl RowCheck {
     /// Whether this row fails the check.
-    pub fn fails(&self) -> bool {
+    pub(crate) fn fails(&self) -> bool {
         matches!(self.verdict, Verdict::Regressed(_) | Verdict::Missing)
     }
 }
@@ -79,7 +93,7 @@ fn compare(
 }
 
 /// Compares every baseline row with the current row of the same (model, policy).
-pub fn check(
+pub(crate) fn check(
     baseline: &[PolicyMetrics],
     current: &[PolicyMetrics],
     tol: &Tolerances,
@@ -146,7 +160,7 @@ pub fn check(
 }
 
 /// The comparison as a text table, one line per row that is not `Same`.
-pub fn render(rows: &[RowCheck]) -> String {
+pub(crate) fn render(rows: &[RowCheck]) -> String {
     let mut out = String::new();
     for r in rows {
         let (tag, detail) = match &r.verdict {

@@ -1,10 +1,13 @@
-//! The command line (clap derive). Nothing below this module sees clap types: each
-//! group of flags turns itself into the plain config structs of `config.rs`.
+//! The command line (clap derive). Nothing below the edge sees these types: `plan.rs`
+//! resolves them once into plain, validated config. Model and policy names come from
+//! the registries ([`ModelKind::ALL`], [`PolicyKind::ALL`]), so a new model or policy
+//! appears here, with its help line, without an edit.
 
 use std::path::PathBuf;
 
 use chrono::{DateTime, Utc};
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::builder::{PossibleValue, PossibleValuesParser};
+use clap::{Args, Parser, Subcommand};
 
 use crate::check::Tolerances;
 use crate::config::{ClusterConfig, PolicyConfig, SplitConfig};
@@ -12,7 +15,31 @@ use crate::forecast::lstm::LstmConfig;
 use crate::forecast::{ModelConfig, ModelKind};
 use crate::policy::PolicyKind;
 use crate::trace::generate::GenerateConfig;
-use crate::trace::import::ImportOptions;
+
+/// The word that selects every model or policy.
+pub const ALL: &str = "all";
+
+/// `--model`'s values: "all" and every registered model, each with its help line.
+fn model_values() -> PossibleValuesParser {
+    PossibleValuesParser::new(
+        std::iter::once(PossibleValue::new(ALL).help("Every model")).chain(
+            ModelKind::ALL
+                .iter()
+                .map(|m| PossibleValue::new(m.name()).help(m.about())),
+        ),
+    )
+}
+
+/// `--policy`'s values: "all" and every registered policy, each with its help line.
+fn policy_values() -> PossibleValuesParser {
+    PossibleValuesParser::new(
+        std::iter::once(PossibleValue::new(ALL).help("Every policy")).chain(
+            PolicyKind::ALL
+                .iter()
+                .map(|p| PossibleValue::new(p.name()).help(p.about())),
+        ),
+    )
+}
 
 /// Which autoscaling policy should you use, and what does it cost you? prescale
 /// forecasts demand, replays a trace minute by minute under competing scaling policies
@@ -71,24 +98,13 @@ pub struct CheckCmd {
     pub cost_rel_tol: f64,
 }
 
-impl CheckCmd {
-    /// The tolerances.
-    pub fn tolerances(&self) -> Tolerances {
-        Tolerances {
-            violation_minutes_abs: self.violation_abs_tol,
-            violation_rel: self.violation_rel_tol,
-            unserved_abs: self.unserved_abs_tol,
-            unserved_rel: self.unserved_rel_tol,
-            cost_rel: self.cost_rel_tol,
-        }
-    }
-}
-
 /// `generate`.
 #[derive(Debug, Args)]
 pub struct GenerateCmd {
+    /// The synthetic workload.
     #[command(flatten)]
     pub generate: GenerateArgs,
+    /// The seed.
     #[command(flatten)]
     pub seed: SeedArgs,
     /// Folder the trace is written to.
@@ -99,12 +115,16 @@ pub struct GenerateCmd {
 /// `train`.
 #[derive(Debug, Args)]
 pub struct TrainCmd {
+    /// The trace and its split.
     #[command(flatten)]
     pub trace: TraceArgs,
+    /// The models and their training.
     #[command(flatten)]
     pub models: ModelArgs,
+    /// The seed.
     #[command(flatten)]
     pub seed: SeedArgs,
+    /// The container model.
     #[command(flatten)]
     pub cluster: ClusterArgs,
 }
@@ -112,14 +132,19 @@ pub struct TrainCmd {
 /// `simulate`.
 #[derive(Debug, Args)]
 pub struct SimulateCmd {
+    /// The trace and its split.
     #[command(flatten)]
     pub trace: TraceArgs,
+    /// The models whose forecasts to use.
     #[command(flatten)]
     pub models: ModelSelect,
+    /// The policies and their knobs.
     #[command(flatten)]
     pub policies: PolicyArgs,
+    /// The container model.
     #[command(flatten)]
     pub cluster: ClusterArgs,
+    /// Where the reports go.
     #[command(flatten)]
     pub reports: ReportsArgs,
 }
@@ -127,6 +152,7 @@ pub struct SimulateCmd {
 /// `report`.
 #[derive(Debug, Args)]
 pub struct ReportCmd {
+    /// Where the reports go.
     #[command(flatten)]
     pub reports: ReportsArgs,
 }
@@ -138,18 +164,25 @@ pub struct RunAllCmd {
     /// and 3 LSTM epochs (overrides --days, --test-days and --epochs).
     #[arg(long)]
     pub quick: bool,
+    /// The trace and its split.
     #[command(flatten)]
     pub trace: TraceArgs,
+    /// The synthetic workload.
     #[command(flatten)]
     pub generate: GenerateArgs,
+    /// The seed.
     #[command(flatten)]
     pub seed: SeedArgs,
+    /// The models and their training.
     #[command(flatten)]
     pub models: ModelArgs,
+    /// The policies and their knobs.
     #[command(flatten)]
     pub policies: PolicyArgs,
+    /// The container model.
     #[command(flatten)]
     pub cluster: ClusterArgs,
+    /// Where the reports go.
     #[command(flatten)]
     pub reports: ReportsArgs,
 }
@@ -210,44 +243,10 @@ pub struct ClusterArgs {
     pub max_replicas: u32,
 }
 
-/// A model name on the command line.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum ModelChoice {
-    /// Every model.
-    All,
-    /// The demand one day earlier, with an empirical 80 % interval.
-    SeasonalNaive,
-    /// Prophet: trend, daily and weekly seasonality, with an interval.
-    Prophet,
-    /// One-layer LSTM on the last --window steps, with a conformal interval.
-    Lstm,
-}
-
-/// A policy name on the command line.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum PolicyChoice {
-    /// Every policy.
-    All,
-    /// Always 2 containers.
-    #[value(name = "static-2")]
-    Static2,
-    /// ceil(forecast / capacity).
-    SimpleCeiling,
-    /// ceil((1 + buffer) × forecast / capacity).
-    Buffered,
-    /// ceil(upper interval bound / capacity).
-    ConfidenceAware,
-    /// The buffered target, approached at most one container per minute.
-    PolicyAware,
-    /// Kubernetes HPA v2: 70 % target utilization, 5-minute scale-down stabilization.
-    ReactiveHpa,
-    /// ceil(actual / capacity): perfect foresight, the cost reference.
-    Oracle,
-}
-
 /// Which models to train, and how.
 #[derive(Debug, Args)]
 pub struct ModelArgs {
+    /// Which models.
     #[command(flatten)]
     pub select: ModelSelect,
     /// Coverage of the forecast intervals, strictly between 0 and 1.
@@ -277,11 +276,11 @@ pub struct ModelSelect {
     #[arg(
         long = "model",
         value_name = "NAME",
-        value_enum,
+        value_parser = model_values(),
         value_delimiter = ',',
-        default_value = "all"
+        default_value = ALL
     )]
-    pub model: Vec<ModelChoice>,
+    pub model: Vec<String>,
 }
 
 /// Which policies to replay, and their knobs.
@@ -291,11 +290,11 @@ pub struct PolicyArgs {
     #[arg(
         long = "policy",
         value_name = "NAME",
-        value_enum,
+        value_parser = policy_values(),
         value_delimiter = ',',
-        default_value = "all"
+        default_value = ALL
     )]
-    pub policy: Vec<PolicyChoice>,
+    pub policy: Vec<String>,
     /// Head-room of buffered and policy-aware over the forecast, as a fraction (0.15 = 15 %).
     #[arg(long, value_name = "FRACTION", default_value_t = PolicyConfig::default().buffer, allow_negative_numbers = true)]
     pub buffer: f64,
@@ -309,136 +308,6 @@ pub struct ReportsArgs {
     pub reports_dir: PathBuf,
 }
 
-impl RunAllCmd {
-    /// Applies `--quick`.
-    pub fn resolve_quick(mut self) -> Self {
-        if self.quick {
-            self.generate.days = 5.0;
-            self.trace.test_days = 2.0;
-            self.models.epochs = 3;
-        }
-        self
-    }
-}
-
-impl GenerateArgs {
-    /// The generator's config.
-    pub fn to_config(&self, seed: &SeedArgs) -> GenerateConfig {
-        GenerateConfig {
-            start: self.start,
-            days: self.days,
-            seed: seed.seed,
-            ..Default::default()
-        }
-    }
-}
-
-impl TraceArgs {
-    /// The import options.
-    pub fn import_options(&self) -> ImportOptions {
-        ImportOptions {
-            time_column: self.time_column.clone(),
-            count_column: self.count_column.clone(),
-        }
-    }
-
-    /// The split.
-    pub fn split(&self) -> SplitConfig {
-        SplitConfig {
-            test_days: self.test_days,
-        }
-    }
-}
-
-impl ClusterArgs {
-    /// The cluster's config.
-    pub fn to_config(&self) -> ClusterConfig {
-        ClusterConfig {
-            capacity_per_min: self.capacity,
-            startup_delay_min: self.startup_delay,
-            min_replicas: self.min_replicas,
-            max_replicas: self.max_replicas,
-        }
-    }
-}
-
-impl ModelArgs {
-    /// The models' shared config.
-    pub fn to_config(&self, seed: &SeedArgs) -> ModelConfig {
-        ModelConfig {
-            interval_width: self.interval_width,
-            seed: seed.seed,
-            lstm: LstmConfig {
-                window: self.window,
-                hidden: self.hidden,
-                epochs: self.epochs,
-                batch_size: self.batch_size,
-                learning_rate: self.learning_rate,
-                ..LstmConfig::default()
-            },
-        }
-    }
-}
-
-impl ModelSelect {
-    /// The models named, or `None` for "all".
-    pub fn kinds(&self) -> Option<Vec<ModelKind>> {
-        let mut out = Vec::new();
-        for m in &self.model {
-            match m {
-                ModelChoice::All => return None,
-                ModelChoice::SeasonalNaive => out.push(ModelKind::SeasonalNaive),
-                ModelChoice::Prophet => out.push(ModelKind::Prophet),
-                ModelChoice::Lstm => out.push(ModelKind::Lstm),
-            }
-        }
-        out.sort();
-        out.dedup();
-        Some(out)
-    }
-}
-
-impl ModelSelect {
-    /// The models to train: those named, or every model for "all".
-    pub fn to_train(&self) -> Vec<ModelKind> {
-        self.kinds().unwrap_or_else(|| ModelKind::ALL.to_vec())
-    }
-}
-
-impl PolicyArgs {
-    /// The policies named, in report order.
-    pub fn kinds(&self) -> Vec<PolicyKind> {
-        if self.policy.contains(&PolicyChoice::All) {
-            return PolicyKind::ALL.to_vec();
-        }
-        let mut out: Vec<PolicyKind> = self
-            .policy
-            .iter()
-            .map(|p| match p {
-                PolicyChoice::All => unreachable!("handled above"),
-                PolicyChoice::Static2 => PolicyKind::Static2,
-                PolicyChoice::SimpleCeiling => PolicyKind::SimpleCeiling,
-                PolicyChoice::Buffered => PolicyKind::Buffered,
-                PolicyChoice::ConfidenceAware => PolicyKind::ConfidenceAware,
-                PolicyChoice::PolicyAware => PolicyKind::PolicyAware,
-                PolicyChoice::ReactiveHpa => PolicyKind::ReactiveHpa,
-                PolicyChoice::Oracle => PolicyKind::Oracle,
-            })
-            .collect();
-        out.sort();
-        out.dedup();
-        out
-    }
-
-    /// The policies' config.
-    pub fn to_config(&self) -> PolicyConfig {
-        PolicyConfig {
-            buffer: self.buffer,
-            ..Default::default()
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -450,33 +319,15 @@ mod tests {
     }
 
     #[test]
-    fn choice_names_match_the_registries() {
-        for p in PolicyChoice::value_variants()
-            .iter()
-            .filter(|p| **p != PolicyChoice::All)
-        {
-            let name = p.to_possible_value().unwrap().get_name().to_string();
-            assert!(PolicyKind::from_name(&name).is_some(), "{name}");
+    fn every_registered_name_is_accepted_and_others_are_not() {
+        for p in PolicyKind::ALL {
+            let cli = Cli::try_parse_from(["prescale", "simulate", "--policy", p.name()]);
+            assert!(cli.is_ok(), "{}", p.name());
         }
-        for m in ModelChoice::value_variants()
-            .iter()
-            .filter(|m| **m != ModelChoice::All)
-        {
-            let name = m.to_possible_value().unwrap().get_name().to_string();
-            assert!(ModelKind::from_name(&name).is_some(), "{name}");
+        for m in ModelKind::ALL {
+            let cli = Cli::try_parse_from(["prescale", "train", "--model", m.name()]);
+            assert!(cli.is_ok(), "{}", m.name());
         }
-    }
-
-    #[test]
-    fn defaults_parse_to_spec_configs() {
-        let cli = Cli::try_parse_from(["prescale", "run-all"]).unwrap();
-        let Command::RunAll(c) = cli.command else {
-            panic!("not run-all")
-        };
-        assert_eq!(c.cluster.to_config(), ClusterConfig::default());
-        assert_eq!(c.policies.to_config(), PolicyConfig::default());
-        assert_eq!(c.generate.to_config(&c.seed), GenerateConfig::default());
-        assert_eq!(c.policies.kinds(), PolicyKind::ALL.to_vec());
-        assert_eq!(c.models.select.kinds(), None);
+        assert!(Cli::try_parse_from(["prescale", "simulate", "--policy", "bufered"]).is_err());
     }
 }

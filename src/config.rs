@@ -1,4 +1,4 @@
-//! Plain configuration structs for every stage, with the defaults of `SPEC.md`.
+//! Plain configuration structs for every stage, with the defaults of `docs/experiment.md`.
 //!
 //! clap types stop at the CLI edge (`cli.rs`); everything below the edge takes
 //! these structs. Each field documents its unit and default, and each struct
@@ -45,7 +45,7 @@ pub enum ConfigError {
     IntervalWidth(f64),
 }
 
-/// The container model of `SPEC.md`, stated per minute.
+/// The container model (`docs/experiment.md`), stated per minute.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ClusterConfig {
     /// Requests one ready container serves per minute. Defaults to 50.
@@ -88,7 +88,7 @@ impl ClusterConfig {
     }
 
     /// The same cluster in units of the trace's step: capacity per step and the
-    /// startup delay rounded up to whole steps (`SPEC.md`, Trace).
+    /// startup delay rounded up to whole steps (`docs/experiment.md`, Trace).
     pub fn at_step(&self, step_minutes: u32) -> StepCluster {
         StepCluster {
             capacity_per_step: self.capacity_per_min * f64::from(step_minutes),
@@ -133,7 +133,7 @@ impl StepCluster {
     }
 }
 
-/// Knobs of the scaling policies (`SPEC.md`, Policies).
+/// Knobs of the scaling policies (`docs/experiment.md`, Policies).
 #[derive(Debug, Clone, PartialEq)]
 pub struct PolicyConfig {
     /// Head-room over the forecast for `buffered` and `policy-aware`, as a fraction. Defaults to 0.15.
@@ -167,7 +167,7 @@ impl PolicyConfig {
     }
 }
 
-/// How the trace is split into train and test (`SPEC.md`, Split).
+/// How the trace is split into train and test (`docs/experiment.md`, Split).
 #[derive(Debug, Clone, PartialEq)]
 pub struct SplitConfig {
     /// Length of the test period at the end of the trace, in days. Defaults to 3.

@@ -91,16 +91,14 @@ pub fn run(
             });
         }
     }
-    let oracle_cost = match runs
-        .iter()
-        .find(|r| r.metrics.policy == PolicyKind::Oracle.name())
-    {
+    let oracle = PolicyKind::from_name("oracle").expect("oracle is registered");
+    let oracle_cost = match runs.iter().find(|r| r.metrics.policy == oracle.name()) {
         Some(r) => r.metrics.container_minutes,
         None => {
             metrics::policy_metrics(
                 NO_MODEL,
-                "oracle",
-                &sim(PolicyKind::Oracle, None)?,
+                oracle.name(),
+                &sim(oracle, None)?,
                 cluster.step_minutes,
             )
             .container_minutes
@@ -152,7 +150,7 @@ mod tests {
             &trace,
             split,
             &models,
-            &PolicyKind::ALL,
+            PolicyKind::ALL,
             &PolicyConfig::default(),
             &cluster,
         )
@@ -162,10 +160,20 @@ mod tests {
             .iter()
             .map(|r| (r.metrics.model.clone(), r.metrics.policy.clone()))
             .collect();
-        assert_eq!(names.iter().filter(|n| n.0 == "none").count(), 3);
-        // confidence-aware is skipped: the model has no interval.
-        assert_eq!(names.iter().filter(|n| n.0 == "perfect").count(), 3);
-        assert_eq!(out.skipped.len(), 1);
+        // Counts derived from the registry: model-free policies once, forecast policies
+        // once for the one model, minus those that need the interval it lacks.
+        let free = PolicyKind::ALL
+            .iter()
+            .filter(|p| !p.uses_forecast())
+            .count();
+        let need_interval = PolicyKind::ALL
+            .iter()
+            .filter(|p| p.needs_interval())
+            .count();
+        let per_model = PolicyKind::ALL.len() - free - need_interval;
+        assert_eq!(names.iter().filter(|n| n.0 == "none").count(), free);
+        assert_eq!(names.iter().filter(|n| n.0 == "perfect").count(), per_model);
+        assert_eq!(out.skipped.len(), need_interval);
         // A perfect forecast under simple-ceiling is the oracle, cost ratio exactly 1.
         let sc = out
             .runs

@@ -4,18 +4,21 @@
 //! [`forecast`]ers are fitted on train and predict the test period at the decision
 //! horizon; the [`sim`]ulator replays the test period minute by minute under each
 //! [`policy`]; [`metrics`] and [`report`] turn the timelines into files and a table.
-//! [`app`] runs the stages; [`cli`] is the command line.
+//! [`app`] runs the stages; [`cli`] is the command line. The model behind them is
+//! stated in `docs/experiment.md`.
 
 pub mod app;
-pub mod check;
+mod check;
 pub mod cli;
 pub mod config;
 pub mod experiment;
 pub mod forecast;
 pub mod interrupt;
 pub mod metrics;
+mod plan;
 pub mod policy;
-pub mod progress;
-pub mod report;
+mod progress;
+mod report;
 pub mod sim;
+mod store;
 pub mod trace;

@@ -1,4 +1,4 @@
-//! Metrics of `SPEC.md`: SLA, cost and stability per (model, policy), and forecast
+//! Metrics (`docs/experiment.md`): SLA, cost and stability per (model, policy), and forecast
 //! accuracy per model. Pure functions of timelines and forecasts.
 
 use serde::{Deserialize, Serialize};

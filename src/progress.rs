@@ -6,7 +6,7 @@ use std::time::Duration;
 use indicatif::{ProgressBar, ProgressStyle};
 
 /// A spinner with a stage name and the elapsed time, ticking on its own.
-pub fn spinner(stage: String) -> ProgressBar {
+pub(crate) fn spinner(stage: String) -> ProgressBar {
     let pb = ProgressBar::new_spinner();
     pb.set_style(
         ProgressStyle::with_template("{spinner} {msg} [{elapsed_precise}]")
@@ -18,7 +18,7 @@ pub fn spinner(stage: String) -> ProgressBar {
 }
 
 /// A bar over `len` items with a message.
-pub fn bar(len: u64, stage: String) -> ProgressBar {
+pub(crate) fn bar(len: u64, stage: String) -> ProgressBar {
     let pb = ProgressBar::new(len);
     pb.set_style(
         ProgressStyle::with_template(
@@ -32,6 +32,6 @@ pub fn bar(len: u64, stage: String) -> ProgressBar {
 }
 
 /// Prints a line on stderr above `pb`, whether or not the bar is drawn.
-pub fn println(pb: &ProgressBar, line: String) {
+pub(crate) fn println(pb: &ProgressBar, line: String) {
     pb.suspend(|| eprintln!("{line}"));
 }

@@ -1,7 +1,7 @@
 //! The minute loop: replays a trace's test period under one policy.
 //!
 //! Pure: demand, forecasts, a policy and the cluster in; a per-step [`Timeline`] out.
-//! No I/O, no clock, no randomness. The cluster model (`SPEC.md`): a decision at step
+//! No I/O, no clock, no randomness. The cluster model (`docs/experiment.md`): a decision at step
 //! `t` sets `R(t)`, the containers ready at `t + d`. A scale-up launches
 //! `R(t) − R(t−1)` containers at `t`, billed from `t`; a scale-down removes
 //! `R(t−1) − R(t)` at `t + d`. So `ready(m) = R(m − d)`. The first decision is made at
@@ -123,7 +123,7 @@ pub fn simulate(
         let obs = Observation {
             history: &demand[..t],
             forecast: forecast.map(|f| f.at(k)),
-            actual_at_target: demand[t + d],
+            future: &demand[t + d..end],
             previous_target: previous,
         };
         let target = cluster.clamp(policy.decide(&obs, cluster));

@@ -191,15 +191,15 @@ fn cases() -> Vec<Case> {
             &["data/workload.csv", "prescale generate"],
         ),
         case(
-            "corrupt saved model",
+            "corrupt forecast sidecar",
             vec![
                 ("t.csv", text(&trace(2880))),
-                ("data/models/lstm.json", text("{ not json")),
-                ("data/models/lstm.safetensors", text("garbage")),
+                ("data/forecasts/lstm.json", text("{ not json")),
+                ("data/forecasts/lstm.csv", text("garbage")),
             ],
             &["simulate", "--trace", "t.csv", "--model", "lstm", "--test-days", "0.25"],
             1,
-            &["data/models/lstm.json"],
+            &["data/forecasts/lstm.json"],
         ),
         case(
             "unwritable reports folder",

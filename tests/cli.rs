@@ -7,6 +7,7 @@ use std::path::Path;
 mod common;
 use common::{generate, prescale, report};
 use predicates::prelude::*;
+use prescale::policy::PolicyKind;
 
 /// LSTM flags that keep a CLI test's training under a second.
 const FAST_LSTM: [&str; 4] = ["--epochs", "1", "--hidden", "8"];
@@ -55,9 +56,14 @@ fn run_all_on_a_short_trace_writes_every_report() {
         "model,policy,sla_violation_minutes,violation_rate,unserved_requests,container_minutes,scaling_switches,cost_vs_oracle\n"
     ));
     let rows = rows(&summary);
-    // 3 model-free policies once, 4 forecast policies for each of seasonal-naive, prophet
-    // and lstm.
-    assert_eq!(rows.len(), 15, "{summary}");
+    // Model-free policies once, forecast policies once for each of seasonal-naive, prophet
+    // and lstm (all three have intervals), as the registry declares them.
+    let free = PolicyKind::ALL
+        .iter()
+        .filter(|p| !p.uses_forecast())
+        .count();
+    let per_model = PolicyKind::ALL.len() - free;
+    assert_eq!(rows.len(), free + 3 * per_model, "{summary}");
     let row = |p: &str| rows.iter().find(|r| r[1] == p).unwrap().clone();
     // static-2 costs exactly 2 containers × 1,440 test minutes.
     assert_eq!(row("static-2")[5], "2880");
@@ -268,7 +274,7 @@ fn help_shows_units_and_defaults() {
 }
 
 #[test]
-fn a_saved_lstm_is_reused_and_refuses_another_startup_delay() {
+fn lstm_forecasts_are_checked_like_every_other_models() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     let reports = dir.path().join("reports");
@@ -281,15 +287,21 @@ fn a_saved_lstm_is_reused_and_refuses_another_startup_delay() {
         .assert()
         .success()
         .stderr(predicate::str::contains("epoch 1/1: train MSE"));
-    // The forecast file goes; simulate predicts with the saved model.
-    fs::remove_file(data.join("forecasts/lstm.csv")).unwrap();
-    prescale()
-        .args([
+    // The model's files landed as one set beside its forecasts.
+    for f in [
+        "models/lstm.safetensors",
+        "models/lstm.json",
+        "forecasts/lstm.csv",
+        "forecasts/lstm.json",
+    ] {
+        assert!(data.join(f).is_file(), "missing {f}");
+    }
+    let simulate = |extra: &[&str]| {
+        let mut cmd = prescale();
+        cmd.args([
             "simulate",
             "--model",
             "lstm",
-            "--policy",
-            "confidence-aware",
             "--test-days",
             "1",
             "--data-dir",
@@ -297,24 +309,35 @@ fn a_saved_lstm_is_reused_and_refuses_another_startup_delay() {
         .arg(&data)
         .arg("--reports-dir")
         .arg(&reports)
-        .assert()
+        .args(extra);
+        cmd.assert()
+    };
+    simulate(&["--policy", "confidence-aware"])
         .success()
         .stdout(predicate::str::contains("lstm"));
+    // Another trace of the same length and start: refused, saying that its counts differ
+    // (before, the saved weights predicted it with the first trace's normalization).
+    let other = dir.path().join("other");
     prescale()
-        .args([
-            "simulate",
-            "--model",
-            "lstm",
-            "--startup-delay",
-            "4",
-            "--test-days",
-            "1",
-            "--data-dir",
-        ])
-        .arg(&data)
-        .arg("--reports-dir")
-        .arg(&reports)
+        .args(["generate", "--days", "3", "--seed", "7", "--data-dir"])
+        .arg(&other)
         .assert()
+        .success();
+    simulate(&["--trace", other.join("workload.csv").to_str().unwrap()])
         .code(1)
-        .stderr(predicate::str::contains("must be retrained"));
+        .stderr(
+            predicate::str::contains("request counts differ")
+                .and(predicate::str::contains("prescale train --model lstm")),
+        );
+    // Another startup delay needs another training.
+    simulate(&["--startup-delay", "4"])
+        .code(1)
+        .stderr(predicate::str::contains(
+            "trained for a 2 min startup delay, this run uses 4 min",
+        ));
+    // Without its forecast file the model is not silently re-run: simulate says to train.
+    fs::remove_file(data.join("forecasts/lstm.csv")).unwrap();
+    simulate(&[]).code(1).stderr(predicate::str::contains(
+        "run `prescale train --model lstm` first",
+    ));
 }

@@ -1,28 +1,51 @@
 //! The PNG plots, drawn by `report` from a small fixture run: each decodes at its stated
-//! size and is not blank; a model without an interval and a single-policy run still plot.
+//! size, the comparison's bars are as long as the CSV's costs, the interval band is
+//! drawn exactly when the model has an interval, and a single-policy run still plots.
 
 use std::fs;
 use std::path::Path;
 
 mod common;
 use common::{generate, prescale, report};
-use image::GenericImageView;
 
-/// Decodes a PNG; returns (width, height, distinct colours, share of non-white pixels).
-fn inspect(path: &Path) -> (u32, u32, usize, f64) {
-    let img = image::open(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    let (w, h) = img.dimensions();
-    let rgb = img.to_rgb8();
-    let mut colours = std::collections::HashSet::new();
-    let mut ink = 0usize;
-    for p in rgb.pixels() {
-        colours.insert(p.0);
-        if p.0 != [255, 255, 255] {
-            ink += 1;
+/// Decodes a PNG into its size and RGB pixels.
+fn decode(path: &Path) -> image::RgbImage {
+    image::open(path)
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+        .to_rgb8()
+}
+
+/// Pixels within 1 of `rgb` on every channel (blending may round either way).
+fn count(img: &image::RgbImage, rgb: [u8; 3], xs: std::ops::Range<u32>) -> usize {
+    img.enumerate_pixels()
+        .filter(|(x, _, p)| xs.contains(x) && p.0.iter().zip(rgb).all(|(a, b)| a.abs_diff(b) <= 1))
+        .count()
+}
+
+/// The horizontal bars of colour `rgb` in the columns `xs`, top to bottom: each bar's
+/// length in pixels (its widest row).
+fn bar_lengths(img: &image::RgbImage, rgb: [u8; 3], xs: std::ops::Range<u32>) -> Vec<u32> {
+    let mut bars = Vec::new();
+    let mut current: Option<u32> = None;
+    for y in 0..img.height() {
+        let n = xs.clone().filter(|&x| img.get_pixel(x, y).0 == rgb).count() as u32;
+        match (n > 0, current) {
+            (true, c) => current = Some(c.unwrap_or(0).max(n)),
+            (false, Some(c)) => {
+                bars.push(c);
+                current = None;
+            }
+            (false, None) => {}
         }
     }
-    (w, h, colours.len(), ink as f64 / f64::from(w * h))
+    bars.extend(current);
+    bars
 }
+
+/// The first series colour of the plots (src/report/plot/mod.rs) and the 25 % tint of it
+/// on white that shades an interval: 0.25·(31, 119, 180) + 0.75·255.
+const BLUE: [u8; 3] = [31, 119, 180];
+const BAND: [u8; 3] = [199, 221, 236];
 
 /// A 3-day trace, 1-day test, seasonal-naive and prophet trained, in `dir`.
 fn fixture(dir: &Path, policies: &str) {
@@ -70,24 +93,66 @@ fn report_draws_every_plot_at_its_size_and_not_blank() {
         }
     }
     report(&reports);
-    // (file, width, height): sizes as drawn in src/report/plot.rs; the comparison's
-    // height is 120 + 60 per policy row (3 model-free + 4 forecast policies).
+    let summary = fs::read_to_string(reports.join("metrics_summary.csv")).unwrap();
+    let rows: Vec<Vec<String>> = summary
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').map(String::from).collect())
+        .collect();
+    // (file, width, height): sizes as drawn in src/report/plot/; a comparison is 120 px
+    // plus 60 per bar: the model's own rows and the model-free ones.
+    let bars = |model: &str| {
+        rows.iter()
+            .filter(|r| r[0] == model || r[0] == "none")
+            .count()
+    };
     let expected = [
         ("seasonal-naive_forecast.png", 1400, 1000),
         ("prophet_forecast.png", 1400, 1000),
-        ("seasonal-naive_policy_comparison.png", 1400, 540),
-        ("prophet_policy_comparison.png", 1400, 540),
+        (
+            "seasonal-naive_policy_comparison.png",
+            1400,
+            120 + 60 * bars("seasonal-naive") as u32,
+        ),
+        (
+            "prophet_policy_comparison.png",
+            1400,
+            120 + 60 * bars("prophet") as u32,
+        ),
         ("pareto.png", 1800, 850),
         ("timeline.png", 1400, 760),
     ];
     for (name, w, h) in expected {
-        let (pw, ph, colours, ink) = inspect(&reports.join(name));
-        assert_eq!((pw, ph), (w, h), "{name}");
-        // Lines, text, bands and markers in several colours: a blank or one-colour image
-        // would fail both.
-        assert!(colours >= 20, "{name}: {colours} colours");
-        assert!(ink > 0.02, "{name}: {:.3} of pixels drawn", ink);
+        let img = decode(&reports.join(name));
+        assert_eq!(img.dimensions(), (w, h), "{name}");
     }
+    // The cost bars: one per row, in the CSV's order top to bottom, each as long as its
+    // container-minutes on the shared axis (to within 2 px of rounding).
+    for model in ["seasonal-naive", "prophet"] {
+        let img = decode(&reports.join(format!("{model}_policy_comparison.png")));
+        let lengths = bar_lengths(&img, BLUE, 0..700);
+        let costs: Vec<f64> = rows
+            .iter()
+            .filter(|r| r[0] == model || r[0] == "none")
+            .map(|r| r[5].parse().unwrap())
+            .collect();
+        assert_eq!(lengths.len(), costs.len(), "{model}: {lengths:?}");
+        let (l_max, c_max) = (
+            f64::from(*lengths.iter().max().unwrap()),
+            costs.iter().copied().fold(0.0, f64::max),
+        );
+        for (l, c) in lengths.iter().zip(&costs) {
+            let want = c / c_max * l_max;
+            assert!(
+                (f64::from(*l) - want).abs() <= 2.0,
+                "{model}: bar of {l} px for {c} container-minutes, want {want:.1}"
+            );
+        }
+    }
+    // The forecast plot draws the forecast line and shades the interval.
+    let img = decode(&reports.join("prophet_forecast.png"));
+    assert!(count(&img, BLUE, 0..1400) > 1000);
+    assert!(count(&img, BAND, 0..1400) > 1000);
     // No temporary files are left behind.
     let leftovers: Vec<_> = fs::read_dir(&reports)
         .unwrap()
@@ -117,10 +182,12 @@ fn a_model_without_interval_and_a_single_policy_still_plot() {
     let dir = tempfile::tempdir().unwrap();
     fixture(dir.path(), "buffered");
     let reports = dir.path().join("reports");
-    // One policy: a comparison with one bar per model, a Pareto plot of two points.
-    let (_, h, _, _) = inspect(&reports.join("prophet_policy_comparison.png"));
-    assert_eq!(h, 180);
-    inspect(&reports.join("pareto.png"));
+    // One policy: a comparison with one bar, a Pareto plot of two points.
+    assert_eq!(
+        decode(&reports.join("prophet_policy_comparison.png")).height(),
+        180
+    );
+    assert_eq!(decode(&reports.join("pareto.png")).width(), 1800);
     // Strip prophet's bounds from forecasts.csv: the forecast plot draws without a band.
     let path = reports.join("forecasts.csv");
     let text = fs::read_to_string(&path).unwrap();
@@ -138,7 +205,9 @@ fn a_model_without_interval_and_a_single_policy_still_plot() {
     fs::write(&path, out).unwrap();
     fs::remove_file(reports.join("prophet_forecast.png")).unwrap();
     report(&reports);
-    let (w, h, colours, _) = inspect(&reports.join("prophet_forecast.png"));
-    assert_eq!((w, h), (1400, 1000));
-    assert!(colours >= 10);
+    let img = decode(&reports.join("prophet_forecast.png"));
+    assert_eq!(img.dimensions(), (1400, 1000));
+    // The line is there, the band is gone (the legend swatch went with it).
+    assert!(count(&img, BLUE, 0..1400) > 1000);
+    assert_eq!(count(&img, BAND, 0..1400), 0);
 }

@@ -6,7 +6,8 @@
 //! Deterministic: candle's CPU device does not seed its RNG, so the weights are drawn
 //! from our own seeded RNG (PyTorch's LSTM and Linear init, U(−1/√H, 1/√H)) and so is the
 //! shuffle. The model is saved as safetensors with a JSON sidecar (normalization, config,
-//! lead, calibration) so `simulate` can reuse it in a later process.
+//! lead, calibration), beside its forecasts, so it can be loaded again
+//! ([`LstmModel::load`]); `simulate` reads its forecasts like any other model's.
 
 use std::fs;
 use std::ops::Range;
@@ -21,7 +22,7 @@ use rand::{Rng, SeedableRng};
 use serde::{Deserialize, Serialize};
 
 use super::lstm_fast::LstmSequence;
-use super::{quantile, FitInput, Forecast, ForecastError, Forecaster, Interval};
+use super::{quantile, Artifact, FitInput, Forecast, ForecastError, Forecaster, Interval};
 use crate::progress;
 use crate::trace::Trace;
 
@@ -31,7 +32,7 @@ pub const WEIGHTS_FILE: &str = "lstm.safetensors";
 /// The sidecar with normalization, config and calibration.
 pub const META_FILE: &str = "lstm.json";
 
-/// Architecture and training of the LSTM. Every default is `SPEC.md`'s.
+/// Architecture and training of the LSTM. Every default is stated in `docs/experiment.md`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LstmConfig {
     /// Steps of history in one input window. Defaults to 60.
@@ -280,23 +281,43 @@ impl LstmModel {
         Ok(out)
     }
 
-    /// Saves the weights and the sidecar into `dir`, each written to a temporary file and
-    /// renamed into place.
-    pub fn save(&self, dir: &Path) -> Result<(PathBuf, PathBuf), ForecastError> {
+    /// The weights (safetensors) and the sidecar (JSON), as the files `train` writes.
+    pub fn to_artifacts(&self) -> Result<Vec<Artifact>, ForecastError> {
         let (varmap, _, meta) = self.fitted.as_ref().ok_or(ForecastError::NotFitted(NAME))?;
-        fs::create_dir_all(dir).map_err(model_error)?;
-        let weights = dir.join(WEIGHTS_FILE);
-        let tmp = crate::report::temp_path(&weights);
-        varmap.save(&tmp).map_err(model_error)?;
-        fs::rename(&tmp, &weights).map_err(model_error)?;
-        let meta_path = dir.join(META_FILE);
+        let weights = {
+            let data = varmap.data().lock().expect("not poisoned");
+            let tensors: Vec<(&String, Tensor)> = data
+                .iter()
+                .map(|(k, v)| (k, v.as_tensor().clone()))
+                .collect();
+            safetensors::tensor::serialize(tensors, None).map_err(model_error)?
+        };
         let mut json = serde_json::to_vec_pretty(meta).map_err(model_error)?;
         json.push(b'\n');
-        crate::report::write_atomic(&meta_path, &json).map_err(model_error)?;
-        Ok((weights, meta_path))
+        Ok(vec![
+            Artifact {
+                file_name: WEIGHTS_FILE.to_string(),
+                bytes: weights,
+            },
+            Artifact {
+                file_name: META_FILE.to_string(),
+                bytes: json,
+            },
+        ])
     }
 
-    /// Loads a model saved by [`LstmModel::save`].
+    /// Saves the weights and the sidecar into `dir`, as one atomic set.
+    pub fn save(&self, dir: &Path) -> Result<Vec<PathBuf>, ForecastError> {
+        let files: Vec<(PathBuf, Vec<u8>)> = self
+            .to_artifacts()?
+            .into_iter()
+            .map(|a| (dir.join(a.file_name), a.bytes))
+            .collect();
+        crate::store::write_all_atomic(&files).map_err(model_error)?;
+        Ok(files.into_iter().map(|(p, _)| p).collect())
+    }
+
+    /// Loads a model saved by [`LstmModel::save`] (or written by `train`).
     pub fn load(dir: &Path) -> Result<Self, ForecastError> {
         let meta_path = dir.join(META_FILE);
         let bytes = fs::read(&meta_path)
@@ -486,8 +507,80 @@ impl Forecaster for LstmModel {
         self.notes.clone()
     }
 
-    fn save(&self, dir: &Path) -> Result<Vec<PathBuf>, ForecastError> {
-        let (w, m) = LstmModel::save(self, dir)?;
-        Ok(vec![w, m])
+    fn artifacts(&self) -> Result<Vec<Artifact>, ForecastError> {
+        self.to_artifacts()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use candle_core::Var;
+
+    /// Loss and every gradient of one forward/backward pass on a batch of `rows` random
+    /// windows, with weights drawn from seed 1.
+    fn loss_and_grads(engine: LstmEngine, rows: usize) -> (f32, Vec<(String, Vec<f32>)>) {
+        let mut rng = StdRng::seed_from_u64(9);
+        let x: Vec<f32> = (0..rows * 60)
+            .map(|_| rng.random_range(-2.0..2.0))
+            .collect();
+        let y: Vec<f32> = (0..rows).map(|_| rng.random_range(-1.0..1.0)).collect();
+        let cfg = LstmConfig {
+            engine,
+            ..LstmConfig::default()
+        };
+        let (varmap, net) = init_net(&cfg, &mut StdRng::seed_from_u64(1)).unwrap();
+        let xt = Tensor::from_vec(x, (rows, 60, 1), &Device::Cpu).unwrap();
+        let yt = Tensor::from_vec(y, (rows, 1), &Device::Cpu).unwrap();
+        let loss = candle_nn::loss::mse(&net.forward(&xt).unwrap(), &yt).unwrap();
+        let grads = loss.backward().unwrap();
+        let data = varmap.data().lock().unwrap();
+        let mut names: Vec<&String> = data.keys().collect();
+        names.sort();
+        let g = names
+            .into_iter()
+            .map(|n| {
+                let v: &Var = &data[n];
+                let g = grads.get(v).expect("every variable gets a gradient");
+                (n.clone(), g.flatten_all().unwrap().to_vec1().unwrap())
+            })
+            .collect();
+        (loss.to_scalar::<f32>().unwrap(), g)
+    }
+
+    #[test]
+    fn fast_path_matches_plain_candle_on_even_and_uneven_batches() {
+        // 32 rows split 16 + 16 over the two threads; 5 rows split 3 + 2, so each thread's
+        // chunk has its own size. Test builds fill pooled buffers with NaN, so a read of
+        // an unwritten element would turn the loss or a gradient into NaN and fail here.
+        for rows in [32, 5] {
+            let (fast_loss, fast) = loss_and_grads(LstmEngine::Fast, rows);
+            let (plain_loss, plain) = loss_and_grads(LstmEngine::Plain, rows);
+            // f32 with a different summation order and a polynomial exp (relative error
+            // < 2e-7): agreement to 1e-5 relative on the loss and 1e-4 of the largest
+            // gradient entry.
+            assert!(
+                (fast_loss - plain_loss).abs() <= 1e-5 * plain_loss.abs(),
+                "{rows} rows: {fast_loss} vs {plain_loss}"
+            );
+            assert_eq!(fast.len(), 6);
+            for ((name, f), (_, p)) in fast.iter().zip(&plain) {
+                // f32::max skips NaN, so finiteness is checked on its own.
+                assert!(
+                    f.iter().all(|v| v.is_finite()),
+                    "{rows} rows, {name}: non-finite gradient"
+                );
+                let scale = p.iter().fold(0.0f32, |m, v| m.max(v.abs()));
+                let worst = f
+                    .iter()
+                    .zip(p)
+                    .fold(0.0f32, |m, (a, b)| m.max((a - b).abs()));
+                assert!(scale > 0.0, "{rows} rows, {name}: zero gradient");
+                assert!(
+                    worst <= 1e-4 * scale,
+                    "{rows} rows, {name}: max diff {worst} vs scale {scale}"
+                );
+            }
+        }
     }
 }

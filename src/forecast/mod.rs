@@ -5,15 +5,15 @@
 //! every test step, using for step `j` nothing after `j − lead`.
 
 pub mod lstm;
-pub mod lstm_fast;
+mod lstm_fast;
 pub mod prophet;
 pub mod seasonal_naive;
 
 use std::ops::Range;
-use std::path::{Path, PathBuf};
 
 use thiserror::Error;
 
+use crate::config::ConfigError;
 use crate::trace::Trace;
 
 /// Why a forecaster could not be fitted or used.
@@ -157,11 +157,20 @@ pub trait Forecaster {
         Vec::new()
     }
 
-    /// Saves the fitted model into `dir` for a later process; returns the files written.
-    /// Models that refit in seconds save nothing.
-    fn save(&self, _dir: &Path) -> Result<Vec<PathBuf>, ForecastError> {
+    /// The files the fitted model saves of itself (its weights, say), which `train`
+    /// writes beside its forecasts as one set. Models that refit in seconds save nothing.
+    fn artifacts(&self) -> Result<Vec<Artifact>, ForecastError> {
         Ok(Vec::new())
     }
+}
+
+/// A file a model saves of itself: a name inside the models folder and its bytes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Artifact {
+    /// File name, inside the data folder's `models/`.
+    pub file_name: String,
+    /// Contents.
+    pub bytes: Vec<u8>,
 }
 
 /// The models prescale knows, as named on the command line.
@@ -192,6 +201,17 @@ impl ModelKind {
         }
     }
 
+    /// One line for `--help`.
+    pub fn about(self) -> &'static str {
+        match self {
+            ModelKind::SeasonalNaive => "The demand one day earlier, with an empirical interval.",
+            ModelKind::Prophet => "Prophet: trend, daily and weekly seasonality, with an interval.",
+            ModelKind::Lstm => {
+                "One-layer LSTM on the last --window steps, with a conformal interval."
+            }
+        }
+    }
+
     /// Looks a model up by its command-line name.
     pub fn from_name(name: &str) -> Option<ModelKind> {
         Self::ALL.into_iter().find(|m| m.name() == name)
@@ -217,6 +237,36 @@ impl Default for ModelConfig {
             seed: 42,
             lstm: lstm::LstmConfig::default(),
         }
+    }
+}
+
+impl ModelConfig {
+    /// Checks every value against its valid range.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        if !(self.interval_width > 0.0 && self.interval_width < 1.0) {
+            return Err(ConfigError::IntervalWidth(self.interval_width));
+        }
+        let l = &self.lstm;
+        for (flag, value) in [
+            ("--window", l.window),
+            ("--hidden", l.hidden),
+            ("--epochs", l.epochs),
+            ("--batch-size", l.batch_size),
+        ] {
+            if value == 0 {
+                return Err(ConfigError::Positive {
+                    flag,
+                    value: value.to_string(),
+                });
+            }
+        }
+        if !(l.learning_rate.is_finite() && l.learning_rate > 0.0) {
+            return Err(ConfigError::Positive {
+                flag: "--learning-rate",
+                value: l.learning_rate.to_string(),
+            });
+        }
+        Ok(())
     }
 }
 

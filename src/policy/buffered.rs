@@ -1,6 +1,6 @@
 //! `buffered`: the point forecast plus a fixed head-room.
 
-use super::{yhat, Observation, Policy};
+use super::{yhat, Input, Observation, Policy, PolicySpec};
 use crate::config::StepCluster;
 
 /// `ceil((1 + buffer) · forecast / capacity)`.
@@ -22,6 +22,14 @@ impl Policy for Buffered {
         Self::target(self.buffer, yhat(obs), cluster)
     }
 }
+
+/// The registry entry.
+pub(super) const SPEC: PolicySpec = PolicySpec {
+    name: "buffered",
+    about: "ceil((1 + buffer) × forecast / capacity).",
+    input: Input::Forecast,
+    build: |cfg| Box::new(Buffered { buffer: cfg.buffer }),
+};
 
 #[cfg(test)]
 mod tests {

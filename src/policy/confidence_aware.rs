@@ -1,6 +1,6 @@
 //! `confidence-aware`: provision for the upper bound of the forecast interval.
 
-use super::{yhat, Observation, Policy};
+use super::{yhat, Input, Observation, Policy, PolicySpec};
 use crate::config::StepCluster;
 
 /// `ceil(upper / capacity)`.
@@ -16,6 +16,14 @@ impl Policy for ConfidenceAware {
         cluster.containers_for(upper)
     }
 }
+
+/// The registry entry.
+pub(super) const SPEC: PolicySpec = PolicySpec {
+    name: "confidence-aware",
+    about: "ceil(upper interval bound / capacity).",
+    input: Input::Interval,
+    build: |_| Box::new(ConfidenceAware),
+};
 
 #[cfg(test)]
 mod tests {

@@ -3,7 +3,11 @@
 //! At the start of step `t` a policy sees the demand up to `t − 1` (and, for forecast
 //! policies, the forecast for `t + d`) and sets the target: the number of containers
 //! that shall be ready at `t + d`. The simulator clamps the target to the cluster's
-//! `[min, max]`.
+//! `[min, max]`. The rules are stated in `docs/experiment.md`.
+//!
+//! A policy is one file that defines its type and a [`PolicySpec`] named `SPEC`, plus
+//! its `mod` line and its entry in [`PolicyKind::ALL`] below. Everything else (the
+//! command line, the experiment loop, the tests) reads the registry.
 
 mod buffered;
 mod confidence_aware;
@@ -31,8 +35,9 @@ pub struct Observation<'a> {
     pub history: &'a [f64],
     /// The forecast for the target step `t + d`, for policies that use a model.
     pub forecast: Option<PointForecast>,
-    /// The actual demand at `t + d`: perfect foresight, read by `oracle` alone.
-    pub actual_at_target: f64,
+    /// The actual demand from the target step `t + d` to the end of the test period:
+    /// perfect foresight, read only by the reference policies ([`Input::Foresight`]).
+    pub future: &'a [f64],
     /// The target the previous decision set (after clamping); `None` at the first.
     pub previous_target: Option<u32>,
 }
@@ -43,79 +48,126 @@ pub trait Policy {
     fn decide(&mut self, obs: &Observation, cluster: &StepCluster) -> i64;
 }
 
-/// The policies prescale knows, as named on the command line.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum PolicyKind {
-    /// Always 2 containers.
-    Static2,
-    /// `ceil(forecast / capacity)`.
-    SimpleCeiling,
-    /// `ceil((1 + buffer) · forecast / capacity)`.
-    Buffered,
-    /// `ceil(upper / capacity)`.
-    ConfidenceAware,
-    /// Moves at most one container per minute toward the buffered target.
-    PolicyAware,
-    /// Kubernetes HPA v2 on utilization, with scale-down stabilization.
-    ReactiveHpa,
-    /// `ceil(actual / capacity)`: perfect foresight.
-    Oracle,
+/// What a policy reads besides the demand history. It decides how often the policy runs
+/// (once, or once per model), whether a model without an interval can drive it, and
+/// whether a user could deploy it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Input {
+    /// The observed demand only: runs once, with model `none`.
+    History,
+    /// A model's point forecast: runs once per model.
+    Forecast,
+    /// A model's forecast interval: runs once per model that has an interval.
+    Interval,
+    /// The future demand itself: a reference no deployed policy can match; runs once,
+    /// with model `none`, and is never starred as a choice.
+    Foresight,
 }
+
+/// A registered policy: its name, what it reads, and how to build it.
+#[derive(Debug)]
+pub struct PolicySpec {
+    /// The command-line name.
+    pub name: &'static str,
+    /// One line for `--help`.
+    pub about: &'static str,
+    /// What it reads.
+    pub input: Input,
+    /// Builds the policy with fresh state.
+    pub build: fn(&PolicyConfig) -> Box<dyn Policy>,
+}
+
+/// A policy of the registry, as named on the command line.
+#[derive(Debug, Clone, Copy)]
+pub struct PolicyKind(&'static PolicySpec);
 
 impl PolicyKind {
     /// Every policy, in report order.
-    pub const ALL: [PolicyKind; 7] = [
-        PolicyKind::Static2,
-        PolicyKind::SimpleCeiling,
-        PolicyKind::Buffered,
-        PolicyKind::ConfidenceAware,
-        PolicyKind::PolicyAware,
-        PolicyKind::ReactiveHpa,
-        PolicyKind::Oracle,
+    pub const ALL: &'static [PolicyKind] = &[
+        PolicyKind(&static_n::SPEC),
+        PolicyKind(&simple_ceiling::SPEC),
+        PolicyKind(&buffered::SPEC),
+        PolicyKind(&confidence_aware::SPEC),
+        PolicyKind(&policy_aware::SPEC),
+        PolicyKind(&reactive_hpa::SPEC),
+        PolicyKind(&oracle::SPEC),
     ];
 
     /// The policy's command-line name.
     pub fn name(self) -> &'static str {
-        match self {
-            PolicyKind::Static2 => "static-2",
-            PolicyKind::SimpleCeiling => "simple-ceiling",
-            PolicyKind::Buffered => "buffered",
-            PolicyKind::ConfidenceAware => "confidence-aware",
-            PolicyKind::PolicyAware => "policy-aware",
-            PolicyKind::ReactiveHpa => "reactive-hpa",
-            PolicyKind::Oracle => "oracle",
-        }
+        self.0.name
+    }
+
+    /// One line describing the rule.
+    pub fn about(self) -> &'static str {
+        self.0.about
+    }
+
+    /// What the policy reads.
+    pub fn input(self) -> Input {
+        self.0.input
     }
 
     /// Looks a policy up by its command-line name.
     pub fn from_name(name: &str) -> Option<PolicyKind> {
-        Self::ALL.into_iter().find(|p| p.name() == name)
+        Self::ALL.iter().copied().find(|p| p.name() == name)
+    }
+
+    /// Position in [`Self::ALL`]: the report order.
+    pub fn index(self) -> usize {
+        Self::ALL
+            .iter()
+            .position(|p| p.name() == self.name())
+            .expect("every kind comes from ALL")
     }
 
     /// Whether the policy reads a forecast (and so runs once per model).
     pub fn uses_forecast(self) -> bool {
-        !matches!(
-            self,
-            PolicyKind::Static2 | PolicyKind::ReactiveHpa | PolicyKind::Oracle
-        )
+        match self.input() {
+            Input::Forecast | Input::Interval => true,
+            Input::History | Input::Foresight => false,
+        }
     }
 
     /// Whether the policy needs the forecast's interval.
     pub fn needs_interval(self) -> bool {
-        self == PolicyKind::ConfidenceAware
+        match self.input() {
+            Input::Interval => true,
+            Input::History | Input::Forecast | Input::Foresight => false,
+        }
+    }
+
+    /// Whether a user could deploy the policy: it does not read the future.
+    pub fn realizable(self) -> bool {
+        match self.input() {
+            Input::Foresight => false,
+            Input::History | Input::Forecast | Input::Interval => true,
+        }
     }
 
     /// Builds the policy with fresh state.
     pub fn build(self, cfg: &PolicyConfig) -> Box<dyn Policy> {
-        match self {
-            PolicyKind::Static2 => Box::new(StaticN(2)),
-            PolicyKind::SimpleCeiling => Box::new(SimpleCeiling),
-            PolicyKind::Buffered => Box::new(Buffered { buffer: cfg.buffer }),
-            PolicyKind::ConfidenceAware => Box::new(ConfidenceAware),
-            PolicyKind::PolicyAware => Box::new(PolicyAware { buffer: cfg.buffer }),
-            PolicyKind::ReactiveHpa => Box::new(ReactiveHpa::new(cfg)),
-            PolicyKind::Oracle => Box::new(Oracle),
-        }
+        (self.0.build)(cfg)
+    }
+}
+
+impl PartialEq for PolicyKind {
+    fn eq(&self, other: &Self) -> bool {
+        self.name() == other.name()
+    }
+}
+
+impl Eq for PolicyKind {}
+
+impl PartialOrd for PolicyKind {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for PolicyKind {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.index().cmp(&other.index())
     }
 }
 
@@ -132,12 +184,12 @@ pub(crate) mod test_support {
     use crate::config::ClusterConfig;
 
     /// The default cluster at 1-minute steps: 50 requests per container.
-    pub fn cluster() -> StepCluster {
+    pub(crate) fn cluster() -> StepCluster {
         ClusterConfig::default().at_step(1)
     }
 
     /// An observation with a forecast of `yhat` (bounds `lower`, `upper`).
-    pub fn with_forecast(
+    pub(crate) fn with_forecast(
         yhat: f64,
         lower: f64,
         upper: f64,
@@ -150,7 +202,7 @@ pub(crate) mod test_support {
                 lower: Some(lower),
                 upper: Some(upper),
             }),
-            actual_at_target: f64::NAN,
+            future: &[],
             previous_target: prev,
         }
     }
@@ -161,14 +213,28 @@ mod tests {
     use super::*;
 
     #[test]
-    fn names_round_trip_and_model_free_policies_are_three() {
-        for p in PolicyKind::ALL {
-            assert_eq!(PolicyKind::from_name(p.name()), Some(p));
+    fn names_are_unique_and_round_trip() {
+        for (i, p) in PolicyKind::ALL.iter().enumerate() {
+            assert_eq!(PolicyKind::from_name(p.name()), Some(*p));
+            assert_eq!(p.index(), i);
+            assert!(!p.about().is_empty(), "{}", p.name());
         }
-        let free: Vec<_> = PolicyKind::ALL
-            .iter()
-            .filter(|p| !p.uses_forecast())
-            .collect();
-        assert_eq!(free.len(), 3);
+        assert_eq!(PolicyKind::from_name("nope"), None);
+    }
+
+    #[test]
+    fn input_decides_how_a_policy_runs() {
+        // Derived from each policy's declared input, checked against the definitions in
+        // docs/experiment.md: forecast policies run per model, references are not
+        // realizable, only confidence-aware needs an interval.
+        let kind = |n| PolicyKind::from_name(n).unwrap();
+        assert!(!kind("static-2").uses_forecast() && kind("static-2").realizable());
+        assert!(!kind("reactive-hpa").uses_forecast() && kind("reactive-hpa").realizable());
+        assert!(!kind("oracle").uses_forecast() && !kind("oracle").realizable());
+        assert!(kind("buffered").uses_forecast() && !kind("buffered").needs_interval());
+        assert!(kind("confidence-aware").needs_interval());
+        for p in PolicyKind::ALL {
+            assert!(!p.needs_interval() || p.uses_forecast(), "{}", p.name());
+        }
     }
 }

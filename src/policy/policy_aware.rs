@@ -1,7 +1,7 @@
 //! `policy-aware`: the buffered target, approached at most one container per minute,
 //! trading a little SLA for far fewer scaling switches.
 
-use super::{yhat, Buffered, Observation, Policy};
+use super::{yhat, Buffered, Input, Observation, Policy, PolicySpec};
 use crate::config::StepCluster;
 
 /// Moves the previous target toward the buffered target by at most one container per
@@ -26,6 +26,14 @@ impl Policy for PolicyAware {
         }
     }
 }
+
+/// The registry entry.
+pub(super) const SPEC: PolicySpec = PolicySpec {
+    name: "policy-aware",
+    about: "The buffered target, approached at most one container per minute.",
+    input: Input::Forecast,
+    build: |cfg| Box::new(PolicyAware { buffer: cfg.buffer }),
+};
 
 #[cfg(test)]
 mod tests {

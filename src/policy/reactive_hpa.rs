@@ -4,7 +4,7 @@
 
 use std::collections::VecDeque;
 
-use super::{Observation, Policy};
+use super::{Input, Observation, Policy, PolicySpec};
 use crate::config::{PolicyConfig, StepCluster};
 
 /// HPA v2 with a tolerance band and scale-down stabilization.
@@ -57,6 +57,14 @@ impl Policy for ReactiveHpa {
     }
 }
 
+/// The registry entry.
+pub(super) const SPEC: PolicySpec = PolicySpec {
+    name: "reactive-hpa",
+    about: "Kubernetes HPA v2: 70 % target utilization, 5-minute scale-down stabilization.",
+    input: Input::History,
+    build: |cfg| Box::new(ReactiveHpa::new(cfg)),
+};
+
 #[cfg(test)]
 mod tests {
     use super::super::test_support::*;
@@ -66,7 +74,7 @@ mod tests {
         Observation {
             history,
             forecast: None,
-            actual_at_target: f64::NAN,
+            future: &[],
             previous_target: prev,
         }
     }

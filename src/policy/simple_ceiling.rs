@@ -1,6 +1,6 @@
 //! `simple-ceiling`: exactly the containers the point forecast needs.
 
-use super::{yhat, Observation, Policy};
+use super::{yhat, Input, Observation, Policy, PolicySpec};
 use crate::config::StepCluster;
 
 /// `ceil(forecast / capacity)`.
@@ -12,6 +12,14 @@ impl Policy for SimpleCeiling {
         cluster.containers_for(yhat(obs))
     }
 }
+
+/// The registry entry.
+pub(super) const SPEC: PolicySpec = PolicySpec {
+    name: "simple-ceiling",
+    about: "ceil(forecast / capacity).",
+    input: Input::Forecast,
+    build: |_| Box::new(SimpleCeiling),
+};
 
 #[cfg(test)]
 mod tests {

@@ -1,6 +1,6 @@
 //! `static-2`: a fixed fleet, the no-autoscaling baseline.
 
-use super::{Observation, Policy};
+use super::{Input, Observation, Policy, PolicySpec};
 use crate::config::StepCluster;
 
 /// Always the same number of containers.
@@ -12,6 +12,14 @@ impl Policy for StaticN {
         i64::from(self.0)
     }
 }
+
+/// The registry entry.
+pub(super) const SPEC: PolicySpec = PolicySpec {
+    name: "static-2",
+    about: "Always 2 containers: the no-autoscaling baseline.",
+    input: Input::History,
+    build: |_| Box::new(StaticN(2)),
+};
 
 #[cfg(test)]
 mod tests {

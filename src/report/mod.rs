@@ -1,81 +1,107 @@
-//! Everything prescale writes: CSV reports, forecast files, the console table.
-//!
-//! Every file is written whole to a temporary file beside its target and renamed into
-//! place, so a failed or interrupted run never leaves a half-written report.
+//! What a user reads: the console table and the plots, drawn from one in-memory
+//! [`Results`]. `simulate` builds it from the experiment it just ran; `report` reads it
+//! back from the CSV files through the store.
 
-pub mod csv;
-pub mod plot;
-pub mod table;
+pub(crate) mod plot;
+pub(crate) mod table;
 
-use std::fs;
-use std::io::Write;
-use std::path::{Path, PathBuf};
+use chrono::{DateTime, Duration, Utc};
 
-/// Writes `bytes` to `path` atomically: a temporary file in the same folder, then a
-/// rename. Creates the folder if needed. Errors name the path.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    write_all_atomic(&[(path, bytes)])
+use crate::experiment::{ModelForecast, Outcome};
+use crate::metrics::PolicyMetrics;
+use crate::sim::Timeline;
+use crate::trace::{Split, Trace};
+
+/// The test period: its clock and its demand.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct TestPeriod {
+    /// Timestamp of the first test step.
+    pub(crate) start: DateTime<Utc>,
+    /// Minutes per step.
+    pub(crate) step_minutes: u32,
+    /// Demand per step, in requests.
+    pub(crate) actual: Vec<f64>,
+    /// Whether each step lies inside a synthetic event (generated traces only).
+    pub(crate) in_event: Option<Vec<bool>>,
 }
 
-/// Writes several files as one: every file goes to its temporary name first, and only
-/// when all are written are they renamed into place, so a failure part-way leaves the
-/// old set of files, not a mix of old and new. Errors name the path.
-pub fn write_all_atomic<P: AsRef<Path>, B: AsRef<[u8]>>(files: &[(P, B)]) -> std::io::Result<()> {
-    let mut written: Vec<(PathBuf, &Path)> = Vec::with_capacity(files.len());
-    let result = (|| {
-        for (path, bytes) in files {
-            let path = path.as_ref();
-            let dir = path
-                .parent()
-                .filter(|p| !p.as_os_str().is_empty())
-                .unwrap_or(Path::new("."));
-            fs::create_dir_all(dir).map_err(|e| with_path(e, dir))?;
-            let tmp = temp_path(path);
-            let mut f = fs::File::create(&tmp).map_err(|e| with_path(e, path))?;
-            written.push((tmp, path));
-            f.write_all(bytes.as_ref())
-                .map_err(|e| with_path(e, path))?;
-            f.sync_all().map_err(|e| with_path(e, path))?;
-        }
-        for (tmp, path) in &written {
-            fs::rename(tmp, path).map_err(|e| with_path(e, path))?;
-        }
-        Ok(())
-    })();
-    if result.is_err() {
-        for (tmp, _) in &written {
-            let _ = fs::remove_file(tmp);
+impl TestPeriod {
+    /// The test period of `trace` under `split`.
+    pub(crate) fn of(trace: &Trace, split: Split) -> Self {
+        let range = split.test_range();
+        Self {
+            start: trace.timestamp(split.train_len),
+            step_minutes: trace.step_minutes,
+            actual: trace.requests[range.clone()].to_vec(),
+            in_event: trace.in_event.as_ref().map(|e| e[range].to_vec()),
         }
     }
-    result
+
+    /// Number of test steps.
+    pub(crate) fn len(&self) -> usize {
+        self.actual.len()
+    }
+
+    /// Timestamp of test step `i`.
+    pub(crate) fn timestamp(&self, i: usize) -> DateTime<Utc> {
+        self.start + Duration::minutes(i as i64 * i64::from(self.step_minutes))
+    }
+
+    /// Hours from the first test step to step `i`: the x axis of the time plots.
+    pub(crate) fn hours(&self, i: usize) -> f64 {
+        (i as f64) * f64::from(self.step_minutes) / 60.0
+    }
 }
 
-fn with_path(e: std::io::Error, path: &Path) -> std::io::Error {
-    std::io::Error::new(e.kind(), format!("{}: {e}", path.display()))
+/// One (model, policy)'s timeline.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct RunTimeline {
+    /// Model, or `none`.
+    pub(crate) model: String,
+    /// Policy.
+    pub(crate) policy: String,
+    /// Per-step state.
+    pub(crate) timeline: Timeline,
 }
 
-/// The temporary name a file is written under before its rename: hidden, unique to
-/// this process, recognisable (`.NAME.tmp-PID`).
-pub fn temp_path(path: &Path) -> PathBuf {
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    path.with_file_name(format!(".{name}.tmp-{}", std::process::id()))
+/// Everything the table and the plots are drawn from.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Results {
+    /// The metrics rows, in run order.
+    pub(crate) rows: Vec<PolicyMetrics>,
+    /// The test period.
+    pub(crate) test: TestPeriod,
+    /// Every model's forecasts.
+    pub(crate) models: Vec<ModelForecast>,
+    /// Every run's timeline.
+    pub(crate) timelines: Vec<RunTimeline>,
+    /// Requests one ready container serves in one step.
+    pub(crate) capacity_per_step: f64,
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn write_atomic_replaces_and_leaves_no_temp_file() {
-        let dir = tempfile::tempdir().unwrap();
-        let p = dir.path().join("sub/out.csv");
-        write_atomic(&p, b"one").unwrap();
-        write_atomic(&p, b"two").unwrap();
-        assert_eq!(fs::read(&p).unwrap(), b"two");
-        let names: Vec<_> = fs::read_dir(p.parent().unwrap()).unwrap().collect();
-        assert_eq!(names.len(), 1);
+impl Results {
+    /// The results of an experiment that just ran.
+    pub(crate) fn of(
+        trace: &Trace,
+        split: Split,
+        models: &[ModelForecast],
+        outcome: &Outcome,
+        capacity_per_step: f64,
+    ) -> Self {
+        Self {
+            rows: outcome.rows(),
+            test: TestPeriod::of(trace, split),
+            models: models.to_vec(),
+            timelines: outcome
+                .runs
+                .iter()
+                .map(|r| RunTimeline {
+                    model: r.metrics.model.clone(),
+                    policy: r.metrics.policy.clone(),
+                    timeline: r.timeline.clone(),
+                })
+                .collect(),
+            capacity_per_step,
+        }
     }
 }

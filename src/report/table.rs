@@ -4,7 +4,7 @@ use crate::metrics::{pareto_front, PolicyMetrics};
 
 /// Renders the rows as an aligned text table, sorted by SLA violation minutes, then
 /// container-minutes. Rows on the Pareto front of cost vs violations are starred.
-pub fn render(rows: &[PolicyMetrics]) -> String {
+pub(crate) fn render(rows: &[PolicyMetrics]) -> String {
     let front = pareto_front(rows);
     let mut order: Vec<usize> = (0..rows.len()).collect();
     order.sort_by(|&a, &b| {

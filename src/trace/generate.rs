@@ -1,4 +1,4 @@
-//! The default synthetic workload of `SPEC.md`: daily and weekly seasonality,
+//! The default synthetic workload (`docs/experiment.md`): daily and weekly seasonality,
 //! lognormal noise, Poisson "marketing promotion" events, Poisson counts.
 //!
 //! Pure and seeded: the same [`GenerateConfig`] gives the same trace, bit for bit.
@@ -11,7 +11,7 @@ use rand_distr::{Distribution, Exp, LogNormal, Poisson};
 use super::Trace;
 use crate::config::ConfigError;
 
-/// Shape of the synthetic workload. Every default is `SPEC.md`'s.
+/// Shape of the synthetic workload. Every default is stated in `docs/experiment.md`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct GenerateConfig {
     /// First timestamp. Defaults to 2026-01-05T00:00:00Z (a Monday).

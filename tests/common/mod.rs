@@ -8,12 +8,12 @@ use std::path::Path;
 use assert_cmd::Command;
 
 /// The binary under test.
-pub fn prescale() -> Command {
+pub(crate) fn prescale() -> Command {
     Command::cargo_bin("prescale").unwrap()
 }
 
 /// `prescale generate --days DAYS --data-dir DATA`, which must succeed.
-pub fn generate(data: &Path, days: &str) {
+pub(crate) fn generate(data: &Path, days: &str) {
     prescale()
         .args(["generate", "--days", days, "--data-dir"])
         .arg(data)
@@ -22,7 +22,7 @@ pub fn generate(data: &Path, days: &str) {
 }
 
 /// `prescale report --reports-dir REPORTS`, which must succeed.
-pub fn report(reports: &Path) -> assert_cmd::assert::Assert {
+pub(crate) fn report(reports: &Path) -> assert_cmd::assert::Assert {
     prescale()
         .arg("report")
         .arg("--reports-dir")
@@ -32,7 +32,7 @@ pub fn report(reports: &Path) -> assert_cmd::assert::Assert {
 }
 
 /// Every file under `dir` with its bytes, to compare a folder before and after a run.
-pub fn snapshot(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+pub(crate) fn snapshot(dir: &Path) -> BTreeMap<String, Vec<u8>> {
     let mut out = BTreeMap::new();
     let mut stack = vec![dir.to_path_buf()];
     while let Some(d) = stack.pop() {

@@ -1,0 +1,50 @@
+//! `check`: a metrics file against its baseline, or (`--update`) accepted as the new one.
+
+use anyhow::{bail, Context, Result};
+
+use crate::check::{self, Tolerances, Verdict};
+use crate::plan::CheckPlan;
+use crate::store::reports::read_metrics;
+use crate::store::{read, write_atomic};
+
+/// Compares the current metrics with the baseline (or, with `--update`, accepts them).
+pub(super) fn run(c: &CheckPlan) -> Result<()> {
+    let current = read_metrics(&c.current)?;
+    if c.update {
+        let changes = match read_metrics(&c.baseline) {
+            Ok(old) => check::render(&check::check(&old, &current, &Tolerances::exact())),
+            Err(e) => format!("(no readable baseline before: {e:#})\n"),
+        };
+        write_atomic(&c.baseline, &read(&c.current)?).context("updating the baseline")?;
+        print!("{changes}");
+        println!(
+            "check: baseline {} updated from {} ({} rows)",
+            c.baseline.display(),
+            c.current.display(),
+            current.len()
+        );
+        return Ok(());
+    }
+    let baseline = read_metrics(&c.baseline)?;
+    let rows = check::check(&baseline, &current, &c.tolerances);
+    print!("{}", check::render(&rows));
+    let failed = rows.iter().filter(|r| r.fails()).count();
+    if failed > 0 {
+        bail!(
+            "{failed} of {} rows regressed against {} (accept an intended change with `prescale check --update`)",
+            baseline.len(),
+            c.baseline.display()
+        );
+    }
+    let improved = rows
+        .iter()
+        .filter(|r| matches!(r.verdict, Verdict::Improved(_)))
+        .count();
+    let new = rows.iter().filter(|r| r.verdict == Verdict::New).count();
+    println!(
+        "check: OK, {} rows within tolerance of {} ({improved} improved, {new} new)",
+        baseline.len(),
+        c.baseline.display()
+    );
+    Ok(())
+}

@@ -1,0 +1,25 @@
+//! `generate`: the synthetic workload, written to the data folder.
+
+use anyhow::{Context, Result};
+
+use crate::store::{write_atomic, DataDir};
+use crate::trace::format_timestamp;
+use crate::trace::generate::{generate, GenerateConfig};
+use crate::trace::Trace;
+
+/// Generates the workload and writes it to `<data>/workload.csv`.
+pub(super) fn run(cfg: &GenerateConfig, data: &DataDir) -> Result<Trace> {
+    let (trace, events) = generate(cfg)?;
+    let path = data.workload();
+    write_atomic(&path, &trace.to_csv()).context("writing the trace")?;
+    eprintln!(
+        "generate: {} steps of {} min from {} with {} events (seed {}) -> {}",
+        trace.len(),
+        trace.step_minutes,
+        format_timestamp(trace.start),
+        events.len(),
+        cfg.seed,
+        path.display()
+    );
+    Ok(trace)
+}

@@ -1,0 +1,79 @@
+//! Runs the stages: dispatch here, one file per stage beside it. The command line
+//! arrives resolved and validated ([`crate::plan`]); files are read and written through
+//! [`crate::store`]. Errors get their context (file, stage) here, at the edge.
+//!
+//! Each stage's work is a function of plain values, so a later subcommand (a sweep)
+//! can call it in a loop: [`train::fit`] fits and forecasts without touching a file,
+//! [`crate::experiment::run`] replays the policies, and the `write`/`save` steps are
+//! separate.
+
+mod check;
+mod generate;
+mod report;
+mod simulate;
+mod train;
+
+use anyhow::{bail, Context, Result};
+
+use crate::cli::Cli;
+use crate::plan::{self, Experiment, Plan, TraceSource};
+use crate::trace::{import, Trace};
+
+/// Runs the command line.
+pub fn run(cli: Cli) -> Result<()> {
+    match plan::resolve(cli)? {
+        Plan::Generate { generate, data } => {
+            generate::run(&generate, &data)?;
+        }
+        Plan::Train(e) => {
+            let trace = load_trace(&e)?;
+            train::run(&e, &trace)?;
+        }
+        Plan::Simulate(e) => {
+            let trace = load_trace(&e)?;
+            simulate::run(&e, &trace)?;
+        }
+        Plan::RunAll(e) => {
+            let trace = match &e.source {
+                TraceSource::Generated(cfg) => generate::run(cfg, &e.data)?,
+                TraceSource::Workload | TraceSource::File(_) => load_trace(&e)?,
+            };
+            train::run(&e, &trace)?;
+            simulate::run(&e, &trace)?;
+        }
+        Plan::Report(dir) => report::run(&dir)?,
+        Plan::Check(c) => check::run(&c)?,
+    }
+    Ok(())
+}
+
+/// Reads and checks the experiment's trace, warning about filled gaps.
+fn load_trace(e: &Experiment) -> Result<Trace> {
+    let path = match &e.source {
+        TraceSource::File(p) => p.clone(),
+        TraceSource::Workload | TraceSource::Generated(_) => e.data.workload(),
+    };
+    let bytes = match std::fs::read(&path) {
+        Ok(b) => b,
+        Err(err)
+            if err.kind() == std::io::ErrorKind::NotFound
+                && !matches!(e.source, TraceSource::File(_)) =>
+        {
+            bail!(
+                "no trace at {}: run `prescale generate` first, or pass --trace FILE",
+                path.display()
+            )
+        }
+        Err(err) => return Err(err).with_context(|| format!("reading trace {}", path.display())),
+    };
+    let imported = import::parse_csv(&bytes, &e.import)
+        .with_context(|| format!("reading trace {}", path.display()))?;
+    if imported.filled_steps > 0 {
+        eprintln!(
+            "warning: {}: {} missing steps filled by linear interpolation",
+            path.display(),
+            imported.filled_steps
+        );
+    }
+    Ok(imported.trace)
+}

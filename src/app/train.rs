@@ -1,0 +1,117 @@
+//! `train`: fit each model on the train split, forecast the test period at the decision
+//! horizon, and leave each model's files (forecasts, sidecar, saved model) as one set.
+
+use std::time::Instant;
+
+use anyhow::{Context, Result};
+
+use crate::config::{ClusterConfig, SplitConfig};
+use crate::experiment::ModelForecast;
+use crate::forecast::{self, Artifact, FitInput, Forecaster, ModelConfig, ModelKind};
+use crate::plan::Experiment;
+use crate::store::forecasts::save_model;
+use crate::trace::{Split, Trace};
+use crate::{interrupt, progress};
+
+/// A fitted model's output: its test forecasts and the files it saves of itself.
+pub(crate) struct Trained {
+    /// The forecasts.
+    pub(crate) forecast: ModelForecast,
+    /// The model's own files.
+    pub(crate) artifacts: Vec<Artifact>,
+}
+
+/// The split for these models: the test period of `split_cfg`, refused (naming the
+/// model) when the train period is shorter than the neediest model needs.
+pub(crate) fn split_for(
+    trace: &Trace,
+    split_cfg: &SplitConfig,
+    models: &[Box<dyn Forecaster>],
+    cluster: &ClusterConfig,
+) -> Result<Split> {
+    let delay = cluster.at_step(trace.step_minutes).delay_steps;
+    let (min_train, neediest) = models
+        .iter()
+        .map(|m| (m.min_train_steps(trace, delay + 1), m.name()))
+        .max()
+        .unwrap_or((0, ""));
+    // The simulator's first decision looks back one step before t0 − d.
+    let split = trace.split(split_cfg, min_train.max(delay + 1));
+    if models.is_empty() {
+        return Ok(split?);
+    }
+    split.with_context(|| format!("{neediest} needs at least {min_train} train steps"))
+}
+
+/// Fits one model on the train period and forecasts the test period, touching no file.
+pub(crate) fn fit(
+    model: &mut dyn Forecaster,
+    trace: &Trace,
+    split: Split,
+    cluster: &ClusterConfig,
+) -> Result<Trained> {
+    let name = model.name();
+    let input = FitInput {
+        trace,
+        train_len: split.train_len,
+        lead_steps: cluster.at_step(trace.step_minutes).delay_steps + 1,
+    };
+    let fitted = model.fit(&input);
+    // An interrupt wins over whatever the fit returned.
+    interrupt::check()?;
+    fitted.with_context(|| format!("training {name}"))?;
+    let forecast = model
+        .predict(trace, split.test_range())
+        .with_context(|| format!("forecasting with {name}"))?;
+    Ok(Trained {
+        forecast: ModelForecast {
+            model: name.to_string(),
+            forecast,
+        },
+        artifacts: model
+            .artifacts()
+            .with_context(|| format!("saving {name}"))?,
+    })
+}
+
+/// Builds the experiment's models, unfitted.
+pub(crate) fn build_models(kinds: &[ModelKind], cfg: &ModelConfig) -> Vec<Box<dyn Forecaster>> {
+    kinds.iter().map(|&k| forecast::build(k, cfg)).collect()
+}
+
+/// Fits every model of the experiment and writes each one's files as it finishes, so an
+/// interrupt keeps the models already done.
+pub(super) fn run(e: &Experiment, trace: &Trace) -> Result<()> {
+    let mut models = build_models(&e.models, &e.model_cfg);
+    let split = split_for(trace, &e.split, &models, &e.cluster)?;
+    for model in &mut models {
+        let name = model.name();
+        let spinner = progress::spinner(format!("train {name}"));
+        let started = Instant::now();
+        let trained = fit(model.as_mut(), trace, split, &e.cluster)?;
+        spinner.finish_and_clear();
+        for note in model.notes() {
+            eprintln!("{note}");
+        }
+        let written = save_model(
+            &e.data,
+            trace,
+            split,
+            &e.cluster,
+            &trained.forecast,
+            &trained.artifacts,
+        )?;
+        eprintln!(
+            "train: {name} fitted on {} steps, forecast {} test steps in {:.2} s -> {}",
+            split.train_len,
+            split.test_len,
+            started.elapsed().as_secs_f64(),
+            written
+                .iter()
+                .map(|p| p.display().to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
+    Ok(())
+}

@@ -1,0 +1,185 @@
+//! The PNG plots, one file per figure, drawn with plotters from a [`Results`] into PNG
+//! bytes (the caller writes them through the store's atomic writer). This module holds
+//! what the figures share: the font, the palette, the legend, the time axis.
+//!
+//! Text uses DejaVu Sans embedded in the binary and plotters' pure-Rust (ab_glyph) text
+//! path: no fontconfig or freetype at build or run time, and the same inputs give the
+//! same PNG bytes.
+
+mod comparison;
+mod forecast;
+mod pareto;
+mod timeline;
+
+use std::sync::Once;
+
+use plotters::coord::types::RangedCoordf64;
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use plotters::style::FontStyle;
+
+use super::{Results, TestPeriod};
+use crate::metrics::NO_MODEL;
+
+/// DejaVu Sans (Bitstream Vera licence, `../fonts/DejaVuSans-LICENSE.txt`).
+static FONT: &[u8] = include_bytes!("../fonts/DejaVuSans.ttf");
+const FAMILY: &str = "sans-serif";
+/// Shading of synthetic event windows.
+const EVENT: RGBColor = RGBColor(252, 218, 218);
+
+/// What went wrong while drawing.
+type DrawResult<T> = Result<T, Box<dyn std::error::Error>>;
+
+/// The drawing area every figure draws on.
+type Area<'a> = DrawingArea<BitMapBackend<'a>, Shift>;
+
+/// A chart with f64 axes.
+type Chart<'a, 'b> =
+    ChartContext<'a, BitMapBackend<'b>, Cartesian2d<RangedCoordf64, RangedCoordf64>>;
+
+fn register_font() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        // The embedded font is a valid TTF; a failure here is a build defect.
+        plotters::style::register_font(FAMILY, FontStyle::Normal, FONT)
+            .unwrap_or_else(|_| panic!("embedded font is not a valid TTF"));
+    });
+}
+
+/// A distinct, print-friendly colour per series index.
+pub(crate) fn colour(i: usize) -> RGBColor {
+    const PALETTE: [RGBColor; 8] = [
+        RGBColor(31, 119, 180),
+        RGBColor(255, 127, 14),
+        RGBColor(44, 160, 44),
+        RGBColor(214, 39, 40),
+        RGBColor(148, 103, 189),
+        RGBColor(140, 86, 75),
+        RGBColor(227, 119, 194),
+        RGBColor(23, 190, 207),
+    ];
+    PALETTE[i % PALETTE.len()]
+}
+
+fn font(size: u32) -> TextStyle<'static> {
+    (FAMILY, size).into_font().color(&BLACK)
+}
+
+/// Draws a figure of `size` pixels and encodes it as PNG.
+fn png(size: (u32, u32), draw: impl FnOnce(&Area) -> DrawResult<()>) -> DrawResult<Vec<u8>> {
+    register_font();
+    let mut pixels = vec![0u8; size.0 as usize * size.1 as usize * 3];
+    {
+        let root = BitMapBackend::with_buffer(&mut pixels, size).into_drawing_area();
+        root.fill(&WHITE)?;
+        draw(&root)?;
+        root.present()?;
+    }
+    let mut out = Vec::new();
+    image::ImageEncoder::write_image(
+        image::codecs::png::PngEncoder::new(&mut out),
+        &pixels,
+        size.0,
+        size.1,
+        image::ColorType::Rgb8,
+    )?;
+    Ok(out)
+}
+
+/// The legend box every plot uses.
+fn draw_legend<'a, 'b: 'a>(
+    chart: &mut Chart<'a, 'b>,
+    position: SeriesLabelPosition,
+) -> DrawResult<()> {
+    chart
+        .configure_series_labels()
+        .position(position)
+        .label_font(font(14))
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK.mix(0.4))
+        .draw()?;
+    Ok(())
+}
+
+/// Axes of a time plot: x in hours since the first test step labelled with UTC
+/// timestamps, y in requests per step.
+fn time_mesh<'a, 'b: 'a>(chart: &mut Chart<'a, 'b>, test: &TestPeriod) -> DrawResult<()> {
+    let start = test.start;
+    let label = move |h: &f64| {
+        (start + chrono::Duration::seconds((h * 3600.0).round() as i64))
+            .format("%a %m-%d %H:%M")
+            .to_string()
+    };
+    chart
+        .configure_mesh()
+        .x_desc("time (UTC)")
+        .y_desc(format!("requests per {} min", test.step_minutes))
+        .x_labels(8)
+        .x_label_formatter(&label)
+        .y_label_formatter(&|y| format!("{y:.0}"))
+        .label_style(font(14))
+        .axis_desc_style(font(16))
+        .draw()?;
+    Ok(())
+}
+
+/// The `len`-step window with the largest total demand.
+fn busiest(actual: &[f64], len: usize) -> std::ops::Range<usize> {
+    let len = len.clamp(1, actual.len());
+    let mut sum: f64 = actual[..len].iter().sum();
+    let (mut best, mut best_start) = (sum, 0);
+    for s in 1..=actual.len() - len {
+        sum += actual[s + len - 1] - actual[s - 1];
+        if sum > best {
+            best = sum;
+            best_start = s;
+        }
+    }
+    best_start..best_start + len
+}
+
+/// Draws every plot of `results`: (file name, PNG bytes) in drawing order.
+pub(crate) fn render_all(results: &Results) -> DrawResult<Vec<(String, Vec<u8>)>> {
+    let mut out = Vec::new();
+    for m in &results.models {
+        out.push((
+            format!("{}_forecast.png", m.model),
+            forecast::render(&results.test, m)?,
+        ));
+        if results.rows.iter().any(|r| r.model == m.model) {
+            out.push((
+                format!("{}_policy_comparison.png", m.model),
+                comparison::render(&results.rows, &m.model)?,
+            ));
+        }
+    }
+    if !results.rows.is_empty() {
+        out.push(("pareto.png".to_string(), pareto::render(&results.rows)?));
+    }
+    let picked = timeline::pick(results);
+    if !picked.is_empty() {
+        out.push((
+            "timeline.png".to_string(),
+            timeline::render(results, &picked)?,
+        ));
+    }
+    Ok(out)
+}
+
+/// Whether a row belongs to the model-free policies.
+fn model_free(model: &str) -> bool {
+    model == NO_MODEL
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn busiest_window_finds_the_peak() {
+        let xs = [1.0, 1.0, 5.0, 6.0, 1.0, 9.0, 0.0];
+        assert_eq!(busiest(&xs, 2), 2..4);
+        assert_eq!(busiest(&xs, 1), 5..6);
+        assert_eq!(busiest(&xs, 10), 0..7);
+    }
+}

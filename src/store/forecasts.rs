@@ -1,0 +1,358 @@
+//! A model's files in the data folder: its test forecasts (`forecasts/<model>.csv`), the
+//! sidecar that says what they were made for (`forecasts/<model>.json`), and whatever the
+//! model saves of itself (`models/`). They land as one atomic set, and `simulate` reads
+//! every model's forecasts the same way, refusing any made for another trace, split or
+//! startup delay with a message that says what differs.
+
+use std::path::PathBuf;
+
+use anyhow::{bail, Context, Result};
+use serde::{Deserialize, Serialize};
+
+use super::reports::{from_csv, to_csv};
+use super::{read, write_all_atomic, DataDir, ReadError};
+use crate::config::ClusterConfig;
+use crate::experiment::ModelForecast;
+use crate::forecast::{Artifact, Forecast, Interval, ModelKind};
+use crate::trace::{format_timestamp, Split, Trace};
+
+/// What a forecast file was made for.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct ForecastMeta {
+    /// The model.
+    pub(crate) model: String,
+    /// Fingerprint of the trace ([`trace_fingerprint`]).
+    pub(crate) trace_fingerprint: String,
+    /// Steps in the trace.
+    pub(crate) trace_steps: usize,
+    /// Minutes per step.
+    pub(crate) step_minutes: u32,
+    /// First test timestamp.
+    pub(crate) test_start: String,
+    /// Steps in the test period.
+    pub(crate) test_steps: usize,
+    /// Steps from the last observed step to the target (startup delay in steps + 1).
+    pub(crate) lead_steps: usize,
+    /// The startup delay the forecasts were made for, in minutes.
+    pub(crate) startup_delay_min: u32,
+}
+
+impl ForecastMeta {
+    /// What `model`'s forecasts for this trace, split and cluster are made for.
+    pub(crate) fn new(model: &str, trace: &Trace, split: Split, cluster: &ClusterConfig) -> Self {
+        Self {
+            model: model.to_string(),
+            trace_fingerprint: trace_fingerprint(trace),
+            trace_steps: trace.len(),
+            step_minutes: trace.step_minutes,
+            test_start: format_timestamp(trace.timestamp(split.train_len)),
+            test_steps: split.test_len,
+            lead_steps: cluster.at_step(trace.step_minutes).delay_steps + 1,
+            startup_delay_min: cluster.startup_delay_min,
+        }
+    }
+
+    /// The sidecar as JSON.
+    pub(crate) fn to_json(&self) -> Vec<u8> {
+        let mut v = serde_json::to_vec_pretty(self).expect("plain struct");
+        v.push(b'\n');
+        v
+    }
+
+    /// Reads the sidecar.
+    pub(crate) fn from_json(bytes: &[u8]) -> Result<Self, ReadError> {
+        serde_json::from_slice(bytes).map_err(|e| ReadError::Json(e.to_string()))
+    }
+
+    /// Why forecasts made for `self` do not fit a run that needs `run`, one clause per
+    /// difference; empty when they fit. The delay in minutes matters only through the
+    /// lead in steps (2 and 3 minutes are both one 5-minute step).
+    pub(crate) fn differences(&self, run: &ForecastMeta) -> Vec<String> {
+        let mut out = Vec::new();
+        if self.lead_steps != run.lead_steps {
+            out.push(format!(
+                "it was trained for a {} min startup delay, this run uses {} min",
+                self.startup_delay_min, run.startup_delay_min
+            ));
+        }
+        if self.step_minutes != run.step_minutes {
+            out.push(format!(
+                "it was trained on {}-minute steps, this run's trace has {}-minute steps",
+                self.step_minutes, run.step_minutes
+            ));
+        }
+        if self.trace_steps != run.trace_steps {
+            out.push(format!(
+                "it was trained on a trace of {} steps, this run's has {}",
+                self.trace_steps, run.trace_steps
+            ));
+        }
+        if self.test_start != run.test_start || self.test_steps != run.test_steps {
+            out.push(format!(
+                "its test period runs from {} for {} steps, this run's from {} for {} steps",
+                self.test_start, self.test_steps, run.test_start, run.test_steps
+            ));
+        }
+        if self.trace_fingerprint != run.trace_fingerprint && out.is_empty() {
+            out.push(format!(
+                "it was trained on another trace of the same shape: the request counts differ (fingerprint {}, this run's trace {})",
+                self.trace_fingerprint, run.trace_fingerprint
+            ));
+        }
+        out
+    }
+}
+
+/// FNV-1a over the bits of every request count and the start and step: two traces
+/// that differ anywhere get different fingerprints (up to 64-bit collisions).
+pub(crate) fn trace_fingerprint(trace: &Trace) -> String {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    let mut eat = |bytes: &[u8]| {
+        for b in bytes {
+            h ^= u64::from(*b);
+            h = h.wrapping_mul(0x0100_0000_01b3);
+        }
+    };
+    eat(&trace.start.timestamp().to_le_bytes());
+    eat(&trace.step_minutes.to_le_bytes());
+    for r in &trace.requests {
+        eat(&r.to_bits().to_le_bytes());
+    }
+    format!("{h:016x}")
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct ForecastRow {
+    timestamp: String,
+    forecast: f64,
+    lower: Option<f64>,
+    upper: Option<f64>,
+}
+
+/// A model's forecast file: `timestamp,forecast,lower,upper` per test step.
+fn forecast_file(trace: &Trace, split: Split, f: &Forecast) -> Vec<u8> {
+    let rows: Vec<ForecastRow> = split
+        .test_range()
+        .enumerate()
+        .map(|(i, j)| {
+            let p = f.at(i);
+            ForecastRow {
+                timestamp: format_timestamp(trace.timestamp(j)),
+                forecast: p.yhat,
+                lower: p.lower,
+                upper: p.upper,
+            }
+        })
+        .collect();
+    to_csv(&rows)
+}
+
+/// Reads a forecast file back; an interval exists only if every row has both bounds.
+fn read_forecast_file(bytes: &[u8]) -> Result<(Vec<String>, Forecast), ReadError> {
+    let rows: Vec<ForecastRow> = from_csv(bytes)?;
+    let timestamps = rows.iter().map(|r| r.timestamp.clone()).collect();
+    let yhat = rows.iter().map(|r| r.forecast).collect();
+    let interval = rows
+        .iter()
+        .map(|r| r.lower.zip(r.upper))
+        .collect::<Option<Vec<_>>>()
+        .map(|b| Interval {
+            lower: b.iter().map(|x| x.0).collect(),
+            upper: b.iter().map(|x| x.1).collect(),
+        });
+    Ok((timestamps, Forecast { yhat, interval }))
+}
+
+/// Writes one model's forecasts, their sidecar and the model's own files as one set:
+/// either all of them land or none does. Returns the paths written.
+pub(crate) fn save_model(
+    data: &DataDir,
+    trace: &Trace,
+    split: Split,
+    cluster: &ClusterConfig,
+    model: &ModelForecast,
+    artifacts: &[Artifact],
+) -> Result<Vec<PathBuf>> {
+    let name = &model.model;
+    let mut files: Vec<(PathBuf, Vec<u8>)> = artifacts
+        .iter()
+        .map(|a| (data.models_dir().join(&a.file_name), a.bytes.clone()))
+        .collect();
+    files.push((
+        data.forecast_csv(name),
+        forecast_file(trace, split, &model.forecast),
+    ));
+    files.push((
+        data.forecast_meta(name),
+        ForecastMeta::new(name, trace, split, cluster).to_json(),
+    ));
+    write_all_atomic(&files).with_context(|| format!("writing {name}'s files"))?;
+    Ok(files.into_iter().map(|(p, _)| p).collect())
+}
+
+/// Reads the forecasts `train` left for `kinds`, refusing any made for another trace,
+/// split or startup delay. A model without files is an error when `required` (the user
+/// named it), else it is left out.
+pub(crate) fn load_forecasts(
+    data: &DataDir,
+    trace: &Trace,
+    split: Split,
+    cluster: &ClusterConfig,
+    kinds: &[ModelKind],
+    required: bool,
+) -> Result<Vec<ModelForecast>> {
+    let mut out = Vec::new();
+    for kind in kinds {
+        let name = kind.name();
+        let (csv_path, meta_path) = (data.forecast_csv(name), data.forecast_meta(name));
+        if !csv_path.exists() || !meta_path.exists() {
+            if required {
+                bail!(
+                    "no forecasts for {name} in {}: run `prescale train --model {name}` first",
+                    data.forecasts_dir().display()
+                );
+            }
+            continue;
+        }
+        let meta = ForecastMeta::from_json(&read(&meta_path)?)
+            .with_context(|| format!("reading {}", meta_path.display()))?;
+        let run = ForecastMeta::new(name, trace, split, cluster);
+        let differences = meta.differences(&run);
+        if !differences.is_empty() {
+            bail!(
+                "{} does not fit this run: {}: run `prescale train --model {name}` again with this run's trace and flags",
+                csv_path.display(),
+                differences.join("; ")
+            );
+        }
+        let (timestamps, forecast) = read_forecast_file(&read(&csv_path)?)
+            .with_context(|| format!("reading {}", csv_path.display()))?;
+        let aligned = timestamps.len() == split.test_len
+            && split
+                .test_range()
+                .zip(&timestamps)
+                .all(|(j, ts)| *ts == format_timestamp(trace.timestamp(j)));
+        if !aligned {
+            bail!(
+                "{}: its timestamps do not match the test period of this trace: run `prescale train --model {name}` again",
+                csv_path.display()
+            );
+        }
+        out.push(ModelForecast {
+            model: name.to_string(),
+            forecast,
+        });
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::{TimeZone, Utc};
+
+    fn trace() -> Trace {
+        Trace {
+            start: Utc.with_ymd_and_hms(2026, 1, 5, 0, 0, 0).unwrap(),
+            step_minutes: 1,
+            requests: vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0],
+            in_event: None,
+        }
+    }
+
+    const SPLIT: Split = Split {
+        train_len: 4,
+        test_len: 2,
+    };
+
+    #[test]
+    fn forecast_file_round_trips_with_and_without_interval() {
+        let with = Forecast {
+            yhat: vec![2.5, 1.0 / 3.0],
+            interval: Some(Interval {
+                lower: vec![1.0, 0.1],
+                upper: vec![4.0, 5.0],
+            }),
+        };
+        let bytes = forecast_file(&trace(), SPLIT, &with);
+        assert!(String::from_utf8_lossy(&bytes)
+            .starts_with("timestamp,forecast,lower,upper\n2026-01-05T00:04:00Z,2.5,1.0,4.0\n"));
+        let (ts, back) = read_forecast_file(&bytes).unwrap();
+        assert_eq!(ts, vec!["2026-01-05T00:04:00Z", "2026-01-05T00:05:00Z"]);
+        // Bit for bit, 1/3 included.
+        assert_eq!(back, with);
+        let without = Forecast {
+            yhat: vec![2.5, 3.5],
+            interval: None,
+        };
+        let (_, back) = read_forecast_file(&forecast_file(&trace(), SPLIT, &without)).unwrap();
+        assert_eq!(back, without);
+    }
+
+    #[test]
+    fn fingerprint_sees_one_changed_count() {
+        let a = trace();
+        let mut b = trace();
+        b.requests[3] = 4.000001;
+        assert_ne!(trace_fingerprint(&a), trace_fingerprint(&b));
+        assert_eq!(trace_fingerprint(&a), trace_fingerprint(&trace()));
+    }
+
+    #[test]
+    fn save_then_load_gives_the_forecast_back_and_refuses_another_trace() {
+        let dir = tempfile::tempdir().unwrap();
+        let data = DataDir(dir.path().to_path_buf());
+        let cluster = ClusterConfig {
+            startup_delay_min: 1,
+            ..ClusterConfig::default()
+        };
+        let model = ModelForecast {
+            model: "lstm".into(),
+            forecast: Forecast {
+                yhat: vec![4.5, 5.5],
+                interval: None,
+            },
+        };
+        let artifact = Artifact {
+            file_name: "lstm.safetensors".into(),
+            bytes: b"weights".to_vec(),
+        };
+        let written = save_model(&data, &trace(), SPLIT, &cluster, &model, &[artifact]).unwrap();
+        assert_eq!(written.len(), 3);
+        assert_eq!(
+            std::fs::read(data.models_dir().join("lstm.safetensors")).unwrap(),
+            b"weights"
+        );
+        let back =
+            load_forecasts(&data, &trace(), SPLIT, &cluster, &[ModelKind::Lstm], true).unwrap();
+        assert_eq!(back, vec![model]);
+        // The same shape, one count changed: refused, and the message says why.
+        let mut other = trace();
+        other.requests[0] = 9.0;
+        let err = load_forecasts(&data, &other, SPLIT, &cluster, &[ModelKind::Lstm], true)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("the request counts differ"), "{err}");
+        assert!(!err.contains("test period"), "{err}");
+        // Another delay: the message names both delays.
+        let slow = ClusterConfig {
+            startup_delay_min: 3,
+            ..cluster.clone()
+        };
+        let err = load_forecasts(&data, &trace(), SPLIT, &slow, &[ModelKind::Lstm], true)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("trained for a 1 min startup delay, this run uses 3 min"),
+            "{err}"
+        );
+        // A model without files: an error when named, left out otherwise.
+        let kinds = [ModelKind::Prophet];
+        assert!(load_forecasts(&data, &trace(), SPLIT, &cluster, &kinds, true).is_err());
+        assert!(
+            load_forecasts(&data, &trace(), SPLIT, &cluster, &kinds, false)
+                .unwrap()
+                .is_empty()
+        );
+    }
+}
