@@ -121,15 +121,24 @@ impl StepCluster {
         target.clamp(i64::from(self.min_replicas), i64::from(self.max_replicas)) as u32
     }
 
-    /// Containers needed to serve `demand` requests in one step: `ceil(demand / capacity)`,
-    /// before clamping. Negative or non-finite demand needs none.
+    /// Containers needed to serve `demand` requests in one step, before clamping: the
+    /// smallest `r` with `demand ≤ r × capacity`, the simulator's own test of a served
+    /// step, so no rounding in the division can make a "sufficient" target violate or ask
+    /// for one container too many. Negative or non-finite demand needs none.
     pub fn containers_for(&self, demand: f64) -> i64 {
-        if demand.is_finite() && demand > 0.0 {
-            // The small slack keeps 100.0000000001 / 50 from becoming 3 containers.
-            (demand / self.capacity_per_step - 1e-9).ceil() as i64
-        } else {
-            0
+        if !(demand.is_finite() && demand > 0.0) {
+            return 0;
         }
+        let cap = self.capacity_per_step;
+        let mut r = (demand / cap).ceil().max(1.0);
+        // The division is correctly rounded, so these move r by one step at most.
+        while r > 1.0 && demand <= (r - 1.0) * cap {
+            r -= 1.0;
+        }
+        while demand > r * cap {
+            r += 1.0;
+        }
+        r as i64
     }
 }
 
@@ -224,6 +233,20 @@ mod tests {
         let s = ClusterConfig::default().at_step(1);
         assert_eq!(s.containers_for(100.0), 2);
         assert_eq!(s.containers_for(100.5), 3);
+        // Just above a multiple needs one more: the simulator counts 100.00000001
+        // requests on 2 × 50 as a violation (the old 1e-9 slack said 2).
+        assert_eq!(s.containers_for(100.000_000_01), 3);
+        // 175 / 0.7 is 250.00000000000003 in floating point: demand above 250 needs 6
+        // (which is why reactive-hpa never divides by 0.7).
+        assert_eq!(s.containers_for(175.0 / 0.7), 6);
+        // A capacity that is no binary fraction: 0.3 × 3 = 0.8999999999999999 < 0.9,
+        // so 0.9 requests need 4 containers of 0.3 in the simulator's arithmetic.
+        let tenth = ClusterConfig {
+            capacity_per_min: 0.3,
+            ..ClusterConfig::default()
+        }
+        .at_step(1);
+        assert_eq!(tenth.containers_for(0.9), 4);
         assert_eq!(s.containers_for(0.0), 0);
         assert_eq!(s.containers_for(-4.0), 0);
         assert_eq!(s.clamp(0), 1);

@@ -45,8 +45,9 @@ impl Outcome {
     }
 }
 
-/// Replays `policies` on the test period of `trace`. The oracle is always simulated as
-/// the cost reference for `cost_vs_oracle`; its row appears only if selected.
+/// Replays `policies` on the test period of `trace`. The oracle and the optimal schedule
+/// are always simulated as the references of `cost_vs_oracle` and `cost_vs_optimal`;
+/// their rows appear only if selected.
 pub fn run(
     trace: &Trace,
     split: Split,
@@ -91,21 +92,18 @@ pub fn run(
             });
         }
     }
-    let oracle = PolicyKind::from_name("oracle").expect("oracle is registered");
-    let oracle_cost = match runs.iter().find(|r| r.metrics.policy == oracle.name()) {
-        Some(r) => r.metrics.container_minutes,
-        None => {
-            metrics::policy_metrics(
-                NO_MODEL,
-                oracle.name(),
-                &sim(oracle, None)?,
-                cluster.step_minutes,
-            )
-            .container_minutes
+    // The references' costs, simulated even when their rows were not asked for.
+    let reference_cost = |name: &str| -> Result<u64, SimError> {
+        if let Some(r) = runs.iter().find(|r| r.metrics.policy == name) {
+            return Ok(r.metrics.container_minutes);
         }
+        let kind = PolicyKind::from_name(name).expect("the references are registered");
+        let tl = sim(kind, None)?;
+        Ok(metrics::policy_metrics(NO_MODEL, name, &tl, cluster.step_minutes).container_minutes)
     };
+    let (oracle, optimal) = (reference_cost("oracle")?, reference_cost("optimal")?);
     for r in &mut runs {
-        metrics::fill_cost_vs_oracle(&mut r.metrics, oracle_cost);
+        metrics::fill_cost_ratios(&mut r.metrics, oracle, optimal);
     }
     let actual = &trace.requests[test];
     let forecast_metrics = models
@@ -182,6 +180,20 @@ mod tests {
             .unwrap();
         assert_eq!(sc.metrics.cost_vs_oracle, 1.0);
         assert_eq!(sc.metrics.sla_violation_minutes, 0);
+        // The optimum is never dearer than any zero-violation row, the oracle included.
+        let optimal = out
+            .runs
+            .iter()
+            .find(|r| r.metrics.policy == "optimal")
+            .unwrap();
+        assert_eq!(optimal.metrics.cost_vs_optimal, 1.0);
+        for r in out
+            .runs
+            .iter()
+            .filter(|r| r.metrics.sla_violation_minutes == 0)
+        {
+            assert!(r.metrics.cost_vs_optimal >= 1.0, "{:?}", r.metrics);
+        }
         assert_eq!(out.forecast_metrics[0].mae, 0.0);
     }
 }

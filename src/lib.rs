@@ -3,7 +3,8 @@
 //! The pipeline: a [`trace`] (generated or imported) is split into train and test;
 //! [`forecast`]ers are fitted on train and predict the test period at the decision
 //! horizon; the [`sim`]ulator replays the test period minute by minute under each
-//! [`policy`]; [`metrics`] and [`report`] turn the timelines into files and a table.
+//! [`policy`]; [`metrics`] and [`report`] turn the timelines into files and a table,
+//! every cost read against the [`optimal`] floor.
 //! [`app`] runs the stages; [`cli`] is the command line. The model behind them is
 //! stated in `docs/experiment.md`.
 
@@ -15,6 +16,7 @@ pub mod experiment;
 pub mod forecast;
 pub mod interrupt;
 pub mod metrics;
+pub mod optimal;
 mod plan;
 pub mod policy;
 mod progress;

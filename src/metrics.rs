@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::forecast::Forecast;
+use crate::policy::PolicyKind;
 use crate::sim::Timeline;
 
 /// Model name of the model-free policies' rows.
@@ -28,6 +29,15 @@ pub struct PolicyMetrics {
     pub scaling_switches: u64,
     /// container_minutes / the oracle's container_minutes.
     pub cost_vs_oracle: f64,
+    /// container_minutes / the optimal schedule's: the cost over the floor (1 is the
+    /// cheapest any schedule without avoidable violations can be). Empty in files
+    /// written before the column existed.
+    #[serde(default = "not_a_number")]
+    pub cost_vs_optimal: f64,
+}
+
+fn not_a_number() -> f64 {
+    f64::NAN
 }
 
 /// Rounds to 6 decimals, so CSVs stay readable and byte-stable.
@@ -35,8 +45,8 @@ pub fn round6(x: f64) -> f64 {
     (x * 1e6).round() / 1e6
 }
 
-/// SLA, cost and stability of one timeline. `cost_vs_oracle` is filled by
-/// [`fill_cost_vs_oracle`] once the oracle's row exists.
+/// SLA, cost and stability of one timeline. The cost ratios are filled by
+/// [`fill_cost_ratios`] once the references' rows exist.
 pub fn policy_metrics(
     model: &str,
     policy: &str,
@@ -60,17 +70,22 @@ pub fn policy_metrics(
         container_minutes: container_steps * step,
         scaling_switches: tl.scaling_switches,
         cost_vs_oracle: f64::NAN,
+        cost_vs_optimal: f64::NAN,
     }
 }
 
-/// Sets `cost_vs_oracle` to the row's container-minutes over the oracle's (NaN when the
-/// oracle cost nothing).
-pub fn fill_cost_vs_oracle(row: &mut PolicyMetrics, oracle_container_minutes: u64) {
-    row.cost_vs_oracle = if oracle_container_minutes > 0 {
-        round6(row.container_minutes as f64 / oracle_container_minutes as f64)
-    } else {
-        f64::NAN
+/// Sets `cost_vs_oracle` and `cost_vs_optimal` to the row's container-minutes over each
+/// reference's (NaN where a reference cost nothing).
+pub fn fill_cost_ratios(row: &mut PolicyMetrics, oracle_minutes: u64, optimal_minutes: u64) {
+    let ratio = |reference: u64| {
+        if reference > 0 {
+            round6(row.container_minutes as f64 / reference as f64)
+        } else {
+            f64::NAN
+        }
     };
+    row.cost_vs_oracle = ratio(oracle_minutes);
+    row.cost_vs_optimal = ratio(optimal_minutes);
 }
 
 /// One row of `forecast_metrics.csv`.
@@ -126,18 +141,26 @@ pub fn forecast_metrics(model: &str, actual: &[f64], forecast: &Forecast) -> For
     }
 }
 
-/// Indices of the rows no other row beats on both violation minutes and cost
-/// (the Pareto front of cost vs SLA).
+/// Whether a row's policy is one a user could deploy: not a reference that reads the
+/// future (a policy this build does not know counts as deployable).
+pub fn deployable(row: &PolicyMetrics) -> bool {
+    PolicyKind::from_name(&row.policy).is_none_or(|p| p.realizable())
+}
+
+/// Indices of the deployable rows that no other deployable row beats on both violation
+/// minutes and cost: the Pareto front of cost vs SLA among the policies a user could
+/// run. The references (oracle, optimal) are never on it.
 pub fn pareto_front(rows: &[PolicyMetrics]) -> Vec<usize> {
     (0..rows.len())
         .filter(|&i| {
             let a = &rows[i];
-            !rows.iter().any(|b| {
-                b.sla_violation_minutes <= a.sla_violation_minutes
-                    && b.container_minutes <= a.container_minutes
-                    && (b.sla_violation_minutes < a.sla_violation_minutes
-                        || b.container_minutes < a.container_minutes)
-            })
+            deployable(a)
+                && !rows.iter().filter(|b| deployable(b)).any(|b| {
+                    b.sla_violation_minutes <= a.sla_violation_minutes
+                        && b.container_minutes <= a.container_minutes
+                        && (b.sla_violation_minutes < a.sla_violation_minutes
+                            || b.container_minutes < a.container_minutes)
+                })
         })
         .collect()
 }
@@ -167,7 +190,7 @@ mod tests {
     }
 
     #[test]
-    fn cost_vs_oracle_divides_by_the_oracles_cost() {
+    fn cost_ratios_divide_by_each_references_cost() {
         let mk = |policy: &str, cm| PolicyMetrics {
             model: NO_MODEL.into(),
             policy: policy.into(),
@@ -177,16 +200,20 @@ mod tests {
             container_minutes: cm,
             scaling_switches: 0,
             cost_vs_oracle: f64::NAN,
+            cost_vs_optimal: f64::NAN,
         };
-        let mut rows = vec![mk("static-2", 300), mk("oracle", 200)];
+        let mut rows = vec![mk("static-2", 300), mk("oracle", 200), mk("optimal", 150)];
         for r in &mut rows {
-            fill_cost_vs_oracle(r, 200);
+            fill_cost_ratios(r, 200, 150);
         }
         assert_eq!(rows[0].cost_vs_oracle, 1.5);
+        assert_eq!(rows[0].cost_vs_optimal, 2.0);
         assert_eq!(rows[1].cost_vs_oracle, 1.0);
-        // An oracle that cost nothing gives no ratio.
-        fill_cost_vs_oracle(&mut rows[0], 0);
+        assert_eq!(rows[2].cost_vs_optimal, 1.0);
+        // A reference that cost nothing gives no ratio.
+        fill_cost_ratios(&mut rows[0], 0, 150);
         assert!(rows[0].cost_vs_oracle.is_nan());
+        assert_eq!(rows[0].cost_vs_optimal, 2.0);
     }
 
     #[test]
@@ -207,20 +234,39 @@ mod tests {
         assert_eq!(m.interval_coverage, Some(round6(2.0 / 3.0)));
     }
 
-    #[test]
-    fn pareto_front_drops_dominated_rows() {
-        let mk = |v, c| PolicyMetrics {
+    fn point(policy: &str, v: u64, c: u64) -> PolicyMetrics {
+        PolicyMetrics {
             model: "m".into(),
-            policy: "p".into(),
+            policy: policy.into(),
             sla_violation_minutes: v,
             violation_rate: 0.0,
             unserved_requests: 0.0,
             container_minutes: c,
             scaling_switches: 0,
             cost_vs_oracle: 0.0,
-        };
+            cost_vs_optimal: 0.0,
+        }
+    }
+
+    #[test]
+    fn pareto_front_drops_dominated_rows() {
+        let mk = |v, c| point("buffered", v, c);
         // (5, 100) is beaten by (3, 90); the others trade off.
         let rows = vec![mk(0, 200), mk(5, 100), mk(3, 90), mk(10, 50)];
         assert_eq!(pareto_front(&rows), vec![0, 2, 3]);
+    }
+
+    #[test]
+    fn references_are_never_on_the_front_and_hide_nothing() {
+        // The oracle and the optimum beat every deployable row, yet the front is made of
+        // deployable rows alone: the cheapest zero-violation one and the cheaper trade-offs.
+        let rows = vec![
+            point("oracle", 0, 100),
+            point("optimal", 0, 80),
+            point("reactive-hpa", 0, 130),
+            point("buffered", 4, 110),
+            point("confidence-aware", 4, 120),
+        ];
+        assert_eq!(pareto_front(&rows), vec![2, 3]);
     }
 }

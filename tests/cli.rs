@@ -53,7 +53,7 @@ fn run_all_on_a_short_trace_writes_every_report() {
     }
     let summary = fs::read_to_string(dir.path().join("reports/metrics_summary.csv")).unwrap();
     assert!(summary.starts_with(
-        "model,policy,sla_violation_minutes,violation_rate,unserved_requests,container_minutes,scaling_switches,cost_vs_oracle\n"
+        "model,policy,sla_violation_minutes,violation_rate,unserved_requests,container_minutes,scaling_switches,cost_vs_oracle,cost_vs_optimal\n"
     ));
     let rows = rows(&summary);
     // Model-free policies once, forecast policies once for each of seasonal-naive, prophet
@@ -67,9 +67,26 @@ fn run_all_on_a_short_trace_writes_every_report() {
     let row = |p: &str| rows.iter().find(|r| r[1] == p).unwrap().clone();
     // static-2 costs exactly 2 containers × 1,440 test minutes.
     assert_eq!(row("static-2")[5], "2880");
-    // The oracle never violates and is its own cost reference.
+    // The oracle never violates and is its own cost reference; the optimum is the floor:
+    // every row without violations costs at least as much.
     assert_eq!(row("oracle")[2], "0");
     assert_eq!(row("oracle")[7], "1.0");
+    assert_eq!(row("optimal")[2], "0");
+    assert_eq!(row("optimal")[8], "1.0");
+    for r in rows.iter().filter(|r| r[2] == "0") {
+        let x: f64 = r[8].parse().unwrap();
+        assert!(x >= 1.0, "{r:?} is cheaper than the floor");
+    }
+    // The Markdown summary: the table and a link to every plot.
+    let md = fs::read_to_string(dir.path().join("reports/summary.md")).unwrap();
+    assert!(md.contains("| front | model | policy |"), "{md}");
+    assert_eq!(
+        md.lines().filter(|l| l.starts_with("| ")).count(),
+        rows.len() + 2
+    );
+    for png in ["pareto.png", "timeline.png", "lstm_forecast.png"] {
+        assert!(md.contains(&format!("]({png})")), "{md}");
+    }
     // The timeline has one row per test minute plus the header.
     let tl = fs::read_to_string(dir.path().join("reports/timelines/none_oracle.csv")).unwrap();
     assert_eq!(tl.lines().count(), 1441);
@@ -224,7 +241,13 @@ fn run_all_on_a_real_five_minute_trace_with_gaps() {
         .arg(dir.path().join("reports"))
         .assert()
         .success()
-        .stderr(predicate::str::contains("8 missing steps filled"));
+        .stderr(
+            // Its busiest test step holds a few hundred requests in 5 minutes: under 5
+            // containers of 250 per step.
+            predicate::str::contains("8 missing steps filled").and(predicate::str::contains(
+                "containers at --capacity 50 (fewer than 5",
+            )),
+        );
     // 3 test days at 5-minute steps: 864 steps; static-2 costs 2 × 4,320 minutes.
     let summary = fs::read_to_string(dir.path().join("reports/metrics_summary.csv")).unwrap();
     let r = rows(&summary);

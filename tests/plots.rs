@@ -23,14 +23,22 @@ fn count(img: &image::RgbImage, rgb: [u8; 3], xs: std::ops::Range<u32>) -> usize
 }
 
 /// The horizontal bars of colour `rgb` in the columns `xs`, top to bottom: each bar's
-/// length in pixels (its widest row).
+/// length in pixels, from its first to its last pixel of that colour in its widest row
+/// (a reference line drawn across a bar does not shorten it).
 fn bar_lengths(img: &image::RgbImage, rgb: [u8; 3], xs: std::ops::Range<u32>) -> Vec<u32> {
     let mut bars = Vec::new();
     let mut current: Option<u32> = None;
     for y in 0..img.height() {
-        let n = xs.clone().filter(|&x| img.get_pixel(x, y).0 == rgb).count() as u32;
-        match (n > 0, current) {
-            (true, c) => current = Some(c.unwrap_or(0).max(n)),
+        let hits: Vec<u32> = xs
+            .clone()
+            .filter(|&x| img.get_pixel(x, y).0 == rgb)
+            .collect();
+        let extent = match (hits.first(), hits.last()) {
+            (Some(a), Some(b)) => b - a + 1,
+            _ => 0,
+        };
+        match (extent > 0, current) {
+            (true, c) => current = Some(c.unwrap_or(0).max(extent)),
             (false, Some(c)) => {
                 bars.push(c);
                 current = None;
@@ -127,7 +135,8 @@ fn report_draws_every_plot_at_its_size_and_not_blank() {
         assert_eq!(img.dimensions(), (w, h), "{name}");
     }
     // The cost bars: one per row, in the CSV's order top to bottom, each as long as its
-    // container-minutes on the shared axis (to within 2 px of rounding).
+    // container-minutes on the shared axis (to within 3 px: each end of a bar and of the
+    // longest one rounds to a pixel).
     for model in ["seasonal-naive", "prophet"] {
         let img = decode(&reports.join(format!("{model}_policy_comparison.png")));
         let lengths = bar_lengths(&img, BLUE, 0..700);
@@ -144,7 +153,7 @@ fn report_draws_every_plot_at_its_size_and_not_blank() {
         for (l, c) in lengths.iter().zip(&costs) {
             let want = c / c_max * l_max;
             assert!(
-                (f64::from(*l) - want).abs() <= 2.0,
+                (f64::from(*l) - want).abs() <= 3.0,
                 "{model}: bar of {l} px for {c} container-minutes, want {want:.1}"
             );
         }

@@ -3,6 +3,7 @@
 use prescale::config::{ClusterConfig, PolicyConfig, StepCluster};
 use prescale::forecast::{Forecast, Interval};
 use prescale::metrics::policy_metrics;
+use prescale::optimal::{floor_cost, needs};
 use prescale::policy::PolicyKind;
 use prescale::sim::simulate;
 use proptest::prelude::*;
@@ -57,6 +58,11 @@ proptest! {
     #[test]
     fn invariants_hold_for_every_policy((demand, t0, forecast, cluster) in scenario()) {
         let d = cluster.delay_steps;
+        // The floor: no schedule that serves every step the cluster can serve (ready at
+        // least the clamped need everywhere) bills less.
+        let need = needs(&demand[t0..], &cluster);
+        let floor = floor_cost(&need, d) * u64::from(cluster.step_minutes);
+        let serves_all = |tl: &prescale::sim::Timeline| tl.ready.iter().zip(&need).all(|(r, n)| r >= n);
         for &kind in PolicyKind::ALL {
             let mut policy = kind.build(&PolicyConfig::default());
             let f = kind.uses_forecast().then_some(&forecast);
@@ -91,7 +97,15 @@ proptest! {
             let served = (0..n).filter(|&i| tl.unserved[i] == 0.0).count() as u64;
             prop_assert_eq!(m.sla_violation_minutes, violating * step);
             prop_assert_eq!(violating + served, n as u64);
+            if serves_all(&tl) {
+                prop_assert!(m.container_minutes >= floor, "{} beat the floor", kind.name());
+            }
             match kind.name() {
+                "optimal" => {
+                    // It serves every step the cluster can, at exactly the floor.
+                    prop_assert!(serves_all(&tl), "optimal left a step short");
+                    prop_assert_eq!(m.container_minutes, floor);
+                }
                 "oracle" => {
                     // Perfect foresight never violates where the cluster is big enough.
                     let ceiling = f64::from(cluster.max_replicas) * cluster.capacity_per_step;

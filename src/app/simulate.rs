@@ -6,6 +6,7 @@ use std::time::Instant;
 use anyhow::Result;
 
 use super::report::draw;
+use crate::config::ClusterConfig;
 use crate::experiment::{self, Outcome};
 use crate::interrupt;
 use crate::plan::Experiment;
@@ -20,7 +21,19 @@ pub(super) fn run(e: &Experiment, trace: &Trace) -> Result<Outcome> {
     let step = e.cluster.at_step(trace.step_minutes);
     // The first decision looks back one step before t0 − d.
     let split = trace.split(&e.split, step.delay_steps + 1)?;
-    let models = load_forecasts(&e.data, trace, split, &e.cluster, &e.models, e.models_named)?;
+    // Forecasts are read only when a selected policy uses them.
+    let models = if e.policies.iter().any(|p| p.uses_forecast()) {
+        load_forecasts(&e.data, trace, split, &e.cluster, &e.models, e.models_named)?
+    } else {
+        Vec::new()
+    };
+    let busiest = trace.requests[split.test_range()]
+        .iter()
+        .copied()
+        .fold(0.0, f64::max);
+    if let Some(advice) = capacity_advice(busiest, &e.cluster, trace.step_minutes) {
+        eprintln!("warning: {advice}");
+    }
     if models.is_empty() && e.policies.iter().any(|p| p.uses_forecast()) {
         eprintln!(
             "warning: no trained forecasts in {}: forecast policies skipped (run `prescale train`)",
@@ -46,4 +59,62 @@ pub(super) fn run(e: &Experiment, trace: &Trace) -> Result<Outcome> {
     draw(&e.reports, &results)?;
     print!("{}", table::render(&results.rows));
     Ok(outcome)
+}
+
+/// Containers the busiest step should need for the policies to differ: with fewer than
+/// [`FEW`] every policy rounds up to the same handful, with more than `--max-replicas`
+/// every policy hits the ceiling.
+const FEW: i64 = 5;
+
+/// Containers the suggested capacity makes the busiest step need.
+const AIM: f64 = 20.0;
+
+/// A one-line warning when the busiest test step (`busiest` requests) needs fewer than
+/// [`FEW`] containers or more than `--max-replicas`, naming the `--capacity` that makes
+/// it need about [`AIM`]; `None` when the capacity is sensible.
+fn capacity_advice(busiest: f64, cluster: &ClusterConfig, step_minutes: u32) -> Option<String> {
+    let need = cluster.at_step(step_minutes).containers_for(busiest);
+    if (FEW..=i64::from(cluster.max_replicas)).contains(&need) {
+        return None;
+    }
+    let per_minute = busiest / f64::from(step_minutes) / AIM;
+    // Two significant digits: a value a user would type.
+    let scale = 10f64.powf(per_minute.log10().floor() - 1.0);
+    let suggested = ((per_minute / scale).round() * scale).max(0.01);
+    let why = if need < FEW {
+        format!("fewer than {FEW}, so the policies can barely differ")
+    } else {
+        format!(
+            "more than --max-replicas {}, so every policy hits the ceiling",
+            cluster.max_replicas
+        )
+    };
+    Some(format!(
+        "the busiest test step ({busiest} requests in {step_minutes} min) needs {need} containers at --capacity {} ({why}); --capacity {suggested} would make it need about {AIM}",
+        cluster.capacity_per_min
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn capacity_advice_names_a_capacity_for_about_twenty_containers() {
+        let c = ClusterConfig::default();
+        // 480 requests per minute at 50 each: 10 containers, sensible.
+        assert_eq!(capacity_advice(480.0, &c, 1), None);
+        // 180 requests in a 5-minute step: 36 per minute, 1 container of 250 per step.
+        // 36 / 20 = 1.8 requests per minute per container.
+        let advice = capacity_advice(180.0, &c, 5).unwrap();
+        assert!(
+            advice.contains("needs 1 containers at --capacity 50"),
+            "{advice}"
+        );
+        assert!(advice.contains("--capacity 1.8 would"), "{advice}");
+        // 60,000 per minute: 1,200 containers, above the 100 allowed; 3,000 suggested.
+        let advice = capacity_advice(60_000.0, &c, 1).unwrap();
+        assert!(advice.contains("more than --max-replicas 100"), "{advice}");
+        assert!(advice.contains("--capacity 3000 would"), "{advice}");
+    }
 }

@@ -11,6 +11,7 @@
 
 mod buffered;
 mod confidence_aware;
+mod optimal;
 mod oracle;
 mod policy_aware;
 mod reactive_hpa;
@@ -91,6 +92,7 @@ impl PolicyKind {
         PolicyKind(&policy_aware::SPEC),
         PolicyKind(&reactive_hpa::SPEC),
         PolicyKind(&oracle::SPEC),
+        PolicyKind(&optimal::SPEC),
     ];
 
     /// The policy's command-line name.
@@ -231,6 +233,7 @@ mod tests {
         assert!(!kind("static-2").uses_forecast() && kind("static-2").realizable());
         assert!(!kind("reactive-hpa").uses_forecast() && kind("reactive-hpa").realizable());
         assert!(!kind("oracle").uses_forecast() && !kind("oracle").realizable());
+        assert!(!kind("optimal").uses_forecast() && !kind("optimal").realizable());
         assert!(kind("buffered").uses_forecast() && !kind("buffered").needs_interval());
         assert!(kind("confidence-aware").needs_interval());
         for p in PolicyKind::ALL {

@@ -1,6 +1,19 @@
-//! `reactive-hpa`: the industry baseline, Kubernetes' Horizontal Pod Autoscaler v2
-//! on CPU-like utilization: scale to hit a target utilization, ignore small deviations,
-//! scale up at once and down only as far as the last few minutes' recommendations allow.
+//! `reactive-hpa`: the industry baseline, Kubernetes' Horizontal Pod Autoscaler v2 on a
+//! utilization metric, computed as Kubernetes computes it:
+//!
+//! - `GetResourceUtilizationRatio` (pkg/controller/podautoscaler/metrics): utilization is
+//!   an integer percent, truncated: `floor(100 · usage / request)`, and the usage ratio is
+//!   that percent over the target percent;
+//! - `GetResourceReplicas` (replica_calculator.go): inside the tolerance
+//!   (`|1 − ratio| ≤ 0.1`) keep the current count, else `ceil(ratio · current)`;
+//! - `stabilizeRecommendationWithBehaviors` (horizontal.go): the result is the current
+//!   count raised to the lowest recommendation of the scale-up window (0 s: just this one)
+//!   and lowered to the highest of the scale-down window (300 s: this one and those of the
+//!   last 5 minutes); the raw recommendation is recorded.
+//!
+//! Here "usage" is last step's demand and "request" is current × capacity. The scale rate
+//! limits of `convertDesiredReplicasWithBehaviorRate` (by default +100 % or +4 pods per
+//! 15 s up) are left out: at one decision per minute they never bind below 16× growth.
 
 use std::collections::VecDeque;
 
@@ -10,10 +23,11 @@ use crate::config::{PolicyConfig, StepCluster};
 /// HPA v2 with a tolerance band and scale-down stabilization.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ReactiveHpa {
-    target_utilization: f64,
+    /// Target utilization in whole percent, as Kubernetes states it.
+    target_percent: i64,
     tolerance: f64,
     window_minutes: u32,
-    /// Raw recommendations of the decisions inside the stabilization window.
+    /// Raw recommendations of the decisions inside the scale-down window.
     recent: VecDeque<i64>,
 }
 
@@ -21,39 +35,59 @@ impl ReactiveHpa {
     /// A fresh autoscaler.
     pub fn new(cfg: &PolicyConfig) -> Self {
         Self {
-            target_utilization: cfg.hpa_target_utilization,
+            target_percent: (cfg.hpa_target_utilization * 100.0).round() as i64,
             tolerance: cfg.hpa_tolerance,
             window_minutes: cfg.hpa_stabilization_min,
             recent: VecDeque::new(),
+        }
+    }
+
+    /// Containers for `demand` at the target utilization, `ceil(100 · demand / (target% ·
+    /// capacity))`, in one division of exactly representable products (no 0.7 in sight),
+    /// so 175 requests at 70 % of 50 per container is 5, not 6.
+    fn first(&self, demand: f64, cluster: &StepCluster) -> i64 {
+        let need = (100.0 * demand) / (self.target_percent as f64 * cluster.capacity_per_step);
+        need.ceil().max(0.0) as i64
+    }
+
+    /// `GetResourceReplicas`: the raw recommendation for `current` containers.
+    fn recommend(&self, demand: f64, current: u32, cluster: &StepCluster) -> i64 {
+        if current == 0 {
+            return self.first(demand, cluster);
+        }
+        let request = f64::from(current) * cluster.capacity_per_step;
+        // Integer percent, truncated, as `int32((metricsTotal * 100) / requestsTotal)`.
+        let utilization = ((100.0 * demand) / request).floor();
+        let ratio = utilization / self.target_percent as f64;
+        if (1.0 - ratio).abs() <= self.tolerance {
+            i64::from(current)
+        } else {
+            (ratio * f64::from(current)).ceil() as i64
         }
     }
 }
 
 impl Policy for ReactiveHpa {
     fn decide(&mut self, obs: &Observation, cluster: &StepCluster) -> i64 {
-        let last = obs.history.last().copied().unwrap_or(0.0);
-        // HPA's desired count ceil(current × utilization / target) equals
-        // ceil(demand / (target × capacity)): the first decision's formula too.
-        let desired = cluster.containers_for(last / self.target_utilization);
-        let recommendation = match obs.previous_target {
-            Some(current) if current > 0 => {
-                let utilization = last / (f64::from(current) * cluster.capacity_per_step);
-                if (utilization / self.target_utilization - 1.0).abs() <= self.tolerance {
-                    i64::from(current)
-                } else {
-                    desired
-                }
+        let demand = obs.history.last().copied().unwrap_or(0.0);
+        let (desired, current) = match obs.previous_target {
+            Some(current) => (self.recommend(demand, current, cluster), i64::from(current)),
+            None => {
+                let first = self.first(demand, cluster);
+                (first, first)
             }
-            _ => desired,
         };
-        // Scale-down stabilization: the highest recommendation of the window (this one
-        // included), so a scale-up passes at once and a scale-down waits it out.
+        // Scale-down window in whole steps: recommendations younger than the window, this
+        // one included.
         let window_steps = self.window_minutes.div_ceil(cluster.step_minutes).max(1) as usize;
-        self.recent.push_back(recommendation);
+        self.recent.push_back(desired);
         while self.recent.len() > window_steps {
             self.recent.pop_front();
         }
-        *self.recent.iter().max().expect("just pushed")
+        let down = *self.recent.iter().max().expect("just pushed");
+        // The scale-up window is 0 s: its lowest recommendation is this one.
+        let up = desired;
+        current.max(up).min(down)
     }
 }
 
@@ -80,8 +114,15 @@ mod tests {
     }
 
     #[test]
-    fn first_decision_targets_seventy_percent() {
-        // 140 / (0.7 × 50) = 4 exactly; 141 -> 4.03 -> 5.
+    fn first_decision_is_exact_at_the_boundary() {
+        // 70 requests at 70 % of 50: 7000 / 3500 = 2 exactly.
+        let mut h = ReactiveHpa::new(&PolicyConfig::default());
+        assert_eq!(h.decide(&obs(&[70.0], None), &cluster()), 2);
+        // 175 requests: 17500 / 3500 = 5 exactly, where 175 / 0.7 in floating point is
+        // 250.00000000000003, whose ceiling over 50 is 6.
+        let mut h = ReactiveHpa::new(&PolicyConfig::default());
+        assert_eq!(h.decide(&obs(&[175.0], None), &cluster()), 5);
+        // 140 / 35 = 4 exactly; 141 -> 4.03 -> 5.
         let mut h = ReactiveHpa::new(&PolicyConfig::default());
         assert_eq!(h.decide(&obs(&[140.0], None), &cluster()), 4);
         let mut h = ReactiveHpa::new(&PolicyConfig::default());
@@ -89,21 +130,27 @@ mod tests {
     }
 
     #[test]
-    fn tolerance_band_keeps_current() {
-        // 4 containers, capacity 200: utilization 150/200 = 0.75, ratio 1.071 within 0.1.
+    fn utilization_is_a_truncated_integer_percent() {
+        // 4 containers, capacity 200. Demand 171: 85.5 % truncates to 85; ratio 85/70 =
+        // 1.214 -> ceil(4.857) = 5. Demand 153.9: 76.95 % -> 76, ratio 1.0857, inside the
+        // tolerance: keep 4 (the untruncated 76.95/70 = 1.099 would keep too).
         let mut h = ReactiveHpa::new(&PolicyConfig::default());
-        assert_eq!(h.decide(&obs(&[150.0], Some(4)), &cluster()), 4);
-        // 170/200 = 0.85, ratio 1.214 -> ceil(4 × 1.214) = ceil(4.857) = 5.
-        assert_eq!(h.decide(&obs(&[170.0], Some(4)), &cluster()), 5);
+        assert_eq!(h.decide(&obs(&[171.0], Some(4)), &cluster()), 5);
+        let mut h = ReactiveHpa::new(&PolicyConfig::default());
+        assert_eq!(h.decide(&obs(&[153.9], Some(4)), &cluster()), 4);
+        // 3 containers, capacity 150, demand 211: 140.67 % truncates to 140, ratio exactly
+        // 2.0 -> 6 containers, where the untruncated 211 / 35 = 6.03 would give 7.
+        let mut h = ReactiveHpa::new(&PolicyConfig::default());
+        assert_eq!(h.decide(&obs(&[211.0], Some(3)), &cluster()), 6);
     }
 
     #[test]
     fn scale_up_is_immediate_scale_down_waits_five_minutes() {
         let mut h = ReactiveHpa::new(&PolicyConfig::default());
-        // Recommendation at 10 containers with demand 350: 350/500 = 0.7 -> keep 10.
+        // 10 containers, demand 350: 70 % -> keep 10.
         assert_eq!(h.decide(&obs(&[350.0], Some(10)), &cluster()), 10);
-        // Demand drops to 70: raw recommendation ceil(10 × 0.14/0.7) = 2, but the window
-        // still holds 10, for the 4 following decisions as well.
+        // Demand drops to 70: 14 %, ratio 0.2 -> raw 2, but the window still holds the 10
+        // for the 4 following decisions.
         let mut prev = 10;
         for minute in 1..=4 {
             let t = h.decide(&obs(&[70.0], Some(prev)), &cluster());
@@ -112,7 +159,18 @@ mod tests {
         }
         // Five decisions after the 10, the window holds only 2s.
         assert_eq!(h.decide(&obs(&[70.0], Some(prev)), &cluster()), 2);
-        // A spike scales up in the same step: 700/(2×50) = 7 = 10× target -> 20.
+        // A spike scales up in the same step: 700 on 2 × 50 = 700 % -> ratio 10 -> 20.
         assert_eq!(h.decide(&obs(&[700.0], Some(2)), &cluster()), 20);
+    }
+
+    #[test]
+    fn stabilization_never_raises_above_the_current_count() {
+        // Kubernetes starts from the current count: a high recommendation in the window
+        // holds a scale-down back but never scales up by itself. The cluster's maximum
+        // clamped the previous target to 6 below the raw 20; with demand gone the window's
+        // 20 keeps 6, not 20.
+        let mut h = ReactiveHpa::new(&PolicyConfig::default());
+        assert_eq!(h.decide(&obs(&[700.0], Some(2)), &cluster()), 20);
+        assert_eq!(h.decide(&obs(&[0.0], Some(6)), &cluster()), 6);
     }
 }

@@ -1,8 +1,9 @@
-//! What a user reads: the console table and the plots, drawn from one in-memory
+//! What a user reads: the console table, its Markdown twin and the plots, drawn from one in-memory
 //! [`Results`]. `simulate` builds it from the experiment it just ran; `report` reads it
 //! back from the CSV files through the store.
 
 pub(crate) mod plot;
+pub(crate) mod summary;
 pub(crate) mod table;
 
 use chrono::{DateTime, Duration, Utc};

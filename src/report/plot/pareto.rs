@@ -383,6 +383,7 @@ mod tests {
             container_minutes: cost,
             scaling_switches: 0,
             cost_vs_oracle: 1.0,
+            cost_vs_optimal: 1.0,
         };
         let rows = [
             row("buffered", 100, 3),
