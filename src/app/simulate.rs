@@ -78,9 +78,10 @@ fn capacity_advice(busiest: f64, cluster: &ClusterConfig, step_minutes: u32) -> 
         return None;
     }
     let per_minute = busiest / f64::from(step_minutes) / AIM;
-    // Two significant digits: a value a user would type.
-    let scale = 10f64.powf(per_minute.log10().floor() - 1.0);
-    let suggested = ((per_minute / scale).round() * scale).max(0.01);
+    // Two significant digits, printed as such: a value a user would type.
+    let magnitude = per_minute.max(0.01).log10().floor() as i32;
+    let decimals = (1 - magnitude).max(0) as usize;
+    let suggested = format!("{per_minute:.decimals$}");
     let why = if need < FEW {
         format!("fewer than {FEW}, so the policies can barely differ")
     } else {
@@ -112,6 +113,10 @@ mod tests {
             "{advice}"
         );
         assert!(advice.contains("--capacity 1.8 would"), "{advice}");
+        // The public ELB trace's busiest test step: 656 in 5 minutes, 3 containers;
+        // 656 / 5 / 20 = 6.56, printed with two significant digits.
+        let advice = capacity_advice(656.0, &c, 5).unwrap();
+        assert!(advice.contains("--capacity 6.6 would"), "{advice}");
         // 60,000 per minute: 1,200 containers, above the 100 allowed; 3,000 suggested.
         let advice = capacity_advice(60_000.0, &c, 1).unwrap();
         assert!(advice.contains("more than --max-replicas 100"), "{advice}");
