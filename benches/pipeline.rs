@@ -78,6 +78,7 @@ fn simulate_all(c: &mut Criterion) {
     let models = vec![ModelForecast {
         model: "seasonal-naive".into(),
         forecast: model.predict(&trace, split.test_range()).unwrap(),
+        calibration: None,
     }];
     let cluster = ClusterConfig::default().at_step(1);
     c.bench_function("simulate_all_policies", |b| {

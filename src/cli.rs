@@ -264,6 +264,9 @@ pub struct ModelArgs {
     /// LSTM: windows per optimizer step.
     #[arg(long, value_name = "N", default_value_t = LstmConfig::default().batch_size)]
     pub batch_size: usize,
+    /// Days at the end of the train period each model also forecasts, fitted without them, for slo-targeted's calibration (0: none).
+    #[arg(long, value_name = "DAYS", default_value_t = ModelConfig::default().calibration_days, allow_negative_numbers = true)]
+    pub calibration_days: f64,
     /// LSTM: Adam's learning rate.
     #[arg(long, value_name = "RATE", default_value_t = LstmConfig::default().learning_rate)]
     pub learning_rate: f64,
@@ -295,9 +298,21 @@ pub struct PolicyArgs {
         default_value = ALL
     )]
     pub policy: Vec<String>,
-    /// Head-room of buffered and policy-aware over the forecast, as a fraction (0.15 = 15 %).
+    /// Head-room of buffered, policy-aware and predictive-hpa over the forecast, as a fraction (0.15 = 15 %).
     #[arg(long, value_name = "FRACTION", default_value_t = PolicyConfig::default().buffer, allow_negative_numbers = true)]
     pub buffer: f64,
+    /// Target utilization of reactive-hpa, in (0, 1].
+    #[arg(long, value_name = "FRACTION", default_value_t = PolicyConfig::default().hpa_target_utilization, allow_negative_numbers = true)]
+    pub hpa_target: f64,
+    /// Target utilization of predictive-hpa's reactive side, in (0, 1] (measured: 0.7 only repeats reactive-hpa).
+    #[arg(long, value_name = "FRACTION", default_value_t = PolicyConfig::default().predictive_hpa_target, allow_negative_numbers = true)]
+    pub predictive_hpa_target: f64,
+    /// SLO of slo-targeted: percent of minutes without a violation, in (0, 100].
+    #[arg(long, value_name = "PERCENT", default_value_t = PolicyConfig::default().slo_percent, allow_negative_numbers = true)]
+    pub slo: f64,
+    /// Minutes of history a burst's growth is measured over (predictive-hpa, slo-targeted); 0 turns burst awareness off.
+    #[arg(long, value_name = "MINUTES", default_value_t = PolicyConfig::default().burst_lookback_min)]
+    pub burst_lookback: u32,
 }
 
 /// Where reports go.

@@ -4,7 +4,7 @@
 use crate::config::{PolicyConfig, StepCluster};
 use crate::forecast::Forecast;
 use crate::metrics::{self, ForecastMetrics, PolicyMetrics, NO_MODEL};
-use crate::policy::PolicyKind;
+use crate::policy::{Calibration, Policy, PolicyContext, PolicyKind};
 use crate::sim::{simulate, SimError, Timeline};
 use crate::trace::{Split, Trace};
 
@@ -15,6 +15,8 @@ pub struct ModelForecast {
     pub model: String,
     /// Its forecasts.
     pub forecast: Forecast,
+    /// Its forecasts of the calibration tail of the train period, where it has them.
+    pub calibration: Option<Calibration>,
 }
 
 /// One simulated (model, policy).
@@ -36,6 +38,8 @@ pub struct Outcome {
     pub forecast_metrics: Vec<ForecastMetrics>,
     /// Combinations left out, with the reason (a policy needing an interval the model lacks).
     pub skipped: Vec<String>,
+    /// What policies chose while being built ("slo-targeted on lstm: headroom …").
+    pub notes: Vec<String>,
 }
 
 impl Outcome {
@@ -57,23 +61,31 @@ pub fn run(
     cluster: &StepCluster,
 ) -> Result<Outcome, SimError> {
     let test = split.test_range();
-    let sim = |kind: PolicyKind, forecast: Option<&Forecast>| {
-        simulate(
-            &trace.requests,
-            test.clone(),
-            forecast,
-            kind.build(policy_cfg).as_mut(),
-            cluster,
-        )
+    let sim = |policy: &mut dyn Policy, forecast: Option<&Forecast>| {
+        simulate(&trace.requests, test.clone(), forecast, policy, cluster)
     };
     let mut runs = Vec::new();
     let mut skipped = Vec::new();
-    for &kind in policies.iter().filter(|p| !p.uses_forecast()) {
-        let tl = sim(kind, None)?;
+    let mut notes = Vec::new();
+    let mut record = |model: &str, kind: PolicyKind, policy: &dyn Policy, tl: Timeline| {
+        let mut metrics = metrics::policy_metrics(model, kind.name(), &tl, cluster.step_minutes);
+        metrics.slo_target = policy.slo_target();
+        if let Some(note) = policy.note() {
+            notes.push(format!("{} on {model}: {note}", kind.name()));
+        }
         runs.push(Run {
-            metrics: metrics::policy_metrics(NO_MODEL, kind.name(), &tl, cluster.step_minutes),
+            metrics,
             timeline: tl,
         });
+    };
+    let free = PolicyContext {
+        cluster,
+        calibration: None,
+    };
+    for &kind in policies.iter().filter(|p| !p.uses_forecast()) {
+        let mut policy = kind.build(policy_cfg, &free);
+        let tl = sim(policy.as_mut(), None)?;
+        record(NO_MODEL, kind, policy.as_ref(), tl);
     }
     for m in models {
         for &kind in policies.iter().filter(|p| p.uses_forecast()) {
@@ -85,11 +97,21 @@ pub fn run(
                 ));
                 continue;
             }
-            let tl = sim(kind, Some(&m.forecast))?;
-            runs.push(Run {
-                metrics: metrics::policy_metrics(&m.model, kind.name(), &tl, cluster.step_minutes),
-                timeline: tl,
-            });
+            if kind.needs_calibration() && m.calibration.is_none() {
+                skipped.push(format!(
+                    "{} x {}: the model has no calibration tail (train with --calibration-days above 0 and a train period long enough for it)",
+                    m.model,
+                    kind.name()
+                ));
+                continue;
+            }
+            let ctx = PolicyContext {
+                cluster,
+                calibration: m.calibration.as_ref(),
+            };
+            let mut policy = kind.build(policy_cfg, &ctx);
+            let tl = sim(policy.as_mut(), Some(&m.forecast))?;
+            record(&m.model, kind, policy.as_ref(), tl);
         }
     }
     // The references' costs, simulated even when their rows were not asked for.
@@ -98,7 +120,7 @@ pub fn run(
             return Ok(r.metrics.container_minutes);
         }
         let kind = PolicyKind::from_name(name).expect("the references are registered");
-        let tl = sim(kind, None)?;
+        let tl = sim(kind.build(policy_cfg, &free).as_mut(), None)?;
         Ok(metrics::policy_metrics(NO_MODEL, name, &tl, cluster.step_minutes).container_minutes)
     };
     let (oracle, optimal) = (reference_cost("oracle")?, reference_cost("optimal")?);
@@ -114,6 +136,7 @@ pub fn run(
         runs,
         forecast_metrics,
         skipped,
+        notes,
     })
 }
 
@@ -142,6 +165,7 @@ mod tests {
         let models = vec![ModelForecast {
             model: "perfect".into(),
             forecast: perfect,
+            calibration: None,
         }];
         let cluster = ClusterConfig::default().at_step(1);
         let out = run(
@@ -164,14 +188,14 @@ mod tests {
             .iter()
             .filter(|p| !p.uses_forecast())
             .count();
-        let need_interval = PolicyKind::ALL
+        let lacking = PolicyKind::ALL
             .iter()
-            .filter(|p| p.needs_interval())
+            .filter(|p| p.needs_interval() || p.needs_calibration())
             .count();
-        let per_model = PolicyKind::ALL.len() - free - need_interval;
+        let per_model = PolicyKind::ALL.len() - free - lacking;
         assert_eq!(names.iter().filter(|n| n.0 == "none").count(), free);
         assert_eq!(names.iter().filter(|n| n.0 == "perfect").count(), per_model);
-        assert_eq!(out.skipped.len(), need_interval);
+        assert_eq!(out.skipped.len(), lacking);
         // A perfect forecast under simple-ceiling is the oracle, cost ratio exactly 1.
         let sc = out
             .runs

@@ -34,6 +34,10 @@ pub struct PolicyMetrics {
     /// written before the column existed.
     #[serde(default = "not_a_number")]
     pub cost_vs_optimal: f64,
+    /// The SLO the policy aimed for, in percent of minutes without a violation (the
+    /// achieved share is 100 − 100 · violation_rate); empty for policies without one.
+    #[serde(default)]
+    pub slo_target: Option<f64>,
 }
 
 fn not_a_number() -> f64 {
@@ -71,6 +75,7 @@ pub fn policy_metrics(
         scaling_switches: tl.scaling_switches,
         cost_vs_oracle: f64::NAN,
         cost_vs_optimal: f64::NAN,
+        slo_target: None,
     }
 }
 
@@ -201,6 +206,7 @@ mod tests {
             scaling_switches: 0,
             cost_vs_oracle: f64::NAN,
             cost_vs_optimal: f64::NAN,
+            slo_target: None,
         };
         let mut rows = vec![mk("static-2", 300), mk("oracle", 200), mk("optimal", 150)];
         for r in &mut rows {
@@ -245,6 +251,7 @@ mod tests {
             scaling_switches: 0,
             cost_vs_oracle: 0.0,
             cost_vs_optimal: 0.0,
+            slo_target: None,
         }
     }
 

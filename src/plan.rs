@@ -199,6 +199,7 @@ fn experiment(
             learning_rate: m.learning_rate,
             ..LstmConfig::default()
         },
+        calibration_days: m.calibration_days,
     });
     let (policy_kinds, policy_cfg) = match policies {
         Some(p) if !p.policy.iter().any(|n| n == ALL) => (
@@ -236,6 +237,10 @@ fn experiment(
 fn policy_config(p: &PolicyArgs) -> PolicyConfig {
     PolicyConfig {
         buffer: p.buffer,
+        hpa_target_utilization: p.hpa_target,
+        predictive_hpa_target: p.predictive_hpa_target,
+        slo_percent: p.slo,
+        burst_lookback_min: p.burst_lookback,
         ..PolicyConfig::default()
     }
 }
@@ -332,6 +337,21 @@ mod tests {
         assert_eq!(
             plan(&["train", "--test-days", "0"]).unwrap_err(),
             ConfigError::TestDays(0.0)
+        );
+        assert_eq!(
+            plan(&["run-all", "--hpa-target", "1.5"]).unwrap_err(),
+            ConfigError::HpaTarget {
+                flag: "--hpa-target",
+                value: 1.5
+            }
+        );
+        assert_eq!(
+            plan(&["simulate", "--slo", "0"]).unwrap_err(),
+            ConfigError::Slo(0.0)
+        );
+        assert_eq!(
+            plan(&["train", "--calibration-days", "-1"]).unwrap_err(),
+            ConfigError::CalibrationDays(-1.0)
         );
         assert!(matches!(
             plan(&["run-all", "--epochs", "0"]).unwrap_err(),

@@ -123,6 +123,8 @@ pub fn simulate(
         let obs = Observation {
             history: &demand[..t],
             forecast: forecast.map(|f| f.at(k)),
+            // The last observed step t − 1 is test step k − d − 1.
+            past_forecast: forecast.and_then(|f| k.checked_sub(d + 1).map(|j| f.at(j))),
             future: &demand[t + d..end],
             previous_target: previous,
         };

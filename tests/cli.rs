@@ -53,17 +53,37 @@ fn run_all_on_a_short_trace_writes_every_report() {
     }
     let summary = fs::read_to_string(dir.path().join("reports/metrics_summary.csv")).unwrap();
     assert!(summary.starts_with(
-        "model,policy,sla_violation_minutes,violation_rate,unserved_requests,container_minutes,scaling_switches,cost_vs_oracle,cost_vs_optimal\n"
+        "model,policy,sla_violation_minutes,violation_rate,unserved_requests,container_minutes,scaling_switches,cost_vs_oracle,cost_vs_optimal,slo_target\n"
     ));
     let rows = rows(&summary);
     // Model-free policies once, forecast policies once for each of seasonal-naive, prophet
-    // and lstm (all three have intervals), as the registry declares them.
+    // and lstm (all three have intervals), as the registry declares them; the calibrated
+    // ones only for models whose 3-day train period holds a 2-day calibration tail and
+    // the model's own needs (not seasonal-naive: one day left, it needs one day and a
+    // lead).
     let free = PolicyKind::ALL
         .iter()
         .filter(|p| !p.uses_forecast())
         .count();
-    let per_model = PolicyKind::ALL.len() - free;
-    assert_eq!(rows.len(), free + 3 * per_model, "{summary}");
+    let calibrated = PolicyKind::ALL
+        .iter()
+        .filter(|p| p.needs_calibration())
+        .count();
+    let per_model = PolicyKind::ALL.len() - free - calibrated;
+    let slo_rows: Vec<&Vec<String>> = rows.iter().filter(|r| r[1] == "slo-targeted").collect();
+    assert_eq!(
+        slo_rows.iter().map(|r| r[0].as_str()).collect::<Vec<_>>(),
+        ["prophet", "lstm"]
+    );
+    assert_eq!(
+        rows.len(),
+        free + 3 * per_model + slo_rows.len(),
+        "{summary}"
+    );
+    // Its SLO target, and no other row's.
+    assert!(rows
+        .iter()
+        .all(|r| (r.get(9).map(String::as_str) == Some("99.9")) == (r[1] == "slo-targeted")));
     let row = |p: &str| rows.iter().find(|r| r[1] == p).unwrap().clone();
     // static-2 costs exactly 2 containers × 1,440 test minutes.
     assert_eq!(row("static-2")[5], "2880");

@@ -4,7 +4,7 @@ use prescale::config::{ClusterConfig, PolicyConfig, StepCluster};
 use prescale::forecast::{Forecast, Interval};
 use prescale::metrics::policy_metrics;
 use prescale::optimal::{floor_cost, needs};
-use prescale::policy::PolicyKind;
+use prescale::policy::{Calibration, PolicyContext, PolicyKind};
 use prescale::sim::simulate;
 use proptest::prelude::*;
 
@@ -63,8 +63,17 @@ proptest! {
         let need = needs(&demand[t0..], &cluster);
         let floor = floor_cost(&need, d) * u64::from(cluster.step_minutes);
         let serves_all = |tl: &prescale::sim::Timeline| tl.ready.iter().zip(&need).all(|(r, n)| r >= n);
+        // Any calibration tail will do for the invariants: the test period's own.
+        let calibration = Calibration {
+            actual: demand[t0..].to_vec(),
+            forecast: forecast.clone(),
+        };
+        let ctx = PolicyContext {
+            cluster: &cluster,
+            calibration: Some(&calibration),
+        };
         for &kind in PolicyKind::ALL {
-            let mut policy = kind.build(&PolicyConfig::default());
+            let mut policy = kind.build(&PolicyConfig::default(), &ctx);
             let f = kind.uses_forecast().then_some(&forecast);
             let tl = simulate(&demand, t0..demand.len(), f, policy.as_mut(), &cluster).unwrap();
             let n = tl.len();

@@ -45,6 +45,9 @@ pub(super) fn run(e: &Experiment, trace: &Trace) -> Result<Outcome> {
     for s in &outcome.skipped {
         eprintln!("note: skipped {s}");
     }
+    for n in &outcome.notes {
+        eprintln!("note: {n}");
+    }
     eprintln!(
         "simulate: {} runs over {} test steps of {} min in {:.3} s",
         outcome.runs.len(),

@@ -9,6 +9,7 @@ use crate::config::{ClusterConfig, SplitConfig};
 use crate::experiment::ModelForecast;
 use crate::forecast::{self, Artifact, FitInput, Forecaster, ModelConfig, ModelKind};
 use crate::plan::Experiment;
+use crate::policy::Calibration;
 use crate::store::forecasts::save_model;
 use crate::trace::{Split, Trace};
 use crate::{interrupt, progress};
@@ -67,11 +68,55 @@ pub(crate) fn fit(
         forecast: ModelForecast {
             model: name.to_string(),
             forecast,
+            calibration: None,
         },
         artifacts: model
             .artifacts()
             .with_context(|| format!("saving {name}"))?,
     })
+}
+
+/// Fits a fresh `kind` on the train period less its last `days` and forecasts those
+/// days at the decision horizon, exactly as the test period is forecast: the model's own
+/// errors, for policies that calibrate on them. `Ok(Err(why))` when the shortened train
+/// period is too short for the model.
+pub(crate) fn calibrate(
+    kind: ModelKind,
+    cfg: &ModelConfig,
+    trace: &Trace,
+    split: Split,
+    cluster: &ClusterConfig,
+) -> Result<Result<Calibration, String>> {
+    let steps =
+        (cfg.calibration_days * 24.0 * 60.0 / f64::from(trace.step_minutes)).round() as usize;
+    let mut model = forecast::build(kind, cfg);
+    let lead = cluster.at_step(trace.step_minutes).delay_steps + 1;
+    let need = model.min_train_steps(trace, lead);
+    if steps == 0 || steps >= split.train_len || split.train_len - steps < need {
+        return Ok(Err(format!(
+            "no calibration tail for {}: {} train steps less {steps} leave fewer than the {need} it needs",
+            kind.name(),
+            split.train_len
+        )));
+    }
+    let tail = Split {
+        train_len: split.train_len - steps,
+        test_len: steps,
+    };
+    let fitted = model.fit(&FitInput {
+        trace,
+        train_len: tail.train_len,
+        lead_steps: lead,
+    });
+    interrupt::check()?;
+    fitted.with_context(|| format!("training {} for calibration", kind.name()))?;
+    let forecast = model
+        .predict(trace, tail.test_range())
+        .with_context(|| format!("forecasting the calibration tail with {}", kind.name()))?;
+    Ok(Ok(Calibration {
+        actual: trace.requests[tail.test_range()].to_vec(),
+        forecast,
+    }))
 }
 
 /// Builds the experiment's models, unfitted.
@@ -84,14 +129,25 @@ pub(crate) fn build_models(kinds: &[ModelKind], cfg: &ModelConfig) -> Vec<Box<dy
 pub(super) fn run(e: &Experiment, trace: &Trace) -> Result<()> {
     let mut models = build_models(&e.models, &e.model_cfg);
     let split = split_for(trace, &e.split, &models, &e.cluster)?;
-    for model in &mut models {
+    // The calibration tail costs a second fit: only when a policy reads it.
+    let calibrating =
+        e.model_cfg.calibration_days > 0.0 && e.policies.iter().any(|p| p.needs_calibration());
+    for (model, &kind) in models.iter_mut().zip(&e.models) {
         let name = model.name();
         let spinner = progress::spinner(format!("train {name}"));
         let started = Instant::now();
-        let trained = fit(model.as_mut(), trace, split, &e.cluster)?;
+        let mut trained = fit(model.as_mut(), trace, split, &e.cluster)?;
         spinner.finish_and_clear();
         for note in model.notes() {
             eprintln!("{note}");
+        }
+        if calibrating {
+            let spinner = progress::spinner(format!("train {name} for calibration"));
+            match calibrate(kind, &e.model_cfg, trace, split, &e.cluster)? {
+                Ok(c) => trained.forecast.calibration = Some(c),
+                Err(why) => eprintln!("note: {why}"),
+            }
+            spinner.finish_and_clear();
         }
         let written = save_model(
             &e.data,

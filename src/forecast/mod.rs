@@ -228,6 +228,10 @@ pub struct ModelConfig {
     /// The LSTM's architecture and training (its interval width and seed are the two
     /// above). Defaults to `LstmConfig::default()`.
     pub lstm: lstm::LstmConfig,
+    /// Days at the end of the train period each model also forecasts, fitted without
+    /// them, for policies that calibrate on the model's own errors (`slo-targeted`); 0
+    /// switches calibration off. Defaults to 2.
+    pub calibration_days: f64,
 }
 
 impl Default for ModelConfig {
@@ -236,6 +240,7 @@ impl Default for ModelConfig {
             interval_width: 0.8,
             seed: 42,
             lstm: lstm::LstmConfig::default(),
+            calibration_days: 2.0,
         }
     }
 }
@@ -245,6 +250,9 @@ impl ModelConfig {
     pub fn validate(&self) -> Result<(), ConfigError> {
         if !(self.interval_width > 0.0 && self.interval_width < 1.0) {
             return Err(ConfigError::IntervalWidth(self.interval_width));
+        }
+        if !(self.calibration_days.is_finite() && self.calibration_days >= 0.0) {
+            return Err(ConfigError::CalibrationDays(self.calibration_days));
         }
         let l = &self.lstm;
         for (flag, value) in [

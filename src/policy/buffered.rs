@@ -28,7 +28,7 @@ pub(super) const SPEC: PolicySpec = PolicySpec {
     name: "buffered",
     about: "ceil((1 + buffer) × forecast / capacity).",
     input: Input::Forecast,
-    build: |cfg| Box::new(Buffered { buffer: cfg.buffer }),
+    build: |cfg, _| Box::new(Buffered { buffer: cfg.buffer }),
 };
 
 #[cfg(test)]

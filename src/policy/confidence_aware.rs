@@ -22,7 +22,7 @@ pub(super) const SPEC: PolicySpec = PolicySpec {
     name: "confidence-aware",
     about: "ceil(upper interval bound / capacity).",
     input: Input::Interval,
-    build: |_| Box::new(ConfidenceAware),
+    build: |_, _| Box::new(ConfidenceAware),
 };
 
 #[cfg(test)]

@@ -10,12 +10,15 @@
 //! command line, the experiment loop, the tests) reads the registry.
 
 mod buffered;
+mod burst;
 mod confidence_aware;
 mod optimal;
 mod oracle;
 mod policy_aware;
+mod predictive_hpa;
 mod reactive_hpa;
 mod simple_ceiling;
+mod slo_targeted;
 mod static_n;
 
 pub use buffered::Buffered;
@@ -36,6 +39,9 @@ pub struct Observation<'a> {
     pub history: &'a [f64],
     /// The forecast for the target step `t + d`, for policies that use a model.
     pub forecast: Option<PointForecast>,
+    /// The forecast that was made for the last observed step `t − 1` (inside the test
+    /// period only), to tell a burst the model did not see coming.
+    pub past_forecast: Option<PointForecast>,
     /// The actual demand from the target step `t + d` to the end of the test period:
     /// perfect foresight, read only by the reference policies ([`Input::Foresight`]).
     pub future: &'a [f64],
@@ -47,6 +53,36 @@ pub struct Observation<'a> {
 pub trait Policy {
     /// Decides the target for `t + d` (before clamping to `[min, max]`).
     fn decide(&mut self, obs: &Observation, cluster: &StepCluster) -> i64;
+
+    /// The share of minutes without a violation the policy aims for, in percent, for
+    /// policies that take an SLO.
+    fn slo_target(&self) -> Option<f64> {
+        None
+    }
+
+    /// What the policy chose while being built (a calibrated headroom), for the user.
+    fn note(&self) -> Option<String> {
+        None
+    }
+}
+
+/// A model's forecasts on the calibration tail of the train period, made the way the
+/// test forecasts are made by the model fitted on the train period without that tail.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Calibration {
+    /// Demand per step on the tail.
+    pub actual: Vec<f64>,
+    /// The forecast of each tail step at the decision horizon.
+    pub forecast: crate::forecast::Forecast,
+}
+
+/// What a policy may look at while it is built.
+#[derive(Debug, Clone, Copy)]
+pub struct PolicyContext<'a> {
+    /// The cluster in steps.
+    pub cluster: &'a StepCluster,
+    /// The model's calibration tail, where the model has one.
+    pub calibration: Option<&'a Calibration>,
 }
 
 /// What a policy reads besides the demand history. It decides how often the policy runs
@@ -60,6 +96,8 @@ pub enum Input {
     Forecast,
     /// A model's forecast interval: runs once per model that has an interval.
     Interval,
+    /// A model's forecast and its calibration tail: runs once per model that has one.
+    Calibrated,
     /// The future demand itself: a reference no deployed policy can match; runs once,
     /// with model `none`, and is never starred as a choice.
     Foresight,
@@ -75,7 +113,7 @@ pub struct PolicySpec {
     /// What it reads.
     pub input: Input,
     /// Builds the policy with fresh state.
-    pub build: fn(&PolicyConfig) -> Box<dyn Policy>,
+    pub build: fn(&PolicyConfig, &PolicyContext) -> Box<dyn Policy>,
 }
 
 /// A policy of the registry, as named on the command line.
@@ -91,6 +129,8 @@ impl PolicyKind {
         PolicyKind(&confidence_aware::SPEC),
         PolicyKind(&policy_aware::SPEC),
         PolicyKind(&reactive_hpa::SPEC),
+        PolicyKind(&predictive_hpa::SPEC),
+        PolicyKind(&slo_targeted::SPEC),
         PolicyKind(&oracle::SPEC),
         PolicyKind(&optimal::SPEC),
     ];
@@ -126,7 +166,7 @@ impl PolicyKind {
     /// Whether the policy reads a forecast (and so runs once per model).
     pub fn uses_forecast(self) -> bool {
         match self.input() {
-            Input::Forecast | Input::Interval => true,
+            Input::Forecast | Input::Interval | Input::Calibrated => true,
             Input::History | Input::Foresight => false,
         }
     }
@@ -135,7 +175,15 @@ impl PolicyKind {
     pub fn needs_interval(self) -> bool {
         match self.input() {
             Input::Interval => true,
-            Input::History | Input::Forecast | Input::Foresight => false,
+            Input::History | Input::Forecast | Input::Calibrated | Input::Foresight => false,
+        }
+    }
+
+    /// Whether the policy needs the model's calibration tail.
+    pub fn needs_calibration(self) -> bool {
+        match self.input() {
+            Input::Calibrated => true,
+            Input::History | Input::Forecast | Input::Interval | Input::Foresight => false,
         }
     }
 
@@ -143,13 +191,13 @@ impl PolicyKind {
     pub fn realizable(self) -> bool {
         match self.input() {
             Input::Foresight => false,
-            Input::History | Input::Forecast | Input::Interval => true,
+            Input::History | Input::Forecast | Input::Interval | Input::Calibrated => true,
         }
     }
 
     /// Builds the policy with fresh state.
-    pub fn build(self, cfg: &PolicyConfig) -> Box<dyn Policy> {
-        (self.0.build)(cfg)
+    pub fn build(self, cfg: &PolicyConfig, ctx: &PolicyContext) -> Box<dyn Policy> {
+        (self.0.build)(cfg, ctx)
     }
 }
 
@@ -204,6 +252,7 @@ pub(crate) mod test_support {
                 lower: Some(lower),
                 upper: Some(upper),
             }),
+            past_forecast: None,
             future: &[],
             previous_target: prev,
         }

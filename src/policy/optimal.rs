@@ -32,7 +32,7 @@ pub(super) const SPEC: PolicySpec = PolicySpec {
     about:
         "The cheapest schedule without an avoidable violation, computed offline: the cost floor.",
     input: Input::Foresight,
-    build: |_| Box::new(Optimal::default()),
+    build: |_, _| Box::new(Optimal::default()),
 };
 
 #[cfg(test)]

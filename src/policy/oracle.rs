@@ -20,7 +20,7 @@ pub(super) const SPEC: PolicySpec = PolicySpec {
     name: "oracle",
     about: "ceil(actual / capacity): perfect foresight, a reference.",
     input: Input::Foresight,
-    build: |_| Box::new(Oracle),
+    build: |_, _| Box::new(Oracle),
 };
 
 #[cfg(test)]

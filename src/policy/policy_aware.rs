@@ -32,7 +32,7 @@ pub(super) const SPEC: PolicySpec = PolicySpec {
     name: "policy-aware",
     about: "The buffered target, approached at most one container per minute.",
     input: Input::Forecast,
-    build: |cfg| Box::new(PolicyAware { buffer: cfg.buffer }),
+    build: |cfg, _| Box::new(PolicyAware { buffer: cfg.buffer }),
 };
 
 #[cfg(test)]

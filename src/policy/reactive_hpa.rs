@@ -20,25 +20,20 @@ use std::collections::VecDeque;
 use super::{Input, Observation, Policy, PolicySpec};
 use crate::config::{PolicyConfig, StepCluster};
 
-/// HPA v2 with a tolerance band and scale-down stabilization.
+/// `GetResourceReplicas`: the raw recommendation from last step's demand.
 #[derive(Debug, Clone, PartialEq)]
-pub struct ReactiveHpa {
+pub(super) struct Recommender {
     /// Target utilization in whole percent, as Kubernetes states it.
     target_percent: i64,
     tolerance: f64,
-    window_minutes: u32,
-    /// Raw recommendations of the decisions inside the scale-down window.
-    recent: VecDeque<i64>,
 }
 
-impl ReactiveHpa {
-    /// A fresh autoscaler.
-    pub fn new(cfg: &PolicyConfig) -> Self {
+impl Recommender {
+    /// The recommender for a target utilization (a fraction) and a tolerance.
+    pub(super) fn new(target_utilization: f64, tolerance: f64) -> Self {
         Self {
-            target_percent: (cfg.hpa_target_utilization * 100.0).round() as i64,
-            tolerance: cfg.hpa_tolerance,
-            window_minutes: cfg.hpa_stabilization_min,
-            recent: VecDeque::new(),
+            target_percent: (target_utilization * 100.0).round() as i64,
+            tolerance,
         }
     }
 
@@ -50,11 +45,18 @@ impl ReactiveHpa {
         need.ceil().max(0.0) as i64
     }
 
-    /// `GetResourceReplicas`: the raw recommendation for `current` containers.
-    fn recommend(&self, demand: f64, current: u32, cluster: &StepCluster) -> i64 {
-        if current == 0 {
-            return self.first(demand, cluster);
-        }
+    /// The raw recommendation for `current` containers (the first decision's formula
+    /// when there are none yet).
+    pub(super) fn recommend(
+        &self,
+        demand: f64,
+        current: Option<u32>,
+        cluster: &StepCluster,
+    ) -> i64 {
+        let current = match current {
+            Some(c) if c > 0 => c,
+            _ => return self.first(demand, cluster),
+        };
         let request = f64::from(current) * cluster.capacity_per_step;
         // Integer percent, truncated, as `int32((metricsTotal * 100) / requestsTotal)`.
         let utilization = ((100.0 * demand) / request).floor();
@@ -67,18 +69,35 @@ impl ReactiveHpa {
     }
 }
 
-impl Policy for ReactiveHpa {
-    fn decide(&mut self, obs: &Observation, cluster: &StepCluster) -> i64 {
-        let demand = obs.history.last().copied().unwrap_or(0.0);
-        let (desired, current) = match obs.previous_target {
-            Some(current) => (self.recommend(demand, current, cluster), i64::from(current)),
-            None => {
-                let first = self.first(demand, cluster);
-                (first, first)
-            }
-        };
-        // Scale-down window in whole steps: recommendations younger than the window, this
-        // one included.
+/// `stabilizeRecommendationWithBehaviors` with a 0 s scale-up and a `window_minutes`
+/// scale-down window.
+#[derive(Debug, Clone, PartialEq)]
+pub(super) struct Stabilizer {
+    window_minutes: u32,
+    /// Raw recommendations of the decisions inside the scale-down window.
+    recent: VecDeque<i64>,
+}
+
+impl Stabilizer {
+    /// A fresh window.
+    pub(super) fn new(window_minutes: u32) -> Self {
+        Self {
+            window_minutes,
+            recent: VecDeque::new(),
+        }
+    }
+
+    /// The stabilized target for the raw recommendation `desired`, recording it: the
+    /// current count raised to `desired`, lowered to the highest recommendation of the
+    /// window (this one included). The first decision takes `desired` as it is.
+    pub(super) fn stabilize(
+        &mut self,
+        desired: i64,
+        current: Option<u32>,
+        cluster: &StepCluster,
+    ) -> i64 {
+        let current = current.map_or(desired, i64::from);
+        // The window in whole steps: recommendations younger than it, this one included.
         let window_steps = self.window_minutes.div_ceil(cluster.step_minutes).max(1) as usize;
         self.recent.push_back(desired);
         while self.recent.len() > window_steps {
@@ -86,8 +105,35 @@ impl Policy for ReactiveHpa {
         }
         let down = *self.recent.iter().max().expect("just pushed");
         // The scale-up window is 0 s: its lowest recommendation is this one.
-        let up = desired;
-        current.max(up).min(down)
+        current.max(desired).min(down)
+    }
+}
+
+/// HPA v2 with a tolerance band and scale-down stabilization.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReactiveHpa {
+    recommender: Recommender,
+    stabilizer: Stabilizer,
+}
+
+impl ReactiveHpa {
+    /// A fresh autoscaler.
+    pub fn new(cfg: &PolicyConfig) -> Self {
+        Self {
+            recommender: Recommender::new(cfg.hpa_target_utilization, cfg.hpa_tolerance),
+            stabilizer: Stabilizer::new(cfg.hpa_stabilization_min),
+        }
+    }
+}
+
+impl Policy for ReactiveHpa {
+    fn decide(&mut self, obs: &Observation, cluster: &StepCluster) -> i64 {
+        let demand = obs.history.last().copied().unwrap_or(0.0);
+        let desired = self
+            .recommender
+            .recommend(demand, obs.previous_target, cluster);
+        self.stabilizer
+            .stabilize(desired, obs.previous_target, cluster)
     }
 }
 
@@ -96,7 +142,7 @@ pub(super) const SPEC: PolicySpec = PolicySpec {
     name: "reactive-hpa",
     about: "Kubernetes HPA v2: 70 % target utilization, 5-minute scale-down stabilization.",
     input: Input::History,
-    build: |cfg| Box::new(ReactiveHpa::new(cfg)),
+    build: |cfg, _| Box::new(ReactiveHpa::new(cfg)),
 };
 
 #[cfg(test)]
@@ -108,6 +154,7 @@ mod tests {
         Observation {
             history,
             forecast: None,
+            past_forecast: None,
             future: &[],
             previous_target: prev,
         }

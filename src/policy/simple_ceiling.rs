@@ -18,7 +18,7 @@ pub(super) const SPEC: PolicySpec = PolicySpec {
     name: "simple-ceiling",
     about: "ceil(forecast / capacity).",
     input: Input::Forecast,
-    build: |_| Box::new(SimpleCeiling),
+    build: |_, _| Box::new(SimpleCeiling),
 };
 
 #[cfg(test)]

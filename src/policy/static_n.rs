@@ -18,7 +18,7 @@ pub(super) const SPEC: PolicySpec = PolicySpec {
     name: "static-2",
     about: "Always 2 containers: the no-autoscaling baseline.",
     input: Input::History,
-    build: |_| Box::new(StaticN(2)),
+    build: |_, _| Box::new(StaticN(2)),
 };
 
 #[cfg(test)]

@@ -51,6 +51,7 @@ mod tests {
             scaling_switches: 3,
             cost_vs_oracle: 1.0,
             cost_vs_optimal: c as f64 / 50.0,
+            slo_target: None,
         };
         let md = markdown(
             &[row("static-2", 40, 200), row("optimal", 0, 50)],
@@ -59,16 +60,16 @@ mod tests {
         let lines: Vec<&str> = md.lines().collect();
         assert_eq!(
             lines[2],
-            "| front | model | policy | viol. min | viol. % | unserved req | container-min | x optimal | x oracle | switches |"
+            "| front | model | policy | viol. min | viol. % | unserved req | container-min | x optimal | x oracle | switches | SLO % got/aim |"
         );
         assert_eq!(
             lines[3],
-            "| :--- | :--- | :--- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+            "| :--- | :--- | :--- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
         );
         // Sorted by violations: the optimum first, not starred; static-2 starred.
         assert_eq!(
             lines[4],
-            "|  | none | optimal | 0 | 0.00 | 0 | 50 | 1.000 | 1.000 | 3 |"
+            "|  | none | optimal | 0 | 0.00 | 0 | 50 | 1.000 | 1.000 | 3 |  |"
         );
         assert!(
             lines[5].starts_with("| ★ | none | static-2 | 40 | 40.00 |"),

@@ -4,7 +4,7 @@
 use crate::metrics::{pareto_front, PolicyMetrics};
 
 /// The header of the table.
-const HEADER: [&str; 10] = [
+const HEADER: [&str; 11] = [
     "",
     "model",
     "policy",
@@ -15,6 +15,7 @@ const HEADER: [&str; 10] = [
     "x optimal",
     "x oracle",
     "switches",
+    "SLO % got/aim",
 ];
 
 /// The footnote under the table.
@@ -22,7 +23,7 @@ pub(crate) const FOOTNOTE: &str = "* = on the Pareto front of container-minutes 
 
 /// The table's cells: the header, then one row per metrics row in display order
 /// (violation minutes, then cost), the first cell a star for the Pareto front.
-pub(crate) fn cells(rows: &[PolicyMetrics]) -> Vec<[String; 10]> {
+pub(crate) fn cells(rows: &[PolicyMetrics]) -> Vec<[String; 11]> {
     let front = pareto_front(rows);
     let mut order: Vec<usize> = (0..rows.len()).collect();
     order.sort_by(|&a, &b| {
@@ -47,7 +48,7 @@ pub(crate) fn cells(rows: &[PolicyMetrics]) -> Vec<[String; 10]> {
             "-".to_string()
         }
     };
-    let mut table: Vec<[String; 10]> = vec![HEADER.map(String::from)];
+    let mut table: Vec<[String; 11]> = vec![HEADER.map(String::from)];
     for &i in &order {
         let r = &rows[i];
         table.push([
@@ -61,6 +62,9 @@ pub(crate) fn cells(rows: &[PolicyMetrics]) -> Vec<[String; 10]> {
             ratio(r.cost_vs_optimal),
             ratio(r.cost_vs_oracle),
             r.scaling_switches.to_string(),
+            r.slo_target
+                .map(|aim| format!("{:.2}/{aim}", 100.0 * (1.0 - r.violation_rate)))
+                .unwrap_or_default(),
         ]);
     }
     table
@@ -116,6 +120,7 @@ mod tests {
             scaling_switches: 0,
             cost_vs_oracle: c as f64 / 100.0,
             cost_vs_optimal: c as f64 / 80.0,
+            slo_target: None,
         }
     }
 
@@ -150,6 +155,11 @@ mod tests {
         // x optimal before x oracle: buffered costs 150/80 and 150/100.
         let cells: Vec<&str> = lines[4].split_whitespace().collect();
         assert_eq!(cells[cells.len() - 3..], ["1.875", "1.500", "0"], "{t}");
+        // An SLO row shows what it achieved beside its aim: 2 % violations, 98.00 of 99.9.
+        let mut slo = row("m", "slo-targeted", 2, 90);
+        slo.slo_target = Some(99.9);
+        let t = render(&[slo]);
+        assert!(t.lines().nth(2).unwrap().ends_with("98.00/99.9"), "{t}");
         assert!(lines[5].contains("40.00"), "{t}");
     }
 }

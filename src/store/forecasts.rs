@@ -14,6 +14,7 @@ use super::{read, write_all_atomic, DataDir, ReadError};
 use crate::config::ClusterConfig;
 use crate::experiment::ModelForecast;
 use crate::forecast::{Artifact, Forecast, Interval, ModelKind};
+use crate::policy::Calibration;
 use crate::trace::{format_timestamp, Split, Trace};
 
 /// What a forecast file was made for.
@@ -35,6 +36,10 @@ pub(crate) struct ForecastMeta {
     pub(crate) lead_steps: usize,
     /// The startup delay the forecasts were made for, in minutes.
     pub(crate) startup_delay_min: u32,
+    /// Steps of the calibration tail (the last ones of the train period) forecast in
+    /// `<model>.calibration.csv`; 0 when there is none.
+    #[serde(default)]
+    pub(crate) calibration_steps: usize,
 }
 
 impl ForecastMeta {
@@ -49,6 +54,7 @@ impl ForecastMeta {
             test_steps: split.test_len,
             lead_steps: cluster.at_step(trace.step_minutes).delay_steps + 1,
             startup_delay_min: cluster.startup_delay_min,
+            calibration_steps: 0,
         }
     }
 
@@ -163,6 +169,38 @@ fn read_forecast_file(bytes: &[u8]) -> Result<(Vec<String>, Forecast), ReadError
     Ok((timestamps, Forecast { yhat, interval }))
 }
 
+/// The calibration tail: the last `steps` of the train period.
+fn calibration_split(split: Split, steps: usize) -> Split {
+    Split {
+        train_len: split.train_len - steps,
+        test_len: steps,
+    }
+}
+
+/// Reads `path` as the forecasts of the steps of `split`'s test range, refusing a file
+/// whose timestamps are not those steps'.
+fn read_aligned(
+    path: &std::path::Path,
+    trace: &Trace,
+    split: Split,
+    name: &str,
+) -> Result<Forecast> {
+    let (timestamps, forecast) =
+        read_forecast_file(&read(path)?).with_context(|| format!("reading {}", path.display()))?;
+    let aligned = timestamps.len() == split.test_len
+        && split
+            .test_range()
+            .zip(&timestamps)
+            .all(|(j, ts)| *ts == format_timestamp(trace.timestamp(j)));
+    if !aligned {
+        bail!(
+            "{}: its timestamps do not match this trace's steps: run `prescale train --model {name}` again",
+            path.display()
+        );
+    }
+    Ok(forecast)
+}
+
 /// Writes one model's forecasts, their sidecar and the model's own files as one set:
 /// either all of them land or none does. Returns the paths written.
 pub(crate) fn save_model(
@@ -182,10 +220,15 @@ pub(crate) fn save_model(
         data.forecast_csv(name),
         forecast_file(trace, split, &model.forecast),
     ));
-    files.push((
-        data.forecast_meta(name),
-        ForecastMeta::new(name, trace, split, cluster).to_json(),
-    ));
+    let mut meta = ForecastMeta::new(name, trace, split, cluster);
+    if let Some(c) = &model.calibration {
+        meta.calibration_steps = c.actual.len();
+        files.push((
+            data.calibration_csv(name),
+            forecast_file(trace, calibration_split(split, c.actual.len()), &c.forecast),
+        ));
+    }
+    files.push((data.forecast_meta(name), meta.to_json()));
     write_all_atomic(&files).with_context(|| format!("writing {name}'s files"))?;
     Ok(files.into_iter().map(|(p, _)| p).collect())
 }
@@ -225,22 +268,21 @@ pub(crate) fn load_forecasts(
                 differences.join("; ")
             );
         }
-        let (timestamps, forecast) = read_forecast_file(&read(&csv_path)?)
-            .with_context(|| format!("reading {}", csv_path.display()))?;
-        let aligned = timestamps.len() == split.test_len
-            && split
-                .test_range()
-                .zip(&timestamps)
-                .all(|(j, ts)| *ts == format_timestamp(trace.timestamp(j)));
-        if !aligned {
-            bail!(
-                "{}: its timestamps do not match the test period of this trace: run `prescale train --model {name}` again",
-                csv_path.display()
-            );
-        }
+        let forecast = read_aligned(&csv_path, trace, split, name)?;
+        let steps = meta.calibration_steps;
+        let calibration = if steps > 0 && steps <= split.train_len {
+            let tail = calibration_split(split, steps);
+            Some(Calibration {
+                actual: trace.requests[tail.test_range()].to_vec(),
+                forecast: read_aligned(&data.calibration_csv(name), trace, tail, name)?,
+            })
+        } else {
+            None
+        };
         out.push(ModelForecast {
             model: name.to_string(),
             forecast,
+            calibration,
         });
     }
     Ok(out)
@@ -312,13 +354,21 @@ mod tests {
                 yhat: vec![4.5, 5.5],
                 interval: None,
             },
+            // The last 2 train steps, forecast without fitting on them.
+            calibration: Some(Calibration {
+                actual: vec![3.0, 4.0],
+                forecast: Forecast {
+                    yhat: vec![2.75, 4.25],
+                    interval: None,
+                },
+            }),
         };
         let artifact = Artifact {
             file_name: "lstm.safetensors".into(),
             bytes: b"weights".to_vec(),
         };
         let written = save_model(&data, &trace(), SPLIT, &cluster, &model, &[artifact]).unwrap();
-        assert_eq!(written.len(), 3);
+        assert_eq!(written.len(), 4);
         assert_eq!(
             std::fs::read(data.models_dir().join("lstm.safetensors")).unwrap(),
             b"weights"

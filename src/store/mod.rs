@@ -66,6 +66,13 @@ impl DataDir {
         self.forecasts_dir().join(format!("{model}.json"))
     }
 
+    /// `<data>/forecasts/<model>.calibration.csv`: the model's forecasts of the
+    /// calibration tail of the train period, made without fitting on it.
+    pub(crate) fn calibration_csv(&self, model: &str) -> PathBuf {
+        self.forecasts_dir()
+            .join(format!("{model}.calibration.csv"))
+    }
+
     /// `<data>/models`: models that save themselves (weights and their sidecar).
     pub(crate) fn models_dir(&self) -> PathBuf {
         self.0.join("models")

@@ -210,6 +210,7 @@ fn read_forecasts_wide(bytes: &[u8]) -> Result<(TestPeriod, Vec<ModelForecast>),
         models.push(ModelForecast {
             model: name,
             forecast: Forecast { yhat, interval },
+            calibration: None,
         });
     }
     Ok((test, models))
@@ -352,6 +353,7 @@ mod tests {
                         upper: vec![1.0, 2.5, 1e-7],
                     }),
                 },
+                calibration: None,
             },
             ModelForecast {
                 model: "lstm".into(),
@@ -359,6 +361,7 @@ mod tests {
                     yhat: vec![9.0, 8.0, 7.25],
                     interval: None,
                 },
+                calibration: None,
             },
         ];
         for ev in [true, false] {

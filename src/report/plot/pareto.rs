@@ -384,6 +384,7 @@ mod tests {
             scaling_switches: 0,
             cost_vs_oracle: 1.0,
             cost_vs_optimal: 1.0,
+            slo_target: None,
         };
         let rows = [
             row("buffered", 100, 3),
