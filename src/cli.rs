@@ -67,6 +67,140 @@ pub enum Command {
     RunAll(RunAllCmd),
     /// Compare a metrics_summary.csv with a baseline; exit 1 if a row regressed.
     Check(CheckCmd),
+    /// Cost/SLA frontiers: every policy along its knob, over startup delays, seeds, capacities and traces.
+    Sweep(SweepCmd),
+    /// Merge the shards of a sweep in DIR into sweep.csv, slo_table.csv and the frontier plots.
+    Merge(MergeCmd),
+}
+
+/// `merge`.
+#[derive(Debug, Args)]
+pub struct MergeCmd {
+    /// The folder holding every shard's sweep.part-I-of-N.csv and .json.
+    #[arg(value_name = "DIR")]
+    pub dir: PathBuf,
+}
+
+/// `sweep`.
+#[derive(Debug, Args)]
+pub struct SweepCmd {
+    /// A TOML grid file: several traces (each with its capacities and replica bounds), seeds and knob lists; the grid flags below then stay unset.
+    #[arg(long, value_name = "FILE")]
+    pub grid: Option<PathBuf>,
+    /// One CSV trace to sweep [default: the synthetic workload, generated with each seed].
+    #[arg(long, value_name = "FILE")]
+    pub trace: Option<PathBuf>,
+    /// Timestamp column of --trace [default: detected].
+    #[arg(long, value_name = "NAME")]
+    pub time_column: Option<String>,
+    /// Count column of --trace [default: detected].
+    #[arg(long, value_name = "NAME")]
+    pub count_column: Option<String>,
+    /// Capacities per container, requests per minute, comma-separated [default: 50].
+    #[arg(long, value_name = "LIST", value_delimiter = ',')]
+    pub capacity: Option<Vec<f64>>,
+    /// Fewest containers [default: 1].
+    #[arg(long, value_name = "N")]
+    pub min_replicas: Option<u32>,
+    /// Most containers [default: 100].
+    #[arg(long, value_name = "N")]
+    pub max_replicas: Option<u32>,
+    /// Startup delays in minutes, comma-separated [default: 2].
+    #[arg(long, value_name = "LIST", value_delimiter = ',')]
+    pub startup_delay: Option<Vec<u32>>,
+    /// Seeds of the generator and of model training, comma-separated [default: 42].
+    #[arg(long, value_name = "LIST", value_delimiter = ',')]
+    pub seed: Option<Vec<u64>>,
+    /// Models, comma-separated [default: all].
+    #[arg(long, value_name = "NAME", value_parser = model_values(), value_delimiter = ',')]
+    pub model: Option<Vec<String>>,
+    /// Policies, comma-separated [default: all].
+    #[arg(long, value_name = "NAME", value_parser = policy_values(), value_delimiter = ',')]
+    pub policy: Option<Vec<String>>,
+    /// Knob values, one flag per knob a policy declares.
+    #[command(flatten)]
+    pub knobs: KnobArgs,
+    /// Days of the synthetic workload [default: 14].
+    #[arg(long, value_name = "DAYS")]
+    pub days: Option<f64>,
+    /// Length of the test period, in days [default: 3].
+    #[arg(long, value_name = "DAYS")]
+    pub test_days: Option<f64>,
+    /// LSTM: passes over the train windows [default: 10].
+    #[arg(long, value_name = "N")]
+    pub epochs: Option<usize>,
+    /// Days of each model's calibration tail for slo-targeted (0: none) [default: 2].
+    #[arg(long, value_name = "DAYS")]
+    pub calibration_days: Option<f64>,
+    /// SLO levels of the SLO table: percents of minutes without a violation.
+    #[arg(
+        long,
+        value_name = "LIST",
+        value_delimiter = ',',
+        default_value = "99,99.5,99.9"
+    )]
+    pub slo_levels: Vec<f64>,
+    /// Folder of the results (and of the shards' parts).
+    #[arg(long, value_name = "DIR", default_value = "sweep")]
+    pub reports_dir: PathBuf,
+    /// Run only shard I of N (1-based), as one worker of a batch job; `merge` joins them.
+    #[arg(long, value_name = "I/N")]
+    pub shard: Option<String>,
+}
+
+/// One `--<knob> LIST` flag per knob a registered policy declares, built from the
+/// registry: a new policy's knob joins the sweep's command line by being declared.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct KnobArgs {
+    /// Values given, by knob name.
+    pub values: std::collections::BTreeMap<String, Vec<f64>>,
+}
+
+impl clap::FromArgMatches for KnobArgs {
+    fn from_arg_matches(m: &clap::ArgMatches) -> Result<Self, clap::Error> {
+        let mut values = std::collections::BTreeMap::new();
+        for k in PolicyKind::knobs() {
+            if let Some(v) = m.get_many::<f64>(k.name) {
+                values.insert(k.name.to_string(), v.copied().collect());
+            }
+        }
+        Ok(Self { values })
+    }
+
+    fn update_from_arg_matches(&mut self, m: &clap::ArgMatches) -> Result<(), clap::Error> {
+        *self = Self::from_arg_matches(m)?;
+        Ok(())
+    }
+}
+
+impl clap::Args for KnobArgs {
+    fn augment_args(cmd: clap::Command) -> clap::Command {
+        PolicyKind::knobs().into_iter().fold(cmd, |cmd, k| {
+            let users: Vec<&str> = PolicyKind::ALL
+                .iter()
+                .filter(|p| p.knob().is_some_and(|pk| pk.name == k.name))
+                .map(|p| p.name())
+                .collect();
+            cmd.arg(
+                clap::Arg::new(k.name)
+                    .long(k.name)
+                    .value_name("LIST")
+                    .value_delimiter(',')
+                    .action(clap::ArgAction::Append)
+                    .allow_negative_numbers(true)
+                    .value_parser(clap::value_parser!(f64))
+                    .help(format!(
+                        "Knob of {}: values to sweep, comma-separated, each {}",
+                        users.join(", "),
+                        k.range
+                    )),
+            )
+        })
+    }
+
+    fn augment_args_for_update(cmd: clap::Command) -> clap::Command {
+        Self::augment_args(cmd)
+    }
 }
 
 /// `check`.

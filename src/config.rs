@@ -173,6 +173,11 @@ pub struct PolicyConfig {
     /// lookback 3), 0.7 only repeated reactive-hpa (3 violation minutes at 1.35× the
     /// optimum), 0.8 gave 8 at 1.23×, 0.9 gave 29 at 1.18×; see docs/experiment.md.
     pub predictive_hpa_target: f64,
+    /// Coverage `confidence-aware` rescales the model's interval to (a sweep's knob);
+    /// `None`, the default, takes the model's interval as trained.
+    pub interval_width: Option<f64>,
+    /// The coverage the models' intervals were trained for. Defaults to 0.8.
+    pub trained_interval_width: f64,
     /// The SLO of `slo-targeted`: percent of test minutes without a violation. Defaults
     /// to 99.9.
     pub slo_percent: f64,
@@ -189,6 +194,8 @@ impl Default for PolicyConfig {
             hpa_tolerance: 0.1,
             hpa_stabilization_min: 5,
             predictive_hpa_target: 0.8,
+            interval_width: None,
+            trained_interval_width: 0.8,
             slo_percent: 99.9,
             burst_lookback_min: 3,
         }

@@ -23,4 +23,5 @@ mod progress;
 mod report;
 pub mod sim;
 mod store;
+mod sweep;
 pub mod trace;

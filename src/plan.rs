@@ -1,18 +1,21 @@
 //! The command line resolved once: clap's flags become a [`Plan`] of plain, validated
 //! config, so the stages never see clap types and nothing is validated twice. Every
-//! range check of every flag happens in [`resolve`], before any file is read.
+//! range check of every flag happens in [`resolve`], before any trace is read (a sweep's
+//! grid file is read here: it is part of the command).
 
 use std::path::PathBuf;
 
 use crate::check::Tolerances;
 use crate::cli::{
-    Cli, ClusterArgs, Command, GenerateArgs, ModelArgs, ModelSelect, PolicyArgs, TraceArgs, ALL,
+    Cli, ClusterArgs, Command, GenerateArgs, ModelArgs, ModelSelect, PolicyArgs, SweepCmd,
+    TraceArgs, ALL,
 };
 use crate::config::{ClusterConfig, ConfigError, PolicyConfig, SplitConfig};
 use crate::forecast::lstm::LstmConfig;
 use crate::forecast::{ModelConfig, ModelKind};
 use crate::policy::PolicyKind;
 use crate::store::{DataDir, ReportsDir};
+use crate::sweep::{self, Grid, SweepTrace, TraceSpec};
 use crate::trace::generate::GenerateConfig;
 use crate::trace::import::ImportOptions;
 
@@ -36,6 +39,21 @@ pub(crate) enum Plan {
     Report(ReportsDir),
     /// Compare a metrics file with a baseline.
     Check(CheckPlan),
+    /// Run a sweep, or one shard of it.
+    Sweep(SweepPlan),
+    /// Merge a sweep's shards.
+    Merge(PathBuf),
+}
+
+/// A sweep: its grid, where it writes, which shard.
+#[derive(Debug, Clone)]
+pub(crate) struct SweepPlan {
+    /// What to run.
+    pub(crate) grid: Grid,
+    /// The results folder.
+    pub(crate) dir: PathBuf,
+    /// Shard `i` of `n` (1 of 1 without `--shard`).
+    pub(crate) shard: (usize, usize),
 }
 
 /// Where the trace comes from.
@@ -90,8 +108,8 @@ pub(crate) struct CheckPlan {
     pub(crate) tolerances: Tolerances,
 }
 
-/// Resolves and validates the command line.
-pub(crate) fn resolve(cli: Cli) -> Result<Plan, ConfigError> {
+/// Resolves and validates the command line (reading a sweep's grid file).
+pub(crate) fn resolve(cli: Cli) -> anyhow::Result<Plan> {
     let plan = match cli.command {
         Command::Generate(c) => Plan::Generate {
             generate: generate_config(&c.generate, c.seed.seed),
@@ -136,6 +154,8 @@ pub(crate) fn resolve(cli: Cli) -> Result<Plan, ConfigError> {
             ))
         }
         Command::Report(c) => Plan::Report(ReportsDir(c.reports.reports_dir)),
+        Command::Sweep(c) => Plan::Sweep(sweep_plan(c)?),
+        Command::Merge(c) => Plan::Merge(c.dir),
         Command::Check(c) => Plan::Check(CheckPlan {
             tolerances: Tolerances {
                 violation_minutes_abs: c.violation_abs_tol,
@@ -153,6 +173,94 @@ pub(crate) fn resolve(cli: Cli) -> Result<Plan, ConfigError> {
         e.validate()?;
     }
     Ok(plan)
+}
+
+/// The sweep's grid from its flags, or from its grid file (then the grid flags must be
+/// unset), validated.
+fn sweep_plan(c: SweepCmd) -> anyhow::Result<SweepPlan> {
+    use anyhow::Context;
+    let shard = match &c.shard {
+        Some(s) => sweep::parse_shard(s)?,
+        None => (1, 1),
+    };
+    let defaults = ClusterConfig::default();
+    let source = match &c.trace {
+        Some(p) => SweepTrace::File(p.clone()),
+        None => SweepTrace::Synthetic {
+            days: c.days.unwrap_or(GenerateConfig::default().days),
+        },
+    };
+    let mut model_cfg = ModelConfig::default();
+    if let Some(e) = c.epochs {
+        model_cfg.lstm.epochs = e;
+    }
+    if let Some(d) = c.calibration_days {
+        model_cfg.calibration_days = d;
+    }
+    let base = Grid {
+        traces: vec![TraceSpec {
+            name: sweep::default_name(&source),
+            source,
+            import: ImportOptions {
+                time_column: c.time_column.clone(),
+                count_column: c.count_column.clone(),
+            },
+            capacities: c
+                .capacity
+                .clone()
+                .unwrap_or(vec![defaults.capacity_per_min]),
+            min_replicas: c.min_replicas.unwrap_or(defaults.min_replicas),
+            max_replicas: c.max_replicas.unwrap_or(defaults.max_replicas),
+        }],
+        startup_delays: c
+            .startup_delay
+            .clone()
+            .unwrap_or(vec![defaults.startup_delay_min]),
+        seeds: c.seed.clone().unwrap_or(vec![ModelConfig::default().seed]),
+        models: sweep::models("--model", &c.model.clone().unwrap_or(vec![ALL.into()]))?,
+        policies: sweep::policies("--policy", &c.policy.clone().unwrap_or(vec![ALL.into()]))?,
+        knobs: c.knobs.values.clone(),
+        test_days: c.test_days.unwrap_or(SplitConfig::default().test_days),
+        slo_levels: c.slo_levels.clone(),
+        model_cfg,
+        policy_cfg: PolicyConfig::default(),
+    };
+    let grid = match &c.grid {
+        None => {
+            sweep::validate(&base)?;
+            base
+        }
+        Some(path) => {
+            let given = [
+                ("--trace", c.trace.is_some()),
+                ("--capacity", c.capacity.is_some()),
+                ("--min-replicas", c.min_replicas.is_some()),
+                ("--max-replicas", c.max_replicas.is_some()),
+                ("--startup-delay", c.startup_delay.is_some()),
+                ("--seed", c.seed.is_some()),
+                ("--model", c.model.is_some()),
+                ("--policy", c.policy.is_some()),
+                ("--days", c.days.is_some()),
+                ("--test-days", c.test_days.is_some()),
+                ("a knob flag", !c.knobs.values.is_empty()),
+            ];
+            if let Some((flag, _)) = given.iter().find(|g| g.1) {
+                anyhow::bail!(
+                    "{flag} cannot be given with --grid: put it in {}",
+                    path.display()
+                );
+            }
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("reading grid {}", path.display()))?;
+            let dir = path.parent().unwrap_or(std::path::Path::new("."));
+            sweep::from_toml(&text, dir, base).with_context(|| format!("{}", path.display()))?
+        }
+    };
+    Ok(SweepPlan {
+        grid,
+        dir: c.reports_dir,
+        shard,
+    })
 }
 
 fn generate_config(g: &GenerateArgs, seed: u64) -> GenerateConfig {
@@ -201,7 +309,7 @@ fn experiment(
         },
         calibration_days: m.calibration_days,
     });
-    let (policy_kinds, policy_cfg) = match policies {
+    let (policy_kinds, mut policy_cfg) = match policies {
         Some(p) if !p.policy.iter().any(|n| n == ALL) => (
             sorted(p.policy.iter().filter_map(|n| PolicyKind::from_name(n))),
             policy_config(p),
@@ -209,6 +317,7 @@ fn experiment(
         Some(p) => (PolicyKind::ALL.to_vec(), policy_config(p)),
         None => (PolicyKind::ALL.to_vec(), PolicyConfig::default()),
     };
+    policy_cfg.trained_interval_width = model_cfg.interval_width;
     Experiment {
         source,
         import: ImportOptions {
@@ -268,9 +377,8 @@ mod tests {
     use clap::Parser;
 
     fn plan(args: &[&str]) -> Result<Plan, ConfigError> {
-        resolve(
-            Cli::try_parse_from(std::iter::once("prescale").chain(args.iter().copied())).unwrap(),
-        )
+        let cli = Cli::try_parse_from(std::iter::once("prescale").chain(args.iter().copied()));
+        resolve(cli.unwrap()).map_err(|e| e.downcast::<ConfigError>().expect("a config error"))
     }
 
     #[test]
@@ -317,6 +425,48 @@ mod tests {
         assert_eq!(
             (g.days, e.split.test_days, e.model_cfg.lstm.epochs),
             (5.0, 2.0, 3)
+        );
+    }
+
+    #[test]
+    fn sweep_lists_and_knobs_resolve_into_a_grid() {
+        let cli = Cli::try_parse_from([
+            "prescale",
+            "sweep",
+            "--startup-delay",
+            "1,2,5,10",
+            "--buffer",
+            "0,0.15",
+            "--hpa-target",
+            "0.5,0.7",
+            "--shard",
+            "2/4",
+        ])
+        .unwrap();
+        let Ok(Plan::Sweep(p)) = resolve(cli) else {
+            panic!("not a sweep")
+        };
+        assert_eq!(p.grid.startup_delays, vec![1, 2, 5, 10]);
+        assert_eq!(p.grid.knobs["buffer"], vec![0.0, 0.15]);
+        assert_eq!(p.grid.knobs["hpa-target"], vec![0.5, 0.7]);
+        assert_eq!(p.shard, (2, 4));
+        assert_eq!(p.grid.units().len(), 4);
+        let bad = |args: &[&str]| {
+            let cli = Cli::try_parse_from(std::iter::once("prescale").chain(args.iter().copied()))
+                .unwrap();
+            resolve(cli).unwrap_err().to_string()
+        };
+        assert_eq!(
+            bad(&["sweep", "--buffer", "-1"]),
+            "`buffer` = -1: must be at least 0"
+        );
+        assert_eq!(
+            bad(&["sweep", "--shard", "5/4"]),
+            "--shard 5/4: must be i/n with 1 ≤ i ≤ n, as 3/16"
+        );
+        assert_eq!(
+            bad(&["sweep", "--grid", "g.toml", "--seed", "1"]),
+            "--seed cannot be given with --grid: put it in g.toml"
         );
     }
 

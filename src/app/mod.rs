@@ -11,6 +11,7 @@ mod check;
 mod generate;
 mod report;
 mod simulate;
+mod sweep;
 mod train;
 
 use anyhow::{bail, Context, Result};
@@ -43,6 +44,8 @@ pub fn run(cli: Cli) -> Result<()> {
         }
         Plan::Report(dir) => report::run(&dir)?,
         Plan::Check(c) => check::run(&c)?,
+        Plan::Sweep(p) => sweep::run(&p)?,
+        Plan::Merge(dir) => sweep::merge(&dir)?,
     }
     Ok(())
 }

@@ -114,6 +114,43 @@ pub struct PolicySpec {
     pub input: Input,
     /// Builds the policy with fresh state.
     pub build: fn(&PolicyConfig, &PolicyContext) -> Box<dyn Policy>,
+    /// The knob a sweep turns to trace the policy's frontier; `None` for policies with
+    /// nothing to tune.
+    pub knob: Option<&'static Knob>,
+}
+
+/// A policy's tuning knob: a named value in [`PolicyConfig`] that a sweep sets from its
+/// grid. Knobs are named as their command-line flags, without the dashes.
+#[derive(Debug)]
+pub struct Knob {
+    /// Its name in a grid.
+    pub name: &'static str,
+    /// Its valid range, in words, for errors.
+    pub range: &'static str,
+    /// Whether a value lies in the range.
+    pub valid: fn(f64) -> bool,
+    /// Sets the value in a config.
+    pub apply: fn(&mut PolicyConfig, f64),
+    /// Reads the value from a config (the default a sweep uses when its grid names none).
+    pub get: fn(&PolicyConfig) -> f64,
+}
+
+impl PolicyKind {
+    /// Every knob some policy declares, each once, in registry order.
+    pub fn knobs() -> Vec<&'static Knob> {
+        let mut out: Vec<&'static Knob> = Vec::new();
+        for k in Self::ALL.iter().filter_map(|p| p.knob()) {
+            if !out.iter().any(|o| o.name == k.name) {
+                out.push(k);
+            }
+        }
+        out
+    }
+
+    /// The knob the policy declares.
+    pub fn knob(self) -> Option<&'static Knob> {
+        self.0.knob
+    }
 }
 
 /// A policy of the registry, as named on the command line.

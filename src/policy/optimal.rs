@@ -33,6 +33,7 @@ pub(super) const SPEC: PolicySpec = PolicySpec {
         "The cheapest schedule without an avoidable violation, computed offline: the cost floor.",
     input: Input::Foresight,
     build: |_, _| Box::new(Optimal::default()),
+    knob: None,
 };
 
 #[cfg(test)]

@@ -21,6 +21,7 @@ pub(super) const SPEC: PolicySpec = PolicySpec {
     about: "ceil(actual / capacity): perfect foresight, a reference.",
     input: Input::Foresight,
     build: |_, _| Box::new(Oracle),
+    knob: None,
 };
 
 #[cfg(test)]

@@ -19,6 +19,7 @@ pub(super) const SPEC: PolicySpec = PolicySpec {
     about: "ceil(forecast / capacity).",
     input: Input::Forecast,
     build: |_, _| Box::new(SimpleCeiling),
+    knob: None,
 };
 
 #[cfg(test)]

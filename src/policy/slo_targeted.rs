@@ -10,7 +10,7 @@
 
 use super::burst::Burst;
 use super::reactive_hpa::Stabilizer;
-use super::{yhat, Calibration, Input, Observation, Policy, PolicyContext, PolicySpec};
+use super::{yhat, Calibration, Input, Knob, Observation, Policy, PolicyContext, PolicySpec};
 use crate::config::{PolicyConfig, StepCluster};
 
 /// Headroom bounds searched, as fractions of the forecast.
@@ -109,12 +109,22 @@ impl Policy for SloTargeted {
     }
 }
 
+/// The SLO in percent: slo-targeted's knob.
+const SLO_KNOB: Knob = Knob {
+    name: "slo",
+    range: "in (0, 100]",
+    valid: |v| v > 0.0 && v <= 100.0,
+    apply: |cfg, v| cfg.slo_percent = v,
+    get: |cfg| cfg.slo_percent,
+};
+
 /// The registry entry.
 pub(super) const SPEC: PolicySpec = PolicySpec {
     name: "slo-targeted",
     about: "The smallest forecast headroom that met --slo on a calibration tail of the train period, with burst awareness.",
     input: Input::Calibrated,
     build: |cfg, ctx| Box::new(SloTargeted::new(cfg, ctx)),
+    knob: Some(&SLO_KNOB),
 };
 
 #[cfg(test)]

@@ -19,6 +19,7 @@ pub(super) const SPEC: PolicySpec = PolicySpec {
     about: "Always 2 containers: the no-autoscaling baseline.",
     input: Input::History,
     build: |_, _| Box::new(StaticN(2)),
+    knob: None,
 };
 
 #[cfg(test)]

@@ -8,6 +8,7 @@
 
 mod comparison;
 mod forecast;
+mod frontier;
 mod pareto;
 mod timeline;
 
@@ -164,6 +165,14 @@ pub(crate) fn render_all(results: &Results) -> DrawResult<Vec<(String, Vec<u8>)>
         ));
     }
     Ok(out)
+}
+
+/// A sweep's frontier plot of one trace, as PNG bytes.
+pub(crate) fn frontier_png(
+    trace: &str,
+    points: &[crate::sweep::table::FrontierPoint],
+) -> DrawResult<Vec<u8>> {
+    frontier::render(trace, points)
 }
 
 /// Whether a row belongs to the model-free policies.

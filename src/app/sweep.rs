@@ -1,0 +1,345 @@
+//! `sweep` and `merge`: every policy along its knob over the grid's units, each unit's
+//! models trained once and reused for every knob value. A run is shard `i` of `n` (1 of 1
+//! without `--shard`): it writes `sweep.part-<i>-of-<n>.csv` and its manifest after each
+//! unit, so a killed worker resumes where it stopped, and `merge` (run by itself after an
+//! unsharded sweep) checks that every unit is present exactly once, from one grid, and
+//! writes `sweep.csv`, `slo_table.csv` and `frontier_<trace>.png`.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::{bail, Context, Result};
+use serde::{Deserialize, Serialize};
+
+use super::train;
+use crate::config::{ClusterConfig, SplitConfig};
+use crate::experiment::{self, ModelForecast};
+use crate::plan::SweepPlan;
+use crate::report::plot;
+use crate::store::{read, write_all_atomic};
+use crate::sweep::table::{self, SweepRow};
+use crate::sweep::{shard, Grid, SweepTrace, Unit};
+use crate::trace::generate::{generate, GenerateConfig};
+use crate::trace::{import, Trace};
+use crate::{interrupt, progress};
+
+/// What a part's manifest records.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct Manifest {
+    /// The grid's fingerprint: parts of one sweep share it.
+    fingerprint: String,
+    /// This part's shard, 1-based.
+    shard: usize,
+    /// Shards in all.
+    of: usize,
+    /// Units finished, in order.
+    done: Vec<String>,
+    /// Every unit of the grid, in order.
+    grid_units: Vec<String>,
+    /// SLO levels of the SLO table.
+    slo_levels: Vec<f64>,
+    /// Models fitted by this part (calibration fits included).
+    fits: usize,
+    /// Simulations run by this part.
+    simulations: usize,
+}
+
+fn part_paths(dir: &Path, i: usize, n: usize) -> (PathBuf, PathBuf) {
+    let stem = format!("sweep.part-{i}-of-{n}");
+    (
+        dir.join(format!("{stem}.csv")),
+        dir.join(format!("{stem}.json")),
+    )
+}
+
+/// The bytes of each file trace, in grid order (empty for synthetic ones).
+fn trace_files(grid: &Grid) -> Result<Vec<Vec<u8>>> {
+    grid.traces
+        .iter()
+        .map(|t| match &t.source {
+            SweepTrace::File(p) => read(p),
+            SweepTrace::Synthetic { .. } => Ok(Vec::new()),
+        })
+        .collect()
+}
+
+/// The unit's trace: the file parsed, or the workload generated with the unit's seed.
+fn unit_trace(grid: &Grid, unit: &Unit, bytes: &[u8]) -> Result<Trace> {
+    let spec = &grid.traces[unit.trace];
+    match &spec.source {
+        SweepTrace::File(p) => Ok(import::parse_csv(bytes, &spec.import)
+            .with_context(|| format!("reading trace {}", p.display()))?
+            .trace),
+        SweepTrace::Synthetic { days } => Ok(generate(&GenerateConfig {
+            days: *days,
+            seed: unit.seed,
+            ..GenerateConfig::default()
+        })?
+        .0),
+    }
+}
+
+/// Runs one unit: trains each model once (and its calibration tail when a policy reads
+/// it), then replays every policy at every knob value and capacity from those forecasts.
+/// Returns the rows, the fits and the simulations.
+fn run_unit(grid: &Grid, unit: &Unit, trace: &Trace) -> Result<(Vec<SweepRow>, usize, usize)> {
+    let spec = &grid.traces[unit.trace];
+    let cluster_at = |capacity: f64| ClusterConfig {
+        capacity_per_min: capacity,
+        startup_delay_min: unit.delay,
+        min_replicas: spec.min_replicas,
+        max_replicas: spec.max_replicas,
+    };
+    let base = cluster_at(spec.capacities[0]);
+    let mut model_cfg = grid.model_cfg.clone();
+    model_cfg.seed = unit.seed;
+    let mut models = train::build_models(&grid.models, &model_cfg);
+    let split_cfg = SplitConfig {
+        test_days: grid.test_days,
+    };
+    let split = train::split_for(trace, &split_cfg, &models, &base)
+        .with_context(|| format!("unit {}", unit.id))?;
+    let calibrating =
+        model_cfg.calibration_days > 0.0 && grid.policies.iter().any(|p| p.needs_calibration());
+    let mut fits = 0;
+    let mut forecasts: Vec<ModelForecast> = Vec::new();
+    for (model, &kind) in models.iter_mut().zip(&grid.models) {
+        let mut trained = train::fit(model.as_mut(), trace, split, &base)
+            .with_context(|| format!("unit {}", unit.id))?;
+        fits += 1;
+        if calibrating {
+            if let Ok(c) = train::calibrate(kind, &model_cfg, trace, split, &base)? {
+                trained.forecast.calibration = Some(c);
+            }
+            fits += 1;
+        }
+        forecasts.push(trained.forecast);
+    }
+    let mut rows = Vec::new();
+    let mut simulations = 0;
+    for &capacity in &spec.capacities {
+        let step = cluster_at(capacity).at_step(trace.step_minutes);
+        let place = (spec.name.as_str(), unit.delay, capacity, unit.seed);
+        for &policy in &grid.policies {
+            let values: Vec<Option<f64>> = match policy.knob() {
+                Some(_) => grid.knob_values(policy).into_iter().map(Some).collect(),
+                None => vec![None],
+            };
+            for value in values {
+                let mut cfg = grid.policy_cfg.clone();
+                cfg.trained_interval_width = model_cfg.interval_width;
+                let knob = policy.knob().zip(value).map(|(k, v)| {
+                    (k.apply)(&mut cfg, v);
+                    (k.name, v)
+                });
+                let outcome = experiment::run(trace, split, &forecasts, &[policy], &cfg, &step)?;
+                simulations += outcome.runs.len();
+                rows.extend(
+                    outcome
+                        .runs
+                        .iter()
+                        .map(|r| SweepRow::new(place, knob, &r.metrics)),
+                );
+            }
+        }
+    }
+    Ok((rows, fits, simulations))
+}
+
+/// Runs the plan's shard, writing its part after each unit; an unsharded sweep then
+/// merges its one part.
+pub(super) fn run(plan: &SweepPlan) -> Result<()> {
+    let grid = &plan.grid;
+    let (i, n) = plan.shard;
+    let files = trace_files(grid)?;
+    let fingerprint = grid.fingerprint(&files);
+    let units = grid.units();
+    let mine = shard(&units, i, n);
+    let (csv_path, manifest_path) = part_paths(&plan.dir, i, n);
+    // A part of the same grid already in the folder: its finished units are kept.
+    let mut manifest = Manifest {
+        fingerprint: fingerprint.clone(),
+        shard: i,
+        of: n,
+        done: Vec::new(),
+        grid_units: units.iter().map(|u| u.id.clone()).collect(),
+        slo_levels: grid.slo_levels.clone(),
+        fits: 0,
+        simulations: 0,
+    };
+    let mut rows: Vec<SweepRow> = Vec::new();
+    if manifest_path.exists() && csv_path.exists() {
+        let old: Manifest = serde_json::from_slice(&read(&manifest_path)?)
+            .with_context(|| format!("reading {}", manifest_path.display()))?;
+        if old.fingerprint == fingerprint {
+            rows = table::read_part_rows(&read(&csv_path)?)
+                .map_err(anyhow::Error::msg)
+                .with_context(|| format!("reading {}", csv_path.display()))?;
+            manifest = old;
+        }
+    }
+    let resumed = manifest.done.len();
+    let started = Instant::now();
+    let bar = progress::bar(mine.len() as u64, format!("sweep shard {i}/{n}"));
+    for unit in &mine {
+        if manifest.done.contains(&unit.id) {
+            bar.inc(1);
+            continue;
+        }
+        interrupt::check()?;
+        bar.set_message(format!("sweep {}", unit.id));
+        let trace = unit_trace(grid, unit, &files[unit.trace])?;
+        let (unit_rows, fits, sims) = run_unit(grid, unit, &trace)?;
+        rows.extend(unit_rows);
+        manifest.done.push(unit.id.clone());
+        manifest.fits += fits;
+        manifest.simulations += sims;
+        let mut json = serde_json::to_vec_pretty(&manifest).expect("plain struct");
+        json.push(b'\n');
+        write_all_atomic(&[(&csv_path, table::part_csv(&rows)), (&manifest_path, json)])
+            .context("writing the sweep's part")?;
+        bar.inc(1);
+    }
+    bar.finish_and_clear();
+    eprintln!(
+        "sweep: shard {i}/{n}: {} units ({resumed} finished before), {} model fits, {} simulations in {:.1} s -> {}",
+        mine.len(),
+        manifest.fits,
+        manifest.simulations,
+        started.elapsed().as_secs_f64(),
+        csv_path.display()
+    );
+    if n == 1 {
+        merge(&plan.dir)
+    } else {
+        eprintln!(
+            "sweep: run `prescale merge {}` once every shard is done",
+            plan.dir.display()
+        );
+        Ok(())
+    }
+}
+
+/// The manifests of the parts in `dir`, with their file names, by shard.
+fn manifests(dir: &Path) -> Result<Vec<(String, Manifest)>> {
+    let mut out = Vec::new();
+    let entries = std::fs::read_dir(dir).with_context(|| format!("reading {}", dir.display()))?;
+    for e in entries {
+        let name = e?.file_name().to_string_lossy().into_owned();
+        if name.starts_with("sweep.part-") && name.ends_with(".json") {
+            let path = dir.join(&name);
+            let m: Manifest = serde_json::from_slice(&read(&path)?)
+                .with_context(|| format!("reading {}", path.display()))?;
+            out.push((name.trim_end_matches(".json").to_string(), m));
+        }
+    }
+    out.sort_by_key(|(_, m)| (m.of, m.shard));
+    Ok(out)
+}
+
+/// Checks the parts in `dir` and writes the sweep's results from them.
+pub(super) fn merge(dir: &Path) -> Result<()> {
+    let parts = manifests(dir)?;
+    let Some((first_name, first)) = parts.first() else {
+        bail!(
+            "no sweep parts (sweep.part-I-of-N.json) in {}",
+            dir.display()
+        );
+    };
+    for (name, m) in &parts {
+        if m.fingerprint != first.fingerprint {
+            bail!(
+                "{name} is from another grid (fingerprint {}, {first_name} has {}): merge the parts of one sweep",
+                m.fingerprint,
+                first.fingerprint
+            );
+        }
+    }
+    let mut owner: std::collections::BTreeMap<&str, &str> = Default::default();
+    for (name, m) in &parts {
+        for u in &m.done {
+            if let Some(other) = owner.insert(u, name) {
+                bail!("unit {u} is in both {other} and {name}: duplicate shards, remove one");
+            }
+        }
+    }
+    let missing: Vec<(usize, &String)> = first
+        .grid_units
+        .iter()
+        .enumerate()
+        .filter(|(_, u)| !owner.contains_key(u.as_str()))
+        .collect();
+    if let Some((k, u)) = missing.first() {
+        let n = first.of;
+        bail!(
+            "{} of {} units are in no part, {u} first: sweep.part-{}-of-{n} is missing or unfinished",
+            missing.len(),
+            first.grid_units.len(),
+            k % n + 1
+        );
+    }
+    let frames = parts
+        .iter()
+        .map(|(name, _)| {
+            let path = dir.join(format!("{name}.csv"));
+            table::read_part(&read(&path)?).with_context(|| format!("reading {}", path.display()))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let all = table::combine(&frames).context("stacking the parts")?;
+    let slo = table::slo_table(&all, &first.slo_levels).context("ranking the SLO table")?;
+    let mut files: Vec<(PathBuf, Vec<u8>)> = vec![
+        (dir.join("sweep.csv"), table::to_csv(&all)?),
+        (dir.join("slo_table.csv"), table::to_csv(&slo)?),
+    ];
+    for trace in table::traces(&all)? {
+        let points = table::frontier_points(&all, &trace)?;
+        let png = plot::frontier_png(&trace, &points)
+            .map_err(|e| anyhow::anyhow!("drawing the frontier of {trace}: {e}"))?;
+        files.push((dir.join(format!("frontier_{trace}.png")), png));
+    }
+    write_all_atomic(&files).context("writing the sweep's results")?;
+    print!("{}", slo_summary(&slo)?);
+    eprintln!(
+        "merge: {} parts, {} units, {} rows -> {}",
+        parts.len(),
+        first.grid_units.len(),
+        all.height(),
+        dir.join("sweep.csv").display()
+    );
+    Ok(())
+}
+
+/// The console's SLO table: per trace, delay, capacity and seed, the cheapest
+/// configuration meeting each level.
+fn slo_summary(slo: &polars::prelude::DataFrame) -> Result<String> {
+    let text = String::from_utf8(table::to_csv(slo)?)?;
+    let mut out = String::from(
+        "cheapest deployable configuration per SLO (slo_table.csv has every family):\n",
+    );
+    out.push_str(&format!(
+        "{:<16} {:>6} {:>8} {:>6}  {:>7}  {:<50} {:>9}\n",
+        "trace", "delay", "capacity", "seed", "SLO %", "model / policy (knob = value)", "x optimal"
+    ));
+    for line in text.lines().skip(1) {
+        let c: Vec<&str> = line.split(',').collect();
+        if c.len() < 14 || c[5] != "overall" {
+            continue;
+        }
+        let knob = if c[8].is_empty() {
+            String::new()
+        } else {
+            format!(" ({} = {})", c[8], c[9])
+        };
+        out.push_str(&format!(
+            "{:<16} {:>6} {:>8} {:>6}  {:>7}  {:<50} {:>9}\n",
+            c[1],
+            format!("{} min", c[2]),
+            c[3],
+            c[4],
+            c[0],
+            format!("{} / {}{knob}", c[6], c[7]),
+            format!("{:.3}", c[13].parse::<f64>().unwrap_or(f64::NAN))
+        ));
+    }
+    Ok(out)
+}

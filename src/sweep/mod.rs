@@ -1,0 +1,644 @@
+//! The sweep's grid: which traces, startup delays, seeds, models, policies and knob
+//! values to run, from command-line lists or a TOML file, validated up front; its work
+//! units (trace × startup delay × seed: the models are trained once per unit) and their
+//! deterministic split into shards. Pure: files are read by the caller.
+
+pub(crate) mod table;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use thiserror::Error;
+
+use crate::config::PolicyConfig;
+use crate::forecast::{ModelConfig, ModelKind};
+use crate::policy::PolicyKind;
+use crate::trace::import::ImportOptions;
+
+/// A grid that cannot run, with the key and value at fault.
+#[derive(Debug, Error, PartialEq)]
+pub(crate) enum GridError {
+    /// The TOML does not parse.
+    #[error("{0}")]
+    Toml(String),
+    /// A key no part of the grid knows.
+    #[error("unknown key `{0}` (known: {1})")]
+    UnknownKey(String, String),
+    /// A key with the wrong kind of value.
+    #[error("`{key}` must be {want}")]
+    Type {
+        /// The key.
+        key: String,
+        /// What it must be.
+        want: &'static str,
+    },
+    /// A list with nothing in it.
+    #[error("`{0}` is an empty list")]
+    Empty(String),
+    /// A value out of its range.
+    #[error("`{key}` = {value}: must be {range}")]
+    Range {
+        /// The key.
+        key: String,
+        /// The value given.
+        value: String,
+        /// The valid range.
+        range: &'static str,
+    },
+    /// A name that is not a model or a policy.
+    #[error("`{key}`: no {what} named {name:?}")]
+    Name {
+        /// The key.
+        key: String,
+        /// "model" or "policy".
+        what: &'static str,
+        /// The name given.
+        name: String,
+    },
+    /// `--shard` is not `i/n` with 1 ≤ i ≤ n.
+    #[error("--shard {0}: must be i/n with 1 ≤ i ≤ n, as 3/16")]
+    Shard(String),
+}
+
+/// Where one of the grid's traces comes from.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum SweepTrace {
+    /// A CSV file.
+    File(PathBuf),
+    /// The synthetic workload of this many days, generated with each unit's seed.
+    Synthetic {
+        /// Days generated.
+        days: f64,
+    },
+}
+
+/// One trace of the grid, with the cluster settings it is replayed at.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct TraceSpec {
+    /// Its name in the results (the file stem, or "synthetic").
+    pub(crate) name: String,
+    /// Where it comes from.
+    pub(crate) source: SweepTrace,
+    /// Column names for a CSV.
+    pub(crate) import: ImportOptions,
+    /// Capacities per container, requests per minute.
+    pub(crate) capacities: Vec<f64>,
+    /// Fewest containers.
+    pub(crate) min_replicas: u32,
+    /// Most containers.
+    pub(crate) max_replicas: u32,
+}
+
+/// Everything a sweep runs.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Grid {
+    /// The traces.
+    pub(crate) traces: Vec<TraceSpec>,
+    /// Startup delays, minutes.
+    pub(crate) startup_delays: Vec<u32>,
+    /// Seeds of the generator and of model training.
+    pub(crate) seeds: Vec<u64>,
+    /// The models.
+    pub(crate) models: Vec<ModelKind>,
+    /// The policies.
+    pub(crate) policies: Vec<PolicyKind>,
+    /// Values of each knob the grid turns, by knob name; a policy whose knob is not here
+    /// runs at its default.
+    pub(crate) knobs: BTreeMap<String, Vec<f64>>,
+    /// Test period, days.
+    pub(crate) test_days: f64,
+    /// SLO levels of the SLO table, percent of minutes without a violation.
+    pub(crate) slo_levels: Vec<f64>,
+    /// How models are trained (the seed is each unit's).
+    pub(crate) model_cfg: ModelConfig,
+    /// The policies' settings besides the knobs.
+    pub(crate) policy_cfg: PolicyConfig,
+}
+
+/// One work unit: a trace at one startup delay with one seed.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Unit {
+    /// Index into [`Grid::traces`].
+    pub(crate) trace: usize,
+    /// Startup delay, minutes.
+    pub(crate) delay: u32,
+    /// Seed.
+    pub(crate) seed: u64,
+    /// Its name: `<trace>/d<delay>/s<seed>`.
+    pub(crate) id: String,
+}
+
+impl Grid {
+    /// Every unit, in a fixed order: trace, delay, seed.
+    pub(crate) fn units(&self) -> Vec<Unit> {
+        let mut out = Vec::new();
+        for (t, spec) in self.traces.iter().enumerate() {
+            for &delay in &self.startup_delays {
+                for &seed in &self.seeds {
+                    out.push(Unit {
+                        trace: t,
+                        delay,
+                        seed,
+                        id: format!("{}/d{delay}/s{seed}", spec.name),
+                    });
+                }
+            }
+        }
+        out
+    }
+
+    /// The values `policy`'s knob takes: the grid's list, or its default alone. Empty
+    /// for a policy without a knob.
+    pub(crate) fn knob_values(&self, policy: PolicyKind) -> Vec<f64> {
+        match policy.knob() {
+            Some(k) => self
+                .knobs
+                .get(k.name)
+                .cloned()
+                .unwrap_or_else(|| vec![(k.get)(&self.policy_cfg)]),
+            None => Vec::new(),
+        }
+    }
+
+    /// A fingerprint of the grid and of the content of its trace files (`contents`, in
+    /// trace order): parts of one sweep share it, parts of another do not.
+    pub(crate) fn fingerprint(&self, contents: &[Vec<u8>]) -> String {
+        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+        let mut eat = |bytes: &[u8]| {
+            for b in bytes {
+                h ^= u64::from(*b);
+                h = h.wrapping_mul(0x0100_0000_01b3);
+            }
+        };
+        // Names, not the registry entries' Debug (which prints function addresses).
+        let models: Vec<&str> = self.models.iter().map(|m| m.name()).collect();
+        let policies: Vec<&str> = self.policies.iter().map(|p| p.name()).collect();
+        let canonical = format!(
+            "{:?}|{:?}|{:?}|{models:?}|{policies:?}|{:?}|{}|{:?}|{:?}|{:?}",
+            self.traces,
+            self.startup_delays,
+            self.seeds,
+            self.knobs,
+            self.test_days,
+            self.slo_levels,
+            self.model_cfg,
+            self.policy_cfg
+        );
+        eat(canonical.as_bytes());
+        for c in contents {
+            eat(c);
+        }
+        format!("{h:016x}")
+    }
+}
+
+/// The units of shard `i` of `n` (1-based): every n-th unit from the i-th, so shards
+/// differ in size by one unit at most.
+pub(crate) fn shard(units: &[Unit], i: usize, n: usize) -> Vec<Unit> {
+    units
+        .iter()
+        .enumerate()
+        .filter(|(k, _)| k % n == i - 1)
+        .map(|(_, u)| u.clone())
+        .collect()
+}
+
+/// Parses `--shard i/n`.
+pub(crate) fn parse_shard(text: &str) -> Result<(usize, usize), GridError> {
+    let bad = || GridError::Shard(text.to_string());
+    let (i, n) = text.split_once('/').ok_or_else(bad)?;
+    let (i, n): (usize, usize) = (
+        i.trim().parse().map_err(|_| bad())?,
+        n.trim().parse().map_err(|_| bad())?,
+    );
+    if i == 0 || i > n {
+        return Err(bad());
+    }
+    Ok((i, n))
+}
+
+/// Checks every list of the grid: not empty, every value in range, every knob valid.
+pub(crate) fn validate(grid: &Grid) -> Result<(), GridError> {
+    let nonempty = |key: &str, len: usize| {
+        if len == 0 {
+            Err(GridError::Empty(key.to_string()))
+        } else {
+            Ok(())
+        }
+    };
+    nonempty("trace", grid.traces.len())?;
+    nonempty("startup-delay", grid.startup_delays.len())?;
+    nonempty("seed", grid.seeds.len())?;
+    nonempty("model", grid.models.len())?;
+    nonempty("policy", grid.policies.len())?;
+    nonempty("slo-level", grid.slo_levels.len())?;
+    let range = |key: &str, value: f64, ok: bool, range: &'static str| {
+        if ok {
+            Ok(())
+        } else {
+            Err(GridError::Range {
+                key: key.to_string(),
+                value: value.to_string(),
+                range,
+            })
+        }
+    };
+    for t in &grid.traces {
+        nonempty("capacity", t.capacities.len())?;
+        for &c in &t.capacities {
+            range(
+                "capacity",
+                c,
+                c.is_finite() && c > 0.0,
+                "a positive number of requests per minute",
+            )?;
+        }
+        let max = f64::from(t.max_replicas);
+        range("max-replicas", max, t.max_replicas >= 1, "at least 1")?;
+        range(
+            "min-replicas",
+            f64::from(t.min_replicas),
+            t.min_replicas <= t.max_replicas,
+            "at most max-replicas",
+        )?;
+        if let SweepTrace::Synthetic { days } = t.source {
+            range(
+                "days",
+                days,
+                days.is_finite() && days > 0.0,
+                "a positive number of days",
+            )?;
+        }
+    }
+    let days = grid.test_days;
+    range(
+        "test-days",
+        days,
+        days.is_finite() && days > 0.0,
+        "a positive number of days",
+    )?;
+    for &l in &grid.slo_levels {
+        range(
+            "slo-level",
+            l,
+            l > 0.0 && l <= 100.0,
+            "a percent in (0, 100]",
+        )?;
+    }
+    for (name, values) in &grid.knobs {
+        let knob = PolicyKind::knobs()
+            .into_iter()
+            .find(|k| k.name == name)
+            .ok_or_else(|| GridError::UnknownKey(name.clone(), known_keys()))?;
+        nonempty(name, values.len())?;
+        for &v in values {
+            range(name, v, (knob.valid)(v), knob.range)?;
+        }
+    }
+    Ok(())
+}
+
+/// The keys a grid file may hold, for the unknown-key error.
+fn known_keys() -> String {
+    let mut keys: Vec<&str> = vec![
+        "trace",
+        "startup-delay",
+        "seed",
+        "model",
+        "policy",
+        "test-days",
+        "slo-level",
+        "epochs",
+        "calibration-days",
+    ];
+    keys.extend(PolicyKind::knobs().iter().map(|k| k.name));
+    keys.join(", ")
+}
+
+fn list<'a>(key: &str, v: &'a toml::Value) -> Result<&'a Vec<toml::Value>, GridError> {
+    v.as_array().ok_or_else(|| GridError::Type {
+        key: key.to_string(),
+        want: "a list",
+    })
+}
+
+fn numbers(key: &str, v: &toml::Value) -> Result<Vec<f64>, GridError> {
+    list(key, v)?
+        .iter()
+        .map(|x| {
+            x.as_float()
+                .or_else(|| x.as_integer().map(|i| i as f64))
+                .ok_or_else(|| GridError::Type {
+                    key: key.to_string(),
+                    want: "a list of numbers",
+                })
+        })
+        .collect()
+}
+
+fn integers(key: &str, v: &toml::Value) -> Result<Vec<i64>, GridError> {
+    list(key, v)?
+        .iter()
+        .map(|x| {
+            x.as_integer().ok_or_else(|| GridError::Type {
+                key: key.to_string(),
+                want: "a list of whole numbers",
+            })
+        })
+        .collect()
+}
+
+fn non_negative<T: TryFrom<i64>>(key: &str, values: Vec<i64>) -> Result<Vec<T>, GridError> {
+    values
+        .into_iter()
+        .map(|i| {
+            T::try_from(i).map_err(|_| GridError::Range {
+                key: key.to_string(),
+                value: i.to_string(),
+                range: "a whole number, 0 or more",
+            })
+        })
+        .collect()
+}
+
+fn names(key: &str, v: &toml::Value) -> Result<Vec<String>, GridError> {
+    list(key, v)?
+        .iter()
+        .map(|x| {
+            x.as_str().map(String::from).ok_or_else(|| GridError::Type {
+                key: key.to_string(),
+                want: "a list of names",
+            })
+        })
+        .collect()
+}
+
+fn number(key: &str, v: &toml::Value) -> Result<f64, GridError> {
+    v.as_float()
+        .or_else(|| v.as_integer().map(|i| i as f64))
+        .ok_or_else(|| GridError::Type {
+            key: key.to_string(),
+            want: "a number",
+        })
+}
+
+/// Model names ("all" for every model) in report order.
+pub(crate) fn models(key: &str, list: &[String]) -> Result<Vec<ModelKind>, GridError> {
+    if list.iter().any(|n| n == "all") {
+        return Ok(ModelKind::ALL.to_vec());
+    }
+    let mut out = list
+        .iter()
+        .map(|n| {
+            ModelKind::from_name(n).ok_or_else(|| GridError::Name {
+                key: key.to_string(),
+                what: "model",
+                name: n.clone(),
+            })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    out.sort();
+    out.dedup();
+    Ok(out)
+}
+
+/// Policy names ("all" for every policy) in report order.
+pub(crate) fn policies(key: &str, list: &[String]) -> Result<Vec<PolicyKind>, GridError> {
+    if list.iter().any(|n| n == "all") {
+        return Ok(PolicyKind::ALL.to_vec());
+    }
+    let mut out = list
+        .iter()
+        .map(|n| {
+            PolicyKind::from_name(n).ok_or_else(|| GridError::Name {
+                key: key.to_string(),
+                what: "policy",
+                name: n.clone(),
+            })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    out.sort();
+    out.dedup();
+    Ok(out)
+}
+
+/// Reads a TOML grid file's text into `base` (which holds the defaults), resolving trace
+/// paths against `dir`, the file's folder. Every key is checked; the result is validated.
+pub(crate) fn from_toml(text: &str, dir: &Path, mut base: Grid) -> Result<Grid, GridError> {
+    let table: toml::Table = text
+        .parse()
+        .map_err(|e: toml::de::Error| GridError::Toml(e.message().replace('\n', " ")))?;
+    base.traces.clear();
+    for (key, value) in &table {
+        match key.as_str() {
+            "trace" => {
+                for entry in list(key, value)? {
+                    base.traces.push(trace_entry(entry, dir)?);
+                }
+            }
+            "startup-delay" => base.startup_delays = non_negative(key, integers(key, value)?)?,
+            "seed" => base.seeds = non_negative(key, integers(key, value)?)?,
+            "model" => base.models = models(key, &names(key, value)?)?,
+            "policy" => base.policies = policies(key, &names(key, value)?)?,
+            "test-days" => base.test_days = number(key, value)?,
+            "slo-level" => base.slo_levels = numbers(key, value)?,
+            "epochs" => {
+                base.model_cfg.lstm.epochs =
+                    non_negative::<usize>(key, vec![number(key, value)? as i64])?[0]
+            }
+            "calibration-days" => base.model_cfg.calibration_days = number(key, value)?,
+            k if PolicyKind::knobs().iter().any(|knob| knob.name == k) => {
+                base.knobs.insert(k.to_string(), numbers(key, value)?);
+            }
+            other => return Err(GridError::UnknownKey(other.to_string(), known_keys())),
+        }
+    }
+    validate(&base)?;
+    Ok(base)
+}
+
+fn trace_entry(v: &toml::Value, dir: &Path) -> Result<TraceSpec, GridError> {
+    let t = v.as_table().ok_or_else(|| GridError::Type {
+        key: "trace".into(),
+        want: "a list of tables ([[trace]])",
+    })?;
+    let defaults = crate::config::ClusterConfig::default();
+    let mut spec = TraceSpec {
+        name: String::new(),
+        source: SweepTrace::Synthetic { days: 14.0 },
+        import: ImportOptions::default(),
+        capacities: vec![defaults.capacity_per_min],
+        min_replicas: defaults.min_replicas,
+        max_replicas: defaults.max_replicas,
+    };
+    for (key, value) in t {
+        let text = |want| {
+            value.as_str().map(String::from).ok_or(GridError::Type {
+                key: format!("trace.{key}"),
+                want,
+            })
+        };
+        let replicas = |k: &str| -> Result<u32, GridError> {
+            let n = number(k, value)?;
+            if n.fract() == 0.0 && (0.0..=f64::from(u32::MAX)).contains(&n) {
+                Ok(n as u32)
+            } else {
+                Err(GridError::Range {
+                    key: format!("trace.{k}"),
+                    value: n.to_string(),
+                    range: "a whole number, 0 or more",
+                })
+            }
+        };
+        match key.as_str() {
+            "name" => spec.name = text("a name")?,
+            "file" => spec.source = SweepTrace::File(dir.join(text("a file path")?)),
+            "days" => {
+                spec.source = SweepTrace::Synthetic {
+                    days: number("trace.days", value)?,
+                }
+            }
+            "capacity" => spec.capacities = numbers("trace.capacity", value)?,
+            "min-replicas" => spec.min_replicas = replicas("min-replicas")?,
+            "max-replicas" => spec.max_replicas = replicas("max-replicas")?,
+            "time-column" => spec.import.time_column = Some(text("a column name")?),
+            "count-column" => spec.import.count_column = Some(text("a column name")?),
+            other => return Err(GridError::UnknownKey(
+                format!("trace.{other}"),
+                "name, file, days, capacity, min-replicas, max-replicas, time-column, count-column"
+                    .into(),
+            )),
+        }
+    }
+    if spec.name.is_empty() {
+        spec.name = default_name(&spec.source);
+    }
+    Ok(spec)
+}
+
+/// A trace's name when none is given: the file's stem, or "synthetic".
+pub(crate) fn default_name(source: &SweepTrace) -> String {
+    match source {
+        SweepTrace::File(p) => p
+            .file_stem()
+            .map_or("trace".to_string(), |s| s.to_string_lossy().into_owned()),
+        SweepTrace::Synthetic { .. } => "synthetic".to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn base() -> Grid {
+        Grid {
+            traces: vec![TraceSpec {
+                name: "synthetic".into(),
+                source: SweepTrace::Synthetic { days: 14.0 },
+                import: ImportOptions::default(),
+                capacities: vec![50.0],
+                min_replicas: 1,
+                max_replicas: 100,
+            }],
+            startup_delays: vec![2],
+            seeds: vec![42],
+            models: ModelKind::ALL.to_vec(),
+            policies: PolicyKind::ALL.to_vec(),
+            knobs: BTreeMap::new(),
+            test_days: 3.0,
+            slo_levels: vec![99.0, 99.5, 99.9],
+            model_cfg: ModelConfig::default(),
+            policy_cfg: PolicyConfig::default(),
+        }
+    }
+
+    #[test]
+    fn a_grid_file_with_two_traces() {
+        let text = r#"
+            startup-delay = [1, 5]
+            seed = [1, 2]
+            model = ["lstm"]
+            buffer = [0, 0.1]
+            [[trace]]
+            file = "traces/checkout.csv"
+            capacity = [40, 80]
+            [[trace]]
+            name = "gen"
+            days = 5
+        "#;
+        let g = from_toml(text, Path::new("/grids"), base()).unwrap();
+        assert_eq!(g.traces[0].name, "checkout");
+        assert_eq!(
+            g.traces[0].source,
+            SweepTrace::File("/grids/traces/checkout.csv".into())
+        );
+        assert_eq!(g.traces[0].capacities, vec![40.0, 80.0]);
+        assert_eq!(g.traces[1].source, SweepTrace::Synthetic { days: 5.0 });
+        assert_eq!(g.knobs["buffer"], vec![0.0, 0.1]);
+        // 2 traces × 2 delays × 2 seeds, trace-major.
+        let ids: Vec<String> = g.units().into_iter().map(|u| u.id).collect();
+        assert_eq!(ids.len(), 8);
+        assert_eq!(ids[0], "checkout/d1/s1");
+        assert_eq!(ids[7], "gen/d5/s2");
+    }
+
+    #[test]
+    fn bad_grids_name_the_key() {
+        let err = |text: &str| {
+            from_toml(text, Path::new("."), base())
+                .unwrap_err()
+                .to_string()
+        };
+        assert!(err("bufer = [0.1]\n[[trace]]\ndays = 3").starts_with("unknown key `bufer`"));
+        assert_eq!(
+            err("seed = []\n[[trace]]\ndays = 3"),
+            "`seed` is an empty list"
+        );
+        assert_eq!(
+            err("buffer = [-0.1]\n[[trace]]\ndays = 3"),
+            "`buffer` = -0.1: must be at least 0"
+        );
+        assert_eq!(
+            err("hpa-target = [1.2]\n[[trace]]\ndays = 3"),
+            "`hpa-target` = 1.2: must be in (0, 1]"
+        );
+        assert_eq!(
+            err("interval-width = [1]\n[[trace]]\ndays = 3"),
+            "`interval-width` = 1: must be strictly between 0 and 1"
+        );
+        assert!(err("[[trace]]\nfile = 3").contains("`trace.file` must be a file path"));
+        assert!(!err("seed = [1,").contains('\n'));
+    }
+
+    #[test]
+    fn the_fingerprint_sees_the_grid_and_the_files() {
+        let g = base();
+        assert_eq!(g.fingerprint(&[]), base().fingerprint(&[]));
+        assert_ne!(g.fingerprint(&[]), g.fingerprint(&[b"a".to_vec()]));
+        let mut other = base();
+        other.seeds = vec![43];
+        assert_ne!(g.fingerprint(&[]), other.fingerprint(&[]));
+    }
+
+    #[test]
+    fn shards_split_units_evenly_and_cover_them_once() {
+        let mut g = base();
+        g.startup_delays = vec![1, 2, 5, 10];
+        g.seeds = vec![1, 2];
+        let units = g.units();
+        let mut seen: Vec<String> = Vec::new();
+        for i in 1..=3 {
+            let mine = shard(&units, i, 3);
+            assert!((2..=3).contains(&mine.len()), "shard {i}: {}", mine.len());
+            seen.extend(mine.into_iter().map(|u| u.id));
+        }
+        seen.sort();
+        let mut all: Vec<String> = units.into_iter().map(|u| u.id).collect();
+        all.sort();
+        assert_eq!(seen, all);
+        assert_eq!(parse_shard("3/16"), Ok((3, 16)));
+        for bad in ["0/4", "5/4", "1", "a/b"] {
+            assert_eq!(parse_shard(bad), Err(GridError::Shard(bad.into())));
+        }
+    }
+}

@@ -1,0 +1,421 @@
+//! The sweep's long table: one row per (trace, startup delay, capacity, seed, model,
+//! policy, knob value) with every metric of `metrics_summary.csv`. Rows are written to
+//! part files as they come; polars reads the parts back, stacks and sorts them into
+//! `sweep.csv`, and ranks them into the SLO table, so an unsharded sweep and merged shards
+//! take the same path to the same bytes.
+
+use std::io::Cursor;
+use std::sync::Arc;
+
+use polars::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::metrics::PolicyMetrics;
+use crate::policy::PolicyKind;
+
+/// One row of `sweep.csv`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub(crate) struct SweepRow {
+    /// The trace's name.
+    pub(crate) trace: String,
+    /// Startup delay, minutes.
+    pub(crate) startup_delay_min: u32,
+    /// Capacity per container, requests per minute.
+    pub(crate) capacity_per_min: f64,
+    /// The unit's seed.
+    pub(crate) seed: u64,
+    /// Model, or `none`.
+    pub(crate) model: String,
+    /// Policy.
+    pub(crate) policy: String,
+    /// The knob turned, empty for a policy without one.
+    pub(crate) knob: String,
+    /// Its value.
+    pub(crate) value: Option<f64>,
+    /// Minutes in violation.
+    pub(crate) sla_violation_minutes: u64,
+    /// Violation minutes / test minutes.
+    pub(crate) violation_rate: f64,
+    /// Requests beyond ready capacity.
+    pub(crate) unserved_requests: f64,
+    /// The cost.
+    pub(crate) container_minutes: u64,
+    /// Target changes.
+    pub(crate) scaling_switches: u64,
+    /// Cost over the oracle's.
+    pub(crate) cost_vs_oracle: f64,
+    /// Cost over the optimum's.
+    pub(crate) cost_vs_optimal: f64,
+    /// The SLO aimed for, for policies with one.
+    pub(crate) slo_target: Option<f64>,
+}
+
+impl SweepRow {
+    /// A row from a run's metrics and where it ran.
+    pub(crate) fn new(
+        (trace, delay, capacity, seed): (&str, u32, f64, u64),
+        knob: Option<(&str, f64)>,
+        m: &PolicyMetrics,
+    ) -> Self {
+        Self {
+            trace: trace.to_string(),
+            startup_delay_min: delay,
+            capacity_per_min: capacity,
+            seed,
+            model: m.model.clone(),
+            policy: m.policy.clone(),
+            knob: knob.map_or(String::new(), |k| k.0.to_string()),
+            value: knob.map(|k| k.1),
+            sla_violation_minutes: m.sla_violation_minutes,
+            violation_rate: m.violation_rate,
+            unserved_requests: m.unserved_requests,
+            container_minutes: m.container_minutes,
+            scaling_switches: m.scaling_switches,
+            cost_vs_oracle: m.cost_vs_oracle,
+            cost_vs_optimal: m.cost_vs_optimal,
+            slo_target: m.slo_target,
+        }
+    }
+}
+
+/// The columns, in order, with their types: parts are read with exactly this schema, so
+/// a column that happens to be empty in one part stacks with another's.
+fn schema() -> Schema {
+    let s = DataType::String;
+    let i = DataType::Int64;
+    let f = DataType::Float64;
+    Schema::from_iter([
+        Field::new("trace".into(), s.clone()),
+        Field::new("startup_delay_min".into(), i.clone()),
+        Field::new("capacity_per_min".into(), f.clone()),
+        Field::new("seed".into(), i.clone()),
+        Field::new("model".into(), s.clone()),
+        Field::new("policy".into(), s.clone()),
+        Field::new("knob".into(), s),
+        Field::new("value".into(), f.clone()),
+        Field::new("sla_violation_minutes".into(), i.clone()),
+        Field::new("violation_rate".into(), f.clone()),
+        Field::new("unserved_requests".into(), f.clone()),
+        Field::new("container_minutes".into(), i.clone()),
+        Field::new("scaling_switches".into(), i),
+        Field::new("cost_vs_oracle".into(), f.clone()),
+        Field::new("cost_vs_optimal".into(), f.clone()),
+        Field::new("slo_target".into(), f),
+    ])
+}
+
+/// The key columns `sweep.csv` is sorted by.
+const KEY: [&str; 8] = [
+    "trace",
+    "startup_delay_min",
+    "capacity_per_min",
+    "seed",
+    "model",
+    "policy",
+    "knob",
+    "value",
+];
+
+/// Rows as part-file CSV bytes.
+pub(crate) fn part_csv(rows: &[SweepRow]) -> Vec<u8> {
+    let mut w = ::csv::Writer::from_writer(Vec::new());
+    if rows.is_empty() {
+        w.write_record(schema().iter_names().map(|n| n.as_str()))
+            .expect("in-memory CSV write");
+    }
+    for r in rows {
+        w.serialize(r).expect("in-memory CSV write");
+    }
+    w.into_inner().expect("in-memory CSV flush")
+}
+
+/// Reads rows of a part file back (to resume a shard).
+pub(crate) fn read_part_rows(bytes: &[u8]) -> Result<Vec<SweepRow>, String> {
+    let mut r = ::csv::Reader::from_reader(bytes);
+    r.deserialize()
+        .collect::<Result<Vec<SweepRow>, _>>()
+        .map_err(|e| e.to_string())
+}
+
+/// A part file as a data frame with the sweep's schema.
+pub(crate) fn read_part(bytes: &[u8]) -> PolarsResult<DataFrame> {
+    CsvReadOptions::default()
+        .with_has_header(true)
+        .with_schema(Some(Arc::new(schema())))
+        .into_reader_with_file_handle(Cursor::new(bytes.to_vec()))
+        .finish()
+}
+
+/// The parts stacked and sorted by the key columns: the content of `sweep.csv`.
+pub(crate) fn combine(parts: &[DataFrame]) -> PolarsResult<DataFrame> {
+    let mut all = DataFrame::empty_with_schema(&schema());
+    for p in parts {
+        all.vstack_mut(p)?;
+    }
+    all.sort(
+        KEY,
+        SortMultipleOptions::default()
+            .with_maintain_order(true)
+            .with_nulls_last(false),
+    )
+}
+
+/// A data frame as CSV bytes.
+pub(crate) fn to_csv(df: &DataFrame) -> PolarsResult<Vec<u8>> {
+    let mut out = Vec::new();
+    let mut df = df.clone();
+    CsvWriter::new(&mut out)
+        .include_header(true)
+        .finish(&mut df)?;
+    Ok(out)
+}
+
+/// The SLO table: for each SLO level and each (trace, startup delay, capacity, seed), the
+/// cheapest configuration of each deployable policy family (model, knob value) whose
+/// share of minutes without a violation meets the level, and the cheapest overall
+/// (`family` = "overall").
+pub(crate) fn slo_table(df: &DataFrame, levels: &[f64]) -> PolarsResult<DataFrame> {
+    let group: Vec<String> = ["trace", "startup_delay_min", "capacity_per_min", "seed"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    let deployable: BooleanChunked = df
+        .column("policy")?
+        .str()?
+        .iter()
+        .map(|p| p.is_none_or(|p| PolicyKind::from_name(p).is_none_or(|k| k.realizable())))
+        .collect();
+    let candidates = df.filter(&deployable)?;
+    let mut out: Option<DataFrame> = None;
+    for &level in levels {
+        // Meets the level: at most (100 − level) % of minutes in violation.
+        let allowed = (100.0 - level) / 100.0 + 1e-12;
+        let mask = candidates.column("violation_rate")?.f64()?.lt_eq(allowed);
+        let meeting = candidates.filter(&mask)?;
+        let by_cost = meeting.sort(
+            ["container_minutes"],
+            SortMultipleOptions::default().with_maintain_order(true),
+        )?;
+        let mut family_key = group.clone();
+        family_key.push("policy".into());
+        let families = by_cost.unique_stable(Some(&family_key), UniqueKeepStrategy::First, None)?;
+        let mut overall = by_cost.unique_stable(Some(&group), UniqueKeepStrategy::First, None)?;
+        let n = overall.height();
+        overall.with_column(Column::new("family".into(), vec!["overall"; n]))?;
+        let mut families = families;
+        let policies = families
+            .column("policy")?
+            .clone()
+            .with_name("family".into());
+        families.with_column(policies)?;
+        let mut both = families.vstack(&overall)?;
+        let m = both.height();
+        both.with_column(Column::new("slo_level".into(), vec![level; m]))?;
+        out = Some(match out {
+            None => both,
+            Some(acc) => acc.vstack(&both)?,
+        });
+    }
+    let table = out.unwrap_or_else(|| DataFrame::empty_with_schema(&schema()));
+    let cols = [
+        "slo_level",
+        "trace",
+        "startup_delay_min",
+        "capacity_per_min",
+        "seed",
+        "family",
+        "model",
+        "policy",
+        "knob",
+        "value",
+        "violation_rate",
+        "sla_violation_minutes",
+        "container_minutes",
+        "cost_vs_optimal",
+    ];
+    if table.height() == 0 {
+        return Ok(DataFrame::empty());
+    }
+    table.select(cols)?.sort(
+        [
+            "slo_level",
+            "trace",
+            "startup_delay_min",
+            "capacity_per_min",
+            "seed",
+            "family",
+        ],
+        SortMultipleOptions::default().with_maintain_order(true),
+    )
+}
+
+/// One point of a frontier plot.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct FrontierPoint {
+    /// Startup delay, minutes.
+    pub(crate) delay: u32,
+    /// Policy family.
+    pub(crate) policy: String,
+    /// Cost over the optimum.
+    pub(crate) cost: f64,
+    /// Violation rate, percent.
+    pub(crate) rate: f64,
+}
+
+/// The points of `trace` at its first capacity and seed, for its frontier plot.
+pub(crate) fn frontier_points(df: &DataFrame, trace: &str) -> PolarsResult<Vec<FrontierPoint>> {
+    let mine = df.filter(&df.column("trace")?.str()?.equal(trace))?;
+    if mine.height() == 0 {
+        return Ok(Vec::new());
+    }
+    let cap0 = mine.column("capacity_per_min")?.f64()?.get(0);
+    let seed0 = mine.column("seed")?.i64()?.get(0);
+    let caps = mine.column("capacity_per_min")?.f64()?.clone();
+    let seeds = mine.column("seed")?.i64()?.clone();
+    let delays = mine.column("startup_delay_min")?.i64()?.clone();
+    let policies = mine.column("policy")?.str()?.clone();
+    let costs = mine.column("cost_vs_optimal")?.f64()?.clone();
+    let rates = mine.column("violation_rate")?.f64()?.clone();
+    let mut out = Vec::new();
+    for i in 0..mine.height() {
+        if caps.get(i) != cap0 || seeds.get(i) != seed0 {
+            continue;
+        }
+        if let (Some(d), Some(p), Some(c), Some(r)) =
+            (delays.get(i), policies.get(i), costs.get(i), rates.get(i))
+        {
+            out.push(FrontierPoint {
+                delay: d as u32,
+                policy: p.to_string(),
+                cost: c,
+                rate: 100.0 * r,
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// The trace names of `df`, sorted.
+pub(crate) fn traces(df: &DataFrame) -> PolarsResult<Vec<String>> {
+    let mut names: Vec<String> = df
+        .column("trace")?
+        .str()?
+        .iter()
+        .flatten()
+        .map(String::from)
+        .collect();
+    names.sort();
+    names.dedup();
+    Ok(names)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(
+        trace: &str,
+        delay: u32,
+        policy: &str,
+        value: Option<f64>,
+        v: u64,
+        cost: u64,
+    ) -> SweepRow {
+        SweepRow {
+            trace: trace.into(),
+            startup_delay_min: delay,
+            capacity_per_min: 50.0,
+            seed: 42,
+            model: "lstm".into(),
+            policy: policy.into(),
+            knob: value.map_or(String::new(), |_| "buffer".into()),
+            value,
+            sla_violation_minutes: v,
+            violation_rate: v as f64 / 1000.0,
+            unserved_requests: 0.5,
+            container_minutes: cost,
+            scaling_switches: 3,
+            cost_vs_oracle: cost as f64 / 100.0,
+            cost_vs_optimal: cost as f64 / 90.0,
+            slo_target: None,
+        }
+    }
+
+    #[test]
+    fn parts_combine_sorted_whatever_their_order() {
+        let a = vec![
+            row("t", 5, "buffered", Some(0.2), 1, 120),
+            row("t", 2, "oracle", None, 0, 100),
+        ];
+        let b = vec![row("t", 2, "buffered", Some(0.1), 4, 110)];
+        let one = combine(&[
+            read_part(&part_csv(&a)).unwrap(),
+            read_part(&part_csv(&b)).unwrap(),
+        ])
+        .unwrap();
+        let other = combine(&[
+            read_part(&part_csv(&b)).unwrap(),
+            read_part(&part_csv(&a)).unwrap(),
+        ])
+        .unwrap();
+        assert_eq!(to_csv(&one).unwrap(), to_csv(&other).unwrap());
+        let text = String::from_utf8(to_csv(&one).unwrap()).unwrap();
+        let policies: Vec<&str> = text
+            .lines()
+            .skip(1)
+            .map(|l| l.split(',').nth(5).unwrap())
+            .collect();
+        assert_eq!(policies, ["buffered", "oracle", "buffered"]);
+        // An empty part stacks too.
+        assert_eq!(
+            combine(&[read_part(&part_csv(&[])).unwrap()])
+                .unwrap()
+                .height(),
+            0
+        );
+    }
+
+    #[test]
+    fn slo_table_takes_the_cheapest_meeting_each_level_and_skips_references() {
+        // 1,000 test minutes: at 99 % up to 10 may violate, at 99.9 % only 1.
+        let rows = vec![
+            row("t", 2, "optimal", None, 0, 90),
+            row("t", 2, "buffered", Some(0.0), 8, 100),
+            row("t", 2, "buffered", Some(0.2), 1, 130),
+            row("t", 2, "reactive-hpa", Some(0.7), 0, 150),
+        ];
+        let df = combine(&[read_part(&part_csv(&rows)).unwrap()]).unwrap();
+        let t = slo_table(&df, &[99.0, 99.9]).unwrap();
+        let text = String::from_utf8(to_csv(&t).unwrap()).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        assert!(
+            lines[0].starts_with("slo_level,trace,startup_delay_min"),
+            "{text}"
+        );
+        // 99: buffered at 0 (100), reactive-hpa (150), overall buffered; the optimum is a
+        // reference and never listed. 99.9: buffered at 0.2 (130).
+        let picks: Vec<(String, String, String)> = lines[1..]
+            .iter()
+            .map(|l| {
+                let c: Vec<&str> = l.split(',').collect();
+                (c[0].to_string(), c[5].to_string(), c[12].to_string())
+            })
+            .collect();
+        let want = [
+            ("99.0", "buffered", "100"),
+            ("99.0", "overall", "100"),
+            ("99.0", "reactive-hpa", "150"),
+            ("99.9", "buffered", "130"),
+            ("99.9", "overall", "130"),
+            ("99.9", "reactive-hpa", "150"),
+        ];
+        assert_eq!(picks.len(), want.len(), "{text}");
+        for (got, w) in picks.iter().zip(want) {
+            assert_eq!(
+                (got.0.as_str(), got.1.as_str(), got.2.as_str()),
+                w,
+                "{text}"
+            );
+        }
+    }
+}

@@ -1,0 +1,218 @@
+//! `sweep` and `merge` end to end on a small grid: shards merged equal the unsharded
+//! sweep byte for byte, merge refuses missing, duplicated and foreign parts by name, a
+//! unit's models are trained once whatever the knob values, a finished unit is skipped on
+//! rerun, and bad grids fail in one line with nothing written. Also the Kubernetes
+//! manifest's structure.
+
+use std::fs;
+use std::path::Path;
+
+mod common;
+use common::prescale;
+use predicates::prelude::*;
+
+/// A 3-day synthetic trace, 1-day test, 3 delays (3 units), one fast model and 2–3
+/// values per knob.
+const GRID: [&str; 18] = [
+    "--days",
+    "3",
+    "--test-days",
+    "1",
+    "--startup-delay",
+    "1,2,3",
+    "--model",
+    "seasonal-naive",
+    "--policy",
+    "buffered,reactive-hpa,confidence-aware,optimal",
+    "--buffer",
+    "0,0.1,0.3",
+    "--hpa-target",
+    "0.6,0.8",
+    "--interval-width",
+    "0.5,0.9",
+    "--slo-levels",
+    "99,99.9",
+];
+
+fn sweep(dir: &Path, extra: &[&str]) -> assert_cmd::assert::Assert {
+    prescale()
+        .arg("sweep")
+        .args(GRID)
+        .arg("--reports-dir")
+        .arg(dir)
+        .args(extra)
+        .assert()
+}
+
+fn merge(dir: &Path) -> assert_cmd::assert::Assert {
+    prescale().arg("merge").arg(dir).assert()
+}
+
+#[test]
+fn three_shards_merged_equal_the_unsharded_sweep_byte_for_byte() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (whole, parts) = (tmp.path().join("whole"), tmp.path().join("parts"));
+    // 3 units × 1 model: 3 fits, however many knob values (3 + 2 + 2 + 1 per unit).
+    sweep(&whole, &[])
+        .success()
+        .stderr(predicate::str::contains(
+            "3 units (0 finished before), 3 model fits, 24 simulations",
+        ));
+    for i in 1..=3 {
+        sweep(&parts, &["--shard", &format!("{i}/3")])
+            .success()
+            .stderr(predicate::str::contains(format!(
+                "shard {i}/3: 1 units (0 finished before), 1 model fits"
+            )));
+    }
+    merge(&parts).success();
+    for f in ["sweep.csv", "slo_table.csv", "frontier_synthetic.png"] {
+        assert_eq!(
+            fs::read(whole.join(f)).unwrap(),
+            fs::read(parts.join(f)).unwrap(),
+            "{f} differs"
+        );
+    }
+    // One row per (unit, model-or-none, policy, knob value): 3 units × 8.
+    let csv = fs::read_to_string(whole.join("sweep.csv")).unwrap();
+    assert_eq!(csv.lines().count(), 1 + 3 * 8);
+    assert!(
+        csv.starts_with("trace,startup_delay_min,capacity_per_min,seed,model,policy,knob,value,")
+    );
+    // Every zero-violation row costs at least the optimum (column 15, cost_vs_optimal).
+    for line in csv.lines().skip(1) {
+        let c: Vec<&str> = line.split(',').collect();
+        if c[8] == "0" {
+            assert!(c[14].parse::<f64>().unwrap() >= 1.0, "{line}");
+        }
+    }
+    // A rerun finds every unit done and trains nothing.
+    sweep(&whole, &[])
+        .success()
+        .stderr(predicate::str::contains(
+            "3 units (3 finished before), 3 model fits, 24 simulations",
+        ));
+}
+
+#[test]
+fn merge_names_missing_duplicated_and_foreign_parts() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("parts");
+    for i in [1, 3] {
+        sweep(&dir, &["--shard", &format!("{i}/3")]).success();
+    }
+    merge(&dir).code(1).stderr(predicate::str::contains(
+        "1 of 3 units are in no part, synthetic/d2/s42 first: sweep.part-2-of-3 is missing or unfinished",
+    ));
+    // A 2-way shard of the same grid overlaps the 3-way ones.
+    sweep(&dir, &["--shard", "1/2"]).success();
+    merge(&dir).code(1).stderr(predicate::str::contains(
+        "is in both sweep.part-1-of-2 and sweep.part-1-of-3: duplicate shards",
+    ));
+    fs::remove_file(dir.join("sweep.part-1-of-2.json")).unwrap();
+    fs::remove_file(dir.join("sweep.part-1-of-2.csv")).unwrap();
+    // A part from another grid (another seed).
+    let other = tmp.path().join("other");
+    sweep(&other, &["--shard", "2/3", "--seed", "7"]).success();
+    for ext in ["csv", "json"] {
+        fs::copy(
+            other.join(format!("sweep.part-2-of-3.{ext}")),
+            dir.join(format!("sweep.part-2-of-3.{ext}")),
+        )
+        .unwrap();
+    }
+    merge(&dir).code(1).stderr(predicate::str::contains(
+        "sweep.part-2-of-3 is from another grid",
+    ));
+    assert!(!dir.join("sweep.csv").exists());
+}
+
+#[test]
+fn bad_grids_fail_in_one_line_and_write_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let grid_file = tmp.path().join("grid.toml");
+    fs::write(&grid_file, "bufer = [0.1]\n[[trace]]\ndays = 3\n").unwrap();
+    let empty = tmp.path().join("empty.toml");
+    fs::write(&empty, "seed = []\n[[trace]]\ndays = 3\n").unwrap();
+    let cases: Vec<(Vec<String>, &str)> = vec![
+        (
+            vec!["--grid".into(), grid_file.display().to_string()],
+            "unknown key `bufer`",
+        ),
+        (
+            vec!["--grid".into(), empty.display().to_string()],
+            "`seed` is an empty list",
+        ),
+        (
+            vec!["--buffer=-0.1".into()],
+            "`buffer` = -0.1: must be at least 0",
+        ),
+        (
+            vec!["--hpa-target".into(), "1.5".into()],
+            "`hpa-target` = 1.5: must be in (0, 1]",
+        ),
+        (
+            vec!["--interval-width".into(), "1".into()],
+            "`interval-width` = 1: must be strictly between 0 and 1",
+        ),
+        (
+            vec!["--shard".into(), "0/4".into()],
+            "--shard 0/4: must be i/n",
+        ),
+        (
+            vec!["--shard".into(), "5/4".into()],
+            "--shard 5/4: must be i/n",
+        ),
+    ];
+    let out = tmp.path().join("out");
+    for (args, message) in cases {
+        let assert = prescale()
+            .arg("sweep")
+            .args(&args)
+            .arg("--reports-dir")
+            .arg(&out)
+            .assert()
+            .code(1);
+        let stderr = String::from_utf8(assert.get_output().stderr.clone()).unwrap();
+        assert_eq!(stderr.lines().count(), 1, "{args:?}: {stderr}");
+        assert!(
+            stderr.starts_with("Error: ") && stderr.contains(message),
+            "{args:?}: {stderr}"
+        );
+        assert!(!out.exists(), "{args:?} wrote {}", out.display());
+    }
+}
+
+#[test]
+fn the_kubernetes_job_runs_one_shard_per_completion() {
+    // deploy/kubernetes/sweep-job.yaml: an Indexed Job whose N completions each run
+    // shard JOB_COMPLETION_INDEX + 1 of the same N.
+    let text = fs::read_to_string("deploy/kubernetes/sweep-job.yaml").unwrap();
+    let job: serde_yaml::Value = serde_yaml::from_str(&text).unwrap();
+    assert_eq!(job["kind"], "Job");
+    assert_eq!(job["apiVersion"], "batch/v1");
+    let spec = &job["spec"];
+    assert_eq!(spec["completionMode"], "Indexed");
+    let n = spec["completions"].as_u64().unwrap();
+    assert!(spec["parallelism"].as_u64().unwrap() <= n);
+    let container = &spec["template"]["spec"]["containers"][0];
+    let command: Vec<&str> = container["command"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    let script = command.join(" ");
+    assert!(
+        script.contains(&format!("--shard $((JOB_COMPLETION_INDEX + 1))/{n}")),
+        "{script}"
+    );
+    assert!(script.contains("prescale sweep --grid"), "{script}");
+    // The results go to a volume every pod shares.
+    let mount = container["volumeMounts"][0]["mountPath"].as_str().unwrap();
+    assert!(
+        script.contains(&format!("--reports-dir {mount}")),
+        "{script}"
+    );
+    assert_eq!(spec["template"]["spec"]["restartPolicy"], "Never");
+}
