@@ -1,4 +1,5 @@
-//! Trace import: a CSV read with polars, then checked and regularized row by row.
+//! Trace import: a CSV read with polars (counts typed by it, timestamps parsed here to
+//! accept both zoned and naive forms), then checked and regularized row by row.
 //!
 //! Accepts our own `timestamp,requests` files and other real traces (NAB and the like):
 //! detected or named columns, zoned or naive timestamps (naive is UTC), any regular step.
@@ -85,6 +86,13 @@ pub fn parse_csv(bytes: &[u8], opts: &ImportOptions) -> Result<Imported, TraceEr
     }
     let times = string_column(&df, &time_col)?;
     let counts = string_column(&df, &count_col)?;
+    // The counts typed by polars (a text that is no number becomes null); the text is
+    // kept beside them, so an error can quote what the file says.
+    let typed: Vec<Option<f64>> = df
+        .column(&count_col)
+        .and_then(|c| c.cast(&DataType::Float64))
+        .and_then(|c| Ok(c.f64()?.iter().collect()))
+        .map_err(|e| TraceError::Csv(first_line(&e.to_string())))?;
     let events = if names.iter().any(|n| n == EVENT_COLUMN) {
         Some(string_column(&df, EVENT_COLUMN)?)
     } else {
@@ -96,7 +104,11 @@ pub fn parse_csv(bytes: &[u8], opts: &ImportOptions) -> Result<Imported, TraceEr
     for i in 0..df.height() {
         let line = i + 2;
         let ts = parse_timestamp(times[i].as_deref().unwrap_or(""), line)?;
-        let count = parse_count(counts[i].as_deref().unwrap_or(""), line)?;
+        let text = counts[i].as_deref().unwrap_or("");
+        let count = match typed[i] {
+            Some(v) => check_count(v, text, line)?,
+            None => parse_count(text, line)?,
+        };
         let ev = events
             .as_ref()
             .is_some_and(|e| matches!(e[i].as_deref().map(str::trim), Some("1" | "true")));
@@ -245,6 +257,12 @@ pub fn parse_count(text: &str, line: usize) -> Result<f64, TraceError> {
         line,
         value: s.to_string(),
     })?;
+    check_count(v, s, line)
+}
+
+/// Accepts a count `v` (read from `text`) that is finite and non-negative.
+fn check_count(v: f64, text: &str, line: usize) -> Result<f64, TraceError> {
+    let s = text.trim();
     if !v.is_finite() {
         return Err(TraceError::NonFiniteCount {
             line,
