@@ -7,6 +7,7 @@
 pub mod lstm;
 mod lstm_fast;
 pub mod prophet;
+mod prophet_map;
 pub mod seasonal_naive;
 
 use std::ops::Range;

@@ -1,11 +1,12 @@
-//! `prophet`: Prophet (`augurs-prophet`, its Stan model compiled to WebAssembly and run
-//! offline by wasmtime), fitted on the train split with daily and weekly seasonality.
+//! `prophet`: Prophet (`augurs-prophet`'s model and features), fitted on the train split
+//! with daily and weekly seasonality by our native MAP optimizer ([`super::prophet_map`]:
+//! Stan's objective and L-BFGS, without Stan or WebAssembly).
 //!
 //! Two things in augurs would make reruns differ, and the same seed must give the same
 //! forecasts bit for bit:
 //! - its seasonal feature columns come out of a `HashMap`, in a different order each
 //!   process, and L-BFGS then stops at slightly different points. We put the columns
-//!   into a canonical order before they reach Stan, so Stan always solves the same problem;
+//!   into a canonical order before they reach the optimizer, so it always solves the same problem;
 //! - its uncertainty sampling draws from an unseeded thread RNG. We draw the interval
 //!   ourselves, seeded, as the reference implementation does for future dates
 //!   (`sample_predictive_trend` and `sample_model` in prophet/forecaster.py): new
@@ -21,7 +22,6 @@ use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use augurs_prophet::optimizer::{Data, InitialParams, OptimizeOpts, OptimizedParams};
-use augurs_prophet::wasmstan::WasmstanOptimizer;
 use augurs_prophet::{
     IntervalWidth, Optimizer, Prophet, ProphetOptions, SeasonalityOption, TrainingData,
 };
@@ -29,6 +29,7 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use rand_distr::{Distribution, Normal, Poisson};
 
+use super::prophet_map::{Model, NativeOptimizer};
 use super::{quantile, FitInput, Forecast, ForecastError, Forecaster, Interval};
 use crate::trace::Trace;
 
@@ -97,7 +98,7 @@ struct Seen {
 /// (augurs keeps the fitted parameters private).
 #[derive(Debug)]
 struct Canonical {
-    inner: WasmstanOptimizer,
+    inner: NativeOptimizer,
     seen: Arc<Mutex<Option<Seen>>>,
 }
 
@@ -155,7 +156,107 @@ impl Optimizer for Canonical {
     }
 }
 
+/// Prophet's MAP parameters in its scaled units, each coefficient named by its Fourier
+/// term: what Python Prophet's `m.params` holds (`scripts/prophet_reference.py`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct MapParams {
+    /// Base growth rate.
+    pub k: f64,
+    /// Offset.
+    pub m: f64,
+    /// Observation noise.
+    pub sigma_obs: f64,
+    /// Rate changes at the changepoints, in time order.
+    pub delta: Vec<f64>,
+    /// Coefficients: (period in days, Fourier order, sine?, value).
+    pub beta: Vec<(f64, usize, bool, f64)>,
+}
+
+/// The MAP objective of a fit, at the fitted parameters and at others.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ObjectiveCheck {
+    /// At the fitted parameters.
+    pub fitted: f64,
+    /// At the other parameters.
+    pub other: f64,
+    /// The fitted σ² against the σ² that solves its stationarity condition, relative.
+    pub sigma_stationarity: f64,
+}
+
 impl ProphetModel {
+    /// The MAP objective (`prophet_map`: Stan's log density, `propto`, no Jacobian) on
+    /// the data of the last fit (`trace`'s first `train_len` steps), at the fitted
+    /// parameters and at `other`; `None` before a fit or when `other`'s terms are not the
+    /// fitted ones.
+    pub fn objective_check(
+        &self,
+        trace: &Trace,
+        train_len: usize,
+        other: &MapParams,
+    ) -> Option<ObjectiveCheck> {
+        let f = self.fitted.as_ref()?;
+        let ds: Vec<i64> = (0..train_len)
+            .map(|i| trace.timestamp(i).timestamp())
+            .collect();
+        let t: Vec<f64> = ds
+            .iter()
+            .map(|d| (d - f.t_start) as f64 / f.t_span)
+            .collect();
+        let y: Vec<f64> = trace.requests[..train_len]
+            .iter()
+            .map(|v| v / f.y_scale)
+            .collect();
+        let x: Vec<f64> = ds
+            .iter()
+            .flat_map(|&d| f.features.iter().map(move |feat| feat.at(d)))
+            .collect();
+        // Prophet's defaults: seasonality prior scale 10, changepoint prior scale 0.05.
+        let model = Model::from_parts(y, t, x, f.features.len(), f.t_change.clone(), 10.0, 0.05);
+        let theta = |k: f64, m: f64, sigma: f64, delta: &[f64], beta: &[f64]| {
+            let mut v = vec![k, m];
+            v.extend_from_slice(delta);
+            v.push(sigma.ln());
+            v.extend_from_slice(beta);
+            v
+        };
+        let ours = theta(
+            f.params.k,
+            f.params.m,
+            *f.params.sigma_obs,
+            &f.params.delta,
+            &f.params.beta,
+        );
+        let their_beta: Option<Vec<f64>> = f
+            .features
+            .iter()
+            .map(|feat| {
+                other
+                    .beta
+                    .iter()
+                    .find(|b| b.0 == feat.period_days && b.1 == feat.order && b.2 == feat.sin)
+                    .map(|b| b.3)
+            })
+            .collect();
+        if other.delta.len() != f.params.delta.len() || other.beta.len() != f.features.len() {
+            return None;
+        }
+        let theirs = theta(
+            other.k,
+            other.m,
+            other.sigma_obs,
+            &other.delta,
+            &their_beta?,
+        );
+        let mut g = vec![0.0; ours.len()];
+        let fitted = model.eval(&ours, &mut g);
+        let other_f = model.eval(&theirs, &mut g);
+        Some(ObjectiveCheck {
+            fitted,
+            other: other_f,
+            sigma_stationarity: model.sigma_stationarity(&ours),
+        })
+    }
+
     /// An unfitted model with `interval_width` intervals, seeded by `seed`.
     pub fn new(interval_width: f64, seed: u64) -> Self {
         Self {
@@ -319,13 +420,13 @@ impl Forecaster for ProphetModel {
             uncertainty_samples: 0,
             ..Default::default()
         };
-        let started = Instant::now();
         let seen = Arc::new(Mutex::new(None));
+        let native = NativeOptimizer::default();
+        let last = Arc::clone(&native.last);
         let optimizer = Canonical {
-            inner: WasmstanOptimizer::new(),
+            inner: native,
             seen: Arc::clone(&seen),
         };
-        let wasm_s = started.elapsed().as_secs_f64();
         let mut prophet = Prophet::new(opts, optimizer);
         let data = TrainingData::new(ds.clone(), y.clone()).map_err(Self::model_error)?;
         let optimize = OptimizeOpts {
@@ -335,8 +436,12 @@ impl Forecaster for ProphetModel {
         let fit_started = Instant::now();
         prophet.fit(data, optimize).map_err(Self::model_error)?;
         let fit_s = fit_started.elapsed().as_secs_f64();
+        let (iters, end, objective) = last
+            .lock()
+            .expect("not poisoned")
+            .ok_or_else(|| Self::model_error("the optimizer did not run"))?;
         self.notes.push(format!(
-            "prophet: wasm start-up {wasm_s:.2} s, fit {fit_s:.2} s on {} steps",
+            "prophet: fit {fit_s:.2} s on {} steps, {iters} L-BFGS iterations (ended: {end:?}, objective {objective:.6})",
             input.train_len
         ));
         let seen = seen
