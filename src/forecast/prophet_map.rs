@@ -664,21 +664,8 @@ mod tests {
             .enumerate()
             .map(|(i, &ti)| 0.3 + 0.5 * ti + 0.1 * x[2 * i] + rng.random_range(-0.05..0.05))
             .collect();
-        let t_change = vec![0.2, 0.5, 0.8];
-        Model {
-            first_row: t_change
-                .iter()
-                .map(|&c| t.partition_point(|&ti| ti < c))
-                .collect(),
-            y,
-            t,
-            x,
-            k: 2,
-            t_change,
-            inv_var_beta: vec![1.0 / 100.0, 1.0 / 100.0],
-            tau,
-            flat: false,
-        }
+        // Prior scale 10 for both features, as Prophet's default.
+        Model::from_parts(y, t, x, 2, vec![0.2, 0.5, 0.8], 10.0, tau)
     }
 
     fn model() -> Model {

@@ -382,17 +382,23 @@ fn number(key: &str, v: &toml::Value) -> Result<f64, GridError> {
         })
 }
 
-/// Model names ("all" for every model) in report order.
-pub(crate) fn models(key: &str, list: &[String]) -> Result<Vec<ModelKind>, GridError> {
+/// Names resolved against a registry (`all`: every entry), in report order.
+fn named<T: Copy + Ord>(
+    key: &str,
+    list: &[String],
+    what: &'static str,
+    all: &[T],
+    from_name: fn(&str) -> Option<T>,
+) -> Result<Vec<T>, GridError> {
     if list.iter().any(|n| n == "all") {
-        return Ok(ModelKind::ALL.to_vec());
+        return Ok(all.to_vec());
     }
     let mut out = list
         .iter()
         .map(|n| {
-            ModelKind::from_name(n).ok_or_else(|| GridError::Name {
+            from_name(n).ok_or_else(|| GridError::Name {
                 key: key.to_string(),
-                what: "model",
+                what,
                 name: n.clone(),
             })
         })
@@ -402,24 +408,14 @@ pub(crate) fn models(key: &str, list: &[String]) -> Result<Vec<ModelKind>, GridE
     Ok(out)
 }
 
+/// Model names ("all" for every model) in report order.
+pub(crate) fn models(key: &str, list: &[String]) -> Result<Vec<ModelKind>, GridError> {
+    named(key, list, "model", &ModelKind::ALL, ModelKind::from_name)
+}
+
 /// Policy names ("all" for every policy) in report order.
 pub(crate) fn policies(key: &str, list: &[String]) -> Result<Vec<PolicyKind>, GridError> {
-    if list.iter().any(|n| n == "all") {
-        return Ok(PolicyKind::ALL.to_vec());
-    }
-    let mut out = list
-        .iter()
-        .map(|n| {
-            PolicyKind::from_name(n).ok_or_else(|| GridError::Name {
-                key: key.to_string(),
-                what: "policy",
-                name: n.clone(),
-            })
-        })
-        .collect::<Result<Vec<_>, _>>()?;
-    out.sort();
-    out.dedup();
-    Ok(out)
+    named(key, list, "policy", PolicyKind::ALL, PolicyKind::from_name)
 }
 
 /// Reads a TOML grid file's text into `base` (which holds the defaults), resolving trace
