@@ -60,6 +60,47 @@ pub fn run(
     policy_cfg: &PolicyConfig,
     cluster: &StepCluster,
 ) -> Result<Outcome, SimError> {
+    run_with(trace, split, models, policies, policy_cfg, cluster, None)
+}
+
+/// The container-minutes of the two references on the test period: (oracle, optimal).
+/// They depend on the trace, the split and the cluster alone, so a caller running many
+/// policy settings on one of these computes them once ([`run_with`]).
+pub fn reference_costs(
+    trace: &Trace,
+    split: Split,
+    cluster: &StepCluster,
+) -> Result<(u64, u64), SimError> {
+    let free = PolicyContext {
+        cluster,
+        calibration: None,
+    };
+    let cost = |name: &str| -> Result<u64, SimError> {
+        let kind = PolicyKind::from_name(name).expect("the references are registered");
+        let mut policy = kind.build(&PolicyConfig::default(), &free);
+        let tl = simulate(
+            &trace.requests,
+            split.test_range(),
+            None,
+            policy.as_mut(),
+            cluster,
+        )?;
+        Ok(metrics::policy_metrics(NO_MODEL, name, &tl, cluster.step_minutes).container_minutes)
+    };
+    Ok((cost("oracle")?, cost("optimal")?))
+}
+
+/// [`run`], with the references' costs given when the caller already has them
+/// ([`reference_costs`]); `None` takes them from the runs or simulates them.
+pub fn run_with(
+    trace: &Trace,
+    split: Split,
+    models: &[ModelForecast],
+    policies: &[PolicyKind],
+    policy_cfg: &PolicyConfig,
+    cluster: &StepCluster,
+    references: Option<(u64, u64)>,
+) -> Result<Outcome, SimError> {
     let test = split.test_range();
     let sim = |policy: &mut dyn Policy, forecast: Option<&Forecast>| {
         simulate(&trace.requests, test.clone(), forecast, policy, cluster)
@@ -114,16 +155,21 @@ pub fn run(
             record(&m.model, kind, policy.as_ref(), tl);
         }
     }
-    // The references' costs, simulated even when their rows were not asked for.
-    let reference_cost = |name: &str| -> Result<u64, SimError> {
-        if let Some(r) = runs.iter().find(|r| r.metrics.policy == name) {
-            return Ok(r.metrics.container_minutes);
+    // The references' costs: given, or read from their rows, or simulated.
+    let (oracle, optimal) = match references {
+        Some(costs) => costs,
+        None => {
+            let row = |name: &str| {
+                runs.iter()
+                    .find(|r| r.metrics.policy == name)
+                    .map(|r| r.metrics.container_minutes)
+            };
+            match (row("oracle"), row("optimal")) {
+                (Some(o), Some(p)) => (o, p),
+                _ => reference_costs(trace, split, cluster)?,
+            }
         }
-        let kind = PolicyKind::from_name(name).expect("the references are registered");
-        let tl = sim(kind.build(policy_cfg, &free).as_mut(), None)?;
-        Ok(metrics::policy_metrics(NO_MODEL, name, &tl, cluster.step_minutes).container_minutes)
     };
-    let (oracle, optimal) = (reference_cost("oracle")?, reference_cost("optimal")?);
     for r in &mut runs {
         metrics::fill_cost_ratios(&mut r.metrics, oracle, optimal);
     }
@@ -218,6 +264,19 @@ mod tests {
         {
             assert!(r.metrics.cost_vs_optimal >= 1.0, "{:?}", r.metrics);
         }
+        // The references computed on their own are the references' rows.
+        let cost = |p: &str| {
+            out.runs
+                .iter()
+                .find(|r| r.metrics.policy == p)
+                .unwrap()
+                .metrics
+                .container_minutes
+        };
+        assert_eq!(
+            reference_costs(&trace, split, &cluster).unwrap(),
+            (cost("oracle"), cost("optimal"))
+        );
         assert_eq!(out.forecast_metrics[0].mae, 0.0);
     }
 }

@@ -146,10 +146,15 @@ pub fn forecast_metrics(model: &str, actual: &[f64], forecast: &Forecast) -> For
     }
 }
 
-/// Whether a row's policy is one a user could deploy: not a reference that reads the
-/// future (a policy this build does not know counts as deployable).
+/// Whether the policy named `policy` is one a user could deploy: not a reference that
+/// reads the future (a policy this build does not know counts as deployable).
+pub fn deployable_policy(policy: &str) -> bool {
+    PolicyKind::from_name(policy).is_none_or(|p| p.realizable())
+}
+
+/// Whether a row's policy is one a user could deploy ([`deployable_policy`]).
 pub fn deployable(row: &PolicyMetrics) -> bool {
-    PolicyKind::from_name(&row.policy).is_none_or(|p| p.realizable())
+    deployable_policy(&row.policy)
 }
 
 /// Indices of the deployable rows that no other deployable row beats on both violation

@@ -120,6 +120,8 @@ fn run_unit(grid: &Grid, unit: &Unit, trace: &Trace) -> Result<(Vec<SweepRow>, u
     for &capacity in &spec.capacities {
         let step = cluster_at(capacity).at_step(trace.step_minutes);
         let place = (spec.name.as_str(), unit.delay, capacity, unit.seed);
+        // The references' costs, once for every policy and knob value at this capacity.
+        let references = experiment::reference_costs(trace, split, &step)?;
         for &policy in &grid.policies {
             let values: Vec<Option<f64>> = match policy.knob() {
                 Some(_) => grid.knob_values(policy).into_iter().map(Some).collect(),
@@ -132,7 +134,15 @@ fn run_unit(grid: &Grid, unit: &Unit, trace: &Trace) -> Result<(Vec<SweepRow>, u
                     (k.apply)(&mut cfg, v);
                     (k.name, v)
                 });
-                let outcome = experiment::run(trace, split, &forecasts, &[policy], &cfg, &step)?;
+                let outcome = experiment::run_with(
+                    trace,
+                    split,
+                    &forecasts,
+                    &[policy],
+                    &cfg,
+                    &step,
+                    Some(references),
+                )?;
                 simulations += outcome.runs.len();
                 rows.extend(
                     outcome
@@ -312,7 +322,6 @@ pub(super) fn merge(dir: &Path) -> Result<()> {
 /// The console's SLO table: per trace, delay, capacity and seed, the cheapest
 /// configuration meeting each level.
 fn slo_summary(slo: &polars::prelude::DataFrame) -> Result<String> {
-    let text = String::from_utf8(table::to_csv(slo)?)?;
     let mut out = String::from(
         "cheapest deployable configuration per SLO (slo_table.csv has every family):\n",
     );
@@ -320,25 +329,19 @@ fn slo_summary(slo: &polars::prelude::DataFrame) -> Result<String> {
         "{:<16} {:>6} {:>8} {:>6}  {:>7}  {:<50} {:>9}\n",
         "trace", "delay", "capacity", "seed", "SLO %", "model / policy (knob = value)", "x optimal"
     ));
-    for line in text.lines().skip(1) {
-        let c: Vec<&str> = line.split(',').collect();
-        if c.len() < 14 || c[5] != "overall" {
-            continue;
-        }
-        let knob = if c[8].is_empty() {
-            String::new()
-        } else {
-            format!(" ({} = {})", c[8], c[9])
-        };
+    for p in table::overall_picks(slo)? {
+        let knob = p
+            .knob
+            .map_or(String::new(), |(k, v)| format!(" ({k} = {v:?})"));
         out.push_str(&format!(
             "{:<16} {:>6} {:>8} {:>6}  {:>7}  {:<50} {:>9}\n",
-            c[1],
-            format!("{} min", c[2]),
-            c[3],
-            c[4],
-            c[0],
-            format!("{} / {}{knob}", c[6], c[7]),
-            format!("{:.3}", c[13].parse::<f64>().unwrap_or(f64::NAN))
+            p.trace,
+            format!("{} min", p.delay),
+            format!("{:?}", p.capacity),
+            p.seed,
+            format!("{:?}", p.level),
+            format!("{} / {}{knob}", p.model, p.policy),
+            format!("{:.3}", p.cost_vs_optimal)
         ));
     }
     Ok(out)

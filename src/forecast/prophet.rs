@@ -211,7 +211,8 @@ impl ProphetModel {
             .flat_map(|&d| f.features.iter().map(move |feat| feat.at(d)))
             .collect();
         // Prophet's defaults: seasonality prior scale 10, changepoint prior scale 0.05.
-        let model = Model::from_parts(y, t, x, f.features.len(), f.t_change.clone(), 10.0, 0.05);
+        let k = f.features.len();
+        let model = Model::from_parts(y, t, x, k, f.t_change.clone(), &vec![10.0; k], 0.05);
         let theta = |k: f64, m: f64, sigma: f64, delta: &[f64], beta: &[f64]| {
             let mut v = vec![k, m];
             v.extend_from_slice(delta);

@@ -73,33 +73,28 @@ impl Model {
             .flat_map(|i| (0..k).map(move |j| (i, j)))
             .map(|(i, j)| data.X[i * k + j] * f64::from(data.s_a[j]))
             .collect();
-        let first_row = data
-            .t_change
-            .iter()
-            .map(|&c| t.partition_point(|&ti| ti < c))
-            .collect();
-        Ok(Self {
-            y: data.y.clone(),
+        let sigmas: Vec<f64> = data.sigmas.iter().map(|s| **s).collect();
+        let model = Self::from_parts(
+            data.y.clone(),
             t,
             x,
             k,
-            t_change: data.t_change.clone(),
-            first_row,
-            inv_var_beta: data.sigmas.iter().map(|s| 1.0 / (**s * **s)).collect(),
-            tau: *data.tau,
-            flat,
-        })
+            data.t_change.clone(),
+            &sigmas,
+            *data.tau,
+        );
+        Ok(Self { flat, ..model })
     }
 
-    /// The model of data already in Prophet's scaled units (row-major `x`, T × `k`), with
-    /// one seasonality prior scale and changepoint scale `tau`.
+    /// The linear-trend model of data already in Prophet's scaled units (row-major `x`,
+    /// T × `k`), with a prior scale per feature and changepoint scale `tau`.
     pub(crate) fn from_parts(
         y: Vec<f64>,
         t: Vec<f64>,
         x: Vec<f64>,
         k: usize,
         t_change: Vec<f64>,
-        prior_scale: f64,
+        prior_scales: &[f64],
         tau: f64,
     ) -> Self {
         let first_row = t_change
@@ -113,7 +108,7 @@ impl Model {
             k,
             t_change,
             first_row,
-            inv_var_beta: vec![1.0 / (prior_scale * prior_scale); k],
+            inv_var_beta: prior_scales.iter().map(|s| 1.0 / (s * s)).collect(),
             tau,
             flat: false,
         }
@@ -197,30 +192,42 @@ impl Model {
             + n as f64 * log_sigma
             + 0.5 * rss * inv_var;
         // Trend gradients: ∂trend_i/∂k = t_i (linear), ∂/∂m = 1, ∂/∂δ_j = (t_i − c_j) for
-        // rows at or after c_j: suffix sums of g and g·t.
-        let (mut suffix_g, mut suffix_gt) = (vec![0.0; n + 1], vec![0.0; n + 1]);
+        // rows at or after c_j: suffix sums of g and g·t, accumulated backwards once and
+        // read at each changepoint's first row (changepoints are sorted).
+        let (mut sum_g, mut sum_gt) = (0.0, 0.0);
+        let mut j = s;
         for i in (0..n).rev() {
-            suffix_g[i] = suffix_g[i + 1] + g[i];
-            suffix_gt[i] = suffix_gt[i + 1] + g[i] * self.t[i];
+            while j > 0 && self.first_row[j - 1] > i {
+                j -= 1;
+                grad[2 + j] = if self.flat {
+                    0.0
+                } else {
+                    sum_gt - self.t_change[j] * sum_g
+                };
+            }
+            sum_g += g[i];
+            sum_gt += g[i] * self.t[i];
         }
-        grad[0] = if self.flat { 0.0 } else { suffix_gt[0] } + k / 25.0;
-        grad[1] = suffix_g[0] + m / 25.0;
-        for j in 0..s {
-            let from = self.first_row[j];
-            let data_term = if self.flat {
+        while j > 0 {
+            j -= 1;
+            grad[2 + j] = if self.flat {
                 0.0
             } else {
-                suffix_gt[from] - self.t_change[j] * suffix_g[from]
+                sum_gt - self.t_change[j] * sum_g
             };
+        }
+        grad[0] = if self.flat { 0.0 } else { sum_gt } + k / 25.0;
+        grad[1] = sum_g + m / 25.0;
+        for (gd, d) in grad[2..2 + s].iter_mut().zip(delta) {
             // Stan's double_exponential has derivative sign(δ)/τ, 0 at δ = 0.
-            let prior = if delta[j] > 0.0 {
+            let sign = if *d > 0.0 {
                 1.0
-            } else if delta[j] < 0.0 {
+            } else if *d < 0.0 {
                 -1.0
             } else {
                 0.0
-            } / self.tau;
-            grad[2 + j] = data_term + prior;
+            };
+            *gd += sign / self.tau;
         }
         // ∂f/∂log σ = σ·∂f/∂σ = 4σ² + T − RSS/σ².
         grad[2 + s] = 4.0 * sigma * sigma + n as f64 - rss * inv_var;
@@ -665,7 +672,7 @@ mod tests {
             .map(|(i, &ti)| 0.3 + 0.5 * ti + 0.1 * x[2 * i] + rng.random_range(-0.05..0.05))
             .collect();
         // Prior scale 10 for both features, as Prophet's default.
-        Model::from_parts(y, t, x, 2, vec![0.2, 0.5, 0.8], 10.0, tau)
+        Model::from_parts(y, t, x, 2, vec![0.2, 0.5, 0.8], &[10.0, 10.0], tau)
     }
 
     fn model() -> Model {

@@ -10,8 +10,7 @@ use std::sync::Arc;
 use polars::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::metrics::PolicyMetrics;
-use crate::policy::PolicyKind;
+use crate::metrics::{deployable_policy, PolicyMetrics};
 
 /// One row of `sweep.csv`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -183,7 +182,7 @@ pub(crate) fn slo_table(df: &DataFrame, levels: &[f64]) -> PolarsResult<DataFram
         .column("policy")?
         .str()?
         .iter()
-        .map(|p| p.is_none_or(|p| PolicyKind::from_name(p).is_none_or(|k| k.realizable())))
+        .map(|p| p.is_none_or(deployable_policy))
         .collect();
     let candidates = df.filter(&deployable)?;
     let mut out: Option<DataFrame> = None;
@@ -247,6 +246,76 @@ pub(crate) fn slo_table(df: &DataFrame, levels: &[f64]) -> PolarsResult<DataFram
         ],
         SortMultipleOptions::default().with_maintain_order(true),
     )
+}
+
+/// The cheapest configuration meeting one SLO level (an "overall" row of the SLO table).
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct SloPick {
+    /// The SLO level, percent.
+    pub(crate) level: f64,
+    /// Trace.
+    pub(crate) trace: String,
+    /// Startup delay, minutes.
+    pub(crate) delay: i64,
+    /// Capacity per container, requests per minute.
+    pub(crate) capacity: f64,
+    /// Seed.
+    pub(crate) seed: i64,
+    /// Model, or `none`.
+    pub(crate) model: String,
+    /// Policy.
+    pub(crate) policy: String,
+    /// The knob and its value, for policies with one.
+    pub(crate) knob: Option<(String, f64)>,
+    /// Cost over the optimum.
+    pub(crate) cost_vs_optimal: f64,
+}
+
+/// The "overall" rows of an SLO table, read by column name, in table order.
+pub(crate) fn overall_picks(slo: &DataFrame) -> PolarsResult<Vec<SloPick>> {
+    if slo.height() == 0 {
+        return Ok(Vec::new());
+    }
+    let text = |name: &str| -> PolarsResult<StringChunked> { Ok(slo.column(name)?.str()?.clone()) };
+    let float =
+        |name: &str| -> PolarsResult<Float64Chunked> { Ok(slo.column(name)?.f64()?.clone()) };
+    let int = |name: &str| -> PolarsResult<Int64Chunked> { Ok(slo.column(name)?.i64()?.clone()) };
+    let (family, trace, model, policy, knob) = (
+        text("family")?,
+        text("trace")?,
+        text("model")?,
+        text("policy")?,
+        text("knob")?,
+    );
+    let (level, capacity, value, cost) = (
+        float("slo_level")?,
+        float("capacity_per_min")?,
+        float("value")?,
+        float("cost_vs_optimal")?,
+    );
+    let (delay, seed) = (int("startup_delay_min")?, int("seed")?);
+    let mut out = Vec::new();
+    for i in 0..slo.height() {
+        if family.get(i) != Some("overall") {
+            continue;
+        }
+        out.push(SloPick {
+            level: level.get(i).unwrap_or(f64::NAN),
+            trace: trace.get(i).unwrap_or_default().to_string(),
+            delay: delay.get(i).unwrap_or_default(),
+            capacity: capacity.get(i).unwrap_or(f64::NAN),
+            seed: seed.get(i).unwrap_or_default(),
+            model: model.get(i).unwrap_or_default().to_string(),
+            policy: policy.get(i).unwrap_or_default().to_string(),
+            knob: knob
+                .get(i)
+                .filter(|k| !k.is_empty())
+                .zip(value.get(i))
+                .map(|(k, v)| (k.to_string(), v)),
+            cost_vs_optimal: cost.get(i).unwrap_or(f64::NAN),
+        });
+    }
+    Ok(out)
 }
 
 /// One point of a frontier plot.

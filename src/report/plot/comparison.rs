@@ -5,8 +5,7 @@
 use plotters::prelude::*;
 
 use super::{colour, draw_legend, font, model_free, png, Area, DrawResult};
-use crate::metrics::PolicyMetrics;
-use crate::policy::PolicyKind;
+use crate::metrics::{deployable, PolicyMetrics};
 
 /// Horizontal bars of `values` labelled by `names`, with reference lines.
 fn bar_panel(
@@ -91,7 +90,7 @@ pub(crate) fn rows_for<'a>(rows: &'a [PolicyMetrics], model: &str) -> Vec<&'a Po
 /// The reference costs drawn as lines: every policy that reads the future.
 fn references(rows: &[PolicyMetrics]) -> Vec<(f64, String)> {
     rows.iter()
-        .filter(|r| PolicyKind::from_name(&r.policy).is_some_and(|p| !p.realizable()))
+        .filter(|r| !deployable(r))
         .map(|r| (r.container_minutes as f64, format!("{}'s cost", r.policy)))
         .collect()
 }

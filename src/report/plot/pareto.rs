@@ -7,8 +7,7 @@
 use plotters::prelude::*;
 
 use super::{colour, draw_legend, font, png, Area, DrawResult};
-use crate::metrics::{pareto_front, PolicyMetrics};
-use crate::policy::PolicyKind;
+use crate::metrics::{deployable, pareto_front, PolicyMetrics};
 
 /// A label's box in pixels: top-left corner and size.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -137,7 +136,7 @@ fn points(rows: &[PolicyMetrics]) -> Vec<Point> {
     let mut out: Vec<Point> = Vec::new();
     for r in rows {
         let (cost, rate) = (r.container_minutes as f64, 100.0 * r.violation_rate);
-        let reference = PolicyKind::from_name(&r.policy).is_some_and(|p| !p.realizable());
+        let reference = !deployable(r);
         match out
             .iter_mut()
             .find(|p| p.model == r.model && p.cost == cost && p.rate == rate)
