@@ -12,7 +12,7 @@ use clap::{Args, Parser, Subcommand};
 use crate::check::Tolerances;
 use crate::config::{ClusterConfig, PolicyConfig, SplitConfig};
 use crate::forecast::lstm::LstmConfig;
-use crate::forecast::{ModelConfig, ModelKind};
+use crate::forecast::{ModelConfig, ModelKind, RefitEvery};
 use crate::policy::PolicyKind;
 use crate::trace::generate::GenerateConfig;
 
@@ -132,6 +132,9 @@ pub struct SweepCmd {
     /// Days of each model's calibration tail for slo-targeted (0: none) [default: 2].
     #[arg(long, value_name = "DAYS")]
     pub calibration_days: Option<f64>,
+    /// Prophet: refit every DURATION while forecasting (30m, 6h, 1d) or `never` [default: 6h].
+    #[arg(long, value_name = "DURATION")]
+    pub refit_every: Option<RefitEvery>,
     /// SLO levels of the SLO table: percents of minutes without a violation.
     #[arg(
         long,
@@ -404,6 +407,9 @@ pub struct ModelArgs {
     /// LSTM: Adam's learning rate.
     #[arg(long, value_name = "RATE", default_value_t = LstmConfig::default().learning_rate)]
     pub learning_rate: f64,
+    /// Prophet: refit every DURATION while forecasting the test period (30m, 6h, 1d), each fit on all data the decision has seen; `never`: one fit on the train period.
+    #[arg(long, value_name = "DURATION", default_value_t = ModelConfig::default().refit_every)]
+    pub refit_every: RefitEvery,
 }
 
 /// Which models to use.

@@ -197,6 +197,9 @@ fn sweep_plan(c: SweepCmd) -> anyhow::Result<SweepPlan> {
     if let Some(d) = c.calibration_days {
         model_cfg.calibration_days = d;
     }
+    if let Some(r) = c.refit_every {
+        model_cfg.refit_every = r;
+    }
     let base = Grid {
         traces: vec![TraceSpec {
             name: sweep::default_name(&source),
@@ -308,6 +311,7 @@ fn experiment(
             ..LstmConfig::default()
         },
         calibration_days: m.calibration_days,
+        refit_every: m.refit_every,
     });
     let (policy_kinds, mut policy_cfg) = match policies {
         Some(p) if !p.policy.iter().any(|n| n == ALL) => (

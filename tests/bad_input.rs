@@ -159,7 +159,9 @@ fn cases() -> Vec<Case> {
             vec![("t.csv", text(&trace(1200)))],
             &["train", "--trace", "t.csv", "--model", "prophet", "--test-days", "0.5"],
             1,
-            &["1200 steps", "1440 train steps", "prophet"],
+            // One day of 1-minute steps, plus lead − 1 = 2 (the default 2-minute delay):
+            // with refits the first fit stops where the first decision's data does.
+            &["1200 steps", "1442 train steps", "prophet"],
         ),
         case("zero capacity", vec![], &["simulate", "--capacity", "0"], 1, &["--capacity", "positive", "got 0"]),
         case("negative capacity", vec![], &["run-all", "--capacity", "-5"], 1, &["--capacity", "got -5"]),
@@ -173,6 +175,8 @@ fn cases() -> Vec<Case> {
         case("negative startup delay", vec![], &["simulate", "--startup-delay", "-1"], 2, &["--startup-delay", "-1"]),
         case("buffer below -1", vec![], &["simulate", "--buffer", "-1.5"], 1, &["--buffer", "-1.5"]),
         case("interval width of 1.5", vec![], &["train", "--interval-width", "1.5"], 1, &["--interval-width", "1.5"]),
+        case("refit interval without a unit", vec![], &["train", "--refit-every", "6"], 2, &["--refit-every", "expected `never` or a duration such as 30m, 6h or 1d, got `6`"]),
+        case("refit interval of zero", vec![], &["run-all", "--refit-every", "0h"], 2, &["--refit-every", "got `0h`"]),
         case("zero epochs", vec![], &["train", "--epochs", "0"], 1, &["--epochs must be positive"]),
         case("unknown policy", vec![], &["simulate", "--policy", "bufferd"], 2, &["bufferd", "buffered"]),
         case("unknown model", vec![], &["train", "--model", "prophett"], 2, &["prophett", "prophet"]),

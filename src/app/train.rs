@@ -156,9 +156,10 @@ pub(super) fn run(e: &Experiment, trace: &Trace) -> Result<()> {
             &e.cluster,
             &trained.forecast,
             &trained.artifacts,
+            e.model_cfg.refit_for(kind),
         )?;
         eprintln!(
-            "train: {name} fitted on {} steps, forecast {} test steps in {:.2} s -> {}",
+            "train: {name} on {} train steps, forecast {} test steps in {:.2} s -> {}",
             split.train_len,
             split.test_len,
             started.elapsed().as_secs_f64(),

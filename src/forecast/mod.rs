@@ -233,6 +233,8 @@ pub struct ModelConfig {
     /// them, for policies that calibrate on the model's own errors (`slo-targeted`); 0
     /// switches calibration off. Defaults to 2.
     pub calibration_days: f64,
+    /// How often Prophet refits while it forecasts. Defaults to every 6 hours.
+    pub refit_every: RefitEvery,
 }
 
 impl Default for ModelConfig {
@@ -242,11 +244,21 @@ impl Default for ModelConfig {
             seed: 42,
             lstm: lstm::LstmConfig::default(),
             calibration_days: 2.0,
+            refit_every: RefitEvery::DEFAULT,
         }
     }
 }
 
 impl ModelConfig {
+    /// How often `kind` refits while it forecasts: Prophet every
+    /// [`ModelConfig::refit_every`]; the others use the latest data without refitting.
+    pub fn refit_for(&self, kind: ModelKind) -> RefitEvery {
+        match kind {
+            ModelKind::Prophet => self.refit_every,
+            ModelKind::SeasonalNaive | ModelKind::Lstm => RefitEvery::NEVER,
+        }
+    }
+
     /// Checks every value against its valid range.
     pub fn validate(&self) -> Result<(), ConfigError> {
         if !(self.interval_width > 0.0 && self.interval_width < 1.0) {
@@ -279,13 +291,105 @@ impl ModelConfig {
     }
 }
 
+/// How often a model refits on the data seen so far while it forecasts, as a deployed
+/// scaler would: never (one fit on the train period), or every so many minutes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct RefitEvery(Option<u32>);
+
+impl RefitEvery {
+    /// One fit on the train period, never refitted.
+    pub const NEVER: RefitEvery = RefitEvery(None);
+    /// The default: every 6 hours (`docs/experiment.md` gives the measurement).
+    pub const DEFAULT: RefitEvery = RefitEvery(Some(6 * 60));
+
+    /// Every `minutes` minutes; `None` for 0.
+    pub fn minutes(minutes: u32) -> Option<Self> {
+        (minutes > 0).then_some(Self(Some(minutes)))
+    }
+
+    /// The interval in minutes; `None` when never.
+    pub fn as_minutes(self) -> Option<u32> {
+        self.0
+    }
+
+    /// The interval in steps of `step_minutes` (rounded up, at least one); `None` when never.
+    pub fn steps(self, step_minutes: u32) -> Option<usize> {
+        self.0
+            .map(|m| (m.div_ceil(step_minutes.max(1)) as usize).max(1))
+    }
+}
+
+impl std::fmt::Display for RefitEvery {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.0 {
+            None => write!(f, "never"),
+            Some(m) if m % (24 * 60) == 0 => write!(f, "{}d", m / (24 * 60)),
+            Some(m) if m % 60 == 0 => write!(f, "{}h", m / 60),
+            Some(m) => write!(f, "{m}m"),
+        }
+    }
+}
+
+impl std::str::FromStr for RefitEvery {
+    type Err = String;
+
+    /// `never`, or a whole number with a unit: `30m`, `6h`, `1d`.
+    fn from_str(s: &str) -> Result<Self, String> {
+        let s = s.trim();
+        if s == "never" {
+            return Ok(Self::NEVER);
+        }
+        let bad = || format!("expected `never` or a duration such as 30m, 6h or 1d, got `{s}`");
+        let (number, unit) = s.split_at(s.find(|c: char| !c.is_ascii_digit()).ok_or_else(bad)?);
+        let minutes_per = match unit {
+            "m" | "min" => 1,
+            "h" => 60,
+            "d" => 24 * 60,
+            _ => return Err(bad()),
+        };
+        let n: u32 = number.parse().map_err(|_| bad())?;
+        n.checked_mul(minutes_per)
+            .and_then(Self::minutes)
+            .ok_or_else(bad)
+    }
+}
+
+/// One block of a refit schedule: the targets one fit forecasts, and how many steps of
+/// data that fit reads (`requests[..data_len]`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RefitBlock {
+    /// The target steps.
+    pub targets: Range<usize>,
+    /// Steps of data the fit reads: through `targets.start − lead`, the last step a
+    /// decision for the block's first target has seen.
+    pub data_len: usize,
+}
+
+/// The refit schedule for `targets` at `lead`: a fit every `every` steps from the first
+/// target, each on all data a decision for its first target has seen. Empty when a
+/// target lies before the lead.
+pub fn refit_blocks(targets: Range<usize>, lead: usize, every: usize) -> Vec<RefitBlock> {
+    if targets.start < lead || every == 0 {
+        return Vec::new();
+    }
+    (targets.start..targets.end)
+        .step_by(every)
+        .map(|b| RefitBlock {
+            targets: b..(b + every).min(targets.end),
+            data_len: b - lead + 1,
+        })
+        .collect()
+}
+
 /// Builds an unfitted model.
 pub fn build(kind: ModelKind, cfg: &ModelConfig) -> Box<dyn Forecaster> {
     match kind {
         ModelKind::SeasonalNaive => {
             Box::new(seasonal_naive::SeasonalNaive::new(cfg.interval_width))
         }
-        ModelKind::Prophet => Box::new(prophet::ProphetModel::new(cfg.interval_width, cfg.seed)),
+        ModelKind::Prophet => Box::new(
+            prophet::ProphetModel::new(cfg.interval_width, cfg.seed).refit_every(cfg.refit_every),
+        ),
         ModelKind::Lstm => Box::new(lstm::LstmModel::new(lstm::LstmConfig {
             interval_width: cfg.interval_width,
             seed: cfg.seed,
@@ -316,6 +420,42 @@ mod tests {
         assert!((quantile(&xs, 0.1) - 1.3).abs() < 1e-12);
         assert!((quantile(&xs, 0.5) - 2.5).abs() < 1e-12);
         assert!((quantile(&xs, 0.9) - 3.7).abs() < 1e-12);
+    }
+
+    #[test]
+    fn refit_intervals_parse_and_print() {
+        for (text, minutes, shown) in [
+            ("6h", Some(360), "6h"),
+            ("90m", Some(90), "90m"),
+            ("120min", Some(120), "2h"),
+            ("1d", Some(1440), "1d"),
+            ("never", None, "never"),
+        ] {
+            let r: RefitEvery = text.parse().unwrap();
+            assert_eq!(r.as_minutes(), minutes, "{text}");
+            assert_eq!(r.to_string(), shown);
+        }
+        for bad in ["", "6", "0h", "h", "-1h", "6 hours", "1.5h", "99999999d"] {
+            assert!(bad.parse::<RefitEvery>().is_err(), "{bad}");
+        }
+        // 6 hours of 5-minute steps is 72; 7 minutes of 5-minute steps rounds up to 2.
+        assert_eq!(RefitEvery::DEFAULT.steps(5), Some(72));
+        assert_eq!(RefitEvery::minutes(7).unwrap().steps(5), Some(2));
+        assert_eq!(RefitEvery::NEVER.steps(5), None);
+    }
+
+    #[test]
+    fn refit_blocks_read_only_what_the_first_decision_has_seen() {
+        // Targets 10..17, lead 3, every 3 steps: fits on data through 7, 10 and 13.
+        let blocks = refit_blocks(10..17, 3, 3);
+        let expect = [(10..13, 8), (13..16, 11), (16..17, 14)];
+        assert_eq!(blocks.len(), expect.len());
+        for (b, (targets, data_len)) in blocks.iter().zip(expect) {
+            assert_eq!((b.targets.clone(), b.data_len), (targets, data_len));
+            // The decision for target j is made at j − lead and reads nothing later.
+            assert!(b.targets.clone().all(|j| b.data_len - 1 <= j - 3));
+        }
+        assert!(refit_blocks(2..5, 3, 1).is_empty());
     }
 
     #[test]

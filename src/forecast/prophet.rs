@@ -23,14 +23,17 @@ use std::time::Instant;
 
 use augurs_prophet::optimizer::{Data, InitialParams, OptimizeOpts, OptimizedParams};
 use augurs_prophet::{
-    IntervalWidth, Optimizer, Prophet, ProphetOptions, SeasonalityOption, TrainingData,
+    IntervalWidth, Optimizer, PositiveFloat, Prophet, ProphetOptions, SeasonalityOption,
+    TrainingData,
 };
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use rand_distr::{Distribution, Normal, Poisson};
 
-use super::prophet_map::{Model, NativeOptimizer};
-use super::{quantile, FitInput, Forecast, ForecastError, Forecaster, Interval};
+use super::prophet_map::{Model, NativeOptimizer, Termination};
+use super::{
+    quantile, refit_blocks, FitInput, Forecast, ForecastError, Forecaster, Interval, RefitEvery,
+};
 use crate::trace::Trace;
 
 const NAME: &str = "prophet";
@@ -46,8 +49,14 @@ pub struct ProphetModel {
     seed: u64,
     /// Draws of the predictive distribution per step. Defaults to 1000, as Prophet.
     uncertainty_samples: usize,
+    /// How often `predict` refits. Defaults to never.
+    refit_every: RefitEvery,
+    /// The lead of the last fit.
+    lead: usize,
     fitted: Option<Fitted>,
     notes: Vec<String>,
+    /// What the last `predict` has to tell (its refits).
+    predict_notes: Mutex<Vec<String>>,
 }
 
 /// One seasonal feature: `sin` or `cos` of `2π · order · t_days / period_days`.
@@ -70,8 +79,10 @@ impl Fourier {
     }
 }
 
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 struct Fitted {
+    /// Steps of data fitted: `requests[..data_len]`.
+    data_len: usize,
     /// Trend and coefficients, `beta` in canonical column order.
     params: OptimizedParams,
     /// The feature of each canonical column.
@@ -83,6 +94,98 @@ struct Fitted {
     t_span: f64,
     /// The abs-max scale of `y` (Prophet's default scaling).
     y_scale: f64,
+}
+
+impl Fitted {
+    /// The trend's slope at epoch second `ds`, in `y` units per second.
+    fn slope(&self, ds: f64) -> f64 {
+        let t = (ds - self.t_start as f64) / self.t_span;
+        let p = &self.params;
+        let k = p.k
+            + self
+                .t_change
+                .iter()
+                .zip(&p.delta)
+                .filter(|(c, _)| **c <= t)
+                .map(|(_, d)| d)
+                .sum::<f64>();
+        k * self.y_scale / self.t_span
+    }
+
+    /// The trend at epoch second `ds`, in `y` units.
+    fn trend(&self, ds: f64) -> f64 {
+        self.y_scale * self.scaled_trend((ds - self.t_start as f64) / self.t_span)
+    }
+
+    /// The piecewise-linear trend at scaled time `t`, in scaled units.
+    fn scaled_trend(&self, t: f64) -> f64 {
+        let p = &self.params;
+        let (mut k, mut m) = (p.k, p.m);
+        for (c, d) in self.t_change.iter().zip(&p.delta) {
+            if *c <= t {
+                k += d;
+                m -= c * d;
+            }
+        }
+        k * t + m
+    }
+}
+
+/// A refit's start from the previous fit: its trend and coefficients carried to the new
+/// fit's scales (`y_scale`, time span) and changepoints, so L-BFGS starts next to the
+/// optimum instead of at Prophet's straight line through the first and last points.
+#[derive(Debug, Clone)]
+struct Warm {
+    prev: Fitted,
+    /// The new fit's timestamps, first one and span in seconds, and `y` scale.
+    ds: Vec<i64>,
+    t_span: f64,
+    y_scale: f64,
+}
+
+impl Warm {
+    /// Initial parameters for the new fit, with `t_change` its changepoints and `columns`
+    /// its features in canonical order.
+    fn init(&self, t_change: &[f64], columns: &[Vec<f64>]) -> InitialParams {
+        let prev = &self.prev;
+        let start = self.ds[0] as f64;
+        let at = |t: f64| start + t * self.t_span;
+        // The new trend starts where the old one is, with its slope, and changes its
+        // slope at each new changepoint to the old trend's slope there.
+        let per_unit = self.t_span / self.y_scale;
+        let k = prev.slope(start) * per_unit;
+        let mut slope = k;
+        let delta = t_change
+            .iter()
+            .map(|&c| {
+                let next = prev.slope(at(c)) * per_unit;
+                let d = next - slope;
+                slope = next;
+                d
+            })
+            .collect();
+        let beta = columns
+            .iter()
+            .map(|col| {
+                prev.features
+                    .iter()
+                    .position(|f| {
+                        col.iter()
+                            .zip(&self.ds)
+                            .all(|(v, &d)| (v - f.at(d)).abs() < 1e-6)
+                    })
+                    .map_or(0.0, |q| prev.params.beta[q] * prev.y_scale / self.y_scale)
+            })
+            .collect();
+        let sigma = *prev.params.sigma_obs * prev.y_scale / self.y_scale;
+        InitialParams {
+            k,
+            m: prev.trend(start) / self.y_scale,
+            delta,
+            beta,
+            sigma_obs: PositiveFloat::try_new(sigma).unwrap_or(PositiveFloat::one()),
+        }
+    }
 }
 
 /// What Stan saw and found, in canonical column order.
@@ -100,6 +203,8 @@ struct Seen {
 struct Canonical {
     inner: NativeOptimizer,
     seen: Arc<Mutex<Option<Seen>>>,
+    /// Where to start instead of augurs' initial parameters.
+    warm: Option<Warm>,
 }
 
 impl Optimizer for Canonical {
@@ -136,14 +241,18 @@ impl Optimizer for Canonical {
             sigmas: perm.iter().map(|&j| data.sigmas[j]).collect(),
             ..data.clone()
         };
-        let init_c = InitialParams {
-            beta: perm.iter().map(|&j| init.beta[j]).collect(),
-            ..init.clone()
+        let columns_c: Vec<Vec<f64>> = perm.iter().map(|&j| columns[j].clone()).collect();
+        let init_c = match &self.warm {
+            Some(w) => w.init(&data.t_change, &columns_c),
+            None => InitialParams {
+                beta: perm.iter().map(|&j| init.beta[j]).collect(),
+                ..init.clone()
+            },
         };
         let found = self.inner.optimize(&init_c, &data_c, opts)?;
         *self.seen.lock().expect("not poisoned") = Some(Seen {
             params: found.clone(),
-            columns: perm.iter().map(|&j| columns[j].clone()).collect(),
+            columns: columns_c,
             t_change: data.t_change.clone(),
             multiplicative: data.s_m.iter().any(|&m| m != 0),
         });
@@ -264,8 +373,21 @@ impl ProphetModel {
             interval_width,
             seed,
             uncertainty_samples: 1000,
+            refit_every: RefitEvery::NEVER,
+            lead: 1,
             fitted: None,
             notes: Vec::new(),
+            predict_notes: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// The same model, refitting every `every` while it forecasts: each block of targets
+    /// is forecast by a fit on all data a decision for its first target has seen
+    /// ([`refit_blocks`]), warm-started from the fit before.
+    pub fn refit_every(self, every: RefitEvery) -> Self {
+        Self {
+            refit_every: every,
+            ..self
         }
     }
 
@@ -309,34 +431,25 @@ impl ProphetModel {
 
     /// The point forecast at scaled times `t` (epoch seconds `ds`), without noise.
     fn point(f: &Fitted, t: f64, ds: i64) -> f64 {
-        let p = &f.params;
-        let mut k = p.k;
-        let mut m = p.m;
-        for (c, d) in f.t_change.iter().zip(&p.delta) {
-            if *c <= t {
-                k += d;
-                m -= c * d;
-            }
-        }
         let seasonal: f64 = f
             .features
             .iter()
-            .zip(&p.beta)
+            .zip(&f.params.beta)
             .map(|(x, b)| x.at(ds) * b)
             .sum();
-        f.y_scale * (k * t + m + seasonal)
+        f.y_scale * (f.scaled_trend(t) + seasonal)
     }
 
     /// Seeded draws of the predictive distribution around the point forecast; returns
     /// the interval's bounds per step.
-    fn interval(&self, f: &Fitted, t: &[f64], yhat: &[f64]) -> Interval {
+    fn interval(&self, f: &Fitted, t: &[f64], yhat: &[f64], seed: u64) -> Interval {
         let t_max = t.iter().copied().fold(f64::NEG_INFINITY, f64::max);
         let delta = &f.params.delta;
         let mean_abs_delta =
             delta.iter().map(|d| d.abs()).sum::<f64>() / delta.len().max(1) as f64 + 1e-8;
         let noise = Normal::new(0.0, *f.params.sigma_obs * f.y_scale).expect("positive sigma");
         let lambda = f.t_change.len() as f64 * (t_max - 1.0);
-        let mut rng = StdRng::seed_from_u64(self.seed);
+        let mut rng = StdRng::seed_from_u64(seed);
         // samples[i] holds the draws for step i.
         let mut samples = vec![Vec::with_capacity(self.uncertainty_samples); t.len()];
         for _ in 0..self.uncertainty_samples {
@@ -372,42 +485,65 @@ impl ProphetModel {
     }
 }
 
-/// A draw from Laplace(0, scale) by inverting its CDF.
-fn laplace(rng: &mut StdRng, scale: f64) -> f64 {
-    let u: f64 = rng.random::<f64>() - 0.5;
-    -scale * u.signum() * (1.0 - 2.0 * u.abs()).max(f64::MIN_POSITIVE).ln()
+/// How one optimizer run went.
+#[derive(Debug, Clone, Copy)]
+struct FitStats {
+    seconds: f64,
+    iterations: usize,
+    end: Termination,
+    objective: f64,
 }
 
-impl Forecaster for ProphetModel {
-    fn name(&self) -> &'static str {
-        NAME
-    }
+/// A fit and the warnings it raised.
+#[derive(Debug)]
+struct FitOutcome {
+    fitted: Fitted,
+    warnings: Vec<String>,
+}
 
-    fn min_train_steps(&self, trace: &Trace, _lead_steps: usize) -> usize {
-        // Less than a day cannot separate a trend from the daily cycle.
-        trace.steps_per_day().max(2)
+impl Fitted {
+    /// The seasonalities fitted, in words.
+    fn seasonalities(&self) -> &'static str {
+        let has = |days: f64| {
+            self.features
+                .iter()
+                .any(|f| f.order > 0 && f.period_days == days)
+        };
+        match (has(DAILY.0), has(WEEKLY.0)) {
+            (true, true) => "daily and weekly",
+            (true, false) => "daily",
+            (false, true) => "weekly",
+            (false, false) => "no",
+        }
     }
+}
 
-    fn fit(&mut self, input: &FitInput) -> Result<(), ForecastError> {
-        let trace = input.trace;
-        self.check_train_len(input)?;
-        self.notes.clear();
-        let ds: Vec<i64> = (0..input.train_len)
+impl ProphetModel {
+    /// Fits Prophet on `trace.requests[..data_len]`, from `warm`'s parameters when given,
+    /// else from Prophet's own initial ones.
+    fn fit_on(
+        &self,
+        trace: &Trace,
+        data_len: usize,
+        warm: Option<&Fitted>,
+    ) -> Result<(FitOutcome, FitStats), ForecastError> {
+        let mut warnings = Vec::new();
+        let ds: Vec<i64> = (0..data_len)
             .map(|i| trace.timestamp(i).timestamp())
             .collect();
-        let y = trace.requests[..input.train_len].to_vec();
+        let y = trace.requests[..data_len].to_vec();
         let span = ds[ds.len() - 1] - ds[0];
         let days = span as f64 / DAY_SECONDS as f64;
         // Prophet's own rule for "auto", made explicit so the user hears about it.
         let daily = span >= 2 * DAY_SECONDS;
         let weekly = span >= 14 * DAY_SECONDS;
         if !daily {
-            self.notes.push(format!(
+            warnings.push(format!(
                 "warning: prophet: daily seasonality off, the train span ({days:.1} days) is under 2 days"
             ));
         }
         if !weekly {
-            self.notes.push(format!(
+            warnings.push(format!(
                 "warning: prophet: weekly seasonality off, the train span ({days:.1} days) is under 2 weeks"
             ));
         }
@@ -421,30 +557,34 @@ impl Forecaster for ProphetModel {
             uncertainty_samples: 0,
             ..Default::default()
         };
+        let y_scale = y.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+        let y_scale = if y_scale > 0.0 { y_scale } else { 1.0 };
         let seen = Arc::new(Mutex::new(None));
         let native = NativeOptimizer::default();
         let last = Arc::clone(&native.last);
         let optimizer = Canonical {
             inner: native,
             seen: Arc::clone(&seen),
+            warm: warm.map(|prev| Warm {
+                prev: prev.clone(),
+                ds: ds.clone(),
+                t_span: span as f64,
+                y_scale,
+            }),
         };
         let mut prophet = Prophet::new(opts, optimizer);
-        let data = TrainingData::new(ds.clone(), y.clone()).map_err(Self::model_error)?;
+        let data = TrainingData::new(ds.clone(), y).map_err(Self::model_error)?;
         let optimize = OptimizeOpts {
             seed: Some((self.seed % u64::from(u32::MAX)) as u32),
             ..Default::default()
         };
         let fit_started = Instant::now();
         prophet.fit(data, optimize).map_err(Self::model_error)?;
-        let fit_s = fit_started.elapsed().as_secs_f64();
-        let (iters, end, objective) = last
+        let seconds = fit_started.elapsed().as_secs_f64();
+        let (iterations, end, objective) = last
             .lock()
             .expect("not poisoned")
             .ok_or_else(|| Self::model_error("the optimizer did not run"))?;
-        self.notes.push(format!(
-            "prophet: fit {fit_s:.2} s on {} steps, {iters} L-BFGS iterations (ended: {end:?}, objective {objective:.6})",
-            input.train_len
-        ));
         let seen = seen
             .lock()
             .expect("not poisoned")
@@ -475,20 +615,28 @@ impl Forecaster for ProphetModel {
         } else {
             Self::identify(&seen.columns, &ds, &seasonalities)?
         };
-        let y_scale = y.iter().fold(0.0f64, |m, v| m.max(v.abs()));
-        self.fitted = Some(Fitted {
+        let fitted = Fitted {
+            data_len,
             params: seen.params,
             features,
             t_change: seen.t_change,
             t_start: ds[0],
             t_span: span as f64,
-            y_scale: if y_scale > 0.0 { y_scale } else { 1.0 },
-        });
-        Ok(())
+            y_scale,
+        };
+        Ok((
+            FitOutcome { fitted, warnings },
+            FitStats {
+                seconds,
+                iterations,
+                end,
+                objective,
+            },
+        ))
     }
 
-    fn predict(&self, trace: &Trace, targets: Range<usize>) -> Result<Forecast, ForecastError> {
-        let f = self.fitted.as_ref().ok_or(ForecastError::NotFitted(NAME))?;
+    /// `f`'s forecast of `targets`, its interval drawn with `seed`.
+    fn forecast(&self, f: &Fitted, trace: &Trace, targets: Range<usize>, seed: u64) -> Forecast {
         let ds: Vec<i64> = targets.map(|j| trace.timestamp(j).timestamp()).collect();
         let t: Vec<f64> = ds
             .iter()
@@ -499,14 +647,344 @@ impl Forecaster for ProphetModel {
             .zip(&ds)
             .map(|(&ti, &d)| Self::point(f, ti, d))
             .collect();
-        let interval = self.interval(f, &t, &yhat);
-        Ok(Forecast {
+        let interval = self.interval(f, &t, &yhat, seed);
+        Forecast {
             yhat,
             interval: Some(interval),
-        })
+        }
+    }
+}
+
+/// A draw from Laplace(0, scale) by inverting its CDF.
+fn laplace(rng: &mut StdRng, scale: f64) -> f64 {
+    let u: f64 = rng.random::<f64>() - 0.5;
+    -scale * u.signum() * (1.0 - 2.0 * u.abs()).max(f64::MIN_POSITIVE).ln()
+}
+
+impl Forecaster for ProphetModel {
+    fn name(&self) -> &'static str {
+        NAME
+    }
+
+    fn min_train_steps(&self, trace: &Trace, lead_steps: usize) -> usize {
+        // Less than a day cannot separate a trend from the daily cycle; with refits the
+        // first fit stops `lead − 1` steps before the train period ends.
+        let refit_lag = match self.refit_every.steps(trace.step_minutes) {
+            Some(_) => lead_steps.saturating_sub(1),
+            None => 0,
+        };
+        trace.steps_per_day().max(2) + refit_lag
+    }
+
+    fn fit(&mut self, input: &FitInput) -> Result<(), ForecastError> {
+        self.check_train_len(input)?;
+        self.lead = input.lead_steps;
+        // With refits, the first fit reads what a decision for the first test step has
+        // seen, as every later one does.
+        let data_len = match self.refit_every.steps(input.trace.step_minutes) {
+            Some(_) => input.train_len + 1 - input.lead_steps,
+            None => input.train_len,
+        };
+        let (fitted, fit) = self.fit_on(input.trace, data_len, None)?;
+        self.notes = fitted.warnings.clone();
+        self.notes.push(format!(
+            "prophet: fit {:.2} s on {data_len} steps, {} L-BFGS iterations (ended: {:?}, objective {:.6})",
+            fit.seconds, fit.iterations, fit.end, fit.objective
+        ));
+        self.fitted = Some(fitted.fitted);
+        Ok(())
+    }
+
+    fn predict(&self, trace: &Trace, targets: Range<usize>) -> Result<Forecast, ForecastError> {
+        let first = self.fitted.as_ref().ok_or(ForecastError::NotFitted(NAME))?;
+        let Some(every) = self.refit_every.steps(trace.step_minutes) else {
+            return Ok(self.forecast(first, trace, targets, self.seed));
+        };
+        if targets.start < self.lead {
+            return Err(ForecastError::TargetTooEarly {
+                model: NAME,
+                target: targets.start,
+                lead: self.lead,
+            });
+        }
+        let started = Instant::now();
+        let mut out = Forecast {
+            yhat: Vec::new(),
+            interval: Some(Interval {
+                lower: Vec::new(),
+                upper: Vec::new(),
+            }),
+        };
+        let mut current = std::borrow::Cow::Borrowed(first);
+        let mut iterations = Vec::new();
+        let mut changes = Vec::new();
+        let blocks = refit_blocks(targets, self.lead, every);
+        for (i, block) in blocks.iter().enumerate() {
+            if block.data_len != current.data_len {
+                let (refit, fit) = self.fit_on(trace, block.data_len, Some(&current))?;
+                iterations.push(fit.iterations);
+                if refit.fitted.seasonalities() != current.seasonalities() {
+                    changes.push(format!(
+                        "prophet: {} seasonality from the refit on data through {}",
+                        refit.fitted.seasonalities(),
+                        crate::trace::format_timestamp(trace.timestamp(block.data_len - 1))
+                    ));
+                }
+                current = std::borrow::Cow::Owned(refit.fitted);
+            }
+            // Each block draws its own interval, seeded by the seed and the block.
+            let part = self.forecast(
+                &current,
+                trace,
+                block.targets.clone(),
+                self.seed.wrapping_add(i as u64),
+            );
+            out.yhat.extend(part.yhat);
+            if let (Some(all), Some(b)) = (out.interval.as_mut(), part.interval) {
+                all.lower.extend(b.lower);
+                all.upper.extend(b.upper);
+            }
+        }
+        let mut notes = self.predict_notes.lock().expect("not poisoned");
+        notes.clear();
+        notes.extend(changes);
+        if !iterations.is_empty() {
+            let mut sorted = iterations.clone();
+            sorted.sort_unstable();
+            notes.push(format!(
+                "prophet: {} forecast blocks of {} steps ({}), {} refits warm-started in {:.2} s, L-BFGS iterations median {} (max {})",
+                blocks.len(),
+                every,
+                self.refit_every,
+                iterations.len(),
+                started.elapsed().as_secs_f64(),
+                sorted[sorted.len() / 2],
+                sorted[sorted.len() - 1],
+            ));
+        }
+        Ok(out)
     }
 
     fn notes(&self) -> Vec<String> {
-        self.notes.clone()
+        let mut notes = self.notes.clone();
+        notes.extend(
+            self.predict_notes
+                .lock()
+                .expect("not poisoned")
+                .iter()
+                .cloned(),
+        );
+        notes
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::forecast::RefitBlock;
+    use crate::trace::generate::{generate, GenerateConfig};
+
+    /// Five days of the default workload at 5-minute steps (288 a day).
+    fn trace() -> Trace {
+        generate(&GenerateConfig {
+            days: 5.0,
+            step_minutes: 5,
+            ..GenerateConfig::default()
+        })
+        .unwrap()
+        .0
+    }
+
+    fn model() -> ProphetModel {
+        ProphetModel::new(0.8, 7)
+    }
+
+    /// The features of `f` on `ds`, one column each.
+    fn columns(f: &Fitted, ds: &[i64]) -> Vec<Vec<f64>> {
+        f.features
+            .iter()
+            .map(|feat| ds.iter().map(|&d| feat.at(d)).collect())
+            .collect()
+    }
+
+    fn timestamps(trace: &Trace, n: usize) -> Vec<i64> {
+        (0..n).map(|i| trace.timestamp(i).timestamp()).collect()
+    }
+
+    #[test]
+    fn a_warm_start_on_the_same_data_is_the_previous_fit() {
+        let trace = trace();
+        let (prev, _) = model().fit_on(&trace, 3 * 288, None).unwrap();
+        let prev = prev.fitted;
+        let ds = timestamps(&trace, 3 * 288);
+        let warm = Warm {
+            prev: prev.clone(),
+            t_span: prev.t_span,
+            y_scale: prev.y_scale,
+            ds: ds.clone(),
+        };
+        let init = warm.init(&prev.t_change, &columns(&prev, &ds));
+        let p = &prev.params;
+        let close = |a: f64, b: f64| (a - b).abs() <= 1e-12 * (1.0 + b.abs());
+        assert!(close(init.k, p.k) && close(init.m, p.m), "{init:?}");
+        assert!(init.delta.iter().zip(&p.delta).all(|(a, b)| close(*a, *b)));
+        assert!(init.beta.iter().zip(&p.beta).all(|(a, b)| close(*a, *b)));
+        assert!(close(*init.sigma_obs, *p.sigma_obs));
+    }
+
+    #[test]
+    fn a_warm_start_carries_the_trend_to_new_scales_and_changepoints() {
+        let trace = trace();
+        let (prev, _) = model().fit_on(&trace, 3 * 288, None).unwrap();
+        let prev = prev.fitted;
+        // A fit on four days, its y scale doubled, with five changepoints of its own.
+        let ds = timestamps(&trace, 4 * 288);
+        let t_span = (ds[ds.len() - 1] - ds[0]) as f64;
+        let y_scale = 2.0 * prev.y_scale;
+        let t_change = vec![0.1, 0.3, 0.45, 0.6, 0.8];
+        let warm = Warm {
+            prev: prev.clone(),
+            ds: ds.clone(),
+            t_span,
+            y_scale,
+        };
+        let init = warm.init(&t_change, &columns(&prev, &ds));
+        let new = Fitted {
+            data_len: ds.len(),
+            params: OptimizedParams {
+                k: init.k,
+                m: init.m,
+                delta: init.delta.clone(),
+                beta: init.beta.clone(),
+                sigma_obs: init.sigma_obs,
+                trend: Vec::new(),
+            },
+            features: prev.features.clone(),
+            t_change: t_change.clone(),
+            t_start: ds[0],
+            t_span,
+            y_scale,
+        };
+        let start = ds[0] as f64;
+        let rel = |a: f64, b: f64| (a - b).abs() / b.abs().max(1e-9);
+        // Same level at the start, and on every new segment the old slope where it begins.
+        assert!(rel(new.trend(start), prev.trend(start)) < 1e-12);
+        for c in std::iter::once(0.0).chain(t_change.iter().copied()) {
+            let at = start + c * t_span;
+            assert!(rel(new.slope(at), prev.slope(at)) < 1e-12, "at t = {c}");
+        }
+        // The coefficients and the noise keep their size in requests.
+        for (a, b) in init.beta.iter().zip(&prev.params.beta) {
+            assert!(rel(a * y_scale, b * prev.y_scale) < 1e-12);
+        }
+        assert!(
+            rel(
+                *init.sigma_obs * y_scale,
+                *prev.params.sigma_obs * prev.y_scale
+            ) < 1e-12
+        );
+    }
+
+    #[test]
+    fn a_warm_refit_reaches_the_cold_fits_optimum() {
+        let trace = trace();
+        let m = model();
+        let (prev, _) = m.fit_on(&trace, 3 * 288, None).unwrap();
+        let n = 3 * 288 + 72;
+        let (warm, w) = m.fit_on(&trace, n, Some(&prev.fitted)).unwrap();
+        let (cold, c) = m.fit_on(&trace, n, None).unwrap();
+        println!(
+            "warm: {} iterations, objective {}; cold: {} iterations, objective {}",
+            w.iterations, w.objective, c.iterations, c.objective
+        );
+        // Measured: warm −1792.330092 (176 iterations), cold −1792.329883 (125): the warm
+        // start ends 1.2e-7 relative lower. Bound: no more than 1e-6 relative above.
+        assert!(
+            w.objective <= c.objective + 1e-6 * c.objective.abs(),
+            "warm {w:?} cold {c:?}"
+        );
+        // Near the same optimum, so near the same forecast: measured 14.4 requests at
+        // most over the next 6 hours, 2.2 % of the mean (the objective is flat along
+        // trades between the last slope and the changepoints' rate changes).
+        let (yw, yc) = (
+            m.forecast(&warm.fitted, &trace, n + 2..n + 74, 1).yhat,
+            m.forecast(&cold.fitted, &trace, n + 2..n + 74, 1).yhat,
+        );
+        let mean = trace.requests[..n].iter().sum::<f64>() / n as f64;
+        let worst = yw
+            .iter()
+            .zip(&yc)
+            .map(|(a, b)| (a - b).abs())
+            .fold(0.0, f64::max);
+        assert!(
+            worst < 0.03 * mean,
+            "forecasts differ by {worst} (mean {mean})"
+        );
+    }
+
+    #[test]
+    fn refits_read_only_what_each_blocks_first_decision_has_seen() {
+        let mut trace = trace();
+        let (train_len, lead) = (4 * 288, 3);
+        let every = RefitEvery::minutes(6 * 60).unwrap(); // 72 steps
+        let fitted = |trace: &Trace| {
+            let mut m = model().refit_every(every);
+            m.fit(&FitInput {
+                trace,
+                train_len,
+                lead_steps: lead,
+            })
+            .unwrap();
+            m
+        };
+        let targets = train_len..train_len + 288;
+        let m = fitted(&trace);
+        let before = m.predict(&trace, targets.clone()).unwrap();
+        assert_eq!(before.len(), 288);
+        // Same input, same bits.
+        assert_eq!(
+            fitted(&trace).predict(&trace, targets.clone()).unwrap(),
+            before
+        );
+        // The first fit stops lead − 1 steps before the train period's end.
+        assert_eq!(m.fitted.as_ref().unwrap().data_len, train_len - lead + 1);
+        assert!(m
+            .notes()
+            .iter()
+            .any(|n| n.contains("4 forecast blocks of 72 steps (6h), 3 refits")));
+        // Change every count after the second block's data: the first two blocks'
+        // forecasts stay bit for bit, the later ones move.
+        let blocks: Vec<RefitBlock> = refit_blocks(targets.clone(), lead, 72);
+        assert_eq!(blocks[1].data_len, train_len + 72 - lead + 1);
+        for r in &mut trace.requests[blocks[1].data_len..] {
+            *r *= 1.5;
+        }
+        let after = fitted(&trace).predict(&trace, targets).unwrap();
+        assert_eq!(before.yhat[..144], after.yhat[..144]);
+        assert_ne!(before.yhat[144..], after.yhat[144..]);
+        let (b, a) = (before.interval.unwrap(), after.interval.unwrap());
+        assert_eq!(b.lower[..144], a.lower[..144]);
+        assert_eq!(b.upper[..144], a.upper[..144]);
+    }
+
+    #[test]
+    fn with_refits_the_model_needs_the_lead_on_top_of_a_day() {
+        let trace = trace();
+        let once = model();
+        let refit = model().refit_every(RefitEvery::DEFAULT);
+        assert_eq!(once.min_train_steps(&trace, 3), 288);
+        assert_eq!(refit.min_train_steps(&trace, 3), 290);
+        // And a target before the lead cannot be forecast.
+        let mut m = model().refit_every(RefitEvery::DEFAULT);
+        m.fit(&FitInput {
+            trace: &trace,
+            train_len: 300,
+            lead_steps: 3,
+        })
+        .unwrap();
+        assert!(matches!(
+            m.predict(&trace, 2..10),
+            Err(ForecastError::TargetTooEarly { .. })
+        ));
     }
 }

@@ -13,7 +13,7 @@ use super::reports::{from_csv, to_csv};
 use super::{read, write_all_atomic, DataDir, ReadError};
 use crate::config::ClusterConfig;
 use crate::experiment::ModelForecast;
-use crate::forecast::{Artifact, Forecast, Interval, ModelKind};
+use crate::forecast::{refit_blocks, Artifact, Forecast, Interval, ModelKind, RefitEvery};
 use crate::policy::Calibration;
 use crate::trace::{format_timestamp, Split, Trace};
 
@@ -40,6 +40,69 @@ pub(crate) struct ForecastMeta {
     /// `<model>.calibration.csv`; 0 when there is none.
     #[serde(default)]
     pub(crate) calibration_steps: usize,
+    /// The refits behind the forecasts, for a model that refits while it forecasts;
+    /// absent for one fit on the train period.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) refits: Option<RefitSchedule>,
+}
+
+/// When a refitting model fitted, and on what.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct RefitSchedule {
+    /// The interval, as `--refit-every` takes it.
+    pub(crate) every: String,
+    /// The interval in steps.
+    pub(crate) every_steps: usize,
+    /// The fits behind the test forecasts, in order.
+    pub(crate) test: Vec<ScheduledFit>,
+    /// The fits behind the calibration tail's forecasts; empty when there is none.
+    pub(crate) calibration: Vec<ScheduledFit>,
+}
+
+/// One fit of a refit schedule.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct ScheduledFit {
+    /// The first target it forecasts.
+    pub(crate) first_target: String,
+    /// The last target it forecasts.
+    pub(crate) last_target: String,
+    /// The last step of data it read.
+    pub(crate) data_through: String,
+}
+
+impl RefitSchedule {
+    /// The schedule of a model refitting `every` for this trace, split and lead, with a
+    /// calibration tail of `calibration_steps`; `None` when it never refits.
+    fn new(
+        every: RefitEvery,
+        trace: &Trace,
+        split: Split,
+        lead: usize,
+        calibration_steps: usize,
+    ) -> Option<Self> {
+        let every_steps = every.steps(trace.step_minutes)?;
+        let fits = |targets: std::ops::Range<usize>| -> Vec<ScheduledFit> {
+            refit_blocks(targets, lead, every_steps)
+                .into_iter()
+                .map(|b| ScheduledFit {
+                    first_target: format_timestamp(trace.timestamp(b.targets.start)),
+                    last_target: format_timestamp(trace.timestamp(b.targets.end - 1)),
+                    data_through: format_timestamp(trace.timestamp(b.data_len - 1)),
+                })
+                .collect()
+        };
+        let calibration = if calibration_steps > 0 {
+            fits(calibration_split(split, calibration_steps).test_range())
+        } else {
+            Vec::new()
+        };
+        Some(Self {
+            every: every.to_string(),
+            every_steps,
+            test: fits(split.test_range()),
+            calibration,
+        })
+    }
 }
 
 impl ForecastMeta {
@@ -55,6 +118,7 @@ impl ForecastMeta {
             lead_steps: cluster.at_step(trace.step_minutes).delay_steps + 1,
             startup_delay_min: cluster.startup_delay_min,
             calibration_steps: 0,
+            refits: None,
         }
     }
 
@@ -202,7 +266,8 @@ fn read_aligned(
 }
 
 /// Writes one model's forecasts, their sidecar and the model's own files as one set:
-/// either all of them land or none does. Returns the paths written.
+/// either all of them land or none does. `refit` is how often the model refitted while
+/// it forecast, which the sidecar records. Returns the paths written.
 pub(crate) fn save_model(
     data: &DataDir,
     trace: &Trace,
@@ -210,6 +275,7 @@ pub(crate) fn save_model(
     cluster: &ClusterConfig,
     model: &ModelForecast,
     artifacts: &[Artifact],
+    refit: RefitEvery,
 ) -> Result<Vec<PathBuf>> {
     let name = &model.model;
     let mut files: Vec<(PathBuf, Vec<u8>)> = artifacts
@@ -228,6 +294,7 @@ pub(crate) fn save_model(
             forecast_file(trace, calibration_split(split, c.actual.len()), &c.forecast),
         ));
     }
+    meta.refits = RefitSchedule::new(refit, trace, split, meta.lead_steps, meta.calibration_steps);
     files.push((data.forecast_meta(name), meta.to_json()));
     write_all_atomic(&files).with_context(|| format!("writing {name}'s files"))?;
     Ok(files.into_iter().map(|(p, _)| p).collect())
@@ -367,8 +434,20 @@ mod tests {
             file_name: "lstm.safetensors".into(),
             bytes: b"weights".to_vec(),
         };
-        let written = save_model(&data, &trace(), SPLIT, &cluster, &model, &[artifact]).unwrap();
+        let written = save_model(
+            &data,
+            &trace(),
+            SPLIT,
+            &cluster,
+            &model,
+            &[artifact],
+            RefitEvery::NEVER,
+        )
+        .unwrap();
         assert_eq!(written.len(), 4);
+        // One fit on the train period: the sidecar has no schedule.
+        let meta = std::fs::read_to_string(data.forecast_meta("lstm")).unwrap();
+        assert!(!meta.contains("refits"), "{meta}");
         assert_eq!(
             std::fs::read(data.models_dir().join("lstm.safetensors")).unwrap(),
             b"weights"
@@ -404,5 +483,40 @@ mod tests {
                 .unwrap()
                 .is_empty()
         );
+    }
+
+    #[test]
+    fn the_sidecar_records_the_refit_schedule() {
+        // 1-minute steps, a 1-minute delay (lead 2), refits every 2 minutes; test steps
+        // 4 and 5 are one block fitted on data through step 2; the 2-step calibration
+        // tail (steps 2, 3) is one block fitted on data through step 0.
+        let every = RefitEvery::minutes(2).unwrap();
+        let s = RefitSchedule::new(every, &trace(), SPLIT, 2, 2).unwrap();
+        let fit = |first: u32, last: u32, through: u32| ScheduledFit {
+            first_target: format!("2026-01-05T00:0{first}:00Z"),
+            last_target: format!("2026-01-05T00:0{last}:00Z"),
+            data_through: format!("2026-01-05T00:0{through}:00Z"),
+        };
+        assert_eq!(s.every, "2m");
+        assert_eq!(s.every_steps, 2);
+        assert_eq!(s.test, vec![fit(4, 5, 2)]);
+        assert_eq!(s.calibration, vec![fit(2, 3, 0)]);
+        // Every minute: one fit per target, each on data through target − 2.
+        let s = RefitSchedule::new(RefitEvery::minutes(1).unwrap(), &trace(), SPLIT, 2, 0).unwrap();
+        assert_eq!(s.test, vec![fit(4, 4, 2), fit(5, 5, 3)]);
+        assert!(s.calibration.is_empty());
+        assert!(RefitSchedule::new(RefitEvery::NEVER, &trace(), SPLIT, 2, 0).is_none());
+        // The schedule survives the JSON round trip.
+        let mut meta = ForecastMeta::new(
+            "prophet",
+            &trace(),
+            SPLIT,
+            &ClusterConfig {
+                startup_delay_min: 1,
+                ..ClusterConfig::default()
+            },
+        );
+        meta.refits = Some(s);
+        assert_eq!(ForecastMeta::from_json(&meta.to_json()).unwrap(), meta);
     }
 }

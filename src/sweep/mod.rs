@@ -310,6 +310,7 @@ fn known_keys() -> String {
         "slo-level",
         "epochs",
         "calibration-days",
+        "refit-every",
     ];
     keys.extend(PolicyKind::knobs().iter().map(|k| k.name));
     keys.join(", ")
@@ -443,6 +444,17 @@ pub(crate) fn from_toml(text: &str, dir: &Path, mut base: Grid) -> Result<Grid, 
                     non_negative::<usize>(key, vec![number(key, value)? as i64])?[0]
             }
             "calibration-days" => base.model_cfg.calibration_days = number(key, value)?,
+            "refit-every" => {
+                let text = value.as_str().ok_or_else(|| GridError::Type {
+                    key: key.clone(),
+                    want: "a duration such as \"6h\", or \"never\"",
+                })?;
+                base.model_cfg.refit_every = text.parse().map_err(|_: String| GridError::Range {
+                    key: key.clone(),
+                    value: format!("{text:?}"),
+                    range: "`never` or a duration such as \"30m\", \"6h\" or \"1d\"",
+                })?
+            }
             k if PolicyKind::knobs().iter().any(|knob| knob.name == k) => {
                 base.knobs.insert(k.to_string(), numbers(key, value)?);
             }
@@ -525,6 +537,7 @@ pub(crate) fn default_name(source: &SweepTrace) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::forecast::RefitEvery;
 
     fn base() -> Grid {
         Grid {
@@ -571,6 +584,15 @@ mod tests {
         assert_eq!(g.traces[0].capacities, vec![40.0, 80.0]);
         assert_eq!(g.traces[1].source, SweepTrace::Synthetic { days: 5.0 });
         assert_eq!(g.knobs["buffer"], vec![0.0, 0.1]);
+        assert_eq!(g.model_cfg.refit_every, RefitEvery::DEFAULT);
+        let hourly = from_toml(
+            &format!("refit-every = \"1h\"\n{text}"),
+            Path::new("/grids"),
+            base(),
+        )
+        .unwrap();
+        assert_eq!(hourly.model_cfg.refit_every.as_minutes(), Some(60));
+        assert_ne!(hourly.fingerprint(&[]), g.fingerprint(&[]));
         // 2 traces × 2 delays × 2 seeds, trace-major.
         let ids: Vec<String> = g.units().into_iter().map(|u| u.id).collect();
         assert_eq!(ids.len(), 8);
@@ -603,6 +625,11 @@ mod tests {
             "`interval-width` = 1: must be strictly between 0 and 1"
         );
         assert!(err("[[trace]]\nfile = 3").contains("`trace.file` must be a file path"));
+        assert_eq!(
+            err("refit-every = \"6 hours\"\n[[trace]]\ndays = 3"),
+            "`refit-every` = \"6 hours\": must be `never` or a duration such as \"30m\", \"6h\" or \"1d\""
+        );
+        assert!(err("refit-every = 6\n[[trace]]\ndays = 3").starts_with("`refit-every` must be"));
         assert!(!err("seed = [1,").contains('\n'));
     }
 
