@@ -10,6 +10,7 @@ use prescale::experiment::{self, ModelForecast};
 use prescale::forecast::lstm::{LstmConfig, LstmEngine, LstmModel};
 use prescale::forecast::prophet::ProphetModel;
 use prescale::forecast::seasonal_naive::SeasonalNaive;
+use prescale::forecast::RefitEvery;
 use prescale::forecast::{FitInput, Forecaster};
 use prescale::policy::PolicyKind;
 use prescale::trace::generate::{generate, GenerateConfig};
@@ -53,20 +54,30 @@ fn lstm_epoch(c: &mut Criterion) {
     g.finish();
 }
 
-/// Prophet's fit on the train split (wasm start-up included) and its forecast.
+/// Prophet: one fit on the train split, and the forecast of the test period with one
+/// fit (`never`) and refitted every 6 hours (the default: 11 warm-started refits).
 fn prophet_fit(c: &mut Criterion) {
     let (trace, split) = default_trace();
     let mut g = c.benchmark_group("prophet");
     g.sample_size(10)
         .warm_up_time(Duration::from_millis(1))
         .measurement_time(Duration::from_secs(1));
-    g.bench_function("fit_and_predict", |b| {
+    g.bench_function("fit", |b| {
         b.iter(|| {
             let mut m = ProphetModel::new(0.8, 42);
             m.fit(&fit_input(&trace, split)).unwrap();
-            m.predict(&trace, split.test_range()).unwrap()
+            m
         })
     });
+    for every in [RefitEvery::NEVER, RefitEvery::DEFAULT] {
+        g.bench_function(format!("fit_and_predict_refit_{every}"), |b| {
+            b.iter(|| {
+                let mut m = ProphetModel::new(0.8, 42).refit_every(every);
+                m.fit(&fit_input(&trace, split)).unwrap();
+                m.predict(&trace, split.test_range()).unwrap()
+            })
+        });
+    }
     g.finish();
 }
 

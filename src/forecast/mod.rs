@@ -402,7 +402,12 @@ pub fn build(kind: ModelKind, cfg: &ModelConfig) -> Box<dyn Forecaster> {
 /// default). `xs` must not be empty.
 pub fn quantile(xs: &[f64], q: f64) -> f64 {
     let mut v = xs.to_vec();
-    v.sort_by(f64::total_cmp);
+    v.sort_unstable_by(f64::total_cmp);
+    sorted_quantile(&v, q)
+}
+
+/// [`quantile`] of values already sorted ascending (by `f64::total_cmp`).
+pub fn sorted_quantile(v: &[f64], q: f64) -> f64 {
     let pos = q.clamp(0.0, 1.0) * (v.len() - 1) as f64;
     let lo = pos.floor() as usize;
     let hi = pos.ceil() as usize;

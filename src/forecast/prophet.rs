@@ -32,7 +32,8 @@ use rand_distr::{Distribution, Normal, Poisson};
 
 use super::prophet_map::{Model, NativeOptimizer, Termination};
 use super::{
-    quantile, refit_blocks, FitInput, Forecast, ForecastError, Forecaster, Interval, RefitEvery,
+    refit_blocks, sorted_quantile, FitInput, Forecast, ForecastError, Forecaster, Interval,
+    RefitEvery,
 };
 use crate::trace::Trace;
 
@@ -478,8 +479,11 @@ impl ProphetModel {
         }
         let tail = (1.0 - self.interval_width) / 2.0;
         let (lower, upper) = samples
-            .iter()
-            .map(|s| (quantile(s, tail), quantile(s, 1.0 - tail)))
+            .iter_mut()
+            .map(|s| {
+                s.sort_unstable_by(f64::total_cmp);
+                (sorted_quantile(s, tail), sorted_quantile(s, 1.0 - tail))
+            })
             .unzip();
         Interval { lower, upper }
     }

@@ -34,6 +34,8 @@ pub(crate) struct Model {
     t: Vec<f64>,
     /// Row-major, T × K.
     x: Vec<f64>,
+    /// The same, column-major (K × T), for X·β row-parallel.
+    x_cols: Vec<f64>,
     k: usize,
     t_change: Vec<f64>,
     /// Index of the first row at or after each changepoint.
@@ -62,6 +64,12 @@ impl Model {
             return Err(unsupported("multiplicative seasonality"));
         }
         let k = data.K as usize;
+        if k == 0 {
+            // Prophet always has a column (an all-zero one without seasonality).
+            return Err(augurs_prophet::optimizer::Error::static_str(
+                "the model has no feature columns",
+            ));
+        }
         let t = data.t.clone();
         if t.windows(2).any(|w| w[1] < w[0]) {
             return Err(augurs_prophet::optimizer::Error::static_str(
@@ -87,7 +95,7 @@ impl Model {
     }
 
     /// The linear-trend model of data already in Prophet's scaled units (row-major `x`,
-    /// T × `k`), with a prior scale per feature and changepoint scale `tau`.
+    /// T × `k`, `k` at least 1), with a prior scale per feature and changepoint scale `tau`.
     pub(crate) fn from_parts(
         y: Vec<f64>,
         t: Vec<f64>,
@@ -97,14 +105,22 @@ impl Model {
         prior_scales: &[f64],
         tau: f64,
     ) -> Self {
+        assert!(
+            k > 0 && x.len() == k * t.len(),
+            "x must be T × k with k ≥ 1"
+        );
         let first_row = t_change
             .iter()
             .map(|&c| t.partition_point(|&ti| ti < c))
+            .collect();
+        let x_cols = (0..k)
+            .flat_map(|j| x.iter().skip(j).step_by(k).copied())
             .collect();
         Self {
             y,
             t,
             x,
+            x_cols,
             k,
             t_change,
             first_row,
@@ -155,7 +171,8 @@ impl Model {
         out
     }
 
-    /// The objective at `theta` and its gradient (into `grad`).
+    /// The objective at `theta` and its gradient (into `grad`): one pass forward over the
+    /// rows for the residuals, one backward for the trend's gradients.
     pub(crate) fn eval(&self, theta: &[f64], grad: &mut [f64]) -> f64 {
         let s = self.t_change.len();
         let (k, m) = (theta[0], theta[1]);
@@ -164,21 +181,49 @@ impl Model {
         let beta = &theta[3 + s..];
         let sigma = log_sigma.exp();
         let inv_var = 1.0 / (sigma * sigma);
-        let trend = self.trend(k, m, delta);
         let n = self.t.len();
-        // g_i = ∂f/∂μ_i = −r_i/σ².
-        let mut g = Vec::with_capacity(n);
-        let mut rss = 0.0;
         grad.iter_mut().for_each(|v| *v = 0.0);
-        for (i, (&tr, &yi)) in trend.iter().zip(&self.y).enumerate() {
-            let row = &self.x[i * self.k..(i + 1) * self.k];
-            let mu = tr + row.iter().zip(beta).map(|(x, b)| x * b).sum::<f64>();
-            let r = yi - mu;
+        // X·β column by column: each row's sum in the same order as a row-wise dot
+        // product (so the same bits), but independent across rows, so it vectorizes.
+        let mut xb = vec![0.0; n];
+        for (col, b) in self.x_cols.chunks_exact(n.max(1)).zip(beta) {
+            for (v, x) in xb.iter_mut().zip(col) {
+                *v += x * b;
+            }
+        }
+        // The residuals, segment by segment between changepoints (the trend is linear on
+        // each), then g_i = ∂f/∂μ_i = −r_i/σ², the RSS and Xᵀg row by row.
+        let mut g = vec![0.0; n];
+        let (mut rate, mut offset, mut from) = (k, m, 0);
+        let changes = self
+            .first_row
+            .iter()
+            .zip(self.t_change.iter().zip(delta))
+            .map(|(&row, (&c, &d))| (row, Some((c, d))));
+        for (first_row, change) in changes.chain(std::iter::once((n, None))) {
+            let to = first_row.max(from);
+            let rows = from..to;
+            for ((gi, (&ti, &yi)), &xbi) in g[rows.clone()]
+                .iter_mut()
+                .zip(self.t[rows.clone()].iter().zip(&self.y[rows.clone()]))
+                .zip(&xb[rows])
+            {
+                let trend = if self.flat { m } else { rate * ti + offset };
+                *gi = yi - (trend + xbi);
+            }
+            if let Some((c, d)) = change {
+                rate += d;
+                offset -= c * d;
+            }
+            from = to;
+        }
+        let mut rss = 0.0;
+        for (gi, row) in g.iter_mut().zip(self.x.chunks_exact(self.k)) {
+            let r = *gi;
             rss += r * r;
-            let gi = -r * inv_var;
-            g.push(gi);
+            *gi = -r * inv_var;
             for (gb, x) in grad[3 + s..].iter_mut().zip(row) {
-                *gb += gi * x;
+                *gb += *gi * x;
             }
         }
         let f = (k * k + m * m) / 50.0
@@ -681,7 +726,19 @@ mod tests {
 
     #[test]
     fn the_gradient_matches_central_differences() {
-        let m = model();
+        // The linear trend and the flat one (where k and δ meet only their priors).
+        for m in [
+            model(),
+            Model {
+                flat: true,
+                ..model()
+            },
+        ] {
+            gradient_matches(&m);
+        }
+    }
+
+    fn gradient_matches(m: &Model) {
         // Away from δ = 0, where |δ| has its kink.
         let theta = [0.4, 0.25, 0.03, -0.02, 0.05, (0.07f64).ln(), 0.08, -0.01];
         let mut g = vec![0.0; m.dim()];
@@ -695,7 +752,8 @@ mod tests {
             let fd = (m.eval(&up, &mut scratch) - m.eval(&down, &mut scratch)) / (2.0 * h);
             assert!(
                 (fd - g[i]).abs() <= 1e-5 * fd.abs().max(1.0),
-                "parameter {i}: analytic {} vs central difference {fd}",
+                "parameter {i} (flat trend: {}): analytic {} vs central difference {fd}",
+                m.flat,
                 g[i]
             );
         }
