@@ -15,6 +15,10 @@
 //!
 //! The point forecast is Prophet's additive model evaluated in that canonical order:
 //! `y_scale · (piecewise-linear trend + Σ fourier_j(t) · β_j)`.
+//!
+//! With [`ProphetModel::refit_every`], `predict` refits on a schedule
+//! ([`super::refit_blocks`]), each fit warm-started from the one before (`Warm`);
+//! `docs/experiment.md` gives the rule and the measurements behind the default.
 
 use std::f64::consts::PI;
 use std::ops::Range;
