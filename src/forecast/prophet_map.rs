@@ -21,6 +21,7 @@
 //! (`stan/optimization/bfgs.hpp`, `bfgs_linesearch.hpp`, `lbfgs_update.hpp`).
 
 use std::collections::VecDeque;
+use std::ops::Range;
 
 use augurs_prophet::optimizer::{
     Data, InitialParams, OptimizeOpts, OptimizedParams, TrendIndicator,
@@ -134,15 +135,7 @@ impl Model {
     /// (4σ² + T = RSS/σ², so σ² = (−T + √(T² + 16·RSS))/8), relative to the latter.
     pub(crate) fn sigma_stationarity(&self, theta: &[f64]) -> f64 {
         let s = self.t_change.len();
-        let trend = self.trend(theta[0], theta[1], &theta[2..2 + s]);
-        let beta = &theta[3 + s..];
-        let rss: f64 = (0..self.y.len())
-            .map(|i| {
-                let row = &self.x[i * self.k..(i + 1) * self.k];
-                let mu = trend[i] + row.iter().zip(beta).map(|(x, b)| x * b).sum::<f64>();
-                (self.y[i] - mu).powi(2)
-            })
-            .sum();
+        let rss: f64 = self.residuals(theta).iter().map(|r| r * r).sum();
         let n = self.y.len() as f64;
         let stationary = (-n + (n * n + 16.0 * rss).sqrt()) / 8.0;
         ((2.0 * theta[2 + s]).exp() - stationary).abs() / stationary
@@ -153,26 +146,60 @@ impl Model {
         3 + self.t_change.len() + self.k
     }
 
-    /// The trend at every row for (k, m, δ).
-    fn trend(&self, k: f64, m: f64, delta: &[f64]) -> Vec<f64> {
+    /// The trend's linear pieces for (k, m, δ): each run of rows between changepoints with
+    /// its rate and offset (one piece of rate 0 for a flat trend).
+    fn segments(&self, k: f64, m: f64, delta: &[f64]) -> Vec<(Range<usize>, f64, f64)> {
+        let n = self.t.len();
         if self.flat {
-            return vec![m; self.t.len()];
+            return vec![(0..n, 0.0, m)];
         }
-        let mut out = Vec::with_capacity(self.t.len());
-        let (mut rate, mut offset, mut next) = (k, m, 0);
-        for (i, &ti) in self.t.iter().enumerate() {
-            while next < self.t_change.len() && self.first_row[next] <= i {
-                rate += delta[next];
-                offset -= self.t_change[next] * delta[next];
-                next += 1;
+        let (mut rate, mut offset, mut from) = (k, m, 0);
+        let mut out = Vec::with_capacity(delta.len() + 1);
+        for (j, &first_row) in self.first_row.iter().chain([&n]).enumerate() {
+            let to = first_row.max(from);
+            out.push((from..to, rate, offset));
+            if let Some(&d) = delta.get(j) {
+                rate += d;
+                offset -= self.t_change[j] * d;
             }
-            out.push(rate * ti + offset);
+            from = to;
         }
         out
     }
 
-    /// The objective at `theta` and its gradient (into `grad`): one pass forward over the
-    /// rows for the residuals, one backward for the trend's gradients.
+    /// The trend at every row for (k, m, δ).
+    fn trend(&self, k: f64, m: f64, delta: &[f64]) -> Vec<f64> {
+        let mut out = Vec::with_capacity(self.t.len());
+        for (rows, rate, offset) in self.segments(k, m, delta) {
+            out.extend(self.t[rows].iter().map(|&ti| rate * ti + offset));
+        }
+        out
+    }
+
+    /// The residuals y − μ at `theta`: X·β column by column (each row's sum in the order
+    /// of a row-wise dot product, so the same bits, but independent across rows, so it
+    /// vectorizes), then the trend piece by piece.
+    fn residuals(&self, theta: &[f64]) -> Vec<f64> {
+        let s = self.t_change.len();
+        let n = self.t.len();
+        let mut r = vec![0.0; n];
+        for (col, b) in self.x_cols.chunks_exact(n.max(1)).zip(&theta[3 + s..]) {
+            for (v, x) in r.iter_mut().zip(col) {
+                *v += x * b;
+            }
+        }
+        for (rows, rate, offset) in self.segments(theta[0], theta[1], &theta[2..2 + s]) {
+            let (t, y) = (&self.t[rows.clone()], &self.y[rows.clone()]);
+            for ((v, &ti), &yi) in r[rows].iter_mut().zip(t).zip(y) {
+                let trend = rate * ti + offset;
+                *v = yi - (trend + *v);
+            }
+        }
+        r
+    }
+
+    /// The objective at `theta` and its gradient (into `grad`): the residuals, one pass
+    /// forward for the RSS and β's gradient, one backward for the trend's.
     pub(crate) fn eval(&self, theta: &[f64], grad: &mut [f64]) -> f64 {
         let s = self.t_change.len();
         let (k, m) = (theta[0], theta[1]);
@@ -183,40 +210,8 @@ impl Model {
         let inv_var = 1.0 / (sigma * sigma);
         let n = self.t.len();
         grad.iter_mut().for_each(|v| *v = 0.0);
-        // X·β column by column: each row's sum in the same order as a row-wise dot
-        // product (so the same bits), but independent across rows, so it vectorizes.
-        let mut xb = vec![0.0; n];
-        for (col, b) in self.x_cols.chunks_exact(n.max(1)).zip(beta) {
-            for (v, x) in xb.iter_mut().zip(col) {
-                *v += x * b;
-            }
-        }
-        // The residuals, segment by segment between changepoints (the trend is linear on
-        // each), then g_i = ∂f/∂μ_i = −r_i/σ², the RSS and Xᵀg row by row.
-        let mut g = vec![0.0; n];
-        let (mut rate, mut offset, mut from) = (k, m, 0);
-        let changes = self
-            .first_row
-            .iter()
-            .zip(self.t_change.iter().zip(delta))
-            .map(|(&row, (&c, &d))| (row, Some((c, d))));
-        for (first_row, change) in changes.chain(std::iter::once((n, None))) {
-            let to = first_row.max(from);
-            let rows = from..to;
-            for ((gi, (&ti, &yi)), &xbi) in g[rows.clone()]
-                .iter_mut()
-                .zip(self.t[rows.clone()].iter().zip(&self.y[rows.clone()]))
-                .zip(&xb[rows])
-            {
-                let trend = if self.flat { m } else { rate * ti + offset };
-                *gi = yi - (trend + xbi);
-            }
-            if let Some((c, d)) = change {
-                rate += d;
-                offset -= c * d;
-            }
-            from = to;
-        }
+        // g_i = ∂f/∂μ_i = −r_i/σ², with the RSS and Xᵀg row by row.
+        let mut g = self.residuals(theta);
         let mut rss = 0.0;
         for (gi, row) in g.iter_mut().zip(self.x.chunks_exact(self.k)) {
             let r = *gi;
