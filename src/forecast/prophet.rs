@@ -73,6 +73,14 @@ struct Fourier {
 }
 
 impl Fourier {
+    /// Whether `column` holds this feature at the timestamps `ds` (to 1e-6).
+    fn matches(&self, column: &[f64], ds: &[i64]) -> bool {
+        column
+            .iter()
+            .zip(ds)
+            .all(|(v, &d)| (v - self.at(d)).abs() < 1e-6)
+    }
+
     fn at(&self, epoch_seconds: i64) -> f64 {
         let x = 2.0 * PI * self.order as f64 * (epoch_seconds as f64 / DAY_SECONDS as f64)
             / self.period_days;
@@ -174,11 +182,7 @@ impl Warm {
             .map(|col| {
                 prev.features
                     .iter()
-                    .position(|f| {
-                        col.iter()
-                            .zip(&self.ds)
-                            .all(|(v, &d)| (v - f.at(d)).abs() < 1e-6)
-                    })
+                    .position(|f| f.matches(col, &self.ds))
                     .map_or(0.0, |q| prev.params.beta[q] * prev.y_scale / self.y_scale)
             })
             .collect();
@@ -428,7 +432,7 @@ impl ProphetModel {
                 candidates
                     .iter()
                     .copied()
-                    .find(|f| col.iter().zip(ds).all(|(v, &d)| (v - f.at(d)).abs() < 1e-6))
+                    .find(|f| f.matches(col, ds))
                     .ok_or_else(|| Self::model_error("a seasonal feature matched no Fourier term"))
             })
             .collect()
@@ -502,27 +506,37 @@ struct FitStats {
     objective: f64,
 }
 
-/// A fit and the warnings it raised.
-#[derive(Debug)]
-struct FitOutcome {
-    fitted: Fitted,
-    warnings: Vec<String>,
-}
-
 impl Fitted {
+    /// Whether a seasonality of `period_days` was fitted.
+    fn has(&self, period_days: f64) -> bool {
+        self.features
+            .iter()
+            .any(|f| f.order > 0 && f.period_days == period_days)
+    }
+
     /// The seasonalities fitted, in words.
     fn seasonalities(&self) -> &'static str {
-        let has = |days: f64| {
-            self.features
-                .iter()
-                .any(|f| f.order > 0 && f.period_days == days)
-        };
-        match (has(DAILY.0), has(WEEKLY.0)) {
+        match (self.has(DAILY.0), self.has(WEEKLY.0)) {
             (true, true) => "daily and weekly",
             (true, false) => "daily",
             (false, true) => "weekly",
             (false, false) => "no",
         }
+    }
+
+    /// A warning for each default seasonality the span was too short for.
+    fn warnings(&self) -> Vec<String> {
+        let days = self.t_span / DAY_SECONDS as f64;
+        [(DAILY.0, "2 days"), (WEEKLY.0, "2 weeks")]
+            .into_iter()
+            .filter(|&(period, _)| !self.has(period))
+            .map(|(period, under)| {
+                let name = if period == DAILY.0 { "daily" } else { "weekly" };
+                format!(
+                    "warning: prophet: {name} seasonality off, the train span ({days:.1} days) is under {under}"
+                )
+            })
+            .collect()
     }
 }
 
@@ -534,27 +548,16 @@ impl ProphetModel {
         trace: &Trace,
         data_len: usize,
         warm: Option<&Fitted>,
-    ) -> Result<(FitOutcome, FitStats), ForecastError> {
-        let mut warnings = Vec::new();
+    ) -> Result<(Fitted, FitStats), ForecastError> {
         let ds: Vec<i64> = (0..data_len)
             .map(|i| trace.timestamp(i).timestamp())
             .collect();
         let y = trace.requests[..data_len].to_vec();
         let span = ds[ds.len() - 1] - ds[0];
-        let days = span as f64 / DAY_SECONDS as f64;
-        // Prophet's own rule for "auto", made explicit so the user hears about it.
+        // Prophet's own rule for "auto", made explicit so the user hears about it
+        // (`Fitted::warnings`).
         let daily = span >= 2 * DAY_SECONDS;
         let weekly = span >= 14 * DAY_SECONDS;
-        if !daily {
-            warnings.push(format!(
-                "warning: prophet: daily seasonality off, the train span ({days:.1} days) is under 2 days"
-            ));
-        }
-        if !weekly {
-            warnings.push(format!(
-                "warning: prophet: weekly seasonality off, the train span ({days:.1} days) is under 2 weeks"
-            ));
-        }
         let opts = ProphetOptions {
             daily_seasonality: SeasonalityOption::Manual(daily),
             weekly_seasonality: SeasonalityOption::Manual(weekly),
@@ -633,7 +636,7 @@ impl ProphetModel {
             y_scale,
         };
         Ok((
-            FitOutcome { fitted, warnings },
+            fitted,
             FitStats {
                 seconds,
                 iterations,
@@ -694,12 +697,12 @@ impl Forecaster for ProphetModel {
             None => input.train_len,
         };
         let (fitted, fit) = self.fit_on(input.trace, data_len, None)?;
-        self.notes = fitted.warnings.clone();
+        self.notes = fitted.warnings();
         self.notes.push(format!(
             "prophet: fit {:.2} s on {data_len} steps, {} L-BFGS iterations (ended: {:?}, objective {:.6})",
             fit.seconds, fit.iterations, fit.end, fit.objective
         ));
-        self.fitted = Some(fitted.fitted);
+        self.fitted = Some(fitted);
         Ok(())
     }
 
@@ -731,14 +734,14 @@ impl Forecaster for ProphetModel {
             if block.data_len != current.data_len {
                 let (refit, fit) = self.fit_on(trace, block.data_len, Some(&current))?;
                 iterations.push(fit.iterations);
-                if refit.fitted.seasonalities() != current.seasonalities() {
+                if refit.seasonalities() != current.seasonalities() {
                     changes.push(format!(
                         "prophet: {} seasonality from the refit on data through {}",
-                        refit.fitted.seasonalities(),
+                        refit.seasonalities(),
                         crate::trace::format_timestamp(trace.timestamp(block.data_len - 1))
                     ));
                 }
-                current = std::borrow::Cow::Owned(refit.fitted);
+                current = std::borrow::Cow::Owned(refit);
             }
             // Each block draws its own interval, seeded by the seed and the block.
             let part = self.forecast(
@@ -820,10 +823,31 @@ mod tests {
     }
 
     #[test]
+    fn a_short_span_warns_for_each_seasonality_it_switches_off() {
+        let trace = trace();
+        // 432 steps of 5 minutes span 431 · 5 min = 1.497 days: both off.
+        let (short, _) = model().fit_on(&trace, 432, None).unwrap();
+        assert_eq!(
+            short.warnings(),
+            [
+                "warning: prophet: daily seasonality off, the train span (1.5 days) is under 2 days",
+                "warning: prophet: weekly seasonality off, the train span (1.5 days) is under 2 weeks",
+            ]
+        );
+        assert_eq!(short.seasonalities(), "no");
+        // Three days (2.997): daily on, weekly off.
+        let (three, _) = model().fit_on(&trace, 3 * 288, None).unwrap();
+        assert_eq!(
+            three.warnings(),
+            ["warning: prophet: weekly seasonality off, the train span (3.0 days) is under 2 weeks"]
+        );
+        assert_eq!(three.seasonalities(), "daily");
+    }
+
+    #[test]
     fn a_warm_start_on_the_same_data_is_the_previous_fit() {
         let trace = trace();
         let (prev, _) = model().fit_on(&trace, 3 * 288, None).unwrap();
-        let prev = prev.fitted;
         let ds = timestamps(&trace, 3 * 288);
         let warm = Warm {
             prev: prev.clone(),
@@ -844,7 +868,6 @@ mod tests {
     fn a_warm_start_carries_the_trend_to_new_scales_and_changepoints() {
         let trace = trace();
         let (prev, _) = model().fit_on(&trace, 3 * 288, None).unwrap();
-        let prev = prev.fitted;
         // A fit on four days, its y scale doubled, with five changepoints of its own.
         let ds = timestamps(&trace, 4 * 288);
         let t_span = (ds[ds.len() - 1] - ds[0]) as f64;
@@ -899,7 +922,7 @@ mod tests {
         let m = model();
         let (prev, _) = m.fit_on(&trace, 3 * 288, None).unwrap();
         let n = 3 * 288 + 72;
-        let (warm, w) = m.fit_on(&trace, n, Some(&prev.fitted)).unwrap();
+        let (warm, w) = m.fit_on(&trace, n, Some(&prev)).unwrap();
         let (cold, c) = m.fit_on(&trace, n, None).unwrap();
         println!(
             "warm: {} iterations, objective {}; cold: {} iterations, objective {}",
@@ -915,8 +938,8 @@ mod tests {
         // most over the next 6 hours, 2.2 % of the mean (the objective is flat along
         // trades between the last slope and the changepoints' rate changes).
         let (yw, yc) = (
-            m.forecast(&warm.fitted, &trace, n + 2..n + 74, 1).yhat,
-            m.forecast(&cold.fitted, &trace, n + 2..n + 74, 1).yhat,
+            m.forecast(&warm, &trace, n + 2..n + 74, 1).yhat,
+            m.forecast(&cold, &trace, n + 2..n + 74, 1).yhat,
         );
         let mean = trace.requests[..n].iter().sum::<f64>() / n as f64;
         let worst = yw
