@@ -72,7 +72,7 @@ fn prophet_fit(c: &mut Criterion) {
     for every in [RefitEvery::NEVER, RefitEvery::DEFAULT] {
         g.bench_function(format!("fit_and_predict_refit_{every}"), |b| {
             b.iter(|| {
-                let mut m = ProphetModel::new(0.8, 42).refit_every(every);
+                let mut m = ProphetModel::new(0.8, 42).with_refits(every);
                 m.fit(&fit_input(&trace, split)).unwrap();
                 m.predict(&trace, split.test_range()).unwrap()
             })

@@ -156,7 +156,7 @@ pub(super) fn run(e: &Experiment, trace: &Trace) -> Result<()> {
             &e.cluster,
             &trained.forecast,
             &trained.artifacts,
-            e.model_cfg.refit_for(kind),
+            model.refit_every(),
         )?;
         eprintln!(
             "train: {name} on {} train steps, forecast {} test steps in {:.2} s -> {}",

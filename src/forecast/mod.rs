@@ -158,6 +158,12 @@ pub trait Forecaster {
         Vec::new()
     }
 
+    /// How often the model refits while it forecasts, which the sidecar records. Models
+    /// that read the latest data without refitting never do.
+    fn refit_every(&self) -> RefitEvery {
+        RefitEvery::NEVER
+    }
+
     /// The files the fitted model saves of itself (its weights, say), which `train`
     /// writes beside its forecasts as one set. Models that refit in seconds save nothing.
     fn artifacts(&self) -> Result<Vec<Artifact>, ForecastError> {
@@ -250,15 +256,6 @@ impl Default for ModelConfig {
 }
 
 impl ModelConfig {
-    /// How often `kind` refits while it forecasts: Prophet every
-    /// [`ModelConfig::refit_every`]; the others use the latest data without refitting.
-    pub fn refit_for(&self, kind: ModelKind) -> RefitEvery {
-        match kind {
-            ModelKind::Prophet => self.refit_every,
-            ModelKind::SeasonalNaive | ModelKind::Lstm => RefitEvery::NEVER,
-        }
-    }
-
     /// Checks every value against its valid range.
     pub fn validate(&self) -> Result<(), ConfigError> {
         if !(self.interval_width > 0.0 && self.interval_width < 1.0) {
@@ -388,7 +385,7 @@ pub fn build(kind: ModelKind, cfg: &ModelConfig) -> Box<dyn Forecaster> {
             Box::new(seasonal_naive::SeasonalNaive::new(cfg.interval_width))
         }
         ModelKind::Prophet => Box::new(
-            prophet::ProphetModel::new(cfg.interval_width, cfg.seed).refit_every(cfg.refit_every),
+            prophet::ProphetModel::new(cfg.interval_width, cfg.seed).with_refits(cfg.refit_every),
         ),
         ModelKind::Lstm => Box::new(lstm::LstmModel::new(lstm::LstmConfig {
             interval_width: cfg.interval_width,

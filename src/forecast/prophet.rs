@@ -16,7 +16,7 @@
 //! The point forecast is Prophet's additive model evaluated in that canonical order:
 //! `y_scale · (piecewise-linear trend + Σ fourier_j(t) · β_j)`.
 //!
-//! With [`ProphetModel::refit_every`], `predict` refits on a schedule
+//! With [`ProphetModel::with_refits`], `predict` refits on a schedule
 //! ([`super::refit_blocks`]), each fit warm-started from the one before (`Warm`);
 //! `docs/experiment.md` gives the rule and the measurements behind the default.
 
@@ -393,7 +393,7 @@ impl ProphetModel {
     /// The same model, refitting every `every` while it forecasts: each block of targets
     /// is forecast by a fit on all data a decision for its first target has seen
     /// ([`refit_blocks`]), warm-started from the fit before.
-    pub fn refit_every(self, every: RefitEvery) -> Self {
+    pub fn with_refits(self, every: RefitEvery) -> Self {
         Self {
             refit_every: every,
             ..self
@@ -776,6 +776,10 @@ impl Forecaster for ProphetModel {
         Ok(out)
     }
 
+    fn refit_every(&self) -> RefitEvery {
+        self.refit_every
+    }
+
     fn notes(&self) -> Vec<String> {
         let mut notes = self.notes.clone();
         notes.extend(
@@ -959,7 +963,7 @@ mod tests {
         let (train_len, lead) = (4 * 288, 3);
         let every = RefitEvery::minutes(6 * 60).unwrap(); // 72 steps
         let fitted = |trace: &Trace| {
-            let mut m = model().refit_every(every);
+            let mut m = model().with_refits(every);
             m.fit(&FitInput {
                 trace,
                 train_len,
@@ -1002,11 +1006,11 @@ mod tests {
     fn with_refits_the_model_needs_the_lead_on_top_of_a_day() {
         let trace = trace();
         let once = model();
-        let refit = model().refit_every(RefitEvery::DEFAULT);
+        let refit = model().with_refits(RefitEvery::DEFAULT);
         assert_eq!(once.min_train_steps(&trace, 3), 288);
         assert_eq!(refit.min_train_steps(&trace, 3), 290);
         // And a target before the lead cannot be forecast.
-        let mut m = model().refit_every(RefitEvery::DEFAULT);
+        let mut m = model().with_refits(RefitEvery::DEFAULT);
         m.fit(&FitInput {
             trace: &trace,
             train_len: 300,
