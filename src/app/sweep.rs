@@ -99,8 +99,7 @@ fn run_unit(grid: &Grid, unit: &Unit, trace: &Trace) -> Result<(Vec<SweepRow>, u
     };
     let split = train::split_for(trace, &split_cfg, &models, &base)
         .with_context(|| format!("unit {}", unit.id))?;
-    let calibrating =
-        model_cfg.calibration_days > 0.0 && grid.policies.iter().any(|p| p.needs_calibration());
+    let calibrating = train::calibrating(&model_cfg, &grid.policies);
     let mut fits = 0;
     let mut forecasts: Vec<ModelForecast> = Vec::new();
     for (model, &kind) in models.iter_mut().zip(&grid.models) {
@@ -108,10 +107,11 @@ fn run_unit(grid: &Grid, unit: &Unit, trace: &Trace) -> Result<(Vec<SweepRow>, u
             .with_context(|| format!("unit {}", unit.id))?;
         fits += 1;
         if calibrating {
+            // A tail too short for the model is refused before any fit.
             if let Ok(c) = train::calibrate(kind, &model_cfg, trace, split, &base)? {
                 trained.forecast.calibration = Some(c);
+                fits += 1;
             }
-            fits += 1;
         }
         forecasts.push(trained.forecast);
     }

@@ -9,7 +9,7 @@ use crate::config::{ClusterConfig, SplitConfig};
 use crate::experiment::ModelForecast;
 use crate::forecast::{self, Artifact, FitInput, Forecaster, ModelConfig, ModelKind};
 use crate::plan::Experiment;
-use crate::policy::Calibration;
+use crate::policy::{Calibration, PolicyKind};
 use crate::store::forecasts::save_model;
 use crate::trace::{Split, Trace};
 use crate::{interrupt, progress};
@@ -119,6 +119,11 @@ pub(crate) fn calibrate(
     }))
 }
 
+/// Whether `policies` read a calibration tail, which costs a second fit per model.
+pub(crate) fn calibrating(cfg: &ModelConfig, policies: &[PolicyKind]) -> bool {
+    cfg.calibration_days > 0.0 && policies.iter().any(|p| p.needs_calibration())
+}
+
 /// Builds the experiment's models, unfitted.
 pub(crate) fn build_models(kinds: &[ModelKind], cfg: &ModelConfig) -> Vec<Box<dyn Forecaster>> {
     kinds.iter().map(|&k| forecast::build(k, cfg)).collect()
@@ -129,9 +134,7 @@ pub(crate) fn build_models(kinds: &[ModelKind], cfg: &ModelConfig) -> Vec<Box<dy
 pub(super) fn run(e: &Experiment, trace: &Trace) -> Result<()> {
     let mut models = build_models(&e.models, &e.model_cfg);
     let split = split_for(trace, &e.split, &models, &e.cluster)?;
-    // The calibration tail costs a second fit: only when a policy reads it.
-    let calibrating =
-        e.model_cfg.calibration_days > 0.0 && e.policies.iter().any(|p| p.needs_calibration());
+    let calibrating = calibrating(&e.model_cfg, &e.policies);
     for (model, &kind) in models.iter_mut().zip(&e.models) {
         let name = model.name();
         let spinner = progress::spinner(format!("train {name}"));
