@@ -866,6 +866,17 @@ mod tests {
         assert!(init.delta.iter().zip(&p.delta).all(|(a, b)| close(*a, *b)));
         assert!(init.beta.iter().zip(&p.beta).all(|(a, b)| close(*a, *b)));
         assert!(close(*init.sigma_obs, *p.sigma_obs));
+        // And the fit uses it: refitting the same data from there stops at once, where
+        // the cold fit needed many iterations.
+        let (_, cold) = model().fit_on(&trace, 3 * 288, None).unwrap();
+        let (again, warm) = model().fit_on(&trace, 3 * 288, Some(&prev)).unwrap();
+        println!(
+            "cold {} iterations, warm {}",
+            cold.iterations, warm.iterations
+        );
+        assert!(warm.iterations <= 3, "{warm:?} (cold: {cold:?})");
+        assert!(warm.objective <= cold.objective + 1e-9 * cold.objective.abs());
+        assert_eq!(again.t_change, prev.t_change);
     }
 
     #[test]
