@@ -1,7 +1,8 @@
 //! The command line (clap derive). Nothing below the edge sees these types: `plan.rs`
 //! resolves them once into plain, validated config. Model and policy names come from
-//! the registries ([`ModelKind::ALL`], [`PolicyKind::ALL`]), so a new model or policy
-//! appears here, with its help line, without an edit.
+//! the registries ([`ModelKind::ALL`], [`PolicyKind::ALL`]) and every numeric setting's
+//! flag from the settings table ([`crate::settings::ALL`]), so a new model, policy or
+//! setting appears here, with its help line, without an edit.
 
 use std::path::PathBuf;
 
@@ -10,11 +11,9 @@ use clap::builder::{PossibleValue, PossibleValuesParser};
 use clap::{Args, Parser, Subcommand};
 
 use crate::check::Tolerances;
-use crate::config::{ClusterConfig, PolicyConfig, SplitConfig};
-use crate::forecast::lstm::LstmConfig;
-use crate::forecast::{ModelConfig, ModelKind, RefitEvery};
+use crate::forecast::ModelKind;
 use crate::policy::PolicyKind;
-use crate::trace::generate::GenerateConfig;
+use crate::settings::{self, Setting, Stage, MODELS, OUTPUT, POLICIES, TRACE};
 
 /// The word that selects every model or policy.
 pub const ALL: &str = "all";
@@ -61,7 +60,7 @@ pub enum Command {
     Train(TrainCmd),
     /// Replay the test period under scaling policies and write the reports.
     Simulate(SimulateCmd),
-    /// Print the summary table of <REPORTS_DIR>/metrics_summary.csv.
+    /// Redraw the plots and summary.md and print the table from the CSV reports an earlier simulate left in <REPORTS_DIR>.
     Report(ReportCmd),
     /// Generate (unless --trace is given), train, simulate and report, in one go.
     RunAll(RunAllCmd),
@@ -85,89 +84,124 @@ pub struct MergeCmd {
 #[derive(Debug, Args)]
 pub struct SweepCmd {
     /// A TOML grid file: several traces (each with its capacities and replica bounds), seeds and knob lists; the grid flags below then stay unset.
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", help_heading = TRACE)]
     pub grid: Option<PathBuf>,
     /// One CSV trace to sweep [default: the synthetic workload, generated with each seed].
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", help_heading = TRACE)]
     pub trace: Option<PathBuf>,
     /// Timestamp column of --trace [default: detected].
-    #[arg(long, value_name = "NAME")]
+    #[arg(long, value_name = "NAME", help_heading = TRACE)]
     pub time_column: Option<String>,
     /// Count column of --trace [default: detected].
-    #[arg(long, value_name = "NAME")]
+    #[arg(long, value_name = "NAME", help_heading = TRACE)]
     pub count_column: Option<String>,
-    /// Capacities per container, requests per minute, comma-separated [default: 50].
-    #[arg(long, value_name = "LIST", value_delimiter = ',')]
-    pub capacity: Option<Vec<f64>>,
-    /// Fewest containers [default: 1].
-    #[arg(long, value_name = "N")]
-    pub min_replicas: Option<u32>,
-    /// Most containers [default: 100].
-    #[arg(long, value_name = "N")]
-    pub max_replicas: Option<u32>,
-    /// Startup delays in minutes, comma-separated [default: 2].
-    #[arg(long, value_name = "LIST", value_delimiter = ',')]
-    pub startup_delay: Option<Vec<u32>>,
-    /// Seeds of the generator and of model training, comma-separated [default: 42].
-    #[arg(long, value_name = "LIST", value_delimiter = ',')]
-    pub seed: Option<Vec<u64>>,
+    /// Every setting's flag; axes and knobs take comma-separated lists.
+    #[command(flatten)]
+    pub settings: SettingArgs<ForSweep>,
     /// Models, comma-separated [default: all].
-    #[arg(long, value_name = "NAME", value_parser = model_values(), value_delimiter = ',')]
+    #[arg(long, value_name = "NAME", value_parser = model_values(), value_delimiter = ',', help_heading = MODELS)]
     pub model: Option<Vec<String>>,
     /// Policies, comma-separated [default: all].
-    #[arg(long, value_name = "NAME", value_parser = policy_values(), value_delimiter = ',')]
+    #[arg(long, value_name = "NAME", value_parser = policy_values(), value_delimiter = ',', help_heading = POLICIES)]
     pub policy: Option<Vec<String>>,
-    /// Knob values, one flag per knob a policy declares.
-    #[command(flatten)]
-    pub knobs: KnobArgs,
-    /// Days of the synthetic workload [default: 14].
-    #[arg(long, value_name = "DAYS")]
-    pub days: Option<f64>,
-    /// Length of the test period, in days [default: 3].
-    #[arg(long, value_name = "DAYS")]
-    pub test_days: Option<f64>,
-    /// LSTM: passes over the train windows [default: 10].
-    #[arg(long, value_name = "N")]
-    pub epochs: Option<usize>,
-    /// Days of each model's calibration tail for slo-targeted (0: none) [default: 2].
-    #[arg(long, value_name = "DAYS")]
-    pub calibration_days: Option<f64>,
-    /// Prophet: refit every DURATION while forecasting (30m, 6h, 1d) or `never` [default: 6h].
-    #[arg(long, value_name = "DURATION")]
-    pub refit_every: Option<RefitEvery>,
     /// SLO levels of the SLO table: percents of minutes without a violation.
     #[arg(
         long,
         value_name = "LIST",
         value_delimiter = ',',
-        default_value = "99,99.5,99.9"
+        default_value = "99,99.5,99.9",
+        help_heading = OUTPUT
     )]
     pub slo_levels: Vec<f64>,
     /// Folder of the results (and of the shards' parts).
-    #[arg(long, value_name = "DIR", default_value = "sweep")]
+    #[arg(long, value_name = "DIR", default_value = "sweep", help_heading = OUTPUT)]
     pub reports_dir: PathBuf,
     /// Run only shard I of N (1-based), as one worker of a batch job; `merge` joins them.
-    #[arg(long, value_name = "I/N")]
+    #[arg(long, value_name = "I/N", help_heading = OUTPUT)]
     pub shard: Option<String>,
 }
 
-/// One `--<knob> LIST` flag per knob a registered policy declares, built from the
-/// registry: a new policy's knob joins the sweep's command line by being declared.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct KnobArgs {
-    /// Values given, by knob name.
-    pub values: std::collections::BTreeMap<String, Vec<f64>>,
+/// Which settings a subcommand takes: those of the stages it runs.
+pub trait Scope {
+    /// The stages the subcommand runs.
+    const STAGES: &'static [Stage];
+    /// Whether it is a sweep: its axes and knobs take lists.
+    const SWEEP: bool = false;
 }
 
-impl clap::FromArgMatches for KnobArgs {
+/// `generate`'s settings.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ForGenerate;
+impl Scope for ForGenerate {
+    const STAGES: &'static [Stage] = &[Stage::Generate];
+}
+
+/// `train`'s settings.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ForTrain;
+impl Scope for ForTrain {
+    const STAGES: &'static [Stage] = &[Stage::Train];
+}
+
+/// `simulate`'s settings.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ForSimulate;
+impl Scope for ForSimulate {
+    const STAGES: &'static [Stage] = &[Stage::Simulate];
+}
+
+/// `run-all`'s settings.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ForRunAll;
+impl Scope for ForRunAll {
+    const STAGES: &'static [Stage] = &[Stage::Generate, Stage::Train, Stage::Simulate];
+}
+
+/// `sweep`'s settings.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ForSweep;
+impl Scope for ForSweep {
+    const STAGES: &'static [Stage] = &[Stage::Generate, Stage::Train, Stage::Simulate];
+    const SWEEP: bool = true;
+}
+
+/// Whether a sweep takes a list of `s`'s values: an axis, or some policy's knob.
+pub fn is_list_in_sweep(s: &Setting) -> bool {
+    s.axis || PolicyKind::knobs().iter().any(|k| k.name == s.name)
+}
+
+/// One flag per setting of the table that a subcommand's stages read, generated from
+/// [`settings::ALL`]: the values given, as text, for `plan.rs` to parse and check with
+/// the setting's own rule (the same as a grid file's).
+#[derive(Debug, Clone, Default)]
+pub struct SettingArgs<S> {
+    /// The settings given, in table order, with their values as typed.
+    pub given: Vec<(&'static Setting, Vec<String>)>,
+    scope: std::marker::PhantomData<S>,
+}
+
+impl<S: Scope> SettingArgs<S> {
+    /// The table's settings this subcommand takes.
+    pub fn settings() -> impl Iterator<Item = &'static Setting> {
+        settings::ALL
+            .iter()
+            .copied()
+            .filter(|s| S::STAGES.iter().any(|&st| s.read_by(st)))
+    }
+}
+
+impl<S: Scope> clap::FromArgMatches for SettingArgs<S> {
     fn from_arg_matches(m: &clap::ArgMatches) -> Result<Self, clap::Error> {
-        let mut values = std::collections::BTreeMap::new();
-        for k in PolicyKind::knobs() {
-            if let Some(v) = m.get_many::<f64>(k.name) {
-                values.insert(k.name.to_string(), v.copied().collect());
-            }
-        }
-        Ok(Self { values })
+        let given = Self::settings()
+            .filter_map(|s| {
+                m.get_many::<String>(s.name)
+                    .map(|v| (s, v.cloned().collect()))
+            })
+            .collect();
+        Ok(Self {
+            given,
+            scope: std::marker::PhantomData,
+        })
     }
 
     fn update_from_arg_matches(&mut self, m: &clap::ArgMatches) -> Result<(), clap::Error> {
@@ -176,28 +210,37 @@ impl clap::FromArgMatches for KnobArgs {
     }
 }
 
-impl clap::Args for KnobArgs {
+impl<S: Scope> clap::Args for SettingArgs<S> {
     fn augment_args(cmd: clap::Command) -> clap::Command {
-        PolicyKind::knobs().into_iter().fold(cmd, |cmd, k| {
+        Self::settings().fold(cmd, |cmd, s| {
+            let default = s.default_value();
+            let list = S::SWEEP && is_list_in_sweep(s);
             let users: Vec<&str> = PolicyKind::ALL
                 .iter()
-                .filter(|p| p.knob().is_some_and(|pk| pk.name == k.name))
+                .filter(|p| p.knob().is_some_and(|k| k.name == s.name))
                 .map(|p| p.name())
                 .collect();
-            cmd.arg(
-                clap::Arg::new(k.name)
-                    .long(k.name)
-                    .value_name("LIST")
-                    .value_delimiter(',')
-                    .action(clap::ArgAction::Append)
-                    .allow_negative_numbers(true)
-                    .value_parser(clap::value_parser!(f64))
-                    .help(format!(
-                        "Knob of {}: values to sweep, comma-separated, each {}",
-                        users.join(", "),
-                        k.range
-                    )),
-            )
+            let help = match (list, users.is_empty()) {
+                (true, true) => format!("{}; comma-separated values [default: {default}]", s.help),
+                (true, false) => format!(
+                    "{}; comma-separated values, the knob of {} [default: {default}]",
+                    s.help,
+                    users.join(", ")
+                ),
+                (false, _) => format!("{} [default: {default}]", s.help),
+            };
+            let arg = clap::Arg::new(s.name)
+                .long(s.name)
+                .value_name(if list { "LIST" } else { s.value_name })
+                .help(help)
+                .help_heading(s.heading)
+                .allow_negative_numbers(true)
+                .value_parser(clap::value_parser!(String));
+            cmd.arg(if list {
+                arg.value_delimiter(',').action(clap::ArgAction::Append)
+            } else {
+                arg.action(clap::ArgAction::Set)
+            })
         })
     }
 
@@ -238,49 +281,52 @@ pub struct CheckCmd {
 /// `generate`.
 #[derive(Debug, Args)]
 pub struct GenerateCmd {
-    /// The synthetic workload.
+    /// First timestamp of the synthetic trace.
     #[command(flatten)]
-    pub generate: GenerateArgs,
-    /// The seed.
+    pub start: StartArgs,
+    /// The settings: days and seed.
     #[command(flatten)]
-    pub seed: SeedArgs,
+    pub settings: SettingArgs<ForGenerate>,
     /// Folder the trace is written to.
-    #[arg(long, value_name = "DIR", default_value = "data")]
+    #[arg(long, value_name = "DIR", default_value = "data", help_heading = OUTPUT)]
     pub data_dir: PathBuf,
 }
 
 /// `train`.
 #[derive(Debug, Args)]
 pub struct TrainCmd {
-    /// The trace and its split.
+    /// The trace.
     #[command(flatten)]
     pub trace: TraceArgs,
-    /// The models and their training.
+    /// The settings of training.
     #[command(flatten)]
-    pub models: ModelArgs,
-    /// The seed.
+    pub settings: SettingArgs<ForTrain>,
+    /// Which models.
     #[command(flatten)]
-    pub seed: SeedArgs,
-    /// The container model.
+    pub models: ModelSelect,
+    /// Where the trace and the forecasts live.
     #[command(flatten)]
-    pub cluster: ClusterArgs,
+    pub data: DataArgs,
 }
 
 /// `simulate`.
 #[derive(Debug, Args)]
 pub struct SimulateCmd {
-    /// The trace and its split.
+    /// The trace.
     #[command(flatten)]
     pub trace: TraceArgs,
+    /// The settings of the replay.
+    #[command(flatten)]
+    pub settings: SettingArgs<ForSimulate>,
     /// The models whose forecasts to use.
     #[command(flatten)]
     pub models: ModelSelect,
-    /// The policies and their knobs.
+    /// The policies.
     #[command(flatten)]
-    pub policies: PolicyArgs,
-    /// The container model.
+    pub policies: PolicySelect,
+    /// Where the trace and the forecasts live.
     #[command(flatten)]
-    pub cluster: ClusterArgs,
+    pub data: DataArgs,
     /// Where the reports go.
     #[command(flatten)]
     pub reports: ReportsArgs,
@@ -289,7 +335,7 @@ pub struct SimulateCmd {
 /// `report`.
 #[derive(Debug, Args)]
 pub struct ReportCmd {
-    /// Where the reports go.
+    /// Where the reports are.
     #[command(flatten)]
     pub reports: ReportsArgs,
 }
@@ -301,115 +347,57 @@ pub struct RunAllCmd {
     /// and 3 LSTM epochs (overrides --days, --test-days and --epochs).
     #[arg(long)]
     pub quick: bool,
-    /// The trace and its split.
+    /// The trace.
     #[command(flatten)]
     pub trace: TraceArgs,
-    /// The synthetic workload.
+    /// First timestamp of the synthetic trace.
     #[command(flatten)]
-    pub generate: GenerateArgs,
-    /// The seed.
+    pub start: StartArgs,
+    /// Every setting.
     #[command(flatten)]
-    pub seed: SeedArgs,
-    /// The models and their training.
+    pub settings: SettingArgs<ForRunAll>,
+    /// Which models.
     #[command(flatten)]
-    pub models: ModelArgs,
-    /// The policies and their knobs.
+    pub models: ModelSelect,
+    /// The policies.
     #[command(flatten)]
-    pub policies: PolicyArgs,
-    /// The container model.
+    pub policies: PolicySelect,
+    /// Where the trace and the forecasts live.
     #[command(flatten)]
-    pub cluster: ClusterArgs,
+    pub data: DataArgs,
     /// Where the reports go.
     #[command(flatten)]
     pub reports: ReportsArgs,
 }
 
-/// Shape of the synthetic workload.
+/// When the synthetic workload starts.
 #[derive(Debug, Args)]
-pub struct GenerateArgs {
-    /// Length of the synthetic trace, in days.
-    #[arg(long, value_name = "DAYS", default_value_t = GenerateConfig::default().days)]
-    pub days: f64,
+pub struct StartArgs {
     /// First timestamp of the synthetic trace (RFC 3339).
-    #[arg(long, value_name = "TIME", default_value = "2026-01-05T00:00:00Z")]
+    #[arg(long, value_name = "TIME", default_value = "2026-01-05T00:00:00Z", help_heading = TRACE)]
     pub start: DateTime<Utc>,
 }
 
-/// The one seed of every random source.
-#[derive(Debug, Args)]
-pub struct SeedArgs {
-    /// Seed of the generator and of model training; the same seed gives the same files.
-    #[arg(long, default_value_t = 42)]
-    pub seed: u64,
-}
-
-/// Where the trace comes from and how it is split.
+/// Where the trace comes from.
 #[derive(Debug, Args)]
 pub struct TraceArgs {
     /// CSV trace to use instead of <DATA_DIR>/workload.csv (a timestamp and a count column; any regular step).
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", help_heading = TRACE)]
     pub trace: Option<PathBuf>,
     /// Timestamp column of --trace [default: detected from timestamp/ds/time].
-    #[arg(long, value_name = "NAME")]
+    #[arg(long, value_name = "NAME", help_heading = TRACE)]
     pub time_column: Option<String>,
     /// Count column of --trace [default: detected from requests/value/y/count].
-    #[arg(long, value_name = "NAME")]
+    #[arg(long, value_name = "NAME", help_heading = TRACE)]
     pub count_column: Option<String>,
+}
+
+/// Where the generated trace and the trained forecasts live.
+#[derive(Debug, Args)]
+pub struct DataArgs {
     /// Folder of the generated trace and the trained forecasts.
-    #[arg(long, value_name = "DIR", default_value = "data")]
+    #[arg(long, value_name = "DIR", default_value = "data", help_heading = OUTPUT)]
     pub data_dir: PathBuf,
-    /// Length of the test period at the end of the trace, in days.
-    #[arg(long, value_name = "DAYS", default_value_t = SplitConfig::default().test_days, allow_negative_numbers = true)]
-    pub test_days: f64,
-}
-
-/// The container model.
-#[derive(Debug, Args)]
-pub struct ClusterArgs {
-    /// Requests one container serves per minute.
-    #[arg(long, value_name = "REQ_PER_MIN", default_value_t = ClusterConfig::default().capacity_per_min, allow_negative_numbers = true)]
-    pub capacity: f64,
-    /// Minutes from launching a container until it serves (rounded up to whole trace steps).
-    #[arg(long, value_name = "MINUTES", default_value_t = ClusterConfig::default().startup_delay_min, allow_negative_numbers = true)]
-    pub startup_delay: u32,
-    /// Fewest containers.
-    #[arg(long, value_name = "N", default_value_t = ClusterConfig::default().min_replicas, allow_negative_numbers = true)]
-    pub min_replicas: u32,
-    /// Most containers.
-    #[arg(long, value_name = "N", default_value_t = ClusterConfig::default().max_replicas, allow_negative_numbers = true)]
-    pub max_replicas: u32,
-}
-
-/// Which models to train, and how.
-#[derive(Debug, Args)]
-pub struct ModelArgs {
-    /// Which models.
-    #[command(flatten)]
-    pub select: ModelSelect,
-    /// Coverage of the forecast intervals, strictly between 0 and 1.
-    #[arg(long, value_name = "FRACTION", default_value_t = ModelConfig::default().interval_width, allow_negative_numbers = true)]
-    pub interval_width: f64,
-    /// LSTM: steps of history in one input window.
-    #[arg(long, value_name = "STEPS", default_value_t = LstmConfig::default().window)]
-    pub window: usize,
-    /// LSTM: hidden units.
-    #[arg(long, value_name = "N", default_value_t = LstmConfig::default().hidden)]
-    pub hidden: usize,
-    /// LSTM: passes over the train windows.
-    #[arg(long, value_name = "N", default_value_t = LstmConfig::default().epochs)]
-    pub epochs: usize,
-    /// LSTM: windows per optimizer step.
-    #[arg(long, value_name = "N", default_value_t = LstmConfig::default().batch_size)]
-    pub batch_size: usize,
-    /// Days at the end of the train period each model also forecasts, fitted without them, for slo-targeted's calibration (0: none).
-    #[arg(long, value_name = "DAYS", default_value_t = ModelConfig::default().calibration_days, allow_negative_numbers = true)]
-    pub calibration_days: f64,
-    /// LSTM: Adam's learning rate.
-    #[arg(long, value_name = "RATE", default_value_t = LstmConfig::default().learning_rate)]
-    pub learning_rate: f64,
-    /// Prophet: refit every DURATION while forecasting the test period (30m, 6h, 1d), each fit on all data the decision has seen; `never`: one fit on the train period.
-    #[arg(long, value_name = "DURATION", default_value_t = ModelConfig::default().refit_every)]
-    pub refit_every: RefitEvery,
 }
 
 /// Which models to use.
@@ -421,45 +409,32 @@ pub struct ModelSelect {
         value_name = "NAME",
         value_parser = model_values(),
         value_delimiter = ',',
-        default_value = ALL
+        default_value = ALL,
+        help_heading = MODELS
     )]
     pub model: Vec<String>,
 }
 
-/// Which policies to replay, and their knobs.
+/// Which policies to replay.
 #[derive(Debug, Args)]
-pub struct PolicyArgs {
+pub struct PolicySelect {
     /// Policies, comma-separated.
     #[arg(
         long = "policy",
         value_name = "NAME",
         value_parser = policy_values(),
         value_delimiter = ',',
-        default_value = ALL
+        default_value = ALL,
+        help_heading = POLICIES
     )]
     pub policy: Vec<String>,
-    /// Head-room of buffered, policy-aware and predictive-hpa over the forecast, as a fraction (0.15 = 15 %).
-    #[arg(long, value_name = "FRACTION", default_value_t = PolicyConfig::default().buffer, allow_negative_numbers = true)]
-    pub buffer: f64,
-    /// Target utilization of reactive-hpa, in (0, 1].
-    #[arg(long, value_name = "FRACTION", default_value_t = PolicyConfig::default().hpa_target_utilization, allow_negative_numbers = true)]
-    pub hpa_target: f64,
-    /// Target utilization of predictive-hpa's reactive side, in (0, 1] (measured: 0.7 only repeats reactive-hpa).
-    #[arg(long, value_name = "FRACTION", default_value_t = PolicyConfig::default().predictive_hpa_target, allow_negative_numbers = true)]
-    pub predictive_hpa_target: f64,
-    /// SLO of slo-targeted: percent of minutes without a violation, in (0, 100].
-    #[arg(long, value_name = "PERCENT", default_value_t = PolicyConfig::default().slo_percent, allow_negative_numbers = true)]
-    pub slo: f64,
-    /// Minutes of history a burst's growth is measured over (predictive-hpa, slo-targeted); 0 turns burst awareness off.
-    #[arg(long, value_name = "MINUTES", default_value_t = PolicyConfig::default().burst_lookback_min)]
-    pub burst_lookback: u32,
 }
 
 /// Where reports go.
 #[derive(Debug, Args)]
 pub struct ReportsArgs {
     /// Folder of the CSV reports and plots.
-    #[arg(long, value_name = "DIR", default_value = "reports")]
+    #[arg(long, value_name = "DIR", default_value = "reports", help_heading = OUTPUT)]
     pub reports_dir: PathBuf,
 }
 

@@ -2,62 +2,8 @@
 //!
 //! clap types stop at the CLI edge (`cli.rs`); everything below the edge takes
 //! these structs. Each field documents its unit and default, and each struct
-//! has a hand-written `Default` so the numbers live in one place.
-
-use thiserror::Error;
-
-/// A configuration value outside its valid range.
-#[derive(Debug, Error, PartialEq)]
-pub enum ConfigError {
-    /// `--capacity` must be a positive, finite number of requests per minute.
-    #[error("--capacity must be a positive number of requests per minute, got {0}")]
-    Capacity(f64),
-    /// `--max-replicas` must be at least 1.
-    #[error("--max-replicas must be at least 1, got {0}")]
-    MaxReplicas(u32),
-    /// `--min-replicas` must not exceed `--max-replicas`.
-    #[error("--min-replicas ({min}) is above --max-replicas ({max})")]
-    MinAboveMax {
-        /// The minimum given.
-        min: u32,
-        /// The maximum given.
-        max: u32,
-    },
-    /// `--buffer` below -1 would ask for negative capacity.
-    #[error("--buffer must be at least -1 (a fraction of the forecast), got {0}")]
-    Buffer(f64),
-    /// `--test-days` must be positive.
-    #[error("--test-days must be a positive number of days, got {0}")]
-    TestDays(f64),
-    /// `--days` for the generator must be positive.
-    #[error("--days must be a positive number of days, got {0}")]
-    Days(f64),
-    /// A count or rate that must be positive.
-    #[error("{flag} must be positive, got {value}")]
-    Positive {
-        /// The flag.
-        flag: &'static str,
-        /// The value given.
-        value: String,
-    },
-    /// A target utilization must lie in (0, 1].
-    #[error("{flag} must be a utilization in (0, 1], got {value}")]
-    HpaTarget {
-        /// The flag.
-        flag: &'static str,
-        /// The value given.
-        value: f64,
-    },
-    /// `--slo` must lie in (0, 100].
-    #[error("--slo must be a percent of minutes in (0, 100], got {0}")]
-    Slo(f64),
-    /// `--calibration-days` must be zero or positive.
-    #[error("--calibration-days must be 0 or a positive number of days, got {0}")]
-    CalibrationDays(f64),
-    /// `--interval-width` must lie strictly between 0 and 1.
-    #[error("--interval-width must lie strictly between 0 and 1, got {0}")]
-    IntervalWidth(f64),
-}
+//! has a hand-written `Default` so the numbers live in one place. Their valid ranges
+//! and flags are the settings table's (`settings.rs`).
 
 /// The container model (`docs/experiment.md`), stated per minute.
 #[derive(Debug, Clone, PartialEq)]
@@ -84,23 +30,6 @@ impl Default for ClusterConfig {
 }
 
 impl ClusterConfig {
-    /// Checks every field against its valid range.
-    pub fn validate(&self) -> Result<(), ConfigError> {
-        if !(self.capacity_per_min.is_finite() && self.capacity_per_min > 0.0) {
-            return Err(ConfigError::Capacity(self.capacity_per_min));
-        }
-        if self.max_replicas == 0 {
-            return Err(ConfigError::MaxReplicas(self.max_replicas));
-        }
-        if self.min_replicas > self.max_replicas {
-            return Err(ConfigError::MinAboveMax {
-                min: self.min_replicas,
-                max: self.max_replicas,
-            });
-        }
-        Ok(())
-    }
-
     /// The same cluster in units of the trace's step: capacity per step and the
     /// startup delay rounded up to whole steps (`docs/experiment.md`, Trace).
     pub fn at_step(&self, step_minutes: u32) -> StepCluster {
@@ -146,13 +75,27 @@ impl StepCluster {
         let cap = self.capacity_per_step;
         let mut r = (demand / cap).ceil().max(1.0);
         // The division is correctly rounded, so these move r by one step at most.
-        while r > 1.0 && demand <= (r - 1.0) * cap {
+        while r > 1.0 && !self.falls_short(r - 1.0, demand) {
             r -= 1.0;
         }
-        while demand > r * cap {
+        while self.falls_short(r, demand) {
             r += 1.0;
         }
         r as i64
+    }
+
+    /// The serving rule: requests of `demand` that `ready` containers cannot serve in one
+    /// step, `max(0, demand − ready × capacity)`. The simulator, the optimum's per-step
+    /// need ([`Self::containers_for`]) and `slo-targeted`'s calibration all apply it.
+    pub fn unserved(&self, ready: u32, demand: f64) -> f64 {
+        (demand - f64::from(ready) * self.capacity_per_step).max(0.0)
+    }
+
+    /// Whether `ready` containers (a whole number, as f64) leave part of `demand`
+    /// unserved: [`Self::unserved`] above zero, which for finite values is exactly
+    /// `demand > ready × capacity`.
+    fn falls_short(&self, ready: f64, demand: f64) -> bool {
+        demand > ready * self.capacity_per_step
     }
 }
 
@@ -202,27 +145,6 @@ impl Default for PolicyConfig {
     }
 }
 
-impl PolicyConfig {
-    /// Checks every field against its valid range.
-    pub fn validate(&self) -> Result<(), ConfigError> {
-        if !(self.buffer.is_finite() && self.buffer >= -1.0) {
-            return Err(ConfigError::Buffer(self.buffer));
-        }
-        for (flag, t) in [
-            ("--hpa-target", self.hpa_target_utilization),
-            ("--predictive-hpa-target", self.predictive_hpa_target),
-        ] {
-            if !(t > 0.0 && t <= 1.0) {
-                return Err(ConfigError::HpaTarget { flag, value: t });
-            }
-        }
-        if !(self.slo_percent > 0.0 && self.slo_percent <= 100.0) {
-            return Err(ConfigError::Slo(self.slo_percent));
-        }
-        Ok(())
-    }
-}
-
 /// How the trace is split into train and test (`docs/experiment.md`, Split).
 #[derive(Debug, Clone, PartialEq)]
 pub struct SplitConfig {
@@ -233,16 +155,6 @@ pub struct SplitConfig {
 impl Default for SplitConfig {
     fn default() -> Self {
         Self { test_days: 3.0 }
-    }
-}
-
-impl SplitConfig {
-    /// Checks every field against its valid range.
-    pub fn validate(&self) -> Result<(), ConfigError> {
-        if !(self.test_days.is_finite() && self.test_days > 0.0) {
-            return Err(ConfigError::TestDays(self.test_days));
-        }
-        Ok(())
     }
 }
 
@@ -298,28 +210,5 @@ mod tests {
         assert_eq!(s.containers_for(-4.0), 0);
         assert_eq!(s.clamp(0), 1);
         assert_eq!(s.clamp(1000), 100);
-    }
-
-    #[test]
-    fn validation_rejects_bad_values() {
-        let bad = ClusterConfig {
-            capacity_per_min: 0.0,
-            ..Default::default()
-        };
-        assert_eq!(bad.validate(), Err(ConfigError::Capacity(0.0)));
-        let bad = ClusterConfig {
-            min_replicas: 5,
-            max_replicas: 3,
-            ..Default::default()
-        };
-        assert_eq!(
-            bad.validate(),
-            Err(ConfigError::MinAboveMax { min: 5, max: 3 })
-        );
-        let bad = PolicyConfig {
-            buffer: -1.5,
-            ..Default::default()
-        };
-        assert_eq!(bad.validate(), Err(ConfigError::Buffer(-1.5)));
     }
 }

@@ -11,6 +11,7 @@
 pub mod app;
 mod check;
 pub mod cli;
+pub mod cluster;
 pub mod config;
 pub mod experiment;
 pub mod forecast;
@@ -21,6 +22,7 @@ mod plan;
 pub mod policy;
 mod progress;
 mod report;
+pub mod settings;
 pub mod sim;
 mod store;
 mod sweep;

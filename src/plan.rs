@@ -7,13 +7,13 @@ use std::path::PathBuf;
 
 use crate::check::Tolerances;
 use crate::cli::{
-    Cli, ClusterArgs, Command, GenerateArgs, ModelArgs, ModelSelect, PolicyArgs, SweepCmd,
-    TraceArgs, ALL,
+    is_list_in_sweep, Cli, Command, DataArgs, ModelSelect, PolicySelect, Scope, SettingArgs,
+    SweepCmd, TraceArgs, ALL,
 };
-use crate::config::{ClusterConfig, ConfigError, PolicyConfig, SplitConfig};
-use crate::forecast::lstm::LstmConfig;
+use crate::config::{ClusterConfig, PolicyConfig, SplitConfig};
 use crate::forecast::{ModelConfig, ModelKind};
 use crate::policy::PolicyKind;
+use crate::settings::{SettingError, Settings};
 use crate::store::{DataDir, ReportsDir};
 use crate::sweep::{self, Grid, SweepTrace, TraceSpec};
 use crate::trace::generate::GenerateConfig;
@@ -111,44 +111,47 @@ pub(crate) struct CheckPlan {
 /// Resolves and validates the command line (reading a sweep's grid file).
 pub(crate) fn resolve(cli: Cli) -> anyhow::Result<Plan> {
     let plan = match cli.command {
-        Command::Generate(c) => Plan::Generate {
-            generate: generate_config(&c.generate, c.seed.seed),
-            data: DataDir(c.data_dir),
-        },
+        Command::Generate(c) => {
+            let mut s = settings(&c.settings)?;
+            s.generate.start = c.start.start;
+            Plan::Generate {
+                generate: s.generate,
+                data: DataDir(c.data_dir),
+            }
+        }
         Command::Train(c) => Plan::Train(experiment(
             &c.trace,
-            None,
-            &c.cluster,
-            Some(&c.models),
-            &c.models.select,
-            c.seed.seed,
+            &c.data,
+            false,
+            settings(&c.settings)?,
+            &c.models,
             None,
             None,
         )),
         Command::Simulate(c) => Plan::Simulate(experiment(
             &c.trace,
-            None,
-            &c.cluster,
-            None,
+            &c.data,
+            false,
+            settings(&c.settings)?,
             &c.models,
-            ModelConfig::default().seed,
             Some(&c.policies),
             Some(c.reports.reports_dir),
         )),
-        Command::RunAll(mut c) => {
+        Command::RunAll(c) => {
+            let mut s = settings(&c.settings)?;
+            s.generate.start = c.start.start;
             if c.quick {
                 // The quick CI experiment: a 5-day trace, a 2-day test, 3 LSTM epochs.
-                c.generate.days = 5.0;
-                c.trace.test_days = 2.0;
-                c.models.epochs = 3;
+                s.generate.days = 5.0;
+                s.split.test_days = 2.0;
+                s.model.lstm.epochs = 3;
             }
             Plan::RunAll(experiment(
                 &c.trace,
-                Some(&c.generate),
-                &c.cluster,
-                Some(&c.models),
-                &c.models.select,
-                c.seed.seed,
+                &c.data,
+                true,
+                s,
+                &c.models,
                 Some(&c.policies),
                 Some(c.reports.reports_dir),
             ))
@@ -169,10 +172,20 @@ pub(crate) fn resolve(cli: Cli) -> anyhow::Result<Plan> {
             update: c.update,
         }),
     };
-    if let Plan::Train(e) | Plan::Simulate(e) | Plan::RunAll(e) = &plan {
-        e.validate()?;
-    }
     Ok(plan)
+}
+
+/// The defaults with every given setting parsed, checked by its own rule and set.
+fn settings<S: Scope>(args: &SettingArgs<S>) -> Result<Settings, SettingError> {
+    let mut s = Settings::default();
+    for (setting, values) in &args.given {
+        for text in values {
+            let v = setting.parse(text)?;
+            (setting.set)(&mut s, v);
+        }
+    }
+    s.check()?;
+    Ok(s)
 }
 
 /// The sweep's grid from its flags, or from its grid file (then the grid flags must be
@@ -183,71 +196,68 @@ fn sweep_plan(c: SweepCmd) -> anyhow::Result<SweepPlan> {
         Some(s) => sweep::parse_shard(s)?,
         None => (1, 1),
     };
-    let defaults = ClusterConfig::default();
-    let source = match &c.trace {
+    let source = |days: f64| match &c.trace {
         Some(p) => SweepTrace::File(p.clone()),
-        None => SweepTrace::Synthetic {
-            days: c.days.unwrap_or(GenerateConfig::default().days),
-        },
+        None => SweepTrace::Synthetic { days },
     };
-    let mut model_cfg = ModelConfig::default();
-    if let Some(e) = c.epochs {
-        model_cfg.lstm.epochs = e;
-    }
-    if let Some(d) = c.calibration_days {
-        model_cfg.calibration_days = d;
-    }
-    if let Some(r) = c.refit_every {
-        model_cfg.refit_every = r;
-    }
-    let base = Grid {
-        traces: vec![TraceSpec {
-            name: sweep::default_name(&source),
-            source,
-            import: ImportOptions {
-                time_column: c.time_column.clone(),
-                count_column: c.count_column.clone(),
-            },
-            capacities: c
-                .capacity
-                .clone()
-                .unwrap_or(vec![defaults.capacity_per_min]),
-            min_replicas: c.min_replicas.unwrap_or(defaults.min_replicas),
-            max_replicas: c.max_replicas.unwrap_or(defaults.max_replicas),
-        }],
-        startup_delays: c
-            .startup_delay
-            .clone()
-            .unwrap_or(vec![defaults.startup_delay_min]),
-        seeds: c.seed.clone().unwrap_or(vec![ModelConfig::default().seed]),
+    let defaults = Settings::default();
+    let mut base = Grid {
+        traces: Vec::new(),
+        startup_delays: vec![defaults.cluster.startup_delay_min],
+        seeds: vec![defaults.model.seed],
         models: sweep::models("--model", &c.model.clone().unwrap_or(vec![ALL.into()]))?,
         policies: sweep::policies("--policy", &c.policy.clone().unwrap_or(vec![ALL.into()]))?,
-        knobs: c.knobs.values.clone(),
-        test_days: c.test_days.unwrap_or(SplitConfig::default().test_days),
+        knobs: Default::default(),
+        capacities: vec![defaults.cluster.capacity_per_min],
         slo_levels: c.slo_levels.clone(),
-        model_cfg,
-        policy_cfg: PolicyConfig::default(),
+        settings: defaults,
     };
     let grid = match &c.grid {
         None => {
+            // Scalars set the settings, lists the axes and knobs: the grid file's rule.
+            for (setting, texts) in &c.settings.given {
+                let values = texts
+                    .iter()
+                    .map(|t| setting.parse(t))
+                    .collect::<Result<Vec<_>, _>>()?;
+                if is_list_in_sweep(setting) {
+                    base.set_list(setting, values)?;
+                } else {
+                    for v in values {
+                        (setting.set)(&mut base.settings, v);
+                    }
+                }
+            }
+            base.settings.check()?;
+            let src = source(base.settings.generate.days);
+            base.traces = vec![TraceSpec {
+                name: sweep::default_name(&src),
+                source: src,
+                import: ImportOptions {
+                    time_column: c.time_column.clone(),
+                    count_column: c.count_column.clone(),
+                },
+                capacities: base.capacities.clone(),
+                min_replicas: base.settings.cluster.min_replicas,
+                max_replicas: base.settings.cluster.max_replicas,
+            }];
             sweep::validate(&base)?;
             base
         }
         Some(path) => {
             let given = [
-                ("--trace", c.trace.is_some()),
-                ("--capacity", c.capacity.is_some()),
-                ("--min-replicas", c.min_replicas.is_some()),
-                ("--max-replicas", c.max_replicas.is_some()),
-                ("--startup-delay", c.startup_delay.is_some()),
-                ("--seed", c.seed.is_some()),
-                ("--model", c.model.is_some()),
-                ("--policy", c.policy.is_some()),
-                ("--days", c.days.is_some()),
-                ("--test-days", c.test_days.is_some()),
-                ("a knob flag", !c.knobs.values.is_empty()),
-            ];
-            if let Some((flag, _)) = given.iter().find(|g| g.1) {
+                ("--trace".to_string(), c.trace.is_some()),
+                ("--model".to_string(), c.model.is_some()),
+                ("--policy".to_string(), c.policy.is_some()),
+            ]
+            .into_iter()
+            .chain(
+                c.settings
+                    .given
+                    .iter()
+                    .map(|(s, _)| (format!("--{}", s.name), true)),
+            );
+            if let Some((flag, _)) = given.into_iter().find(|g| g.1) {
                 anyhow::bail!(
                     "{flag} cannot be given with --grid: put it in {}",
                     path.display()
@@ -266,32 +276,21 @@ fn sweep_plan(c: SweepCmd) -> anyhow::Result<SweepPlan> {
     })
 }
 
-fn generate_config(g: &GenerateArgs, seed: u64) -> GenerateConfig {
-    GenerateConfig {
-        start: g.start,
-        days: g.days,
-        seed,
-        ..Default::default()
-    }
-}
-
-/// Builds an experiment from the flag groups a command has; the ones it lacks take
-/// their defaults.
-#[allow(clippy::too_many_arguments)]
+/// Builds an experiment from resolved settings and the flags of the trace, models and
+/// policies; `generating`: run-all, which generates the trace unless one is given.
 fn experiment(
     trace: &TraceArgs,
-    generate: Option<&GenerateArgs>,
-    cluster: &ClusterArgs,
-    models: Option<&ModelArgs>,
+    data: &DataArgs,
+    generating: bool,
+    s: Settings,
     select: &ModelSelect,
-    seed: u64,
-    policies: Option<&PolicyArgs>,
+    policies: Option<&PolicySelect>,
     reports_dir: Option<PathBuf>,
 ) -> Experiment {
-    let source = match (&trace.trace, generate) {
-        (Some(path), _) => TraceSource::File(path.clone()),
-        (None, Some(g)) => TraceSource::Generated(generate_config(g, seed)),
-        (None, None) => TraceSource::Workload,
+    let source = match &trace.trace {
+        Some(path) => TraceSource::File(path.clone()),
+        None if generating => TraceSource::Generated(s.generate.clone()),
+        None => TraceSource::Workload,
     };
     let named = !select.model.iter().any(|m| m == ALL);
     let model_kinds = if named {
@@ -299,62 +298,27 @@ fn experiment(
     } else {
         ModelKind::ALL.to_vec()
     };
-    let model_cfg = models.map_or_else(ModelConfig::default, |m| ModelConfig {
-        interval_width: m.interval_width,
-        seed,
-        lstm: LstmConfig {
-            window: m.window,
-            hidden: m.hidden,
-            epochs: m.epochs,
-            batch_size: m.batch_size,
-            learning_rate: m.learning_rate,
-            ..LstmConfig::default()
-        },
-        calibration_days: m.calibration_days,
-        refit_every: m.refit_every,
-    });
-    let (policy_kinds, mut policy_cfg) = match policies {
-        Some(p) if !p.policy.iter().any(|n| n == ALL) => (
-            sorted(p.policy.iter().filter_map(|n| PolicyKind::from_name(n))),
-            policy_config(p),
-        ),
-        Some(p) => (PolicyKind::ALL.to_vec(), policy_config(p)),
-        None => (PolicyKind::ALL.to_vec(), PolicyConfig::default()),
+    let policy_kinds = match policies {
+        Some(p) if !p.policy.iter().any(|n| n == ALL) => {
+            sorted(p.policy.iter().filter_map(|n| PolicyKind::from_name(n)))
+        }
+        _ => PolicyKind::ALL.to_vec(),
     };
-    policy_cfg.trained_interval_width = model_cfg.interval_width;
     Experiment {
         source,
         import: ImportOptions {
             time_column: trace.time_column.clone(),
             count_column: trace.count_column.clone(),
         },
-        data: DataDir(trace.data_dir.clone()),
+        data: DataDir(data.data_dir.clone()),
         reports: ReportsDir(reports_dir.unwrap_or_else(|| PathBuf::from("reports"))),
-        split: SplitConfig {
-            test_days: trace.test_days,
-        },
-        cluster: ClusterConfig {
-            capacity_per_min: cluster.capacity,
-            startup_delay_min: cluster.startup_delay,
-            min_replicas: cluster.min_replicas,
-            max_replicas: cluster.max_replicas,
-        },
+        split: s.split.clone(),
+        cluster: s.cluster.clone(),
         models: model_kinds,
         models_named: named,
-        model_cfg,
+        policy_cfg: s.policy_config(&s.model),
+        model_cfg: s.model,
         policies: policy_kinds,
-        policy_cfg,
-    }
-}
-
-fn policy_config(p: &PolicyArgs) -> PolicyConfig {
-    PolicyConfig {
-        buffer: p.buffer,
-        hpa_target_utilization: p.hpa_target,
-        predictive_hpa_target: p.predictive_hpa_target,
-        slo_percent: p.slo,
-        burst_lookback_min: p.burst_lookback,
-        ..PolicyConfig::default()
     }
 }
 
@@ -365,24 +329,19 @@ fn sorted<T: Ord>(items: impl Iterator<Item = T>) -> Vec<T> {
     v
 }
 
-impl Experiment {
-    /// Checks every value against its valid range.
-    pub(crate) fn validate(&self) -> Result<(), ConfigError> {
-        self.cluster.validate()?;
-        self.policy_cfg.validate()?;
-        self.model_cfg.validate()?;
-        self.split.validate()
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::settings;
     use clap::Parser;
 
-    fn plan(args: &[&str]) -> Result<Plan, ConfigError> {
+    fn plan(args: &[&str]) -> anyhow::Result<Plan> {
         let cli = Cli::try_parse_from(std::iter::once("prescale").chain(args.iter().copied()));
-        resolve(cli.unwrap()).map_err(|e| e.downcast::<ConfigError>().expect("a config error"))
+        resolve(cli.unwrap())
+    }
+
+    fn error(args: &[&str]) -> String {
+        plan(args).unwrap_err().to_string()
     }
 
     #[test]
@@ -398,6 +357,43 @@ mod tests {
         assert_eq!(e.policies, PolicyKind::ALL.to_vec());
         assert_eq!(e.models, ModelKind::ALL.to_vec());
         assert!(!e.models_named);
+    }
+
+    #[test]
+    fn every_flag_lands_where_its_setting_lives() {
+        // Each setting of run-all given a valid value other than its default: the
+        // resolved experiment holds it where the table's `get` reads it.
+        for s in settings::ALL {
+            let v = match s.kind {
+                settings::Kind::Number => {
+                    let d = s.default_value().number();
+                    // A valid neighbour of the default.
+                    [d * 0.5, d * 0.9, d + 1.0]
+                        .into_iter()
+                        .find(|&x| (s.valid)(x) && x != d)
+                        .expect("a valid other value")
+                        .to_string()
+                }
+                settings::Kind::Whole => (s.default_value().whole() + 1).to_string(),
+                settings::Kind::Duration => "1h".to_string(),
+            };
+            let name = format!("--{}", s.name);
+            let Ok(Plan::RunAll(e)) = plan(&["run-all", &name, &v]) else {
+                panic!("{name} {v}")
+            };
+            let TraceSource::Generated(generate) = e.source.clone() else {
+                panic!("not generated")
+            };
+            let resolved = Settings {
+                generate,
+                split: e.split.clone(),
+                cluster: e.cluster.clone(),
+                model: e.model_cfg.clone(),
+                policy: e.policy_cfg.clone(),
+            };
+            assert_eq!((s.get)(&resolved), s.parse(&v).unwrap(), "{name}");
+            assert_ne!((s.get)(&resolved), s.default_value(), "{name}");
+        }
     }
 
     #[test]
@@ -434,8 +430,7 @@ mod tests {
 
     #[test]
     fn sweep_lists_and_knobs_resolve_into_a_grid() {
-        let cli = Cli::try_parse_from([
-            "prescale",
+        let Ok(Plan::Sweep(p)) = plan(&[
             "sweep",
             "--startup-delay",
             "1,2,5,10",
@@ -443,76 +438,102 @@ mod tests {
             "0,0.15",
             "--hpa-target",
             "0.5,0.7",
+            "--max-replicas",
+            "40",
+            "--window",
+            "30",
             "--shard",
             "2/4",
-        ])
-        .unwrap();
-        let Ok(Plan::Sweep(p)) = resolve(cli) else {
+        ]) else {
             panic!("not a sweep")
         };
         assert_eq!(p.grid.startup_delays, vec![1, 2, 5, 10]);
         assert_eq!(p.grid.knobs["buffer"], vec![0.0, 0.15]);
         assert_eq!(p.grid.knobs["hpa-target"], vec![0.5, 0.7]);
+        assert_eq!(p.grid.traces[0].max_replicas, 40);
+        assert_eq!(p.grid.settings.model.lstm.window, 30);
         assert_eq!(p.shard, (2, 4));
         assert_eq!(p.grid.units().len(), 4);
-        let bad = |args: &[&str]| {
-            let cli = Cli::try_parse_from(std::iter::once("prescale").chain(args.iter().copied()))
-                .unwrap();
-            resolve(cli).unwrap_err().to_string()
-        };
         assert_eq!(
-            bad(&["sweep", "--buffer", "-1"]),
-            "`buffer` = -1: must be at least 0"
-        );
-        assert_eq!(
-            bad(&["sweep", "--shard", "5/4"]),
+            error(&["sweep", "--shard", "5/4"]),
             "--shard 5/4: must be i/n with 1 ≤ i ≤ n, as 3/16"
         );
         assert_eq!(
-            bad(&["sweep", "--grid", "g.toml", "--seed", "1"]),
+            error(&["sweep", "--grid", "g.toml", "--seed", "1"]),
             "--seed cannot be given with --grid: put it in g.toml"
         );
     }
 
     #[test]
-    fn every_bad_value_is_caught_here() {
+    fn a_bad_value_gets_the_same_line_from_every_command_and_from_a_grid() {
+        let grid = |text: &str| {
+            crate::sweep::from_toml(
+                &format!("{text}\n[[trace]]\ndays = 3"),
+                std::path::Path::new("."),
+                match plan(&["sweep"]).unwrap() {
+                    Plan::Sweep(p) => p.grid,
+                    _ => unreachable!(),
+                },
+            )
+            .unwrap_err()
+            .to_string()
+        };
+        let want = "`buffer` = -0.5: must be a fraction of the forecast, at least 0";
+        assert_eq!(error(&["run-all", "--buffer", "-0.5"]), want);
+        assert_eq!(error(&["simulate", "--buffer", "-0.5"]), want);
+        assert_eq!(error(&["sweep", "--buffer", "-0.5"]), want);
+        assert_eq!(grid("buffer = [-0.5]"), want);
+        for (args, toml, want) in [
+            (
+                ["train", "--epochs", "0"],
+                "epochs = 0",
+                "`epochs` = 0: must be a whole number, at least 1",
+            ),
+            (
+                ["simulate", "--capacity", "0"],
+                "capacity = [0]",
+                "`capacity` = 0: must be a positive number of requests per minute",
+            ),
+            (
+                ["train", "--interval-width", "1"],
+                "interval-width = [1]",
+                "`interval-width` = 1: must be strictly between 0 and 1",
+            ),
+            (
+                ["train", "--test-days", "0"],
+                "test-days = 0",
+                "`test-days` = 0: must be a positive number of days",
+            ),
+            (
+                ["run-all", "--hpa-target", "1.5"],
+                "hpa-target = [1.5]",
+                "`hpa-target` = 1.5: must be a utilization in (0, 1]",
+            ),
+            (
+                ["simulate", "--slo", "0"],
+                "slo = [0]",
+                "`slo` = 0: must be a percent in (0, 100]",
+            ),
+            (
+                ["train", "--calibration-days", "-1"],
+                "calibration-days = -1",
+                "`calibration-days` = -1: must be 0 or a positive number of days",
+            ),
+            (
+                ["generate", "--days", "-2"],
+                "days = -2",
+                "`days` = -2: must be a positive number of days",
+            ),
+        ] {
+            assert_eq!(error(&args), want, "{args:?}");
+            assert_eq!(grid(toml), want, "{toml}");
+        }
         assert_eq!(
-            plan(&["simulate", "--capacity", "0"]).unwrap_err(),
-            ConfigError::Capacity(0.0)
+            error(&["run-all", "--min-replicas", "5", "--max-replicas", "3"]),
+            "`min-replicas` = 5: must be at most `max-replicas` (3)"
         );
-        assert_eq!(
-            plan(&["run-all", "--buffer", "-2"]).unwrap_err(),
-            ConfigError::Buffer(-2.0)
-        );
-        assert_eq!(
-            plan(&["train", "--interval-width", "1"]).unwrap_err(),
-            ConfigError::IntervalWidth(1.0)
-        );
-        assert_eq!(
-            plan(&["train", "--test-days", "0"]).unwrap_err(),
-            ConfigError::TestDays(0.0)
-        );
-        assert_eq!(
-            plan(&["run-all", "--hpa-target", "1.5"]).unwrap_err(),
-            ConfigError::HpaTarget {
-                flag: "--hpa-target",
-                value: 1.5
-            }
-        );
-        assert_eq!(
-            plan(&["simulate", "--slo", "0"]).unwrap_err(),
-            ConfigError::Slo(0.0)
-        );
-        assert_eq!(
-            plan(&["train", "--calibration-days", "-1"]).unwrap_err(),
-            ConfigError::CalibrationDays(-1.0)
-        );
-        assert!(matches!(
-            plan(&["run-all", "--epochs", "0"]).unwrap_err(),
-            ConfigError::Positive {
-                flag: "--epochs",
-                ..
-            }
-        ));
+        // A setting the command's stages do not read is no flag of it.
+        let cli = Cli::try_parse_from(["prescale", "simulate", "--epochs", "3"]);
+        assert!(cli.is_err());
     }
 }

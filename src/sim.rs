@@ -1,15 +1,16 @@
 //! The minute loop: replays a trace's test period under one policy.
 //!
 //! Pure: demand, forecasts, a policy and the cluster in; a per-step [`Timeline`] out.
-//! No I/O, no clock, no randomness. The cluster model (`docs/experiment.md`): a decision at step
-//! `t` sets `R(t)`, the containers ready at `t + d`. A scale-up launches
-//! `R(t) − R(t−1)` containers at `t`, billed from `t`; a scale-down removes
-//! `R(t−1) − R(t)` at `t + d`. So `ready(m) = R(m − d)`. The first decision is made at
-//! `t0 − d` for the first test step `t0`; the last at `end − d − 1`; in the last `d`
-//! steps the target is held.
+//! No I/O, no clock, no randomness. One loop, one step at a time: the policy observes
+//! what a deployed autoscaler could measure ([`Observation`]), decides a target, and the
+//! [`Cluster`] serves the step (`docs/experiment.md`, The cluster model). The first
+//! decision is made at `t0 − d` for the first test step `t0`; the last at `end − d − 1`;
+//! in the last `d` steps the target is held. The `d` steps before `t0` run the cluster
+//! but are not accounted.
 
 use thiserror::Error;
 
+use crate::cluster::{Cluster, StepOutcome};
 use crate::config::StepCluster;
 use crate::forecast::Forecast;
 use crate::policy::{Observation, Policy};
@@ -113,59 +114,37 @@ pub fn simulate(
         }
     }
 
-    // Decision k is made at step t0 − d + k and sets R[k] = ready at t0 + k.
-    let mut targets: Vec<u32> = Vec::with_capacity(n);
-    let mut launches: Vec<u32> = Vec::with_capacity(n);
-    let mut switches = 0u64;
-    for k in 0..n {
-        let t = t0 - d + k;
-        let previous = targets.last().copied();
-        let obs = Observation {
-            history: &demand[..t],
-            forecast: forecast.map(|f| f.at(k)),
-            // The last observed step t − 1 is test step k − d − 1.
-            past_forecast: forecast.and_then(|f| k.checked_sub(d + 1).map(|j| f.at(j))),
-            future: &demand[t + d..end],
-            previous_target: previous,
-        };
-        let target = cluster.clamp(policy.decide(&obs, cluster));
-        // Before the first decision the cluster is taken to run its first target already.
-        let prev = previous.unwrap_or(target);
-        launches.push(target.saturating_sub(prev));
-        if target != prev {
-            switches += 1;
-        }
-        targets.push(target);
+    // Observe → decide → step, from the first decision at t0 − d to the last test step.
+    // Decision k is made at step t0 − d + k and sets the containers ready at t0 + k; in
+    // the last d steps no decision is made and the target is held.
+    let mut cluster_state = Cluster::new(*cluster);
+    let mut past: Vec<StepOutcome> = Vec::with_capacity(n + d);
+    for t in t0 - d..end {
+        let k = t + d - t0;
+        let target = (k < n).then(|| {
+            let obs = Observation {
+                history: &demand[..t],
+                past: &past,
+                forecast: forecast.map(|f| f.at(k)),
+                // The last observed step t − 1 is test step k − d − 1.
+                past_forecast: forecast.and_then(|f| k.checked_sub(d + 1).map(|j| f.at(j))),
+                future: &demand[t + d..end],
+                previous_target: cluster_state.last_target(),
+            };
+            cluster.clamp(policy.decide(&obs, cluster))
+        });
+        past.push(cluster_state.step(target, demand[t]));
     }
 
-    let mut tl = Timeline {
-        demand: demand[t0..end].to_vec(),
-        target: Vec::with_capacity(n),
-        ready: targets.clone(),
-        starting: Vec::with_capacity(n),
-        unserved: Vec::with_capacity(n),
-        scaling_switches: switches,
+    let test_steps = &past[d..];
+    let tl = Timeline {
+        demand: test_steps.iter().map(|o| o.demand).collect(),
+        target: test_steps.iter().map(|o| o.target).collect(),
+        ready: test_steps.iter().map(|o| o.ready).collect(),
+        starting: test_steps.iter().map(|o| o.starting).collect(),
+        unserved: test_steps.iter().map(|o| o.unserved).collect(),
+        scaling_switches: past.iter().filter(|o| o.switched).count() as u64,
     };
-    // prefix[k] = launches of decisions 0..k.
-    let mut prefix = Vec::with_capacity(n + 1);
-    prefix.push(0u32);
-    for l in &launches {
-        prefix.push(prefix.last().copied().unwrap_or(0) + l);
-    }
-    for i in 0..n {
-        // Starting at step m = t0 + i: launched by decisions at steps in (m − d, m],
-        // which are decisions k in [i + 1, i + d].
-        let hi = (i + d).min(n - 1);
-        let starting = if hi > i {
-            prefix[hi + 1] - prefix[i + 1]
-        } else {
-            0
-        };
-        tl.starting.push(starting);
-        tl.target.push(targets[(i + d).min(n - 1)]);
-        let served = f64::from(targets[i]) * cluster.capacity_per_step;
-        tl.unserved.push((tl.demand[i] - served).max(0.0));
-    }
     Ok(tl)
 }
 

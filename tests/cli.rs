@@ -283,14 +283,14 @@ fn bad_cluster_flags_fail_cleanly() {
         .assert()
         .code(1)
         .stderr(predicate::str::starts_with(
-            "Error: --capacity must be a positive number",
+            "Error: `capacity` = 0: must be a positive number",
         ));
     prescale()
         .args(["simulate", "--min-replicas", "9", "--max-replicas", "3"])
         .assert()
         .code(1)
         .stderr(predicate::str::contains(
-            "--min-replicas (9) is above --max-replicas (3)",
+            "`min-replicas` = 9: must be at most `max-replicas` (3)",
         ));
 }
 

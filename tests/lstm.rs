@@ -76,9 +76,7 @@ fn same_seed_same_weights_other_seed_other_weights() {
 fn save_load_predict_gives_the_same_forecasts() {
     let trace = sine();
     let m = fit(small(3, 1), &trace);
-    let dir = tempfile::tempdir().unwrap();
-    m.save(dir.path()).unwrap();
-    let loaded = LstmModel::load(dir.path()).unwrap();
+    let loaded = LstmModel::from_artifacts(&m.to_artifacts().unwrap()).unwrap();
     assert_eq!(loaded.weights(), m.weights());
     assert_eq!(loaded.meta(), m.meta());
     assert_eq!(
@@ -91,9 +89,12 @@ fn save_load_predict_gives_the_same_forecasts() {
 fn a_corrupt_saved_model_is_an_error_not_a_panic() {
     let trace = sine();
     let m = fit(small(3, 1), &trace);
-    let dir = tempfile::tempdir().unwrap();
-    m.save(dir.path()).unwrap();
-    std::fs::write(dir.path().join("lstm.safetensors"), b"not safetensors").unwrap();
-    let err = LstmModel::load(dir.path()).unwrap_err();
+    let mut files = m.to_artifacts().unwrap();
+    files
+        .iter_mut()
+        .find(|a| a.file_name == "lstm.safetensors")
+        .unwrap()
+        .bytes = b"not safetensors".to_vec();
+    let err = LstmModel::from_artifacts(&files).unwrap_err();
     assert!(err.to_string().contains("lstm.safetensors"), "{err}");
 }

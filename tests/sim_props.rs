@@ -1,10 +1,10 @@
 //! Property tests of the simulator over random traces, forecasts and cluster settings.
 
 use prescale::config::{ClusterConfig, PolicyConfig, StepCluster};
-use prescale::forecast::{Forecast, Interval};
+use prescale::forecast::{Calibration, Forecast, Interval};
 use prescale::metrics::policy_metrics;
 use prescale::optimal::{floor_cost, needs};
-use prescale::policy::{Calibration, PolicyContext, PolicyKind};
+use prescale::policy::{PolicyContext, PolicyKind};
 use prescale::sim::simulate;
 use proptest::prelude::*;
 

@@ -145,11 +145,11 @@ fn bad_grids_fail_in_one_line_and_write_nothing() {
         ),
         (
             vec!["--buffer=-0.1".into()],
-            "`buffer` = -0.1: must be at least 0",
+            "`buffer` = -0.1: must be a fraction of the forecast, at least 0",
         ),
         (
             vec!["--hpa-target".into(), "1.5".into()],
-            "`hpa-target` = 1.5: must be in (0, 1]",
+            "`hpa-target` = 1.5: must be a utilization in (0, 1]",
         ),
         (
             vec!["--interval-width".into(), "1".into()],

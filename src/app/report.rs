@@ -3,25 +3,26 @@
 
 use anyhow::{bail, Result};
 
-use crate::report::{plot, summary, table, Results};
+use crate::experiment::Results;
+use crate::report::{plot, summary, table};
 use crate::store::reports::read_reports;
-use crate::store::{write_all_atomic, ReportsDir};
-
-/// The Markdown summary's file name in the reports folder.
-const SUMMARY_FILE: &str = "summary.md";
+use crate::store::{write_all_atomic, ReportsDir, SUMMARY_FILE};
 
 /// Draws every plot of `results` and the Markdown summary that links them into the
 /// reports folder, as one set of files.
 pub(super) fn draw(dir: &ReportsDir, results: &Results) -> Result<()> {
     let pngs = plot::render_all(results)
         .map_err(|e| anyhow::anyhow!("drawing plots in {}: {e}", dir.path().display()))?;
-    let names: Vec<String> = pngs.iter().map(|(name, _)| name.clone()).collect();
+    let names: Vec<String> = pngs
+        .iter()
+        .map(|(figure, _)| ReportsDir::figure_name(figure))
+        .collect();
     let mut files: Vec<_> = pngs
         .into_iter()
-        .map(|(name, bytes)| (dir.file(&name), bytes))
+        .map(|(figure, bytes)| (dir.figure(&figure), bytes))
         .collect();
     files.push((
-        dir.file(SUMMARY_FILE),
+        dir.summary(),
         summary::markdown(&results.rows, &names).into_bytes(),
     ));
     write_all_atomic(&files)

@@ -7,10 +7,10 @@ use anyhow::Result;
 
 use super::report::draw;
 use crate::config::ClusterConfig;
-use crate::experiment::{self, Outcome};
+use crate::experiment::{self, Outcome, Results};
 use crate::interrupt;
 use crate::plan::Experiment;
-use crate::report::{table, Results};
+use crate::report::table;
 use crate::store::forecasts::load_forecasts;
 use crate::store::reports::write_reports;
 use crate::trace::Trace;

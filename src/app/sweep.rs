@@ -5,52 +5,24 @@
 //! unsharded sweep) checks that every unit is present exactly once, from one grid, and
 //! writes `sweep.csv`, `slo_table.csv` and `frontier_<trace>.png`.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
-use serde::{Deserialize, Serialize};
 
 use super::train;
-use crate::config::{ClusterConfig, SplitConfig};
+use crate::config::ClusterConfig;
 use crate::experiment::{self, ModelForecast};
 use crate::plan::SweepPlan;
 use crate::report::plot;
-use crate::store::{read, write_all_atomic};
+use crate::settings::Value;
+use crate::store::read;
+use crate::store::sweep::{part_name, Manifest, SweepDir, PART_PATTERN};
 use crate::sweep::table::{self, SweepRow};
 use crate::sweep::{shard, Grid, SweepTrace, Unit};
 use crate::trace::generate::{generate, GenerateConfig};
 use crate::trace::{import, Trace};
 use crate::{interrupt, progress};
-
-/// What a part's manifest records.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-struct Manifest {
-    /// The grid's fingerprint: parts of one sweep share it.
-    fingerprint: String,
-    /// This part's shard, 1-based.
-    shard: usize,
-    /// Shards in all.
-    of: usize,
-    /// Units finished, in order.
-    done: Vec<String>,
-    /// Every unit of the grid, in order.
-    grid_units: Vec<String>,
-    /// SLO levels of the SLO table.
-    slo_levels: Vec<f64>,
-    /// Models fitted by this part (calibration fits included).
-    fits: usize,
-    /// Simulations run by this part.
-    simulations: usize,
-}
-
-fn part_paths(dir: &Path, i: usize, n: usize) -> (PathBuf, PathBuf) {
-    let stem = format!("sweep.part-{i}-of-{n}");
-    (
-        dir.join(format!("{stem}.csv")),
-        dir.join(format!("{stem}.json")),
-    )
-}
 
 /// The bytes of each file trace, in grid order (empty for synthetic ones).
 fn trace_files(grid: &Grid) -> Result<Vec<Vec<u8>>> {
@@ -91,13 +63,10 @@ fn run_unit(grid: &Grid, unit: &Unit, trace: &Trace) -> Result<(Vec<SweepRow>, u
         max_replicas: spec.max_replicas,
     };
     let base = cluster_at(spec.capacities[0]);
-    let mut model_cfg = grid.model_cfg.clone();
+    let mut model_cfg = grid.settings.model.clone();
     model_cfg.seed = unit.seed;
     let mut models = train::build_models(&grid.models, &model_cfg);
-    let split_cfg = SplitConfig {
-        test_days: grid.test_days,
-    };
-    let split = train::split_for(trace, &split_cfg, &models, &base)
+    let split = train::split_for(trace, &grid.settings.split, &models, &base)
         .with_context(|| format!("unit {}", unit.id))?;
     let calibrating = train::calibrating(&model_cfg, &grid.policies);
     let mut fits = 0;
@@ -128,12 +97,14 @@ fn run_unit(grid: &Grid, unit: &Unit, trace: &Trace) -> Result<(Vec<SweepRow>, u
                 None => vec![None],
             };
             for value in values {
-                let mut cfg = grid.policy_cfg.clone();
-                cfg.trained_interval_width = model_cfg.interval_width;
+                // The knob's value set where the setting lives, on top of models trained
+                // at the grid's settings.
+                let mut settings = grid.settings.clone();
                 let knob = policy.knob().zip(value).map(|(k, v)| {
-                    (k.apply)(&mut cfg, v);
+                    (k.set)(&mut settings, Value::Number(v));
                     (k.name, v)
                 });
+                let cfg = settings.policy_config(&model_cfg);
                 let outcome = experiment::run_with(
                     trace,
                     split,
@@ -165,7 +136,8 @@ pub(super) fn run(plan: &SweepPlan) -> Result<()> {
     let fingerprint = grid.fingerprint(&files);
     let units = grid.units();
     let mine = shard(&units, i, n);
-    let (csv_path, manifest_path) = part_paths(&plan.dir, i, n);
+    let dir = SweepDir(plan.dir.clone());
+    let part = dir.part(i, n);
     // A part of the same grid already in the folder: its finished units are kept.
     let mut manifest = Manifest {
         fingerprint: fingerprint.clone(),
@@ -178,13 +150,11 @@ pub(super) fn run(plan: &SweepPlan) -> Result<()> {
         simulations: 0,
     };
     let mut rows: Vec<SweepRow> = Vec::new();
-    if manifest_path.exists() && csv_path.exists() {
-        let old: Manifest = serde_json::from_slice(&read(&manifest_path)?)
-            .with_context(|| format!("reading {}", manifest_path.display()))?;
+    if let Some((old, csv)) = dir.read_part(i, n)? {
         if old.fingerprint == fingerprint {
-            rows = table::read_part_rows(&read(&csv_path)?)
+            rows = table::read_part_rows(&csv)
                 .map_err(anyhow::Error::msg)
-                .with_context(|| format!("reading {}", csv_path.display()))?;
+                .with_context(|| format!("reading {}", part.csv.display()))?;
             manifest = old;
         }
     }
@@ -204,10 +174,7 @@ pub(super) fn run(plan: &SweepPlan) -> Result<()> {
         manifest.done.push(unit.id.clone());
         manifest.fits += fits;
         manifest.simulations += sims;
-        let mut json = serde_json::to_vec_pretty(&manifest).expect("plain struct");
-        json.push(b'\n');
-        write_all_atomic(&[(&csv_path, table::part_csv(&rows)), (&manifest_path, json)])
-            .context("writing the sweep's part")?;
+        dir.write_part(&part, table::part_csv(&rows), &manifest)?;
         bar.inc(1);
     }
     bar.finish_and_clear();
@@ -217,7 +184,7 @@ pub(super) fn run(plan: &SweepPlan) -> Result<()> {
         manifest.fits,
         manifest.simulations,
         started.elapsed().as_secs_f64(),
-        csv_path.display()
+        part.csv.display()
     );
     if n == 1 {
         merge(&plan.dir)
@@ -230,30 +197,15 @@ pub(super) fn run(plan: &SweepPlan) -> Result<()> {
     }
 }
 
-/// The manifests of the parts in `dir`, with their file names, by shard.
-fn manifests(dir: &Path) -> Result<Vec<(String, Manifest)>> {
-    let mut out = Vec::new();
-    let entries = std::fs::read_dir(dir).with_context(|| format!("reading {}", dir.display()))?;
-    for e in entries {
-        let name = e?.file_name().to_string_lossy().into_owned();
-        if name.starts_with("sweep.part-") && name.ends_with(".json") {
-            let path = dir.join(&name);
-            let m: Manifest = serde_json::from_slice(&read(&path)?)
-                .with_context(|| format!("reading {}", path.display()))?;
-            out.push((name.trim_end_matches(".json").to_string(), m));
-        }
-    }
-    out.sort_by_key(|(_, m)| (m.of, m.shard));
-    Ok(out)
-}
-
 /// Checks the parts in `dir` and writes the sweep's results from them.
 pub(super) fn merge(dir: &Path) -> Result<()> {
-    let parts = manifests(dir)?;
+    let dir = SweepDir(dir.to_path_buf());
+    let parts = dir.manifests()?;
     let Some((first_name, first)) = parts.first() else {
         bail!(
-            "no sweep parts (sweep.part-I-of-N.json) in {}",
-            dir.display()
+            "no sweep parts ({}.json) in {}",
+            PART_PATTERN,
+            dir.path().display()
         );
     };
     for (name, m) in &parts {
@@ -282,39 +234,36 @@ pub(super) fn merge(dir: &Path) -> Result<()> {
     if let Some((k, u)) = missing.first() {
         let n = first.of;
         bail!(
-            "{} of {} units are in no part, {u} first: sweep.part-{}-of-{n} is missing or unfinished",
+            "{} of {} units are in no part, {u} first: {} is missing or unfinished",
             missing.len(),
             first.grid_units.len(),
-            k % n + 1
+            part_name(k % n + 1, n)
         );
     }
     let frames = parts
         .iter()
         .map(|(name, _)| {
-            let path = dir.join(format!("{name}.csv"));
-            table::read_part(&read(&path)?).with_context(|| format!("reading {}", path.display()))
+            table::read_part(&dir.read_part_csv(name)?)
+                .with_context(|| format!("reading {name}.csv"))
         })
         .collect::<Result<Vec<_>>>()?;
     let all = table::combine(&frames).context("stacking the parts")?;
     let slo = table::slo_table(&all, &first.slo_levels).context("ranking the SLO table")?;
-    let mut files: Vec<(PathBuf, Vec<u8>)> = vec![
-        (dir.join("sweep.csv"), table::to_csv(&all)?),
-        (dir.join("slo_table.csv"), table::to_csv(&slo)?),
-    ];
+    let mut frontiers = Vec::new();
     for trace in table::traces(&all)? {
         let points = table::frontier_points(&all, &trace)?;
         let png = plot::frontier_png(&trace, &points)
             .map_err(|e| anyhow::anyhow!("drawing the frontier of {trace}: {e}"))?;
-        files.push((dir.join(format!("frontier_{trace}.png")), png));
+        frontiers.push((trace, png));
     }
-    write_all_atomic(&files).context("writing the sweep's results")?;
+    dir.write_results(table::to_csv(&all)?, table::to_csv(&slo)?, frontiers)?;
     print!("{}", slo_summary(&slo)?);
     eprintln!(
         "merge: {} parts, {} units, {} rows -> {}",
         parts.len(),
         first.grid_units.len(),
         all.height(),
-        dir.join("sweep.csv").display()
+        dir.sweep_csv().display()
     );
     Ok(())
 }

@@ -7,9 +7,9 @@ use anyhow::{Context, Result};
 
 use crate::config::{ClusterConfig, SplitConfig};
 use crate::experiment::ModelForecast;
-use crate::forecast::{self, Artifact, FitInput, Forecaster, ModelConfig, ModelKind};
+use crate::forecast::{self, Artifact, Calibration, FitInput, Forecaster, ModelConfig, ModelKind};
 use crate::plan::Experiment;
-use crate::policy::{Calibration, PolicyKind};
+use crate::policy::PolicyKind;
 use crate::store::forecasts::save_model;
 use crate::trace::{Split, Trace};
 use crate::{interrupt, progress};

@@ -5,13 +5,12 @@
 //!
 //! Deterministic: candle's CPU device does not seed its RNG, so the weights are drawn
 //! from our own seeded RNG (PyTorch's LSTM and Linear init, U(−1/√H, 1/√H)) and so is the
-//! shuffle. The model is saved as safetensors with a JSON sidecar (normalization, config,
-//! lead, calibration), beside its forecasts, so it can be loaded again
-//! ([`LstmModel::load`]); `simulate` reads its forecasts like any other model's.
+//! shuffle. The model serializes to safetensors bytes with a JSON sidecar (normalization,
+//! config, lead, calibration), which `store` writes beside its forecasts and
+//! [`LstmModel::from_artifacts`] reads back; `simulate` reads its forecasts like any
+//! other model's. No file is touched here.
 
-use std::fs;
 use std::ops::Range;
-use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use candle_core::{DType, Device, Module, Tensor};
@@ -306,30 +305,32 @@ impl LstmModel {
         ])
     }
 
-    /// Saves the weights and the sidecar into `dir`, as one atomic set.
-    pub fn save(&self, dir: &Path) -> Result<Vec<PathBuf>, ForecastError> {
-        let files: Vec<(PathBuf, Vec<u8>)> = self
-            .to_artifacts()?
-            .into_iter()
-            .map(|a| (dir.join(a.file_name), a.bytes))
-            .collect();
-        crate::store::write_all_atomic(&files).map_err(model_error)?;
-        Ok(files.into_iter().map(|(p, _)| p).collect())
-    }
-
-    /// Loads a model saved by [`LstmModel::save`] (or written by `train`).
-    pub fn load(dir: &Path) -> Result<Self, ForecastError> {
-        let meta_path = dir.join(META_FILE);
-        let bytes = fs::read(&meta_path)
-            .map_err(|e| model_error(format!("{}: {e}", meta_path.display())))?;
-        let meta: LstmMeta = serde_json::from_slice(&bytes)
-            .map_err(|e| model_error(format!("{}: {e}", meta_path.display())))?;
+    /// A model from the files [`Self::to_artifacts`] made (as `train` saved them): the
+    /// bytes, read by the caller; the model layer touches no file.
+    pub fn from_artifacts(files: &[Artifact]) -> Result<Self, ForecastError> {
+        let bytes = |name: &str| {
+            files
+                .iter()
+                .find(|a| a.file_name == name)
+                .map(|a| a.bytes.as_slice())
+                .ok_or_else(|| model_error(format!("no {name}")))
+        };
+        let meta: LstmMeta = serde_json::from_slice(bytes(META_FILE)?)
+            .map_err(|e| model_error(format!("{META_FILE}: {e}")))?;
         let mut rng = StdRng::seed_from_u64(meta.config.seed);
-        let (mut varmap, net) = init_net(&meta.config, &mut rng).map_err(model_error)?;
-        let weights = dir.join(WEIGHTS_FILE);
-        varmap
-            .load(&weights)
-            .map_err(|e| model_error(format!("{}: {e}", weights.display())))?;
+        let (varmap, net) = init_net(&meta.config, &mut rng).map_err(model_error)?;
+        let tensors = candle_core::safetensors::load_buffer(bytes(WEIGHTS_FILE)?, &Device::Cpu)
+            .map_err(|e| model_error(format!("{WEIGHTS_FILE}: {e}")))?;
+        {
+            let data = varmap.data().lock().expect("not poisoned");
+            for (name, var) in data.iter() {
+                let t = tensors
+                    .get(name)
+                    .ok_or_else(|| model_error(format!("{WEIGHTS_FILE}: no tensor {name}")))?;
+                var.set(t)
+                    .map_err(|e| model_error(format!("{WEIGHTS_FILE}: {name}: {e}")))?;
+            }
+        }
         Ok(Self {
             cfg: meta.config.clone(),
             fitted: Some((varmap, net, meta)),

@@ -14,7 +14,6 @@ use std::ops::Range;
 
 use thiserror::Error;
 
-use crate::config::ConfigError;
 use crate::trace::Trace;
 
 /// Why a forecaster could not be fitted or used.
@@ -171,6 +170,16 @@ pub trait Forecaster {
     }
 }
 
+/// A model's forecasts on the calibration tail of the train period, made the way the
+/// test forecasts are made by the model fitted on the train period without that tail.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Calibration {
+    /// Demand per step on the tail.
+    pub actual: Vec<f64>,
+    /// The forecast of each tail step at the decision horizon.
+    pub forecast: Forecast,
+}
+
 /// A file a model saves of itself: a name inside the models folder and its bytes.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Artifact {
@@ -252,39 +261,6 @@ impl Default for ModelConfig {
             calibration_days: 2.0,
             refit_every: RefitEvery::DEFAULT,
         }
-    }
-}
-
-impl ModelConfig {
-    /// Checks every value against its valid range.
-    pub fn validate(&self) -> Result<(), ConfigError> {
-        if !(self.interval_width > 0.0 && self.interval_width < 1.0) {
-            return Err(ConfigError::IntervalWidth(self.interval_width));
-        }
-        if !(self.calibration_days.is_finite() && self.calibration_days >= 0.0) {
-            return Err(ConfigError::CalibrationDays(self.calibration_days));
-        }
-        let l = &self.lstm;
-        for (flag, value) in [
-            ("--window", l.window),
-            ("--hidden", l.hidden),
-            ("--epochs", l.epochs),
-            ("--batch-size", l.batch_size),
-        ] {
-            if value == 0 {
-                return Err(ConfigError::Positive {
-                    flag,
-                    value: value.to_string(),
-                });
-            }
-        }
-        if !(l.learning_rate.is_finite() && l.learning_rate > 0.0) {
-            return Err(ConfigError::Positive {
-                flag: "--learning-rate",
-                value: l.learning_rate.to_string(),
-            });
-        }
-        Ok(())
     }
 }
 

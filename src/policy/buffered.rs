@@ -1,6 +1,6 @@
 //! `buffered`: the point forecast plus a fixed head-room.
 
-use super::{yhat, Input, Knob, Observation, Policy, PolicySpec};
+use super::{yhat, Input, Observation, Policy, PolicySpec};
 use crate::config::StepCluster;
 
 /// `ceil((1 + buffer) · forecast / capacity)`.
@@ -23,22 +23,13 @@ impl Policy for Buffered {
     }
 }
 
-/// Head-room over the forecast, as a fraction: buffered's and policy-aware's knob.
-pub(super) const BUFFER_KNOB: Knob = Knob {
-    name: "buffer",
-    range: "at least 0",
-    valid: |v| v.is_finite() && v >= 0.0,
-    apply: |cfg, v| cfg.buffer = v,
-    get: |cfg| cfg.buffer,
-};
-
 /// The registry entry.
 pub(super) const SPEC: PolicySpec = PolicySpec {
     name: "buffered",
     about: "ceil((1 + buffer) × forecast / capacity).",
     input: Input::Forecast,
     build: |cfg, _| Box::new(Buffered { buffer: cfg.buffer }),
-    knob: Some(&BUFFER_KNOB),
+    knob: Some(&crate::settings::BUFFER),
 };
 
 #[cfg(test)]

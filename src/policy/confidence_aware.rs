@@ -1,6 +1,6 @@
 //! `confidence-aware`: provision for the upper bound of the forecast interval.
 
-use super::{yhat, Input, Knob, Observation, Policy, PolicySpec};
+use super::{yhat, Input, Observation, Policy, PolicySpec};
 use crate::config::{PolicyConfig, StepCluster};
 
 /// `ceil(upper / capacity)`, the upper bound's distance from the forecast scaled by
@@ -80,23 +80,13 @@ fn normal_quantile(p: f64) -> f64 {
     }
 }
 
-/// The interval's coverage: confidence-aware's knob, applied by rescaling the model's
-/// trained interval (so a sweep trains each model once).
-const INTERVAL_WIDTH_KNOB: Knob = Knob {
-    name: "interval-width",
-    range: "strictly between 0 and 1",
-    valid: |v| v > 0.0 && v < 1.0,
-    apply: |cfg, v| cfg.interval_width = Some(v),
-    get: |cfg| cfg.interval_width.unwrap_or(cfg.trained_interval_width),
-};
-
 /// The registry entry.
 pub(super) const SPEC: PolicySpec = PolicySpec {
     name: "confidence-aware",
     about: "ceil(upper interval bound / capacity).",
     input: Input::Interval,
     build: |cfg, _| Box::new(ConfidenceAware::new(cfg)),
-    knob: Some(&INTERVAL_WIDTH_KNOB),
+    knob: Some(&crate::settings::INTERVAL_WIDTH),
 };
 
 #[cfg(test)]

@@ -29,14 +29,20 @@ pub use reactive_hpa::ReactiveHpa;
 pub use simple_ceiling::SimpleCeiling;
 pub use static_n::StaticN;
 
+use crate::cluster::StepOutcome;
 use crate::config::{PolicyConfig, StepCluster};
-use crate::forecast::PointForecast;
+use crate::forecast::{Calibration, PointForecast};
+use crate::settings::Setting;
 
 /// What a policy sees when it decides at step `t`.
 #[derive(Debug, Clone, Copy)]
 pub struct Observation<'a> {
-    /// Demand per step up to `t − 1`.
+    /// Demand that arrived per step up to `t − 1` (what an ingress counts).
     pub history: &'a [f64],
+    /// What the cluster did in each step simulated so far, oldest first (from the first
+    /// decision on): ready containers, requests served, unserved; what a deployed
+    /// autoscaler's metrics could show of the past.
+    pub past: &'a [StepOutcome],
     /// The forecast for the target step `t + d`, for policies that use a model.
     pub forecast: Option<PointForecast>,
     /// The forecast that was made for the last observed step `t − 1` (inside the test
@@ -64,16 +70,6 @@ pub trait Policy {
     fn note(&self) -> Option<String> {
         None
     }
-}
-
-/// A model's forecasts on the calibration tail of the train period, made the way the
-/// test forecasts are made by the model fitted on the train period without that tail.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Calibration {
-    /// Demand per step on the tail.
-    pub actual: Vec<f64>,
-    /// The forecast of each tail step at the decision horizon.
-    pub forecast: crate::forecast::Forecast,
 }
 
 /// What a policy may look at while it is built.
@@ -114,31 +110,15 @@ pub struct PolicySpec {
     pub input: Input,
     /// Builds the policy with fresh state.
     pub build: fn(&PolicyConfig, &PolicyContext) -> Box<dyn Policy>,
-    /// The knob a sweep turns to trace the policy's frontier; `None` for policies with
-    /// nothing to tune.
-    pub knob: Option<&'static Knob>,
-}
-
-/// A policy's tuning knob: a named value in [`PolicyConfig`] that a sweep sets from its
-/// grid. Knobs are named as their command-line flags, without the dashes.
-#[derive(Debug)]
-pub struct Knob {
-    /// Its name in a grid.
-    pub name: &'static str,
-    /// Its valid range, in words, for errors.
-    pub range: &'static str,
-    /// Whether a value lies in the range.
-    pub valid: fn(f64) -> bool,
-    /// Sets the value in a config.
-    pub apply: fn(&mut PolicyConfig, f64),
-    /// Reads the value from a config (the default a sweep uses when its grid names none).
-    pub get: fn(&PolicyConfig) -> f64,
+    /// The setting a sweep turns as the policy's knob to trace its frontier (from
+    /// [`crate::settings`]); `None` for policies with nothing to tune.
+    pub knob: Option<&'static Setting>,
 }
 
 impl PolicyKind {
     /// Every knob some policy declares, each once, in registry order.
-    pub fn knobs() -> Vec<&'static Knob> {
-        let mut out: Vec<&'static Knob> = Vec::new();
+    pub fn knobs() -> Vec<&'static Setting> {
+        let mut out: Vec<&'static Setting> = Vec::new();
         for k in Self::ALL.iter().filter_map(|p| p.knob()) {
             if !out.iter().any(|o| o.name == k.name) {
                 out.push(k);
@@ -148,7 +128,7 @@ impl PolicyKind {
     }
 
     /// The knob the policy declares.
-    pub fn knob(self) -> Option<&'static Knob> {
+    pub fn knob(self) -> Option<&'static Setting> {
         self.0.knob
     }
 }
@@ -284,6 +264,7 @@ pub(crate) mod test_support {
     ) -> Observation<'static> {
         Observation {
             history: &[],
+            past: &[],
             forecast: Some(PointForecast {
                 yhat,
                 lower: Some(lower),

@@ -33,7 +33,7 @@ pub(super) const SPEC: PolicySpec = PolicySpec {
     about: "The buffered target, approached at most one container per minute.",
     input: Input::Forecast,
     build: |cfg, _| Box::new(PolicyAware { buffer: cfg.buffer }),
-    knob: Some(&super::buffered::BUFFER_KNOB),
+    knob: Some(&crate::settings::BUFFER),
 };
 
 #[cfg(test)]

@@ -8,7 +8,7 @@
 
 use super::burst::Burst;
 use super::reactive_hpa::{Recommender, Stabilizer};
-use super::{yhat, Buffered, Input, Knob, Observation, Policy, PolicySpec};
+use super::{yhat, Buffered, Input, Observation, Policy, PolicySpec};
 use crate::config::{PolicyConfig, StepCluster};
 
 /// max(buffered forecast, HPA recommendation, burst ramp), stabilized.
@@ -47,22 +47,13 @@ impl Policy for PredictiveHpa {
     }
 }
 
-/// The reactive side's target utilization: predictive-hpa's knob.
-const PREDICTIVE_TARGET_KNOB: Knob = Knob {
-    name: "predictive-hpa-target",
-    range: "in (0, 1]",
-    valid: |v| v > 0.0 && v <= 1.0,
-    apply: |cfg, v| cfg.predictive_hpa_target = v,
-    get: |cfg| cfg.predictive_hpa_target,
-};
-
 /// The registry entry.
 pub(super) const SPEC: PolicySpec = PolicySpec {
     name: "predictive-hpa",
     about: "max(buffered forecast, reactive-hpa's recommendation, burst ramp), with HPA's scale-down stabilization.",
     input: Input::Forecast,
     build: |cfg, _| Box::new(PredictiveHpa::new(cfg)),
-    knob: Some(&PREDICTIVE_TARGET_KNOB),
+    knob: Some(&crate::settings::PREDICTIVE_HPA_TARGET),
 };
 
 #[cfg(test)]

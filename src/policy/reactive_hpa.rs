@@ -17,7 +17,7 @@
 
 use std::collections::VecDeque;
 
-use super::{Input, Knob, Observation, Policy, PolicySpec};
+use super::{Input, Observation, Policy, PolicySpec};
 use crate::config::{PolicyConfig, StepCluster};
 
 /// `GetResourceReplicas`: the raw recommendation from last step's demand.
@@ -137,22 +137,13 @@ impl Policy for ReactiveHpa {
     }
 }
 
-/// Target utilization: reactive-hpa's knob.
-const HPA_TARGET_KNOB: Knob = Knob {
-    name: "hpa-target",
-    range: "in (0, 1]",
-    valid: |v| v > 0.0 && v <= 1.0,
-    apply: |cfg, v| cfg.hpa_target_utilization = v,
-    get: |cfg| cfg.hpa_target_utilization,
-};
-
 /// The registry entry.
 pub(super) const SPEC: PolicySpec = PolicySpec {
     name: "reactive-hpa",
     about: "Kubernetes HPA v2: 70 % target utilization, 5-minute scale-down stabilization.",
     input: Input::History,
     build: |cfg, _| Box::new(ReactiveHpa::new(cfg)),
-    knob: Some(&HPA_TARGET_KNOB),
+    knob: Some(&crate::settings::HPA_TARGET),
 };
 
 #[cfg(test)]
@@ -163,6 +154,7 @@ mod tests {
     fn obs(history: &[f64], prev: Option<u32>) -> Observation<'_> {
         Observation {
             history,
+            past: &[],
             forecast: None,
             past_forecast: None,
             future: &[],

@@ -10,8 +10,9 @@
 
 use super::burst::Burst;
 use super::reactive_hpa::Stabilizer;
-use super::{yhat, Calibration, Input, Knob, Observation, Policy, PolicyContext, PolicySpec};
+use super::{yhat, Input, Observation, Policy, PolicyContext, PolicySpec};
 use crate::config::{PolicyConfig, StepCluster};
+use crate::forecast::Calibration;
 
 /// Headroom bounds searched, as fractions of the forecast.
 const LOWEST: f64 = -0.9;
@@ -26,7 +27,7 @@ fn served_share(c: &Calibration, cluster: &StepCluster, h: f64) -> f64 {
         .zip(&c.forecast.yhat)
         .filter(|(a, f)| {
             let target = cluster.clamp(cluster.containers_for((1.0 + h) * **f));
-            **a <= f64::from(target) * cluster.capacity_per_step
+            cluster.unserved(target, **a) == 0.0
         })
         .count();
     served as f64 / c.actual.len().max(1) as f64
@@ -109,22 +110,13 @@ impl Policy for SloTargeted {
     }
 }
 
-/// The SLO in percent: slo-targeted's knob.
-const SLO_KNOB: Knob = Knob {
-    name: "slo",
-    range: "in (0, 100]",
-    valid: |v| v > 0.0 && v <= 100.0,
-    apply: |cfg, v| cfg.slo_percent = v,
-    get: |cfg| cfg.slo_percent,
-};
-
 /// The registry entry.
 pub(super) const SPEC: PolicySpec = PolicySpec {
     name: "slo-targeted",
     about: "The smallest forecast headroom that met --slo on a calibration tail of the train period, with burst awareness.",
     input: Input::Calibrated,
     build: |cfg, ctx| Box::new(SloTargeted::new(cfg, ctx)),
-    knob: Some(&SLO_KNOB),
+    knob: Some(&crate::settings::SLO),
 };
 
 #[cfg(test)]

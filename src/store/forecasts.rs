@@ -13,8 +13,9 @@ use super::reports::{from_csv, to_csv};
 use super::{read, write_all_atomic, DataDir, ReadError};
 use crate::config::ClusterConfig;
 use crate::experiment::ModelForecast;
-use crate::forecast::{refit_blocks, Artifact, Forecast, Interval, ModelKind, RefitEvery};
-use crate::policy::Calibration;
+use crate::forecast::{
+    refit_blocks, Artifact, Calibration, Forecast, Interval, ModelKind, RefitEvery,
+};
 use crate::trace::{format_timestamp, Split, Trace};
 
 /// What a forecast file was made for.

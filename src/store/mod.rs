@@ -8,6 +8,7 @@
 
 pub(crate) mod forecasts;
 pub(crate) mod reports;
+pub(crate) mod sweep;
 
 use std::fs;
 use std::io::Write;
@@ -15,8 +16,13 @@ use std::path::{Path, PathBuf};
 
 use thiserror::Error;
 
+use crate::report::plot::Figure;
+
 /// File name of the trace `generate` writes in the data folder.
 const WORKLOAD_FILE: &str = "workload.csv";
+
+/// File name of the Markdown summary in the reports folder.
+pub(crate) const SUMMARY_FILE: &str = "summary.md";
 
 /// A stored file that could not be read back.
 #[derive(Debug, Error, PartialEq)]
@@ -111,9 +117,24 @@ impl ReportsDir {
             .join(format!("{model}_{policy}.csv"))
     }
 
-    /// A file directly in the reports folder (a plot, the summary).
-    pub(crate) fn file(&self, name: &str) -> PathBuf {
-        self.0.join(name)
+    /// A figure's file name, relative to the reports folder (the summary links it).
+    pub(crate) fn figure_name(figure: &Figure) -> String {
+        match figure {
+            Figure::Forecast(model) => format!("{model}_forecast.png"),
+            Figure::Comparison(model) => format!("{model}_policy_comparison.png"),
+            Figure::Pareto => "pareto.png".to_string(),
+            Figure::Timeline => "timeline.png".to_string(),
+        }
+    }
+
+    /// A figure's file.
+    pub(crate) fn figure(&self, figure: &Figure) -> PathBuf {
+        self.0.join(Self::figure_name(figure))
+    }
+
+    /// `summary.md`: the table in Markdown, linking the figures.
+    pub(crate) fn summary(&self) -> PathBuf {
+        self.0.join(SUMMARY_FILE)
     }
 }
 

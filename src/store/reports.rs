@@ -9,10 +9,9 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::{read, write_all_atomic, ReadError, ReportsDir};
-use crate::experiment::ModelForecast;
+use crate::experiment::{ModelForecast, Results, RunTimeline, TestPeriod};
 use crate::forecast::{Forecast, Interval};
 use crate::metrics::{ForecastMetrics, PolicyMetrics};
-use crate::report::{Results, RunTimeline, TestPeriod};
 use crate::sim::Timeline;
 use crate::trace::format_timestamp;
 

@@ -10,9 +10,10 @@ use std::path::{Path, PathBuf};
 
 use thiserror::Error;
 
-use crate::config::PolicyConfig;
-use crate::forecast::{ModelConfig, ModelKind};
+use crate::cli::is_list_in_sweep;
+use crate::forecast::ModelKind;
 use crate::policy::PolicyKind;
+use crate::settings::{self, Setting, SettingError, Settings, Value};
 use crate::trace::import::ImportOptions;
 
 /// A grid that cannot run, with the key and value at fault.
@@ -35,7 +36,10 @@ pub(crate) enum GridError {
     /// A list with nothing in it.
     #[error("`{0}` is an empty list")]
     Empty(String),
-    /// A value out of its range.
+    /// A setting's value out of its range, in the setting's own words.
+    #[error(transparent)]
+    Setting(#[from] SettingError),
+    /// A value out of its range (of a key that is no setting: an SLO level).
     #[error("`{key}` = {value}: must be {range}")]
     Range {
         /// The key.
@@ -105,14 +109,13 @@ pub(crate) struct Grid {
     /// Values of each knob the grid turns, by knob name; a policy whose knob is not here
     /// runs at its default.
     pub(crate) knobs: BTreeMap<String, Vec<f64>>,
-    /// Test period, days.
-    pub(crate) test_days: f64,
+    /// Capacities of a trace that names none, requests per container and minute.
+    pub(crate) capacities: Vec<f64>,
     /// SLO levels of the SLO table, percent of minutes without a violation.
     pub(crate) slo_levels: Vec<f64>,
-    /// How models are trained (the seed is each unit's).
-    pub(crate) model_cfg: ModelConfig,
-    /// The policies' settings besides the knobs.
-    pub(crate) policy_cfg: PolicyConfig,
+    /// Every other setting (the test period, the models' training, the policies'
+    /// settings besides the knobs, a trace's defaults); the seed is each unit's.
+    pub(crate) settings: Settings,
 }
 
 /// One work unit: a trace at one startup delay with one seed.
@@ -155,9 +158,33 @@ impl Grid {
                 .knobs
                 .get(k.name)
                 .cloned()
-                .unwrap_or_else(|| vec![(k.get)(&self.policy_cfg)]),
+                .unwrap_or_else(|| vec![(k.get)(&self.settings).number()]),
             None => Vec::new(),
         }
+    }
+
+    /// Sets the values of a list setting (an axis or a knob), each already checked.
+    pub(crate) fn set_list(
+        &mut self,
+        setting: &'static Setting,
+        values: Vec<Value>,
+    ) -> Result<(), GridError> {
+        if values.is_empty() {
+            return Err(GridError::Empty(setting.name.to_string()));
+        }
+        if setting.name == settings::STARTUP_DELAY.name {
+            self.startup_delays = values.iter().map(|v| v.whole() as u32).collect();
+        } else if setting.name == settings::SEED.name {
+            self.seeds = values.iter().map(|v| v.whole()).collect();
+        } else if setting.name == settings::CAPACITY.name {
+            self.capacities = values.iter().map(|v| v.number()).collect();
+        } else {
+            self.knobs.insert(
+                setting.name.to_string(),
+                values.iter().map(|v| v.number()).collect(),
+            );
+        }
+        Ok(())
     }
 
     /// A fingerprint of the grid and of the content of its trace files (`contents`, in
@@ -174,15 +201,14 @@ impl Grid {
         let models: Vec<&str> = self.models.iter().map(|m| m.name()).collect();
         let policies: Vec<&str> = self.policies.iter().map(|p| p.name()).collect();
         let canonical = format!(
-            "{:?}|{:?}|{:?}|{models:?}|{policies:?}|{:?}|{}|{:?}|{:?}|{:?}",
+            "{:?}|{:?}|{:?}|{models:?}|{policies:?}|{:?}|{:?}|{:?}|{:?}",
             self.traces,
             self.startup_delays,
             self.seeds,
             self.knobs,
-            self.test_days,
+            self.capacities,
             self.slo_levels,
-            self.model_cfg,
-            self.policy_cfg
+            self.settings
         );
         eat(canonical.as_bytes());
         for c in contents {
@@ -218,6 +244,8 @@ pub(crate) fn parse_shard(text: &str) -> Result<(usize, usize), GridError> {
 }
 
 /// Checks every list of the grid: not empty, every value in range, every knob valid.
+/// (Each setting's value was checked by the setting when it was read; what is left are
+/// the lists, the SLO levels and the replica bounds of each trace.)
 pub(crate) fn validate(grid: &Grid) -> Result<(), GridError> {
     let nonempty = |key: &str, len: usize| {
         if len == 0 {
@@ -232,67 +260,25 @@ pub(crate) fn validate(grid: &Grid) -> Result<(), GridError> {
     nonempty("model", grid.models.len())?;
     nonempty("policy", grid.policies.len())?;
     nonempty("slo-level", grid.slo_levels.len())?;
-    let range = |key: &str, value: f64, ok: bool, range: &'static str| {
-        if ok {
-            Ok(())
-        } else {
-            Err(GridError::Range {
-                key: key.to_string(),
-                value: value.to_string(),
-                range,
-            })
-        }
-    };
     for t in &grid.traces {
         nonempty("capacity", t.capacities.len())?;
-        for &c in &t.capacities {
-            range(
-                "capacity",
-                c,
-                c.is_finite() && c > 0.0,
-                "a positive number of requests per minute",
-            )?;
-        }
-        let max = f64::from(t.max_replicas);
-        range("max-replicas", max, t.max_replicas >= 1, "at least 1")?;
-        range(
-            "min-replicas",
-            f64::from(t.min_replicas),
-            t.min_replicas <= t.max_replicas,
-            "at most max-replicas",
-        )?;
-        if let SweepTrace::Synthetic { days } = t.source {
-            range(
-                "days",
-                days,
-                days.is_finite() && days > 0.0,
-                "a positive number of days",
-            )?;
-        }
+        let mut s = grid.settings.clone();
+        s.cluster.min_replicas = t.min_replicas;
+        s.cluster.max_replicas = t.max_replicas;
+        s.check()?;
     }
-    let days = grid.test_days;
-    range(
-        "test-days",
-        days,
-        days.is_finite() && days > 0.0,
-        "a positive number of days",
-    )?;
     for &l in &grid.slo_levels {
-        range(
-            "slo-level",
-            l,
-            l > 0.0 && l <= 100.0,
-            "a percent in (0, 100]",
-        )?;
+        if !(l > 0.0 && l <= 100.0) {
+            return Err(GridError::Range {
+                key: "slo-level".into(),
+                value: l.to_string(),
+                range: "a percent in (0, 100]",
+            });
+        }
     }
-    for (name, values) in &grid.knobs {
-        let knob = PolicyKind::knobs()
-            .into_iter()
-            .find(|k| k.name == name)
-            .ok_or_else(|| GridError::UnknownKey(name.clone(), known_keys()))?;
-        nonempty(name, values.len())?;
-        for &v in values {
-            range(name, v, (knob.valid)(v), knob.range)?;
+    for name in grid.knobs.keys() {
+        if !PolicyKind::knobs().iter().any(|k| k.name == name) {
+            return Err(GridError::UnknownKey(name.clone(), known_keys()));
         }
     }
     Ok(())
@@ -300,20 +286,46 @@ pub(crate) fn validate(grid: &Grid) -> Result<(), GridError> {
 
 /// The keys a grid file may hold, for the unknown-key error.
 fn known_keys() -> String {
-    let mut keys: Vec<&str> = vec![
-        "trace",
-        "startup-delay",
-        "seed",
-        "model",
-        "policy",
-        "test-days",
-        "slo-level",
-        "epochs",
-        "calibration-days",
-        "refit-every",
-    ];
-    keys.extend(PolicyKind::knobs().iter().map(|k| k.name));
+    let mut keys: Vec<&str> = vec!["trace", "model", "policy", "slo-level"];
+    keys.extend(settings::ALL.iter().map(|s| s.name));
     keys.join(", ")
+}
+
+/// The keys a `[[trace]]` table may hold.
+fn trace_keys() -> String {
+    let mut keys: Vec<&str> = vec!["name", "file", "time-column", "count-column"];
+    keys.extend(settings::ALL.iter().filter(|s| s.per_trace).map(|s| s.name));
+    keys.join(", ")
+}
+
+/// A setting's value in a TOML file, as `key` (a `trace.` key names its table).
+fn setting_value(key: &str, s: &Setting, v: &toml::Value) -> Result<Value, GridError> {
+    s.from_toml(v).map_err(|e| match e {
+        Some(e) => GridError::Setting(e),
+        None => GridError::Type {
+            key: key.to_string(),
+            want: s.want(),
+        },
+    })
+}
+
+/// A list setting's values in a TOML file.
+fn setting_values(key: &str, s: &Setting, v: &toml::Value) -> Result<Vec<Value>, GridError> {
+    list(key, v)?
+        .iter()
+        .map(|x| {
+            setting_value(key, s, x).map_err(|e| match e {
+                GridError::Type { key, .. } => GridError::Type {
+                    key,
+                    want: match s.kind {
+                        settings::Kind::Whole => "a list of whole numbers",
+                        _ => "a list of numbers",
+                    },
+                },
+                e => e,
+            })
+        })
+        .collect()
 }
 
 fn list<'a>(key: &str, v: &'a toml::Value) -> Result<&'a Vec<toml::Value>, GridError> {
@@ -337,31 +349,6 @@ fn numbers(key: &str, v: &toml::Value) -> Result<Vec<f64>, GridError> {
         .collect()
 }
 
-fn integers(key: &str, v: &toml::Value) -> Result<Vec<i64>, GridError> {
-    list(key, v)?
-        .iter()
-        .map(|x| {
-            x.as_integer().ok_or_else(|| GridError::Type {
-                key: key.to_string(),
-                want: "a list of whole numbers",
-            })
-        })
-        .collect()
-}
-
-fn non_negative<T: TryFrom<i64>>(key: &str, values: Vec<i64>) -> Result<Vec<T>, GridError> {
-    values
-        .into_iter()
-        .map(|i| {
-            T::try_from(i).map_err(|_| GridError::Range {
-                key: key.to_string(),
-                value: i.to_string(),
-                range: "a whole number, 0 or more",
-            })
-        })
-        .collect()
-}
-
 fn names(key: &str, v: &toml::Value) -> Result<Vec<String>, GridError> {
     list(key, v)?
         .iter()
@@ -372,15 +359,6 @@ fn names(key: &str, v: &toml::Value) -> Result<Vec<String>, GridError> {
             })
         })
         .collect()
-}
-
-fn number(key: &str, v: &toml::Value) -> Result<f64, GridError> {
-    v.as_float()
-        .or_else(|| v.as_integer().map(|i| i as f64))
-        .ok_or_else(|| GridError::Type {
-            key: key.to_string(),
-            want: "a number",
-        })
 }
 
 /// Names resolved against a registry (`all`: every entry), in report order.
@@ -421,64 +399,55 @@ pub(crate) fn policies(key: &str, list: &[String]) -> Result<Vec<PolicyKind>, Gr
 
 /// Reads a TOML grid file's text into `base` (which holds the defaults), resolving trace
 /// paths against `dir`, the file's folder. Every key is checked; the result is validated.
+/// A setting at the top level applies to the whole grid (and is the default of each
+/// trace's own); a `[[trace]]` table may set the per-trace ones for itself.
 pub(crate) fn from_toml(text: &str, dir: &Path, mut base: Grid) -> Result<Grid, GridError> {
     let table: toml::Table = text
         .parse()
         .map_err(|e: toml::de::Error| GridError::Toml(e.message().replace('\n', " ")))?;
-    base.traces.clear();
     for (key, value) in &table {
         match key.as_str() {
-            "trace" => {
-                for entry in list(key, value)? {
-                    base.traces.push(trace_entry(entry, dir)?);
-                }
-            }
-            "startup-delay" => base.startup_delays = non_negative(key, integers(key, value)?)?,
-            "seed" => base.seeds = non_negative(key, integers(key, value)?)?,
+            "trace" => {}
             "model" => base.models = models(key, &names(key, value)?)?,
             "policy" => base.policies = policies(key, &names(key, value)?)?,
-            "test-days" => base.test_days = number(key, value)?,
             "slo-level" => base.slo_levels = numbers(key, value)?,
-            "epochs" => {
-                base.model_cfg.lstm.epochs =
-                    non_negative::<usize>(key, vec![number(key, value)? as i64])?[0]
-            }
-            "calibration-days" => base.model_cfg.calibration_days = number(key, value)?,
-            "refit-every" => {
-                let text = value.as_str().ok_or_else(|| GridError::Type {
-                    key: key.clone(),
-                    want: "a duration such as \"6h\", or \"never\"",
-                })?;
-                base.model_cfg.refit_every = text.parse().map_err(|_: String| GridError::Range {
-                    key: key.clone(),
-                    value: format!("{text:?}"),
-                    range: "`never` or a duration such as \"30m\", \"6h\" or \"1d\"",
-                })?
-            }
-            k if PolicyKind::knobs().iter().any(|knob| knob.name == k) => {
-                base.knobs.insert(k.to_string(), numbers(key, value)?);
-            }
-            other => return Err(GridError::UnknownKey(other.to_string(), known_keys())),
+            k => match settings::find(k) {
+                Some(s) if is_list_in_sweep(s) => {
+                    base.set_list(s, setting_values(key, s, value)?)?
+                }
+                Some(s) => (s.set)(&mut base.settings, setting_value(key, s, value)?),
+                None => return Err(GridError::UnknownKey(k.to_string(), known_keys())),
+            },
+        }
+    }
+    base.traces.clear();
+    if let Some(traces) = table.get("trace") {
+        for entry in list("trace", traces)? {
+            let spec = trace_entry(entry, dir, &base)?;
+            base.traces.push(spec);
         }
     }
     validate(&base)?;
     Ok(base)
 }
 
-fn trace_entry(v: &toml::Value, dir: &Path) -> Result<TraceSpec, GridError> {
+fn trace_entry(v: &toml::Value, dir: &Path, grid: &Grid) -> Result<TraceSpec, GridError> {
     let t = v.as_table().ok_or_else(|| GridError::Type {
         key: "trace".into(),
         want: "a list of tables ([[trace]])",
     })?;
-    let defaults = crate::config::ClusterConfig::default();
+    let mut own = grid.settings.clone();
     let mut spec = TraceSpec {
         name: String::new(),
-        source: SweepTrace::Synthetic { days: 14.0 },
+        source: SweepTrace::Synthetic {
+            days: own.generate.days,
+        },
         import: ImportOptions::default(),
-        capacities: vec![defaults.capacity_per_min],
-        min_replicas: defaults.min_replicas,
-        max_replicas: defaults.max_replicas,
+        capacities: grid.capacities.clone(),
+        min_replicas: 0,
+        max_replicas: 0,
     };
+    let mut file = None;
     for (key, value) in t {
         let text = |want| {
             value.as_str().map(String::from).ok_or(GridError::Type {
@@ -486,38 +455,31 @@ fn trace_entry(v: &toml::Value, dir: &Path) -> Result<TraceSpec, GridError> {
                 want,
             })
         };
-        let replicas = |k: &str| -> Result<u32, GridError> {
-            let n = number(k, value)?;
-            if n.fract() == 0.0 && (0.0..=f64::from(u32::MAX)).contains(&n) {
-                Ok(n as u32)
-            } else {
-                Err(GridError::Range {
-                    key: format!("trace.{k}"),
-                    value: n.to_string(),
-                    range: "a whole number, 0 or more",
-                })
-            }
-        };
         match key.as_str() {
             "name" => spec.name = text("a name")?,
-            "file" => spec.source = SweepTrace::File(dir.join(text("a file path")?)),
-            "days" => {
-                spec.source = SweepTrace::Synthetic {
-                    days: number("trace.days", value)?,
-                }
-            }
-            "capacity" => spec.capacities = numbers("trace.capacity", value)?,
-            "min-replicas" => spec.min_replicas = replicas("min-replicas")?,
-            "max-replicas" => spec.max_replicas = replicas("max-replicas")?,
+            "file" => file = Some(dir.join(text("a file path")?)),
             "time-column" => spec.import.time_column = Some(text("a column name")?),
             "count-column" => spec.import.count_column = Some(text("a column name")?),
-            other => return Err(GridError::UnknownKey(
-                format!("trace.{other}"),
-                "name, file, days, capacity, min-replicas, max-replicas, time-column, count-column"
-                    .into(),
-            )),
+            k => match settings::find(k).filter(|s| s.per_trace) {
+                Some(s) if s.axis => {
+                    spec.capacities = setting_values(&format!("trace.{k}"), s, value)?
+                        .iter()
+                        .map(|v| v.number())
+                        .collect()
+                }
+                Some(s) => (s.set)(&mut own, setting_value(&format!("trace.{k}"), s, value)?),
+                None => return Err(GridError::UnknownKey(format!("trace.{k}"), trace_keys())),
+            },
         }
     }
+    spec.source = match file {
+        Some(p) => SweepTrace::File(p),
+        None => SweepTrace::Synthetic {
+            days: own.generate.days,
+        },
+    };
+    spec.min_replicas = own.cluster.min_replicas;
+    spec.max_replicas = own.cluster.max_replicas;
     if spec.name.is_empty() {
         spec.name = default_name(&spec.source);
     }
@@ -554,10 +516,9 @@ mod tests {
             models: ModelKind::ALL.to_vec(),
             policies: PolicyKind::ALL.to_vec(),
             knobs: BTreeMap::new(),
-            test_days: 3.0,
+            capacities: vec![50.0],
             slo_levels: vec![99.0, 99.5, 99.9],
-            model_cfg: ModelConfig::default(),
-            policy_cfg: PolicyConfig::default(),
+            settings: Settings::default(),
         }
     }
 
@@ -584,14 +545,14 @@ mod tests {
         assert_eq!(g.traces[0].capacities, vec![40.0, 80.0]);
         assert_eq!(g.traces[1].source, SweepTrace::Synthetic { days: 5.0 });
         assert_eq!(g.knobs["buffer"], vec![0.0, 0.1]);
-        assert_eq!(g.model_cfg.refit_every, RefitEvery::DEFAULT);
+        assert_eq!(g.settings.model.refit_every, RefitEvery::DEFAULT);
         let hourly = from_toml(
             &format!("refit-every = \"1h\"\n{text}"),
             Path::new("/grids"),
             base(),
         )
         .unwrap();
-        assert_eq!(hourly.model_cfg.refit_every.as_minutes(), Some(60));
+        assert_eq!(hourly.settings.model.refit_every.as_minutes(), Some(60));
         assert_ne!(hourly.fingerprint(&[]), g.fingerprint(&[]));
         // 2 traces × 2 delays × 2 seeds, trace-major.
         let ids: Vec<String> = g.units().into_iter().map(|u| u.id).collect();
@@ -614,11 +575,11 @@ mod tests {
         );
         assert_eq!(
             err("buffer = [-0.1]\n[[trace]]\ndays = 3"),
-            "`buffer` = -0.1: must be at least 0"
+            "`buffer` = -0.1: must be a fraction of the forecast, at least 0"
         );
         assert_eq!(
             err("hpa-target = [1.2]\n[[trace]]\ndays = 3"),
-            "`hpa-target` = 1.2: must be in (0, 1]"
+            "`hpa-target` = 1.2: must be a utilization in (0, 1]"
         );
         assert_eq!(
             err("interval-width = [1]\n[[trace]]\ndays = 3"),

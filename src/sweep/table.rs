@@ -11,6 +11,7 @@ use polars::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::metrics::{deployable_policy, PolicyMetrics};
+use crate::report::plot::frontier::FrontierPoint;
 
 /// One row of `sweep.csv`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -316,19 +317,6 @@ pub(crate) fn overall_picks(slo: &DataFrame) -> PolarsResult<Vec<SloPick>> {
         });
     }
     Ok(out)
-}
-
-/// One point of a frontier plot.
-#[derive(Debug, Clone, PartialEq)]
-pub(crate) struct FrontierPoint {
-    /// Startup delay, minutes.
-    pub(crate) delay: u32,
-    /// Policy family.
-    pub(crate) policy: String,
-    /// Cost over the optimum.
-    pub(crate) cost: f64,
-    /// Violation rate, percent.
-    pub(crate) rate: f64,
 }
 
 /// The points of `trace` at its first capacity and seed, for its frontier plot.

@@ -9,7 +9,7 @@ use rand::{Rng, SeedableRng};
 use rand_distr::{Distribution, Exp, LogNormal, Poisson};
 
 use super::Trace;
-use crate::config::ConfigError;
+use crate::settings::{SettingError, Value, DAYS};
 
 /// Shape of the synthetic workload. Every default is stated in `docs/experiment.md`.
 #[derive(Debug, Clone, PartialEq)]
@@ -110,10 +110,8 @@ impl GenerateConfig {
 }
 
 /// Draws the trace. Returns it with `in_event` set, and the events that shaped it.
-pub fn generate(cfg: &GenerateConfig) -> Result<(Trace, Vec<Event>), ConfigError> {
-    if !(cfg.days.is_finite() && cfg.days > 0.0) {
-        return Err(ConfigError::Days(cfg.days));
-    }
+pub fn generate(cfg: &GenerateConfig) -> Result<(Trace, Vec<Event>), SettingError> {
+    DAYS.check(Value::Number(cfg.days))?;
     let step = f64::from(cfg.step_minutes.max(1));
     let span_min = cfg.days * 24.0 * 60.0;
     let n = (span_min / step).round() as usize;

@@ -7,7 +7,19 @@ use plotters::prelude::*;
 
 use super::{colour, draw_legend, font, png, DrawResult};
 use crate::policy::PolicyKind;
-use crate::sweep::table::FrontierPoint;
+
+/// One point of a frontier plot.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct FrontierPoint {
+    /// Startup delay, minutes.
+    pub(crate) delay: u32,
+    /// Policy family.
+    pub(crate) policy: String,
+    /// Cost over the optimum.
+    pub(crate) cost: f64,
+    /// Violation rate, percent.
+    pub(crate) rate: f64,
+}
 
 /// The points of a family no other point of it beats on both axes, by cost.
 fn front(points: &[&FrontierPoint]) -> Vec<(f64, f64)> {

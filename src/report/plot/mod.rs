@@ -8,7 +8,7 @@
 
 mod comparison;
 mod forecast;
-mod frontier;
+pub(crate) mod frontier;
 mod pareto;
 mod timeline;
 
@@ -19,7 +19,7 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::FontStyle;
 
-use super::{Results, TestPeriod};
+use crate::experiment::{Results, TestPeriod};
 use crate::metrics::NO_MODEL;
 
 /// DejaVu Sans (Bitstream Vera licence, `../fonts/DejaVuSans-LICENSE.txt`).
@@ -139,39 +139,46 @@ fn busiest(actual: &[f64], len: usize) -> std::ops::Range<usize> {
     best_start..best_start + len
 }
 
-/// Draws every plot of `results`: (file name, PNG bytes) in drawing order.
-pub(crate) fn render_all(results: &Results) -> DrawResult<Vec<(String, Vec<u8>)>> {
+/// A figure of the reports folder: what it shows (the store names its file).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Figure {
+    /// A model's forecast of the test period.
+    Forecast(String),
+    /// The policies driven by one model, by cost and violations.
+    Comparison(String),
+    /// Every run by cost and violation rate, the Pareto front joined.
+    Pareto,
+    /// The busiest day's capacity under the best runs.
+    Timeline,
+}
+
+/// Draws every plot of `results`: (figure, PNG bytes) in drawing order.
+pub(crate) fn render_all(results: &Results) -> DrawResult<Vec<(Figure, Vec<u8>)>> {
     let mut out = Vec::new();
     for m in &results.models {
         out.push((
-            format!("{}_forecast.png", m.model),
+            Figure::Forecast(m.model.clone()),
             forecast::render(&results.test, m)?,
         ));
         if results.rows.iter().any(|r| r.model == m.model) {
             out.push((
-                format!("{}_policy_comparison.png", m.model),
+                Figure::Comparison(m.model.clone()),
                 comparison::render(&results.rows, &m.model)?,
             ));
         }
     }
     if !results.rows.is_empty() {
-        out.push(("pareto.png".to_string(), pareto::render(&results.rows)?));
+        out.push((Figure::Pareto, pareto::render(&results.rows)?));
     }
     let picked = timeline::pick(results);
     if !picked.is_empty() {
-        out.push((
-            "timeline.png".to_string(),
-            timeline::render(results, &picked)?,
-        ));
+        out.push((Figure::Timeline, timeline::render(results, &picked)?));
     }
     Ok(out)
 }
 
 /// A sweep's frontier plot of one trace, as PNG bytes.
-pub(crate) fn frontier_png(
-    trace: &str,
-    points: &[crate::sweep::table::FrontierPoint],
-) -> DrawResult<Vec<u8>> {
+pub(crate) fn frontier_png(trace: &str, points: &[frontier::FrontierPoint]) -> DrawResult<Vec<u8>> {
     frontier::render(trace, points)
 }
 

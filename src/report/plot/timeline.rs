@@ -4,7 +4,7 @@
 use plotters::prelude::*;
 
 use super::{busiest, colour, draw_legend, font, model_free, png, time_mesh, DrawResult};
-use crate::report::{Results, RunTimeline};
+use crate::experiment::{Results, RunTimeline};
 
 /// The timelines worth showing: the three best forecast-driven (model, policy) by
 /// violations then cost, skipping any that provisioned exactly like one already picked

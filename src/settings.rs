@@ -1,0 +1,696 @@
+//! Every numeric setting of the experiment, declared once: its name (the flag without
+//! dashes and the grid file's key), unit, default, valid range in words, help line, and
+//! where it lives in the resolved [`Settings`]. The clap arguments of every subcommand
+//! (`cli.rs`), the grid file's keys (`sweep/mod.rs`), validation and the error wording
+//! are generated from [`ALL`], so a flag and a grid file refuse a bad value with the
+//! same line. A new setting is one entry here (plus the field it sets); the defaults and
+//! their reasons are in `docs/experiment.md`.
+
+use thiserror::Error;
+
+use crate::config::{ClusterConfig, PolicyConfig, SplitConfig};
+use crate::forecast::{ModelConfig, RefitEvery};
+use crate::trace::generate::GenerateConfig;
+
+/// A value given for a setting that it cannot take.
+#[derive(Debug, Error, PartialEq)]
+pub enum SettingError {
+    /// Not of the setting's kind, or out of its range.
+    #[error("`{name}` = {value}: must be {range}")]
+    Range {
+        /// The setting.
+        name: &'static str,
+        /// The value, as given.
+        value: String,
+        /// The valid range, in words.
+        range: &'static str,
+    },
+    /// `min-replicas` above `max-replicas`.
+    #[error("`min-replicas` = {min}: must be at most `max-replicas` ({max})")]
+    MinAboveMax {
+        /// The minimum given.
+        min: u32,
+        /// The maximum given.
+        max: u32,
+    },
+}
+
+/// Every setting's home: the plain configs of the stages, resolved.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Settings {
+    /// The synthetic workload.
+    pub generate: GenerateConfig,
+    /// The train/test split.
+    pub split: SplitConfig,
+    /// The container model.
+    pub cluster: ClusterConfig,
+    /// The models and their training.
+    pub model: ModelConfig,
+    /// The policies.
+    pub policy: PolicyConfig,
+}
+
+impl Settings {
+    /// Checks what no single setting can: the replica bounds against each other.
+    pub fn check(&self) -> Result<(), SettingError> {
+        let c = &self.cluster;
+        if c.min_replicas > c.max_replicas {
+            return Err(SettingError::MinAboveMax {
+                min: c.min_replicas,
+                max: c.max_replicas,
+            });
+        }
+        Ok(())
+    }
+
+    /// The policies' config for models trained with `trained`: their interval's width is
+    /// the trained one, and where this config asks for another width (a sweep's
+    /// `interval-width` knob over models already trained), `confidence-aware` rescales.
+    pub fn policy_config(&self, trained: &ModelConfig) -> PolicyConfig {
+        let mut p = self.policy.clone();
+        p.trained_interval_width = trained.interval_width;
+        if self.model.interval_width != trained.interval_width {
+            p.interval_width = Some(self.model.interval_width);
+        }
+        p
+    }
+}
+
+/// The `--help` heading a setting is listed under.
+pub const TRACE: &str = "Trace and split";
+/// The `--help` heading of the container model.
+pub const CLUSTER: &str = "Cluster and serving";
+/// The `--help` heading of the models.
+pub const MODELS: &str = "Models";
+/// The `--help` heading of the policies.
+pub const POLICIES: &str = "Policies";
+/// The `--help` heading of where files go.
+pub const OUTPUT: &str = "Output";
+
+/// A pipeline stage that reads settings; a subcommand takes the settings of the stages
+/// it runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stage {
+    /// Generating the synthetic workload.
+    Generate,
+    /// Fitting the models.
+    Train,
+    /// Replaying the policies.
+    Simulate,
+}
+
+/// What a setting's values are.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// A number (f64).
+    Number,
+    /// A whole number, 0 or more.
+    Whole,
+    /// `never` or a duration such as `6h`.
+    Duration,
+}
+
+/// One value of a setting.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Value {
+    /// Of a [`Kind::Number`] setting.
+    Number(f64),
+    /// Of a [`Kind::Whole`] setting.
+    Whole(u64),
+    /// Of a [`Kind::Duration`] setting.
+    Duration(RefitEvery),
+}
+
+impl Value {
+    /// The value as a number (a duration has none: NaN).
+    pub fn number(self) -> f64 {
+        match self {
+            Value::Number(x) => x,
+            Value::Whole(n) => n as f64,
+            Value::Duration(_) => f64::NAN,
+        }
+    }
+
+    /// The value as a whole number (a number is truncated; validated values are whole).
+    pub fn whole(self) -> u64 {
+        match self {
+            Value::Number(x) => x as u64,
+            Value::Whole(n) => n,
+            Value::Duration(_) => 0,
+        }
+    }
+
+    /// The value as a refit interval (never for a number).
+    pub fn duration(self) -> RefitEvery {
+        match self {
+            Value::Duration(d) => d,
+            Value::Number(_) | Value::Whole(_) => RefitEvery::NEVER,
+        }
+    }
+}
+
+impl std::fmt::Display for Value {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Value::Number(x) => write!(f, "{x}"),
+            Value::Whole(n) => write!(f, "{n}"),
+            Value::Duration(d) => write!(f, "{d}"),
+        }
+    }
+}
+
+/// One setting.
+#[derive(Debug)]
+pub struct Setting {
+    /// The flag without its dashes, and the grid file's key.
+    pub name: &'static str,
+    /// The `--help` heading.
+    pub heading: &'static str,
+    /// The stages that read it: the subcommands that run one of them take its flag.
+    pub stages: &'static [Stage],
+    /// The value's placeholder in `--help`, which names the unit (`MINUTES`, `FRACTION`).
+    pub value_name: &'static str,
+    /// One line for `--help`.
+    pub help: &'static str,
+    /// Its kind of value.
+    pub kind: Kind,
+    /// The valid range, in words, for errors and `--help`.
+    pub range: &'static str,
+    /// Whether a value of the right kind lies in the range.
+    pub valid: fn(f64) -> bool,
+    /// Where it lives: reads it.
+    pub get: fn(&Settings) -> Value,
+    /// Where it lives: sets it (to a valid value).
+    pub set: fn(&mut Settings, Value),
+    /// A sweep axis: the sweep takes a list of values and runs each as its own unit or
+    /// capacity (a policy's knob is a list too, by being its knob).
+    pub axis: bool,
+    /// A sweep's `[[trace]]` table may set it for that trace.
+    pub per_trace: bool,
+}
+
+impl Setting {
+    /// The default value.
+    pub fn default_value(&self) -> Value {
+        (self.get)(&Settings::default())
+    }
+
+    fn out_of_range(&self, value: impl ToString) -> SettingError {
+        SettingError::Range {
+            name: self.name,
+            value: value.to_string(),
+            range: self.range,
+        }
+    }
+
+    /// Checks a value of the right kind against the range.
+    pub fn check(&self, value: Value) -> Result<Value, SettingError> {
+        let ok = match (self.kind, value) {
+            (Kind::Number, Value::Number(x)) => (self.valid)(x),
+            (Kind::Whole, Value::Whole(n)) => (self.valid)(n as f64),
+            (Kind::Duration, Value::Duration(_)) => true,
+            _ => false,
+        };
+        if ok {
+            Ok(value)
+        } else {
+            Err(self.out_of_range(value))
+        }
+    }
+
+    /// Parses and checks a value given as text (a flag's).
+    pub fn parse(&self, text: &str) -> Result<Value, SettingError> {
+        let t = text.trim();
+        let value = match self.kind {
+            Kind::Number => t.parse().ok().map(Value::Number),
+            Kind::Whole => t.parse().ok().map(Value::Whole),
+            Kind::Duration => t.parse().ok().map(Value::Duration),
+        };
+        self.check(value.ok_or_else(|| self.out_of_range(t))?)
+    }
+
+    /// Parses and checks a value given in a TOML file; `Err(None)` when the TOML value is
+    /// of another type (the caller names what it wanted, [`Self::want`]).
+    pub fn from_toml(&self, v: &toml::Value) -> Result<Value, Option<SettingError>> {
+        let value = match (self.kind, v) {
+            (Kind::Number, toml::Value::Float(x)) => Value::Number(*x),
+            (Kind::Number, toml::Value::Integer(i)) => Value::Number(*i as f64),
+            (Kind::Whole, toml::Value::Integer(i)) => {
+                Value::Whole(u64::try_from(*i).map_err(|_| Some(self.out_of_range(i)))?)
+            }
+            (Kind::Whole, toml::Value::Float(x)) if x.fract() == 0.0 && *x >= 0.0 => {
+                Value::Whole(*x as u64)
+            }
+            (Kind::Whole, toml::Value::Float(x)) => return Err(Some(self.out_of_range(x))),
+            (Kind::Duration, toml::Value::String(s)) => {
+                return self
+                    .parse(s)
+                    .map_err(|_| Some(self.out_of_range(format!("{s:?}"))))
+            }
+            _ => return Err(None),
+        };
+        self.check(value).map_err(Some)
+    }
+
+    /// What a TOML value of this setting must be, for a type error.
+    pub fn want(&self) -> &'static str {
+        match self.kind {
+            Kind::Number => "a number",
+            Kind::Whole => "a whole number",
+            Kind::Duration => "a duration such as \"6h\", or \"never\"",
+        }
+    }
+
+    /// Whether `stage` reads it.
+    pub fn read_by(&self, stage: Stage) -> bool {
+        self.stages.contains(&stage)
+    }
+}
+
+/// Looks a setting up by name.
+pub fn find(name: &str) -> Option<&'static Setting> {
+    ALL.iter().copied().find(|s| s.name == name)
+}
+
+const GEN: &[Stage] = &[Stage::Generate];
+const SPLIT: &[Stage] = &[Stage::Train, Stage::Simulate];
+const SEEDED: &[Stage] = &[Stage::Generate, Stage::Train];
+const TRAIN: &[Stage] = &[Stage::Train];
+const SIM: &[Stage] = &[Stage::Simulate];
+
+/// A positive, finite number.
+fn positive(x: f64) -> bool {
+    x.is_finite() && x > 0.0
+}
+
+/// A fraction in (0, 1].
+fn utilization(x: f64) -> bool {
+    x > 0.0 && x <= 1.0
+}
+
+/// A whole number that fits a u32.
+fn small(x: f64) -> bool {
+    x <= f64::from(u32::MAX)
+}
+
+/// A whole number from 1 that fits a u32.
+fn at_least_one(x: f64) -> bool {
+    (1.0..=f64::from(u32::MAX)).contains(&x)
+}
+
+/// Length of the synthetic trace.
+pub const DAYS: Setting = Setting {
+    name: "days",
+    heading: TRACE,
+    stages: GEN,
+    value_name: "DAYS",
+    help: "Length of the synthetic trace, in days",
+    kind: Kind::Number,
+    range: "a positive number of days",
+    valid: positive,
+    get: |s| Value::Number(s.generate.days),
+    set: |s, v| s.generate.days = v.number(),
+    axis: false,
+    per_trace: true,
+};
+
+/// Length of the test period.
+pub const TEST_DAYS: Setting = Setting {
+    name: "test-days",
+    heading: TRACE,
+    stages: SPLIT,
+    value_name: "DAYS",
+    help: "Length of the test period at the end of the trace, in days",
+    kind: Kind::Number,
+    range: "a positive number of days",
+    valid: positive,
+    get: |s| Value::Number(s.split.test_days),
+    set: |s, v| s.split.test_days = v.number(),
+    axis: false,
+    per_trace: false,
+};
+
+/// The one seed.
+pub const SEED: Setting = Setting {
+    name: "seed",
+    heading: TRACE,
+    stages: SEEDED,
+    value_name: "N",
+    help: "Seed of the generator and of model training; the same seed gives the same files",
+    kind: Kind::Whole,
+    range: "a whole number, 0 or more",
+    valid: |_| true,
+    get: |s| Value::Whole(s.model.seed),
+    set: |s, v| {
+        s.generate.seed = v.whole();
+        s.model.seed = v.whole();
+    },
+    axis: true,
+    per_trace: false,
+};
+
+/// Requests one container serves per minute.
+pub const CAPACITY: Setting = Setting {
+    name: "capacity",
+    heading: CLUSTER,
+    stages: SPLIT,
+    value_name: "REQ_PER_MIN",
+    help: "Requests one container serves per minute",
+    kind: Kind::Number,
+    range: "a positive number of requests per minute",
+    valid: positive,
+    get: |s| Value::Number(s.cluster.capacity_per_min),
+    set: |s, v| s.cluster.capacity_per_min = v.number(),
+    axis: true,
+    per_trace: true,
+};
+
+/// Minutes from launch until a container serves.
+pub const STARTUP_DELAY: Setting = Setting {
+    name: "startup-delay",
+    heading: CLUSTER,
+    stages: SPLIT,
+    value_name: "MINUTES",
+    help: "Minutes from launching a container until it serves (rounded up to whole trace steps)",
+    kind: Kind::Whole,
+    range: "a whole number of minutes, 0 or more",
+    valid: small,
+    get: |s| Value::Whole(u64::from(s.cluster.startup_delay_min)),
+    set: |s, v| s.cluster.startup_delay_min = v.whole() as u32,
+    axis: true,
+    per_trace: false,
+};
+
+/// Fewest containers.
+pub const MIN_REPLICAS: Setting = Setting {
+    name: "min-replicas",
+    heading: CLUSTER,
+    stages: SPLIT,
+    value_name: "N",
+    help: "Fewest containers",
+    kind: Kind::Whole,
+    range: "a whole number, 0 or more",
+    valid: small,
+    get: |s| Value::Whole(u64::from(s.cluster.min_replicas)),
+    set: |s, v| s.cluster.min_replicas = v.whole() as u32,
+    axis: false,
+    per_trace: true,
+};
+
+/// Most containers.
+pub const MAX_REPLICAS: Setting = Setting {
+    name: "max-replicas",
+    heading: CLUSTER,
+    stages: SPLIT,
+    value_name: "N",
+    help: "Most containers",
+    kind: Kind::Whole,
+    range: "a whole number, at least 1",
+    valid: at_least_one,
+    get: |s| Value::Whole(u64::from(s.cluster.max_replicas)),
+    set: |s, v| s.cluster.max_replicas = v.whole() as u32,
+    axis: false,
+    per_trace: true,
+};
+
+/// Coverage of the forecast intervals.
+pub const INTERVAL_WIDTH: Setting = Setting {
+    name: "interval-width",
+    heading: MODELS,
+    stages: TRAIN,
+    value_name: "FRACTION",
+    help: "Coverage of the forecast intervals (a sweep keeps the trained 0.8 and rescales confidence-aware's interval to each value)",
+    kind: Kind::Number,
+    range: "strictly between 0 and 1",
+    valid: |x| x > 0.0 && x < 1.0,
+    get: |s| Value::Number(s.model.interval_width),
+    set: |s, v| s.model.interval_width = v.number(),
+    axis: false,
+    per_trace: false,
+};
+
+/// LSTM input window.
+pub const WINDOW: Setting = Setting {
+    name: "window",
+    heading: MODELS,
+    stages: TRAIN,
+    value_name: "STEPS",
+    help: "LSTM: steps of history in one input window",
+    kind: Kind::Whole,
+    range: "a whole number, at least 1",
+    valid: at_least_one,
+    get: |s| Value::Whole(s.model.lstm.window as u64),
+    set: |s, v| s.model.lstm.window = v.whole() as usize,
+    axis: false,
+    per_trace: false,
+};
+
+/// LSTM hidden units.
+pub const HIDDEN: Setting = Setting {
+    name: "hidden",
+    help: "LSTM: hidden units",
+    value_name: "N",
+    get: |s| Value::Whole(s.model.lstm.hidden as u64),
+    set: |s, v| s.model.lstm.hidden = v.whole() as usize,
+    ..WINDOW
+};
+
+/// LSTM epochs.
+pub const EPOCHS: Setting = Setting {
+    name: "epochs",
+    help: "LSTM: passes over the train windows",
+    value_name: "N",
+    get: |s| Value::Whole(s.model.lstm.epochs as u64),
+    set: |s, v| s.model.lstm.epochs = v.whole() as usize,
+    ..WINDOW
+};
+
+/// LSTM batch size.
+pub const BATCH_SIZE: Setting = Setting {
+    name: "batch-size",
+    help: "LSTM: windows per optimizer step",
+    value_name: "N",
+    get: |s| Value::Whole(s.model.lstm.batch_size as u64),
+    set: |s, v| s.model.lstm.batch_size = v.whole() as usize,
+    ..WINDOW
+};
+
+/// LSTM learning rate.
+pub const LEARNING_RATE: Setting = Setting {
+    name: "learning-rate",
+    heading: MODELS,
+    stages: TRAIN,
+    value_name: "RATE",
+    help: "LSTM: Adam's learning rate",
+    kind: Kind::Number,
+    range: "a positive number",
+    valid: positive,
+    get: |s| Value::Number(s.model.lstm.learning_rate),
+    set: |s, v| s.model.lstm.learning_rate = v.number(),
+    axis: false,
+    per_trace: false,
+};
+
+/// Days of each model's calibration tail.
+pub const CALIBRATION_DAYS: Setting = Setting {
+    name: "calibration-days",
+    heading: MODELS,
+    stages: TRAIN,
+    value_name: "DAYS",
+    help: "Days at the end of the train period each model also forecasts, fitted without them, for slo-targeted's calibration (0: none)",
+    kind: Kind::Number,
+    range: "0 or a positive number of days",
+    valid: |x| x.is_finite() && x >= 0.0,
+    get: |s| Value::Number(s.model.calibration_days),
+    set: |s, v| s.model.calibration_days = v.number(),
+    axis: false,
+    per_trace: false,
+};
+
+/// Prophet's refit interval.
+pub const REFIT_EVERY: Setting = Setting {
+    name: "refit-every",
+    heading: MODELS,
+    stages: TRAIN,
+    value_name: "DURATION",
+    help: "Prophet: refit every DURATION while forecasting the test period (30m, 6h, 1d), each fit on all data the decision has seen; `never`: one fit on the train period",
+    kind: Kind::Duration,
+    range: "`never` or a duration such as \"30m\", \"6h\" or \"1d\"",
+    valid: |_| true,
+    get: |s| Value::Duration(s.model.refit_every),
+    set: |s, v| s.model.refit_every = v.duration(),
+    axis: false,
+    per_trace: false,
+};
+
+/// Head-room over the forecast.
+pub const BUFFER: Setting = Setting {
+    name: "buffer",
+    heading: POLICIES,
+    stages: SIM,
+    value_name: "FRACTION",
+    help: "Head-room of buffered, policy-aware and predictive-hpa over the forecast, as a fraction (0.15 = 15 %)",
+    kind: Kind::Number,
+    range: "a fraction of the forecast, at least 0",
+    valid: |x| x.is_finite() && x >= 0.0,
+    get: |s| Value::Number(s.policy.buffer),
+    set: |s, v| s.policy.buffer = v.number(),
+    axis: false,
+    per_trace: false,
+};
+
+/// reactive-hpa's target utilization.
+pub const HPA_TARGET: Setting = Setting {
+    name: "hpa-target",
+    heading: POLICIES,
+    stages: SIM,
+    value_name: "FRACTION",
+    help: "Target utilization of reactive-hpa",
+    kind: Kind::Number,
+    range: "a utilization in (0, 1]",
+    valid: utilization,
+    get: |s| Value::Number(s.policy.hpa_target_utilization),
+    set: |s, v| s.policy.hpa_target_utilization = v.number(),
+    axis: false,
+    per_trace: false,
+};
+
+/// predictive-hpa's target utilization.
+pub const PREDICTIVE_HPA_TARGET: Setting = Setting {
+    name: "predictive-hpa-target",
+    help: "Target utilization of predictive-hpa's reactive side (measured: 0.7 only repeats reactive-hpa)",
+    get: |s| Value::Number(s.policy.predictive_hpa_target),
+    set: |s, v| s.policy.predictive_hpa_target = v.number(),
+    ..HPA_TARGET
+};
+
+/// slo-targeted's SLO.
+pub const SLO: Setting = Setting {
+    name: "slo",
+    heading: POLICIES,
+    stages: SIM,
+    value_name: "PERCENT",
+    help: "SLO of slo-targeted: percent of minutes without a violation",
+    kind: Kind::Number,
+    range: "a percent in (0, 100]",
+    valid: |x| x > 0.0 && x <= 100.0,
+    get: |s| Value::Number(s.policy.slo_percent),
+    set: |s, v| s.policy.slo_percent = v.number(),
+    axis: false,
+    per_trace: false,
+};
+
+/// The burst ramp's lookback.
+pub const BURST_LOOKBACK: Setting = Setting {
+    name: "burst-lookback",
+    heading: POLICIES,
+    stages: SIM,
+    value_name: "MINUTES",
+    help: "Minutes of history a burst's growth is measured over (predictive-hpa, slo-targeted); 0 turns burst awareness off",
+    kind: Kind::Whole,
+    range: "a whole number of minutes, 0 or more",
+    valid: small,
+    get: |s| Value::Whole(u64::from(s.policy.burst_lookback_min)),
+    set: |s, v| s.policy.burst_lookback_min = v.whole() as u32,
+    axis: false,
+    per_trace: false,
+};
+
+/// Every setting, in `--help` order within each heading.
+pub const ALL: &[&Setting] = &[
+    &DAYS,
+    &TEST_DAYS,
+    &SEED,
+    &CAPACITY,
+    &STARTUP_DELAY,
+    &MIN_REPLICAS,
+    &MAX_REPLICAS,
+    &INTERVAL_WIDTH,
+    &WINDOW,
+    &HIDDEN,
+    &EPOCHS,
+    &BATCH_SIZE,
+    &LEARNING_RATE,
+    &CALIBRATION_DAYS,
+    &REFIT_EVERY,
+    &BUFFER,
+    &HPA_TARGET,
+    &PREDICTIVE_HPA_TARGET,
+    &SLO,
+    &BURST_LOOKBACK,
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_unique_and_every_default_is_valid() {
+        for (i, s) in ALL.iter().enumerate() {
+            assert!(ALL[..i].iter().all(|o| o.name != s.name), "{}", s.name);
+            assert_eq!(
+                s.check(s.default_value()),
+                Ok(s.default_value()),
+                "{}",
+                s.name
+            );
+            // A default printed and parsed back is itself: the help shows what it runs.
+            assert_eq!(
+                s.parse(&s.default_value().to_string()),
+                Ok(s.default_value())
+            );
+        }
+    }
+
+    #[test]
+    fn set_then_get_round_trips() {
+        for s in ALL {
+            let v = match s.kind {
+                Kind::Number => Value::Number(0.5),
+                Kind::Whole => Value::Whole(7),
+                Kind::Duration => Value::Duration(RefitEvery::minutes(90).unwrap()),
+            };
+            let mut all = Settings::default();
+            (s.set)(&mut all, v);
+            assert_eq!((s.get)(&all), v, "{}", s.name);
+        }
+    }
+
+    #[test]
+    fn text_and_toml_give_the_same_error() {
+        let text = BUFFER.parse("-0.5").unwrap_err();
+        let toml = BUFFER.from_toml(&toml::Value::Float(-0.5)).unwrap_err();
+        assert_eq!(Some(text), toml);
+        assert_eq!(
+            BUFFER.parse("-0.5").unwrap_err().to_string(),
+            "`buffer` = -0.5: must be a fraction of the forecast, at least 0"
+        );
+        assert_eq!(
+            EPOCHS.parse("0").unwrap_err().to_string(),
+            "`epochs` = 0: must be a whole number, at least 1"
+        );
+        assert_eq!(
+            EPOCHS.parse("2.5").unwrap_err().to_string(),
+            "`epochs` = 2.5: must be a whole number, at least 1"
+        );
+        assert_eq!(
+            EPOCHS.from_toml(&toml::Value::Integer(-3)).unwrap_err(),
+            Some(EPOCHS.parse("-3").unwrap_err())
+        );
+        assert_eq!(
+            BUFFER.from_toml(&toml::Value::String("x".into())),
+            Err(None)
+        );
+        assert_eq!(
+            REFIT_EVERY.parse("6 hours").unwrap_err().to_string(),
+            "`refit-every` = 6 hours: must be `never` or a duration such as \"30m\", \"6h\" or \"1d\""
+        );
+        let mut s = Settings::default();
+        s.cluster.min_replicas = 5;
+        s.cluster.max_replicas = 3;
+        assert_eq!(
+            s.check().unwrap_err().to_string(),
+            "`min-replicas` = 5: must be at most `max-replicas` (3)"
+        );
+    }
+}

@@ -1,0 +1,134 @@
+//! A sweep's folder: each shard's part (`sweep.part-<i>-of-<n>.csv`) and its manifest
+//! (`.json`), written together after every unit, and the merged results (`sweep.csv`,
+//! `slo_table.csv`, `frontier_<trace>.png`).
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use serde::{Deserialize, Serialize};
+
+use super::{read, write_all_atomic};
+
+/// What a part's manifest records.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub(crate) struct Manifest {
+    /// The grid's fingerprint: parts of one sweep share it.
+    pub(crate) fingerprint: String,
+    /// This part's shard, 1-based.
+    pub(crate) shard: usize,
+    /// Shards in all.
+    pub(crate) of: usize,
+    /// Units finished, in order.
+    pub(crate) done: Vec<String>,
+    /// Every unit of the grid, in order.
+    pub(crate) grid_units: Vec<String>,
+    /// SLO levels of the SLO table.
+    pub(crate) slo_levels: Vec<f64>,
+    /// Models fitted by this part (calibration fits included).
+    pub(crate) fits: usize,
+    /// Simulations run by this part.
+    pub(crate) simulations: usize,
+}
+
+/// One shard's pair of files.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Part {
+    /// The rows.
+    pub(crate) csv: PathBuf,
+    /// The manifest.
+    pub(crate) manifest: PathBuf,
+}
+
+/// The sweep's results folder.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct SweepDir(pub(crate) PathBuf);
+
+impl SweepDir {
+    /// The folder.
+    pub(crate) fn path(&self) -> &Path {
+        &self.0
+    }
+
+    /// The part of shard `i` of `n`.
+    pub(crate) fn part(&self, i: usize, n: usize) -> Part {
+        let stem = part_name(i, n);
+        Part {
+            csv: self.0.join(format!("{stem}.csv")),
+            manifest: self.0.join(format!("{stem}.json")),
+        }
+    }
+
+    /// `sweep.csv`: every row, merged and sorted.
+    pub(crate) fn sweep_csv(&self) -> PathBuf {
+        self.0.join("sweep.csv")
+    }
+
+    /// The part and manifest of shard `i` of `n`, if both exist: read back to resume.
+    pub(crate) fn read_part(&self, i: usize, n: usize) -> Result<Option<(Manifest, Vec<u8>)>> {
+        let part = self.part(i, n);
+        if !(part.manifest.exists() && part.csv.exists()) {
+            return Ok(None);
+        }
+        let m: Manifest = serde_json::from_slice(&read(&part.manifest)?)
+            .with_context(|| format!("reading {}", part.manifest.display()))?;
+        Ok(Some((m, read(&part.csv)?)))
+    }
+
+    /// Writes a part's rows and its manifest as one set.
+    pub(crate) fn write_part(&self, part: &Part, csv: Vec<u8>, manifest: &Manifest) -> Result<()> {
+        let mut json = serde_json::to_vec_pretty(manifest).expect("plain struct");
+        json.push(b'\n');
+        write_all_atomic(&[(&part.csv, csv), (&part.manifest, json)])
+            .context("writing the sweep's part")
+    }
+
+    /// The manifests of the parts in the folder, with their part names, by shard.
+    pub(crate) fn manifests(&self) -> Result<Vec<(String, Manifest)>> {
+        let dir = &self.0;
+        let mut out = Vec::new();
+        let entries =
+            std::fs::read_dir(dir).with_context(|| format!("reading {}", dir.display()))?;
+        for e in entries {
+            let name = e?.file_name().to_string_lossy().into_owned();
+            if name.starts_with("sweep.part-") && name.ends_with(".json") {
+                let path = dir.join(&name);
+                let m: Manifest = serde_json::from_slice(&read(&path)?)
+                    .with_context(|| format!("reading {}", path.display()))?;
+                out.push((name.trim_end_matches(".json").to_string(), m));
+            }
+        }
+        out.sort_by_key(|(_, m)| (m.of, m.shard));
+        Ok(out)
+    }
+
+    /// The rows of the part named `name` (as [`Self::manifests`] names it).
+    pub(crate) fn read_part_csv(&self, name: &str) -> Result<Vec<u8>> {
+        read(&self.0.join(format!("{name}.csv")))
+    }
+
+    /// Writes the merged results as one set: `sweep.csv`, `slo_table.csv` and a
+    /// frontier plot per trace.
+    pub(crate) fn write_results(
+        &self,
+        sweep: Vec<u8>,
+        slo_table: Vec<u8>,
+        frontiers: Vec<(String, Vec<u8>)>,
+    ) -> Result<()> {
+        let mut files: Vec<(PathBuf, Vec<u8>)> = vec![
+            (self.sweep_csv(), sweep),
+            (self.0.join("slo_table.csv"), slo_table),
+        ];
+        for (trace, png) in frontiers {
+            files.push((self.0.join(format!("frontier_{trace}.png")), png));
+        }
+        write_all_atomic(&files).context("writing the sweep's results")
+    }
+}
+
+/// How a part is named, for messages.
+pub(crate) const PART_PATTERN: &str = "sweep.part-I-of-N";
+
+/// The name of shard `i` of `n`'s part, without its extension.
+pub(crate) fn part_name(i: usize, n: usize) -> String {
+    format!("sweep.part-{i}-of-{n}")
+}
