@@ -1,7 +1,8 @@
 //! Regression checks between two `metrics_summary.csv` files, row by row, keyed by
-//! (model, policy). Pure: rows in, verdicts out.
+//! (model, policy), on the metric columns that declare a regression rule
+//! ([`crate::metrics::COLUMNS`]). Pure: rows in, verdicts out.
 
-use crate::metrics::PolicyMetrics;
+use crate::metrics::{PolicyMetrics, COLUMNS};
 
 /// How much worse a row may get before it counts as a regression.
 #[derive(Debug, Clone, PartialEq)]
@@ -105,32 +106,23 @@ pub(crate) fn check(
             None => Verdict::Missing,
             Some(c) => {
                 let (mut worse, mut better) = (Vec::new(), Vec::new());
-                let v0 = b.sla_violation_minutes as f64;
-                compare(
-                    "violation minutes",
-                    v0,
-                    c.sla_violation_minutes as f64,
-                    tol.violation_minutes_abs.max(tol.violation_rel * v0),
-                    &mut worse,
-                    &mut better,
-                );
-                compare(
-                    "unserved requests",
-                    b.unserved_requests,
-                    c.unserved_requests,
-                    tol.unserved_abs.max(tol.unserved_rel * b.unserved_requests),
-                    &mut worse,
-                    &mut better,
-                );
-                let cost0 = b.container_minutes as f64;
-                compare(
-                    "container-minutes",
-                    cost0,
-                    c.container_minutes as f64,
-                    tol.cost_rel * cost0,
-                    &mut worse,
-                    &mut better,
-                );
+                for col in COLUMNS {
+                    let (Some(rule), Some(base), Some(cur)) = (
+                        col.checked.as_ref(),
+                        (col.get)(b).number(),
+                        (col.get)(c).number(),
+                    ) else {
+                        continue;
+                    };
+                    compare(
+                        rule.label,
+                        base,
+                        cur,
+                        (rule.allowed)(tol, base),
+                        &mut worse,
+                        &mut better,
+                    );
+                }
                 if !worse.is_empty() {
                     Verdict::Regressed(worse)
                 } else if !better.is_empty() {

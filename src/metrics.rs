@@ -1,8 +1,15 @@
 //! Metrics (`docs/experiment.md`): SLA, cost and stability per (model, policy), and forecast
 //! accuracy per model. Pure functions of timelines and forecasts.
+//!
+//! The per-run metric columns are declared once, in [`COLUMNS`]: each column's name,
+//! type, console cell and regression rule. `metrics_summary.csv` (the fields of
+//! [`PolicyMetrics`], in the same order), the console and Markdown tables, the sweep's
+//! schema and rows, and `check` all read that list; a new metric is a field of
+//! [`PolicyMetrics`], its line in [`policy_metrics`] and one entry here.
 
 use serde::{Deserialize, Serialize};
 
+use crate::check::Tolerances;
 use crate::forecast::Forecast;
 use crate::policy::PolicyKind;
 use crate::sim::Timeline;
@@ -38,6 +45,209 @@ pub struct PolicyMetrics {
     /// achieved share is 100 − 100 · violation_rate); empty for policies without one.
     #[serde(default)]
     pub slo_target: Option<f64>,
+}
+
+/// One value of a metric column (or of a key column beside them, in the sweep).
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Cell {
+    /// Text: a name.
+    Text(String),
+    /// A count.
+    Whole(u64),
+    /// A number.
+    Number(f64),
+    /// An empty cell (an optional number that is not there).
+    Missing,
+}
+
+impl Cell {
+    /// The cell as a number, where it is one.
+    pub(crate) fn number(&self) -> Option<f64> {
+        match self {
+            Cell::Whole(n) => Some(*n as f64),
+            Cell::Number(x) => Some(*x),
+            Cell::Text(_) | Cell::Missing => None,
+        }
+    }
+}
+
+impl Serialize for Cell {
+    /// As serde writes the field the cell stands for, so a record of cells is
+    /// byte-identical to the struct's.
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Cell::Text(t) => s.serialize_str(t),
+            Cell::Whole(n) => s.serialize_u64(*n),
+            Cell::Number(x) => s.serialize_f64(*x),
+            Cell::Missing => s.serialize_none(),
+        }
+    }
+}
+
+/// The type a column's cells have in a data frame.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ColumnType {
+    /// Counts.
+    Whole,
+    /// Numbers (possibly empty).
+    Number,
+}
+
+/// A column's place in the console and Markdown tables.
+#[derive(Debug)]
+pub(crate) struct Shown {
+    /// Left to right.
+    pub(crate) rank: u8,
+    /// The header.
+    pub(crate) header: &'static str,
+    /// The cell's text.
+    pub(crate) cell: fn(&PolicyMetrics) -> String,
+}
+
+/// How much a column may rise against a baseline before `check` calls it a regression.
+#[derive(Debug)]
+pub(crate) struct Checked {
+    /// The metric in `check`'s messages.
+    pub(crate) label: &'static str,
+    /// The rise allowed over a baseline value.
+    pub(crate) allowed: fn(&Tolerances, f64) -> f64,
+}
+
+/// One per-run metric column.
+#[derive(Debug)]
+pub(crate) struct Column {
+    /// Its name in `metrics_summary.csv` and `sweep.csv` (the [`PolicyMetrics`] field).
+    pub(crate) name: &'static str,
+    /// Its cells' type.
+    pub(crate) kind: ColumnType,
+    /// Its value in a row.
+    pub(crate) get: fn(&PolicyMetrics) -> Cell,
+    /// Its column in the console table, if shown.
+    pub(crate) shown: Option<Shown>,
+    /// Its regression rule, if checked.
+    pub(crate) checked: Option<Checked>,
+}
+
+/// A cost ratio for the table: three decimals, `-` where there is none.
+fn ratio_cell(x: f64) -> String {
+    if x.is_finite() {
+        format!("{x:.3}")
+    } else {
+        "-".to_string()
+    }
+}
+
+/// Every per-run metric column, in `metrics_summary.csv`'s order (after `model` and
+/// `policy`).
+pub(crate) const COLUMNS: &[Column] = &[
+    Column {
+        name: "sla_violation_minutes",
+        kind: ColumnType::Whole,
+        get: |m| Cell::Whole(m.sla_violation_minutes),
+        shown: Some(Shown {
+            rank: 0,
+            header: "viol. min",
+            cell: |m| m.sla_violation_minutes.to_string(),
+        }),
+        checked: Some(Checked {
+            label: "violation minutes",
+            allowed: |t, base| t.violation_minutes_abs.max(t.violation_rel * base),
+        }),
+    },
+    Column {
+        name: "violation_rate",
+        kind: ColumnType::Number,
+        get: |m| Cell::Number(m.violation_rate),
+        shown: Some(Shown {
+            rank: 1,
+            header: "viol. %",
+            cell: |m| format!("{:.2}", 100.0 * m.violation_rate),
+        }),
+        checked: None,
+    },
+    Column {
+        name: "unserved_requests",
+        kind: ColumnType::Number,
+        get: |m| Cell::Number(m.unserved_requests),
+        shown: Some(Shown {
+            rank: 2,
+            header: "unserved req",
+            cell: |m| format!("{:.0}", m.unserved_requests),
+        }),
+        checked: Some(Checked {
+            label: "unserved requests",
+            allowed: |t, base| t.unserved_abs.max(t.unserved_rel * base),
+        }),
+    },
+    Column {
+        name: "container_minutes",
+        kind: ColumnType::Whole,
+        get: |m| Cell::Whole(m.container_minutes),
+        shown: Some(Shown {
+            rank: 3,
+            header: "container-min",
+            cell: |m| m.container_minutes.to_string(),
+        }),
+        checked: Some(Checked {
+            label: "container-minutes",
+            allowed: |t, base| t.cost_rel * base,
+        }),
+    },
+    Column {
+        name: "scaling_switches",
+        kind: ColumnType::Whole,
+        get: |m| Cell::Whole(m.scaling_switches),
+        shown: Some(Shown {
+            rank: 6,
+            header: "switches",
+            cell: |m| m.scaling_switches.to_string(),
+        }),
+        checked: None,
+    },
+    Column {
+        name: "cost_vs_oracle",
+        kind: ColumnType::Number,
+        get: |m| Cell::Number(m.cost_vs_oracle),
+        shown: Some(Shown {
+            rank: 5,
+            header: "x oracle",
+            cell: |m| ratio_cell(m.cost_vs_oracle),
+        }),
+        checked: None,
+    },
+    Column {
+        name: "cost_vs_optimal",
+        kind: ColumnType::Number,
+        get: |m| Cell::Number(m.cost_vs_optimal),
+        shown: Some(Shown {
+            rank: 4,
+            header: "x optimal",
+            cell: |m| ratio_cell(m.cost_vs_optimal),
+        }),
+        checked: None,
+    },
+    Column {
+        name: "slo_target",
+        kind: ColumnType::Number,
+        get: |m| m.slo_target.map_or(Cell::Missing, Cell::Number),
+        shown: Some(Shown {
+            rank: 7,
+            header: "SLO % got/aim",
+            cell: |m| {
+                m.slo_target
+                    .map(|aim| format!("{:.2}/{aim}", 100.0 * (1.0 - m.violation_rate)))
+                    .unwrap_or_default()
+            },
+        }),
+        checked: None,
+    },
+];
+
+/// The shown columns, left to right.
+pub(crate) fn shown_columns() -> Vec<&'static Shown> {
+    let mut shown: Vec<&Shown> = COLUMNS.iter().filter_map(|c| c.shown.as_ref()).collect();
+    shown.sort_by_key(|s| s.rank);
+    shown
 }
 
 fn not_a_number() -> f64 {
@@ -179,6 +389,38 @@ pub fn pareto_front(rows: &[PolicyMetrics]) -> Vec<usize> {
 mod tests {
     use super::*;
     use crate::forecast::Interval;
+
+    #[test]
+    fn the_column_list_is_the_csv_and_its_cells_are_serdes_bytes() {
+        let m = PolicyMetrics {
+            model: "m".into(),
+            policy: "p".into(),
+            sla_violation_minutes: 7,
+            violation_rate: 0.125,
+            unserved_requests: 1.5,
+            container_minutes: 90,
+            scaling_switches: 2,
+            cost_vs_oracle: 1.0 / 3.0,
+            cost_vs_optimal: f64::NAN,
+            slo_target: None,
+        };
+        let mut serde = ::csv::Writer::from_writer(Vec::new());
+        serde.serialize(&m).unwrap();
+        let serde = String::from_utf8(serde.into_inner().unwrap()).unwrap();
+        let mut cells = ::csv::Writer::from_writer(Vec::new());
+        let mut header = vec!["model", "policy"];
+        header.extend(COLUMNS.iter().map(|c| c.name));
+        cells.write_record(&header).unwrap();
+        let mut record = vec![Cell::Text("m".into()), Cell::Text("p".into())];
+        record.extend(COLUMNS.iter().map(|c| (c.get)(&m)));
+        cells.serialize(&record).unwrap();
+        assert_eq!(
+            String::from_utf8(cells.into_inner().unwrap()).unwrap(),
+            serde
+        );
+        let ranks: Vec<u8> = shown_columns().iter().map(|s| s.rank).collect();
+        assert_eq!(ranks, (0..ranks.len() as u8).collect::<Vec<_>>());
+    }
 
     #[test]
     fn policy_metrics_count_minutes_at_the_step() {

@@ -18,7 +18,7 @@ use crate::report::plot;
 use crate::settings::Value;
 use crate::store::read;
 use crate::store::sweep::{part_name, Manifest, SweepDir, PART_PATTERN};
-use crate::sweep::table::{self, SweepRow};
+use crate::sweep::table::{self, PartRows, SweepRow};
 use crate::sweep::{shard, Grid, SweepTrace, Unit};
 use crate::trace::generate::{generate, GenerateConfig};
 use crate::trace::{import, Trace};
@@ -149,10 +149,10 @@ pub(super) fn run(plan: &SweepPlan) -> Result<()> {
         fits: 0,
         simulations: 0,
     };
-    let mut rows: Vec<SweepRow> = Vec::new();
+    let mut rows = PartRows::default();
     if let Some((old, csv)) = dir.read_part(i, n)? {
         if old.fingerprint == fingerprint {
-            rows = table::read_part_rows(&csv)
+            rows = PartRows::read(&csv)
                 .map_err(anyhow::Error::msg)
                 .with_context(|| format!("reading {}", part.csv.display()))?;
             manifest = old;
@@ -170,11 +170,11 @@ pub(super) fn run(plan: &SweepPlan) -> Result<()> {
         bar.set_message(format!("sweep {}", unit.id));
         let trace = unit_trace(grid, unit, &files[unit.trace])?;
         let (unit_rows, fits, sims) = run_unit(grid, unit, &trace)?;
-        rows.extend(unit_rows);
+        rows.extend(&unit_rows);
         manifest.done.push(unit.id.clone());
         manifest.fits += fits;
         manifest.simulations += sims;
-        dir.write_part(&part, table::part_csv(&rows), &manifest)?;
+        dir.write_part(&part, rows.to_csv(), &manifest)?;
         bar.inc(1);
     }
     bar.finish_and_clear();
@@ -244,7 +244,7 @@ pub(super) fn merge(dir: &Path) -> Result<()> {
         .iter()
         .map(|(name, _)| {
             table::read_part(&dir.read_part_csv(name)?)
-                .with_context(|| format!("reading {name}.csv"))
+                .with_context(|| format!("reading {}", dir.part_csv(name).display()))
         })
         .collect::<Result<Vec<_>>>()?;
     let all = table::combine(&frames).context("stacking the parts")?;

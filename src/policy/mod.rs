@@ -21,6 +21,11 @@ mod simple_ceiling;
 mod slo_targeted;
 mod static_n;
 
+/// The README's template of a new policy, compiled and run here so it cannot rot.
+#[cfg(test)]
+#[path = "../../docs/policy_template.rs"]
+mod policy_template;
+
 pub use buffered::Buffered;
 pub use confidence_aware::ConfidenceAware;
 pub use oracle::Oracle;
@@ -306,5 +311,26 @@ mod tests {
         for p in PolicyKind::ALL {
             assert!(!p.needs_interval() || p.uses_forecast(), "{}", p.name());
         }
+    }
+
+    #[test]
+    fn the_readmes_policy_template_is_verbatim_and_runs_as_a_registered_policy() {
+        let readme = include_str!("../../README.md");
+        let template = include_str!("../../docs/policy_template.rs");
+        assert!(
+            readme.contains(&format!("```rust\n{template}```")),
+            "README.md must show docs/policy_template.rs verbatim"
+        );
+        let kind = PolicyKind(&policy_template::SPEC);
+        assert!(kind.uses_forecast());
+        assert_eq!(kind.knob().map(|k| k.name), Some("buffer"));
+        let cluster = test_support::cluster();
+        let ctx = PolicyContext {
+            cluster: &cluster,
+            calibration: None,
+        };
+        let mut p = kind.build(&PolicyConfig::default(), &ctx);
+        let obs = test_support::with_forecast(100.0, 0.0, 0.0, None);
+        assert_eq!(p.decide(&obs, &cluster), 3);
     }
 }

@@ -1,29 +1,15 @@
 //! The console summary: one line per (model, policy), best trade-offs first, every cost
 //! also read against the optimal schedule's.
 
-use crate::metrics::{pareto_front, PolicyMetrics};
-
-/// The header of the table.
-const HEADER: [&str; 11] = [
-    "",
-    "model",
-    "policy",
-    "viol. min",
-    "viol. %",
-    "unserved req",
-    "container-min",
-    "x optimal",
-    "x oracle",
-    "switches",
-    "SLO % got/aim",
-];
+use crate::metrics::{self, pareto_front, PolicyMetrics};
 
 /// The footnote under the table.
 pub(crate) const FOOTNOTE: &str = "* = on the Pareto front of container-minutes vs SLA violation minutes among deployable policies; oracle and optimal read the future: references, never starred";
 
 /// The table's cells: the header, then one row per metrics row in display order
-/// (violation minutes, then cost), the first cell a star for the Pareto front.
-pub(crate) fn cells(rows: &[PolicyMetrics]) -> Vec<[String; 11]> {
+/// (violation minutes, then cost), the first cell a star for the Pareto front; the
+/// metric columns are those of [`metrics::COLUMNS`] that are shown.
+pub(crate) fn cells(rows: &[PolicyMetrics]) -> Vec<Vec<String>> {
     let front = pareto_front(rows);
     let mut order: Vec<usize> = (0..rows.len()).collect();
     order.sort_by(|&a, &b| {
@@ -41,31 +27,19 @@ pub(crate) fn cells(rows: &[PolicyMetrics]) -> Vec<[String; 11]> {
                 &y.policy,
             ))
     });
-    let ratio = |x: f64| {
-        if x.is_finite() {
-            format!("{x:.3}")
-        } else {
-            "-".to_string()
-        }
-    };
-    let mut table: Vec<[String; 11]> = vec![HEADER.map(String::from)];
+    let shown = metrics::shown_columns();
+    let mut header = vec![String::new(), "model".to_string(), "policy".to_string()];
+    header.extend(shown.iter().map(|s| s.header.to_string()));
+    let mut table = vec![header];
     for &i in &order {
         let r = &rows[i];
-        table.push([
+        let mut line = vec![
             if front.contains(&i) { "*" } else { "" }.to_string(),
             r.model.clone(),
             r.policy.clone(),
-            r.sla_violation_minutes.to_string(),
-            format!("{:.2}", 100.0 * r.violation_rate),
-            format!("{:.0}", r.unserved_requests),
-            r.container_minutes.to_string(),
-            ratio(r.cost_vs_optimal),
-            ratio(r.cost_vs_oracle),
-            r.scaling_switches.to_string(),
-            r.slo_target
-                .map(|aim| format!("{:.2}/{aim}", 100.0 * (1.0 - r.violation_rate)))
-                .unwrap_or_default(),
-        ]);
+        ];
+        line.extend(shown.iter().map(|s| (s.cell)(r)));
+        table.push(line);
     }
     table
 }
@@ -75,7 +49,7 @@ pub(crate) fn cells(rows: &[PolicyMetrics]) -> Vec<[String; 11]> {
 /// starred.
 pub(crate) fn render(rows: &[PolicyMetrics]) -> String {
     let table = cells(rows);
-    let widths: Vec<usize> = (0..HEADER.len())
+    let widths: Vec<usize> = (0..table[0].len())
         .map(|c| table.iter().map(|row| row[c].len()).max().unwrap_or(0))
         .collect();
     let mut out = String::new();

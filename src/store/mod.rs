@@ -4,7 +4,9 @@
 //!
 //! Stages in separate processes meet only here: `train` leaves a model's files in the
 //! data folder, `simulate` reads them back and leaves reports, `report` redraws from
-//! those reports. Nothing outside this module names a file.
+//! those reports. Nothing outside this module names a file or writes one: plots and
+//! models hand over bytes (a model names its own artifacts, which land in the data
+//! folder's `models/`).
 
 pub(crate) mod forecasts;
 pub(crate) mod reports;

@@ -101,9 +101,14 @@ impl SweepDir {
         Ok(out)
     }
 
-    /// The rows of the part named `name` (as [`Self::manifests`] names it).
+    /// The rows file of the part named `name` (as [`Self::manifests`] names it).
+    pub(crate) fn part_csv(&self, name: &str) -> PathBuf {
+        self.0.join(format!("{name}.csv"))
+    }
+
+    /// The rows of the part named `name`.
     pub(crate) fn read_part_csv(&self, name: &str) -> Result<Vec<u8>> {
-        read(&self.0.join(format!("{name}.csv")))
+        read(&self.part_csv(name))
     }
 
     /// Writes the merged results as one set: `sweep.csv`, `slo_table.csv` and a

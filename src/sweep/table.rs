@@ -8,13 +8,13 @@ use std::io::Cursor;
 use std::sync::Arc;
 
 use polars::prelude::*;
-use serde::{Deserialize, Serialize};
 
-use crate::metrics::{deployable_policy, PolicyMetrics};
+use crate::metrics::{self, deployable_policy, Cell, ColumnType, PolicyMetrics, COLUMNS};
 use crate::report::plot::frontier::FrontierPoint;
 
-/// One row of `sweep.csv`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// One row of `sweep.csv`: where it ran, the knob, and the run's metrics (whose
+/// columns are [`COLUMNS`]).
+#[derive(Debug, Clone, PartialEq)]
 pub(crate) struct SweepRow {
     /// The trace's name.
     pub(crate) trace: String,
@@ -24,31 +24,25 @@ pub(crate) struct SweepRow {
     pub(crate) capacity_per_min: f64,
     /// The unit's seed.
     pub(crate) seed: u64,
-    /// Model, or `none`.
-    pub(crate) model: String,
-    /// Policy.
-    pub(crate) policy: String,
     /// The knob turned, empty for a policy without one.
     pub(crate) knob: String,
     /// Its value.
     pub(crate) value: Option<f64>,
-    /// Minutes in violation.
-    pub(crate) sla_violation_minutes: u64,
-    /// Violation minutes / test minutes.
-    pub(crate) violation_rate: f64,
-    /// Requests beyond ready capacity.
-    pub(crate) unserved_requests: f64,
-    /// The cost.
-    pub(crate) container_minutes: u64,
-    /// Target changes.
-    pub(crate) scaling_switches: u64,
-    /// Cost over the oracle's.
-    pub(crate) cost_vs_oracle: f64,
-    /// Cost over the optimum's.
-    pub(crate) cost_vs_optimal: f64,
-    /// The SLO aimed for, for policies with one.
-    pub(crate) slo_target: Option<f64>,
+    /// The run's metrics (model and policy included).
+    pub(crate) metrics: PolicyMetrics,
 }
+
+/// The columns before the metrics: where a row ran. The sort key of `sweep.csv`.
+const KEY: [(&str, DataType); 8] = [
+    ("trace", DataType::String),
+    ("startup_delay_min", DataType::Int64),
+    ("capacity_per_min", DataType::Float64),
+    ("seed", DataType::Int64),
+    ("model", DataType::String),
+    ("policy", DataType::String),
+    ("knob", DataType::String),
+    ("value", DataType::Float64),
+];
 
 impl SweepRow {
     /// A row from a run's metrics and where it ran.
@@ -62,79 +56,95 @@ impl SweepRow {
             startup_delay_min: delay,
             capacity_per_min: capacity,
             seed,
-            model: m.model.clone(),
-            policy: m.policy.clone(),
             knob: knob.map_or(String::new(), |k| k.0.to_string()),
             value: knob.map(|k| k.1),
-            sla_violation_minutes: m.sla_violation_minutes,
-            violation_rate: m.violation_rate,
-            unserved_requests: m.unserved_requests,
-            container_minutes: m.container_minutes,
-            scaling_switches: m.scaling_switches,
-            cost_vs_oracle: m.cost_vs_oracle,
-            cost_vs_optimal: m.cost_vs_optimal,
-            slo_target: m.slo_target,
+            metrics: m.clone(),
         }
     }
+
+    /// The row's cells, in [`header`] order.
+    fn cells(&self) -> Vec<Cell> {
+        let m = &self.metrics;
+        let mut out = vec![
+            Cell::Text(self.trace.clone()),
+            Cell::Whole(u64::from(self.startup_delay_min)),
+            Cell::Number(self.capacity_per_min),
+            Cell::Whole(self.seed),
+            Cell::Text(m.model.clone()),
+            Cell::Text(m.policy.clone()),
+            Cell::Text(self.knob.clone()),
+            self.value.map_or(Cell::Missing, Cell::Number),
+        ];
+        out.extend(COLUMNS.iter().map(|c| (c.get)(m)));
+        out
+    }
+}
+
+/// The column names of a part and of `sweep.csv`.
+fn header() -> Vec<&'static str> {
+    KEY.iter()
+        .map(|(name, _)| *name)
+        .chain(COLUMNS.iter().map(|c| c.name))
+        .collect()
 }
 
 /// The columns, in order, with their types: parts are read with exactly this schema, so
 /// a column that happens to be empty in one part stacks with another's.
 fn schema() -> Schema {
-    let s = DataType::String;
-    let i = DataType::Int64;
-    let f = DataType::Float64;
-    Schema::from_iter([
-        Field::new("trace".into(), s.clone()),
-        Field::new("startup_delay_min".into(), i.clone()),
-        Field::new("capacity_per_min".into(), f.clone()),
-        Field::new("seed".into(), i.clone()),
-        Field::new("model".into(), s.clone()),
-        Field::new("policy".into(), s.clone()),
-        Field::new("knob".into(), s),
-        Field::new("value".into(), f.clone()),
-        Field::new("sla_violation_minutes".into(), i.clone()),
-        Field::new("violation_rate".into(), f.clone()),
-        Field::new("unserved_requests".into(), f.clone()),
-        Field::new("container_minutes".into(), i.clone()),
-        Field::new("scaling_switches".into(), i),
-        Field::new("cost_vs_oracle".into(), f.clone()),
-        Field::new("cost_vs_optimal".into(), f.clone()),
-        Field::new("slo_target".into(), f),
-    ])
+    let metric = |c: &metrics::Column| match c.kind {
+        ColumnType::Whole => DataType::Int64,
+        ColumnType::Number => DataType::Float64,
+    };
+    Schema::from_iter(
+        KEY.iter()
+            .map(|(name, t)| Field::new((*name).into(), t.clone()))
+            .chain(COLUMNS.iter().map(|c| Field::new(c.name.into(), metric(c)))),
+    )
 }
 
-/// The key columns `sweep.csv` is sorted by.
-const KEY: [&str; 8] = [
-    "trace",
-    "startup_delay_min",
-    "capacity_per_min",
-    "seed",
-    "model",
-    "policy",
-    "knob",
-    "value",
-];
+/// A part file's rows, kept as text: a resumed shard writes the rows of its finished
+/// units back byte for byte and appends the new ones.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub(crate) struct PartRows(Vec<::csv::StringRecord>);
 
-/// Rows as part-file CSV bytes.
-pub(crate) fn part_csv(rows: &[SweepRow]) -> Vec<u8> {
-    let mut w = ::csv::Writer::from_writer(Vec::new());
-    if rows.is_empty() {
-        w.write_record(schema().iter_names().map(|n| n.as_str()))
-            .expect("in-memory CSV write");
+impl PartRows {
+    /// The rows of a part file, refused if its header is not this build's.
+    pub(crate) fn read(bytes: &[u8]) -> Result<Self, String> {
+        let mut r = ::csv::Reader::from_reader(bytes);
+        let head = r.headers().map_err(|e| e.to_string())?.clone();
+        if head.iter().ne(header()) {
+            return Err("its columns are not this version's".to_string());
+        }
+        r.records()
+            .collect::<Result<Vec<_>, _>>()
+            .map(Self)
+            .map_err(|e| e.to_string())
     }
-    for r in rows {
-        w.serialize(r).expect("in-memory CSV write");
-    }
-    w.into_inner().expect("in-memory CSV flush")
-}
 
-/// Reads rows of a part file back (to resume a shard).
-pub(crate) fn read_part_rows(bytes: &[u8]) -> Result<Vec<SweepRow>, String> {
-    let mut r = ::csv::Reader::from_reader(bytes);
-    r.deserialize()
-        .collect::<Result<Vec<SweepRow>, _>>()
-        .map_err(|e| e.to_string())
+    /// Appends rows.
+    pub(crate) fn extend(&mut self, rows: &[SweepRow]) {
+        for row in rows {
+            let mut w = ::csv::WriterBuilder::new()
+                .has_headers(false)
+                .from_writer(Vec::new());
+            w.serialize(row.cells()).expect("in-memory CSV write");
+            let bytes = w.into_inner().expect("in-memory CSV flush");
+            let mut r = ::csv::ReaderBuilder::new()
+                .has_headers(false)
+                .from_reader(bytes.as_slice());
+            self.0.extend(r.records().map(|x| x.expect("just written")));
+        }
+    }
+
+    /// The part file: the header and every row.
+    pub(crate) fn to_csv(&self) -> Vec<u8> {
+        let mut w = ::csv::Writer::from_writer(Vec::new());
+        w.write_record(header()).expect("in-memory CSV write");
+        for r in &self.0 {
+            w.write_record(r).expect("in-memory CSV write");
+        }
+        w.into_inner().expect("in-memory CSV flush")
+    }
 }
 
 /// A part file as a data frame with the sweep's schema.
@@ -153,7 +163,7 @@ pub(crate) fn combine(parts: &[DataFrame]) -> PolarsResult<DataFrame> {
         all.vstack_mut(p)?;
     }
     all.sort(
-        KEY,
+        KEY.map(|(name, _)| name),
         SortMultipleOptions::default()
             .with_maintain_order(true)
             .with_nulls_last(false),
@@ -370,6 +380,13 @@ pub(crate) fn traces(df: &DataFrame) -> PolarsResult<Vec<String>> {
 mod tests {
     use super::*;
 
+    /// Rows as part-file CSV bytes.
+    fn part_csv(rows: &[SweepRow]) -> Vec<u8> {
+        let mut part = PartRows::default();
+        part.extend(rows);
+        part.to_csv()
+    }
+
     fn row(
         trace: &str,
         delay: u32,
@@ -383,19 +400,43 @@ mod tests {
             startup_delay_min: delay,
             capacity_per_min: 50.0,
             seed: 42,
-            model: "lstm".into(),
-            policy: policy.into(),
             knob: value.map_or(String::new(), |_| "buffer".into()),
             value,
-            sla_violation_minutes: v,
-            violation_rate: v as f64 / 1000.0,
-            unserved_requests: 0.5,
-            container_minutes: cost,
-            scaling_switches: 3,
-            cost_vs_oracle: cost as f64 / 100.0,
-            cost_vs_optimal: cost as f64 / 90.0,
-            slo_target: None,
+            metrics: PolicyMetrics {
+                model: "lstm".into(),
+                policy: policy.into(),
+                sla_violation_minutes: v,
+                violation_rate: v as f64 / 1000.0,
+                unserved_requests: 0.5,
+                container_minutes: cost,
+                scaling_switches: 3,
+                cost_vs_oracle: cost as f64 / 100.0,
+                cost_vs_optimal: cost as f64 / 90.0,
+                slo_target: None,
+            },
         }
+    }
+
+    #[test]
+    fn a_resumed_part_is_the_bytes_of_one_written_at_once() {
+        let a = row("t,x", 5, "buffered", Some(0.2), 1, 120);
+        let b = row("t", 2, "oracle", None, 0, 100);
+        let once = part_csv(&[a.clone(), b.clone()]);
+        let mut resumed = PartRows::read(&part_csv(&[a])).unwrap();
+        resumed.extend(&[b]);
+        assert_eq!(resumed.to_csv(), once);
+        // The header is the key columns, then the metric columns; the comma in the
+        // trace name is quoted.
+        let text = String::from_utf8(once).unwrap();
+        assert!(text.starts_with("trace,startup_delay_min,capacity_per_min,seed,model,policy,knob,value,sla_violation_minutes,"), "{text}");
+        assert!(
+            text.lines()
+                .nth(1)
+                .unwrap()
+                .starts_with("\"t,x\",5,50.0,42,lstm,buffered,buffer,0.2,1,0.001,0.5,120,3,1.2,"),
+            "{text}"
+        );
+        assert!(PartRows::read(b"trace,other\n").is_err());
     }
 
     #[test]
