@@ -47,6 +47,24 @@ pub struct PolicyMetrics {
     pub slo_target: Option<f64>,
 }
 
+impl Default for PolicyMetrics {
+    /// An empty row: no names, zero counts, no cost ratio (NaN) and no SLO.
+    fn default() -> Self {
+        Self {
+            model: String::new(),
+            policy: String::new(),
+            sla_violation_minutes: 0,
+            violation_rate: 0.0,
+            unserved_requests: 0.0,
+            container_minutes: 0,
+            scaling_switches: 0,
+            cost_vs_oracle: f64::NAN,
+            cost_vs_optimal: f64::NAN,
+            slo_target: None,
+        }
+    }
+}
+
 /// One value of a metric column (or of a key column beside them, in the sweep).
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Cell {
@@ -402,7 +420,7 @@ mod tests {
             scaling_switches: 2,
             cost_vs_oracle: 1.0 / 3.0,
             cost_vs_optimal: f64::NAN,
-            slo_target: None,
+            ..PolicyMetrics::default()
         };
         let mut serde = ::csv::Writer::from_writer(Vec::new());
         serde.serialize(&m).unwrap();
@@ -453,7 +471,7 @@ mod tests {
             scaling_switches: 0,
             cost_vs_oracle: f64::NAN,
             cost_vs_optimal: f64::NAN,
-            slo_target: None,
+            ..PolicyMetrics::default()
         };
         let mut rows = vec![mk("static-2", 300), mk("oracle", 200), mk("optimal", 150)];
         for r in &mut rows {
@@ -498,7 +516,7 @@ mod tests {
             scaling_switches: 0,
             cost_vs_oracle: 0.0,
             cost_vs_optimal: 0.0,
-            slo_target: None,
+            ..PolicyMetrics::default()
         }
     }
 

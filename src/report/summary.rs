@@ -51,7 +51,7 @@ mod tests {
             scaling_switches: 3,
             cost_vs_oracle: 1.0,
             cost_vs_optimal: c as f64 / 50.0,
-            slo_target: None,
+            ..PolicyMetrics::default()
         };
         let md = markdown(
             &[row("static-2", 40, 200), row("optimal", 0, 50)],

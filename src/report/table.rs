@@ -94,7 +94,7 @@ mod tests {
             scaling_switches: 0,
             cost_vs_oracle: c as f64 / 100.0,
             cost_vs_optimal: c as f64 / 80.0,
-            slo_target: None,
+            ..PolicyMetrics::default()
         }
     }
 

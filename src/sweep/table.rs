@@ -412,7 +412,7 @@ mod tests {
                 scaling_switches: 3,
                 cost_vs_oracle: cost as f64 / 100.0,
                 cost_vs_optimal: cost as f64 / 90.0,
-                slo_target: None,
+                ..PolicyMetrics::default()
             },
         }
     }

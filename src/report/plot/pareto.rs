@@ -383,7 +383,7 @@ mod tests {
             scaling_switches: 0,
             cost_vs_oracle: 1.0,
             cost_vs_optimal: 1.0,
-            slo_target: None,
+            ..PolicyMetrics::default()
         };
         let rows = [
             row("buffered", 100, 3),
