@@ -15,6 +15,7 @@ pub mod cluster;
 pub mod config;
 pub mod experiment;
 pub mod forecast;
+mod hash;
 pub mod interrupt;
 pub mod metrics;
 pub mod optimal;

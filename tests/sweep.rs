@@ -1,8 +1,9 @@
 //! `sweep` and `merge` end to end on a small grid: shards merged equal the unsharded
-//! sweep byte for byte, merge refuses missing, duplicated and foreign parts by name, a
-//! unit's models are trained once whatever the knob values, a finished unit is skipped on
-//! rerun, and bad grids fail in one line with nothing written. Also the Kubernetes
-//! manifest's structure.
+//! sweep byte for byte, merge refuses missing, duplicated and foreign parts by name and a
+//! tampered part (cut, edited, a row twice, no manifest) in one line, a unit's models are
+//! trained once whatever the knob values, a finished unit is skipped on rerun, a sweep
+//! killed with SIGKILL at seeded moments resumes to the uninterrupted bytes, and bad
+//! grids fail in one line with nothing written. Also the Kubernetes manifest's structure.
 
 use std::fs;
 use std::path::Path;
@@ -125,6 +126,172 @@ fn merge_names_missing_duplicated_and_foreign_parts() {
         "sweep.part-2-of-3 is from another grid",
     ));
     assert!(!dir.join("sweep.csv").exists());
+}
+
+/// Copies every file of `from` into a fresh folder `to`.
+fn copy_dir(from: &Path, to: &Path) {
+    fs::create_dir_all(to).unwrap();
+    for e in fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        fs::copy(e.path(), to.join(e.file_name())).unwrap();
+    }
+}
+
+#[test]
+fn merge_refuses_a_tampered_part_in_one_line_naming_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (whole, parts) = (tmp.path().join("whole"), tmp.path().join("parts"));
+    sweep(&whole, &[]).success();
+    sweep(&parts, &["--shard", "1/2"]).success();
+    sweep(&parts, &["--shard", "2/2"]).success();
+    let part = "sweep.part-1-of-2.csv";
+    let good = fs::read_to_string(parts.join(part)).unwrap();
+    let lines: Vec<&str> = good.lines().collect();
+    // Part 1 of 2 holds units d1 and d3: 8 rows each.
+    assert_eq!(lines.len(), 1 + 16, "{good}");
+    let with_lines = |ls: &[&str]| ls.iter().map(|l| format!("{l}\n")).collect::<String>();
+    // Column 12 (index 11) is container_minutes.
+    let edit_cost = |f: &dyn Fn(&str) -> String| {
+        let mut ls: Vec<String> = lines.iter().map(|l| l.to_string()).collect();
+        let mut c: Vec<String> = ls[5].split(',').map(String::from).collect();
+        c[11] = f(&c[11]);
+        ls[5] = c.join(",");
+        ls.iter().map(|l| format!("{l}\n")).collect::<String>()
+    };
+    let halved = edit_cost(&|v| (v.parse::<u64>().unwrap() / 2).to_string());
+    let not_a_number = edit_cost(&|v| format!("{}x{}", &v[..1], &v[1..]));
+    let mut twice = lines.clone();
+    twice.push(lines[16]);
+    let cases: Vec<(&str, Option<String>, &str)> = vec![
+        (
+            "cut to 300 bytes",
+            Some(good[..300].to_string()),
+            "part sweep.part-1-of-2: line ",
+        ),
+        (
+            "cut after 5 whole rows",
+            Some(with_lines(&lines[..6])),
+            "part sweep.part-1-of-2: unit synthetic/d1/s42 has 5 of its 8 rows: the file was cut short",
+        ),
+        (
+            "a row appended twice",
+            Some(with_lines(&twice)),
+            "part sweep.part-1-of-2: line 18 repeats the run of line 17",
+        ),
+        (
+            "a cost halved",
+            Some(halved),
+            "part sweep.part-1-of-2: unit synthetic/d1/s42: its 8 rows are not those its manifest recorded",
+        ),
+        (
+            "a value that is no number",
+            Some(not_a_number),
+            "part sweep.part-1-of-2: line 6: column container_minutes: `",
+        ),
+        (
+            "a row of another unit appended",
+            Some(format!("{good}{}\n", lines[3].replace("synthetic,", "other,"))),
+            "part sweep.part-1-of-2: 1 rows after those of its last recorded unit synthetic/d3/s42: rows its manifest does not list",
+        ),
+        (
+            "the header's case changed",
+            Some(good.replacen("trace", "Trace", 1)),
+            "part sweep.part-1-of-2: its columns are not this version's (line 1)",
+        ),
+        (
+            "its manifest gone",
+            None,
+            "part sweep.part-1-of-2 has no manifest (sweep.part-1-of-2.json)",
+        ),
+    ];
+    for (what, text, message) in cases {
+        let dir = tmp.path().join(what.replace(' ', "_"));
+        copy_dir(&parts, &dir);
+        match text {
+            Some(t) => fs::write(dir.join(part), t).unwrap(),
+            None => fs::remove_file(dir.join("sweep.part-1-of-2.json")).unwrap(),
+        }
+        let out = merge(&dir).code(1);
+        let stderr = String::from_utf8(out.get_output().stderr.clone()).unwrap();
+        assert_eq!(stderr.lines().count(), 1, "{what}: {stderr}");
+        assert!(
+            stderr.starts_with(&format!("Error: {message}")),
+            "{what}: {stderr}"
+        );
+        assert!(stderr.len() < 300, "{what}: {} characters", stderr.len());
+        assert!(!dir.join("sweep.csv").exists(), "{what}: merged anyway");
+        eprintln!("{what}: {}", stderr.trim_end());
+    }
+    // The untouched parts still merge to the unsharded sweep's bytes.
+    merge(&parts).success();
+    for f in ["sweep.csv", "slo_table.csv"] {
+        assert_eq!(
+            fs::read(whole.join(f)).unwrap(),
+            fs::read(parts.join(f)).unwrap(),
+            "{f}"
+        );
+    }
+}
+
+#[test]
+fn a_sweep_killed_at_any_moment_resumes_to_the_uninterrupted_bytes() {
+    use rand::{Rng, SeedableRng};
+    let tmp = tempfile::tempdir().unwrap();
+    let whole = tmp.path().join("whole");
+    let started = std::time::Instant::now();
+    sweep(&whole, &[]).success();
+    let span = started.elapsed();
+    let want: Vec<Vec<u8>> = ["sweep.csv", "slo_table.csv"]
+        .iter()
+        .map(|f| fs::read(whole.join(f)).unwrap())
+        .collect();
+    let mut rng = rand::rngs::StdRng::seed_from_u64(24);
+    let (mut killed_running, mut resumed) = (0, 0);
+    for trial in 0..10 {
+        let dir = tmp.path().join(format!("trial{trial}"));
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_prescale"))
+            .arg("sweep")
+            .args(GRID)
+            .arg("--reports-dir")
+            .arg(&dir)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(span.mul_f64(rng.random_range(0.0..1.0)));
+        // Child::kill sends SIGKILL on Unix: no handler runs, no file is closed cleanly.
+        if child.try_wait().unwrap().is_none() {
+            killed_running += 1;
+        }
+        let _ = child.kill();
+        child.wait().unwrap();
+        let rerun = sweep(&dir, &[]).success();
+        let stderr = String::from_utf8(rerun.get_output().stderr.clone()).unwrap();
+        if !stderr.contains("(0 finished before)") {
+            resumed += 1;
+        }
+        for (f, w) in ["sweep.csv", "slo_table.csv"].iter().zip(&want) {
+            assert_eq!(&fs::read(dir.join(f)).unwrap(), w, "trial {trial}: {f}");
+        }
+        let leftovers: Vec<String> = fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| n.contains(".tmp-"))
+            .collect();
+        assert!(leftovers.is_empty(), "trial {trial}: {leftovers:?}");
+    }
+    // The moments are drawn over the run's own length: most land while it runs.
+    assert!(
+        killed_running >= 5,
+        "only {killed_running} of 10 kills hit a running sweep"
+    );
+    assert!(
+        resumed >= 2,
+        "only {resumed} of 10 reruns found finished units"
+    );
+    eprintln!(
+        "{killed_running} of 10 kills hit a running sweep; {resumed} reruns resumed finished units"
+    );
 }
 
 #[test]

@@ -2,8 +2,9 @@
 //! models trained once and reused for every knob value. A run is shard `i` of `n` (1 of 1
 //! without `--shard`): it writes `sweep.part-<i>-of-<n>.csv` and its manifest after each
 //! unit, so a killed worker resumes where it stopped, and `merge` (run by itself after an
-//! unsharded sweep) checks that every unit is present exactly once, from one grid, and
-//! writes `sweep.csv`, `slo_table.csv` and `frontier_<trace>.png`.
+//! unsharded sweep) checks that every unit is present exactly once, from one grid, that
+//! every part is what its manifest records (each unit's row count and hash, the file's
+//! length and hash), and writes `sweep.csv`, `slo_table.csv` and `frontier_<trace>.png`.
 
 use std::path::Path;
 use std::time::Instant;
@@ -17,8 +18,8 @@ use crate::plan::SweepPlan;
 use crate::report::plot;
 use crate::settings::Value;
 use crate::store::read;
-use crate::store::sweep::{part_name, Manifest, SweepDir, PART_PATTERN};
-use crate::sweep::table::{self, PartRows, SweepRow};
+use crate::store::sweep::{part_name, Manifest, PartFile, SweepDir, PART_PATTERN};
+use crate::sweep::table::{self, PartError, PartRows, SweepRow, UnitRows};
 use crate::sweep::{shard, Grid, SweepTrace, Unit};
 use crate::trace::generate::{generate, GenerateConfig};
 use crate::trace::{import, Trace};
@@ -138,31 +139,41 @@ pub(super) fn run(plan: &SweepPlan) -> Result<()> {
     let mine = shard(&units, i, n);
     let dir = SweepDir(plan.dir.clone());
     let part = dir.part(i, n);
+    dir.clean_temp(i, n)?;
     // A part of the same grid already in the folder: its finished units are kept.
-    let mut manifest = Manifest {
+    let fresh = Manifest {
         fingerprint: fingerprint.clone(),
         shard: i,
         of: n,
-        done: Vec::new(),
+        units: Vec::new(),
         grid_units: units.iter().map(|u| u.id.clone()).collect(),
         slo_levels: grid.slo_levels.clone(),
         fits: 0,
         simulations: 0,
+        part: PartFile::default(),
     };
-    let mut rows = PartRows::default();
-    if let Some((old, csv)) = dir.read_part(i, n)? {
-        if old.fingerprint == fingerprint {
-            rows = PartRows::read(&csv)
-                .map_err(anyhow::Error::msg)
-                .with_context(|| format!("reading {}", part.csv.display()))?;
-            manifest = old;
-        }
-    }
-    let resumed = manifest.done.len();
+    let found = dir.read_part(i, n).unwrap_or_else(|e| {
+        eprintln!("warning: {e:#}; its units are run again");
+        None
+    });
+    let (mut manifest, mut rows) = match found {
+        Some((old, csv)) if old.fingerprint == fingerprint => match resume(&old, &csv) {
+            Ok(rows) => (old, rows),
+            Err(why) => {
+                eprintln!(
+                    "warning: {}: {why}; its units are run again",
+                    part.csv.display()
+                );
+                (fresh, PartRows::default())
+            }
+        },
+        _ => (fresh, PartRows::default()),
+    };
+    let resumed = manifest.units.len();
     let started = Instant::now();
     let bar = progress::bar(mine.len() as u64, format!("sweep shard {i}/{n}"));
     for unit in &mine {
-        if manifest.done.contains(&unit.id) {
+        if manifest.done(&unit.id) {
             bar.inc(1);
             continue;
         }
@@ -170,11 +181,16 @@ pub(super) fn run(plan: &SweepPlan) -> Result<()> {
         bar.set_message(format!("sweep {}", unit.id));
         let trace = unit_trace(grid, unit, &files[unit.trace])?;
         let (unit_rows, fits, sims) = run_unit(grid, unit, &trace)?;
+        let before = rows.len();
         rows.extend(&unit_rows);
-        manifest.done.push(unit.id.clone());
+        manifest.units.push(UnitRows {
+            id: unit.id.clone(),
+            rows: unit_rows.len(),
+            hash: rows.hash(before..rows.len()),
+        });
         manifest.fits += fits;
         manifest.simulations += sims;
-        dir.write_part(&part, rows.to_csv(), &manifest)?;
+        dir.write_part(&part, rows.to_csv(), &mut manifest)?;
         bar.inc(1);
     }
     bar.finish_and_clear();
@@ -197,9 +213,57 @@ pub(super) fn run(plan: &SweepPlan) -> Result<()> {
     }
 }
 
+/// The rows of a part to resume from: those of the units its manifest records, checked
+/// against their hashes. Rows after them belong to a unit whose manifest never landed (a
+/// crash between the part's rename and its manifest's) and are dropped, so that unit runs
+/// again.
+fn resume(manifest: &Manifest, csv: &[u8]) -> Result<PartRows, PartError> {
+    let mut rows = PartRows::read(csv)?;
+    let covered = rows.verify(&manifest.units)?;
+    rows.truncate(covered);
+    Ok(rows)
+}
+
+/// A part's rows, checked against its manifest: every line a whole row of the right
+/// types, no run twice, every unit's rows there and unchanged, nothing else, and the file
+/// the bytes the manifest recorded.
+fn verify_part(name: &str, manifest: &Manifest, csv: &[u8]) -> Result<()> {
+    let rows = PartRows::read(csv).map_err(|e| anyhow::anyhow!("part {name}: {e}"))?;
+    let covered = rows
+        .verify(&manifest.units)
+        .map_err(|e| anyhow::anyhow!("part {name}: {e}"))?;
+    if covered < rows.len() {
+        let last = manifest
+            .units
+            .last()
+            .map_or(String::new(), |u| format!(" {}", u.id));
+        let e = PartError::Long {
+            extra: rows.len() - covered,
+            last,
+        };
+        bail!("part {name}: {e}");
+    }
+    let found = PartFile::of(csv);
+    if found != manifest.part {
+        bail!(
+            "part {name}: {} bytes (hash {}), its manifest recorded {} bytes (hash {}): the file was changed outside its rows",
+            found.bytes,
+            found.hash,
+            manifest.part.bytes,
+            manifest.part.hash
+        );
+    }
+    Ok(())
+}
+
 /// Checks the parts in `dir` and writes the sweep's results from them.
 pub(super) fn merge(dir: &Path) -> Result<()> {
     let dir = SweepDir(dir.to_path_buf());
+    if let Some(orphan) = dir.orphans()?.first() {
+        bail!(
+            "part {orphan} has no manifest ({orphan}.json): its rows cannot be vouched for; rerun its shard"
+        );
+    }
     let parts = dir.manifests()?;
     let Some((first_name, first)) = parts.first() else {
         bail!(
@@ -219,7 +283,7 @@ pub(super) fn merge(dir: &Path) -> Result<()> {
     }
     let mut owner: std::collections::BTreeMap<&str, &str> = Default::default();
     for (name, m) in &parts {
-        for u in &m.done {
+        for u in m.units.iter().map(|u| u.id.as_str()) {
             if let Some(other) = owner.insert(u, name) {
                 bail!("unit {u} is in both {other} and {name}: duplicate shards, remove one");
             }
@@ -242,8 +306,10 @@ pub(super) fn merge(dir: &Path) -> Result<()> {
     }
     let frames = parts
         .iter()
-        .map(|(name, _)| {
-            table::read_part(&dir.read_part_csv(name)?)
+        .map(|(name, m)| {
+            let csv = dir.read_part_csv(name)?;
+            verify_part(name, m, &csv)?;
+            table::read_part(&csv)
                 .with_context(|| format!("reading {}", dir.part_csv(name).display()))
         })
         .collect::<Result<Vec<_>>>()?;
@@ -294,4 +360,83 @@ fn slo_summary(slo: &polars::prelude::DataFrame) -> Result<String> {
         ));
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::metrics::PolicyMetrics;
+
+    fn rows(policies: &[&str]) -> Vec<SweepRow> {
+        policies
+            .iter()
+            .map(|p| SweepRow {
+                trace: "t".into(),
+                startup_delay_min: 2,
+                capacity_per_min: 50.0,
+                seed: 1,
+                knob: String::new(),
+                value: None,
+                metrics: PolicyMetrics {
+                    model: "none".into(),
+                    policy: (*p).into(),
+                    container_minutes: 100,
+                    ..PolicyMetrics::default()
+                },
+            })
+            .collect()
+    }
+
+    /// A manifest for units `a` and `b`, the rows of each given.
+    fn written(units: &[(&str, Vec<SweepRow>)]) -> (Manifest, Vec<u8>) {
+        let mut part = PartRows::default();
+        let mut m = Manifest {
+            fingerprint: "f".into(),
+            shard: 1,
+            of: 1,
+            units: Vec::new(),
+            grid_units: vec!["a".into(), "b".into()],
+            slo_levels: vec![99.0],
+            fits: 0,
+            simulations: 0,
+            part: PartFile::default(),
+        };
+        for (id, r) in units {
+            let before = part.len();
+            part.extend(r);
+            m.units.push(UnitRows {
+                id: (*id).into(),
+                rows: r.len(),
+                hash: part.hash(before..part.len()),
+            });
+        }
+        let csv = part.to_csv();
+        m.part = PartFile::of(&csv);
+        (m, csv)
+    }
+
+    #[test]
+    fn a_crash_between_the_renames_resumes_from_the_rows_the_manifest_vouches_for() {
+        // Unit a's pair landed; then unit b's rows were renamed into place and the
+        // process died before b's manifest: the manifest still records a alone.
+        let (after_a, csv_a) = written(&[("a", rows(&["static-2", "oracle"]))]);
+        let (after_b, csv_b) = written(&[
+            ("a", rows(&["static-2", "oracle"])),
+            ("b", rows(&["optimal"])),
+        ]);
+        let resumed = resume(&after_a, &csv_b).unwrap();
+        assert_eq!(resumed.to_csv(), csv_a);
+        // The whole pairs verify; the torn one does not, and says why.
+        verify_part("p", &after_a, &csv_a).unwrap();
+        verify_part("p", &after_b, &csv_b).unwrap();
+        let torn = verify_part("p", &after_a, &csv_b).unwrap_err().to_string();
+        assert_eq!(
+            torn,
+            "part p: 1 rows after those of its last recorded unit a: rows its manifest does not list"
+        );
+        // Rerunning b on the resumed rows gives the uninterrupted bytes.
+        let mut again = resumed;
+        again.extend(&rows(&["optimal"]));
+        assert_eq!(again.to_csv(), csv_b);
+    }
 }

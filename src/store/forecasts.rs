@@ -177,19 +177,13 @@ impl ForecastMeta {
 /// FNV-1a over the bits of every request count and the start and step: two traces
 /// that differ anywhere get different fingerprints (up to 64-bit collisions).
 pub(crate) fn trace_fingerprint(trace: &Trace) -> String {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    let mut eat = |bytes: &[u8]| {
-        for b in bytes {
-            h ^= u64::from(*b);
-            h = h.wrapping_mul(0x0100_0000_01b3);
-        }
-    };
-    eat(&trace.start.timestamp().to_le_bytes());
-    eat(&trace.step_minutes.to_le_bytes());
+    let mut h = crate::hash::Fnv::new();
+    h.eat(&trace.start.timestamp().to_le_bytes());
+    h.eat(&trace.step_minutes.to_le_bytes());
     for r in &trace.requests {
-        eat(&r.to_bits().to_le_bytes());
+        h.eat(&r.to_bits().to_le_bytes());
     }
-    format!("{h:016x}")
+    h.hex()
 }
 
 #[derive(Debug, Serialize, Deserialize)]

@@ -8,6 +8,7 @@ use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
 
 use super::{read, write_all_atomic};
+use crate::sweep::table::UnitRows;
 
 /// What a part's manifest records.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -18,8 +19,8 @@ pub(crate) struct Manifest {
     pub(crate) shard: usize,
     /// Shards in all.
     pub(crate) of: usize,
-    /// Units finished, in order.
-    pub(crate) done: Vec<String>,
+    /// Units finished, in order, with the rows each wrote and their hash.
+    pub(crate) units: Vec<UnitRows>,
     /// Every unit of the grid, in order.
     pub(crate) grid_units: Vec<String>,
     /// SLO levels of the SLO table.
@@ -28,6 +29,36 @@ pub(crate) struct Manifest {
     pub(crate) fits: usize,
     /// Simulations run by this part.
     pub(crate) simulations: usize,
+    /// The part file this manifest describes.
+    pub(crate) part: PartFile,
+}
+
+impl Manifest {
+    /// Whether unit `id` is finished.
+    pub(crate) fn done(&self, id: &str) -> bool {
+        self.units.iter().any(|u| u.id == id)
+    }
+}
+
+/// A part file's length and hash ([`crate::hash`]), as its manifest records them: the
+/// manifest names the bytes it describes, so a part renamed into place without its
+/// manifest (a crash between the two renames) is told apart from a whole pair.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub(crate) struct PartFile {
+    /// Its length, bytes.
+    pub(crate) bytes: usize,
+    /// Its hash.
+    pub(crate) hash: String,
+}
+
+impl PartFile {
+    /// The record of `bytes`.
+    pub(crate) fn of(bytes: &[u8]) -> Self {
+        Self {
+            bytes: bytes.len(),
+            hash: crate::hash::hex(bytes),
+        }
+    }
 }
 
 /// One shard's pair of files.
@@ -74,12 +105,60 @@ impl SweepDir {
         Ok(Some((m, read(&part.csv)?)))
     }
 
-    /// Writes a part's rows and its manifest as one set.
-    pub(crate) fn write_part(&self, part: &Part, csv: Vec<u8>, manifest: &Manifest) -> Result<()> {
+    /// Writes a part's rows and its manifest as one set: both go to temporary files,
+    /// then the rows are renamed into place, then the manifest, which records the rows'
+    /// length and hash. A crash between the renames leaves new rows beside the old
+    /// manifest; the rerun keeps only the rows the manifest vouches for.
+    pub(crate) fn write_part(
+        &self,
+        part: &Part,
+        csv: Vec<u8>,
+        manifest: &mut Manifest,
+    ) -> Result<()> {
+        manifest.part = PartFile::of(&csv);
         let mut json = serde_json::to_vec_pretty(manifest).expect("plain struct");
         json.push(b'\n');
         write_all_atomic(&[(&part.csv, csv), (&part.manifest, json)])
             .context("writing the sweep's part")
+    }
+
+    /// Removes what a killed writer of shard `i` of `n` left: its temporary files (see
+    /// [`super::write_all_atomic`]), never renamed into place.
+    pub(crate) fn clean_temp(&self, i: usize, n: usize) -> Result<()> {
+        let prefix = format!(".{}.", part_name(i, n));
+        let Ok(entries) = std::fs::read_dir(&self.0) else {
+            return Ok(());
+        };
+        for e in entries {
+            let e = e?;
+            let name = e.file_name().to_string_lossy().into_owned();
+            if name.starts_with(&prefix) && name.contains(".tmp-") {
+                std::fs::remove_file(e.path())
+                    .with_context(|| format!("removing {}", e.path().display()))?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Part files whose manifest is missing, by part name.
+    pub(crate) fn orphans(&self) -> Result<Vec<String>> {
+        let dir = &self.0;
+        let mut out = Vec::new();
+        let entries =
+            std::fs::read_dir(dir).with_context(|| format!("reading {}", dir.display()))?;
+        for e in entries {
+            let name = e?.file_name().to_string_lossy().into_owned();
+            if let Some(stem) = name
+                .strip_prefix("sweep.part-")
+                .and_then(|_| name.strip_suffix(".csv"))
+            {
+                if !dir.join(format!("{stem}.json")).exists() {
+                    out.push(stem.to_string());
+                }
+            }
+        }
+        out.sort();
+        Ok(out)
     }
 
     /// The manifests of the parts in the folder, with their part names, by shard.

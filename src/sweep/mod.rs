@@ -190,13 +190,7 @@ impl Grid {
     /// A fingerprint of the grid and of the content of its trace files (`contents`, in
     /// trace order): parts of one sweep share it, parts of another do not.
     pub(crate) fn fingerprint(&self, contents: &[Vec<u8>]) -> String {
-        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-        let mut eat = |bytes: &[u8]| {
-            for b in bytes {
-                h ^= u64::from(*b);
-                h = h.wrapping_mul(0x0100_0000_01b3);
-            }
-        };
+        let mut h = crate::hash::Fnv::new();
         // Names, not the registry entries' Debug (which prints function addresses).
         let models: Vec<&str> = self.models.iter().map(|m| m.name()).collect();
         let policies: Vec<&str> = self.policies.iter().map(|p| p.name()).collect();
@@ -210,11 +204,11 @@ impl Grid {
             self.slo_levels,
             self.settings
         );
-        eat(canonical.as_bytes());
+        h.eat(canonical.as_bytes());
         for c in contents {
-            eat(c);
+            h.eat(c);
         }
-        format!("{h:016x}")
+        h.hex()
     }
 }
 

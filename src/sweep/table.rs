@@ -8,6 +8,8 @@ use std::io::Cursor;
 use std::sync::Arc;
 
 use polars::prelude::*;
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
 
 use crate::metrics::{self, deployable_policy, Cell, ColumnType, PolicyMetrics, COLUMNS};
 use crate::report::plot::frontier::FrontierPoint;
@@ -102,23 +104,152 @@ fn schema() -> Schema {
     )
 }
 
+/// What a part's manifest records of one finished unit: how many rows it wrote, and
+/// their hash ([`crate::hash`], over the rows' CSV bytes as the part holds them).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub(crate) struct UnitRows {
+    /// The unit.
+    pub(crate) id: String,
+    /// Its rows in the part.
+    pub(crate) rows: usize,
+    /// Their hash.
+    pub(crate) hash: String,
+}
+
+/// A part whose rows are not what its manifest says: one line, naming the line or the
+/// unit at fault (the caller names the part).
+#[derive(Debug, Error, PartialEq)]
+pub(crate) enum PartError {
+    /// The header is not this version's.
+    #[error("its columns are not this version's (line 1)")]
+    Header,
+    /// A line that is not a whole row.
+    #[error("line {line}: {message}")]
+    Malformed {
+        /// The line (the header is line 1).
+        line: u64,
+        /// What is wrong.
+        message: String,
+    },
+    /// A value of the wrong type.
+    #[error("line {line}: column {column}: `{value}` is not {want}")]
+    Value {
+        /// The line.
+        line: u64,
+        /// The column.
+        column: &'static str,
+        /// The value, shortened.
+        value: String,
+        /// What it must be.
+        want: &'static str,
+    },
+    /// Two rows of the same run.
+    #[error("line {line} repeats the run of line {first} ({run}): a row written twice")]
+    Duplicate {
+        /// The later line.
+        line: u64,
+        /// The earlier.
+        first: u64,
+        /// The run's key, shortened.
+        run: String,
+    },
+    /// A unit with fewer rows than its manifest records.
+    #[error("unit {unit} has {have} of its {want} rows: the file was cut short")]
+    Short {
+        /// The unit.
+        unit: String,
+        /// Rows found.
+        have: usize,
+        /// Rows recorded.
+        want: usize,
+    },
+    /// A unit whose rows hash differently from the record.
+    #[error("unit {unit}: its {rows} rows are not those its manifest recorded (hash {have}, recorded {want}): edited after they were written")]
+    Edited {
+        /// The unit.
+        unit: String,
+        /// Its rows.
+        rows: usize,
+        /// The hash found.
+        have: String,
+        /// The hash recorded.
+        want: String,
+    },
+    /// Rows after the last recorded unit.
+    #[error(
+        "{extra} rows after those of its last recorded unit{last}: rows its manifest does not list"
+    )]
+    Long {
+        /// How many.
+        extra: usize,
+        /// ` name` of the last unit, or empty.
+        last: String,
+    },
+}
+
+/// At most 40 characters of `text`, shortened with "…".
+fn shorten(text: &str) -> String {
+    if text.chars().count() <= 40 {
+        text.to_string()
+    } else {
+        format!("{}…", text.chars().take(39).collect::<String>())
+    }
+}
+
 /// A part file's rows, kept as text: a resumed shard writes the rows of its finished
 /// units back byte for byte and appends the new ones.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub(crate) struct PartRows(Vec<::csv::StringRecord>);
 
 impl PartRows {
-    /// The rows of a part file, refused if its header is not this build's.
-    pub(crate) fn read(bytes: &[u8]) -> Result<Self, String> {
-        let mut r = ::csv::Reader::from_reader(bytes);
-        let head = r.headers().map_err(|e| e.to_string())?.clone();
-        if head.iter().ne(header()) {
-            return Err("its columns are not this version's".to_string());
+    /// The rows of a part file, each checked: the header is this version's, every line a
+    /// whole row, every value of its column's type.
+    pub(crate) fn read(bytes: &[u8]) -> Result<Self, PartError> {
+        let mut r = ::csv::ReaderBuilder::new()
+            .flexible(true)
+            .from_reader(bytes);
+        let names = header();
+        let head = r.headers().map_err(|_| PartError::Header)?.clone();
+        if head.iter().ne(names.iter().copied()) {
+            return Err(PartError::Header);
         }
-        r.records()
-            .collect::<Result<Vec<_>, _>>()
-            .map(Self)
-            .map_err(|e| e.to_string())
+        let types: Vec<DataType> = schema().iter_values().cloned().collect();
+        let mut out = Vec::new();
+        for (k, rec) in r.records().enumerate() {
+            let line = k as u64 + 2;
+            let rec = rec.map_err(|e| PartError::Malformed {
+                line,
+                message: shorten(&e.to_string()),
+            })?;
+            if rec.len() != names.len() {
+                return Err(PartError::Malformed {
+                    line,
+                    message: format!("{} of its {} columns (cut short?)", rec.len(), names.len()),
+                });
+            }
+            for ((value, column), t) in rec.iter().zip(&names).zip(&types) {
+                let want = match t {
+                    DataType::Int64 if value.parse::<i64>().is_err() => "a whole number",
+                    DataType::Float64 if !value.is_empty() && value.parse::<f64>().is_err() => {
+                        "a number"
+                    }
+                    _ => continue,
+                };
+                return Err(PartError::Value {
+                    line,
+                    column,
+                    value: shorten(value),
+                    want,
+                });
+            }
+            out.push(rec);
+        }
+        Ok(Self(out))
+    }
+
+    /// Rows in the part.
+    pub(crate) fn len(&self) -> usize {
+        self.0.len()
     }
 
     /// Appends rows.
@@ -134,6 +265,62 @@ impl PartRows {
                 .from_reader(bytes.as_slice());
             self.0.extend(r.records().map(|x| x.expect("just written")));
         }
+    }
+
+    /// Keeps the first `n` rows.
+    pub(crate) fn truncate(&mut self, n: usize) {
+        self.0.truncate(n);
+    }
+
+    /// The hash of rows `range`, over their CSV bytes.
+    pub(crate) fn hash(&self, range: std::ops::Range<usize>) -> String {
+        let mut w = ::csv::Writer::from_writer(Vec::new());
+        for r in &self.0[range] {
+            w.write_record(r).expect("in-memory CSV write");
+        }
+        crate::hash::hex(&w.into_inner().expect("in-memory CSV flush"))
+    }
+
+    /// Checks the rows against the units a manifest records, in order: no run twice,
+    /// each unit's rows all there and unchanged. Returns the rows they cover; rows after
+    /// them (a unit whose record was never written) are the caller's to judge.
+    pub(crate) fn verify(&self, units: &[UnitRows]) -> Result<usize, PartError> {
+        let key_len = KEY.len();
+        let mut seen: std::collections::HashMap<Vec<&str>, u64> = Default::default();
+        for (k, rec) in self.0.iter().enumerate() {
+            let key: Vec<&str> = rec.iter().take(key_len).collect();
+            let line = k as u64 + 2;
+            if let Some(&first) = seen.get(&key) {
+                return Err(PartError::Duplicate {
+                    line,
+                    first,
+                    run: shorten(&key.join(",")),
+                });
+            }
+            seen.insert(key, line);
+        }
+        let mut at = 0;
+        for u in units {
+            let have = self.0.len().saturating_sub(at).min(u.rows);
+            if have < u.rows {
+                return Err(PartError::Short {
+                    unit: u.id.clone(),
+                    have,
+                    want: u.rows,
+                });
+            }
+            let hash = self.hash(at..at + u.rows);
+            if hash != u.hash {
+                return Err(PartError::Edited {
+                    unit: u.id.clone(),
+                    rows: u.rows,
+                    have: hash,
+                    want: u.hash.clone(),
+                });
+            }
+            at += u.rows;
+        }
+        Ok(at)
     }
 
     /// The part file: the header and every row.
@@ -436,7 +623,7 @@ mod tests {
                 .starts_with("\"t,x\",5,50.0,42,lstm,buffered,buffer,0.2,1,0.001,0.5,120,3,1.2,"),
             "{text}"
         );
-        assert!(PartRows::read(b"trace,other\n").is_err());
+        assert_eq!(PartRows::read(b"trace,other\n"), Err(PartError::Header));
     }
 
     #[test]
