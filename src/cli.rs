@@ -56,6 +56,8 @@ pub struct Cli {
 pub enum Command {
     /// Write the synthetic workload to <DATA_DIR>/workload.csv.
     Generate(GenerateCmd),
+    /// Read a trace from where it lives (CSV, Prometheus JSON, access log, per-request CSV, Azure Functions; gzip too), say what was found, write it as data/workload.csv.
+    Import(ImportCmd),
     /// Fit forecasters on the train split and write their test forecasts to <DATA_DIR>/forecasts/.
     Train(TrainCmd),
     /// Replay the test period under scaling policies and write the reports.
@@ -89,12 +91,9 @@ pub struct SweepCmd {
     /// One CSV trace to sweep [default: the synthetic workload, generated with each seed].
     #[arg(long, value_name = "FILE", help_heading = TRACE)]
     pub trace: Option<PathBuf>,
-    /// Timestamp column of --trace [default: detected].
-    #[arg(long, value_name = "NAME", help_heading = TRACE)]
-    pub time_column: Option<String>,
-    /// Count column of --trace [default: detected].
-    #[arg(long, value_name = "NAME", help_heading = TRACE)]
-    pub count_column: Option<String>,
+    /// How --trace is read.
+    #[command(flatten)]
+    pub import: ImportArgs,
     /// Every setting's flag; axes and knobs take comma-separated lists.
     #[command(flatten)]
     pub settings: SettingArgs<ForSweep>,
@@ -381,15 +380,102 @@ pub struct StartArgs {
 /// Where the trace comes from.
 #[derive(Debug, Args)]
 pub struct TraceArgs {
-    /// CSV trace to use instead of <DATA_DIR>/workload.csv (a timestamp and a count column; any regular step).
+    /// Trace to use instead of <DATA_DIR>/workload.csv: any format `prescale import` reads (CSV, Prometheus JSON, access log, per-request CSV, Azure Functions; gzip too).
     #[arg(long, value_name = "FILE", help_heading = TRACE)]
     pub trace: Option<PathBuf>,
-    /// Timestamp column of --trace [default: detected from timestamp/ds/time].
+    /// How it is read.
+    #[command(flatten)]
+    pub import: ImportArgs,
+}
+
+/// How a trace file is read (`prescale import` and every `--trace`).
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// The file's format [default: auto: told from the content].
+    #[arg(long, value_name = "FORMAT", value_parser = format_values(), help_heading = TRACE)]
+    pub format: Option<String>,
+    /// Timestamp column (csv, requests) [default: detected from timestamp/ds/time].
     #[arg(long, value_name = "NAME", help_heading = TRACE)]
     pub time_column: Option<String>,
-    /// Count column of --trace [default: detected from requests/value/y/count].
+    /// Count column (csv) [default: detected from requests/value/y/count].
     #[arg(long, value_name = "NAME", help_heading = TRACE)]
     pub count_column: Option<String>,
+    /// Step of the trace (1m, 5m, 1h): finer samples are summed into it, requests binned [default: the file's own step when it is whole minutes, else 1m].
+    #[arg(long, value_name = "DURATION", value_parser = duration_minutes, help_heading = TRACE)]
+    pub step: Option<u32>,
+    /// What a series' values count: per-step (counts) or per-second (a rate, as Prometheus' rate() gives).
+    #[arg(long, value_name = "UNIT", default_value = "per-step", help_heading = TRACE)]
+    pub count_unit: crate::trace::import::CountUnit,
+    /// Longest gap filled by linear interpolation; a longer one is an error naming it (0: none).
+    #[arg(long, value_name = "DURATION", value_parser = duration_minutes, default_value = "1h", help_heading = TRACE)]
+    pub max_gap: u32,
+    /// Prometheus: take the series with these labels, label="value"[,…] [default: all, summed].
+    #[arg(long, value_name = "LABELS", help_heading = TRACE)]
+    pub series: Option<String>,
+    /// requests: sum this column per step instead of counting rows (GeneratedTokens: work, not requests).
+    #[arg(long, value_name = "NAME", help_heading = TRACE)]
+    pub weight_column: Option<String>,
+    /// azure-functions: the functions whose hash starts with this.
+    #[arg(long, value_name = "HASH", help_heading = TRACE)]
+    pub function: Option<String>,
+    /// azure-functions: every function of the apps whose hash starts with this [default: the busiest app].
+    #[arg(long, value_name = "HASH", help_heading = TRACE)]
+    pub app: Option<String>,
+}
+
+impl ImportArgs {
+    /// The options of the import.
+    pub fn options(&self) -> crate::trace::import::ImportOptions {
+        crate::trace::import::ImportOptions {
+            format: self
+                .format
+                .as_deref()
+                .and_then(|f| f.parse().ok())
+                .unwrap_or_default(),
+            time_column: self.time_column.clone(),
+            count_column: self.count_column.clone(),
+            step_minutes: self.step,
+            count_unit: self.count_unit,
+            max_gap_minutes: self.max_gap,
+            series: self.series.clone(),
+            weight_column: self.weight_column.clone(),
+            function: self.function.clone(),
+            app: self.app.clone(),
+        }
+    }
+}
+
+/// `--format`'s values.
+fn format_values() -> PossibleValuesParser {
+    PossibleValuesParser::new(
+        crate::trace::import::Format::ALL
+            .iter()
+            .map(|f| PossibleValue::new(f.name())),
+    )
+}
+
+/// A duration such as `1m`, `5m`, `1h`, `1d` in whole minutes (`0` for none).
+pub(crate) fn duration_minutes(text: &str) -> Result<u32, String> {
+    if text.trim() == "0" {
+        return Ok(0);
+    }
+    let d: crate::forecast::RefitEvery = text.parse()?;
+    d.as_minutes()
+        .ok_or_else(|| format!("expected a duration such as 1m, 5m or 1h, got `{text}`"))
+}
+
+/// `import`.
+#[derive(Debug, Args)]
+pub struct ImportCmd {
+    /// The files of one trace, in order (several day files of a log or of Azure Functions).
+    #[arg(value_name = "FILE", required = true)]
+    pub files: Vec<PathBuf>,
+    /// How they are read.
+    #[command(flatten)]
+    pub import: ImportArgs,
+    /// Where the normalized trace goes (timestamp,requests), for every other command.
+    #[arg(long, value_name = "FILE", default_value = "data/workload.csv", help_heading = OUTPUT)]
+    pub out: PathBuf,
 }
 
 /// Where the generated trace and the trained forecasts live.

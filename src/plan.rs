@@ -43,6 +43,15 @@ pub(crate) enum Plan {
     Sweep(SweepPlan),
     /// Merge a sweep's shards.
     Merge(PathBuf),
+    /// Read a trace and write it normalized.
+    Import {
+        /// The files, in order.
+        files: Vec<PathBuf>,
+        /// How they are read.
+        options: ImportOptions,
+        /// Where the trace goes.
+        out: PathBuf,
+    },
 }
 
 /// A sweep: its grid, where it writes, which shard.
@@ -159,6 +168,11 @@ pub(crate) fn resolve(cli: Cli) -> anyhow::Result<Plan> {
         Command::Report(c) => Plan::Report(ReportsDir(c.reports.reports_dir)),
         Command::Sweep(c) => Plan::Sweep(sweep_plan(c)?),
         Command::Merge(c) => Plan::Merge(c.dir),
+        Command::Import(c) => Plan::Import {
+            options: c.import.options(),
+            files: c.files,
+            out: c.out,
+        },
         Command::Check(c) => Plan::Check(CheckPlan {
             tolerances: Tolerances {
                 violation_minutes_abs: c.violation_abs_tol,
@@ -233,10 +247,7 @@ fn sweep_plan(c: SweepCmd) -> anyhow::Result<SweepPlan> {
             base.traces = vec![TraceSpec {
                 name: sweep::default_name(&src),
                 source: src,
-                import: ImportOptions {
-                    time_column: c.time_column.clone(),
-                    count_column: c.count_column.clone(),
-                },
+                import: c.import.options(),
                 capacities: base.capacities.clone(),
                 min_replicas: base.settings.cluster.min_replicas,
                 max_replicas: base.settings.cluster.max_replicas,
@@ -306,10 +317,7 @@ fn experiment(
     };
     Experiment {
         source,
-        import: ImportOptions {
-            time_column: trace.time_column.clone(),
-            count_column: trace.count_column.clone(),
-        },
+        import: trace.import.options(),
         data: DataDir(data.data_dir.clone()),
         reports: ReportsDir(reports_dir.unwrap_or_else(|| PathBuf::from("reports"))),
         split: s.split.clone(),

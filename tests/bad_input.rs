@@ -51,6 +51,37 @@ fn text(s: &str) -> Vec<u8> {
     s.as_bytes().to_vec()
 }
 
+/// A Prometheus query_range answer of about 300 KB.
+fn big_prometheus_json() -> Vec<u8> {
+    let values: Vec<String> = (0..12_000)
+        .map(|k| format!("[{},\"{}\"]", 1_767_225_600 + 15 * k, k % 97))
+        .collect();
+    format!(
+        r#"{{"status":"success","data":{{"resultType":"matrix","result":[{{"metric":{{"job":"api"}},"values":[{}]}}]}}}}"#,
+        values.join(",")
+    )
+    .into_bytes()
+}
+
+/// A gzipped trace cut in half.
+fn truncated_gzip() -> Vec<u8> {
+    use std::io::Write;
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(trace(3000).as_bytes()).unwrap();
+    let bytes = gz.finish().unwrap();
+    bytes[..bytes.len() / 2].to_vec()
+}
+
+/// Six days of one-minute steps with the third and fourth days missing.
+fn gapped_trace() -> String {
+    trace(6 * 1440)
+        .lines()
+        .enumerate()
+        .filter(|(i, _)| *i == 0 || !(2 * 1440 + 1..=4 * 1440).contains(i))
+        .map(|(_, l)| format!("{l}\n"))
+        .collect()
+}
+
 fn cases() -> Vec<Case> {
     let sim = ["simulate", "--trace", "t.csv", "--test-days", "0.5"];
     let with = |extra: &[&'static str]| -> Vec<&'static str> {
@@ -141,6 +172,70 @@ fn cases() -> Vec<Case> {
         ),
         case("trace file missing", vec![], &sim, 1, &["t.csv", "No such file"]),
         case(
+            "a Prometheus JSON of 300 KB read as CSV",
+            vec![("t.csv", big_prometheus_json())],
+            &with(&["--format", "csv"]),
+            1,
+            &["t.csv", "this looks like JSON", "try --format prometheus"],
+        ),
+        case(
+            "JSON that is not a query result",
+            vec![("t.json", text(&format!("{{\"items\": [{}]}}", "1,".repeat(50_000) + "1")))],
+            &["simulate", "--trace", "t.json"],
+            1,
+            &["t.json", "not a Prometheus query_range result", "status"],
+        ),
+        case(
+            "Prometheus's own error",
+            vec![("t.json", text(r#"{"status":"error","errorType":"bad_data","error":"invalid parameter \"query\": 1:5: parse error: unexpected <EOF>"}"#))],
+            &["simulate", "--trace", "t.json"],
+            1,
+            &["Prometheus returned an error (bad_data): invalid parameter"],
+        ),
+        case(
+            "an instant query's result",
+            vec![("t.json", text(r#"{"status":"success","data":{"resultType":"vector","result":[]}}"#))],
+            &["simulate", "--trace", "t.json"],
+            1,
+            &["resultType is vector", "/api/v1/query_range"],
+        ),
+        case(
+            "truncated gzip",
+            vec![("t.csv.gz", truncated_gzip())],
+            &["simulate", "--trace", "t.csv.gz"],
+            1,
+            &["t.csv.gz", "gzip data does not decompress"],
+        ),
+        case(
+            "a log with only malformed lines",
+            vec![("access.log", text("this is not\na log at all\n"))],
+            &["simulate", "--trace", "access.log", "--format", "access-log"],
+            1,
+            &["access.log", "2 of 2 lines are not Common/Combined Log Format records", "line 1: this is not"],
+        ),
+        case(
+            "a wide file with no count columns",
+            vec![("d01.csv", text("HashOwner,HashApp,HashFunction,Trigger\no,a,f,http\n"))],
+            &["simulate", "--trace", "d01.csv"],
+            1,
+            &["d01.csv", "no minute columns 1…1440"],
+        ),
+        case(
+            "a two-day gap in a six-day trace",
+            vec![("t.csv", text(&gapped_trace()))],
+            &sim,
+            1,
+            &["t.csv", "a gap of 2 d", "from 2026-01-06T23:59:00Z to 2026-01-09T00:00:00Z", "--max-gap 1 h", "cut the trace"],
+        ),
+        case(
+            "a step finer than a minute that does not divide one",
+            vec![("t.csv", text("timestamp,requests\n1767225600,1\n1767225607,1\n1767225614,1\n"))],
+            &sim,
+            1,
+            &["t.csv", "the trace's step is 7 s", "give a --step"],
+        ),
+        case("unknown format", vec![], &["import", "x.csv", "--format", "parquet"], 2, &["parquet", "prometheus"]),
+        case(
             "trace shorter than the test split",
             vec![("t.csv", text(&trace(600)))],
             &sim,
@@ -229,6 +324,7 @@ fn every_bad_input_fails_cleanly() {
     let all = cases();
     assert!(all.len() >= 20);
     let mut failures = Vec::new();
+    let mut longest = (0usize, "");
     for c in &all {
         let dir = tempfile::tempdir().unwrap();
         let root = dir.path();
@@ -256,6 +352,12 @@ fn every_bad_input_fails_cleanly() {
             problems.push(format!("{} error lines", error_lines.len()));
         }
         let line = error_lines.first().copied().unwrap_or("");
+        if c.code == 1 && line.chars().count() >= 300 {
+            problems.push(format!("error line of {} characters", line.chars().count()));
+        }
+        if line.chars().count() > longest.0 {
+            longest = (line.chars().count(), c.name);
+        }
         if c.code == 1 && !line.starts_with("Error: ") {
             problems.push("no `Error: ` line".to_string());
         }
@@ -285,9 +387,11 @@ fn every_bad_input_fails_cleanly() {
         }
     }
     eprintln!(
-        "{} bad inputs tried, {} failed cleanly",
+        "{} bad inputs tried, {} failed cleanly; longest error line {} characters ({})",
         all.len(),
-        all.len() - failures.len()
+        all.len() - failures.len(),
+        longest.0,
+        longest.1
     );
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }

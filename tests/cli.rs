@@ -385,3 +385,26 @@ fn lstm_forecasts_are_checked_like_every_other_models() {
         "run `prescale train --model lstm` first",
     ));
 }
+
+#[test]
+fn import_reports_what_it_read_and_writes_a_trace_every_command_reads() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = format!("{}/tests/data/access_log.gz", env!("CARGO_MANIFEST_DIR"));
+    let out = dir.path().join("data/workload.csv");
+    let assert = prescale()
+        .args(["import", &log, "--out"])
+        .arg(&out)
+        .assert()
+        .success();
+    let stdout = String::from_utf8(assert.get_output().stdout.clone()).unwrap();
+    assert!(
+        stdout.starts_with("format: access-log (detected)\n"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("1 malformed lines skipped"), "{stdout}");
+    // The per-minute counts of scripts/import_fixtures.py.
+    assert_eq!(
+        fs::read_to_string(&out).unwrap(),
+        "timestamp,requests\n1995-07-01T04:00:00Z,19\n1995-07-01T04:01:00Z,15\n1995-07-01T04:02:00Z,6\n"
+    );
+}

@@ -1,11 +1,17 @@
-//! Trace import on the real NAB traces of `tests/data/` (copied from `../shared/traces/`).
+//! Trace import on real and real-shaped files of `tests/data/`: the NAB traces (copied
+//! from `../shared/traces/`), and one small file per format written by
+//! `scripts/import_fixtures.py`, whose expected counts that script computes on its own
+//! (Python's csv, json, gzip and datetime), printed when it runs.
 
 use prescale::trace::format_timestamp;
-use prescale::trace::import::{parse_csv, ImportOptions};
+use prescale::trace::import::{parse_csv, read, CountUnit, Format, ImportOptions};
+
+fn bytes(name: &str) -> Vec<u8> {
+    std::fs::read(format!("{}/tests/data/{name}", env!("CARGO_MANIFEST_DIR"))).unwrap()
+}
 
 fn load(name: &str) -> prescale::trace::import::Imported {
-    let bytes = std::fs::read(format!("{}/tests/data/{name}", env!("CARGO_MANIFEST_DIR"))).unwrap();
-    parse_csv(&bytes, &ImportOptions::default()).unwrap()
+    parse_csv(&bytes(name), &ImportOptions::default()).unwrap()
 }
 
 #[test]
@@ -32,4 +38,107 @@ fn nyc_taxi_trace_has_thirty_minute_steps() {
         format_timestamp(t.trace.timestamp(10_319)),
         "2015-01-31T23:30:00Z"
     );
+}
+
+#[test]
+fn prometheus_rates_of_one_job_summed_into_minutes() {
+    // Two series of job "api" (and one of job "batch", left out), a rate every 15 s for
+    // 5 minutes, one NaN: the script's per-minute counts are 195 each.
+    let opts = ImportOptions {
+        count_unit: CountUnit::PerSecond,
+        series: Some("job=\"api\"".into()),
+        ..ImportOptions::default()
+    };
+    let t = read(&[bytes("prometheus_range.json")], &opts).unwrap();
+    assert_eq!(t.report.format, Some(Format::Prometheus));
+    assert!(t.report.detected);
+    assert_eq!(t.trace.step_minutes, 1);
+    assert_eq!(t.trace.requests, vec![195.0; 5]);
+    assert_eq!(format_timestamp(t.trace.start), "2026-01-05T10:00:00Z");
+    assert_eq!(t.filled_steps, 1, "the NaN's sample");
+    let report = t.report.to_string();
+    assert!(report.contains("series: 2 of 3 summed"), "{report}");
+    // All three series, as counts per sample: job batch adds 100 × 4 a minute.
+    let all = read(&[bytes("prometheus_range.json")], &ImportOptions::default()).unwrap();
+    assert_eq!(all.trace.requests[0], 13.0 + 400.0);
+}
+
+#[test]
+fn an_access_log_gzipped_with_its_zone_and_a_malformed_line() {
+    // 40 requests from 1995-07-01 00:00 -0400 over 3 minutes; one garbled line skipped.
+    let t = read(&[bytes("access_log.gz")], &ImportOptions::default()).unwrap();
+    assert_eq!(t.report.format, Some(Format::AccessLog));
+    assert_eq!(t.trace.requests, vec![19.0, 15.0, 6.0]);
+    assert_eq!(format_timestamp(t.trace.start), "1995-07-01T04:00:00Z");
+    let report = t.report.to_string();
+    assert!(report.contains("1 malformed lines skipped"), "{report}");
+    assert!(
+        report.contains("line 18: garbled line without a time"),
+        "{report}"
+    );
+}
+
+#[test]
+fn a_per_request_csv_counts_rows_or_sums_a_weight() {
+    // 25 requests with 7-digit fractional seconds from 2023-11-16 18:15.
+    let t = read(&[bytes("requests_llm.csv")], &ImportOptions::default()).unwrap();
+    assert_eq!(t.report.format, Some(Format::Requests), "{}", t.report);
+    assert_eq!(t.trace.requests, vec![14.0, 9.0, 2.0]);
+    assert_eq!(format_timestamp(t.trace.start), "2023-11-16T18:15:00Z");
+    let tokens = ImportOptions {
+        format: Format::Requests,
+        weight_column: Some("GeneratedTokens".into()),
+        ..ImportOptions::default()
+    };
+    let t = read(&[bytes("requests_llm.csv")], &tokens).unwrap();
+    assert_eq!(t.trace.requests, vec![5216.0, 2374.0, 841.0]);
+}
+
+#[test]
+fn azure_functions_day_files_pick_the_busiest_app() {
+    // Three apps over two day files: app2bb has 55.9 % of the invocations; its first
+    // minutes are 1, 10, 19 on day 1 and 2, 11, 20 on day 2.
+    let days = [
+        bytes("azure_functions_d01.csv"),
+        bytes("azure_functions_d02.csv"),
+    ];
+    let t = read(&days, &ImportOptions::default()).unwrap();
+    assert_eq!(t.report.format, Some(Format::AzureFunctions));
+    assert_eq!(t.trace.len(), 2 * 1440);
+    assert_eq!(t.trace.requests[..3], [1.0, 10.0, 19.0]);
+    assert_eq!(t.trace.requests[1440..1443], [2.0, 11.0, 20.0]);
+    assert_eq!(format_timestamp(t.trace.start), "2019-07-15T00:00:00Z");
+    let report = t.report.to_string();
+    assert!(
+        report.contains("app app2bbhash (the busiest of 3 apps: 55.9 %"),
+        "{report}"
+    );
+    // One function by its hash prefix: f4 of app3cc, 2 × (minute mod 7) + day.
+    let f4 = ImportOptions {
+        function: Some("f4".into()),
+        ..ImportOptions::default()
+    };
+    let t = read(&days, &f4).unwrap();
+    assert_eq!(t.trace.requests[..3], [1.0, 3.0, 5.0]);
+}
+
+#[test]
+fn epoch_seconds_and_milliseconds_are_told_apart() {
+    let secs = "timestamp,requests\n1767225600,3\n1767225660,4\n";
+    let ms = "timestamp,requests\n1767225600000,3\n1767225660000,4\n";
+    for text in [secs, ms] {
+        let t = parse_csv(text.as_bytes(), &ImportOptions::default()).unwrap();
+        assert_eq!(format_timestamp(t.trace.start), "2026-01-01T00:00:00Z");
+        assert_eq!(t.trace.requests, vec![3.0, 4.0]);
+    }
+    let t = parse_csv(ms.as_bytes(), &ImportOptions::default()).unwrap();
+    assert!(t.report.to_string().contains("Unix epoch milliseconds"));
+    // A per-second CSV summed into 1-minute steps: 2 minutes of 60 rows each.
+    let mut per_second = String::from("timestamp,requests\n");
+    for k in 0..120 {
+        per_second.push_str(&format!("{},{}\n", 1_767_225_600 + k, k % 3));
+    }
+    let t = parse_csv(per_second.as_bytes(), &ImportOptions::default()).unwrap();
+    assert_eq!(t.trace.step_minutes, 1);
+    assert_eq!(t.trace.requests, vec![60.0, 60.0]);
 }

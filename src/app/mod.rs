@@ -9,6 +9,7 @@
 
 mod check;
 mod generate;
+mod import_trace;
 mod report;
 mod simulate;
 mod sweep;
@@ -46,6 +47,11 @@ pub fn run(cli: Cli) -> Result<()> {
         Plan::Check(c) => check::run(&c)?,
         Plan::Sweep(p) => sweep::run(&p)?,
         Plan::Merge(dir) => sweep::merge(&dir)?,
+        Plan::Import {
+            files,
+            options,
+            out,
+        } => import_trace::run(&files, &options, &out)?,
     }
     Ok(())
 }
@@ -69,14 +75,10 @@ fn load_trace(e: &Experiment) -> Result<Trace> {
         }
         Err(err) => return Err(err).with_context(|| format!("reading trace {}", path.display())),
     };
-    let imported = import::parse_csv(&bytes, &e.import)
+    let imported = import::read(&[bytes], &e.import)
         .with_context(|| format!("reading trace {}", path.display()))?;
-    if imported.filled_steps > 0 {
-        eprintln!(
-            "warning: {}: {} missing steps filled by linear interpolation",
-            path.display(),
-            imported.filled_steps
-        );
+    for change in &imported.report.changes {
+        eprintln!("warning: {}: {change}", path.display());
     }
     Ok(imported.trace)
 }

@@ -40,7 +40,7 @@ fn trace_files(grid: &Grid) -> Result<Vec<Vec<u8>>> {
 fn unit_trace(grid: &Grid, unit: &Unit, bytes: &[u8]) -> Result<Trace> {
     let spec = &grid.traces[unit.trace];
     match &spec.source {
-        SweepTrace::File(p) => Ok(import::parse_csv(bytes, &spec.import)
+        SweepTrace::File(p) => Ok(import::read(&[bytes.to_vec()], &spec.import)
             .with_context(|| format!("reading trace {}", p.display()))?
             .trace),
         SweepTrace::Synthetic { days } => Ok(generate(&GenerateConfig {

@@ -105,11 +105,66 @@ pub enum TraceError {
         /// The trace's step (median gap), in seconds.
         step_seconds: i64,
     },
-    /// The median step is not a whole number of minutes.
+    /// A JSON document given to the CSV reader.
     #[error(
-        "the step (median gap between rows) is {0} s; prescale needs a whole number of minutes"
+        "this looks like JSON, not CSV; is it a Prometheus query result? try --format prometheus"
     )]
-    StepNotWholeMinutes(i64),
+    LooksLikeJson,
+    /// The file is not what its format needs.
+    #[error("not a {format} file: {why}")]
+    NotFormat {
+        /// The format.
+        format: &'static str,
+        /// Why, with a short excerpt.
+        why: String,
+    },
+    /// Prometheus answered with an error.
+    #[error("Prometheus returned an error ({kind}): {message}")]
+    Prometheus {
+        /// Its `errorType`.
+        kind: String,
+        /// Its `error`, shortened.
+        message: String,
+    },
+    /// A gzip stream that does not decompress.
+    #[error("the gzip data does not decompress: {0}")]
+    Gzip(String),
+    /// Too many lines that are not records of the format.
+    #[error("{bad} of {lines} lines are not {what} (at most {allowed} may be), the first on line {line}: {excerpt}")]
+    Malformed {
+        /// Lines skipped.
+        bad: usize,
+        /// Lines read.
+        lines: usize,
+        /// What a line must be.
+        what: &'static str,
+        /// The most that may be skipped.
+        allowed: usize,
+        /// The first bad line.
+        line: usize,
+        /// It, shortened.
+        excerpt: String,
+    },
+    /// A gap longer than `--max-gap`.
+    #[error("a gap of {gap} from {from} to {to} is longer than --max-gap {max}: cut the trace there (before or after it) or raise --max-gap")]
+    GapTooLong {
+        /// Its length, in words.
+        gap: String,
+        /// The last step before it.
+        from: String,
+        /// The first step after it.
+        to: String,
+        /// The limit.
+        max: String,
+    },
+    /// A trace's step that cannot be brought to `--step`.
+    #[error("the trace's step is {native}; {why}")]
+    Step {
+        /// The native step, in words.
+        native: String,
+        /// Why not.
+        why: String,
+    },
     /// Too few rows for what was asked.
     #[error("the trace has {have} steps but {what} needs at least {need}")]
     TooShort {
@@ -120,6 +175,39 @@ pub enum TraceError {
         /// What needs them.
         what: String,
     },
+}
+
+/// At most `max` characters of `text`, on one line, shortened with "…": what an error
+/// may quote of the input.
+pub fn excerpt(text: &str, max: usize) -> String {
+    let one_line: String = text
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    let one_line = one_line.trim();
+    if one_line.chars().count() <= max {
+        one_line.to_string()
+    } else {
+        format!(
+            "{}…",
+            one_line
+                .chars()
+                .take(max.saturating_sub(1))
+                .collect::<String>()
+        )
+    }
+}
+
+/// A duration in minutes, in words: `90 min`, `2 h`, `3 d 4 h`.
+pub fn minutes_in_words(minutes: i64) -> String {
+    let (d, h, m) = (minutes / 1440, minutes % 1440 / 60, minutes % 60);
+    match (d, h, m) {
+        (0, 0, m) => format!("{m} min"),
+        (0, h, 0) => format!("{h} h"),
+        (0, h, m) => format!("{h} h {m} min"),
+        (d, 0, 0) => format!("{d} d"),
+        (d, h, _) => format!("{d} d {h} h"),
+    }
 }
 
 /// A regular series of request counts.
