@@ -127,6 +127,51 @@ pub struct PolicyConfig {
     /// Minutes of history a burst's growth is measured over (`predictive-hpa`,
     /// `slo-targeted`); 0 switches burst awareness off. Defaults to 3.
     pub burst_lookback_min: u32,
+    /// The metric the HPA policies scale on. Defaults to [`HpaMetric::Utilization`], what
+    /// a Kubernetes HPA on CPU sees.
+    pub hpa_metric: HpaMetric,
+    /// How old the HPA's metrics are, in minutes: a decision at `t` reads step
+    /// `t − 1 − lag`. Defaults to 1 (metrics-server's window and scrape and the
+    /// controller's 15 s sync, `docs/experiment.md`).
+    pub metrics_lag_min: u32,
+}
+
+/// What the HPA policies measure (`docs/experiment.md`, reactive-hpa).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HpaMetric {
+    /// The busy share of the ready containers' capacity, as CPU utilization: at most
+    /// 100 %, containers not yet ready left out and, on a scale-up, counted at 0 %.
+    Utilization,
+    /// Arrivals per ready container against the target × capacity, as an ingress's
+    /// requests-per-second metric: it sees beyond 100 %.
+    Rps,
+    /// The last step's true demand over the desired count, with no readiness: what no
+    /// deployed HPA sees; the idealized baseline of earlier versions, kept to compare.
+    Demand,
+}
+
+impl HpaMetric {
+    /// Every metric, by its command-line name.
+    pub const NAMES: &'static [&'static str] = &["utilization", "rps", "demand"];
+
+    /// The metric named `name` (one of [`Self::NAMES`]).
+    pub fn from_name(name: &str) -> Option<Self> {
+        match name {
+            "utilization" => Some(Self::Utilization),
+            "rps" => Some(Self::Rps),
+            "demand" => Some(Self::Demand),
+            _ => None,
+        }
+    }
+
+    /// Its command-line name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Utilization => "utilization",
+            Self::Rps => "rps",
+            Self::Demand => "demand",
+        }
+    }
 }
 
 impl Default for PolicyConfig {
@@ -141,6 +186,8 @@ impl Default for PolicyConfig {
             trained_interval_width: 0.8,
             slo_percent: 99.9,
             burst_lookback_min: 3,
+            hpa_metric: HpaMetric::Utilization,
+            metrics_lag_min: 1,
         }
     }
 }

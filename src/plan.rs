@@ -384,6 +384,7 @@ mod tests {
                 }
                 settings::Kind::Whole => (s.default_value().whole() + 1).to_string(),
                 settings::Kind::Duration => "1h".to_string(),
+                settings::Kind::Choice(names) => names[names.len() - 1].to_string(),
             };
             let name = format!("--{}", s.name);
             let Ok(Plan::RunAll(e)) = plan(&["run-all", &name, &v]) else {

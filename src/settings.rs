@@ -8,7 +8,7 @@
 
 use thiserror::Error;
 
-use crate::config::{ClusterConfig, PolicyConfig, SplitConfig};
+use crate::config::{ClusterConfig, HpaMetric, PolicyConfig, SplitConfig};
 use crate::forecast::{ModelConfig, RefitEvery};
 use crate::trace::generate::GenerateConfig;
 
@@ -108,6 +108,8 @@ pub enum Kind {
     Whole,
     /// `never` or a duration such as `6h`.
     Duration,
+    /// One of a list of names.
+    Choice(&'static [&'static str]),
 }
 
 /// One value of a setting.
@@ -119,6 +121,8 @@ pub enum Value {
     Whole(u64),
     /// Of a [`Kind::Duration`] setting.
     Duration(RefitEvery),
+    /// Of a [`Kind::Choice`] setting: the name chosen.
+    Choice(&'static str),
 }
 
 impl Value {
@@ -127,7 +131,7 @@ impl Value {
         match self {
             Value::Number(x) => x,
             Value::Whole(n) => n as f64,
-            Value::Duration(_) => f64::NAN,
+            Value::Duration(_) | Value::Choice(_) => f64::NAN,
         }
     }
 
@@ -136,7 +140,7 @@ impl Value {
         match self {
             Value::Number(x) => x as u64,
             Value::Whole(n) => n,
-            Value::Duration(_) => 0,
+            Value::Duration(_) | Value::Choice(_) => 0,
         }
     }
 
@@ -144,7 +148,15 @@ impl Value {
     pub fn duration(self) -> RefitEvery {
         match self {
             Value::Duration(d) => d,
-            Value::Number(_) | Value::Whole(_) => RefitEvery::NEVER,
+            Value::Number(_) | Value::Whole(_) | Value::Choice(_) => RefitEvery::NEVER,
+        }
+    }
+
+    /// The name chosen (empty for other kinds).
+    pub fn choice(self) -> &'static str {
+        match self {
+            Value::Choice(c) => c,
+            Value::Number(_) | Value::Whole(_) | Value::Duration(_) => "",
         }
     }
 }
@@ -155,6 +167,7 @@ impl std::fmt::Display for Value {
             Value::Number(x) => write!(f, "{x}"),
             Value::Whole(n) => write!(f, "{n}"),
             Value::Duration(d) => write!(f, "{d}"),
+            Value::Choice(c) => write!(f, "{c}"),
         }
     }
 }
@@ -209,6 +222,7 @@ impl Setting {
             (Kind::Number, Value::Number(x)) => (self.valid)(x),
             (Kind::Whole, Value::Whole(n)) => (self.valid)(n as f64),
             (Kind::Duration, Value::Duration(_)) => true,
+            (Kind::Choice(names), Value::Choice(c)) => names.contains(&c),
             _ => false,
         };
         if ok {
@@ -225,6 +239,7 @@ impl Setting {
             Kind::Number => t.parse().ok().map(Value::Number),
             Kind::Whole => t.parse().ok().map(Value::Whole),
             Kind::Duration => t.parse().ok().map(Value::Duration),
+            Kind::Choice(names) => names.iter().find(|n| **n == t).map(|n| Value::Choice(n)),
         };
         self.check(value.ok_or_else(|| self.out_of_range(t))?)
     }
@@ -242,6 +257,11 @@ impl Setting {
                 Value::Whole(*x as u64)
             }
             (Kind::Whole, toml::Value::Float(x)) => return Err(Some(self.out_of_range(x))),
+            (Kind::Choice(_), toml::Value::String(s)) => {
+                return self
+                    .parse(s)
+                    .map_err(|_| Some(self.out_of_range(format!("{s:?}"))))
+            }
             (Kind::Duration, toml::Value::String(s)) => {
                 return self
                     .parse(s)
@@ -258,6 +278,7 @@ impl Setting {
             Kind::Number => "a number",
             Kind::Whole => "a whole number",
             Kind::Duration => "a duration such as \"6h\", or \"never\"",
+            Kind::Choice(_) => "a name",
         }
     }
 
@@ -596,6 +617,42 @@ pub const BURST_LOOKBACK: Setting = Setting {
     per_trace: false,
 };
 
+/// The HPA policies' metric.
+pub const HPA_METRIC: Setting = Setting {
+    name: "hpa-metric",
+    heading: POLICIES,
+    stages: SIM,
+    value_name: "METRIC",
+    help: "What reactive-hpa and predictive-hpa scale on: utilization (busy share of the ready containers, at most 100 %, as CPU), rps (arrivals per ready container, as an ingress metric) or demand (last step's true demand: the idealized view of earlier versions)",
+    kind: Kind::Choice(HpaMetric::NAMES),
+    range: "one of utilization, rps, demand",
+    valid: |_| true,
+    get: |s| Value::Choice(s.policy.hpa_metric.name()),
+    set: |s, v| {
+        if let Some(m) = HpaMetric::from_name(v.choice()) {
+            s.policy.hpa_metric = m;
+        }
+    },
+    axis: false,
+    per_trace: false,
+};
+
+/// How old the HPA's metrics are.
+pub const METRICS_LAG: Setting = Setting {
+    name: "metrics-lag",
+    heading: POLICIES,
+    stages: SIM,
+    value_name: "MINUTES",
+    help: "Age of the HPA's metrics: a decision at t reads step t − 1 − lag (rounded up to whole steps)",
+    kind: Kind::Whole,
+    range: "a whole number of minutes, 0 or more",
+    valid: small,
+    get: |s| Value::Whole(u64::from(s.policy.metrics_lag_min)),
+    set: |s, v| s.policy.metrics_lag_min = v.whole() as u32,
+    axis: false,
+    per_trace: false,
+};
+
 /// Every setting, in `--help` order within each heading.
 pub const ALL: &[&Setting] = &[
     &DAYS,
@@ -618,6 +675,8 @@ pub const ALL: &[&Setting] = &[
     &PREDICTIVE_HPA_TARGET,
     &SLO,
     &BURST_LOOKBACK,
+    &HPA_METRIC,
+    &METRICS_LAG,
 ];
 
 #[cfg(test)]
@@ -649,6 +708,7 @@ mod tests {
                 Kind::Number => Value::Number(0.5),
                 Kind::Whole => Value::Whole(7),
                 Kind::Duration => Value::Duration(RefitEvery::minutes(90).unwrap()),
+                Kind::Choice(names) => Value::Choice(names[names.len() - 1]),
             };
             let mut all = Settings::default();
             (s.set)(&mut all, v);

@@ -7,7 +7,7 @@
 //! (up at once, down no lower than the last 5 minutes' highest).
 
 use super::burst::Burst;
-use super::reactive_hpa::{Recommender, Stabilizer};
+use super::reactive_hpa::{Reading, Recommender, Stabilizer};
 use super::{yhat, Buffered, Input, Observation, Policy, PolicySpec};
 use crate::config::{PolicyConfig, StepCluster};
 
@@ -16,6 +16,7 @@ use crate::config::{PolicyConfig, StepCluster};
 pub(crate) struct PredictiveHpa {
     buffer: f64,
     recommender: Recommender,
+    reading: Reading,
     stabilizer: Stabilizer,
     burst: Burst,
 }
@@ -26,6 +27,7 @@ impl PredictiveHpa {
         Self {
             buffer: cfg.buffer,
             recommender: Recommender::new(cfg.predictive_hpa_target, cfg.hpa_tolerance),
+            reading: Reading::of(cfg),
             stabilizer: Stabilizer::new(cfg.hpa_stabilization_min),
             burst: Burst {
                 lookback_min: cfg.burst_lookback_min,
@@ -36,11 +38,8 @@ impl PredictiveHpa {
 
 impl Policy for PredictiveHpa {
     fn decide(&mut self, obs: &Observation, cluster: &StepCluster) -> i64 {
-        let demand = obs.history.last().copied().unwrap_or(0.0);
         let forecast = Buffered::target(self.buffer, yhat(obs), cluster);
-        let reactive = self
-            .recommender
-            .recommend(demand, obs.previous_target, cluster);
+        let reactive = self.recommender.recommend_from(obs, self.reading, cluster);
         let desired = forecast.max(reactive).max(self.burst.target(obs, cluster));
         self.stabilizer
             .stabilize(desired, obs.previous_target, cluster)
@@ -60,6 +59,16 @@ pub(super) const SPEC: PolicySpec = PolicySpec {
 mod tests {
     use super::super::test_support::*;
     use super::*;
+    use crate::config::HpaMetric;
+
+    /// The HPA reading last step's true demand, as the tests of its arithmetic want.
+    fn idealized() -> PolicyConfig {
+        PolicyConfig {
+            hpa_metric: HpaMetric::Demand,
+            metrics_lag_min: 0,
+            ..PolicyConfig::default()
+        }
+    }
     use crate::forecast::PointForecast;
     use proptest::prelude::*;
 
@@ -71,19 +80,19 @@ mod tests {
 
     #[test]
     fn takes_the_larger_of_forecast_and_reactive() {
-        let mut p = PredictiveHpa::new(&PolicyConfig::default());
+        let mut p = PredictiveHpa::new(&idealized());
         // Forecast 400: 1.15 × 400 = 460 -> 10; last demand 100 at first decision, at
         // 80 %: 10000 / 4000 = 2.5 -> 3. The forecast wins.
         assert_eq!(p.decide(&obs(&[100.0], 400.0, None), &cluster()), 10);
         // Forecast 40 (-> 1) but demand jumped to 800 on 10 containers: 160 %, ratio 2
         // -> 20. The reactive side wins, at once.
-        let mut p = PredictiveHpa::new(&PolicyConfig::default());
+        let mut p = PredictiveHpa::new(&idealized());
         assert_eq!(p.decide(&obs(&[800.0], 40.0, Some(10)), &cluster()), 20);
     }
 
     #[test]
     fn scale_down_waits_for_the_window() {
-        let mut p = PredictiveHpa::new(&PolicyConfig::default());
+        let mut p = PredictiveHpa::new(&idealized());
         // 10 from the forecast, then both sides ask for 2 (80 on 10 containers: 16 %,
         // ratio 0.2 -> 2; forecast 80 -> 92 -> 2): held at 10 for 4 more decisions.
         assert_eq!(p.decide(&obs(&[400.0], 400.0, Some(10)), &cluster()), 10);
@@ -95,7 +104,7 @@ mod tests {
 
     #[test]
     fn a_burst_above_the_upper_bound_raises_the_target() {
-        let mut p = PredictiveHpa::new(&PolicyConfig::default());
+        let mut p = PredictiveHpa::new(&idealized());
         // Forecast 100 (-> 3), last steps ramp 100 -> 280 against an upper bound of 150
         // for the last one: 280 + 60 × 3 = 460 -> 10 (HPA alone: 28000/4000 = 7).
         let h = [90.0, 100.0, 160.0, 220.0, 280.0];
@@ -116,7 +125,7 @@ mod tests {
             // Fed the same demand and its own previous targets, predictive-hpa never
             // targets below what the HPA recommender asks for from that state at its own
             // target utilization (the reactive side it takes the larger of).
-            let cfg = PolicyConfig::default();
+            let cfg = idealized();
             let mut p = PredictiveHpa::new(&cfg);
             let reactive = Recommender::new(cfg.predictive_hpa_target, cfg.hpa_tolerance);
             let c = cluster();
