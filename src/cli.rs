@@ -164,11 +164,6 @@ impl Scope for ForSweep {
     const SWEEP: bool = true;
 }
 
-/// Whether a sweep takes a list of `s`'s values: an axis, or some policy's knob.
-pub fn is_list_in_sweep(s: &Setting) -> bool {
-    s.axis || PolicyKind::knobs().iter().any(|k| k.name == s.name)
-}
-
 /// One flag per setting of the table that a subcommand's stages read, generated from
 /// [`settings::ALL`]: the values given, as text, for `plan.rs` to parse and check with
 /// the setting's own rule (the same as a grid file's).
@@ -213,7 +208,7 @@ impl<S: Scope> clap::Args for SettingArgs<S> {
     fn augment_args(cmd: clap::Command) -> clap::Command {
         Self::settings().fold(cmd, |cmd, s| {
             let default = s.default_value();
-            let list = S::SWEEP && is_list_in_sweep(s);
+            let list = S::SWEEP && crate::sweep::is_list(s);
             let users: Vec<&str> = PolicyKind::ALL
                 .iter()
                 .filter(|p| p.knob().is_some_and(|k| k.name == s.name))
@@ -401,13 +396,13 @@ pub struct ImportArgs {
     #[arg(long, value_name = "NAME", help_heading = TRACE)]
     pub count_column: Option<String>,
     /// Step of the trace (1m, 5m, 1h): finer samples are summed into it, requests binned [default: the file's own step when it is whole minutes, else 1m].
-    #[arg(long, value_name = "DURATION", value_parser = duration_minutes, help_heading = TRACE)]
+    #[arg(long, value_name = "DURATION", value_parser = crate::trace::import::parse_minutes, help_heading = TRACE)]
     pub step: Option<u32>,
     /// What a series' values count: per-step (counts) or per-second (a rate, as Prometheus' rate() gives).
     #[arg(long, value_name = "UNIT", default_value = "per-step", help_heading = TRACE)]
     pub count_unit: crate::trace::import::CountUnit,
     /// Longest gap filled by linear interpolation; a longer one is an error naming it (0: none).
-    #[arg(long, value_name = "DURATION", value_parser = duration_minutes, default_value = "1h", help_heading = TRACE)]
+    #[arg(long, value_name = "DURATION", value_parser = crate::trace::import::parse_minutes, default_value = "1h", help_heading = TRACE)]
     pub max_gap: u32,
     /// Prometheus: take the series with these labels, label="value"[,…] [default: all, summed].
     #[arg(long, value_name = "LABELS", help_heading = TRACE)]
@@ -452,16 +447,6 @@ fn format_values() -> PossibleValuesParser {
             .iter()
             .map(|f| PossibleValue::new(f.name())),
     )
-}
-
-/// A duration such as `1m`, `5m`, `1h`, `1d` in whole minutes (`0` for none).
-pub(crate) fn duration_minutes(text: &str) -> Result<u32, String> {
-    if text.trim() == "0" {
-        return Ok(0);
-    }
-    let d: crate::forecast::RefitEvery = text.parse()?;
-    d.as_minutes()
-        .ok_or_else(|| format!("expected a duration such as 1m, 5m or 1h, got `{text}`"))
 }
 
 /// `import`.

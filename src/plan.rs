@@ -7,8 +7,7 @@ use std::path::PathBuf;
 
 use crate::check::Tolerances;
 use crate::cli::{
-    is_list_in_sweep, Cli, Command, DataArgs, ModelSelect, PolicySelect, Scope, SettingArgs,
-    SweepCmd, TraceArgs, ALL,
+    Cli, Command, DataArgs, ModelSelect, PolicySelect, Scope, SettingArgs, SweepCmd, TraceArgs, ALL,
 };
 use crate::config::{ClusterConfig, PolicyConfig, SplitConfig};
 use crate::forecast::{ModelConfig, ModelKind};
@@ -234,7 +233,7 @@ fn sweep_plan(c: SweepCmd) -> anyhow::Result<SweepPlan> {
                     .iter()
                     .map(|t| setting.parse(t))
                     .collect::<Result<Vec<_>, _>>()?;
-                if is_list_in_sweep(setting) {
+                if sweep::is_list(setting) {
                     base.set_list(setting, values)?;
                 } else {
                     for v in values {

@@ -140,14 +140,20 @@ impl SweepDir {
         Ok(())
     }
 
+    /// The names of the files in the folder.
+    fn file_names(&self) -> Result<Vec<String>> {
+        let dir = &self.0;
+        std::fs::read_dir(dir)
+            .with_context(|| format!("reading {}", dir.display()))?
+            .map(|e| Ok(e?.file_name().to_string_lossy().into_owned()))
+            .collect()
+    }
+
     /// Part files whose manifest is missing, by part name.
     pub(crate) fn orphans(&self) -> Result<Vec<String>> {
         let dir = &self.0;
         let mut out = Vec::new();
-        let entries =
-            std::fs::read_dir(dir).with_context(|| format!("reading {}", dir.display()))?;
-        for e in entries {
-            let name = e?.file_name().to_string_lossy().into_owned();
+        for name in self.file_names()? {
             if let Some(stem) = name
                 .strip_prefix("sweep.part-")
                 .and_then(|_| name.strip_suffix(".csv"))
@@ -165,10 +171,7 @@ impl SweepDir {
     pub(crate) fn manifests(&self) -> Result<Vec<(String, Manifest)>> {
         let dir = &self.0;
         let mut out = Vec::new();
-        let entries =
-            std::fs::read_dir(dir).with_context(|| format!("reading {}", dir.display()))?;
-        for e in entries {
-            let name = e?.file_name().to_string_lossy().into_owned();
+        for name in self.file_names()? {
             if name.starts_with("sweep.part-") && name.ends_with(".json") {
                 let path = dir.join(&name);
                 let m: Manifest = serde_json::from_slice(&read(&path)?)

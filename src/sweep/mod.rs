@@ -10,7 +10,6 @@ use std::path::{Path, PathBuf};
 
 use thiserror::Error;
 
-use crate::cli::is_list_in_sweep;
 use crate::forecast::ModelKind;
 use crate::policy::PolicyKind;
 use crate::settings::{self, Setting, SettingError, Settings, Value};
@@ -62,6 +61,12 @@ pub(crate) enum GridError {
     /// `--shard` is not `i/n` with 1 ≤ i ≤ n.
     #[error("--shard {0}: must be i/n with 1 ≤ i ≤ n, as 3/16")]
     Shard(String),
+}
+
+/// Whether a sweep takes a list of `s`'s values: an axis (startup delay, seed, capacity),
+/// or some policy's knob.
+pub(crate) fn is_list(s: &Setting) -> bool {
+    s.axis || PolicyKind::knobs().iter().any(|k| k.name == s.name)
 }
 
 /// Where one of the grid's traces comes from.
@@ -419,9 +424,7 @@ pub(crate) fn from_toml(text: &str, dir: &Path, mut base: Grid) -> Result<Grid, 
             "policy" => base.policies = policies(key, &names(key, value)?)?,
             "slo-level" => base.slo_levels = numbers(key, value)?,
             k => match settings::find(k) {
-                Some(s) if is_list_in_sweep(s) => {
-                    base.set_list(s, setting_values(key, s, value)?)?
-                }
+                Some(s) if is_list(s) => base.set_list(s, setting_values(key, s, value)?)?,
                 Some(s) => (s.set)(&mut base.settings, setting_value(key, s, value)?),
                 None => return Err(GridError::UnknownKey(k.to_string(), known_keys())),
             },
@@ -485,11 +488,12 @@ fn trace_entry(v: &toml::Value, dir: &Path, grid: &Grid) -> Result<TraceSpec, Gr
             }
             "step" | "max-gap" => {
                 let d = text("a duration such as \"5m\"")?;
-                let minutes = crate::cli::duration_minutes(&d).map_err(|_| GridError::Range {
-                    key: format!("trace.{key}"),
-                    value: format!("{d:?}"),
-                    range: "a duration such as \"1m\", \"5m\" or \"1h\"",
-                })?;
+                let minutes =
+                    crate::trace::import::parse_minutes(&d).map_err(|_| GridError::Range {
+                        key: format!("trace.{key}"),
+                        value: format!("{d:?}"),
+                        range: "a duration such as \"1m\", \"5m\" or \"1h\"",
+                    })?;
                 if key == "step" {
                     spec.import.step_minutes = Some(minutes);
                 } else {

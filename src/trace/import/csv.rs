@@ -83,16 +83,23 @@ pub(super) fn frame(bytes: &[u8]) -> Result<(DataFrame, Vec<String>), TraceError
     Ok((df, names))
 }
 
-/// Parses a timestamp/count CSV into points.
-pub(super) fn parse(
-    bytes: &[u8],
-    opts: &ImportOptions,
-    detected: bool,
-    report: &mut Report,
-) -> Result<Parsed, TraceError> {
+/// A CSV's columns, and the one holding the timestamps.
+pub(super) struct Columns {
+    /// Every column as text.
+    pub(super) df: DataFrame,
+    /// The header.
+    pub(super) names: Vec<String>,
+    /// The header for errors, shortened.
+    pub(super) found: String,
+    /// The timestamp column's name.
+    pub(super) time: String,
+}
+
+/// Reads a CSV and finds its timestamp column (named by `--time-column` or detected).
+pub(super) fn with_time_column(bytes: &[u8], opts: &ImportOptions) -> Result<Columns, TraceError> {
     let (df, names) = frame(bytes)?;
     let found = excerpt(&names.join(", "), 120);
-    let time_col = pick_column(
+    let time = pick_column(
         &names,
         &opts.time_column,
         &TIMESTAMP_COLUMNS,
@@ -100,6 +107,27 @@ pub(super) fn parse(
         "--time-column",
         &found,
     )?;
+    Ok(Columns {
+        df,
+        names,
+        found,
+        time,
+    })
+}
+
+/// Parses a timestamp/count CSV into points.
+pub(super) fn parse(
+    bytes: &[u8],
+    opts: &ImportOptions,
+    detected: bool,
+    report: &mut Report,
+) -> Result<Parsed, TraceError> {
+    let Columns {
+        df,
+        names,
+        found,
+        time: time_col,
+    } = with_time_column(bytes, opts)?;
     let count_col = pick_column(
         &names,
         &opts.count_column,

@@ -109,6 +109,17 @@ impl std::str::FromStr for CountUnit {
     }
 }
 
+/// A duration such as `1m`, `5m`, `1h` or `1d` in whole minutes (`0` for none), as
+/// `--step` and `--max-gap` take it.
+pub fn parse_minutes(text: &str) -> Result<u32, String> {
+    if text.trim() == "0" {
+        return Ok(0);
+    }
+    let d: crate::forecast::RefitEvery = text.parse()?;
+    d.as_minutes()
+        .ok_or_else(|| format!("expected a duration such as 1m, 5m or 1h, got `{text}`"))
+}
+
 /// The longest gap filled by interpolation by default, in minutes: a scrape or logging
 /// outage of up to an hour is bridged; a longer one would invent traffic (a straight
 /// line across a night or a weekend), so it is refused (`docs/experiment.md`, The trace).

@@ -3,7 +3,7 @@
 //! column (detected or `--time-column`) in any of the csv format's forms, each row one
 //! request, or `--weight-column`'s value of work (tokens) instead.
 
-use super::csv::{frame, pick_column, string_column, timestamps, TIMESTAMP_COLUMNS};
+use super::csv::{pick_column, string_column, timestamps, with_time_column, Columns};
 use super::{ImportOptions, Raw, Report};
 use crate::trace::{excerpt, TraceError};
 
@@ -13,16 +13,12 @@ pub(super) fn parse(
     opts: &ImportOptions,
     report: &mut Report,
 ) -> Result<Raw, TraceError> {
-    let (df, names) = frame(bytes)?;
-    let found = excerpt(&names.join(", "), 120);
-    let time_col = pick_column(
-        &names,
-        &opts.time_column,
-        &TIMESTAMP_COLUMNS,
-        "timestamp",
-        "--time-column",
-        &found,
-    )?;
+    let Columns {
+        df,
+        names,
+        found,
+        time: time_col,
+    } = with_time_column(bytes, opts)?;
     if df.height() == 0 {
         return Err(TraceError::NoRows);
     }
