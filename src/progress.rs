@@ -1,13 +1,21 @@
 //! Progress output on stderr. indicatif hides its bars by itself when stderr is not a
-//! terminal, so tests and CI logs stay clean.
+//! terminal, so tests and CI logs stay clean. Every bar joins one process-wide
+//! [`MultiProgress`], so models training side by side each keep a line of their own.
 
+use std::sync::OnceLock;
 use std::time::Duration;
 
-use indicatif::{ProgressBar, ProgressStyle};
+use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
+
+/// The bars of the process.
+fn multi() -> &'static MultiProgress {
+    static MULTI: OnceLock<MultiProgress> = OnceLock::new();
+    MULTI.get_or_init(MultiProgress::new)
+}
 
 /// A spinner with a stage name and the elapsed time, ticking on its own.
 pub(crate) fn spinner(stage: String) -> ProgressBar {
-    let pb = ProgressBar::new_spinner();
+    let pb = multi().add(ProgressBar::new_spinner());
     pb.set_style(
         ProgressStyle::with_template("{spinner} {msg} [{elapsed_precise}]")
             .expect("static template"),
@@ -19,7 +27,7 @@ pub(crate) fn spinner(stage: String) -> ProgressBar {
 
 /// A bar over `len` items with a message.
 pub(crate) fn bar(len: u64, stage: String) -> ProgressBar {
-    let pb = ProgressBar::new(len);
+    let pb = multi().add(ProgressBar::new(len));
     pb.set_style(
         ProgressStyle::with_template(
             "{msg} [{bar:30}] {pos}/{len} [{elapsed_precise}<{eta_precise}]",

@@ -486,6 +486,34 @@ pub const EPOCHS: Setting = Setting {
     ..WINDOW
 };
 
+/// LSTM early stopping's patience.
+pub const PATIENCE: Setting = Setting {
+    name: "patience",
+    help: "LSTM: epochs without a validation improvement of --min-delta before training stops and the best epoch's weights are kept (0: every epoch, the last kept)",
+    value_name: "EPOCHS",
+    range: "a whole number, 0 or more",
+    valid: small,
+    get: |s| Value::Whole(s.model.lstm.patience as u64),
+    set: |s, v| s.model.lstm.patience = v.whole() as usize,
+    ..WINDOW
+};
+
+/// LSTM early stopping's smallest improvement.
+pub const MIN_DELTA: Setting = Setting {
+    name: "min-delta",
+    heading: MODELS,
+    stages: TRAIN,
+    value_name: "MSE",
+    help: "LSTM: the smallest fall of the validation MSE (standardized) that counts as an improvement for early stopping",
+    kind: Kind::Number,
+    range: "0 or a positive number",
+    valid: |x| x.is_finite() && x >= 0.0,
+    get: |s| Value::Number(s.model.lstm.min_delta),
+    set: |s, v| s.model.lstm.min_delta = v.number(),
+    axis: false,
+    per_trace: false,
+};
+
 /// LSTM batch size.
 pub const BATCH_SIZE: Setting = Setting {
     name: "batch-size",
@@ -666,6 +694,8 @@ pub const ALL: &[&Setting] = &[
     &WINDOW,
     &HIDDEN,
     &EPOCHS,
+    &PATIENCE,
+    &MIN_DELTA,
     &BATCH_SIZE,
     &LEARNING_RATE,
     &CALIBRATION_DAYS,

@@ -98,3 +98,43 @@ fn a_corrupt_saved_model_is_an_error_not_a_panic() {
     let err = LstmModel::from_artifacts(&files).unwrap_err();
     assert!(err.to_string().contains("lstm.safetensors"), "{err}");
 }
+
+#[test]
+fn early_stopping_keeps_the_best_epochs_weights() {
+    let trace = sine();
+    // With a min-delta no fall can reach, no epoch after the first improves: patience 2
+    // stops after epoch 3 and keeps epoch 1, whose weights are those of a model trained
+    // for exactly one epoch (same seed, same first epoch).
+    let stopped = fit(
+        LstmConfig {
+            patience: 2,
+            min_delta: 1e9,
+            ..small(5, 6)
+        },
+        &trace,
+    );
+    assert_eq!(stopped.meta().unwrap().epochs.len(), 3);
+    assert_eq!(stopped.meta().unwrap().best_epoch, 1);
+    let one = fit(
+        LstmConfig {
+            patience: 0,
+            ..small(5, 1)
+        },
+        &trace,
+    );
+    assert_eq!(stopped.weights(), one.weights());
+    assert_eq!(
+        stopped.predict(&trace, 1000..1100).unwrap(),
+        one.predict(&trace, 1000..1100).unwrap()
+    );
+    // Patience 0 trains every epoch and keeps the last.
+    let all = fit(
+        LstmConfig {
+            patience: 0,
+            ..small(5, 4)
+        },
+        &trace,
+    );
+    assert_eq!(all.meta().unwrap().epochs.len(), 4);
+    assert_eq!(all.meta().unwrap().best_epoch, 4);
+}

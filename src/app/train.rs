@@ -129,49 +129,76 @@ pub(crate) fn build_models(kinds: &[ModelKind], cfg: &ModelConfig) -> Vec<Box<dy
     kinds.iter().map(|&k| forecast::build(k, cfg)).collect()
 }
 
-/// Fits every model of the experiment and writes each one's files as it finishes, so an
-/// interrupt keeps the models already done.
+/// Fits every model of the experiment, side by side (one thread a model: Prophet's fits
+/// beside the LSTM's training use the cores one alone would leave idle), and writes each
+/// one's files as it finishes, so an interrupt keeps the models already done. Each model's
+/// output depends on its own inputs alone, so the files are the same whatever the
+/// scheduling; the log lines may interleave.
 pub(super) fn run(e: &Experiment, trace: &Trace) -> Result<()> {
     let mut models = build_models(&e.models, &e.model_cfg);
     let split = split_for(trace, &e.split, &models, &e.cluster)?;
     let calibrating = calibrating(&e.model_cfg, &e.policies);
-    for (model, &kind) in models.iter_mut().zip(&e.models) {
-        let name = model.name();
-        let spinner = progress::spinner(format!("train {name}"));
-        let started = Instant::now();
-        let mut trained = fit(model.as_mut(), trace, split, &e.cluster)?;
-        spinner.finish_and_clear();
-        for note in model.notes() {
-            eprintln!("{note}");
-        }
-        if calibrating {
-            let spinner = progress::spinner(format!("train {name} for calibration"));
-            match calibrate(kind, &e.model_cfg, trace, split, &e.cluster)? {
-                Ok(c) => trained.forecast.calibration = Some(c),
-                Err(why) => eprintln!("note: {why}"),
-            }
-            spinner.finish_and_clear();
-        }
-        let written = save_model(
-            &e.data,
-            trace,
-            split,
-            &e.cluster,
-            &trained.forecast,
-            &trained.artifacts,
-            model.refit_every(),
-        )?;
-        eprintln!(
-            "train: {name} on {} train steps, forecast {} test steps in {:.2} s -> {}",
-            split.train_len,
-            split.test_len,
-            started.elapsed().as_secs_f64(),
-            written
-                .iter()
-                .map(|p| p.display().to_string())
-                .collect::<Vec<_>>()
-                .join(", ")
-        );
+    let results: Vec<Result<()>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = models
+            .iter_mut()
+            .zip(&e.models)
+            .map(|(model, &kind)| {
+                scope.spawn(move || train_one(e, trace, split, model.as_mut(), kind, calibrating))
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+            .collect()
+    });
+    // The first failure in model order.
+    results.into_iter().collect()
+}
+
+/// Fits one model (and its calibration tail), writes its files and says so.
+fn train_one(
+    e: &Experiment,
+    trace: &Trace,
+    split: Split,
+    model: &mut dyn Forecaster,
+    kind: ModelKind,
+    calibrating: bool,
+) -> Result<()> {
+    let name = model.name();
+    let spinner = progress::spinner(format!("train {name}"));
+    let started = Instant::now();
+    let mut trained = fit(model, trace, split, &e.cluster)?;
+    spinner.finish_and_clear();
+    for note in model.notes() {
+        eprintln!("{note}");
     }
+    if calibrating {
+        let spinner = progress::spinner(format!("train {name} for calibration"));
+        match calibrate(kind, &e.model_cfg, trace, split, &e.cluster)? {
+            Ok(c) => trained.forecast.calibration = Some(c),
+            Err(why) => eprintln!("note: {why}"),
+        }
+        spinner.finish_and_clear();
+    }
+    let written = save_model(
+        &e.data,
+        trace,
+        split,
+        &e.cluster,
+        &trained.forecast,
+        &trained.artifacts,
+        model.refit_every(),
+    )?;
+    eprintln!(
+        "train: {name} on {} train steps, forecast {} test steps in {:.2} s -> {}",
+        split.train_len,
+        split.test_len,
+        started.elapsed().as_secs_f64(),
+        written
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
     Ok(())
 }

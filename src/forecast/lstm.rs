@@ -38,8 +38,18 @@ pub struct LstmConfig {
     pub window: usize,
     /// Hidden units of the LSTM layer. Defaults to 64.
     pub hidden: usize,
-    /// Passes over the train windows. Defaults to 10.
+    /// Passes over the train windows at most. Defaults to 10.
     pub epochs: usize,
+    /// Early stopping: epochs without an improvement of the validation MSE by at least
+    /// `min_delta` before training stops and the best epoch's weights are restored (as
+    /// Keras' `EarlyStopping(restore_best_weights=True)`); 0 trains every epoch. Defaults
+    /// to 2.
+    #[serde(default)]
+    pub patience: usize,
+    /// The smallest fall of the validation MSE (standardized) that counts as an
+    /// improvement. Defaults to 0.001.
+    #[serde(default)]
+    pub min_delta: f64,
     /// Windows per optimizer step. Defaults to 256.
     pub batch_size: usize,
     /// Adam's learning rate. Defaults to 1e-3.
@@ -73,6 +83,8 @@ impl Default for LstmConfig {
             window: 60,
             hidden: 64,
             epochs: 10,
+            patience: 2,
+            min_delta: 1e-3,
             batch_size: 256,
             learning_rate: 1e-3,
             validation_fraction: 0.1,
@@ -113,6 +125,9 @@ pub struct LstmMeta {
     pub upper_offset: f64,
     /// Losses per epoch.
     pub epochs: Vec<EpochLoss>,
+    /// The epoch whose weights the model keeps (1-based): the best validation MSE.
+    #[serde(default)]
+    pub best_epoch: usize,
 }
 
 /// The network: LSTM over the window, linear head on the last hidden state.
@@ -339,6 +354,28 @@ impl LstmModel {
     }
 }
 
+/// Copies of every variable's values, in the var map's order.
+fn snapshot(varmap: &VarMap) -> Vec<Tensor> {
+    let data = varmap.data().lock().expect("not poisoned");
+    let mut names: Vec<&String> = data.keys().collect();
+    names.sort();
+    names
+        .into_iter()
+        .map(|n| data[n].as_tensor().copy().expect("a CPU tensor copies"))
+        .collect()
+}
+
+/// Sets every variable back to a [`snapshot`].
+fn restore(varmap: &VarMap, weights: &[Tensor]) -> candle_core::Result<()> {
+    let data = varmap.data().lock().expect("not poisoned");
+    let mut names: Vec<&String> = data.keys().collect();
+    names.sort();
+    for (n, w) in names.into_iter().zip(weights) {
+        data[n].set(w)?;
+    }
+    Ok(())
+}
+
 impl Forecaster for LstmModel {
     fn name(&self) -> &'static str {
         NAME
@@ -391,8 +428,10 @@ impl Forecaster for LstmModel {
         let bar = progress::bar((batches * cfg.epochs) as u64, format!("train {NAME}"));
         let mut order = train_ends.to_vec();
         let mut epochs = Vec::with_capacity(cfg.epochs);
-        // The last epoch's validation forecasts, reused for the calibration below.
-        let mut last_val_pred = Vec::new();
+        // The best epoch so far: its number, validation MSE, weights and validation
+        // forecasts (reused for the calibration below).
+        let mut best: Option<(usize, f64, Vec<Tensor>, Vec<f32>)> = None;
+        let mut waited = 0;
         let val_t: Vec<f32> = val_ends.iter().map(|&e| z[e + lead]).collect();
         for epoch in 1..=cfg.epochs {
             let started = Instant::now();
@@ -433,7 +472,23 @@ impl Forecaster for LstmModel {
                 ),
             );
             epochs.push(e);
-            last_val_pred = val_pred;
+            let improved = best
+                .as_ref()
+                .is_none_or(|b| validation_mse < b.1 - cfg.min_delta);
+            if improved || cfg.patience == 0 {
+                best = Some((epoch, validation_mse, snapshot(&varmap), val_pred));
+                waited = 0;
+            } else {
+                waited += 1;
+                if waited >= cfg.patience {
+                    break;
+                }
+            }
+        }
+        bar.finish_and_clear();
+        let (best_epoch, _, weights, last_val_pred) = best.expect("at least one epoch");
+        if best_epoch < epochs.len() {
+            restore(&varmap, &weights).map_err(model_error)?;
         }
         bar.finish_and_clear();
 
@@ -455,14 +510,21 @@ impl Forecaster for LstmModel {
             lower_offset: quantile(&residuals, tail),
             upper_offset: quantile(&residuals, 1.0 - tail),
             epochs,
+            best_epoch,
         };
         let total: f64 = meta.epochs.iter().map(|e| e.seconds).sum();
+        let ran = meta.epochs.len();
         self.notes.push(format!(
-            "lstm: {} epochs in {total:.1} s ({:.2} s/epoch) on {} windows, {} held out",
+            "lstm: {ran} of at most {} epochs in {total:.1} s ({:.2} s/epoch) on {} windows, {} held out; kept epoch {best_epoch}'s weights (best validation MSE{})",
             cfg.epochs,
-            total / cfg.epochs.max(1) as f64,
+            total / ran.max(1) as f64,
             train_ends.len(),
-            val_ends.len()
+            val_ends.len(),
+            if ran < cfg.epochs {
+                format!("; stopped early, patience {}", cfg.patience)
+            } else {
+                String::new()
+            }
         ));
         self.fitted = Some((varmap, net, meta));
         Ok(())

@@ -125,7 +125,7 @@ pub struct FitInput<'a> {
 }
 
 /// A demand forecaster.
-pub trait Forecaster {
+pub trait Forecaster: Send {
     /// The model's name, as on the command line.
     fn name(&self) -> &'static str;
 
