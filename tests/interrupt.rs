@@ -40,6 +40,9 @@ fn sigint_during_training_keeps_earlier_files_and_leaves_no_temp_files() {
             "lstm",
             "--epochs",
             "50",
+            // Every epoch: early stopping would end training before the interrupt.
+            "--patience",
+            "0",
         ])
         .stdout(Stdio::null())
         .stderr(Stdio::piped())

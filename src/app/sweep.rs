@@ -77,8 +77,11 @@ fn run_unit(grid: &Grid, unit: &Unit, trace: &Trace) -> Result<(Vec<SweepRow>, u
             .with_context(|| format!("unit {}", unit.id))?;
         fits += 1;
         if calibrating {
-            // A tail too short for the model is refused before any fit.
-            if let Ok(c) = train::calibrate(kind, &model_cfg, trace, split, &base)? {
+            if let Some(c) = model.held_out() {
+                // The fit's own held-out tail: no second fit.
+                trained.forecast.calibration = Some(c);
+            } else if let Ok(c) = train::calibrate(kind, &model_cfg, trace, split, &base)? {
+                // A tail too short for the model is refused before any fit.
                 trained.forecast.calibration = Some(c);
                 fits += 1;
             }

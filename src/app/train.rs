@@ -173,12 +173,17 @@ fn train_one(
         eprintln!("{note}");
     }
     if calibrating {
-        let spinner = progress::spinner(format!("train {name} for calibration"));
-        match calibrate(kind, &e.model_cfg, trace, split, &e.cluster)? {
-            Ok(c) => trained.forecast.calibration = Some(c),
-            Err(why) => eprintln!("note: {why}"),
+        if let Some(c) = model.held_out() {
+            // The fit's own held-out tail: no second fit.
+            trained.forecast.calibration = Some(c);
+        } else {
+            let spinner = progress::spinner(format!("train {name} for calibration"));
+            match calibrate(kind, &e.model_cfg, trace, split, &e.cluster)? {
+                Ok(c) => trained.forecast.calibration = Some(c),
+                Err(why) => eprintln!("note: {why}"),
+            }
+            spinner.finish_and_clear();
         }
-        spinner.finish_and_clear();
     }
     let written = save_model(
         &e.data,

@@ -168,6 +168,13 @@ pub trait Forecaster: Send {
     fn artifacts(&self) -> Result<Vec<Artifact>, ForecastError> {
         Ok(Vec::new())
     }
+
+    /// Forecasts of the last steps of the train period that the last fit made without
+    /// fitting on them, at the decision horizon (the LSTM's held-out windows): a
+    /// calibration tail that costs no second fit. `None` for models that hold nothing out.
+    fn held_out(&self) -> Option<Calibration> {
+        None
+    }
 }
 
 /// A model's forecasts on the calibration tail of the train period, made the way the
