@@ -32,21 +32,6 @@ pub struct StepOutcome {
     pub switched: bool,
 }
 
-impl StepOutcome {
-    /// Busy share of the ready containers' capacity in the step, in [0, 1] (1 for a
-    /// step with demand and no ready container; 0 for an idle step with none).
-    pub fn utilization(&self, cluster: &StepCluster) -> f64 {
-        let capacity = f64::from(self.ready) * cluster.capacity_per_step;
-        if capacity > 0.0 {
-            self.served / capacity
-        } else if self.demand > 0.0 {
-            1.0
-        } else {
-            0.0
-        }
-    }
-}
-
 /// One decision still in the pipeline: the target it set and what it launched.
 #[derive(Debug, Clone, Copy, PartialEq)]
 struct Pending {
@@ -128,17 +113,8 @@ impl Cluster {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::ClusterConfig;
 
-    fn config(d: u32) -> StepCluster {
-        ClusterConfig {
-            capacity_per_min: 10.0,
-            startup_delay_min: d,
-            min_replicas: 1,
-            max_replicas: 100,
-        }
-        .at_step(1)
-    }
+    use crate::config::test_cluster as config;
 
     #[test]
     fn a_launch_starts_for_d_steps_and_a_removal_waits_d_steps() {
@@ -170,11 +146,9 @@ mod tests {
     fn serves_up_to_ready_capacity() {
         let mut c = Cluster::new(config(0));
         let o = c.step(Some(3), 45.0);
-        // 3 × 10 served, 15 left over; busy share 1.
+        // 3 × 10 served, 15 left over.
         assert_eq!((o.ready, o.served, o.unserved), (3, 30.0, 15.0));
-        assert_eq!(o.utilization(&config(0)), 1.0);
         let o = c.step(Some(4), 10.0);
         assert_eq!((o.served, o.unserved), (10.0, 0.0));
-        assert_eq!(o.utilization(&config(0)), 0.25);
     }
 }

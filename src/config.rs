@@ -205,6 +205,19 @@ impl Default for SplitConfig {
     }
 }
 
+/// The cluster of the simulator's hand-worked tests: 10 requests per container and
+/// minute, `d` minutes to start, 1 to 100 containers, 1-minute steps.
+#[cfg(test)]
+pub(crate) fn test_cluster(d: u32) -> StepCluster {
+    ClusterConfig {
+        capacity_per_min: 10.0,
+        startup_delay_min: d,
+        min_replicas: 1,
+        max_replicas: 100,
+    }
+    .at_step(1)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -151,7 +151,6 @@ pub fn simulate(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::ClusterConfig;
     use crate::policy::{Oracle, StaticN};
 
     /// Replays a fixed list of targets, one per decision.
@@ -164,15 +163,7 @@ mod tests {
         }
     }
 
-    fn cluster(d: u32) -> StepCluster {
-        ClusterConfig {
-            capacity_per_min: 10.0,
-            startup_delay_min: d,
-            min_replicas: 1,
-            max_replicas: 100,
-        }
-        .at_step(1)
-    }
+    use crate::config::test_cluster as cluster;
 
     #[test]
     fn hand_worked_scale_up_then_down() {

@@ -11,7 +11,7 @@ use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
 
-use super::train;
+use super::train::{self, Tail};
 use crate::config::ClusterConfig;
 use crate::experiment::{self, ModelForecast};
 use crate::plan::SweepPlan;
@@ -40,7 +40,7 @@ fn trace_files(grid: &Grid) -> Result<Vec<Vec<u8>>> {
 fn unit_trace(grid: &Grid, unit: &Unit, bytes: &[u8]) -> Result<Trace> {
     let spec = &grid.traces[unit.trace];
     match &spec.source {
-        SweepTrace::File(p) => Ok(import::read(&[bytes.to_vec()], &spec.import)
+        SweepTrace::File(p) => Ok(import::read(&[bytes], &spec.import)
             .with_context(|| format!("reading trace {}", p.display()))?
             .trace),
         SweepTrace::Synthetic { days } => Ok(generate(&GenerateConfig {
@@ -77,13 +77,14 @@ fn run_unit(grid: &Grid, unit: &Unit, trace: &Trace) -> Result<(Vec<SweepRow>, u
             .with_context(|| format!("unit {}", unit.id))?;
         fits += 1;
         if calibrating {
-            if let Some(c) = model.held_out() {
-                // The fit's own held-out tail: no second fit.
-                trained.forecast.calibration = Some(c);
-            } else if let Ok(c) = train::calibrate(kind, &model_cfg, trace, split, &base)? {
-                // A tail too short for the model is refused before any fit.
-                trained.forecast.calibration = Some(c);
-                fits += 1;
+            // A tail too short for the model is refused before any fit.
+            match train::calibration_tail(model.as_ref(), kind, &model_cfg, trace, split, &base)? {
+                Tail::HeldOut(c) => trained.forecast.calibration = Some(c),
+                Tail::Fitted(c) => {
+                    trained.forecast.calibration = Some(c);
+                    fits += 1;
+                }
+                Tail::TooShort(_) => {}
             }
         }
         forecasts.push(trained.forecast);

@@ -76,11 +76,42 @@ pub(crate) fn fit(
     })
 }
 
+/// A model's calibration tail, and what it cost.
+pub(crate) enum Tail {
+    /// The fit's own held-out forecasts (the LSTM's): no second fit.
+    HeldOut(Calibration),
+    /// A second fit on the train period less the tail.
+    Fitted(Calibration),
+    /// The shortened train period is too short for the model: why.
+    TooShort(String),
+}
+
+/// The calibration tail of `fitted` (a `kind` fitted on the train period): its own
+/// held-out forecasts where it has them, else a fresh `kind` fitted on the train period
+/// less its last `calibration_days` and forecasting those days at the decision horizon,
+/// exactly as the test period is forecast: the model's own errors, for policies that
+/// calibrate on them.
+pub(crate) fn calibration_tail(
+    fitted: &dyn Forecaster,
+    kind: ModelKind,
+    cfg: &ModelConfig,
+    trace: &Trace,
+    split: Split,
+    cluster: &ClusterConfig,
+) -> Result<Tail> {
+    if let Some(c) = fitted.held_out() {
+        return Ok(Tail::HeldOut(c));
+    }
+    Ok(match calibrate(kind, cfg, trace, split, cluster)? {
+        Ok(c) => Tail::Fitted(c),
+        Err(why) => Tail::TooShort(why),
+    })
+}
+
 /// Fits a fresh `kind` on the train period less its last `days` and forecasts those
-/// days at the decision horizon, exactly as the test period is forecast: the model's own
-/// errors, for policies that calibrate on them. `Ok(Err(why))` when the shortened train
-/// period is too short for the model.
-pub(crate) fn calibrate(
+/// days ([`calibration_tail`]). `Ok(Err(why))` when the shortened train period is too
+/// short for the model.
+fn calibrate(
     kind: ModelKind,
     cfg: &ModelConfig,
     trace: &Trace,
@@ -173,17 +204,12 @@ fn train_one(
         eprintln!("{note}");
     }
     if calibrating {
-        if let Some(c) = model.held_out() {
-            // The fit's own held-out tail: no second fit.
-            trained.forecast.calibration = Some(c);
-        } else {
-            let spinner = progress::spinner(format!("train {name} for calibration"));
-            match calibrate(kind, &e.model_cfg, trace, split, &e.cluster)? {
-                Ok(c) => trained.forecast.calibration = Some(c),
-                Err(why) => eprintln!("note: {why}"),
-            }
-            spinner.finish_and_clear();
+        let spinner = progress::spinner(format!("train {name} for calibration"));
+        match calibration_tail(model, kind, &e.model_cfg, trace, split, &e.cluster)? {
+            Tail::HeldOut(c) | Tail::Fitted(c) => trained.forecast.calibration = Some(c),
+            Tail::TooShort(why) => eprintln!("note: {why}"),
         }
+        spinner.finish_and_clear();
     }
     let written = save_model(
         &e.data,

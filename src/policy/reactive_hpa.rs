@@ -135,9 +135,13 @@ impl Recommender {
         let cap = cluster.capacity_per_step;
         // The usage ratio over `n` pods, as GetResourceUtilizationRatio (integer percent)
         // or calcPlainMetricReplicas (a per-pod average) computes it.
-        let ratio = |n: f64| match reading.metric {
-            HpaMetric::Utilization => ((100.0 * o.served) / (n * cap)).floor() / target,
-            HpaMetric::Rps | HpaMetric::Demand => (100.0 * o.demand) / (n * target * cap),
+        let utilization = reading.metric == HpaMetric::Utilization;
+        let ratio = |n: f64| {
+            if utilization {
+                ((100.0 * o.served) / (n * cap)).floor() / target
+            } else {
+                (100.0 * o.demand) / (n * target * cap)
+            }
         };
         let usage = ratio(ready);
         let current = i64::from(current);

@@ -254,17 +254,18 @@ impl PartRows {
 
     /// Appends rows.
     pub(crate) fn extend(&mut self, rows: &[SweepRow]) {
+        // Through the CSV writer and back, so a row is held as the text a file holds.
+        let mut w = ::csv::WriterBuilder::new()
+            .has_headers(false)
+            .from_writer(Vec::new());
         for row in rows {
-            let mut w = ::csv::WriterBuilder::new()
-                .has_headers(false)
-                .from_writer(Vec::new());
             w.serialize(row.cells()).expect("in-memory CSV write");
-            let bytes = w.into_inner().expect("in-memory CSV flush");
-            let mut r = ::csv::ReaderBuilder::new()
-                .has_headers(false)
-                .from_reader(bytes.as_slice());
-            self.0.extend(r.records().map(|x| x.expect("just written")));
         }
+        let bytes = w.into_inner().expect("in-memory CSV flush");
+        let mut r = ::csv::ReaderBuilder::new()
+            .has_headers(false)
+            .from_reader(bytes.as_slice());
+        self.0.extend(r.records().map(|x| x.expect("just written")));
     }
 
     /// Keeps the first `n` rows.

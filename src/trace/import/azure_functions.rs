@@ -112,7 +112,7 @@ fn read_day(bytes: &[u8], day: usize) -> Result<Day, TraceError> {
 
 /// Parses the day files into one point per minute of the selected functions.
 pub(super) fn parse(
-    files: &[Vec<u8>],
+    files: &[std::borrow::Cow<'_, [u8]>],
     opts: &ImportOptions,
     report: &mut Report,
 ) -> Result<Raw, TraceError> {

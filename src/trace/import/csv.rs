@@ -25,13 +25,13 @@ pub(super) enum Parsed {
     /// A count per timestamp.
     Series(Raw),
     /// No count column and timestamps that are not one per step: one row per request
-    /// (only when the format was detected).
-    Requests,
+    /// (only when the format was detected), as read, with its timestamps (epoch ms).
+    Requests(Columns, Vec<i64>, TimeForm),
 }
 
 /// How a file's timestamps were written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum TimeForm {
+pub(crate) enum TimeForm {
     /// RFC 3339 or naive date and time.
     Text,
     /// Unix epoch seconds.
@@ -84,6 +84,7 @@ pub(super) fn frame(bytes: &[u8]) -> Result<(DataFrame, Vec<String>), TraceError
 }
 
 /// A CSV's columns, and the one holding the timestamps.
+#[derive(Debug)]
 pub(super) struct Columns {
     /// Every column as text.
     pub(super) df: DataFrame,
@@ -122,35 +123,31 @@ pub(super) fn parse(
     detected: bool,
     report: &mut Report,
 ) -> Result<Parsed, TraceError> {
-    let Columns {
-        df,
-        names,
-        found,
-        time: time_col,
-    } = with_time_column(bytes, opts)?;
+    let cols = with_time_column(bytes, opts)?;
     let count_col = pick_column(
-        &names,
+        &cols.names,
         &opts.count_column,
         &COUNT_COLUMNS,
         "count",
         "--count-column",
-        &found,
+        &cols.found,
     );
-    if df.height() == 0 {
+    if cols.df.height() == 0 {
         return Err(TraceError::NoRows);
     }
-    let times = string_column(&df, &time_col)?;
+    let times = string_column(&cols.df, &cols.time)?;
     let (stamps, form) = timestamps(&times)?;
     let count_col = match count_col {
         Ok(c) => c,
         Err(e) => {
             // No count column: a request log when its times are not one per step.
             if detected && opts.count_column.is_none() && !one_per_step(&stamps) {
-                return Ok(Parsed::Requests);
+                return Ok(Parsed::Requests(cols, stamps, form));
             }
             return Err(e);
         }
     };
+    let Columns { df, names, .. } = cols;
     report.fact(format!("timestamps: {}", form.words()));
     let counts = string_column(&df, &count_col)?;
     // The counts typed by polars (a text that is no number becomes null); the text is

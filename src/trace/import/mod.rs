@@ -22,6 +22,7 @@ pub mod csv;
 pub mod prometheus;
 pub mod requests;
 
+use std::borrow::Cow;
 use std::io::Read;
 
 use chrono::{TimeZone, Utc};
@@ -211,8 +212,12 @@ pub struct Report {
 }
 
 impl Report {
+    /// Adds a fact, once: several files of one format state theirs alike.
     fn fact(&mut self, s: impl Into<String>) {
-        self.facts.push(s.into());
+        let s = s.into();
+        if !self.facts.contains(&s) {
+            self.facts.push(s);
+        }
     }
 
     fn change(&mut self, s: impl Into<String>) {
@@ -235,19 +240,19 @@ pub struct Imported {
 
 /// Parses a trace from the bytes of one file (any format; gzip is read through).
 pub fn parse_csv(bytes: &[u8], opts: &ImportOptions) -> Result<Imported, TraceError> {
-    read(&[bytes.to_vec()], opts)
+    read(&[bytes], opts)
 }
 
 /// The bytes of a file, decompressed if they are gzip (by their magic bytes).
-pub fn gunzip(bytes: &[u8]) -> Result<Vec<u8>, TraceError> {
+pub fn gunzip(bytes: &[u8]) -> Result<Cow<'_, [u8]>, TraceError> {
     if bytes.starts_with(&[0x1f, 0x8b]) {
         let mut out = Vec::new();
         flate2::read::MultiGzDecoder::new(bytes)
             .read_to_end(&mut out)
             .map_err(|e| TraceError::Gzip(excerpt(&e.to_string(), 80)))?;
-        Ok(out)
+        Ok(Cow::Owned(out))
     } else {
-        Ok(bytes.to_vec())
+        Ok(Cow::Borrowed(bytes))
     }
 }
 
@@ -269,10 +274,10 @@ fn detect(bytes: &[u8]) -> Format {
 
 /// Reads one trace from one or more files of one format, in order (several day files of
 /// a log or of Azure Functions; several CSV exports of one series).
-pub fn read(files: &[Vec<u8>], opts: &ImportOptions) -> Result<Imported, TraceError> {
+pub fn read<B: AsRef<[u8]>>(files: &[B], opts: &ImportOptions) -> Result<Imported, TraceError> {
     let files = files
         .iter()
-        .map(|b| gunzip(b))
+        .map(|b| gunzip(b.as_ref()))
         .collect::<Result<Vec<_>, _>>()?;
     if files
         .iter()
@@ -301,10 +306,10 @@ pub fn read(files: &[Vec<u8>], opts: &ImportOptions) -> Result<Imported, TraceEr
                     Format::Csv | Format::Auto => {
                         match csv::parse(bytes, opts, report.detected, &mut report)? {
                             csv::Parsed::Series(raw) => raw,
-                            csv::Parsed::Requests => {
+                            csv::Parsed::Requests(cols, stamps, form) => {
                                 report.fact("one row per request: no count column, and the timestamps are not one per step");
                                 report.format = Some(Format::Requests);
-                                requests::parse(bytes, opts, &mut report)?
+                                requests::events(&cols, stamps, form, opts, &mut report)?
                             }
                         }
                     }
