@@ -5,6 +5,11 @@
 //! has a hand-written `Default` so the numbers live in one place. Their valid ranges
 //! and flags are the settings table's (`settings.rs`).
 
+use crate::serving::{Serving, ServingConfig};
+
+/// The standard normal's 90th percentile.
+const Z_90: f64 = 1.281_551_565_545;
+
 /// The container model (`docs/experiment.md`), stated per minute.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ClusterConfig {
@@ -16,6 +21,12 @@ pub struct ClusterConfig {
     pub min_replicas: u32,
     /// Most containers the cluster may run. Defaults to 100.
     pub max_replicas: u32,
+    /// How the ready containers serve requests, and the SLO.
+    pub serving: ServingConfig,
+    /// Spread of the startup delay: σ of a lognormal whose median is the startup delay,
+    /// each launch drawing its own (seeded); policies plan with its 90th percentile.
+    /// Defaults to 0, a constant delay.
+    pub startup_spread: f64,
 }
 
 impl Default for ClusterConfig {
@@ -25,20 +36,36 @@ impl Default for ClusterConfig {
             startup_delay_min: 2,
             min_replicas: 1,
             max_replicas: 100,
+            serving: ServingConfig::default(),
+            startup_spread: 0.0,
         }
     }
 }
 
 impl ClusterConfig {
+    /// The startup delay policies plan with, in minutes: the delay, or with a spread
+    /// its lognormal's 90th percentile, `d · e^(1.2816 σ)`.
+    pub fn planned_delay_min(&self) -> f64 {
+        f64::from(self.startup_delay_min) * (Z_90 * self.startup_spread).exp()
+    }
+
     /// The same cluster in units of the trace's step: capacity per step and the
-    /// startup delay rounded up to whole steps (`docs/experiment.md`, Trace).
+    /// (planned) startup delay rounded up to whole steps (`docs/experiment.md`, Trace).
     pub fn at_step(&self, step_minutes: u32) -> StepCluster {
+        let delay_steps = if self.startup_spread > 0.0 {
+            (self.planned_delay_min() / f64::from(step_minutes)).ceil() as usize
+        } else {
+            self.startup_delay_min.div_ceil(step_minutes) as usize
+        };
         StepCluster {
             capacity_per_step: self.capacity_per_min * f64::from(step_minutes),
-            delay_steps: self.startup_delay_min.div_ceil(step_minutes) as usize,
+            delay_steps,
+            startup_delay_min: self.startup_delay_min,
+            startup_spread: self.startup_spread,
             min_replicas: self.min_replicas,
             max_replicas: self.max_replicas,
             step_minutes,
+            serving: self.serving.at_step(self.capacity_per_min, step_minutes),
         }
     }
 }
@@ -48,14 +75,21 @@ impl ClusterConfig {
 pub struct StepCluster {
     /// Requests one ready container serves in one step.
     pub capacity_per_step: f64,
-    /// Steps from launch until a container serves (the startup delay `d`).
+    /// Steps from launch until a container serves as policies plan it (the startup
+    /// delay `d`, or its 90th percentile where it is spread).
     pub delay_steps: usize,
+    /// The startup delay, minutes (the median of each launch's own where spread).
+    pub startup_delay_min: u32,
+    /// σ of the lognormal each launch's delay is drawn from; 0: every launch takes `d`.
+    pub startup_spread: f64,
     /// Fewest containers.
     pub min_replicas: u32,
     /// Most containers.
     pub max_replicas: u32,
     /// Minutes in one step.
     pub step_minutes: u32,
+    /// How the ready containers serve, at this step.
+    pub serving: Serving,
 }
 
 impl StepCluster {
@@ -121,9 +155,6 @@ pub struct PolicyConfig {
     pub interval_width: Option<f64>,
     /// The coverage the models' intervals were trained for. Defaults to 0.8.
     pub trained_interval_width: f64,
-    /// The SLO of `slo-targeted`: percent of test minutes without a violation. Defaults
-    /// to 99.9.
-    pub slo_percent: f64,
     /// Minutes of history a burst's growth is measured over (`predictive-hpa`,
     /// `slo-targeted`); 0 switches burst awareness off. Defaults to 3.
     pub burst_lookback_min: u32,
@@ -184,7 +215,6 @@ impl Default for PolicyConfig {
             predictive_hpa_target: 0.8,
             interval_width: None,
             trained_interval_width: 0.8,
-            slo_percent: 99.9,
             burst_lookback_min: 3,
             hpa_metric: HpaMetric::Utilization,
             metrics_lag_min: 1,
@@ -206,16 +236,30 @@ impl Default for SplitConfig {
 }
 
 /// The cluster of the simulator's hand-worked tests: 10 requests per container and
-/// minute, `d` minutes to start, 1 to 100 containers, 1-minute steps.
+/// minute, `d` minutes to start, 1 to 100 containers, 1-minute steps, served by the
+/// threshold rule.
 #[cfg(test)]
 pub(crate) fn test_cluster(d: u32) -> StepCluster {
     ClusterConfig {
         capacity_per_min: 10.0,
         startup_delay_min: d,
-        min_replicas: 1,
-        max_replicas: 100,
+        ..ClusterConfig::threshold()
     }
     .at_step(1)
+}
+
+impl ClusterConfig {
+    /// The default cluster served by the threshold rule (the serving model of earlier
+    /// versions), for tests whose expected numbers come from it.
+    pub fn threshold() -> Self {
+        Self {
+            serving: ServingConfig {
+                model: crate::serving::ServingModel::Threshold,
+                ..ServingConfig::default()
+            },
+            ..Self::default()
+        }
+    }
 }
 
 #[cfg(test)]

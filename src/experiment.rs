@@ -88,7 +88,7 @@ pub fn reference_costs(
             policy.as_mut(),
             cluster,
         )?;
-        Ok(metrics::policy_metrics(NO_MODEL, name, &tl, cluster.step_minutes).container_minutes)
+        Ok(metrics::policy_metrics(NO_MODEL, name, &tl, cluster).container_minutes)
     };
     Ok((cost("oracle")?, cost("optimal")?))
 }
@@ -112,7 +112,7 @@ pub fn run_with(
     let mut skipped = Vec::new();
     let mut notes = Vec::new();
     let mut record = |model: &str, kind: PolicyKind, policy: &dyn Policy, tl: Timeline| {
-        let mut metrics = metrics::policy_metrics(model, kind.name(), &tl, cluster.step_minutes);
+        let mut metrics = metrics::policy_metrics(model, kind.name(), &tl, cluster);
         metrics.slo_target = policy.slo_target();
         if let Some(note) = policy.note() {
             notes.push(format!("{} on {model}: {note}", kind.name()));
@@ -310,7 +310,8 @@ mod tests {
             forecast: perfect,
             calibration: None,
         }];
-        let cluster = ClusterConfig::default().at_step(1);
+        // The threshold rule: a perfect forecast sized by capacity is then the oracle.
+        let cluster = ClusterConfig::threshold().at_step(1);
         let out = run(
             &trace,
             split,

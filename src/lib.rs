@@ -23,6 +23,7 @@ mod plan;
 pub mod policy;
 mod progress;
 mod report;
+pub mod serving;
 pub mod settings;
 pub mod sim;
 mod store;

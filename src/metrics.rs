@@ -10,8 +10,10 @@
 use serde::{Deserialize, Serialize};
 
 use crate::check::Tolerances;
+use crate::config::StepCluster;
 use crate::forecast::Forecast;
 use crate::policy::PolicyKind;
+use crate::serving::ServingModel;
 use crate::sim::Timeline;
 
 /// Model name of the model-free policies' rows.
@@ -41,10 +43,35 @@ pub struct PolicyMetrics {
     /// written before the column existed.
     #[serde(default = "not_a_number")]
     pub cost_vs_optimal: f64,
-    /// The SLO the policy aimed for, in percent of minutes without a violation (the
-    /// achieved share is 100 − 100 · violation_rate); empty for policies without one.
+    /// The SLO the policy aimed for, in percent (of requests within the deadline under
+    /// the queue models, of minutes without a violation under `threshold`); empty for
+    /// policies without one.
     #[serde(default)]
     pub slo_target: Option<f64>,
+    /// Percent of the test requests completed within the deadline (dropped ones count as
+    /// missed; under `threshold`, those within the ready capacity).
+    #[serde(default = "not_a_number")]
+    pub requests_within_deadline_pct: f64,
+    /// Median latency of the test requests, seconds (a dropped request counts at the
+    /// timeout); empty under `threshold`.
+    #[serde(default)]
+    pub latency_p50_s: Option<f64>,
+    /// 95th percentile latency, seconds; empty under `threshold`.
+    #[serde(default)]
+    pub latency_p95_s: Option<f64>,
+    /// 99th percentile latency, seconds; empty under `threshold`.
+    #[serde(default)]
+    pub latency_p99_s: Option<f64>,
+    /// Requests dropped: timed out waiting (under `threshold`, beyond the capacity).
+    #[serde(default = "not_a_number")]
+    pub dropped_requests: f64,
+    /// Most requests waiting for a slot at the end of any test step.
+    #[serde(default = "not_a_number")]
+    pub peak_backlog: f64,
+    /// The SLO attainment, in the SLO's terms: percent of requests within the deadline
+    /// under the queue models, of minutes without a violation under `threshold`.
+    #[serde(default = "not_a_number")]
+    pub slo_attained_pct: f64,
 }
 
 impl Default for PolicyMetrics {
@@ -61,6 +88,13 @@ impl Default for PolicyMetrics {
             cost_vs_oracle: f64::NAN,
             cost_vs_optimal: f64::NAN,
             slo_target: None,
+            requests_within_deadline_pct: f64::NAN,
+            latency_p50_s: None,
+            latency_p95_s: None,
+            latency_p99_s: None,
+            dropped_requests: f64::NAN,
+            peak_backlog: f64::NAN,
+            slo_attained_pct: f64::NAN,
         }
     }
 }
@@ -253,10 +287,79 @@ pub(crate) const COLUMNS: &[Column] = &[
             header: "SLO % got/aim",
             cell: |m| {
                 m.slo_target
-                    .map(|aim| format!("{:.2}/{aim}", 100.0 * (1.0 - m.violation_rate)))
+                    .map(|aim| format!("{:.2}/{aim}", m.slo_attained_pct))
                     .unwrap_or_default()
             },
         }),
+        checked: None,
+    },
+    Column {
+        name: "requests_within_deadline_pct",
+        kind: ColumnType::Number,
+        get: |m| Cell::Number(m.requests_within_deadline_pct),
+        shown: Some(Shown {
+            rank: 8,
+            header: "in time %",
+            cell: |m| {
+                if m.requests_within_deadline_pct.is_finite() {
+                    format!("{:.2}", m.requests_within_deadline_pct)
+                } else {
+                    "-".to_string()
+                }
+            },
+        }),
+        checked: None,
+    },
+    Column {
+        name: "latency_p50_s",
+        kind: ColumnType::Number,
+        get: |m| m.latency_p50_s.map_or(Cell::Missing, Cell::Number),
+        shown: None,
+        checked: None,
+    },
+    Column {
+        name: "latency_p95_s",
+        kind: ColumnType::Number,
+        get: |m| m.latency_p95_s.map_or(Cell::Missing, Cell::Number),
+        shown: None,
+        checked: None,
+    },
+    Column {
+        name: "latency_p99_s",
+        kind: ColumnType::Number,
+        get: |m| m.latency_p99_s.map_or(Cell::Missing, Cell::Number),
+        shown: Some(Shown {
+            rank: 9,
+            header: "p99 s",
+            cell: |m| {
+                m.latency_p99_s
+                    .map_or("-".to_string(), |x| format!("{x:.2}"))
+            },
+        }),
+        checked: None,
+    },
+    Column {
+        name: "dropped_requests",
+        kind: ColumnType::Number,
+        get: |m| Cell::Number(m.dropped_requests),
+        shown: None,
+        checked: Some(Checked {
+            label: "dropped requests",
+            allowed: |t, base| t.unserved_abs.max(t.unserved_rel * base),
+        }),
+    },
+    Column {
+        name: "peak_backlog",
+        kind: ColumnType::Number,
+        get: |m| Cell::Number(m.peak_backlog),
+        shown: None,
+        checked: None,
+    },
+    Column {
+        name: "slo_attained_pct",
+        kind: ColumnType::Number,
+        get: |m| Cell::Number(m.slo_attained_pct),
+        shown: None,
         checked: None,
     },
 ];
@@ -277,16 +380,19 @@ pub fn round6(x: f64) -> f64 {
     (x * 1e6).round() / 1e6
 }
 
-/// SLA, cost and stability of one timeline. The cost ratios are filled by
-/// [`fill_cost_ratios`] once the references' rows exist.
+/// SLA, latency, cost and stability of one timeline served by `cluster`. The cost
+/// ratios are filled by [`fill_cost_ratios`] once the references' rows exist.
 pub fn policy_metrics(
     model: &str,
     policy: &str,
     tl: &Timeline,
-    step_minutes: u32,
+    cluster: &StepCluster,
 ) -> PolicyMetrics {
-    let step = u64::from(step_minutes);
+    let step = u64::from(cluster.step_minutes);
     let violations = (0..tl.len()).filter(|&i| tl.violation(i)).count() as u64;
+    let demand: f64 = tl.demand.iter().sum::<f64>().max(f64::MIN_POSITIVE);
+    let quantile = |q: f64| Some(round6(tl.latency.quantile(q))).filter(|x| x.is_finite());
+    let missed: f64 = tl.unserved.iter().sum();
     let container_steps: u64 = tl
         .ready
         .iter()
@@ -304,6 +410,16 @@ pub fn policy_metrics(
         cost_vs_oracle: f64::NAN,
         cost_vs_optimal: f64::NAN,
         slo_target: None,
+        requests_within_deadline_pct: round6(100.0 * (1.0 - missed / demand)),
+        latency_p50_s: quantile(0.50),
+        latency_p95_s: quantile(0.95),
+        latency_p99_s: quantile(0.99),
+        dropped_requests: round6(tl.dropped.iter().sum()),
+        peak_backlog: round6(tl.backlog.iter().copied().fold(0.0, f64::max)),
+        slo_attained_pct: round6(match cluster.serving.model {
+            ServingModel::Threshold => 100.0 * (1.0 - violations as f64 / tl.len().max(1) as f64),
+            ServingModel::Queue | ServingModel::Requests => 100.0 * (1.0 - missed / demand),
+        }),
     }
 }
 
@@ -449,14 +565,28 @@ mod tests {
             ready: vec![2, 3],
             starting: vec![1, 0],
             unserved: vec![0.0, 7.0],
+            dropped: vec![0.0, 7.0],
+            backlog: vec![0.0, 0.0],
+            p99_s: vec![f64::NAN; 2],
+            violated: vec![false, true],
             scaling_switches: 1,
+            ..Timeline::default()
         };
-        let m = policy_metrics("m", "p", &tl, 5);
+        let cluster = crate::config::ClusterConfig::threshold().at_step(5);
+        let m = policy_metrics("m", "p", &tl, &cluster);
         assert_eq!(m.sla_violation_minutes, 5);
         assert_eq!(m.violation_rate, 0.5);
         assert_eq!(m.unserved_requests, 7.0);
         assert_eq!(m.container_minutes, 30);
         assert_eq!(m.scaling_switches, 1);
+        // 7 of 110 requests missed; one of two steps violated; no latencies.
+        assert_eq!(
+            m.requests_within_deadline_pct,
+            round6(100.0 * 103.0 / 110.0)
+        );
+        assert_eq!(m.slo_attained_pct, 50.0);
+        assert_eq!(m.dropped_requests, 7.0);
+        assert_eq!(m.latency_p99_s, None);
     }
 
     #[test]

@@ -14,12 +14,20 @@
 
 use crate::config::StepCluster;
 
-/// Containers each test step needs to serve its demand, clamped to `[min, max]`: where
-/// demand exceeds `max` containers the step violates whatever any schedule does.
+/// Containers each test step needs to serve its demand ([`crate::serving::need`]: its
+/// capacity need under `threshold`; under the queue models the fewest that meet the SLO
+/// in a step that starts with nothing waiting), clamped to `[min, max]`: where demand
+/// exceeds `max` containers the step violates whatever any schedule does. Each distinct
+/// demand is sized once.
 pub fn needs(demand: &[f64], cluster: &StepCluster) -> Vec<u32> {
+    let mut known: std::collections::HashMap<u64, u32> = std::collections::HashMap::new();
     demand
         .iter()
-        .map(|&x| cluster.clamp(cluster.containers_for(x)))
+        .map(|&x| {
+            *known
+                .entry(x.to_bits())
+                .or_insert_with(|| crate::serving::need(cluster, x))
+        })
         .collect()
 }
 

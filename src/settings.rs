@@ -10,6 +10,7 @@ use thiserror::Error;
 
 use crate::config::{ClusterConfig, HpaMetric, PolicyConfig, SplitConfig};
 use crate::forecast::{ModelConfig, RefitEvery};
+use crate::serving::ServingModel;
 use crate::trace::generate::GenerateConfig;
 
 /// A value given for a setting that it cannot take.
@@ -295,7 +296,7 @@ pub fn find(name: &str) -> Option<&'static Setting> {
 
 const GEN: &[Stage] = &[Stage::Generate];
 const SPLIT: &[Stage] = &[Stage::Train, Stage::Simulate];
-const SEEDED: &[Stage] = &[Stage::Generate, Stage::Train];
+const SEEDED: &[Stage] = &[Stage::Generate, Stage::Train, Stage::Simulate];
 const TRAIN: &[Stage] = &[Stage::Train];
 const SIM: &[Stage] = &[Stage::Simulate];
 
@@ -357,7 +358,7 @@ pub const SEED: Setting = Setting {
     heading: TRACE,
     stages: SEEDED,
     value_name: "N",
-    help: "Seed of the generator and of model training; the same seed gives the same files",
+    help: "Seed of the generator, of model training and of the requests model; the same seed gives the same files",
     kind: Kind::Whole,
     range: "a whole number, 0 or more",
     valid: |_| true,
@@ -365,6 +366,7 @@ pub const SEED: Setting = Setting {
     set: |s, v| {
         s.generate.seed = v.whole();
         s.model.seed = v.whole();
+        s.cluster.serving.seed = v.whole();
     },
     axis: true,
     per_trace: false,
@@ -402,6 +404,22 @@ pub const STARTUP_DELAY: Setting = Setting {
     per_trace: false,
 };
 
+/// Spread of the startup delay.
+pub const STARTUP_SPREAD: Setting = Setting {
+    name: "startup-spread",
+    heading: CLUSTER,
+    stages: SPLIT,
+    value_name: "SIGMA",
+    help: "Cold starts as a distribution: σ of a lognormal whose median is --startup-delay, each launch drawing its own (seeded); policies plan with its 90th percentile. 0: every launch takes --startup-delay",
+    kind: Kind::Number,
+    range: "a number from 0 to 3",
+    valid: |x| (0.0..=3.0).contains(&x),
+    get: |s| Value::Number(s.cluster.startup_spread),
+    set: |s, v| s.cluster.startup_spread = v.number(),
+    axis: false,
+    per_trace: false,
+};
+
 /// Fewest containers.
 pub const MIN_REPLICAS: Setting = Setting {
     name: "min-replicas",
@@ -432,6 +450,106 @@ pub const MAX_REPLICAS: Setting = Setting {
     set: |s, v| s.cluster.max_replicas = v.whole() as u32,
     axis: false,
     per_trace: true,
+};
+
+/// The serving model.
+pub const SERVING: Setting = Setting {
+    name: "serving",
+    heading: CLUSTER,
+    stages: SIM,
+    value_name: "MODEL",
+    help: "How the ready containers serve: queue (a FIFO backlog carried from step to step, timeouts, latency against --deadline; a fluid approximation), requests (the same world request by request: a seeded discrete-event simulation, slower) or threshold (a step is served when its requests fit the capacity, the excess dropped: the model of earlier versions)",
+    kind: Kind::Choice(ServingModel::NAMES),
+    range: "one of queue, requests, threshold",
+    valid: |_| true,
+    get: |s| Value::Choice(s.cluster.serving.model.name()),
+    set: |s, v| {
+        if let Some(m) = ServingModel::from_name(v.choice()) {
+            s.cluster.serving.model = m;
+        }
+    },
+    axis: false,
+    per_trace: false,
+};
+
+/// The SLO.
+pub const SLO: Setting = Setting {
+    name: "slo",
+    heading: CLUSTER,
+    stages: SIM,
+    value_name: "PERCENT",
+    help: "The SLO: percent of requests completed within --deadline (queue, requests) or of minutes without a violation (threshold); slo-targeted aims for it, a violation minute is one whose requests miss it",
+    kind: Kind::Number,
+    range: "a percent in (0, 100]",
+    valid: |x| x > 0.0 && x <= 100.0,
+    get: |s| Value::Number(s.cluster.serving.slo_percent),
+    set: |s, v| s.cluster.serving.slo_percent = v.number(),
+    axis: false,
+    per_trace: false,
+};
+
+/// The deadline of the SLO.
+pub const DEADLINE: Setting = Setting {
+    name: "deadline",
+    heading: CLUSTER,
+    stages: SIM,
+    value_name: "SECONDS",
+    help: "Latency a request must complete within, in seconds (queue, requests); 0: 2.5 mean service times, 3 s at the default capacity and concurrency",
+    kind: Kind::Number,
+    range: "0 or a positive number of seconds",
+    valid: |x| x.is_finite() && x >= 0.0,
+    get: |s| Value::Number(s.cluster.serving.deadline_s),
+    set: |s, v| s.cluster.serving.deadline_s = v.number(),
+    axis: false,
+    per_trace: false,
+};
+
+/// How long a request waits before it is dropped.
+pub const TIMEOUT: Setting = Setting {
+    name: "timeout",
+    heading: CLUSTER,
+    stages: SIM,
+    value_name: "SECONDS",
+    help: "Seconds a request waits for a free slot before it is dropped (queue, requests)",
+    kind: Kind::Number,
+    range: "a positive number of seconds",
+    valid: positive,
+    get: |s| Value::Number(s.cluster.serving.timeout_s),
+    set: |s, v| s.cluster.serving.timeout_s = v.number(),
+    axis: false,
+    per_trace: false,
+};
+
+/// Slots per container.
+pub const CONCURRENCY: Setting = Setting {
+    name: "concurrency",
+    heading: CLUSTER,
+    stages: SIM,
+    value_name: "N",
+    help: "Requests one container serves at once (queue, requests): one slot's mean service time is 60 x concurrency / capacity seconds",
+    kind: Kind::Whole,
+    range: "a whole number, at least 1",
+    valid: |x| (1.0..=10_000.0).contains(&x),
+    get: |s| Value::Whole(u64::from(s.cluster.serving.concurrency)),
+    set: |s, v| s.cluster.serving.concurrency = v.whole() as u32,
+    axis: false,
+    per_trace: false,
+};
+
+/// Spread of the service time.
+pub const SERVICE_CV: Setting = Setting {
+    name: "service-cv",
+    heading: CLUSTER,
+    stages: SIM,
+    value_name: "CV",
+    help: "Coefficient of variation of the service time, lognormal (queue, requests); 0: constant",
+    kind: Kind::Number,
+    range: "a number from 0 to 10",
+    valid: |x| (0.0..=10.0).contains(&x),
+    get: |s| Value::Number(s.cluster.serving.service_cv),
+    set: |s, v| s.cluster.serving.service_cv = v.number(),
+    axis: false,
+    per_trace: false,
 };
 
 /// Coverage of the forecast intervals.
@@ -613,22 +731,6 @@ pub const PREDICTIVE_HPA_TARGET: Setting = Setting {
     ..HPA_TARGET
 };
 
-/// slo-targeted's SLO.
-pub const SLO: Setting = Setting {
-    name: "slo",
-    heading: POLICIES,
-    stages: SIM,
-    value_name: "PERCENT",
-    help: "SLO of slo-targeted: percent of minutes without a violation",
-    kind: Kind::Number,
-    range: "a percent in (0, 100]",
-    valid: |x| x > 0.0 && x <= 100.0,
-    get: |s| Value::Number(s.policy.slo_percent),
-    set: |s, v| s.policy.slo_percent = v.number(),
-    axis: false,
-    per_trace: false,
-};
-
 /// The burst ramp's lookback.
 pub const BURST_LOOKBACK: Setting = Setting {
     name: "burst-lookback",
@@ -688,8 +790,15 @@ pub const ALL: &[&Setting] = &[
     &SEED,
     &CAPACITY,
     &STARTUP_DELAY,
+    &STARTUP_SPREAD,
     &MIN_REPLICAS,
     &MAX_REPLICAS,
+    &SERVING,
+    &SLO,
+    &DEADLINE,
+    &TIMEOUT,
+    &CONCURRENCY,
+    &SERVICE_CV,
     &INTERVAL_WIDTH,
     &WINDOW,
     &HIDDEN,
@@ -703,7 +812,6 @@ pub const ALL: &[&Setting] = &[
     &BUFFER,
     &HPA_TARGET,
     &PREDICTIVE_HPA_TARGET,
-    &SLO,
     &BURST_LOOKBACK,
     &HPA_METRIC,
     &METRICS_LAG,

@@ -14,6 +14,7 @@ use crate::cluster::{Cluster, StepOutcome};
 use crate::config::StepCluster;
 use crate::forecast::Forecast;
 use crate::policy::{Observation, Policy};
+use crate::serving::{Latencies, ServingModel};
 
 /// Why a simulation could not run.
 #[derive(Debug, Error, PartialEq)]
@@ -57,8 +58,21 @@ pub struct Timeline {
     pub ready: Vec<u32>,
     /// Containers launched but not serving yet (billed).
     pub starting: Vec<u32>,
-    /// Requests beyond the ready capacity.
+    /// Requests of the step that missed: not completed within the deadline, dropped
+    /// ones included (under `threshold`: beyond the ready capacity).
     pub unserved: Vec<f64>,
+    /// Requests of the step that were dropped (timed out; under `threshold`, the same
+    /// as `unserved`).
+    pub dropped: Vec<f64>,
+    /// Requests waiting for a slot at the step's end.
+    pub backlog: Vec<f64>,
+    /// 99th percentile latency of the step's requests, seconds (NaN under `threshold`).
+    pub p99_s: Vec<f64>,
+    /// Whether the step violated the SLO: under `threshold`, any request beyond the
+    /// capacity; under the queue models, fewer than the SLO's share within the deadline.
+    pub violated: Vec<bool>,
+    /// Latencies of every test request (empty under `threshold`).
+    pub latency: Latencies,
     /// Decisions whose target differed from the previous target.
     pub scaling_switches: u64,
 }
@@ -74,9 +88,9 @@ impl Timeline {
         self.demand.is_empty()
     }
 
-    /// Whether step `i` violated the SLA (demand above ready capacity).
+    /// Whether step `i` violated the SLO.
     pub fn violation(&self, i: usize) -> bool {
-        self.unserved[i] > 0.0
+        self.violated[i]
     }
 }
 
@@ -117,7 +131,7 @@ pub fn simulate(
     // Observe → decide → step, from the first decision at t0 − d to the last test step.
     // Decision k is made at step t0 − d + k and sets the containers ready at t0 + k; in
     // the last d steps no decision is made and the target is held.
-    let mut cluster_state = Cluster::new(*cluster);
+    let mut cluster_state = Cluster::new(*cluster, d);
     let mut past: Vec<StepOutcome> = Vec::with_capacity(n + d);
     for t in t0 - d..end {
         let k = t + d - t0;
@@ -136,13 +150,29 @@ pub fn simulate(
         past.push(cluster_state.step(target, demand[t]));
     }
 
+    let ledger = cluster_state.finish();
     let test_steps = &past[d..];
+    let unserved = ledger.missed[d..].to_vec();
+    let slo = cluster.serving.slo_share;
+    let violated = match cluster.serving.model {
+        ServingModel::Threshold => unserved.iter().map(|&u| u > 0.0).collect(),
+        ServingModel::Queue | ServingModel::Requests => test_steps
+            .iter()
+            .zip(&ledger.within[d..])
+            .map(|(o, &within)| o.demand > 0.0 && within < slo * o.demand - 1e-9)
+            .collect(),
+    };
     let tl = Timeline {
         demand: test_steps.iter().map(|o| o.demand).collect(),
         target: test_steps.iter().map(|o| o.target).collect(),
         ready: test_steps.iter().map(|o| o.ready).collect(),
         starting: test_steps.iter().map(|o| o.starting).collect(),
-        unserved: test_steps.iter().map(|o| o.unserved).collect(),
+        unserved,
+        dropped: ledger.dropped[d..].to_vec(),
+        backlog: test_steps.iter().map(|o| o.backlog).collect(),
+        p99_s: ledger.p99_s[d..].to_vec(),
+        violated,
+        latency: ledger.latency,
         scaling_switches: past.iter().filter(|o| o.switched).count() as u64,
     };
     Ok(tl)
@@ -203,7 +233,7 @@ mod tests {
     #[test]
     fn zero_delay_has_nothing_starting() {
         let demand = [1.0, 2.0, 30.0, 4.0];
-        let mut p = Oracle;
+        let mut p = Oracle::default();
         let tl = simulate(&demand, 1..4, None, &mut p, &cluster(0)).unwrap();
         assert_eq!(tl.ready, vec![1, 3, 1]);
         assert_eq!(tl.starting, vec![0, 0, 0]);
@@ -222,7 +252,7 @@ mod tests {
     #[test]
     fn oracle_never_violates() {
         let demand: Vec<f64> = (0..200).map(|i| ((i * 37) % 113) as f64 * 3.0).collect();
-        let tl = simulate(&demand, 20..200, None, &mut Oracle, &cluster(2)).unwrap();
+        let tl = simulate(&demand, 20..200, None, &mut Oracle::default(), &cluster(2)).unwrap();
         assert!(tl.unserved.iter().all(|&u| u == 0.0));
     }
 
@@ -243,7 +273,7 @@ mod tests {
     fn rejects_missing_history_and_misaligned_forecasts() {
         let demand = [0.0; 10];
         assert_eq!(
-            simulate(&demand, 2..10, None, &mut Oracle, &cluster(2)),
+            simulate(&demand, 2..10, None, &mut Oracle::default(), &cluster(2)),
             Err(SimError::NoHistory {
                 test_start: 2,
                 need: 3
@@ -254,7 +284,13 @@ mod tests {
             interval: None,
         };
         assert_eq!(
-            simulate(&demand, 5..10, Some(&f), &mut Oracle, &cluster(2)),
+            simulate(
+                &demand,
+                5..10,
+                Some(&f),
+                &mut Oracle::default(),
+                &cluster(2)
+            ),
             Err(SimError::ForecastLength { have: 3, need: 5 })
         );
     }

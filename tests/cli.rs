@@ -53,7 +53,7 @@ fn run_all_on_a_short_trace_writes_every_report() {
     }
     let summary = fs::read_to_string(dir.path().join("reports/metrics_summary.csv")).unwrap();
     assert!(summary.starts_with(
-        "model,policy,sla_violation_minutes,violation_rate,unserved_requests,container_minutes,scaling_switches,cost_vs_oracle,cost_vs_optimal,slo_target\n"
+        "model,policy,sla_violation_minutes,violation_rate,unserved_requests,container_minutes,scaling_switches,cost_vs_oracle,cost_vs_optimal,slo_target,requests_within_deadline_pct,latency_p50_s,latency_p95_s,latency_p99_s,dropped_requests,peak_backlog,slo_attained_pct\n"
     ));
     let rows = rows(&summary);
     // Model-free policies once, forecast policies once for each of seasonal-naive, prophet
@@ -81,23 +81,47 @@ fn run_all_on_a_short_trace_writes_every_report() {
         free + 3 * per_model + slo_rows.len(),
         "{summary}"
     );
-    // Its SLO target, and no other row's.
+    // Its SLO target (the default 90 % of requests within the deadline), and no other
+    // row's.
     assert!(rows
         .iter()
-        .all(|r| (r.get(9).map(String::as_str) == Some("99.9")) == (r[1] == "slo-targeted")));
+        .all(|r| (r.get(9).map(String::as_str) == Some("90.0")) == (r[1] == "slo-targeted")));
     let row = |p: &str| rows.iter().find(|r| r[1] == p).unwrap().clone();
     // static-2 costs exactly 2 containers × 1,440 test minutes.
     assert_eq!(row("static-2")[5], "2880");
-    // The oracle never violates and is its own cost reference; the optimum is the floor:
-    // every row without violations costs at least as much.
-    assert_eq!(row("oracle")[2], "0");
+    // Each reference is its own cost reference. Under the queue, every row has its
+    // latencies, and the optimum (every step sized to meet the SLO from an empty queue)
+    // serves at least the SLO's share in time.
     assert_eq!(row("oracle")[7], "1.0");
+    assert_eq!(row("optimal")[8], "1.0");
+    for r in &rows {
+        let p99: f64 = r[13].parse().unwrap();
+        assert!(p99 > 0.0 && p99 < 60.0, "{r:?}");
+    }
+    let in_time: f64 = row("optimal")[10].parse().unwrap();
+    assert!(in_time >= 90.0, "{in_time}");
+    // The same forecasts under the threshold rule: the oracle never violates and the
+    // optimum is the floor (every row without violations costs at least as much).
+    prescale()
+        .args(["simulate", "--serving", "threshold", "--test-days", "1"])
+        .arg("--data-dir")
+        .arg(dir.path().join("data"))
+        .arg("--reports-dir")
+        .arg(dir.path().join("threshold"))
+        .assert()
+        .success();
+    let threshold =
+        self::rows(&fs::read_to_string(dir.path().join("threshold/metrics_summary.csv")).unwrap());
+    let row = |p: &str| threshold.iter().find(|r| r[1] == p).unwrap().clone();
+    assert_eq!(row("oracle")[2], "0");
     assert_eq!(row("optimal")[2], "0");
     assert_eq!(row("optimal")[8], "1.0");
-    for r in rows.iter().filter(|r| r[2] == "0") {
+    for r in threshold.iter().filter(|r| r[2] == "0") {
         let x: f64 = r[8].parse().unwrap();
         assert!(x >= 1.0, "{r:?} is cheaper than the floor");
     }
+    // No latencies under the threshold rule.
+    assert!(threshold.iter().all(|r| r[13].is_empty()), "{threshold:?}");
     // The Markdown summary: the table and a link to every plot.
     let md = fs::read_to_string(dir.path().join("reports/summary.md")).unwrap();
     assert!(md.contains("| front | model | policy |"), "{md}");

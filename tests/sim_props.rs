@@ -5,6 +5,7 @@ use prescale::forecast::{Calibration, Forecast, Interval};
 use prescale::metrics::policy_metrics;
 use prescale::optimal::{floor_cost, needs};
 use prescale::policy::{PolicyContext, PolicyKind};
+use prescale::serving::{ServingConfig, ServingModel};
 use prescale::sim::simulate;
 use proptest::prelude::*;
 
@@ -24,6 +25,7 @@ fn scenario() -> impl Strategy<Value = (Vec<f64>, usize, Forecast, StepCluster)>
                 startup_delay_min: delay,
                 min_replicas: min,
                 max_replicas: min + span,
+                ..ClusterConfig::threshold()
             }
             .at_step(step);
             let n = demand.len();
@@ -86,7 +88,7 @@ proptest! {
             for &r in tl.ready.iter().chain(&tl.target) {
                 prop_assert!(r >= cluster.min_replicas && r <= cluster.max_replicas);
             }
-            let m = policy_metrics("m", kind.name(), &tl, cluster.step_minutes);
+            let m = policy_metrics("m", kind.name(), &tl, &cluster);
             let step = u64::from(cluster.step_minutes);
             // The bill, from the cluster model alone: every ready container-step, plus, for
             // each decision k ≥ 1 that raised the target, its launches billed while starting:
@@ -130,6 +132,39 @@ proptest! {
                 }
                 _ => {}
             }
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(40))]
+
+    /// Under both queue models every request of a step is either within the deadline or
+    /// missed, drops are misses, and no step does more work than its ready capacity.
+    #[test]
+    fn the_queue_models_lose_and_invent_no_request(
+        (demand, t0, forecast, cluster) in scenario(),
+        requests in any::<bool>(),
+        cv in 0.0f64..2.0,
+    ) {
+        let mut cluster = cluster;
+        let model = if requests { ServingModel::Requests } else { ServingModel::Queue };
+        let capacity_per_min = cluster.capacity_per_step / f64::from(cluster.step_minutes);
+        cluster.serving = ServingConfig { model, service_cv: cv, ..ServingConfig::default() }
+            .at_step(capacity_per_min, cluster.step_minutes);
+        let ctx = PolicyContext { cluster: &cluster, calibration: None };
+        for name in ["reactive-hpa", "buffered", "optimal"] {
+            let kind = PolicyKind::from_name(name).unwrap();
+            let mut policy = kind.build(&PolicyConfig::default(), &ctx);
+            let f = kind.uses_forecast().then_some(&forecast);
+            let tl = simulate(&demand, t0..demand.len(), f, policy.as_mut(), &cluster).unwrap();
+            for i in 0..tl.len() {
+                prop_assert!(tl.unserved[i] >= -1e-9 && tl.unserved[i] <= tl.demand[i] + 1.0 + 1e-6, "{} at {}", name, i);
+                prop_assert!(tl.dropped[i] <= tl.unserved[i] + 1e-6, "{} at {}", name, i);
+                prop_assert!(tl.backlog[i] >= 0.0);
+            }
+            let m = policy_metrics("m", name, &tl, &cluster);
+            prop_assert!((0.0..=100.0 + 1e-9).contains(&m.requests_within_deadline_pct) || tl.demand.iter().sum::<f64>() < 1.0);
         }
     }
 }

@@ -164,8 +164,8 @@ fn merge_refuses_a_tampered_part_in_one_line_naming_it() {
     twice.push(lines[16]);
     let cases: Vec<(&str, Option<String>, &str)> = vec![
         (
-            "cut to 300 bytes",
-            Some(good[..300].to_string()),
+            "cut 300 bytes after the header",
+            Some(good[..lines[0].len() + 300].to_string()),
             "part sweep.part-1-of-2: line ",
         ),
         (

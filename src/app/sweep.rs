@@ -12,11 +12,12 @@ use std::time::Instant;
 use anyhow::{bail, Context, Result};
 
 use super::train::{self, Tail};
-use crate::config::ClusterConfig;
+use crate::config::{ClusterConfig, StepCluster};
 use crate::experiment::{self, ModelForecast};
 use crate::plan::SweepPlan;
 use crate::report::plot;
-use crate::settings::Value;
+use crate::serving::ServingConfig;
+use crate::settings::{Settings, Value};
 use crate::store::read;
 use crate::store::sweep::{part_name, Manifest, PartFile, SweepDir, PART_PATTERN};
 use crate::sweep::table::{self, PartError, PartRows, SweepRow, UnitRows};
@@ -57,13 +58,19 @@ fn unit_trace(grid: &Grid, unit: &Unit, bytes: &[u8]) -> Result<Trace> {
 /// Returns the rows, the fits and the simulations.
 fn run_unit(grid: &Grid, unit: &Unit, trace: &Trace) -> Result<(Vec<SweepRow>, usize, usize)> {
     let spec = &grid.traces[unit.trace];
-    let cluster_at = |capacity: f64| ClusterConfig {
+    // The unit's cluster under `settings` (which a knob such as `slo` may change).
+    let cluster_at = |settings: &Settings, capacity: f64| ClusterConfig {
         capacity_per_min: capacity,
         startup_delay_min: unit.delay,
         min_replicas: spec.min_replicas,
         max_replicas: spec.max_replicas,
+        serving: ServingConfig {
+            seed: unit.seed,
+            ..settings.cluster.serving.clone()
+        },
+        startup_spread: settings.cluster.startup_spread,
     };
-    let base = cluster_at(spec.capacities[0]);
+    let base = cluster_at(&grid.settings, spec.capacities[0]);
     let mut model_cfg = grid.settings.model.clone();
     model_cfg.seed = unit.seed;
     let mut models = train::build_models(&grid.models, &model_cfg);
@@ -92,10 +99,9 @@ fn run_unit(grid: &Grid, unit: &Unit, trace: &Trace) -> Result<(Vec<SweepRow>, u
     let mut rows = Vec::new();
     let mut simulations = 0;
     for &capacity in &spec.capacities {
-        let step = cluster_at(capacity).at_step(trace.step_minutes);
         let place = (spec.name.as_str(), unit.delay, capacity, unit.seed);
-        // The references' costs, once for every policy and knob value at this capacity.
-        let references = experiment::reference_costs(trace, split, &step)?;
+        // The references' costs, once per cluster (a knob may change its SLO).
+        let mut references: Vec<(StepCluster, (u64, u64))> = Vec::new();
         for &policy in &grid.policies {
             let values: Vec<Option<f64>> = match policy.knob() {
                 Some(_) => grid.knob_values(policy).into_iter().map(Some).collect(),
@@ -110,6 +116,15 @@ fn run_unit(grid: &Grid, unit: &Unit, trace: &Trace) -> Result<(Vec<SweepRow>, u
                     (k.name, v)
                 });
                 let cfg = settings.policy_config(&model_cfg);
+                let step = cluster_at(&settings, capacity).at_step(trace.step_minutes);
+                let costs = match references.iter().find(|(c, _)| *c == step) {
+                    Some(&(_, costs)) => costs,
+                    None => {
+                        let costs = experiment::reference_costs(trace, split, &step)?;
+                        references.push((step, costs));
+                        costs
+                    }
+                };
                 let outcome = experiment::run_with(
                     trace,
                     split,
@@ -117,7 +132,7 @@ fn run_unit(grid: &Grid, unit: &Unit, trace: &Trace) -> Result<(Vec<SweepRow>, u
                     &[policy],
                     &cfg,
                     &step,
-                    Some(references),
+                    Some(costs),
                 )?;
                 simulations += outcome.runs.len();
                 rows.extend(

@@ -255,9 +255,10 @@ pub(crate) mod test_support {
     use super::*;
     use crate::config::ClusterConfig;
 
-    /// The default cluster at 1-minute steps: 50 requests per container.
+    /// The default cluster at 1-minute steps: 50 requests per container, served by the
+    /// threshold rule (the policies' hand-worked cases count capacity).
     pub(crate) fn cluster() -> StepCluster {
-        ClusterConfig::default().at_step(1)
+        ClusterConfig::threshold().at_step(1)
     }
 
     /// An observation with a forecast of `yhat` (bounds `lower`, `upper`).

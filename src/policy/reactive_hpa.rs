@@ -344,7 +344,7 @@ mod tests {
             ready,
             starting,
             served,
-            unserved: demand - served,
+            backlog: 0.0,
             switched: false,
         }
     }

@@ -1,8 +1,10 @@
-//! `slo-targeted`: the user states an SLO (`--slo 99.9`, percent of minutes without a
-//! violation) instead of a buffer. On the model's calibration tail (the last days of the
-//! train period, forecast by the model fitted without them, exactly as the test period
-//! is forecast) it finds the smallest multiplicative headroom `h` whose target
-//! `ceil((1 + h) · forecast / capacity)` serves the SLO's share of the tail's steps, and
+//! `slo-targeted`: the user states an SLO (`--slo`) instead of a buffer. On the model's
+//! calibration tail (the last days of the train period, forecast by the model fitted
+//! without them, exactly as the test period is forecast) it finds the smallest
+//! multiplicative headroom `h` whose target `ceil((1 + h) · forecast / capacity)` meets
+//! the SLO on the tail (under `threshold`, the SLO's share of the tail's steps served;
+//! under the queue models, the SLO's share of the tail's requests within the deadline,
+//! each step served from an empty queue by the analytic model), and
 //! applies it to the test period, with burst awareness and HPA-style scale-down
 //! stabilization on top (both only ever add capacity). The headroom is a quantile of the
 //! model's own relative errors at the decision horizon, so a busy hour gets
@@ -13,24 +15,38 @@ use super::reactive_hpa::Stabilizer;
 use super::{yhat, Input, Observation, Policy, PolicyContext, PolicySpec};
 use crate::config::{PolicyConfig, StepCluster};
 use crate::forecast::Calibration;
+use crate::serving::{share_from_empty, ServingModel};
 
 /// Headroom bounds searched, as fractions of the forecast.
 const LOWEST: f64 = -0.9;
 const HIGHEST: f64 = 10.0;
 
-/// The share of calibration steps the headroom `h` serves: the step's ready capacity,
-/// the target for its forecast clamped to the cluster, covers its demand.
-fn served_share(c: &Calibration, cluster: &StepCluster, h: f64) -> f64 {
-    let served = c
-        .actual
-        .iter()
-        .zip(&c.forecast.yhat)
-        .filter(|(a, f)| {
-            let target = cluster.clamp(cluster.containers_for((1.0 + h) * **f));
-            cluster.unserved(target, **a) == 0.0
-        })
-        .count();
-    served as f64 / c.actual.len().max(1) as f64
+/// The SLO attainment of the headroom `h` on the calibration tail, each step served by
+/// the target for its forecast, clamped to the cluster: under `threshold` the share of
+/// steps whose demand that target's capacity covers, under the queue models the share of
+/// requests within the deadline ([`share_from_empty`]).
+/// Each (demand, target)'s share is computed once per calibration.
+fn served_share(c: &Calibration, cluster: &StepCluster, h: f64, memo: &mut Memo) -> f64 {
+    let steps = c.actual.iter().zip(&c.forecast.yhat);
+    let target = |f: f64| cluster.clamp(cluster.containers_for((1.0 + h) * f));
+    if cluster.serving.model == ServingModel::Threshold {
+        let served = steps
+            .filter(|(a, f)| cluster.unserved(target(**f), **a) == 0.0)
+            .count();
+        return served as f64 / c.actual.len().max(1) as f64;
+    }
+    let (within, total) = steps.fold((0.0, 0.0), |(w, t), (&a, &f)| {
+        let r = target(f);
+        let share = *memo
+            .entry((a.to_bits(), r))
+            .or_insert_with(|| share_from_empty(cluster, r, a));
+        (w + a * share, t + a)
+    });
+    if total > 0.0 {
+        within / total
+    } else {
+        1.0
+    }
 }
 
 /// The smallest headroom in [`LOWEST`, `HIGHEST`] that serves `slo_percent` of the
@@ -38,24 +54,29 @@ fn served_share(c: &Calibration, cluster: &StepCluster, h: f64) -> f64 {
 /// and the share it serves there. Where even [`HIGHEST`] falls short, that and its share.
 pub(crate) fn calibrate(c: &Calibration, cluster: &StepCluster, slo_percent: f64) -> (f64, f64) {
     let want = slo_percent / 100.0;
-    if served_share(c, cluster, LOWEST) >= want {
-        return (LOWEST, served_share(c, cluster, LOWEST));
+    let memo = &mut Memo::new();
+    let low = served_share(c, cluster, LOWEST, memo);
+    if low >= want {
+        return (LOWEST, low);
     }
-    let top = served_share(c, cluster, HIGHEST);
+    let top = served_share(c, cluster, HIGHEST, memo);
     if top < want {
         return (HIGHEST, top);
     }
     let (mut lo, mut hi) = (LOWEST, HIGHEST);
     for _ in 0..60 {
         let mid = 0.5 * (lo + hi);
-        if served_share(c, cluster, mid) >= want {
+        if served_share(c, cluster, mid, memo) >= want {
             hi = mid;
         } else {
             lo = mid;
         }
     }
-    (hi, served_share(c, cluster, hi))
+    (hi, served_share(c, cluster, hi, memo))
 }
+
+/// Shares within the deadline by (demand's bits, target).
+type Memo = std::collections::HashMap<(u64, u32), f64>;
 
 /// A forecast with a calibrated headroom.
 #[derive(Debug, Clone, PartialEq)]
@@ -72,11 +93,12 @@ impl SloTargeted {
     /// Calibrates on `ctx`'s tail (the experiment runs this policy only for models that
     /// have one; without, the headroom is 0).
     pub(crate) fn new(cfg: &PolicyConfig, ctx: &PolicyContext) -> Self {
-        let headroom = ctx.calibration.map_or((0.0, f64::NAN), |c| {
-            calibrate(c, ctx.cluster, cfg.slo_percent)
-        });
+        let slo_percent = 100.0 * ctx.cluster.serving.slo_share;
+        let headroom = ctx
+            .calibration
+            .map_or((0.0, f64::NAN), |c| calibrate(c, ctx.cluster, slo_percent));
         Self {
-            slo_percent: cfg.slo_percent,
+            slo_percent,
             headroom,
             calibration_steps: ctx.calibration.map_or(0, |c| c.actual.len()),
             stabilizer: Stabilizer::new(cfg.hpa_stabilization_min),
@@ -101,7 +123,7 @@ impl Policy for SloTargeted {
 
     fn note(&self) -> Option<String> {
         Some(format!(
-            "headroom {:+.1} % serves {:.2} % of the {} calibration steps (SLO {} %)",
+            "headroom {:+.1} % reaches {:.2} % on the {} calibration steps (SLO {} %)",
             100.0 * self.headroom.0,
             100.0 * self.headroom.1,
             self.calibration_steps,
@@ -166,11 +188,9 @@ mod tests {
     #[test]
     fn applies_the_headroom_and_reports_its_slo() {
         let c = calibration(vec![100.0, 120.0, 150.0, 190.0], vec![100.0; 4]);
-        let cl = cluster();
-        let cfg = PolicyConfig {
-            slo_percent: 100.0,
-            ..PolicyConfig::default()
-        };
+        let mut cl = cluster();
+        cl.serving.slo_share = 1.0;
+        let cfg = PolicyConfig::default();
         let mut p = SloTargeted::new(
             &cfg,
             &PolicyContext {
@@ -184,7 +204,7 @@ mod tests {
         assert!(p
             .note()
             .unwrap()
-            .contains("serves 100.00 % of the 4 calibration steps"));
+            .contains("reaches 100.00 % on the 4 calibration steps"));
     }
 
     proptest! {

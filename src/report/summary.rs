@@ -60,16 +60,16 @@ mod tests {
         let lines: Vec<&str> = md.lines().collect();
         assert_eq!(
             lines[2],
-            "| front | model | policy | viol. min | viol. % | unserved req | container-min | x optimal | x oracle | switches | SLO % got/aim |"
+            "| front | model | policy | viol. min | viol. % | unserved req | container-min | x optimal | x oracle | switches | SLO % got/aim | in time % | p99 s |"
         );
         assert_eq!(
             lines[3],
-            "| :--- | :--- | :--- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+            "| :--- | :--- | :--- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
         );
         // Sorted by violations: the optimum first, not starred; static-2 starred.
         assert_eq!(
             lines[4],
-            "|  | none | optimal | 0 | 0.00 | 0 | 50 | 1.000 | 1.000 | 3 |  |"
+            "|  | none | optimal | 0 | 0.00 | 0 | 50 | 1.000 | 1.000 | 3 |  | - | - |"
         );
         assert!(
             lines[5].starts_with("| ★ | none | static-2 | 40 | 40.00 |"),

@@ -128,12 +128,25 @@ mod tests {
         );
         // x optimal before x oracle: buffered costs 150/80 and 150/100.
         let cells: Vec<&str> = lines[4].split_whitespace().collect();
-        assert_eq!(cells[cells.len() - 3..], ["1.875", "1.500", "0"], "{t}");
-        // An SLO row shows what it achieved beside its aim: 2 % violations, 98.00 of 99.9.
+        assert_eq!(
+            cells[cells.len() - 5..],
+            ["1.875", "1.500", "0", "-", "-"],
+            "{t}"
+        );
+        // An SLO row shows what it achieved beside its aim (98.00 of 99.9), then the
+        // share of requests in time and the p99 latency.
         let mut slo = row("m", "slo-targeted", 2, 90);
         slo.slo_target = Some(99.9);
+        slo.slo_attained_pct = 98.0;
+        slo.requests_within_deadline_pct = 98.0;
+        slo.latency_p99_s = Some(2.345);
         let t = render(&[slo]);
-        assert!(t.lines().nth(2).unwrap().ends_with("98.00/99.9"), "{t}");
+        let cells: Vec<&str> = t.lines().nth(2).unwrap().split_whitespace().collect();
+        assert_eq!(
+            cells[cells.len() - 3..],
+            ["98.00/99.9", "98.00", "2.35"],
+            "{t}"
+        );
         assert!(lines[5].contains("40.00"), "{t}");
     }
 }

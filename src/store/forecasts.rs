@@ -141,10 +141,17 @@ impl ForecastMeta {
     pub(crate) fn differences(&self, run: &ForecastMeta) -> Vec<String> {
         let mut out = Vec::new();
         if self.lead_steps != run.lead_steps {
-            out.push(format!(
-                "it was trained for a {} min startup delay, this run uses {} min",
-                self.startup_delay_min, run.startup_delay_min
-            ));
+            out.push(if self.startup_delay_min != run.startup_delay_min {
+                format!(
+                    "it was trained for a {} min startup delay, this run uses {} min",
+                    self.startup_delay_min, run.startup_delay_min
+                )
+            } else {
+                format!(
+                    "it forecasts {} steps ahead, this run needs {} (a --startup-spread plans with the delay's 90th percentile)",
+                    self.lead_steps, run.lead_steps
+                )
+            });
         }
         if self.step_minutes != run.step_minutes {
             out.push(format!(

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use super::{read, write_all_atomic, ReadError, ReportsDir};
 use crate::experiment::{ModelForecast, Results, RunTimeline, TestPeriod};
 use crate::forecast::{Forecast, Interval};
-use crate::metrics::{ForecastMetrics, PolicyMetrics};
+use crate::metrics::{round6, ForecastMetrics, PolicyMetrics};
 use crate::sim::Timeline;
 use crate::trace::format_timestamp;
 
@@ -216,21 +216,35 @@ fn read_forecasts_wide(bytes: &[u8]) -> Result<(TestPeriod, Vec<ModelForecast>),
 }
 
 /// A per-step timeline:
-/// `timestamp,demand,target,ready,starting,capacity,unserved,violation`, where capacity is
-/// the requests the ready containers can serve in the step.
+/// `timestamp,demand,target,ready,starting,capacity,unserved,dropped,backlog,p99_s,violation`,
+/// where capacity is the requests the ready containers can serve in the step, unserved
+/// the requests that missed the deadline (dropped ones included), backlog the requests
+/// waiting at the step's end and p99_s the step's 99th percentile latency (empty under
+/// `threshold`).
 fn timeline_csv(test: &TestPeriod, tl: &Timeline, capacity_per_step: f64) -> Vec<u8> {
-    let mut out =
-        String::from("timestamp,demand,target,ready,starting,capacity,unserved,violation\n");
+    let mut out = String::from(
+        "timestamp,demand,target,ready,starting,capacity,unserved,dropped,backlog,p99_s,violation\n",
+    );
+    let num = |x: f64| {
+        if x.is_finite() {
+            round6(x).to_string()
+        } else {
+            String::new()
+        }
+    };
     for i in 0..tl.len() {
         out.push_str(&format!(
-            "{},{},{},{},{},{},{},{}\n",
+            "{},{},{},{},{},{},{},{},{},{},{}\n",
             format_timestamp(test.timestamp(i)),
             tl.demand[i],
             tl.target[i],
             tl.ready[i],
             tl.starting[i],
             f64::from(tl.ready[i]) * capacity_per_step,
-            tl.unserved[i],
+            num(tl.unserved[i]),
+            num(tl.dropped[i]),
+            num(tl.backlog[i]),
+            num(tl.p99_s[i]),
             u8::from(tl.violation(i)),
         ));
     }
@@ -239,7 +253,9 @@ fn timeline_csv(test: &TestPeriod, tl: &Timeline, capacity_per_step: f64) -> Vec
 
 /// Reads a timeline back, with the capacity of one container per step (0 when no step
 /// had a ready container). The switches are the changes of the ready count: `ready(i)` is
-/// the target of decision `i`.
+/// the target of decision `i`. Columns of later versions are optional (zeros, or the
+/// threshold rule's violation, where absent); the run's latency distribution is not in
+/// the file.
 fn read_timeline(bytes: &[u8]) -> Result<(Timeline, f64), ReadError> {
     let t = Table::parse(bytes)?;
     let ready: Vec<u32> = t.required("ready")?;
@@ -252,13 +268,37 @@ fn read_timeline(bytes: &[u8]) -> Result<(Timeline, f64), ReadError> {
         .next()
         .unwrap_or(0.0);
     let scaling_switches = ready.windows(2).filter(|w| w[0] != w[1]).count() as u64;
+    let unserved: Vec<f64> = t.required("unserved")?;
+    let optional = |name: &str, absent: f64| -> Result<Vec<f64>, ReadError> {
+        Ok(match t.find(name) {
+            Some(c) => t
+                .parse_column(c)?
+                .into_iter()
+                .map(|v| v.unwrap_or(f64::NAN))
+                .collect(),
+            None => vec![absent; ready.len()],
+        })
+    };
+    let violated = match t.find("violation") {
+        Some(c) => t
+            .parse_column::<u8>(c)?
+            .into_iter()
+            .map(|v| v == Some(1))
+            .collect(),
+        None => unserved.iter().map(|&u| u > 0.0).collect(),
+    };
     let tl = Timeline {
         demand: t.required("demand")?,
         target: t.required("target")?,
         starting: t.required("starting")?,
-        unserved: t.required("unserved")?,
+        dropped: optional("dropped", 0.0)?,
+        backlog: optional("backlog", 0.0)?,
+        p99_s: optional("p99_s", f64::NAN)?,
+        unserved,
+        violated,
         ready,
         scaling_switches,
+        ..Timeline::default()
     };
     Ok((tl, capacity_per_step))
 }
@@ -399,12 +439,17 @@ mod tests {
             ready: vec![2, 3, 3],
             starting: vec![1, 0, 0],
             unserved: vec![0.0, 3.0, 0.0],
+            dropped: vec![0.0, 1.0, 0.0],
+            backlog: vec![0.0, 2.5, 0.0],
+            p99_s: vec![1.5, 9.25, 2.0],
+            violated: vec![false, true, false],
             scaling_switches: 1,
+            ..Timeline::default()
         };
         let bytes = timeline_csv(&test_period(false), &tl, 12.5);
         let text = String::from_utf8(bytes.clone()).unwrap();
         assert!(
-            text.contains("\n2026-01-05T00:05:00Z,40.5,3,3,0,37.5,3,1\n"),
+            text.contains("\n2026-01-05T00:05:00Z,40.5,3,3,0,37.5,3,1,2.5,9.25,1\n"),
             "{text}"
         );
         assert_eq!(read_timeline(&bytes).unwrap(), (tl, 12.5));

@@ -1,5 +1,5 @@
 //! `frontier_<trace>.png`: per startup delay a panel of cost (over the optimum) against
-//! violation rate, one curve per policy family traced along its knob: the family's
+//! the SLO missed (100 − its attainment), one curve per policy family traced along its knob: the family's
 //! points with no cheaper-and-better sibling, joined by cost. The optimum is the
 //! vertical line at 1; a family's points left of it violate.
 
@@ -17,7 +17,8 @@ pub(crate) struct FrontierPoint {
     pub(crate) policy: String,
     /// Cost over the optimum.
     pub(crate) cost: f64,
-    /// Violation rate, percent.
+    /// The SLO missed, percent: 100 − the SLO attainment (of requests within the
+    /// deadline, or of minutes without a violation under `threshold`).
     pub(crate) rate: f64,
 }
 
@@ -75,7 +76,7 @@ pub(crate) fn render(trace: &str, points: &[FrontierPoint]) -> DrawResult<Vec<u8
             chart
                 .configure_mesh()
                 .x_desc("container-minutes / the optimum's")
-                .y_desc("SLA violation rate (% of test minutes)")
+                .y_desc("SLO missed (% of requests late, or of minutes)")
                 .x_label_formatter(&|v| format!("{v:.2}"))
                 .y_label_formatter(&|v| format!("{v:.2}"))
                 .label_style(font(13))
