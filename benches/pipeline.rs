@@ -12,7 +12,9 @@ use prescale::forecast::prophet::ProphetModel;
 use prescale::forecast::seasonal_naive::SeasonalNaive;
 use prescale::forecast::RefitEvery;
 use prescale::forecast::{FitInput, Forecaster};
-use prescale::policy::PolicyKind;
+use prescale::policy::{PolicyKind, StaticN};
+use prescale::serving::{ServingConfig, ServingModel};
+use prescale::sim::simulate;
 use prescale::trace::generate::{generate, GenerateConfig};
 use prescale::trace::{Split, Trace};
 
@@ -107,6 +109,63 @@ fn simulate_all(c: &mut Criterion) {
     });
 }
 
+/// Every policy under each serving model, and the discrete-event model's throughput:
+/// 4,320 minutes of 4,000 requests each (17.3 M requests) on 100 containers at 80 %.
+fn serving(c: &mut Criterion) {
+    let (trace, split) = default_trace();
+    let mut model = SeasonalNaive::new(0.8);
+    model.fit(&fit_input(&trace, split)).unwrap();
+    let models = vec![ModelForecast {
+        model: "seasonal-naive".into(),
+        forecast: model.predict(&trace, split.test_range()).unwrap(),
+        calibration: None,
+    }];
+    let mut g = c.benchmark_group("serving");
+    g.sample_size(10)
+        .warm_up_time(Duration::from_millis(1))
+        .measurement_time(Duration::from_secs(1));
+    for m in [
+        ServingModel::Threshold,
+        ServingModel::Queue,
+        ServingModel::Requests,
+    ] {
+        let cluster = ClusterConfig {
+            serving: ServingConfig {
+                model: m,
+                ..ServingConfig::default()
+            },
+            ..ClusterConfig::default()
+        }
+        .at_step(1);
+        g.bench_function(format!("simulate_all_policies_{}", m.name()), |b| {
+            b.iter(|| {
+                experiment::run(
+                    &trace,
+                    split,
+                    &models,
+                    PolicyKind::ALL,
+                    &PolicyConfig::default(),
+                    &cluster,
+                )
+                .unwrap()
+            })
+        });
+    }
+    let demand = vec![4000.0; 4330];
+    let cluster = ClusterConfig {
+        serving: ServingConfig {
+            model: ServingModel::Requests,
+            ..ServingConfig::default()
+        },
+        ..ClusterConfig::default()
+    }
+    .at_step(1);
+    g.bench_function("requests_17m", |b| {
+        b.iter(|| simulate(&demand, 10..4330, None, &mut StaticN(100), &cluster).unwrap())
+    });
+    g.finish();
+}
+
 /// The default 14-day synthetic workload.
 fn generate_default(c: &mut Criterion) {
     c.bench_function("generate_14_days", |b| {
@@ -117,6 +176,7 @@ fn generate_default(c: &mut Criterion) {
 criterion_group!(
     benches,
     simulate_all,
+    serving,
     generate_default,
     lstm_epoch,
     prophet_fit

@@ -88,9 +88,10 @@ impl Des {
         } else {
             self.ledger.missed[step] += 1.0;
         }
-        self.counts[step * latency::LEN + latency::bin(latency_s)] += 1.0;
+        let bin = latency::bin(latency_s);
+        self.counts[step * latency::LEN + bin] += 1.0;
         if step >= self.accounted_from {
-            self.ledger.latency.add(latency_s);
+            self.ledger.latency.add_to_bin(bin);
         }
     }
 
