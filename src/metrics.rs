@@ -390,9 +390,11 @@ pub fn policy_metrics(
 ) -> PolicyMetrics {
     let step = u64::from(cluster.step_minutes);
     let violations = (0..tl.len()).filter(|&i| tl.violation(i)).count() as u64;
-    let demand: f64 = tl.demand.iter().sum::<f64>().max(f64::MIN_POSITIVE);
-    let quantile = |q: f64| Some(round6(tl.latency.quantile(q))).filter(|x| x.is_finite());
     let missed: f64 = tl.unserved.iter().sum();
+    // Every request: within or missed (under `requests`, whole requests drawn from the
+    // demand, which can differ from it by a fraction a step).
+    let requests = (tl.within.iter().sum::<f64>() + missed).max(f64::MIN_POSITIVE);
+    let quantile = |q: f64| Some(round6(tl.latency.quantile(q))).filter(|x| x.is_finite());
     let container_steps: u64 = tl
         .ready
         .iter()
@@ -410,7 +412,7 @@ pub fn policy_metrics(
         cost_vs_oracle: f64::NAN,
         cost_vs_optimal: f64::NAN,
         slo_target: None,
-        requests_within_deadline_pct: round6(100.0 * (1.0 - missed / demand)),
+        requests_within_deadline_pct: round6(100.0 * (1.0 - missed / requests)),
         latency_p50_s: quantile(0.50),
         latency_p95_s: quantile(0.95),
         latency_p99_s: quantile(0.99),
@@ -418,7 +420,7 @@ pub fn policy_metrics(
         peak_backlog: round6(tl.backlog.iter().copied().fold(0.0, f64::max)),
         slo_attained_pct: round6(match cluster.serving.model {
             ServingModel::Threshold => 100.0 * (1.0 - violations as f64 / tl.len().max(1) as f64),
-            ServingModel::Queue | ServingModel::Requests => 100.0 * (1.0 - missed / demand),
+            ServingModel::Queue | ServingModel::Requests => 100.0 * (1.0 - missed / requests),
         }),
     }
 }
@@ -564,6 +566,7 @@ mod tests {
             target: vec![3, 3],
             ready: vec![2, 3],
             starting: vec![1, 0],
+            within: vec![10.0, 93.0],
             unserved: vec![0.0, 7.0],
             dropped: vec![0.0, 7.0],
             backlog: vec![0.0, 0.0],

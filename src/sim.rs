@@ -61,6 +61,10 @@ pub struct Timeline {
     /// Requests of the step that missed: not completed within the deadline, dropped
     /// ones included (under `threshold`: beyond the ready capacity).
     pub unserved: Vec<f64>,
+    /// Requests of the step completed within the deadline (under `threshold`, within
+    /// the ready capacity). With `unserved`, every request of the step: the demand, or
+    /// under `requests` the whole requests its fractional demand was drawn as.
+    pub within: Vec<f64>,
     /// Requests of the step that were dropped (timed out; under `threshold`, the same
     /// as `unserved`).
     pub dropped: Vec<f64>,
@@ -156,10 +160,13 @@ pub fn simulate(
     let slo = cluster.serving.slo_share;
     let violated = match cluster.serving.model {
         ServingModel::Threshold => unserved.iter().map(|&u| u > 0.0).collect(),
-        ServingModel::Queue | ServingModel::Requests => test_steps
+        ServingModel::Queue | ServingModel::Requests => ledger.within[d..]
             .iter()
-            .zip(&ledger.within[d..])
-            .map(|(o, &within)| o.demand > 0.0 && within < slo * o.demand - 1e-9)
+            .zip(&unserved)
+            .map(|(&within, &missed)| {
+                let all = within + missed;
+                all > 0.0 && within < slo * all - 1e-9
+            })
             .collect(),
     };
     let tl = Timeline {
@@ -167,6 +174,7 @@ pub fn simulate(
         target: test_steps.iter().map(|o| o.target).collect(),
         ready: test_steps.iter().map(|o| o.ready).collect(),
         starting: test_steps.iter().map(|o| o.starting).collect(),
+        within: ledger.within[d..].to_vec(),
         unserved,
         dropped: ledger.dropped[d..].to_vec(),
         backlog: test_steps.iter().map(|o| o.backlog).collect(),

@@ -287,8 +287,11 @@ fn read_timeline(bytes: &[u8]) -> Result<(Timeline, f64), ReadError> {
             .collect(),
         None => unserved.iter().map(|&u| u > 0.0).collect(),
     };
+    let demand: Vec<f64> = t.required("demand")?;
+    let within = demand.iter().zip(&unserved).map(|(d, u)| d - u).collect();
     let tl = Timeline {
-        demand: t.required("demand")?,
+        within,
+        demand,
         target: t.required("target")?,
         starting: t.required("starting")?,
         dropped: optional("dropped", 0.0)?,
@@ -438,6 +441,7 @@ mod tests {
             target: vec![3, 3, 3],
             ready: vec![2, 3, 3],
             starting: vec![1, 0, 0],
+            within: vec![20.0, 37.5, 30.0],
             unserved: vec![0.0, 3.0, 0.0],
             dropped: vec![0.0, 1.0, 0.0],
             backlog: vec![0.0, 2.5, 0.0],
