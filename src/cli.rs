@@ -72,6 +72,37 @@ pub enum Command {
     Sweep(SweepCmd),
     /// Merge the shards of a sweep in DIR into sweep.csv, slo_table.csv and the frontier plots.
     Merge(MergeCmd),
+    /// Choose on one window, judge on the next: rolling-origin folds, each family's knob chosen on a validation window, the recommendation judged on test windows no choice saw.
+    Backtest(BacktestCmd),
+}
+
+/// `backtest`.
+#[derive(Debug, Args)]
+pub struct BacktestCmd {
+    /// The CSV trace [default: the synthetic workload, generated with --seed].
+    #[arg(long, value_name = "FILE", help_heading = TRACE)]
+    pub trace: Option<PathBuf>,
+    /// How --trace is read.
+    #[command(flatten)]
+    pub import: ImportArgs,
+    /// Folds: test windows of --test-days each, back to back at the trace's end.
+    #[arg(long, value_name = "K", default_value_t = 4, help_heading = TRACE)]
+    pub folds: usize,
+    /// Days of the validation window before each test window, where each family's knob is chosen.
+    #[arg(long, value_name = "DAYS", default_value_t = 1.0, help_heading = TRACE)]
+    pub validation_days: f64,
+    /// Every setting's flag; knobs take comma-separated lists (each knob's trials by default).
+    #[command(flatten)]
+    pub settings: SettingArgs<ForBacktest>,
+    /// Models, comma-separated [default: all].
+    #[arg(long, value_name = "NAME", value_parser = model_values(), value_delimiter = ',', help_heading = MODELS)]
+    pub model: Option<Vec<String>>,
+    /// Policies, comma-separated [default: all].
+    #[arg(long, value_name = "NAME", value_parser = policy_values(), value_delimiter = ',', help_heading = POLICIES)]
+    pub policy: Option<Vec<String>>,
+    /// Folder of backtest.csv and recommendation.md.
+    #[arg(long, value_name = "DIR", default_value = "reports", help_heading = OUTPUT)]
+    pub reports_dir: PathBuf,
 }
 
 /// `merge`.
@@ -126,6 +157,10 @@ pub trait Scope {
     const STAGES: &'static [Stage];
     /// Whether it is a sweep: its axes and knobs take lists.
     const SWEEP: bool = false;
+    /// Settings whose default differs in this subcommand: (name, value as typed).
+    const DEFAULTS: &'static [(&'static str, &'static str)] = &[];
+    /// Whether a knob given no values takes its backtest trials ([`Setting::trials`]).
+    const TRIALS: bool = false;
 }
 
 /// `generate`'s settings.
@@ -164,6 +199,16 @@ impl Scope for ForSweep {
     const SWEEP: bool = true;
 }
 
+/// `backtest`'s settings: a sweep's, one fold a day by default, knobs along their trials.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ForBacktest;
+impl Scope for ForBacktest {
+    const STAGES: &'static [Stage] = &[Stage::Generate, Stage::Train, Stage::Simulate];
+    const SWEEP: bool = true;
+    const DEFAULTS: &'static [(&'static str, &'static str)] = &[("test-days", "1")];
+    const TRIALS: bool = true;
+}
+
 /// One flag per setting of the table that a subcommand's stages read, generated from
 /// [`settings::ALL`]: the values given, as text, for `plan.rs` to parse and check with
 /// the setting's own rule (the same as a grid file's).
@@ -175,6 +220,15 @@ pub struct SettingArgs<S> {
 }
 
 impl<S: Scope> SettingArgs<S> {
+    /// Settings given as typed (for a subcommand that hands its flags on to another's
+    /// resolution).
+    pub fn from_given(given: Vec<(&'static Setting, Vec<String>)>) -> Self {
+        Self {
+            given,
+            scope: std::marker::PhantomData,
+        }
+    }
+
     /// The table's settings this subcommand takes.
     pub fn settings() -> impl Iterator<Item = &'static Setting> {
         settings::ALL
@@ -207,7 +261,16 @@ impl<S: Scope> clap::FromArgMatches for SettingArgs<S> {
 impl<S: Scope> clap::Args for SettingArgs<S> {
     fn augment_args(cmd: clap::Command) -> clap::Command {
         Self::settings().fold(cmd, |cmd, s| {
-            let default = s.default_value();
+            let default = match S::DEFAULTS.iter().find(|(n, _)| *n == s.name) {
+                Some((_, v)) => v.to_string(),
+                None if S::TRIALS && !s.trials.is_empty() => s
+                    .trials
+                    .iter()
+                    .map(|x| x.to_string())
+                    .collect::<Vec<_>>()
+                    .join(","),
+                None => s.default_value().to_string(),
+            };
             let list = S::SWEEP && crate::sweep::is_list(s);
             let users: Vec<&str> = PolicyKind::ALL
                 .iter()

@@ -9,6 +9,7 @@
 //! stated in `docs/experiment.md`.
 
 pub mod app;
+pub mod backtest;
 mod check;
 pub mod cli;
 pub mod cluster;

@@ -7,7 +7,8 @@ use std::path::PathBuf;
 
 use crate::check::Tolerances;
 use crate::cli::{
-    Cli, Command, DataArgs, ModelSelect, PolicySelect, Scope, SettingArgs, SweepCmd, TraceArgs, ALL,
+    BacktestCmd, Cli, Command, DataArgs, ForBacktest, ModelSelect, PolicySelect, Scope,
+    SettingArgs, SweepCmd, TraceArgs, ALL,
 };
 use crate::config::{ClusterConfig, PolicyConfig, SplitConfig};
 use crate::forecast::{ModelConfig, ModelKind};
@@ -42,6 +43,8 @@ pub(crate) enum Plan {
     Sweep(SweepPlan),
     /// Merge a sweep's shards.
     Merge(PathBuf),
+    /// Run a backtest.
+    Backtest(BacktestPlan),
     /// Read a trace and write it normalized.
     Import {
         /// The files, in order.
@@ -62,6 +65,19 @@ pub(crate) struct SweepPlan {
     pub(crate) dir: PathBuf,
     /// Shard `i` of `n` (1 of 1 without `--shard`).
     pub(crate) shard: (usize, usize),
+}
+
+/// A backtest: one trace's grid (knob lists), its folds, where it writes.
+#[derive(Debug, Clone)]
+pub(crate) struct BacktestPlan {
+    /// The trace, models, policies, knob lists and settings (one unit, one capacity).
+    pub(crate) grid: Grid,
+    /// Folds.
+    pub(crate) folds: usize,
+    /// Days of each validation window.
+    pub(crate) validation_days: f64,
+    /// Where the reports go.
+    pub(crate) reports: ReportsDir,
 }
 
 /// Where the trace comes from.
@@ -167,6 +183,7 @@ pub(crate) fn resolve(cli: Cli) -> anyhow::Result<Plan> {
         Command::Report(c) => Plan::Report(ReportsDir(c.reports.reports_dir)),
         Command::Sweep(c) => Plan::Sweep(sweep_plan(c)?),
         Command::Merge(c) => Plan::Merge(c.dir),
+        Command::Backtest(c) => Plan::Backtest(backtest_plan(c)?),
         Command::Import(c) => Plan::Import {
             options: c.import.options(),
             files: c.files,
@@ -283,6 +300,54 @@ fn sweep_plan(c: SweepCmd) -> anyhow::Result<SweepPlan> {
         grid,
         dir: c.reports_dir,
         shard,
+    })
+}
+
+/// A backtest's plan: its flags resolved as a sweep's (one trace), after this
+/// subcommand's own defaults (`ForBacktest::DEFAULTS`).
+fn backtest_plan(c: BacktestCmd) -> anyhow::Result<BacktestPlan> {
+    if c.folds == 0 {
+        anyhow::bail!("`folds` = 0: must be a whole number, at least 1");
+    }
+    if !(c.validation_days.is_finite() && c.validation_days > 0.0) {
+        anyhow::bail!(
+            "`validation-days` = {}: must be a positive number of days",
+            c.validation_days
+        );
+    }
+    let mut given = c.settings.given;
+    for (name, value) in <ForBacktest as Scope>::DEFAULTS {
+        if !given.iter().any(|(s, _)| s.name == *name) {
+            let setting = crate::settings::find(name).expect("a setting of the table");
+            given.push((setting, vec![value.to_string()]));
+        }
+    }
+    let sweep = SweepCmd {
+        grid: None,
+        trace: c.trace,
+        import: c.import,
+        settings: SettingArgs::from_given(given),
+        model: c.model,
+        policy: c.policy,
+        slo_levels: vec![90.0],
+        reports_dir: c.reports_dir.clone(),
+        shard: None,
+    };
+    let grid = sweep_plan(sweep)?.grid;
+    for (what, n) in [
+        ("startup delay", grid.startup_delays.len()),
+        ("seed", grid.seeds.len()),
+        ("capacity", grid.capacities.len()),
+    ] {
+        if n > 1 {
+            anyhow::bail!("a backtest runs at one {what}; {n} were given");
+        }
+    }
+    Ok(BacktestPlan {
+        grid,
+        folds: c.folds,
+        validation_days: c.validation_days,
+        reports: ReportsDir(c.reports_dir),
     })
 }
 

@@ -201,6 +201,9 @@ pub struct Setting {
     pub axis: bool,
     /// A sweep's `[[trace]]` table may set it for that trace.
     pub per_trace: bool,
+    /// The values a backtest tries for a policy's knob when none are given (empty for
+    /// settings that are no knob, and for `slo`, which states the SLO itself).
+    pub trials: &'static [f64],
 }
 
 impl Setting {
@@ -334,6 +337,7 @@ pub const DAYS: Setting = Setting {
     set: |s, v| s.generate.days = v.number(),
     axis: false,
     per_trace: true,
+    trials: &[],
 };
 
 /// Length of the test period.
@@ -350,6 +354,7 @@ pub const TEST_DAYS: Setting = Setting {
     set: |s, v| s.split.test_days = v.number(),
     axis: false,
     per_trace: false,
+    trials: &[],
 };
 
 /// The one seed.
@@ -370,6 +375,7 @@ pub const SEED: Setting = Setting {
     },
     axis: true,
     per_trace: false,
+    trials: &[],
 };
 
 /// Requests one container serves per minute.
@@ -386,6 +392,7 @@ pub const CAPACITY: Setting = Setting {
     set: |s, v| s.cluster.capacity_per_min = v.number(),
     axis: true,
     per_trace: true,
+    trials: &[],
 };
 
 /// Minutes from launch until a container serves.
@@ -402,6 +409,7 @@ pub const STARTUP_DELAY: Setting = Setting {
     set: |s, v| s.cluster.startup_delay_min = v.whole() as u32,
     axis: true,
     per_trace: false,
+    trials: &[],
 };
 
 /// Spread of the startup delay.
@@ -418,6 +426,7 @@ pub const STARTUP_SPREAD: Setting = Setting {
     set: |s, v| s.cluster.startup_spread = v.number(),
     axis: false,
     per_trace: false,
+    trials: &[],
 };
 
 /// Fewest containers.
@@ -434,6 +443,7 @@ pub const MIN_REPLICAS: Setting = Setting {
     set: |s, v| s.cluster.min_replicas = v.whole() as u32,
     axis: false,
     per_trace: true,
+    trials: &[],
 };
 
 /// Most containers.
@@ -450,6 +460,7 @@ pub const MAX_REPLICAS: Setting = Setting {
     set: |s, v| s.cluster.max_replicas = v.whole() as u32,
     axis: false,
     per_trace: true,
+    trials: &[],
 };
 
 /// The serving model.
@@ -470,6 +481,7 @@ pub const SERVING: Setting = Setting {
     },
     axis: false,
     per_trace: false,
+    trials: &[],
 };
 
 /// The SLO.
@@ -486,6 +498,7 @@ pub const SLO: Setting = Setting {
     set: |s, v| s.cluster.serving.slo_percent = v.number(),
     axis: false,
     per_trace: false,
+    trials: &[],
 };
 
 /// The deadline of the SLO.
@@ -502,6 +515,7 @@ pub const DEADLINE: Setting = Setting {
     set: |s, v| s.cluster.serving.deadline_s = v.number(),
     axis: false,
     per_trace: false,
+    trials: &[],
 };
 
 /// How long a request waits before it is dropped.
@@ -518,6 +532,7 @@ pub const TIMEOUT: Setting = Setting {
     set: |s, v| s.cluster.serving.timeout_s = v.number(),
     axis: false,
     per_trace: false,
+    trials: &[],
 };
 
 /// Slots per container.
@@ -534,6 +549,7 @@ pub const CONCURRENCY: Setting = Setting {
     set: |s, v| s.cluster.serving.concurrency = v.whole() as u32,
     axis: false,
     per_trace: false,
+    trials: &[],
 };
 
 /// Spread of the service time.
@@ -550,6 +566,7 @@ pub const SERVICE_CV: Setting = Setting {
     set: |s, v| s.cluster.serving.service_cv = v.number(),
     axis: false,
     per_trace: false,
+    trials: &[],
 };
 
 /// Coverage of the forecast intervals.
@@ -566,6 +583,7 @@ pub const INTERVAL_WIDTH: Setting = Setting {
     set: |s, v| s.model.interval_width = v.number(),
     axis: false,
     per_trace: false,
+    trials: &[0.5, 0.8, 0.9, 0.95, 0.99],
 };
 
 /// LSTM input window.
@@ -582,6 +600,7 @@ pub const WINDOW: Setting = Setting {
     set: |s, v| s.model.lstm.window = v.whole() as usize,
     axis: false,
     per_trace: false,
+    trials: &[],
 };
 
 /// LSTM hidden units.
@@ -630,6 +649,7 @@ pub const MIN_DELTA: Setting = Setting {
     set: |s, v| s.model.lstm.min_delta = v.number(),
     axis: false,
     per_trace: false,
+    trials: &[],
 };
 
 /// LSTM batch size.
@@ -656,6 +676,7 @@ pub const LEARNING_RATE: Setting = Setting {
     set: |s, v| s.model.lstm.learning_rate = v.number(),
     axis: false,
     per_trace: false,
+    trials: &[],
 };
 
 /// Days of each model's calibration tail.
@@ -672,6 +693,7 @@ pub const CALIBRATION_DAYS: Setting = Setting {
     set: |s, v| s.model.calibration_days = v.number(),
     axis: false,
     per_trace: false,
+    trials: &[],
 };
 
 /// Prophet's refit interval.
@@ -688,6 +710,7 @@ pub const REFIT_EVERY: Setting = Setting {
     set: |s, v| s.model.refit_every = v.duration(),
     axis: false,
     per_trace: false,
+    trials: &[],
 };
 
 /// Head-room over the forecast.
@@ -704,6 +727,7 @@ pub const BUFFER: Setting = Setting {
     set: |s, v| s.policy.buffer = v.number(),
     axis: false,
     per_trace: false,
+    trials: &[0.0, 0.1, 0.2, 0.3, 0.5, 0.75, 1.0],
 };
 
 /// reactive-hpa's target utilization.
@@ -720,6 +744,7 @@ pub const HPA_TARGET: Setting = Setting {
     set: |s, v| s.policy.hpa_target_utilization = v.number(),
     axis: false,
     per_trace: false,
+    trials: &[0.5, 0.6, 0.7, 0.8, 0.9],
 };
 
 /// predictive-hpa's target utilization.
@@ -728,6 +753,7 @@ pub const PREDICTIVE_HPA_TARGET: Setting = Setting {
     help: "Target utilization of predictive-hpa's reactive side (measured: 0.7 only repeats reactive-hpa)",
     get: |s| Value::Number(s.policy.predictive_hpa_target),
     set: |s, v| s.policy.predictive_hpa_target = v.number(),
+    trials: &[0.6, 0.7, 0.8, 0.9],
     ..HPA_TARGET
 };
 
@@ -745,6 +771,7 @@ pub const BURST_LOOKBACK: Setting = Setting {
     set: |s, v| s.policy.burst_lookback_min = v.whole() as u32,
     axis: false,
     per_trace: false,
+    trials: &[],
 };
 
 /// The HPA policies' metric.
@@ -765,6 +792,7 @@ pub const HPA_METRIC: Setting = Setting {
     },
     axis: false,
     per_trace: false,
+    trials: &[],
 };
 
 /// How old the HPA's metrics are.
@@ -781,6 +809,7 @@ pub const METRICS_LAG: Setting = Setting {
     set: |s, v| s.policy.metrics_lag_min = v.whole() as u32,
     axis: false,
     per_trace: false,
+    trials: &[],
 };
 
 /// Every setting, in `--help` order within each heading.

@@ -432,3 +432,93 @@ fn import_reports_what_it_read_and_writes_a_trace_every_command_reads() {
         "timestamp,requests\n1995-07-01T04:00:00Z,19\n1995-07-01T04:01:00Z,15\n1995-07-01T04:02:00Z,6\n"
     );
 }
+
+#[test]
+fn backtest_writes_one_row_per_fold_family_and_knob_and_is_deterministic() {
+    let run = |dir: &Path| {
+        prescale()
+            .args([
+                "backtest",
+                "--days",
+                "4",
+                "--folds",
+                "2",
+                "--test-days",
+                "0.5",
+                "--validation-days",
+                "0.5",
+                "--model",
+                "seasonal-naive",
+                "--policy",
+                "reactive-hpa,buffered",
+                "--reports-dir",
+            ])
+            .arg(dir)
+            .assert()
+            .success()
+            .stdout(predicate::str::contains("# Recommended at SLO 90 %"));
+    };
+    let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    run(a.path());
+    run(b.path());
+    for f in ["backtest.csv", "recommendation.md"] {
+        assert_eq!(
+            fs::read(a.path().join(f)).unwrap(),
+            fs::read(b.path().join(f)).unwrap(),
+            "{f}"
+        );
+    }
+    let csv = fs::read_to_string(a.path().join("backtest.csv")).unwrap();
+    assert!(csv.starts_with("fold,validation_start,test_start,test_end,model,policy,knob,knob_value,validation_slo_pct,validation_cost_vs_optimal,validation_container_minutes,test_slo_pct,test_cost_vs_optimal,test_container_minutes,chosen,recommended\n"), "{csv}");
+    let rows = rows(&csv);
+    // 2 folds × (reactive-hpa's 5 hpa-target trials + buffered's 7 buffer trials).
+    assert_eq!(rows.len(), 2 * (5 + 7));
+    for fold in ["1", "2"] {
+        for policy in ["reactive-hpa", "buffered"] {
+            let chosen = rows
+                .iter()
+                .filter(|r| r[0] == fold && r[5] == policy && r[14] == "1")
+                .count();
+            assert_eq!(chosen, 1, "fold {fold}, {policy}");
+        }
+        let recommended: Vec<&Vec<String>> = rows
+            .iter()
+            .filter(|r| r[0] == fold && r[15] == "1")
+            .collect();
+        assert_eq!(recommended.len(), 1, "fold {fold}");
+        assert_eq!(recommended[0][14], "1");
+    }
+    // Fold 2's validation window is fold 1's test window.
+    let first = rows.iter().find(|r| r[0] == "1").unwrap();
+    let second = rows.iter().find(|r| r[0] == "2").unwrap();
+    assert_eq!(second[1], first[2]);
+    assert_eq!(second[2], first[3]);
+}
+
+#[test]
+fn backtest_refuses_what_it_cannot_run_in_one_line() {
+    for (args, message) in [
+        (
+            vec!["--folds", "0"],
+            "Error: `folds` = 0: must be a whole number, at least 1",
+        ),
+        (
+            vec!["--days", "4", "--folds", "4"],
+            "Error: 4 folds of 1440 test steps, each after 1440 validation steps, need",
+        ),
+        (
+            vec!["--startup-delay", "1,2"],
+            "Error: a backtest runs at one startup delay; 2 were given",
+        ),
+    ] {
+        let out = prescale()
+            .arg("backtest")
+            .args(&args)
+            .args(["--model", "seasonal-naive"])
+            .assert()
+            .code(1);
+        let stderr = String::from_utf8(out.get_output().stderr.clone()).unwrap();
+        assert_eq!(stderr.lines().count(), 1, "{args:?}: {stderr}");
+        assert!(stderr.starts_with(message), "{args:?}: {stderr}");
+    }
+}

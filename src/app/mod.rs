@@ -7,6 +7,7 @@
 //! [`crate::experiment::run`] replays the policies, and the `write`/`save` steps are
 //! separate.
 
+mod backtest;
 mod check;
 mod generate;
 mod import_trace;
@@ -47,6 +48,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Plan::Check(c) => check::run(&c)?,
         Plan::Sweep(p) => sweep::run(&p)?,
         Plan::Merge(dir) => sweep::merge(&dir)?,
+        Plan::Backtest(p) => backtest::run(&p)?,
         Plan::Import {
             files,
             options,

@@ -27,7 +27,7 @@ use crate::trace::{import, Trace};
 use crate::{interrupt, progress};
 
 /// The bytes of each file trace, in grid order (empty for synthetic ones).
-fn trace_files(grid: &Grid) -> Result<Vec<Vec<u8>>> {
+pub(super) fn trace_files(grid: &Grid) -> Result<Vec<Vec<u8>>> {
     grid.traces
         .iter()
         .map(|t| match &t.source {
@@ -38,7 +38,7 @@ fn trace_files(grid: &Grid) -> Result<Vec<Vec<u8>>> {
 }
 
 /// The unit's trace: the file parsed, or the workload generated with the unit's seed.
-fn unit_trace(grid: &Grid, unit: &Unit, bytes: &[u8]) -> Result<Trace> {
+pub(super) fn unit_trace(grid: &Grid, unit: &Unit, bytes: &[u8]) -> Result<Trace> {
     let spec = &grid.traces[unit.trace];
     match &spec.source {
         SweepTrace::File(p) => Ok(import::read(&[bytes], &spec.import)

@@ -97,6 +97,16 @@ impl ReportsDir {
         &self.0
     }
 
+    /// `backtest.csv`: one row per (fold, model, policy, knob value).
+    pub(crate) fn backtest(&self) -> PathBuf {
+        self.0.join("backtest.csv")
+    }
+
+    /// `recommendation.md`: a backtest's recommendation and its evidence.
+    pub(crate) fn recommendation(&self) -> PathBuf {
+        self.0.join("recommendation.md")
+    }
+
     /// `metrics_summary.csv`: one row per (model, policy).
     pub(crate) fn metrics(&self) -> PathBuf {
         self.0.join("metrics_summary.csv")

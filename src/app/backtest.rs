@@ -1,0 +1,490 @@
+//! `backtest`: rolling-origin folds at the end of one trace. Per fold each model is fitted
+//! once on everything before the fold's validation window and forecasts the validation
+//! and test windows; every (model, policy) family runs along its knob on both windows;
+//! the family's pick is chosen on validation alone ([`crate::backtest`]), and the
+//! recommendation across folds too. Writes `backtest.csv` and `recommendation.md`.
+
+use std::ops::Range;
+
+use anyhow::{bail, Context, Result};
+use serde::Serialize;
+
+use super::sweep::{trace_files, unit_trace};
+use super::train;
+use crate::backtest::{self, FamilyRecord, Fold, Trial};
+use crate::config::{ClusterConfig, StepCluster};
+use crate::experiment::{self, ModelForecast};
+use crate::forecast::{Forecast, Interval};
+use crate::metrics::{deployable_policy, PolicyMetrics};
+use crate::plan::BacktestPlan;
+use crate::policy::PolicyKind;
+use crate::serving::ServingConfig;
+use crate::settings::Value;
+use crate::store::write_all_atomic;
+use crate::trace::{format_timestamp, Split, Trace};
+use crate::{interrupt, progress};
+
+/// `forecast`'s steps `range` (relative to its first step).
+fn slice(f: &Forecast, range: Range<usize>) -> Forecast {
+    Forecast {
+        yhat: f.yhat[range.clone()].to_vec(),
+        interval: f.interval.as_ref().map(|i| Interval {
+            lower: i.lower[range.clone()].to_vec(),
+            upper: i.upper[range].to_vec(),
+        }),
+    }
+}
+
+/// The families a backtest chooses among: the deployable policies of the plan, except
+/// `slo-targeted`, whose own calibration would choose on the window it is judged on
+/// (`buffered` along its buffer is the same headroom chosen honestly).
+fn families(policies: &[PolicyKind]) -> Vec<PolicyKind> {
+    policies
+        .iter()
+        .copied()
+        .filter(|p| deployable_policy(p.name()) && p.name() != "slo-targeted")
+        .collect()
+}
+
+/// Every trial of one fold: each family at each knob value on the validation and the
+/// test window, from one fit per model.
+fn run_fold(
+    plan: &BacktestPlan,
+    trace: &Trace,
+    fold: &Fold,
+    cluster: &ClusterConfig,
+    step: &StepCluster,
+    bar: &indicatif::ProgressBar,
+) -> Result<Vec<Trial>> {
+    let grid = &plan.grid;
+    let mut model_cfg = grid.settings.model.clone();
+    model_cfg.seed = cluster.serving.seed;
+    let (v, t) = (fold.validation.len(), fold.test.len());
+    let split = Split {
+        train_len: fold.train_len(),
+        test_len: v + t,
+    };
+    let mut on_validation = Vec::new();
+    let mut on_test = Vec::new();
+    for mut model in train::build_models(&grid.models, &model_cfg) {
+        interrupt::check()?;
+        bar.set_message(format!("fold {}: {}", fold.index, model.name()));
+        let trained = train::fit(model.as_mut(), trace, split, cluster)
+            .with_context(|| format!("fold {}", fold.index))?;
+        let f = &trained.forecast.forecast;
+        for (out, range) in [(&mut on_validation, 0..v), (&mut on_test, v..v + t)] {
+            out.push(ModelForecast {
+                model: trained.forecast.model.clone(),
+                forecast: slice(f, range),
+                calibration: None,
+            });
+        }
+    }
+    let window = |r: &Range<usize>| Split {
+        train_len: r.start,
+        test_len: r.len(),
+    };
+    let (vs, ts) = (window(&fold.validation), window(&fold.test));
+    let refs = (
+        experiment::reference_costs(trace, vs, step)?,
+        experiment::reference_costs(trace, ts, step)?,
+    );
+    let mut trials = Vec::new();
+    for policy in families(&grid.policies) {
+        let values: Vec<Option<f64>> = match policy.knob() {
+            Some(k) if grid.knobs.contains_key(k.name) => {
+                grid.knob_values(policy).into_iter().map(Some).collect()
+            }
+            Some(k) if !k.trials.is_empty() => k.trials.iter().copied().map(Some).collect(),
+            _ => vec![None],
+        };
+        for value in values {
+            let mut settings = grid.settings.clone();
+            let knob = policy.knob().zip(value).map(|(k, x)| {
+                (k.set)(&mut settings, Value::Number(x));
+                (k.name, x)
+            });
+            let cfg = settings.policy_config(&model_cfg);
+            let run = |split: Split, models: &[ModelForecast], refs| {
+                experiment::run_with(trace, split, models, &[policy], &cfg, step, Some(refs))
+            };
+            let a = run(vs, &on_validation, refs.0)?;
+            let b = run(ts, &on_test, refs.1)?;
+            for (va, te) in a.runs.into_iter().zip(b.runs) {
+                trials.push(Trial {
+                    fold: fold.index,
+                    knob,
+                    validation: va.metrics,
+                    test: te.metrics,
+                });
+            }
+        }
+    }
+    Ok(trials)
+}
+
+/// One row of `backtest.csv`.
+#[derive(Debug, Serialize)]
+struct Row<'a> {
+    fold: usize,
+    validation_start: String,
+    test_start: String,
+    test_end: String,
+    model: &'a str,
+    policy: &'a str,
+    knob: &'a str,
+    knob_value: Option<f64>,
+    validation_slo_pct: f64,
+    validation_cost_vs_optimal: f64,
+    validation_container_minutes: u64,
+    test_slo_pct: f64,
+    test_cost_vs_optimal: f64,
+    test_container_minutes: u64,
+    chosen: u8,
+    recommended: u8,
+}
+
+/// The backtest's trace, cluster (at the plan's settings and at the trace's step) and
+/// folds.
+fn setup(plan: &BacktestPlan) -> Result<(Trace, ClusterConfig, StepCluster, Vec<Fold>)> {
+    let grid = &plan.grid;
+    let units = grid.units();
+    let [unit] = units.as_slice() else {
+        bail!("a backtest runs one trace at one startup delay and one seed");
+    };
+    let spec = &grid.traces[unit.trace];
+    let [capacity] = spec.capacities.as_slice() else {
+        bail!("a backtest runs at one capacity");
+    };
+    let files = trace_files(grid)?;
+    let trace = unit_trace(grid, unit, &files[0])?;
+    let cluster = ClusterConfig {
+        capacity_per_min: *capacity,
+        startup_delay_min: unit.delay,
+        min_replicas: spec.min_replicas,
+        max_replicas: spec.max_replicas,
+        serving: ServingConfig {
+            seed: unit.seed,
+            ..grid.settings.cluster.serving.clone()
+        },
+        startup_spread: grid.settings.cluster.startup_spread,
+    };
+    let step = cluster.at_step(trace.step_minutes);
+    let lead = step.delay_steps + 1;
+    let min_train = train::build_models(&grid.models, &grid.settings.model)
+        .iter()
+        .map(|m| m.min_train_steps(&trace, lead))
+        .max()
+        .unwrap_or(0)
+        .max(lead);
+    let per_day = 24.0 * 60.0 / f64::from(trace.step_minutes);
+    let steps = |days: f64| (days * per_day).round() as usize;
+    let folds = backtest::folds(
+        trace.len(),
+        plan.folds,
+        steps(grid.settings.split.test_days),
+        steps(plan.validation_days),
+        min_train,
+    )?;
+    Ok((trace, cluster, step, folds))
+}
+
+/// Runs the backtest and writes its reports.
+pub(super) fn run(plan: &BacktestPlan) -> Result<()> {
+    let (trace, cluster, step, folds) = setup(plan)?;
+    let started = std::time::Instant::now();
+    let bar = progress::bar(folds.len() as u64, "backtest".to_string());
+    let mut trials = Vec::new();
+    for fold in &folds {
+        trials.extend(run_fold(plan, &trace, fold, &cluster, &step, &bar)?);
+        bar.inc(1);
+    }
+    bar.finish_and_clear();
+    let slo = 100.0 * step.serving.slo_share;
+    let records = backtest::records(&trials, folds.len(), slo);
+    let best = backtest::recommend(&records);
+    let dir = &plan.reports;
+    let csv = backtest_csv(&trace, &folds, &trials, &records, best)?;
+    let md = recommendation(&trace, &folds, &trials, &records, best, &step);
+    write_all_atomic(&[
+        (dir.backtest(), csv),
+        (dir.recommendation(), md.clone().into_bytes()),
+    ])
+    .context("writing the backtest's reports")?;
+    println!("{md}");
+    eprintln!(
+        "backtest: {} folds, {} trials in {:.1} s -> {}, {}",
+        folds.len(),
+        trials.len(),
+        started.elapsed().as_secs_f64(),
+        dir.backtest().display(),
+        dir.recommendation().display()
+    );
+    Ok(())
+}
+
+/// `backtest.csv`: one row per (fold, model, policy, knob value).
+fn backtest_csv(
+    trace: &Trace,
+    folds: &[Fold],
+    trials: &[Trial],
+    records: &[FamilyRecord],
+    best: Option<usize>,
+) -> Result<Vec<u8>> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let chosen = |i: usize| records.iter().any(|r| r.picks.contains(&i));
+    let recommended = |i: usize| best.is_some_and(|b| records[b].picks.contains(&i));
+    for (i, t) in trials.iter().enumerate() {
+        let fold = &folds[t.fold - 1];
+        w.serialize(Row {
+            fold: t.fold,
+            validation_start: format_timestamp(trace.timestamp(fold.validation.start)),
+            test_start: format_timestamp(trace.timestamp(fold.test.start)),
+            test_end: format_timestamp(trace.timestamp(fold.test.end)),
+            model: &t.test.model,
+            policy: &t.test.policy,
+            knob: t.knob.map_or("", |k| k.0),
+            knob_value: t.knob.map(|k| k.1),
+            validation_slo_pct: t.validation.slo_attained_pct,
+            validation_cost_vs_optimal: t.validation.cost_vs_optimal,
+            validation_container_minutes: t.validation.container_minutes,
+            test_slo_pct: t.test.slo_attained_pct,
+            test_cost_vs_optimal: t.test.cost_vs_optimal,
+            test_container_minutes: t.test.container_minutes,
+            chosen: u8::from(chosen(i)),
+            recommended: u8::from(recommended(i)),
+        })?;
+    }
+    w.into_inner().context("writing backtest.csv")
+}
+
+/// A family with its pick: `lstm × buffered (buffer 0.2)`.
+fn label(t: &Trial) -> String {
+    let knob = t.knob.map_or(String::new(), |(k, v)| format!(" ({k} {v})"));
+    format!("{} × {}{knob}", t.test.model, t.test.policy)
+}
+
+/// What a family's picks did on the test windows: `met on 3 of 4, cost 1.12× the optimum
+/// (1.05–1.20)`.
+fn evidence(r: &FamilyRecord) -> String {
+    let costs = &r.test_costs;
+    let mean = costs.iter().sum::<f64>() / costs.len().max(1) as f64;
+    let (lo, hi) = costs
+        .iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &c| {
+            (a.min(c), b.max(c))
+        });
+    format!(
+        "met the SLO on {} of {} test folds, {mean:.3}× the optimum on average ({lo:.3}–{hi:.3})",
+        r.test_met,
+        costs.len()
+    )
+}
+
+/// `recommendation.md`: the recommendation, its per-fold evidence, the runner-up and
+/// reactive-hpa at their own best knobs.
+fn recommendation(
+    trace: &Trace,
+    folds: &[Fold],
+    trials: &[Trial],
+    records: &[FamilyRecord],
+    best: Option<usize>,
+    step: &StepCluster,
+) -> String {
+    let s = &step.serving;
+    let slo = 100.0 * s.slo_share;
+    let terms = match s.model {
+        crate::serving::ServingModel::Threshold => "of minutes without a violation".to_string(),
+        _ => format!("of requests within {} s", s.deadline_s),
+    };
+    let mut out = format!("# Recommended at SLO {slo} % ({terms})\n\n");
+    out.push_str(&format!(
+        "Chosen on the validation windows alone (the {:.0} steps before each test window); judged on {} test windows of {} steps that no choice saw. Each family's knob is its cheapest value that met the SLO on validation; the family is the one whose picks met it on the most validation windows, then the cheapest.\n\n",
+        folds[0].validation.len() as f64,
+        folds.len(),
+        folds[0].test.len()
+    ));
+    let Some(b) = best else {
+        out.push_str("No family ran.\n");
+        return out;
+    };
+    let rec = &records[b];
+    let first = &trials[rec.picks[0]];
+    out.push_str(&format!("**{}** — {}.\n\n", label(first), evidence(rec)));
+    out.push_str("| fold | test window | pick | validation SLO % | test SLO % | test cost × optimal | regret × |\n");
+    out.push_str("| ---: | :--- | :--- | ---: | ---: | ---: | ---: |\n");
+    let slo_cell = |m: &PolicyMetrics| format!("{:.2}", m.slo_attained_pct);
+    for (k, &i) in rec.picks.iter().enumerate() {
+        let t = &trials[i];
+        let fold = &folds[k];
+        let regret = backtest::hindsight(trials, fold.index, slo)
+            .map(|h| t.test.container_minutes as f64 / trials[h].test.container_minutes as f64)
+            .map_or("-".to_string(), |r| format!("{r:.3}"));
+        out.push_str(&format!(
+            "| {} | {} | {} | {} | {} | {:.3} | {regret} |\n",
+            fold.index,
+            format_timestamp(trace.timestamp(fold.test.start)),
+            t.knob.map_or("-".to_string(), |(k, v)| format!("{k} {v}")),
+            slo_cell(&t.validation),
+            slo_cell(&t.test),
+            t.test.cost_vs_optimal,
+        ));
+    }
+    out.push_str("\nRegret: the pick's test cost over the cheapest configuration of any family that met the SLO on that test window (the best in hindsight; `-` where none did).\n\n");
+    let mut order: Vec<usize> = (0..records.len()).collect();
+    order.sort_by(|&x, &y| {
+        let (p, q) = (&records[x], &records[y]);
+        q.validation_met
+            .cmp(&p.validation_met)
+            .then(p.validation_cost.total_cmp(&q.validation_cost))
+    });
+    for (what, r) in [
+        ("Runner-up", order.get(1).map(|&i| &records[i])),
+        (
+            "reactive-hpa at its own best knob",
+            records.iter().find(|r| r.policy == "reactive-hpa"),
+        ),
+    ] {
+        if let Some(r) = r {
+            let picks: Vec<String> = r
+                .picks
+                .iter()
+                .map(|&i| {
+                    trials[i]
+                        .knob
+                        .map_or("-".to_string(), |(_, v)| v.to_string())
+                })
+                .collect();
+            out.push_str(&format!(
+                "- {what}: {} × {} (picks {}): validation met {} of {}, {:.3}× the optimum; {}.\n",
+                r.model,
+                r.policy,
+                picks.join(", "),
+                r.validation_met,
+                r.picks.len(),
+                r.validation_cost,
+                evidence(r)
+            ));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cli::Cli;
+    use crate::forecast::{FitInput, ModelKind};
+    use crate::plan::{resolve, Plan};
+    use crate::sim::simulate;
+    use clap::Parser;
+
+    /// A 4-day synthetic trace, 2 folds of half a day after half a day of validation,
+    /// seasonal-naive only (it fits in no time), three families with knobs.
+    fn plan() -> BacktestPlan {
+        let args = [
+            "prescale",
+            "backtest",
+            "--days",
+            "4",
+            "--folds",
+            "2",
+            "--test-days",
+            "0.5",
+            "--validation-days",
+            "0.5",
+            "--model",
+            "seasonal-naive",
+            "--policy",
+            "reactive-hpa,buffered,predictive-hpa,slo-targeted,optimal",
+        ];
+        match resolve(Cli::try_parse_from(args).unwrap()).unwrap() {
+            Plan::Backtest(p) => p,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn no_choice_sees_the_window_it_is_judged_on() {
+        let p = plan();
+        let (trace, cluster, step, folds) = setup(&p).unwrap();
+        assert_eq!(folds.len(), 2);
+        let last = &folds[1];
+        let bar = indicatif::ProgressBar::hidden();
+        let before = run_fold(&p, &trace, last, &cluster, &step, &bar).unwrap();
+        // Triple the last test window's demand: what the fold chose (every validation
+        // figure, hence every pick) must not move; its test figures must.
+        let mut poisoned = trace.clone();
+        for x in &mut poisoned.requests[last.test.clone()] {
+            *x *= 3.0;
+        }
+        let after = run_fold(&p, &poisoned, last, &cluster, &step, &bar).unwrap();
+        assert_eq!(before.len(), after.len());
+        for (a, b) in before.iter().zip(&after) {
+            assert_eq!(a.validation, b.validation, "{:?}", a.knob);
+        }
+        assert!(before.iter().zip(&after).any(|(a, b)| a.test != b.test));
+        let slo = 100.0 * step.serving.slo_share;
+        let picks = |t: &[Trial]| backtest::records(t, 1, slo)[0].picks.clone();
+        let (mut b, mut a) = (before.clone(), after.clone());
+        for t in b.iter_mut().chain(a.iter_mut()) {
+            t.fold = 1;
+        }
+        assert_eq!(picks(&b[..]), picks(&a[..]));
+        // slo-targeted and the reference are no family; the three are, with their trials.
+        let families: Vec<&str> = before.iter().map(|t| t.test.policy.as_str()).collect();
+        assert!(!families.contains(&"slo-targeted") && !families.contains(&"optimal"));
+        assert_eq!(families.iter().filter(|p| **p == "buffered").count(), 7);
+        assert_eq!(families.iter().filter(|p| **p == "reactive-hpa").count(), 5);
+    }
+
+    #[test]
+    fn a_picks_test_figures_are_a_plain_simulation_of_it() {
+        // The recommendation's figures on the last fold's test window, against the model
+        // fitted and the policy simulated here without the backtest's code paths.
+        let p = plan();
+        let (trace, cluster, step, folds) = setup(&p).unwrap();
+        let bar = indicatif::ProgressBar::hidden();
+        let mut trials = Vec::new();
+        for f in &folds {
+            trials.extend(run_fold(&p, &trace, f, &cluster, &step, &bar).unwrap());
+        }
+        let slo = 100.0 * step.serving.slo_share;
+        let records = backtest::records(&trials, folds.len(), slo);
+        let rec = &records[backtest::recommend(&records).unwrap()];
+        let pick = &trials[rec.picks[1]];
+        let fold = &folds[1];
+        let mut model = crate::forecast::build(ModelKind::SeasonalNaive, &p.grid.settings.model);
+        model
+            .fit(&FitInput {
+                trace: &trace,
+                train_len: fold.train_len(),
+                lead_steps: step.delay_steps + 1,
+            })
+            .unwrap();
+        let forecast = model.predict(&trace, fold.test.clone()).unwrap();
+        let kind = PolicyKind::from_name(&pick.test.policy).unwrap();
+        let mut settings = p.grid.settings.clone();
+        if let (Some(k), Some((_, v))) = (kind.knob(), pick.knob) {
+            (k.set)(&mut settings, Value::Number(v));
+        }
+        let ctx = crate::policy::PolicyContext {
+            cluster: &step,
+            calibration: None,
+        };
+        let mut policy = kind.build(&settings.policy, &ctx);
+        let f = kind.uses_forecast().then_some(&forecast);
+        let tl = simulate(
+            &trace.requests,
+            fold.test.clone(),
+            f,
+            policy.as_mut(),
+            &step,
+        )
+        .unwrap();
+        let m = crate::metrics::policy_metrics(&pick.test.model, kind.name(), &tl, &step);
+        assert_eq!(m.container_minutes, pick.test.container_minutes);
+        assert_eq!(m.slo_attained_pct, pick.test.slo_attained_pct);
+        assert_eq!(m.sla_violation_minutes, pick.test.sla_violation_minutes);
+    }
+}

@@ -1,0 +1,305 @@
+//! Backtests: choose on one window, judge on the next (`docs/experiment.md`, Backtests).
+//! Pure: the folds of a trace, each family's pick on its validation window, the
+//! recommendation across folds, and its out-of-sample evidence, from the metrics of
+//! simulations the caller ran.
+//!
+//! Fold k of K (oldest first) has a test window of `test` steps, the k-th of the K at
+//! the trace's end, and before it a validation window of `validation` steps; its models
+//! are fitted on everything before the validation window, and one fit forecasts both
+//! windows. A family is a (model, policy); its trials are the policy's knob values.
+
+use std::ops::Range;
+
+use thiserror::Error;
+
+use crate::metrics::PolicyMetrics;
+
+/// One fold's windows, as step ranges of the trace.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Fold {
+    /// 1 for the oldest.
+    pub index: usize,
+    /// The validation window: where each family's knob is chosen.
+    pub validation: Range<usize>,
+    /// The test window: where the choice is judged, seen by no choice.
+    pub test: Range<usize>,
+}
+
+impl Fold {
+    /// Steps the models are fitted on: everything before the validation window.
+    pub fn train_len(&self) -> usize {
+        self.validation.start
+    }
+}
+
+/// Why a trace cannot hold the folds asked for.
+#[derive(Debug, Error, PartialEq)]
+pub enum FoldError {
+    /// Too short for the folds and the models' train period.
+    #[error("{folds} folds of {test} test steps, each after {validation} validation steps, need {need} steps of trace with the {train} train steps the models need before the first; the trace has {len}")]
+    TooShort {
+        /// Folds asked for.
+        folds: usize,
+        /// Test steps per fold.
+        test: usize,
+        /// Validation steps per fold.
+        validation: usize,
+        /// Train steps the models need.
+        train: usize,
+        /// Steps needed in all.
+        need: usize,
+        /// Steps in the trace.
+        len: usize,
+    },
+    /// A window of no steps.
+    #[error("a fold's test and validation windows must each hold at least one step")]
+    Empty,
+}
+
+/// The `folds` rolling-origin folds at the end of a trace of `len` steps: test windows of
+/// `test` steps back to back, each after `validation` steps, the first's models trained
+/// on at least `min_train` steps.
+pub fn folds(
+    len: usize,
+    folds: usize,
+    test: usize,
+    validation: usize,
+    min_train: usize,
+) -> Result<Vec<Fold>, FoldError> {
+    if test == 0 || validation == 0 || folds == 0 {
+        return Err(FoldError::Empty);
+    }
+    let need = min_train + validation + folds * test;
+    if need > len {
+        return Err(FoldError::TooShort {
+            folds,
+            test,
+            validation,
+            train: min_train,
+            need,
+            len,
+        });
+    }
+    Ok((1..=folds)
+        .map(|k| {
+            let end = len - (folds - k) * test;
+            let start = end - test;
+            Fold {
+                index: k,
+                validation: start - validation..start,
+                test: start..end,
+            }
+        })
+        .collect())
+}
+
+/// One trial: a family at one knob value in one fold, on both windows.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Trial {
+    /// The fold's index.
+    pub fold: usize,
+    /// The knob's name and value, for policies with one.
+    pub knob: Option<(&'static str, f64)>,
+    /// Its metrics on the validation window.
+    pub validation: PolicyMetrics,
+    /// Its metrics on the test window.
+    pub test: PolicyMetrics,
+}
+
+impl Trial {
+    /// The family: (model, policy).
+    pub fn family(&self) -> (&str, &str) {
+        (&self.test.model, &self.test.policy)
+    }
+}
+
+/// Whether a row met the SLO of `slo` percent (in the SLO's own terms).
+pub fn met(row: &PolicyMetrics, slo: f64) -> bool {
+    row.slo_attained_pct >= slo - 1e-6
+}
+
+/// The family's pick in one fold among `trials` (all of one family and fold): the
+/// cheapest on the validation window that met the SLO there, or where none did, the one
+/// that came closest (then the cheapest). `None` for no trials.
+pub fn pick(trials: &[&Trial], slo: f64) -> Option<usize> {
+    let cost = |i: usize| trials[i].validation.container_minutes;
+    let meeting: Vec<usize> = (0..trials.len())
+        .filter(|&i| met(&trials[i].validation, slo))
+        .collect();
+    if !meeting.is_empty() {
+        return meeting.into_iter().min_by_key(|&i| (cost(i), i));
+    }
+    (0..trials.len()).max_by(|&a, &b| {
+        let (x, y) = (&trials[a].validation, &trials[b].validation);
+        x.slo_attained_pct
+            .total_cmp(&y.slo_attained_pct)
+            .then(cost(b).cmp(&cost(a)))
+            .then(b.cmp(&a))
+    })
+}
+
+/// A family's picks, one per fold, and how they did.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FamilyRecord {
+    /// Model.
+    pub model: String,
+    /// Policy.
+    pub policy: String,
+    /// Its pick in each fold (an index into the trials), oldest fold first.
+    pub picks: Vec<usize>,
+    /// Validation windows on which its pick met the SLO.
+    pub validation_met: usize,
+    /// Mean validation cost over the optimum of its picks.
+    pub validation_cost: f64,
+    /// Test windows on which its pick met the SLO.
+    pub test_met: usize,
+    /// Its picks' test cost over the optimum, per fold.
+    pub test_costs: Vec<f64>,
+}
+
+/// Every family's record: its pick per fold (from validation alone) and what the picks
+/// did on the test windows; in the order families first appear in `trials`.
+pub fn records(trials: &[Trial], folds: usize, slo: f64) -> Vec<FamilyRecord> {
+    let mut families: Vec<(String, String)> = Vec::new();
+    for t in trials {
+        let f = (t.test.model.clone(), t.test.policy.clone());
+        if !families.contains(&f) {
+            families.push(f);
+        }
+    }
+    families
+        .into_iter()
+        .filter_map(|(model, policy)| {
+            let mut picks = Vec::new();
+            for k in 1..=folds {
+                let mine: Vec<usize> = (0..trials.len())
+                    .filter(|&i| trials[i].fold == k && trials[i].family() == (&model, &policy))
+                    .collect();
+                let refs: Vec<&Trial> = mine.iter().map(|&i| &trials[i]).collect();
+                picks.push(mine[pick(&refs, slo)?]);
+            }
+            let chosen: Vec<&Trial> = picks.iter().map(|&i| &trials[i]).collect();
+            let n = chosen.len().max(1) as f64;
+            Some(FamilyRecord {
+                validation_met: chosen.iter().filter(|t| met(&t.validation, slo)).count(),
+                validation_cost: chosen
+                    .iter()
+                    .map(|t| t.validation.cost_vs_optimal)
+                    .sum::<f64>()
+                    / n,
+                test_met: chosen.iter().filter(|t| met(&t.test, slo)).count(),
+                test_costs: chosen.iter().map(|t| t.test.cost_vs_optimal).collect(),
+                model,
+                policy,
+                picks,
+            })
+        })
+        .collect()
+}
+
+/// The recommended family, from validation results only: the most validation windows
+/// met, then the lowest mean validation cost over the optimum. Its index in `records`.
+pub fn recommend(records: &[FamilyRecord]) -> Option<usize> {
+    (0..records.len()).min_by(|&a, &b| {
+        let (x, y) = (&records[a], &records[b]);
+        y.validation_met
+            .cmp(&x.validation_met)
+            .then(x.validation_cost.total_cmp(&y.validation_cost))
+            .then(a.cmp(&b))
+    })
+}
+
+/// The best configuration in hindsight on fold `k`'s test window: the cheapest trial of
+/// any family that met the SLO there (what choosing on the test window would have
+/// taken). `None` when none met it.
+pub fn hindsight(trials: &[Trial], k: usize, slo: f64) -> Option<usize> {
+    (0..trials.len())
+        .filter(|&i| trials[i].fold == k && met(&trials[i].test, slo))
+        .min_by_key(|&i| (trials[i].test.container_minutes, i))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn folds_roll_back_from_the_end() {
+        // 100 steps, 3 folds of 10 after 5 validation steps each: tests 70..80, 80..90,
+        // 90..100; validations 65..70, 75..80, 85..90; the first fold trains on 65.
+        let f = folds(100, 3, 10, 5, 60).unwrap();
+        assert_eq!(
+            f.iter()
+                .map(|f| (f.validation.clone(), f.test.clone()))
+                .collect::<Vec<_>>(),
+            vec![(65..70, 70..80), (75..80, 80..90), (85..90, 90..100)]
+        );
+        assert_eq!(f[0].train_len(), 65);
+        // A fold's validation window is the end of the previous fold's test window, and
+        // no test window overlaps another.
+        assert_eq!(
+            folds(100, 3, 10, 5, 66).unwrap_err().to_string(),
+            "3 folds of 10 test steps, each after 5 validation steps, need 101 steps of trace with the 66 train steps the models need before the first; the trace has 100"
+        );
+        assert_eq!(folds(100, 3, 0, 5, 0), Err(FoldError::Empty));
+    }
+
+    fn row(policy: &str, attained: f64, cm: u64) -> PolicyMetrics {
+        PolicyMetrics {
+            model: "m".into(),
+            policy: policy.into(),
+            container_minutes: cm,
+            cost_vs_optimal: cm as f64 / 100.0,
+            slo_attained_pct: attained,
+            ..PolicyMetrics::default()
+        }
+    }
+
+    fn trial(fold: usize, policy: &str, value: f64, v: (f64, u64), t: (f64, u64)) -> Trial {
+        Trial {
+            fold,
+            knob: Some(("buffer", value)),
+            validation: row(policy, v.0, v.1),
+            test: row(policy, t.0, t.1),
+        }
+    }
+
+    #[test]
+    fn the_out_of_sample_pick_differs_from_the_in_sample_one() {
+        // One fold, SLO 99. buffered at 0.1 / 0.2 / 0.3: on validation 98.5, 99.2, 99.8
+        // (costs 110, 120, 130); on test 99.1, 98.7, 99.5 (costs 111, 121, 131).
+        // In sample (choosing on test): 0.1, the cheapest meeting 99 on test (111).
+        // Out of sample (choosing on validation): 0.2, the cheapest meeting 99 on
+        // validation; on test it misses (98.7): the in-sample choice looked better than
+        // what a user deploying the validated knob would see.
+        let trials = vec![
+            trial(1, "buffered", 0.1, (98.5, 110), (99.1, 111)),
+            trial(1, "buffered", 0.2, (99.2, 120), (98.7, 121)),
+            trial(1, "buffered", 0.3, (99.8, 130), (99.5, 131)),
+        ];
+        let r = records(&trials, 1, 99.0);
+        assert_eq!(r[0].picks, vec![1]);
+        assert_eq!((r[0].validation_met, r[0].test_met), (1, 0));
+        assert_eq!(hindsight(&trials, 1, 99.0), Some(0));
+        // No value meets 99.9 on validation: the closest, 0.3 (99.8).
+        assert_eq!(records(&trials, 1, 99.9)[0].picks, vec![2]);
+    }
+
+    #[test]
+    fn the_recommendation_counts_validation_windows_met_then_cost() {
+        // Two folds. buffered meets on both validation windows at 1.2 and 1.3 (mean
+        // 1.25); reactive-hpa on one at 1.0 and 1.1: buffered is recommended although
+        // reactive-hpa is cheaper, and although reactive-hpa met both test windows.
+        let trials = vec![
+            trial(1, "buffered", 0.2, (99.5, 120), (98.0, 120)),
+            trial(2, "buffered", 0.2, (99.5, 130), (98.0, 130)),
+            trial(1, "reactive-hpa", 0.7, (99.5, 100), (99.5, 100)),
+            trial(2, "reactive-hpa", 0.7, (98.0, 110), (99.5, 110)),
+        ];
+        let r = records(&trials, 2, 99.0);
+        assert_eq!(r.len(), 2);
+        assert_eq!((r[0].validation_met, r[1].validation_met), (2, 1));
+        assert!((r[0].validation_cost - 1.25).abs() < 1e-12);
+        assert_eq!(recommend(&r), Some(0));
+        assert_eq!((r[0].test_met, r[1].test_met), (0, 2));
+    }
+}
