@@ -70,7 +70,7 @@ pub enum Command {
     Check(CheckCmd),
     /// Cost/SLA frontiers: every policy along its knob, over startup delays, seeds, capacities and traces.
     Sweep(SweepCmd),
-    /// Merge the shards of a sweep in DIR into sweep.csv, slo_table.csv and the frontier plots.
+    /// Merge the shards of a sweep in DIR into sweep.csv, slo_table.csv and the frontier plots (or a backtest's into backtest.csv and recommendation.md).
     Merge(MergeCmd),
     /// Choose on one window, judge on the next: rolling-origin folds, each family's knob chosen on a validation window, the recommendation judged on test windows no choice saw.
     Backtest(BacktestCmd),
@@ -100,9 +100,12 @@ pub struct BacktestCmd {
     /// Policies, comma-separated [default: all].
     #[arg(long, value_name = "NAME", value_parser = policy_values(), value_delimiter = ',', help_heading = POLICIES)]
     pub policy: Option<Vec<String>>,
-    /// Folder of backtest.csv and recommendation.md.
+    /// Folder of backtest.csv and recommendation.md (and of the shards' parts).
     #[arg(long, value_name = "DIR", default_value = "reports", help_heading = OUTPUT)]
     pub reports_dir: PathBuf,
+    /// Run only shard I of N (1-based: the folds k with (k - 1) mod N = I - 1), as one worker of a batch job; `merge` joins the parts.
+    #[arg(long, value_name = "I/N", help_heading = OUTPUT)]
+    pub shard: Option<String>,
 }
 
 /// `merge`.

@@ -78,6 +78,8 @@ pub(crate) struct BacktestPlan {
     pub(crate) validation_days: f64,
     /// Where the reports go.
     pub(crate) reports: ReportsDir,
+    /// Shard `i` of `n` (1 of 1 without `--shard`): the folds `k` with `(k − 1) mod n = i − 1`.
+    pub(crate) shard: (usize, usize),
 }
 
 /// Where the trace comes from.
@@ -333,7 +335,14 @@ fn backtest_plan(c: BacktestCmd) -> anyhow::Result<BacktestPlan> {
         reports_dir: c.reports_dir.clone(),
         shard: None,
     };
-    let grid = sweep_plan(sweep)?.grid;
+    let mut grid = sweep_plan(sweep)?.grid;
+    // `slo` is slo-targeted's knob in a sweep; a backtest judges every family by one SLO.
+    if let Some(levels) = grid.knobs.remove(crate::settings::SLO.name) {
+        let [level] = levels.as_slice() else {
+            anyhow::bail!("a backtest judges one SLO; {} were given", levels.len());
+        };
+        (crate::settings::SLO.set)(&mut grid.settings, crate::settings::Value::Number(*level));
+    }
     for (what, n) in [
         ("startup delay", grid.startup_delays.len()),
         ("seed", grid.seeds.len()),
@@ -343,7 +352,12 @@ fn backtest_plan(c: BacktestCmd) -> anyhow::Result<BacktestPlan> {
             anyhow::bail!("a backtest runs at one {what}; {n} were given");
         }
     }
+    let shard = match &c.shard {
+        Some(s) => sweep::parse_shard(s)?,
+        None => (1, 1),
+    };
     Ok(BacktestPlan {
+        shard,
         grid,
         folds: c.folds,
         validation_days: c.validation_days,

@@ -433,6 +433,70 @@ fn import_reports_what_it_read_and_writes_a_trace_every_command_reads() {
     );
 }
 
+/// The flags of the small backtest the CLI tests run: a 4-day synthetic trace, 2 folds
+/// of half a day after half a day of validation, seasonal-naive, two families.
+const SMALL_BACKTEST: [&str; 15] = [
+    "backtest",
+    "--days",
+    "4",
+    "--folds",
+    "2",
+    "--test-days",
+    "0.5",
+    "--validation-days",
+    "0.5",
+    "--model",
+    "seasonal-naive",
+    "--policy",
+    "reactive-hpa,buffered",
+    "--slo",
+    "85",
+];
+
+#[test]
+fn backtest_shards_merge_to_the_unsharded_bytes() {
+    let whole = tempfile::tempdir().unwrap();
+    prescale()
+        .args(SMALL_BACKTEST)
+        .arg("--reports-dir")
+        .arg(whole.path())
+        .assert()
+        .success();
+    let parts = tempfile::tempdir().unwrap();
+    for shard in ["2/2", "1/2"] {
+        prescale()
+            .args(SMALL_BACKTEST)
+            .args(["--shard", shard, "--reports-dir"])
+            .arg(parts.path())
+            .assert()
+            .success();
+    }
+    assert!(!parts.path().join("backtest.csv").exists());
+    prescale().arg("merge").arg(parts.path()).assert().success();
+    for f in ["backtest.csv", "recommendation.md"] {
+        assert_eq!(
+            fs::read(whole.path().join(f)).unwrap(),
+            fs::read(parts.path().join(f)).unwrap(),
+            "{f}"
+        );
+    }
+    // A part missing: the merge names the fold and writes nothing.
+    let half = tempfile::tempdir().unwrap();
+    prescale()
+        .args(SMALL_BACKTEST)
+        .args(["--shard", "1/2", "--reports-dir"])
+        .arg(half.path())
+        .assert()
+        .success();
+    let out = prescale().arg("merge").arg(half.path()).assert().code(1);
+    let stderr = String::from_utf8(out.get_output().stderr.clone()).unwrap();
+    assert!(
+        stderr.starts_with("Error: fold 2 is in no part: run the shards of all 2"),
+        "{stderr}"
+    );
+    assert!(!half.path().join("backtest.csv").exists());
+}
+
 #[test]
 fn backtest_writes_one_row_per_fold_family_and_knob_and_is_deterministic() {
     let run = |dir: &Path| {
@@ -451,12 +515,14 @@ fn backtest_writes_one_row_per_fold_family_and_knob_and_is_deterministic() {
                 "seasonal-naive",
                 "--policy",
                 "reactive-hpa,buffered",
+                "--slo",
+                "85",
                 "--reports-dir",
             ])
             .arg(dir)
             .assert()
             .success()
-            .stdout(predicate::str::contains("# Recommended at SLO 90 %"));
+            .stdout(predicate::str::contains("# Recommended at SLO 85 %"));
     };
     let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     run(a.path());
@@ -509,6 +575,10 @@ fn backtest_refuses_what_it_cannot_run_in_one_line() {
         (
             vec!["--startup-delay", "1,2"],
             "Error: a backtest runs at one startup delay; 2 were given",
+        ),
+        (
+            vec!["--slo", "99,99.9"],
+            "Error: a backtest judges one SLO; 2 were given",
         ),
     ] {
         let out = prescale()

@@ -7,7 +7,7 @@
 use std::ops::Range;
 
 use anyhow::{bail, Context, Result};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::sweep::{trace_files, unit_trace};
 use super::train;
@@ -123,16 +123,17 @@ fn run_fold(
     Ok(trials)
 }
 
-/// One row of `backtest.csv`.
-#[derive(Debug, Serialize)]
-struct Row<'a> {
+/// One row of `backtest.csv` (and of a shard's part, with `chosen` and `recommended`
+/// still 0: they are decided across folds, at the merge).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct Row {
     fold: usize,
     validation_start: String,
     test_start: String,
     test_end: String,
-    model: &'a str,
-    policy: &'a str,
-    knob: &'a str,
+    model: String,
+    policy: String,
+    knob: String,
     knob_value: Option<f64>,
     validation_slo_pct: f64,
     validation_cost_vs_optimal: f64,
@@ -144,9 +145,95 @@ struct Row<'a> {
     recommended: u8,
 }
 
+impl Row {
+    /// The row of `t`, in fold `fold` of `trace`.
+    fn of(trace: &Trace, fold: &Fold, t: &Trial) -> Self {
+        let at = |i: usize| format_timestamp(trace.timestamp(i));
+        Row {
+            fold: t.fold,
+            validation_start: at(fold.validation.start),
+            test_start: at(fold.test.start),
+            test_end: at(fold.test.end),
+            model: t.test.model.clone(),
+            policy: t.test.policy.clone(),
+            knob: t.knob.map_or(String::new(), |k| k.0.to_string()),
+            knob_value: t.knob.map(|k| k.1),
+            validation_slo_pct: t.validation.slo_attained_pct,
+            validation_cost_vs_optimal: t.validation.cost_vs_optimal,
+            validation_container_minutes: t.validation.container_minutes,
+            test_slo_pct: t.test.slo_attained_pct,
+            test_cost_vs_optimal: t.test.cost_vs_optimal,
+            test_container_minutes: t.test.container_minutes,
+            chosen: 0,
+            recommended: 0,
+        }
+    }
+
+    /// The trial the row records (the figures a choice reads).
+    fn trial(&self) -> Trial {
+        let metrics = |slo: f64, cost: f64, minutes: u64| PolicyMetrics {
+            model: self.model.clone(),
+            policy: self.policy.clone(),
+            slo_attained_pct: slo,
+            cost_vs_optimal: cost,
+            container_minutes: minutes,
+            ..PolicyMetrics::default()
+        };
+        Trial {
+            fold: self.fold,
+            knob: crate::settings::find(&self.knob)
+                .map(|s| s.name)
+                .zip(self.knob_value),
+            validation: metrics(
+                self.validation_slo_pct,
+                self.validation_cost_vs_optimal,
+                self.validation_container_minutes,
+            ),
+            test: metrics(
+                self.test_slo_pct,
+                self.test_cost_vs_optimal,
+                self.test_container_minutes,
+            ),
+        }
+    }
+}
+
+/// What a shard ran, beside its part: enough for the merge to check the parts belong
+/// together and to state the SLO.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct Manifest {
+    /// The plan and the trace, hashed: parts of other backtests are refused.
+    fingerprint: String,
+    /// Shard `shard` of `of`.
+    shard: usize,
+    of: usize,
+    /// Folds of the whole backtest, and this shard's.
+    folds: usize,
+    fold_indices: Vec<usize>,
+    /// The SLO, percent, and its terms (`of requests within 3 s`).
+    slo_percent: f64,
+    terms: String,
+    /// FNV-1a of the part's bytes.
+    part_hash: String,
+}
+
+/// The part file and manifest names of shard `i` of `n`.
+fn part_names(i: usize, n: usize) -> (String, String) {
+    let stem = format!("backtest.part-{i}-of-{n}");
+    (format!("{stem}.csv"), format!("{stem}.json"))
+}
+
+/// The SLO's terms, for the reports.
+fn terms(step: &StepCluster) -> String {
+    match step.serving.model {
+        crate::serving::ServingModel::Threshold => "of minutes without a violation".to_string(),
+        _ => format!("of requests within {} s", step.serving.deadline_s),
+    }
+}
+
 /// The backtest's trace, cluster (at the plan's settings and at the trace's step) and
 /// folds.
-fn setup(plan: &BacktestPlan) -> Result<(Trace, ClusterConfig, StepCluster, Vec<Fold>)> {
+fn setup(plan: &BacktestPlan) -> Result<Setup> {
     let grid = &plan.grid;
     let units = grid.units();
     let [unit] = units.as_slice() else {
@@ -186,76 +273,210 @@ fn setup(plan: &BacktestPlan) -> Result<(Trace, ClusterConfig, StepCluster, Vec<
         steps(plan.validation_days),
         min_train,
     )?;
-    Ok((trace, cluster, step, folds))
+    Ok(Setup {
+        fingerprint: grid.fingerprint(&files),
+        trace,
+        cluster,
+        step,
+        folds,
+    })
 }
 
-/// Runs the backtest and writes its reports.
+/// What a backtest runs on.
+struct Setup {
+    /// The grid's and the trace file's fingerprint (the sweep's).
+    fingerprint: String,
+    trace: Trace,
+    cluster: ClusterConfig,
+    step: StepCluster,
+    folds: Vec<Fold>,
+}
+
+/// Runs the backtest (or its shard) and writes its reports (or its part).
 pub(super) fn run(plan: &BacktestPlan) -> Result<()> {
-    let (trace, cluster, step, folds) = setup(plan)?;
+    let Setup {
+        fingerprint,
+        trace,
+        cluster,
+        step,
+        folds,
+    } = setup(plan)?;
+    let (i, n) = plan.shard;
+    let mine: Vec<&Fold> = folds
+        .iter()
+        .filter(|f| (f.index - 1) % n == i - 1)
+        .collect();
     let started = std::time::Instant::now();
-    let bar = progress::bar(folds.len() as u64, "backtest".to_string());
-    let mut trials = Vec::new();
-    for fold in &folds {
-        trials.extend(run_fold(plan, &trace, fold, &cluster, &step, &bar)?);
+    let bar = progress::bar(mine.len() as u64, format!("backtest {i}/{n}"));
+    let mut rows = Vec::new();
+    for fold in &mine {
+        for t in run_fold(plan, &trace, fold, &cluster, &step, &bar)? {
+            rows.push(Row::of(&trace, fold, &t));
+        }
         bar.inc(1);
     }
     bar.finish_and_clear();
-    let slo = 100.0 * step.serving.slo_share;
-    let records = backtest::records(&trials, folds.len(), slo);
-    let best = backtest::recommend(&records);
+    let part = to_csv(&rows)?;
+    let manifest = Manifest {
+        fingerprint: crate::hash::hex(
+            format!("{fingerprint}|{}|{}", plan.folds, plan.validation_days).as_bytes(),
+        ),
+        shard: i,
+        of: n,
+        folds: folds.len(),
+        fold_indices: mine.iter().map(|f| f.index).collect(),
+        slo_percent: 100.0 * step.serving.slo_share,
+        terms: terms(&step),
+        part_hash: crate::hash::hex(&part),
+    };
     let dir = &plan.reports;
-    let csv = backtest_csv(&trace, &folds, &trials, &records, best)?;
-    let md = recommendation(&trace, &folds, &trials, &records, best, &step);
+    let took = started.elapsed().as_secs_f64();
+    if n == 1 {
+        // The whole backtest goes through the same bytes a merge reads.
+        let (csv, md) = finish(&part, &manifest)?;
+        write_all_atomic(&[
+            (dir.backtest(), csv),
+            (dir.recommendation(), md.clone().into_bytes()),
+        ])
+        .context("writing the backtest's reports")?;
+        println!("{md}");
+        eprintln!(
+            "backtest: {} folds, {} trials in {took:.1} s -> {}, {}",
+            folds.len(),
+            rows.len(),
+            dir.backtest().display(),
+            dir.recommendation().display()
+        );
+    } else {
+        let (csv, json) = part_names(i, n);
+        let mut meta = serde_json::to_vec_pretty(&manifest).expect("plain struct");
+        meta.push(b'\n');
+        write_all_atomic(&[
+            (dir.path().join(&csv), part),
+            (dir.path().join(&json), meta),
+        ])
+        .context("writing the backtest's part")?;
+        eprintln!(
+            "backtest shard {i}/{n}: folds {:?}, {} trials in {took:.1} s -> {}; `prescale merge {}` joins the parts",
+            manifest.fold_indices,
+            rows.len(),
+            dir.path().join(&csv).display(),
+            dir.path().display()
+        );
+    }
+    Ok(())
+}
+
+/// Rows as CSV bytes.
+fn to_csv(rows: &[Row]) -> Result<Vec<u8>> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    for r in rows {
+        w.serialize(r)?;
+    }
+    w.into_inner().context("writing backtest rows")
+}
+
+/// Merges the backtest parts in `dir` into `backtest.csv` and `recommendation.md`;
+/// `Ok(false)` when `dir` holds no backtest part.
+pub(super) fn merge(dir: &std::path::Path) -> Result<bool> {
+    let mut manifests: Vec<(String, Manifest)> = Vec::new();
+    let listing = std::fs::read_dir(dir).with_context(|| format!("reading {}", dir.display()))?;
+    let mut names: Vec<String> = listing
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with("backtest.part-") && n.ends_with(".json"))
+        .collect();
+    names.sort();
+    if names.is_empty() {
+        return Ok(false);
+    }
+    for name in names {
+        let path = dir.join(&name);
+        let m: Manifest = serde_json::from_slice(&crate::store::read(&path)?)
+            .with_context(|| format!("reading {}", path.display()))?;
+        manifests.push((name, m));
+    }
+    let (first_name, first) = manifests[0].clone();
+    let mut owner = vec![None; first.folds];
+    let mut bytes: Vec<(usize, Vec<u8>)> = Vec::new();
+    for (name, m) in &manifests {
+        if m.fingerprint != first.fingerprint || m.of != first.of {
+            bail!("{name} is from another backtest than {first_name}: merge the parts of one backtest");
+        }
+        for &k in &m.fold_indices {
+            match owner.get_mut(k - 1) {
+                Some(slot @ None) => *slot = Some(name.clone()),
+                Some(Some(other)) => bail!("fold {k} is in both {other} and {name}"),
+                None => bail!("{name} names fold {k} of a {}-fold backtest", first.folds),
+            }
+        }
+        let (csv, _) = part_names(m.shard, m.of);
+        let part = crate::store::read(&dir.join(&csv))?;
+        if crate::hash::hex(&part) != m.part_hash {
+            bail!("part {csv} is not the file its manifest recorded: rerun its shard");
+        }
+        bytes.push((m.shard, part));
+    }
+    if let Some(k) = owner.iter().position(Option::is_none) {
+        bail!(
+            "fold {} is in no part: run the shards of all {} (`backtest --shard i/{}`)",
+            k + 1,
+            first.of,
+            first.of
+        );
+    }
+    // The rows of every part, back in fold order.
+    let mut rows: Vec<Row> = Vec::new();
+    for (_, part) in &bytes {
+        rows.extend(read_rows(part)?);
+    }
+    rows.sort_by_key(|r| r.fold);
+    let (csv, md) = finish(&to_csv(&rows)?, &first)?;
+    let out = crate::store::ReportsDir(dir.to_path_buf());
     write_all_atomic(&[
-        (dir.backtest(), csv),
-        (dir.recommendation(), md.clone().into_bytes()),
+        (out.backtest(), csv),
+        (out.recommendation(), md.clone().into_bytes()),
     ])
     .context("writing the backtest's reports")?;
     println!("{md}");
     eprintln!(
-        "backtest: {} folds, {} trials in {:.1} s -> {}, {}",
-        folds.len(),
-        trials.len(),
-        started.elapsed().as_secs_f64(),
-        dir.backtest().display(),
-        dir.recommendation().display()
+        "merge: {} backtest parts, {} folds -> {}, {}",
+        manifests.len(),
+        first.folds,
+        out.backtest().display(),
+        out.recommendation().display()
     );
-    Ok(())
+    Ok(true)
 }
 
-/// `backtest.csv`: one row per (fold, model, policy, knob value).
-fn backtest_csv(
-    trace: &Trace,
-    folds: &[Fold],
-    trials: &[Trial],
-    records: &[FamilyRecord],
-    best: Option<usize>,
-) -> Result<Vec<u8>> {
-    let mut w = csv::Writer::from_writer(Vec::new());
-    let chosen = |i: usize| records.iter().any(|r| r.picks.contains(&i));
-    let recommended = |i: usize| best.is_some_and(|b| records[b].picks.contains(&i));
-    for (i, t) in trials.iter().enumerate() {
-        let fold = &folds[t.fold - 1];
-        w.serialize(Row {
-            fold: t.fold,
-            validation_start: format_timestamp(trace.timestamp(fold.validation.start)),
-            test_start: format_timestamp(trace.timestamp(fold.test.start)),
-            test_end: format_timestamp(trace.timestamp(fold.test.end)),
-            model: &t.test.model,
-            policy: &t.test.policy,
-            knob: t.knob.map_or("", |k| k.0),
-            knob_value: t.knob.map(|k| k.1),
-            validation_slo_pct: t.validation.slo_attained_pct,
-            validation_cost_vs_optimal: t.validation.cost_vs_optimal,
-            validation_container_minutes: t.validation.container_minutes,
-            test_slo_pct: t.test.slo_attained_pct,
-            test_cost_vs_optimal: t.test.cost_vs_optimal,
-            test_container_minutes: t.test.container_minutes,
-            chosen: u8::from(chosen(i)),
-            recommended: u8::from(recommended(i)),
-        })?;
+/// The rows of a part.
+fn read_rows(bytes: &[u8]) -> Result<Vec<Row>> {
+    csv::Reader::from_reader(bytes)
+        .deserialize()
+        .collect::<Result<Vec<Row>, _>>()
+        .context("reading a backtest part")
+}
+
+/// `backtest.csv` and `recommendation.md` from every fold's rows (a part's bytes, or all
+/// parts' rows in fold order): the picks and the recommendation are made here, for the
+/// unsharded run and the merge alike.
+fn finish(part: &[u8], m: &Manifest) -> Result<(Vec<u8>, String)> {
+    let mut rows = read_rows(part)?;
+    let trials: Vec<Trial> = rows.iter().map(Row::trial).collect();
+    let records = backtest::records(&trials, m.folds, m.slo_percent);
+    let best = backtest::recommend(&records);
+    for r in &records {
+        for &i in &r.picks {
+            rows[i].chosen = 1;
+        }
     }
-    w.into_inner().context("writing backtest.csv")
+    if let Some(b) = best {
+        for &i in &records[b].picks {
+            rows[i].recommended = 1;
+        }
+    }
+    let md = recommendation(&rows, &trials, &records, best, m);
+    Ok((to_csv(&rows)?, md))
 }
 
 /// A family with its pick: `lstm × buffered (buffer 0.2)`.
@@ -264,8 +485,8 @@ fn label(t: &Trial) -> String {
     format!("{} × {}{knob}", t.test.model, t.test.policy)
 }
 
-/// What a family's picks did on the test windows: `met on 3 of 4, cost 1.12× the optimum
-/// (1.05–1.20)`.
+/// What a family's picks did on the test windows: `met the SLO on 3 of 4 test folds,
+/// 1.120× the optimum on average (1.050–1.200)`.
 fn evidence(r: &FamilyRecord) -> String {
     let costs = &r.test_costs;
     let mean = costs.iter().sum::<f64>() / costs.len().max(1) as f64;
@@ -284,49 +505,42 @@ fn evidence(r: &FamilyRecord) -> String {
 /// `recommendation.md`: the recommendation, its per-fold evidence, the runner-up and
 /// reactive-hpa at their own best knobs.
 fn recommendation(
-    trace: &Trace,
-    folds: &[Fold],
+    rows: &[Row],
     trials: &[Trial],
     records: &[FamilyRecord],
     best: Option<usize>,
-    step: &StepCluster,
+    m: &Manifest,
 ) -> String {
-    let s = &step.serving;
-    let slo = 100.0 * s.slo_share;
-    let terms = match s.model {
-        crate::serving::ServingModel::Threshold => "of minutes without a violation".to_string(),
-        _ => format!("of requests within {} s", s.deadline_s),
-    };
-    let mut out = format!("# Recommended at SLO {slo} % ({terms})\n\n");
-    out.push_str(&format!(
-        "Chosen on the validation windows alone (the {:.0} steps before each test window); judged on {} test windows of {} steps that no choice saw. Each family's knob is its cheapest value that met the SLO on validation; the family is the one whose picks met it on the most validation windows, then the cheapest.\n\n",
-        folds[0].validation.len() as f64,
-        folds.len(),
-        folds[0].test.len()
-    ));
-    let Some(b) = best else {
+    let slo = m.slo_percent;
+    let mut out = format!("# Recommended at SLO {slo} % ({})\n\n", m.terms);
+    let (Some(b), Some(first)) = (best, rows.first()) else {
         out.push_str("No family ran.\n");
         return out;
     };
+    out.push_str(&format!(
+        "Chosen on the validation windows alone (the first from {} to {}, each just before its test window); judged on {} test windows that no choice saw, from {} on. Each family's knob is its cheapest value that met the SLO on validation; the family is the one whose picks met it on the most validation windows, then the cheapest.\n\n",
+        first.validation_start, first.test_start, m.folds, first.test_start
+    ));
     let rec = &records[b];
-    let first = &trials[rec.picks[0]];
-    out.push_str(&format!("**{}** — {}.\n\n", label(first), evidence(rec)));
+    out.push_str(&format!(
+        "**{}** — {}.\n\n",
+        label(&trials[rec.picks[0]]),
+        evidence(rec)
+    ));
     out.push_str("| fold | test window | pick | validation SLO % | test SLO % | test cost × optimal | regret × |\n");
     out.push_str("| ---: | :--- | :--- | ---: | ---: | ---: | ---: |\n");
-    let slo_cell = |m: &PolicyMetrics| format!("{:.2}", m.slo_attained_pct);
-    for (k, &i) in rec.picks.iter().enumerate() {
-        let t = &trials[i];
-        let fold = &folds[k];
-        let regret = backtest::hindsight(trials, fold.index, slo)
+    for &i in &rec.picks {
+        let (t, row) = (&trials[i], &rows[i]);
+        let regret = backtest::hindsight(trials, t.fold, slo)
             .map(|h| t.test.container_minutes as f64 / trials[h].test.container_minutes as f64)
             .map_or("-".to_string(), |r| format!("{r:.3}"));
         out.push_str(&format!(
-            "| {} | {} | {} | {} | {} | {:.3} | {regret} |\n",
-            fold.index,
-            format_timestamp(trace.timestamp(fold.test.start)),
+            "| {} | {} | {} | {:.2} | {:.2} | {:.3} | {regret} |\n",
+            t.fold,
+            row.test_start,
             t.knob.map_or("-".to_string(), |(k, v)| format!("{k} {v}")),
-            slo_cell(&t.validation),
-            slo_cell(&t.test),
+            t.validation.slo_attained_pct,
+            t.test.slo_attained_pct,
             t.test.cost_vs_optimal,
         ));
     }
@@ -407,7 +621,13 @@ mod tests {
     #[test]
     fn no_choice_sees_the_window_it_is_judged_on() {
         let p = plan();
-        let (trace, cluster, step, folds) = setup(&p).unwrap();
+        let Setup {
+            trace,
+            cluster,
+            step,
+            folds,
+            ..
+        } = setup(&p).unwrap();
         assert_eq!(folds.len(), 2);
         let last = &folds[1];
         let bar = indicatif::ProgressBar::hidden();
@@ -443,7 +663,13 @@ mod tests {
         // The recommendation's figures on the last fold's test window, against the model
         // fitted and the policy simulated here without the backtest's code paths.
         let p = plan();
-        let (trace, cluster, step, folds) = setup(&p).unwrap();
+        let Setup {
+            trace,
+            cluster,
+            step,
+            folds,
+            ..
+        } = setup(&p).unwrap();
         let bar = indicatif::ProgressBar::hidden();
         let mut trials = Vec::new();
         for f in &folds {

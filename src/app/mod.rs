@@ -47,7 +47,11 @@ pub fn run(cli: Cli) -> Result<()> {
         Plan::Report(dir) => report::run(&dir)?,
         Plan::Check(c) => check::run(&c)?,
         Plan::Sweep(p) => sweep::run(&p)?,
-        Plan::Merge(dir) => sweep::merge(&dir)?,
+        Plan::Merge(dir) => {
+            if !backtest::merge(&dir)? {
+                sweep::merge(&dir)?;
+            }
+        }
         Plan::Backtest(p) => backtest::run(&p)?,
         Plan::Import {
             files,

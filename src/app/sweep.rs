@@ -357,7 +357,7 @@ pub(super) fn merge(dir: &Path) -> Result<()> {
 /// configuration meeting each level.
 fn slo_summary(slo: &polars::prelude::DataFrame) -> Result<String> {
     let mut out = String::from(
-        "cheapest deployable configuration per SLO (slo_table.csv has every family):\n",
+        "cheapest deployable configuration per SLO (slo_table.csv has every family), chosen and judged on the same test period: in-sample, optimistic by construction (`prescale backtest` chooses on a window before the one it judges):\n",
     );
     out.push_str(&format!(
         "{:<16} {:>6} {:>8} {:>6}  {:>7}  {:<50} {:>9}\n",
