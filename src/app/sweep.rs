@@ -337,7 +337,7 @@ pub(super) fn merge(dir: &Path) -> Result<()> {
     let mut frontiers = Vec::new();
     for trace in table::traces(&all)? {
         let points = table::frontier_points(&all, &trace)?;
-        let png = plot::frontier_png(&trace, &points)
+        let png = plot::frontier_png(&trace, &points, &first.slo_levels)
             .map_err(|e| anyhow::anyhow!("drawing the frontier of {trace}: {e}"))?;
         frontiers.push((trace, png));
     }

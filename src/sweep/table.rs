@@ -532,6 +532,7 @@ pub(crate) fn frontier_points(df: &DataFrame, trace: &str) -> PolarsResult<Vec<F
     let caps = mine.column("capacity_per_min")?.f64()?.clone();
     let seeds = mine.column("seed")?.i64()?.clone();
     let delays = mine.column("startup_delay_min")?.i64()?.clone();
+    let models = mine.column("model")?.str()?.clone();
     let policies = mine.column("policy")?.str()?.clone();
     let costs = mine.column("cost_vs_optimal")?.f64()?.clone();
     let attained = mine.column("slo_attained_pct")?.f64()?.clone();
@@ -540,14 +541,16 @@ pub(crate) fn frontier_points(df: &DataFrame, trace: &str) -> PolarsResult<Vec<F
         if caps.get(i) != cap0 || seeds.get(i) != seed0 {
             continue;
         }
-        if let (Some(d), Some(p), Some(c), Some(r)) = (
+        if let (Some(d), Some(m), Some(p), Some(c), Some(r)) = (
             delays.get(i),
+            models.get(i),
             policies.get(i),
             costs.get(i),
             attained.get(i),
         ) {
             out.push(FrontierPoint {
                 delay: d as u32,
+                model: m.to_string(),
                 policy: p.to_string(),
                 cost: c,
                 rate: 100.0 - r,

@@ -177,9 +177,13 @@ pub(crate) fn render_all(results: &Results) -> DrawResult<Vec<(Figure, Vec<u8>)>
     Ok(out)
 }
 
-/// A sweep's frontier plot of one trace, as PNG bytes.
-pub(crate) fn frontier_png(trace: &str, points: &[frontier::FrontierPoint]) -> DrawResult<Vec<u8>> {
-    frontier::render(trace, points)
+/// A sweep's frontier plot of one trace, with its SLO levels, as PNG bytes.
+pub(crate) fn frontier_png(
+    trace: &str,
+    points: &[frontier::FrontierPoint],
+    slo_levels: &[f64],
+) -> DrawResult<Vec<u8>> {
+    frontier::render(trace, points, slo_levels)
 }
 
 /// Whether a row belongs to the model-free policies.
