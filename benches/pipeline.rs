@@ -83,33 +83,8 @@ fn prophet_fit(c: &mut Criterion) {
     g.finish();
 }
 
-/// Every policy over the 4,320-minute test period with one model's forecasts.
-fn simulate_all(c: &mut Criterion) {
-    let (trace, split) = default_trace();
-    let mut model = SeasonalNaive::new(0.8);
-    model.fit(&fit_input(&trace, split)).unwrap();
-    let models = vec![ModelForecast {
-        model: "seasonal-naive".into(),
-        forecast: model.predict(&trace, split.test_range()).unwrap(),
-        calibration: None,
-    }];
-    let cluster = ClusterConfig::default().at_step(1);
-    c.bench_function("simulate_all_policies", |b| {
-        b.iter(|| {
-            experiment::run(
-                &trace,
-                split,
-                &models,
-                PolicyKind::ALL,
-                &PolicyConfig::default(),
-                &cluster,
-            )
-            .unwrap()
-        })
-    });
-}
-
-/// Every policy under each serving model, and the discrete-event model's throughput:
+/// Every policy over the 4,320-minute test period with one model's forecasts, under each
+/// serving model, and the discrete-event model's throughput:
 /// 4,320 minutes of 4,000 requests each (17.3 M requests) on 100 containers at 80 %.
 fn serving(c: &mut Criterion) {
     let (trace, split) = default_trace();
@@ -173,12 +148,5 @@ fn generate_default(c: &mut Criterion) {
     });
 }
 
-criterion_group!(
-    benches,
-    simulate_all,
-    serving,
-    generate_default,
-    lstm_epoch,
-    prophet_fit
-);
+criterion_group!(benches, serving, generate_default, lstm_epoch, prophet_fit);
 criterion_main!(benches);

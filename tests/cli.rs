@@ -501,24 +501,8 @@ fn backtest_shards_merge_to_the_unsharded_bytes() {
 fn backtest_writes_one_row_per_fold_family_and_knob_and_is_deterministic() {
     let run = |dir: &Path| {
         prescale()
-            .args([
-                "backtest",
-                "--days",
-                "4",
-                "--folds",
-                "2",
-                "--test-days",
-                "0.5",
-                "--validation-days",
-                "0.5",
-                "--model",
-                "seasonal-naive",
-                "--policy",
-                "reactive-hpa,buffered",
-                "--slo",
-                "85",
-                "--reports-dir",
-            ])
+            .args(SMALL_BACKTEST)
+            .arg("--reports-dir")
             .arg(dir)
             .assert()
             .success()

@@ -333,13 +333,7 @@ pub(super) fn run(plan: &BacktestPlan) -> Result<()> {
     let took = started.elapsed().as_secs_f64();
     if n == 1 {
         // The whole backtest goes through the same bytes a merge reads.
-        let (csv, md) = finish(&part, &manifest)?;
-        write_all_atomic(&[
-            (dir.backtest(), csv),
-            (dir.recommendation(), md.clone().into_bytes()),
-        ])
-        .context("writing the backtest's reports")?;
-        println!("{md}");
+        write_reports(dir, &part, &manifest)?;
         eprintln!(
             "backtest: {} folds, {} trials in {took:.1} s -> {}, {}",
             folds.len(),
@@ -364,6 +358,19 @@ pub(super) fn run(plan: &BacktestPlan) -> Result<()> {
             dir.path().display()
         );
     }
+    Ok(())
+}
+
+/// Makes the picks and the recommendation from every fold's rows (`all`), writes
+/// `backtest.csv` and `recommendation.md` as one set and prints the recommendation.
+fn write_reports(dir: &crate::store::ReportsDir, all: &[u8], m: &Manifest) -> Result<()> {
+    let (csv, md) = finish(all, m)?;
+    write_all_atomic(&[
+        (dir.backtest(), csv),
+        (dir.recommendation(), md.clone().into_bytes()),
+    ])
+    .context("writing the backtest's reports")?;
+    println!("{md}");
     Ok(())
 }
 
@@ -431,14 +438,8 @@ pub(super) fn merge(dir: &std::path::Path) -> Result<bool> {
         rows.extend(read_rows(part)?);
     }
     rows.sort_by_key(|r| r.fold);
-    let (csv, md) = finish(&to_csv(&rows)?, &first)?;
     let out = crate::store::ReportsDir(dir.to_path_buf());
-    write_all_atomic(&[
-        (out.backtest(), csv),
-        (out.recommendation(), md.clone().into_bytes()),
-    ])
-    .context("writing the backtest's reports")?;
-    println!("{md}");
+    write_reports(&out, &to_csv(&rows)?, &first)?;
     eprintln!(
         "merge: {} backtest parts, {} folds -> {}, {}",
         manifests.len(),

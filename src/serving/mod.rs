@@ -23,7 +23,7 @@ mod service;
 
 pub use erlang::erlang_c;
 pub use latency::Latencies;
-pub(crate) use service::ServiceTime;
+pub(crate) use service::{normal_quantile, ServiceTime};
 
 use crate::config::StepCluster;
 
