@@ -519,7 +519,7 @@ fn backtest_writes_one_row_per_fold_family_and_knob_and_is_deterministic() {
         );
     }
     let csv = fs::read_to_string(a.path().join("backtest.csv")).unwrap();
-    assert!(csv.starts_with("fold,validation_start,test_start,test_end,model,policy,knob,knob_value,validation_slo_pct,validation_cost_vs_optimal,validation_container_minutes,test_slo_pct,test_cost_vs_optimal,test_container_minutes,chosen,recommended\n"), "{csv}");
+    assert!(csv.starts_with("fold,validation_start,test_start,test_end,model,policy,knob,knob_value,validation_slo_pct,validation_cost_vs_optimal,validation_container_minutes,test_slo_pct,test_cost_vs_optimal,test_container_minutes,interval_coverage_trained,interval_coverage,chosen,recommended\n"), "{csv}");
     let rows = rows(&csv);
     // 2 folds × (reactive-hpa's 5 hpa-target trials + buffered's 7 buffer trials).
     assert_eq!(rows.len(), 2 * (5 + 7));
@@ -527,16 +527,16 @@ fn backtest_writes_one_row_per_fold_family_and_knob_and_is_deterministic() {
         for policy in ["reactive-hpa", "buffered"] {
             let chosen = rows
                 .iter()
-                .filter(|r| r[0] == fold && r[5] == policy && r[14] == "1")
+                .filter(|r| r[0] == fold && r[5] == policy && r[16] == "1")
                 .count();
             assert_eq!(chosen, 1, "fold {fold}, {policy}");
         }
         let recommended: Vec<&Vec<String>> = rows
             .iter()
-            .filter(|r| r[0] == fold && r[15] == "1")
+            .filter(|r| r[0] == fold && r[17] == "1")
             .collect();
         assert_eq!(recommended.len(), 1, "fold {fold}");
-        assert_eq!(recommended[0][14], "1");
+        assert_eq!(recommended[0][16], "1");
     }
     // Fold 2's validation window is fold 1's test window.
     let first = rows.iter().find(|r| r[0] == "1").unwrap();

@@ -15,7 +15,7 @@ use crate::backtest::{self, FamilyRecord, Fold, Trial};
 use crate::config::{ClusterConfig, StepCluster};
 use crate::experiment::{self, ModelForecast};
 use crate::forecast::{Forecast, Interval};
-use crate::metrics::{deployable_policy, PolicyMetrics};
+use crate::metrics::{self, deployable_policy, PolicyMetrics};
 use crate::plan::BacktestPlan;
 use crate::policy::PolicyKind;
 use crate::serving::ServingConfig;
@@ -66,16 +66,46 @@ fn run_fold(
     };
     let mut on_validation = Vec::new();
     let mut on_test = Vec::new();
+    // Each model's interval coverage of the test window, as trained and calibrated.
+    let mut coverage: Vec<(String, (f64, f64))> = Vec::new();
+    let actual = |r: &Range<usize>| &trace.requests[r.clone()];
     for mut model in train::build_models(&grid.models, &model_cfg) {
         interrupt::check()?;
         bar.set_message(format!("fold {}: {}", fold.index, model.name()));
         let trained = train::fit(model.as_mut(), trace, split, cluster)
             .with_context(|| format!("fold {}", fold.index))?;
+        let name = trained.forecast.model.clone();
         let f = &trained.forecast.forecast;
-        for (out, range) in [(&mut on_validation, 0..v), (&mut on_test, v..v + t)] {
+        let validation = slice(f, 0..v);
+        let mut test = slice(f, v..v + t);
+        // Split-conformal: the interval stretched to cover its width of the validation
+        // window, applied to both windows (the test window unseen).
+        if let Some(q) = backtest::conformal_stretch(
+            actual(&fold.validation),
+            &validation,
+            model_cfg.interval_width,
+        ) {
+            let cover = |f: &Forecast| {
+                metrics::forecast_metrics(&name, actual(&fold.test), f)
+                    .interval_coverage
+                    .unwrap_or(f64::NAN)
+            };
+            let calibrated = backtest::stretch(&test, q);
+            coverage.push((name.clone(), (cover(&test), cover(&calibrated))));
+            test = calibrated;
+        }
+        let validation = match backtest::conformal_stretch(
+            actual(&fold.validation),
+            &validation,
+            model_cfg.interval_width,
+        ) {
+            Some(q) => backtest::stretch(&validation, q),
+            None => validation,
+        };
+        for (out, forecast) in [(&mut on_validation, validation), (&mut on_test, test)] {
             out.push(ModelForecast {
-                model: trained.forecast.model.clone(),
-                forecast: slice(f, range),
+                model: name.clone(),
+                forecast,
                 calibration: None,
             });
         }
@@ -111,11 +141,16 @@ fn run_fold(
             let a = run(vs, &on_validation, refs.0)?;
             let b = run(ts, &on_test, refs.1)?;
             for (va, te) in a.runs.into_iter().zip(b.runs) {
+                let covered = coverage
+                    .iter()
+                    .find(|(m, _)| *m == te.metrics.model)
+                    .map(|(_, c)| *c);
                 trials.push(Trial {
                     fold: fold.index,
                     knob,
                     validation: va.metrics,
                     test: te.metrics,
+                    coverage: covered,
                 });
             }
         }
@@ -141,6 +176,8 @@ struct Row {
     test_slo_pct: f64,
     test_cost_vs_optimal: f64,
     test_container_minutes: u64,
+    interval_coverage_trained: Option<f64>,
+    interval_coverage: Option<f64>,
     chosen: u8,
     recommended: u8,
 }
@@ -164,6 +201,8 @@ impl Row {
             test_slo_pct: t.test.slo_attained_pct,
             test_cost_vs_optimal: t.test.cost_vs_optimal,
             test_container_minutes: t.test.container_minutes,
+            interval_coverage_trained: t.coverage.map(|c| c.0),
+            interval_coverage: t.coverage.map(|c| c.1),
             chosen: 0,
             recommended: 0,
         }
@@ -194,6 +233,7 @@ impl Row {
                 self.test_cost_vs_optimal,
                 self.test_container_minutes,
             ),
+            coverage: self.interval_coverage_trained.zip(self.interval_coverage),
         }
     }
 }
@@ -546,6 +586,30 @@ fn recommendation(
         ));
     }
     out.push_str("\nRegret: the pick's test cost over the cheapest configuration of any family that met the SLO on that test window (the best in hindsight; `-` where none did).\n\n");
+    // Each model's interval on each fold's test window: as trained, and calibrated on
+    // the validation window before it.
+    let mut models: Vec<&str> = Vec::new();
+    for t in trials.iter().filter(|t| t.coverage.is_some()) {
+        if !models.contains(&t.test.model.as_str()) {
+            models.push(&t.test.model);
+        }
+    }
+    if !models.is_empty() {
+        out.push_str("Interval coverage of each test window, as trained → calibrated (split-conformal) on the validation window before it:\n\n");
+        for model in models {
+            let per_fold: Vec<String> = (1..=m.folds)
+                .filter_map(|k| {
+                    trials
+                        .iter()
+                        .find(|t| t.fold == k && t.test.model == model)
+                        .and_then(|t| t.coverage)
+                        .map(|(a, b)| format!("{:.1} → {:.1} %", 100.0 * a, 100.0 * b))
+                })
+                .collect();
+            out.push_str(&format!("- {model}: {}\n", per_fold.join(", ")));
+        }
+        out.push('\n');
+    }
     let mut order: Vec<usize> = (0..records.len()).collect();
     order.sort_by(|&x, &y| {
         let (p, q) = (&records[x], &records[y]);

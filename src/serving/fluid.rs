@@ -246,8 +246,11 @@ fn integrate(
         let (wait, mean_wait) = (q.wait_probability(rho).0, q.mean_wait(rho));
         let a = h * lambda;
         sums.served += h * q.c * q.mu * rho;
-        sums.dropped += a * q.drop_probability(rho);
-        sums.within += a * integrals.within(wait, mean_wait);
+        let dropped = q.drop_probability(rho);
+        sums.dropped += a * dropped;
+        // A dropped request is never in time (the tabulated integral can overshoot that
+        // bound by its interpolation error).
+        sums.within += a * integrals.within(wait, mean_wait).min(1.0 - dropped);
         sums.waiting += a * wait;
         sums.waiting_mean += a * wait * mean_wait;
     }
