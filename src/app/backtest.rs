@@ -710,7 +710,12 @@ mod tests {
         }
         assert!(before.iter().zip(&after).any(|(a, b)| a.test != b.test));
         let slo = 100.0 * step.serving.slo_share;
-        let picks = |t: &[Trial]| backtest::records(t, 1, slo)[0].picks.clone();
+        let picks = |t: &[Trial]| -> Vec<Vec<usize>> {
+            backtest::records(t, 1, slo)
+                .into_iter()
+                .map(|r| r.picks)
+                .collect()
+        };
         let (mut b, mut a) = (before.clone(), after.clone());
         for t in b.iter_mut().chain(a.iter_mut()) {
             t.fold = 1;
@@ -724,9 +729,10 @@ mod tests {
     }
 
     #[test]
-    fn a_picks_test_figures_are_a_plain_simulation_of_it() {
-        // The recommendation's figures on the last fold's test window, against the model
-        // fitted and the policy simulated here without the backtest's code paths.
+    fn every_picks_test_figures_are_a_plain_simulation_of_it() {
+        // Each family's pick on the last fold's test window (the recommendation's among
+        // them), against the model fitted, its interval calibrated and the policy
+        // simulated here without the backtest's code paths.
         let p = plan();
         let Setup {
             trace,
@@ -742,8 +748,7 @@ mod tests {
         }
         let slo = 100.0 * step.serving.slo_share;
         let records = backtest::records(&trials, folds.len(), slo);
-        let rec = &records[backtest::recommend(&records).unwrap()];
-        let pick = &trials[rec.picks[1]];
+        assert!(backtest::recommend(&records).is_some());
         let fold = &folds[1];
         let mut model = crate::forecast::build(ModelKind::SeasonalNaive, &p.grid.settings.model);
         model
@@ -753,29 +758,44 @@ mod tests {
                 lead_steps: step.delay_steps + 1,
             })
             .unwrap();
-        let forecast = model.predict(&trace, fold.test.clone()).unwrap();
-        let kind = PolicyKind::from_name(&pick.test.policy).unwrap();
-        let mut settings = p.grid.settings.clone();
-        if let (Some(k), Some((_, v))) = (kind.knob(), pick.knob) {
-            (k.set)(&mut settings, Value::Number(v));
-        }
-        let ctx = crate::policy::PolicyContext {
-            cluster: &step,
-            calibration: None,
-        };
-        let mut policy = kind.build(&settings.policy, &ctx);
-        let f = kind.uses_forecast().then_some(&forecast);
-        let tl = simulate(
-            &trace.requests,
-            fold.test.clone(),
-            f,
-            policy.as_mut(),
-            &step,
+        let validation = model.predict(&trace, fold.validation.clone()).unwrap();
+        let q = backtest::conformal_stretch(
+            &trace.requests[fold.validation.clone()],
+            &validation,
+            p.grid.settings.model.interval_width,
         )
         .unwrap();
-        let m = crate::metrics::policy_metrics(&pick.test.model, kind.name(), &tl, &step);
-        assert_eq!(m.container_minutes, pick.test.container_minutes);
-        assert_eq!(m.slo_attained_pct, pick.test.slo_attained_pct);
-        assert_eq!(m.sla_violation_minutes, pick.test.sla_violation_minutes);
+        let forecast = backtest::stretch(&model.predict(&trace, fold.test.clone()).unwrap(), q);
+        assert_eq!(records.len(), 3);
+        for r in &records {
+            let pick = &trials[r.picks[1]];
+            let kind = PolicyKind::from_name(&pick.test.policy).unwrap();
+            let mut settings = p.grid.settings.clone();
+            if let (Some(k), Some((_, v))) = (kind.knob(), pick.knob) {
+                (k.set)(&mut settings, Value::Number(v));
+            }
+            let ctx = crate::policy::PolicyContext {
+                cluster: &step,
+                calibration: None,
+            };
+            let mut policy = kind.build(&settings.policy, &ctx);
+            let f = kind.uses_forecast().then_some(&forecast);
+            let tl = simulate(
+                &trace.requests,
+                fold.test.clone(),
+                f,
+                policy.as_mut(),
+                &step,
+            )
+            .unwrap();
+            let m = crate::metrics::policy_metrics(&pick.test.model, kind.name(), &tl, &step);
+            let what = format!("{} {:?}", kind.name(), pick.knob);
+            assert_eq!(m.container_minutes, pick.test.container_minutes, "{what}");
+            assert_eq!(m.slo_attained_pct, pick.test.slo_attained_pct, "{what}");
+            assert_eq!(
+                m.sla_violation_minutes, pick.test.sla_violation_minutes,
+                "{what}"
+            );
+        }
     }
 }
