@@ -137,7 +137,7 @@ pub struct SweepCmd {
     /// Policies, comma-separated [default: all].
     #[arg(long, value_name = "NAME", value_parser = policy_values(), value_delimiter = ',', help_heading = POLICIES)]
     pub policy: Option<Vec<String>>,
-    /// SLO levels of the SLO table: percents of minutes without a violation.
+    /// SLO levels of the SLO table: percents of requests within the deadline (of minutes without a violation under --serving threshold).
     #[arg(
         long,
         value_name = "LIST",

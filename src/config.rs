@@ -99,7 +99,7 @@ impl StepCluster {
     }
 
     /// Containers needed to serve `demand` requests in one step, before clamping: the
-    /// smallest `r` with `demand ≤ r × capacity`, the simulator's own test of a served
+    /// smallest `r` with `demand ≤ r × capacity`, the threshold rule's test of a served
     /// step, so no rounding in the division can make a "sufficient" target violate or ask
     /// for one container too many. Negative or non-finite demand needs none.
     pub fn containers_for(&self, demand: f64) -> i64 {
@@ -118,9 +118,10 @@ impl StepCluster {
         r as i64
     }
 
-    /// The serving rule: requests of `demand` that `ready` containers cannot serve in one
-    /// step, `max(0, demand − ready × capacity)`. The simulator, the optimum's per-step
-    /// need ([`Self::containers_for`]) and `slo-targeted`'s calibration all apply it.
+    /// The threshold rule: requests of `demand` that `ready` containers cannot serve in
+    /// one step, `max(0, demand − ready × capacity)`. The `threshold` serving model, its
+    /// per-step need ([`Self::containers_for`]) and `slo-targeted`'s calibration under it
+    /// apply it.
     pub fn unserved(&self, ready: u32, demand: f64) -> f64 {
         (demand - f64::from(ready) * self.capacity_per_step).max(0.0)
     }

@@ -179,8 +179,8 @@ pub(crate) enum Server {
     Threshold {
         /// What became of each step's requests.
         ledger: Ledger,
-        /// One container's capacity per step.
-        capacity_per_step: f64,
+        /// The cluster, whose threshold rule it applies.
+        cluster: Box<StepCluster>,
     },
     /// The fluid queue.
     Queue(Box<fluid::Fluid>),
@@ -195,7 +195,7 @@ impl Server {
         match s.model {
             ServingModel::Threshold => Server::Threshold {
                 ledger: Ledger::default(),
-                capacity_per_step: cluster.capacity_per_step,
+                cluster: Box::new(*cluster),
             },
             ServingModel::Queue => Server::Queue(Box::new(fluid::Fluid::new(s, accounted_from))),
             ServingModel::Requests => Server::Requests(Box::new(des::Des::new(s, accounted_from))),
@@ -205,11 +205,8 @@ impl Server {
     /// Serves one step: `ready` containers, `arrivals` requests.
     pub(crate) fn serve(&mut self, ready: u32, arrivals: f64) -> StepService {
         match self {
-            Server::Threshold {
-                ledger,
-                capacity_per_step,
-            } => {
-                let unserved = (arrivals - f64::from(ready) * *capacity_per_step).max(0.0);
+            Server::Threshold { ledger, cluster } => {
+                let unserved = cluster.unserved(ready, arrivals);
                 ledger.within.push(arrivals - unserved);
                 ledger.dropped.push(unserved);
                 ledger.missed.push(unserved);

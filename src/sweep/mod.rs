@@ -116,7 +116,7 @@ pub(crate) struct Grid {
     pub(crate) knobs: BTreeMap<String, Vec<f64>>,
     /// Capacities of a trace that names none, requests per container and minute.
     pub(crate) capacities: Vec<f64>,
-    /// SLO levels of the SLO table, percent of minutes without a violation.
+    /// SLO levels of the SLO table, percent (of `slo_attained_pct`: requests in time, or minutes without a violation under `threshold`).
     pub(crate) slo_levels: Vec<f64>,
     /// Every other setting (the test period, the models' training, the policies'
     /// settings besides the knobs, a trace's defaults); the seed is each unit's.
