@@ -256,16 +256,24 @@ pub fn records(trials: &[Trial], folds: usize, slo: f64) -> Vec<FamilyRecord> {
         .collect()
 }
 
-/// The recommended family, from validation results only: the most validation windows
-/// met, then the lowest mean validation cost over the optimum. Its index in `records`.
-pub fn recommend(records: &[FamilyRecord]) -> Option<usize> {
-    (0..records.len()).min_by(|&a, &b| {
+/// The families ranked from validation results only: the most validation windows met
+/// first, then the lowest mean validation cost over the optimum, then the first listed.
+/// Indices into `records`.
+pub fn ranking(records: &[FamilyRecord]) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..records.len()).collect();
+    order.sort_by(|&a, &b| {
         let (x, y) = (&records[a], &records[b]);
         y.validation_met
             .cmp(&x.validation_met)
             .then(x.validation_cost.total_cmp(&y.validation_cost))
             .then(a.cmp(&b))
-    })
+    });
+    order
+}
+
+/// The recommended family: the first of the [`ranking`]. Its index in `records`.
+pub fn recommend(records: &[FamilyRecord]) -> Option<usize> {
+    ranking(records).first().copied()
 }
 
 /// The best configuration in hindsight on fold `k`'s test window: the cheapest trial of

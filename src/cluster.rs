@@ -152,9 +152,11 @@ impl Cluster {
             self.removals.pop_front();
             let from_ready = count.min(self.ready);
             self.ready -= from_ready;
-            self.starting.sort_unstable();
             let cancelled = ((count - from_ready) as usize).min(self.starting.len());
-            self.starting.truncate(self.starting.len() - cancelled);
+            if cancelled > 0 {
+                self.starting.sort_unstable();
+                self.starting.truncate(self.starting.len() - cancelled);
+            }
         }
         let service = self.server.serve(self.ready, demand);
         StepOutcome {

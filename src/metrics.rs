@@ -394,6 +394,7 @@ pub fn policy_metrics(
     // Every request: within or missed (under `requests`, whole requests drawn from the
     // demand, which can differ from it by a fraction a step).
     let requests = (tl.within.iter().sum::<f64>() + missed).max(f64::MIN_POSITIVE);
+    let in_time = 100.0 * (1.0 - missed / requests);
     let quantile = |q: f64| Some(round6(tl.latency.quantile(q))).filter(|x| x.is_finite());
     let container_steps: u64 = tl
         .ready
@@ -412,7 +413,7 @@ pub fn policy_metrics(
         cost_vs_oracle: f64::NAN,
         cost_vs_optimal: f64::NAN,
         slo_target: None,
-        requests_within_deadline_pct: round6(100.0 * (1.0 - missed / requests)),
+        requests_within_deadline_pct: round6(in_time),
         latency_p50_s: quantile(0.50),
         latency_p95_s: quantile(0.95),
         latency_p99_s: quantile(0.99),
@@ -420,7 +421,7 @@ pub fn policy_metrics(
         peak_backlog: round6(tl.backlog.iter().copied().fold(0.0, f64::max)),
         slo_attained_pct: round6(match cluster.serving.model {
             ServingModel::Threshold => 100.0 * (1.0 - violations as f64 / tl.len().max(1) as f64),
-            ServingModel::Queue | ServingModel::Requests => 100.0 * (1.0 - missed / requests),
+            ServingModel::Queue | ServingModel::Requests => in_time,
         }),
     }
 }

@@ -331,6 +331,7 @@ fn backtest_plan(c: BacktestCmd) -> anyhow::Result<BacktestPlan> {
         settings: SettingArgs::from_given(given),
         model: c.model,
         policy: c.policy,
+        // The sweep requires SLO levels; a backtest reads none of them (it has one --slo).
         slo_levels: vec![90.0],
         reports_dir: c.reports_dir.clone(),
         shard: None,

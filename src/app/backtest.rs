@@ -76,7 +76,7 @@ fn run_fold(
             .with_context(|| format!("fold {}", fold.index))?;
         let name = trained.forecast.model.clone();
         let f = &trained.forecast.forecast;
-        let validation = slice(f, 0..v);
+        let mut validation = slice(f, 0..v);
         let mut test = slice(f, v..v + t);
         // Split-conformal: the interval stretched to cover its width of the validation
         // window, applied to both windows (the test window unseen).
@@ -93,15 +93,8 @@ fn run_fold(
             let calibrated = backtest::stretch(&test, q);
             coverage.push((name.clone(), (cover(&test), cover(&calibrated))));
             test = calibrated;
+            validation = backtest::stretch(&validation, q);
         }
-        let validation = match backtest::conformal_stretch(
-            actual(&fold.validation),
-            &validation,
-            model_cfg.interval_width,
-        ) {
-            Some(q) => backtest::stretch(&validation, q),
-            None => validation,
-        };
         for (out, forecast) in [(&mut on_validation, validation), (&mut on_test, test)] {
             out.push(ModelForecast {
                 model: name.clone(),
@@ -610,13 +603,7 @@ fn recommendation(
         }
         out.push('\n');
     }
-    let mut order: Vec<usize> = (0..records.len()).collect();
-    order.sort_by(|&x, &y| {
-        let (p, q) = (&records[x], &records[y]);
-        q.validation_met
-            .cmp(&p.validation_met)
-            .then(p.validation_cost.total_cmp(&q.validation_cost))
-    });
+    let order = backtest::ranking(records);
     for (what, r) in [
         ("Runner-up", order.get(1).map(|&i| &records[i])),
         (

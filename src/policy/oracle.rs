@@ -6,30 +6,32 @@
 
 use super::{Input, Observation, Policy, PolicySpec};
 use crate::config::StepCluster;
+use crate::optimal::needs;
 
 /// The need of the actual demand at `t + d` (`ceil(actual / capacity)` under `threshold`),
-/// each distinct demand sized once.
+/// from every test step's need, sized at the first decision as the optimum's are.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Oracle {
-    known: std::collections::HashMap<u64, u32>,
+    /// Each test step's need, computed at the first decision.
+    plan: Vec<u32>,
 }
 
 impl Policy for Oracle {
     fn decide(&mut self, obs: &Observation, cluster: &StepCluster) -> i64 {
-        let demand = obs.future.first().copied().unwrap_or(0.0);
-        i64::from(
-            *self
-                .known
-                .entry(demand.to_bits())
-                .or_insert_with(|| crate::serving::need(cluster, demand)),
-        )
+        if self.plan.is_empty() {
+            // The first decision's future is the whole test period.
+            self.plan = needs(obs.future, cluster);
+        }
+        // Decision k sees the future from test step k on.
+        let k = self.plan.len().saturating_sub(obs.future.len());
+        self.plan.get(k).map_or(0, |&r| i64::from(r))
     }
 }
 
 /// The registry entry.
 pub(super) const SPEC: PolicySpec = PolicySpec {
     name: "oracle",
-    about: "ceil(actual / capacity): perfect foresight, a reference.",
+    about: "Each step's need (ceil(actual / capacity) under --serving threshold): perfect foresight, a reference.",
     input: Input::Foresight,
     build: |_, _| Box::new(Oracle::default()),
     knob: None,

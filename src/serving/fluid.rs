@@ -170,7 +170,31 @@ const MISS_GRID_LOW_S: f64 = 1e-4;
 const MISS_GRID_PER_DECADE: f64 = 100.0;
 const MISS_GRID_LEN: usize = 901;
 
+/// What the integrals depend on: the service time, the deadline, the timeout.
+type IntegralsKey = (super::ServiceTime, f64, f64);
+
 impl ServiceIntegrals {
+    /// The integrals of `s`, computed once per thread for the last settings asked for
+    /// (a run, and the optimum's and calibration's many one-step queries, share them).
+    fn of(s: &Serving) -> Arc<Self> {
+        thread_local! {
+            static LAST: std::cell::RefCell<Option<(IntegralsKey, Arc<ServiceIntegrals>)>> =
+                const { std::cell::RefCell::new(None) };
+        }
+        let key = (s.service, s.deadline_s, s.timeout_s);
+        LAST.with(|cell| {
+            let mut cell = cell.borrow_mut();
+            match &*cell {
+                Some((k, i)) if *k == key => i.clone(),
+                _ => {
+                    let i = Arc::new(ServiceIntegrals::new(s));
+                    *cell = Some((key, i.clone()));
+                    i
+                }
+            }
+        })
+    }
+
     fn new(s: &Serving) -> Self {
         let within_service = s.service.cdf(s.deadline_s);
         let (mu, sigma) = s.service.log_params();
@@ -264,21 +288,7 @@ pub(crate) fn share_from_empty(s: &Serving, ready: u32, demand: f64) -> f64 {
     if demand.is_nan() || demand <= 0.0 {
         return 1.0;
     }
-    thread_local! {
-        static INTEGRALS: std::cell::RefCell<Option<(Serving, Arc<ServiceIntegrals>)>> =
-            const { std::cell::RefCell::new(None) };
-    }
-    let integrals = INTEGRALS.with(|cell| {
-        let mut cell = cell.borrow_mut();
-        match &*cell {
-            Some((key, i)) if key == s => i.clone(),
-            _ => {
-                let i = Arc::new(ServiceIntegrals::new(s));
-                *cell = Some((*s, i.clone()));
-                i
-            }
-        }
-    });
+    let integrals = ServiceIntegrals::of(s);
     let (_, _, sums) = integrate(s, &integrals, ready, demand, 0.0);
     sums.within / demand
 }
@@ -287,7 +297,7 @@ pub(crate) fn share_from_empty(s: &Serving, ready: u32, demand: f64) -> f64 {
 #[derive(Debug)]
 pub(crate) struct Fluid {
     s: Serving,
-    integrals: ServiceIntegrals,
+    integrals: Arc<ServiceIntegrals>,
     /// Mean number in the system.
     x: f64,
     /// Latency masses of the service time alone, and of a waiting request per mean
@@ -307,7 +317,7 @@ impl Fluid {
     pub(crate) fn new(s: Serving, accounted_from: usize) -> Self {
         let service = s.service;
         Self {
-            integrals: ServiceIntegrals::new(&s),
+            integrals: ServiceIntegrals::of(&s),
             s,
             x: 0.0,
             service_mass: latency::mass_of(|x| service.cdf(x)),

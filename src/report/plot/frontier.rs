@@ -148,7 +148,6 @@ pub(crate) fn render(
                     .iter()
                     .copied()
                     .filter(|p| &p.policy == policy && &p.model == model && p.cost <= x_max)
-                    .filter(|p| nines(p.rate) >= 0.0)
                     .collect();
                 if fam.is_empty() {
                     continue;
