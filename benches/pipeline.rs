@@ -93,7 +93,7 @@ fn serving(c: &mut Criterion) {
     let models = vec![ModelForecast {
         model: "seasonal-naive".into(),
         forecast: model.predict(&trace, split.test_range()).unwrap(),
-        calibration: None,
+        validation: None,
     }];
     let mut g = c.benchmark_group("serving");
     g.sample_size(10)

@@ -21,13 +21,15 @@ impl Policy for MyPolicy {
 pub(super) const SPEC: PolicySpec = PolicySpec {
     name: "my-policy",
     about: "One line for --help.",
-    // What it reads: History, Forecast, Interval, Calibrated or Foresight.
+    // What it reads: History, Forecast, Interval, Validated or Foresight.
     input: Input::Forecast,
     // Built before each replay from the resolved settings and the context (the
-    // cluster; the model's calibration tail, for Input::Calibrated).
+    // cluster; the value tuned on the validation window, for Input::Validated).
     build: |cfg, _ctx| Box::new(MyPolicy { buffer: cfg.buffer }),
     // The setting (src/settings.rs) a sweep turns along its frontier, or None.
     knob: Some(&crate::settings::BUFFER),
+    // The value it tunes on the validation window (Input::Validated), or None.
+    tune: None,
 };
 
 #[cfg(test)]

@@ -88,9 +88,6 @@ pub struct BacktestCmd {
     /// Folds: test windows of --test-days each, back to back at the trace's end.
     #[arg(long, value_name = "K", default_value_t = 4, help_heading = TRACE)]
     pub folds: usize,
-    /// Days of the validation window before each test window, where each family's knob is chosen.
-    #[arg(long, value_name = "DAYS", default_value_t = 1.0, help_heading = TRACE)]
-    pub validation_days: f64,
     /// Every setting's flag; knobs take comma-separated lists (each knob's trials by default).
     #[command(flatten)]
     pub settings: SettingArgs<ForBacktest>,

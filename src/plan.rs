@@ -74,8 +74,6 @@ pub(crate) struct BacktestPlan {
     pub(crate) grid: Grid,
     /// Folds.
     pub(crate) folds: usize,
-    /// Days of each validation window.
-    pub(crate) validation_days: f64,
     /// Where the reports go.
     pub(crate) reports: ReportsDir,
     /// Shard `i` of `n` (1 of 1 without `--shard`): the folds `k` with `(k − 1) mod n = i − 1`.
@@ -311,12 +309,6 @@ fn backtest_plan(c: BacktestCmd) -> anyhow::Result<BacktestPlan> {
     if c.folds == 0 {
         anyhow::bail!("`folds` = 0: must be a whole number, at least 1");
     }
-    if !(c.validation_days.is_finite() && c.validation_days > 0.0) {
-        anyhow::bail!(
-            "`validation-days` = {}: must be a positive number of days",
-            c.validation_days
-        );
-    }
     let mut given = c.settings.given;
     for (name, value) in <ForBacktest as Scope>::DEFAULTS {
         if !given.iter().any(|(s, _)| s.name == *name) {
@@ -353,6 +345,12 @@ fn backtest_plan(c: BacktestCmd) -> anyhow::Result<BacktestPlan> {
             anyhow::bail!("a backtest runs at one {what}; {n} were given");
         }
     }
+    if grid.settings.model.validation_days <= 0.0 {
+        anyhow::bail!(
+            "`validation-days` = {}: a backtest chooses on a validation window; give a positive number of days",
+            grid.settings.model.validation_days
+        );
+    }
     let shard = match &c.shard {
         Some(s) => sweep::parse_shard(s)?,
         None => (1, 1),
@@ -361,7 +359,6 @@ fn backtest_plan(c: BacktestCmd) -> anyhow::Result<BacktestPlan> {
         shard,
         grid,
         folds: c.folds,
-        validation_days: c.validation_days,
         reports: ReportsDir(c.reports_dir),
     })
 }
@@ -603,9 +600,9 @@ mod tests {
                 "`slo` = 0: must be a percent in (0, 100]",
             ),
             (
-                ["train", "--calibration-days", "-1"],
-                "calibration-days = -1",
-                "`calibration-days` = -1: must be 0 or a positive number of days",
+                ["train", "--validation-days", "-1"],
+                "validation-days = -1",
+                "`validation-days` = -1: must be 0 or a positive number of days",
             ),
             (
                 ["generate", "--days", "-2"],

@@ -679,18 +679,19 @@ pub const LEARNING_RATE: Setting = Setting {
     trials: &[],
 };
 
-/// Days of each model's calibration tail.
-pub const CALIBRATION_DAYS: Setting = Setting {
-    name: "calibration-days",
+/// Days of the validation window before the test period (and before each backtest fold's
+/// test window).
+pub const VALIDATION_DAYS: Setting = Setting {
+    name: "validation-days",
     heading: MODELS,
     stages: TRAIN,
     value_name: "DAYS",
-    help: "Days at the end of the train period each model also forecasts, fitted without them, for slo-targeted's calibration (0: none)",
+    help: "Days at the end of the train period that each model's one fit forecasts without reading, with the test period: slo-targeted's headroom, the interval's calibration and the recommendation are chosen there (0: none; a backtest needs one)",
     kind: Kind::Number,
     range: "0 or a positive number of days",
     valid: |x| x.is_finite() && x >= 0.0,
-    get: |s| Value::Number(s.model.calibration_days),
-    set: |s, v| s.model.calibration_days = v.number(),
+    get: |s| Value::Number(s.model.validation_days),
+    set: |s, v| s.model.validation_days = v.number(),
     axis: false,
     per_trace: false,
     trials: &[],
@@ -836,7 +837,7 @@ pub const ALL: &[&Setting] = &[
     &MIN_DELTA,
     &BATCH_SIZE,
     &LEARNING_RATE,
-    &CALIBRATION_DAYS,
+    &VALIDATION_DAYS,
     &REFIT_EVERY,
     &BUFFER,
     &HPA_TARGET,

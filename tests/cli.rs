@@ -57,30 +57,19 @@ fn run_all_on_a_short_trace_writes_every_report() {
     ));
     let rows = rows(&summary);
     // Model-free policies once, forecast policies once for each of seasonal-naive, prophet
-    // and lstm (all three have intervals), as the registry declares them; the calibrated
-    // ones only for models whose 3-day train period holds a 2-day calibration tail and
-    // the model's own needs (not seasonal-naive: one day left, it needs one day and a
-    // lead; nor prophet, which refits: its first fit stops lead − 1 steps short of the
-    // one day it needs).
+    // and lstm (all three have intervals, and each spares its 1-day validation window
+    // from the 3-day train period), as the registry declares them.
     let free = PolicyKind::ALL
         .iter()
         .filter(|p| !p.uses_forecast())
         .count();
-    let calibrated = PolicyKind::ALL
-        .iter()
-        .filter(|p| p.needs_calibration())
-        .count();
-    let per_model = PolicyKind::ALL.len() - free - calibrated;
+    let per_model = PolicyKind::ALL.len() - free;
     let slo_rows: Vec<&Vec<String>> = rows.iter().filter(|r| r[1] == "slo-targeted").collect();
     assert_eq!(
         slo_rows.iter().map(|r| r[0].as_str()).collect::<Vec<_>>(),
-        ["lstm"]
+        ["seasonal-naive", "prophet", "lstm"]
     );
-    assert_eq!(
-        rows.len(),
-        free + 3 * per_model + slo_rows.len(),
-        "{summary}"
-    );
+    assert_eq!(rows.len(), free + 3 * per_model, "{summary}");
     // Its SLO target (the default 90 % of requests within the deadline), and no other
     // row's.
     assert!(rows

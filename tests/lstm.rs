@@ -138,16 +138,3 @@ fn early_stopping_keeps_the_best_epochs_weights() {
     assert_eq!(all.meta().unwrap().epochs.len(), 4);
     assert_eq!(all.meta().unwrap().best_epoch, 4);
 }
-
-#[test]
-fn the_held_out_windows_are_a_calibration_tail_of_the_train_period() {
-    // 1000 train steps, window 16, lead 3: windows end at 15..997, 982 of them; the last
-    // round(0.1 × 982) = 98 are held out, so their targets are the train period's last 98
-    // steps, and the kept model forecasts them exactly as it forecasts any target.
-    let trace = sine();
-    let m = fit(small(3, 2), &trace);
-    let tail = m.held_out().expect("the LSTM holds windows out");
-    assert_eq!(tail.actual.len(), 98);
-    assert_eq!(tail.actual, trace.requests[902..1000].to_vec());
-    assert_eq!(tail.forecast, m.predict(&trace, 902..1000).unwrap());
-}

@@ -1,10 +1,10 @@
 //! Property tests of the simulator over random traces, forecasts and cluster settings.
 
 use prescale::config::{ClusterConfig, PolicyConfig, StepCluster};
-use prescale::forecast::{Calibration, Forecast, Interval};
+use prescale::forecast::{Forecast, Interval};
 use prescale::metrics::policy_metrics;
 use prescale::optimal::{floor_cost, needs};
-use prescale::policy::{PolicyContext, PolicyKind};
+use prescale::policy::{PolicyContext, PolicyKind, Tuned};
 use prescale::serving::{ServingConfig, ServingModel};
 use prescale::sim::simulate;
 use proptest::prelude::*;
@@ -65,14 +65,10 @@ proptest! {
         let need = needs(&demand[t0..], &cluster);
         let floor = floor_cost(&need, d) * u64::from(cluster.step_minutes);
         let serves_all = |tl: &prescale::sim::Timeline| tl.ready.iter().zip(&need).all(|(r, n)| r >= n);
-        // Any calibration tail will do for the invariants: the test period's own.
-        let calibration = Calibration {
-            actual: demand[t0..].to_vec(),
-            forecast: forecast.clone(),
-        };
+        // Any tuned value will do for the invariants.
         let ctx = PolicyContext {
             cluster: &cluster,
-            calibration: Some(&calibration),
+            tuned: Some(Tuned { value: 0.2, attained_pct: 90.0, steps: 1 }),
         };
         for &kind in PolicyKind::ALL {
             let mut policy = kind.build(&PolicyConfig::default(), &ctx);
@@ -152,7 +148,7 @@ proptest! {
         let capacity_per_min = cluster.capacity_per_step / f64::from(cluster.step_minutes);
         cluster.serving = ServingConfig { model, service_cv: cv, ..ServingConfig::default() }
             .at_step(capacity_per_min, cluster.step_minutes);
-        let ctx = PolicyContext { cluster: &cluster, calibration: None };
+        let ctx = PolicyContext { cluster: &cluster, tuned: None };
         for name in ["reactive-hpa", "buffered", "optimal"] {
             let kind = PolicyKind::from_name(name).unwrap();
             let mut policy = kind.build(&PolicyConfig::default(), &ctx);

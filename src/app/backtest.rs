@@ -14,7 +14,6 @@ use super::train;
 use crate::backtest::{self, FamilyRecord, Fold, Trial};
 use crate::config::{ClusterConfig, StepCluster};
 use crate::experiment::{self, ModelForecast};
-use crate::forecast::{Forecast, Interval};
 use crate::metrics::{self, deployable_policy, PolicyMetrics};
 use crate::plan::BacktestPlan;
 use crate::policy::PolicyKind;
@@ -24,25 +23,14 @@ use crate::store::write_all_atomic;
 use crate::trace::{format_timestamp, Split, Trace};
 use crate::{interrupt, progress};
 
-/// `forecast`'s steps `range` (relative to its first step).
-fn slice(f: &Forecast, range: Range<usize>) -> Forecast {
-    Forecast {
-        yhat: f.yhat[range.clone()].to_vec(),
-        interval: f.interval.as_ref().map(|i| Interval {
-            lower: i.lower[range.clone()].to_vec(),
-            upper: i.upper[range].to_vec(),
-        }),
-    }
-}
-
-/// The families a backtest chooses among: the deployable policies of the plan, except
-/// `slo-targeted`, whose own calibration would choose on the window it is judged on
-/// (`buffered` along its buffer is the same headroom chosen honestly).
+/// The families a backtest chooses among: the deployable policies of the plan.
+/// `slo-targeted` tunes its headroom on the validation window, as the others' picks are
+/// chosen there, and is judged on the test window with it.
 fn families(policies: &[PolicyKind]) -> Vec<PolicyKind> {
     policies
         .iter()
         .copied()
-        .filter(|p| deployable_policy(p.name()) && p.name() != "slo-targeted")
+        .filter(|p| deployable_policy(p.name()))
         .collect()
 }
 
@@ -59,49 +47,51 @@ fn run_fold(
     let grid = &plan.grid;
     let mut model_cfg = grid.settings.model.clone();
     model_cfg.seed = cluster.serving.seed;
-    let (v, t) = (fold.validation.len(), fold.test.len());
     let split = Split {
-        train_len: fold.train_len(),
-        test_len: v + t,
+        train_len: fold.test.start,
+        test_len: fold.test.len(),
     };
     let mut on_validation = Vec::new();
     let mut on_test = Vec::new();
     // Each model's interval coverage of the test window, as trained and calibrated.
     let mut coverage: Vec<(String, (f64, f64))> = Vec::new();
-    let actual = |r: &Range<usize>| &trace.requests[r.clone()];
     for mut model in train::build_models(&grid.models, &model_cfg) {
         interrupt::check()?;
         bar.set_message(format!("fold {}: {}", fold.index, model.name()));
-        let trained = train::fit(model.as_mut(), trace, split, cluster)
+        let trained = train::fit(model.as_mut(), trace, split, cluster, &model_cfg)
             .with_context(|| format!("fold {}", fold.index))?;
-        let name = trained.forecast.model.clone();
-        let f = &trained.forecast.forecast;
-        let mut validation = slice(f, 0..v);
-        let mut test = slice(f, v..v + t);
-        // Split-conformal: the interval stretched to cover its width of the validation
-        // window, applied to both windows (the test window unseen).
-        if let Some(q) = backtest::conformal_stretch(
-            actual(&fold.validation),
-            &validation,
-            model_cfg.interval_width,
-        ) {
-            let cover = |f: &Forecast| {
-                metrics::forecast_metrics(&name, actual(&fold.test), f)
-                    .interval_coverage
-                    .unwrap_or(f64::NAN)
-            };
-            let calibrated = backtest::stretch(&test, q);
-            coverage.push((name.clone(), (cover(&test), cover(&calibrated))));
-            test = calibrated;
-            validation = backtest::stretch(&validation, q);
+        let f = trained.forecast;
+        let validation = match f.validation {
+            Some(v) if v.range() == fold.validation => v,
+            _ => bail!(
+                "fold {}: {} could not spare its validation window",
+                fold.index,
+                f.model
+            ),
+        };
+        if let Some(c) = trained.interval {
+            let calibrated = metrics::forecast_metrics(
+                &f.model,
+                &trace.requests[fold.test.clone()],
+                &f.forecast,
+            )
+            .interval_coverage
+            .unwrap_or(f64::NAN);
+            coverage.push((f.model.clone(), (c.trained_coverage, calibrated)));
         }
-        for (out, forecast) in [(&mut on_validation, validation), (&mut on_test, test)] {
-            out.push(ModelForecast {
-                model: name.clone(),
-                forecast,
-                calibration: None,
-            });
-        }
+        // On the validation window the policies run on its forecasts (slo-targeted tuned
+        // there too, as every family's pick is chosen there); on the test window on the
+        // test's, tuned on the validation window before it.
+        on_validation.push(ModelForecast {
+            model: f.model.clone(),
+            forecast: validation.forecast.clone(),
+            validation: Some(validation.clone()),
+        });
+        on_test.push(ModelForecast {
+            model: f.model,
+            forecast: f.forecast,
+            validation: Some(validation),
+        });
     }
     let window = |r: &Range<usize>| Split {
         train_len: r.start,
@@ -303,7 +293,7 @@ fn setup(plan: &BacktestPlan) -> Result<Setup> {
         trace.len(),
         plan.folds,
         steps(grid.settings.split.test_days),
-        steps(plan.validation_days),
+        steps(grid.settings.model.validation_days),
         min_train,
     )?;
     Ok(Setup {
@@ -352,7 +342,11 @@ pub(super) fn run(plan: &BacktestPlan) -> Result<()> {
     let part = to_csv(&rows)?;
     let manifest = Manifest {
         fingerprint: crate::hash::hex(
-            format!("{fingerprint}|{}|{}", plan.folds, plan.validation_days).as_bytes(),
+            format!(
+                "{fingerprint}|{}|{}",
+                plan.folds, plan.grid.settings.model.validation_days
+            )
+            .as_bytes(),
         ),
         shard: i,
         of: n,
@@ -708,9 +702,11 @@ mod tests {
             t.fold = 1;
         }
         assert_eq!(picks(&b[..]), picks(&a[..]));
-        // slo-targeted and the reference are no family; the three are, with their trials.
+        // The reference is no family; the four are, with their trials (slo-targeted one:
+        // its headroom tuned on the validation window).
         let families: Vec<&str> = before.iter().map(|t| t.test.policy.as_str()).collect();
-        assert!(!families.contains(&"slo-targeted") && !families.contains(&"optimal"));
+        assert!(!families.contains(&"optimal"));
+        assert_eq!(families.iter().filter(|p| **p == "slo-targeted").count(), 1);
         assert_eq!(families.iter().filter(|p| **p == "buffered").count(), 7);
         assert_eq!(families.iter().filter(|p| **p == "reactive-hpa").count(), 5);
     }
@@ -753,7 +749,8 @@ mod tests {
         )
         .unwrap();
         let forecast = backtest::stretch(&model.predict(&trace, fold.test.clone()).unwrap(), q);
-        assert_eq!(records.len(), 3);
+        let validation = backtest::stretch(&validation, q);
+        assert_eq!(records.len(), 4);
         for r in &records {
             let pick = &trials[r.picks[1]];
             let kind = PolicyKind::from_name(&pick.test.policy).unwrap();
@@ -761,9 +758,39 @@ mod tests {
             if let (Some(k), Some((_, v))) = (kind.knob(), pick.knob) {
                 (k.set)(&mut settings, Value::Number(v));
             }
+            // slo-targeted's headroom: the smallest its search finds whose run on the
+            // validation window met the SLO, simulated here.
+            let tuned = kind.tune().map(|search| {
+                let ctx = |value| crate::policy::PolicyContext {
+                    cluster: &step,
+                    tuned: Some(crate::policy::Tuned {
+                        value,
+                        attained_pct: f64::NAN,
+                        steps: 0,
+                    }),
+                };
+                let (value, _) = search.search(slo, |h| {
+                    let mut policy = kind.build(&settings.policy, &ctx(h));
+                    let v = fold.validation.clone();
+                    let tl = simulate(
+                        &trace.requests,
+                        v,
+                        Some(&validation),
+                        policy.as_mut(),
+                        &step,
+                    );
+                    crate::metrics::policy_metrics("", kind.name(), &tl.unwrap(), &step)
+                        .slo_attained_pct
+                });
+                crate::policy::Tuned {
+                    value,
+                    attained_pct: f64::NAN,
+                    steps: 0,
+                }
+            });
             let ctx = crate::policy::PolicyContext {
                 cluster: &step,
-                calibration: None,
+                tuned,
             };
             let mut policy = kind.build(&settings.policy, &ctx);
             let f = kind.uses_forecast().then_some(&forecast);

@@ -11,7 +11,7 @@ use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
 
-use super::train::{self, Tail};
+use super::train;
 use crate::config::{ClusterConfig, StepCluster};
 use crate::experiment::{self, ModelForecast};
 use crate::plan::SweepPlan;
@@ -53,8 +53,8 @@ pub(super) fn unit_trace(grid: &Grid, unit: &Unit, bytes: &[u8]) -> Result<Trace
     }
 }
 
-/// Runs one unit: trains each model once (and its calibration tail when a policy reads
-/// it), then replays every policy at every knob value and capacity from those forecasts.
+/// Runs one unit: trains each model once (its one fit forecasts the validation window
+/// and the test period, [`train::fit`]), then replays every policy at every knob value and capacity from those forecasts.
 /// Returns the rows, the fits and the simulations.
 fn run_unit(grid: &Grid, unit: &Unit, trace: &Trace) -> Result<(Vec<SweepRow>, usize, usize)> {
     let spec = &grid.traces[unit.trace];
@@ -76,24 +76,12 @@ fn run_unit(grid: &Grid, unit: &Unit, trace: &Trace) -> Result<(Vec<SweepRow>, u
     let mut models = train::build_models(&grid.models, &model_cfg);
     let split = train::split_for(trace, &grid.settings.split, &models, &base)
         .with_context(|| format!("unit {}", unit.id))?;
-    let calibrating = train::calibrating(&model_cfg, &grid.policies);
     let mut fits = 0;
     let mut forecasts: Vec<ModelForecast> = Vec::new();
-    for (model, &kind) in models.iter_mut().zip(&grid.models) {
-        let mut trained = train::fit(model.as_mut(), trace, split, &base)
+    for model in models.iter_mut() {
+        let trained = train::fit(model.as_mut(), trace, split, &base, &model_cfg)
             .with_context(|| format!("unit {}", unit.id))?;
         fits += 1;
-        if calibrating {
-            // A tail too short for the model is refused before any fit.
-            match train::calibration_tail(model.as_ref(), kind, &model_cfg, trace, split, &base)? {
-                Tail::HeldOut(c) => trained.forecast.calibration = Some(c),
-                Tail::Fitted(c) => {
-                    trained.forecast.calibration = Some(c);
-                    fits += 1;
-                }
-                Tail::TooShort(_) => {}
-            }
-        }
         forecasts.push(trained.forecast);
     }
     let mut rows = Vec::new();

@@ -1,25 +1,42 @@
 //! `train`: fit each model on the train split, forecast the test period at the decision
 //! horizon, and leave each model's files (forecasts, sidecar, saved model) as one set.
 
+use std::ops::Range;
 use std::time::Instant;
 
 use anyhow::{Context, Result};
 
+use crate::backtest;
 use crate::config::{ClusterConfig, SplitConfig};
 use crate::experiment::ModelForecast;
-use crate::forecast::{self, Artifact, Calibration, FitInput, Forecaster, ModelConfig, ModelKind};
+use crate::forecast::{
+    self, Artifact, FitInput, Forecast, Forecaster, Interval, ModelConfig, ModelKind, Validation,
+};
+use crate::metrics;
 use crate::plan::Experiment;
-use crate::policy::PolicyKind;
-use crate::store::forecasts::save_model;
+use crate::store::forecasts::{save_model, Making};
 use crate::trace::{Split, Trace};
 use crate::{interrupt, progress};
 
-/// A fitted model's output: its test forecasts and the files it saves of itself.
+/// A fitted model's output: its forecasts and the files it saves of itself.
 pub(crate) struct Trained {
-    /// The forecasts.
+    /// The forecasts: the test period's and the validation window's.
     pub(crate) forecast: ModelForecast,
     /// The model's own files.
     pub(crate) artifacts: Vec<Artifact>,
+    /// How the interval was calibrated on the validation window, for a model with one.
+    pub(crate) interval: Option<IntervalCalibration>,
+    /// What the user should know about the fit (a validation window it could not spare).
+    pub(crate) notes: Vec<String>,
+}
+
+/// A model's interval, calibrated split-conformal on the validation window.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct IntervalCalibration {
+    /// The factor both halves of the interval were stretched by.
+    pub(crate) stretch: f64,
+    /// The share of the test period the interval as trained covered (before the stretch).
+    pub(crate) trained_coverage: f64,
 }
 
 /// The split for these models: the test period of `split_cfg`, refused (naming the
@@ -44,115 +61,96 @@ pub(crate) fn split_for(
     split.with_context(|| format!("{neediest} needs at least {min_train} train steps"))
 }
 
-/// Fits one model on the train period and forecasts the test period, touching no file.
+/// Steps of the validation window `cfg` asks for on this trace (0: none).
+pub(crate) fn validation_steps(cfg: &ModelConfig, trace: &Trace) -> usize {
+    (cfg.validation_days * 24.0 * 60.0 / f64::from(trace.step_minutes)).round() as usize
+}
+
+/// Fits one model and forecasts the test period, touching no file. With a validation
+/// window ([`validation_steps`]) the one fit is made on the train period less the window
+/// and forecasts the window and then the test period in one pass (a refitting model
+/// refits through both, each block on the data its decisions could have seen), and the
+/// interval, if any, is calibrated split-conformal on the window and applied to both.
+/// Without one (0 days, or a train period too short to spare it: a note says so) the fit
+/// is on the whole train period.
 pub(crate) fn fit(
     model: &mut dyn Forecaster,
     trace: &Trace,
     split: Split,
     cluster: &ClusterConfig,
+    cfg: &ModelConfig,
 ) -> Result<Trained> {
     let name = model.name();
-    let input = FitInput {
+    let lead_steps = cluster.at_step(trace.step_minutes).delay_steps + 1;
+    let mut notes = Vec::new();
+    let mut v = validation_steps(cfg, trace);
+    let need = model.min_train_steps(trace, lead_steps);
+    if v > 0 && (v >= split.train_len || split.train_len - v < need) {
+        notes.push(format!(
+            "note: no validation window for {name}: {} train steps less {v} leave fewer than the {need} it needs; fitted on them all",
+            split.train_len
+        ));
+        v = 0;
+    }
+    let fitted = model.fit(&FitInput {
         trace,
-        train_len: split.train_len,
-        lead_steps: cluster.at_step(trace.step_minutes).delay_steps + 1,
-    };
-    let fitted = model.fit(&input);
+        train_len: split.train_len - v,
+        lead_steps,
+    });
     // An interrupt wins over whatever the fit returned.
     interrupt::check()?;
     fitted.with_context(|| format!("training {name}"))?;
-    let forecast = model
-        .predict(trace, split.test_range())
+    let start = split.train_len - v;
+    let both = model
+        .predict(trace, start..split.train_len + split.test_len)
         .with_context(|| format!("forecasting with {name}"))?;
+    let (mut validation, mut test) = (slice(&both, 0..v), slice(&both, v..both.len()));
+    let actual = |r: Range<usize>| &trace.requests[r];
+    let mut interval = None;
+    if v > 0 {
+        if let Some(q) = backtest::conformal_stretch(
+            actual(start..split.train_len),
+            &validation,
+            cfg.interval_width,
+        ) {
+            let trained_coverage =
+                metrics::forecast_metrics(name, actual(split.test_range()), &test)
+                    .interval_coverage
+                    .unwrap_or(f64::NAN);
+            test = backtest::stretch(&test, q);
+            validation = backtest::stretch(&validation, q);
+            interval = Some(IntervalCalibration {
+                stretch: q,
+                trained_coverage,
+            });
+        }
+    }
     Ok(Trained {
         forecast: ModelForecast {
             model: name.to_string(),
-            forecast,
-            calibration: None,
+            forecast: test,
+            validation: (v > 0).then_some(Validation {
+                start,
+                forecast: validation,
+            }),
         },
         artifacts: model
             .artifacts()
             .with_context(|| format!("saving {name}"))?,
+        interval,
+        notes,
     })
 }
 
-/// A model's calibration tail, and what it cost.
-pub(crate) enum Tail {
-    /// The fit's own held-out forecasts (the LSTM's): no second fit.
-    HeldOut(Calibration),
-    /// A second fit on the train period less the tail.
-    Fitted(Calibration),
-    /// The shortened train period is too short for the model: why.
-    TooShort(String),
-}
-
-/// The calibration tail of `fitted` (a `kind` fitted on the train period): its own
-/// held-out forecasts where it has them, else a fresh `kind` fitted on the train period
-/// less its last `calibration_days` and forecasting those days at the decision horizon,
-/// exactly as the test period is forecast: the model's own errors, for policies that
-/// calibrate on them.
-pub(crate) fn calibration_tail(
-    fitted: &dyn Forecaster,
-    kind: ModelKind,
-    cfg: &ModelConfig,
-    trace: &Trace,
-    split: Split,
-    cluster: &ClusterConfig,
-) -> Result<Tail> {
-    if let Some(c) = fitted.held_out() {
-        return Ok(Tail::HeldOut(c));
+/// `forecast`'s steps `range` (relative to its first step).
+pub(crate) fn slice(f: &Forecast, range: Range<usize>) -> Forecast {
+    Forecast {
+        yhat: f.yhat[range.clone()].to_vec(),
+        interval: f.interval.as_ref().map(|i| Interval {
+            lower: i.lower[range.clone()].to_vec(),
+            upper: i.upper[range].to_vec(),
+        }),
     }
-    Ok(match calibrate(kind, cfg, trace, split, cluster)? {
-        Ok(c) => Tail::Fitted(c),
-        Err(why) => Tail::TooShort(why),
-    })
-}
-
-/// Fits a fresh `kind` on the train period less its last `days` and forecasts those
-/// days ([`calibration_tail`]). `Ok(Err(why))` when the shortened train period is too
-/// short for the model.
-fn calibrate(
-    kind: ModelKind,
-    cfg: &ModelConfig,
-    trace: &Trace,
-    split: Split,
-    cluster: &ClusterConfig,
-) -> Result<Result<Calibration, String>> {
-    let steps =
-        (cfg.calibration_days * 24.0 * 60.0 / f64::from(trace.step_minutes)).round() as usize;
-    let mut model = forecast::build(kind, cfg);
-    let lead = cluster.at_step(trace.step_minutes).delay_steps + 1;
-    let need = model.min_train_steps(trace, lead);
-    if steps == 0 || steps >= split.train_len || split.train_len - steps < need {
-        return Ok(Err(format!(
-            "no calibration tail for {}: {} train steps less {steps} leave fewer than the {need} it needs",
-            kind.name(),
-            split.train_len
-        )));
-    }
-    let tail = Split {
-        train_len: split.train_len - steps,
-        test_len: steps,
-    };
-    let fitted = model.fit(&FitInput {
-        trace,
-        train_len: tail.train_len,
-        lead_steps: lead,
-    });
-    interrupt::check()?;
-    fitted.with_context(|| format!("training {} for calibration", kind.name()))?;
-    let forecast = model
-        .predict(trace, tail.test_range())
-        .with_context(|| format!("forecasting the calibration tail with {}", kind.name()))?;
-    Ok(Ok(Calibration {
-        actual: trace.requests[tail.test_range()].to_vec(),
-        forecast,
-    }))
-}
-
-/// Whether `policies` read a calibration tail, which costs a second fit per model.
-pub(crate) fn calibrating(cfg: &ModelConfig, policies: &[PolicyKind]) -> bool {
-    cfg.calibration_days > 0.0 && policies.iter().any(|p| p.needs_calibration())
 }
 
 /// Builds the experiment's models, unfitted.
@@ -168,14 +166,10 @@ pub(crate) fn build_models(kinds: &[ModelKind], cfg: &ModelConfig) -> Vec<Box<dy
 pub(super) fn run(e: &Experiment, trace: &Trace) -> Result<()> {
     let mut models = build_models(&e.models, &e.model_cfg);
     let split = split_for(trace, &e.split, &models, &e.cluster)?;
-    let calibrating = calibrating(&e.model_cfg, &e.policies);
     let results: Vec<Result<()>> = std::thread::scope(|scope| {
         let handles: Vec<_> = models
             .iter_mut()
-            .zip(&e.models)
-            .map(|(model, &kind)| {
-                scope.spawn(move || train_one(e, trace, split, model.as_mut(), kind, calibrating))
-            })
+            .map(|model| scope.spawn(move || train_one(e, trace, split, model.as_mut())))
             .collect();
         handles
             .into_iter()
@@ -186,30 +180,32 @@ pub(super) fn run(e: &Experiment, trace: &Trace) -> Result<()> {
     results.into_iter().collect()
 }
 
-/// Fits one model (and its calibration tail), writes its files and says so.
+/// Fits one model, writes its files and says so.
 fn train_one(
     e: &Experiment,
     trace: &Trace,
     split: Split,
     model: &mut dyn Forecaster,
-    kind: ModelKind,
-    calibrating: bool,
 ) -> Result<()> {
     let name = model.name();
     let spinner = progress::spinner(format!("train {name}"));
     let started = Instant::now();
-    let mut trained = fit(model, trace, split, &e.cluster)?;
+    let trained = fit(model, trace, split, &e.cluster, &e.model_cfg)?;
     spinner.finish_and_clear();
-    for note in model.notes() {
+    for note in model
+        .notes()
+        .into_iter()
+        .chain(trained.notes.iter().cloned())
+    {
         eprintln!("{note}");
     }
-    if calibrating {
-        let spinner = progress::spinner(format!("train {name} for calibration"));
-        match calibration_tail(model, kind, &e.model_cfg, trace, split, &e.cluster)? {
-            Tail::HeldOut(c) | Tail::Fitted(c) => trained.forecast.calibration = Some(c),
-            Tail::TooShort(why) => eprintln!("note: {why}"),
-        }
-        spinner.finish_and_clear();
+    if let Some(c) = trained.interval {
+        eprintln!(
+            "{name}: interval stretched x{:.3} to cover {:.0} % of the validation window (it covered {:.1} % of the test period as trained)",
+            c.stretch,
+            100.0 * e.model_cfg.interval_width,
+            100.0 * c.trained_coverage
+        );
     }
     let written = save_model(
         &e.data,
@@ -218,7 +214,10 @@ fn train_one(
         &e.cluster,
         &trained.forecast,
         &trained.artifacts,
-        model.refit_every(),
+        Making {
+            refit: model.refit_every(),
+            interval_stretch: trained.interval.map(|c| c.stretch),
+        },
     )?;
     eprintln!(
         "train: {name} on {} train steps, forecast {} test steps in {:.2} s -> {}",

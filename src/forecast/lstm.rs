@@ -187,9 +187,6 @@ pub struct LstmModel {
     cfg: LstmConfig,
     fitted: Option<(VarMap, Net, LstmMeta)>,
     notes: Vec<String>,
-    /// The kept epoch's forecasts of the held-out windows' targets (the last steps of
-    /// the train period), in requests.
-    held_out: Option<super::Calibration>,
 }
 
 impl std::fmt::Debug for LstmModel {
@@ -253,7 +250,6 @@ impl LstmModel {
             cfg,
             fitted: None,
             notes: Vec::new(),
-            held_out: None,
         }
     }
 
@@ -354,7 +350,6 @@ impl LstmModel {
             cfg: meta.config.clone(),
             fitted: Some((varmap, net, meta)),
             notes: Vec::new(),
-            held_out: None,
         })
     }
 }
@@ -507,23 +502,6 @@ impl Forecaster for LstmModel {
             .collect();
         let tail = (1.0 - cfg.interval_width) / 2.0;
         let (lower, upper) = (quantile(&residuals, tail), quantile(&residuals, 1.0 - tail));
-        let yhat: Vec<f64> = val_pred
-            .iter()
-            .map(|&p| f64::from(p) * std + mean)
-            .collect();
-        self.held_out = Some(super::Calibration {
-            actual: val_ends
-                .iter()
-                .map(|&e| input.trace.requests[e + lead])
-                .collect(),
-            forecast: Forecast {
-                interval: Some(Interval {
-                    lower: yhat.iter().map(|y| (y + lower).max(0.0)).collect(),
-                    upper: yhat.iter().map(|y| y + upper).collect(),
-                }),
-                yhat,
-            },
-        });
         let meta = LstmMeta {
             config: cfg.clone(),
             mean,
@@ -595,13 +573,6 @@ impl Forecaster for LstmModel {
 
     fn artifacts(&self) -> Result<Vec<Artifact>, ForecastError> {
         self.to_artifacts()
-    }
-
-    /// The held-out windows' forecasts: made by the kept weights, which never trained on
-    /// them (they did choose the kept epoch, a slight optimism, and set the conformal
-    /// offsets of the interval).
-    fn held_out(&self) -> Option<super::Calibration> {
-        self.held_out.clone()
     }
 }
 

@@ -168,23 +168,25 @@ pub trait Forecaster: Send {
     fn artifacts(&self) -> Result<Vec<Artifact>, ForecastError> {
         Ok(Vec::new())
     }
-
-    /// Forecasts of the last steps of the train period that the last fit made without
-    /// fitting on them, at the decision horizon (the LSTM's held-out windows): a
-    /// calibration tail that costs no second fit. `None` for models that hold nothing out.
-    fn held_out(&self) -> Option<Calibration> {
-        None
-    }
 }
 
-/// A model's forecasts on the calibration tail of the train period, made the way the
-/// test forecasts are made by the model fitted on the train period without that tail.
+/// A model's forecasts of the validation window (the last steps of the train period),
+/// made by the one fit that also forecasts the test period: fitted on everything before
+/// the window, forecasting it and then the test period in one pass, each step from data
+/// its decision could have seen (`docs/experiment.md`, The validation window).
 #[derive(Debug, Clone, PartialEq)]
-pub struct Calibration {
-    /// Demand per step on the tail.
-    pub actual: Vec<f64>,
-    /// The forecast of each tail step at the decision horizon.
+pub struct Validation {
+    /// The trace step of the window's first step.
+    pub start: usize,
+    /// The forecast of each window step at the decision horizon.
     pub forecast: Forecast,
+}
+
+impl Validation {
+    /// The window's steps in the trace.
+    pub fn range(&self) -> Range<usize> {
+        self.start..self.start + self.forecast.len()
+    }
 }
 
 /// A file a model saves of itself: a name inside the models folder and its bytes.
@@ -251,10 +253,11 @@ pub struct ModelConfig {
     /// The LSTM's architecture and training (its interval width and seed are the two
     /// above). Defaults to `LstmConfig::default()`.
     pub lstm: lstm::LstmConfig,
-    /// Days at the end of the train period each model also forecasts, fitted without
-    /// them, for policies that calibrate on the model's own errors (`slo-targeted`); 0
-    /// switches calibration off. Defaults to 2.
-    pub calibration_days: f64,
+    /// Days of the validation window at the end of the train period: each model is
+    /// fitted before it and forecasts it with the test period, so choices (slo-targeted's
+    /// headroom, the interval's calibration, the recommendation) are made on forecasts no
+    /// fit saw; 0 fits on the whole train period and chooses nothing. Defaults to 1.
+    pub validation_days: f64,
     /// How often Prophet refits while it forecasts. Defaults to every 6 hours.
     pub refit_every: RefitEvery,
 }
@@ -265,7 +268,7 @@ impl Default for ModelConfig {
             interval_width: 0.8,
             seed: 42,
             lstm: lstm::LstmConfig::default(),
-            calibration_days: 2.0,
+            validation_days: 1.0,
             refit_every: RefitEvery::DEFAULT,
         }
     }

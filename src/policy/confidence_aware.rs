@@ -40,6 +40,7 @@ pub(super) const SPEC: PolicySpec = PolicySpec {
     input: Input::Interval,
     build: |cfg, _| Box::new(ConfidenceAware::new(cfg)),
     knob: Some(&crate::settings::INTERVAL_WIDTH),
+    tune: None,
 };
 
 #[cfg(test)]

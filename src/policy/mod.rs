@@ -36,7 +36,7 @@ pub use static_n::StaticN;
 
 use crate::cluster::StepOutcome;
 use crate::config::{PolicyConfig, StepCluster};
-use crate::forecast::{Calibration, PointForecast};
+use crate::forecast::PointForecast;
 use crate::settings::Setting;
 
 /// What a policy sees when it decides at step `t`.
@@ -82,8 +82,61 @@ pub trait Policy {
 pub struct PolicyContext<'a> {
     /// The cluster in steps.
     pub cluster: &'a StepCluster,
-    /// The model's calibration tail, where the model has one.
-    pub calibration: Option<&'a Calibration>,
+    /// The value the policy tuned on the validation window ([`Tune`]), for a policy
+    /// that tunes one; `None` otherwise.
+    pub tuned: Option<Tuned>,
+}
+
+/// A value a policy tuned on the validation window, and what it reached there.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Tuned {
+    /// The value (slo-targeted: the headroom, a fraction of the forecast).
+    pub value: f64,
+    /// The SLO attainment the policy reached at it on the window, in percent.
+    pub attained_pct: f64,
+    /// Steps of the window.
+    pub steps: usize,
+}
+
+/// How a policy tunes one value on the validation window: the smallest value in
+/// `[low, high]` whose simulated run of the whole policy on the window meets the SLO,
+/// found by bisection to within `tolerance` (attainment never falls as the value grows).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Tune {
+    /// The smallest value tried.
+    pub low: f64,
+    /// The largest value tried.
+    pub high: f64,
+    /// The bisection stops once the bracket is this narrow.
+    pub tolerance: f64,
+}
+
+impl Tune {
+    /// The smallest value meeting `want_pct` by `attained_pct` (the SLO attainment in
+    /// percent of a run at a value), and what it reached; where even `high` falls short,
+    /// `high` and its attainment. Every value returned was run and reached what is
+    /// returned with it.
+    pub fn search(&self, want_pct: f64, mut attained_pct: impl FnMut(f64) -> f64) -> (f64, f64) {
+        let low = attained_pct(self.low);
+        if low >= want_pct {
+            return (self.low, low);
+        }
+        let mut top = attained_pct(self.high);
+        if top < want_pct {
+            return (self.high, top);
+        }
+        let (mut lo, mut hi) = (self.low, self.high);
+        while hi - lo > self.tolerance {
+            let mid = 0.5 * (lo + hi);
+            let at = attained_pct(mid);
+            if at >= want_pct {
+                (hi, top) = (mid, at);
+            } else {
+                lo = mid;
+            }
+        }
+        (hi, top)
+    }
 }
 
 /// What a policy reads besides the demand history. It decides how often the policy runs
@@ -97,8 +150,9 @@ pub enum Input {
     Forecast,
     /// A model's forecast interval: runs once per model that has an interval.
     Interval,
-    /// A model's forecast and its calibration tail: runs once per model that has one.
-    Calibrated,
+    /// A model's forecast, with one value tuned on its validation window ([`Tune`]):
+    /// runs once per model that has a validation window.
+    Validated,
     /// The future demand itself: a reference no deployed policy can match; runs once,
     /// with model `none`, and is never starred as a choice.
     Foresight,
@@ -118,6 +172,9 @@ pub struct PolicySpec {
     /// The setting a sweep turns as the policy's knob to trace its frontier (from
     /// [`crate::settings`]); `None` for policies with nothing to tune.
     pub knob: Option<&'static Setting>,
+    /// The value the policy tunes on the validation window before it runs
+    /// ([`Input::Validated`] policies); `None` for the rest.
+    pub tune: Option<Tune>,
 }
 
 impl PolicyKind {
@@ -188,7 +245,7 @@ impl PolicyKind {
     /// Whether the policy reads a forecast (and so runs once per model).
     pub fn uses_forecast(self) -> bool {
         match self.input() {
-            Input::Forecast | Input::Interval | Input::Calibrated => true,
+            Input::Forecast | Input::Interval | Input::Validated => true,
             Input::History | Input::Foresight => false,
         }
     }
@@ -197,14 +254,14 @@ impl PolicyKind {
     pub fn needs_interval(self) -> bool {
         match self.input() {
             Input::Interval => true,
-            Input::History | Input::Forecast | Input::Calibrated | Input::Foresight => false,
+            Input::History | Input::Forecast | Input::Validated | Input::Foresight => false,
         }
     }
 
-    /// Whether the policy needs the model's calibration tail.
-    pub fn needs_calibration(self) -> bool {
+    /// Whether the policy needs the model's validation window.
+    pub fn needs_validation(self) -> bool {
         match self.input() {
-            Input::Calibrated => true,
+            Input::Validated => true,
             Input::History | Input::Forecast | Input::Interval | Input::Foresight => false,
         }
     }
@@ -213,8 +270,13 @@ impl PolicyKind {
     pub fn realizable(self) -> bool {
         match self.input() {
             Input::Foresight => false,
-            Input::History | Input::Forecast | Input::Interval | Input::Calibrated => true,
+            Input::History | Input::Forecast | Input::Interval | Input::Validated => true,
         }
+    }
+
+    /// The value the policy tunes on the validation window, if any.
+    pub fn tune(self) -> Option<Tune> {
+        self.0.tune
     }
 
     /// Builds the policy with fresh state.
@@ -328,7 +390,7 @@ mod tests {
         let cluster = test_support::cluster();
         let ctx = PolicyContext {
             cluster: &cluster,
-            calibration: None,
+            tuned: None,
         };
         let mut p = kind.build(&PolicyConfig::default(), &ctx);
         let obs = test_support::with_forecast(100.0, 0.0, 0.0, None);

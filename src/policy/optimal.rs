@@ -34,6 +34,7 @@ pub(super) const SPEC: PolicySpec = PolicySpec {
     input: Input::Foresight,
     build: |_, _| Box::new(Optimal::default()),
     knob: None,
+    tune: None,
 };
 
 #[cfg(test)]

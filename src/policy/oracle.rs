@@ -35,6 +35,7 @@ pub(super) const SPEC: PolicySpec = PolicySpec {
     input: Input::Foresight,
     build: |_, _| Box::new(Oracle::default()),
     knob: None,
+    tune: None,
 };
 
 #[cfg(test)]

@@ -34,6 +34,7 @@ pub(super) const SPEC: PolicySpec = PolicySpec {
     input: Input::Forecast,
     build: |cfg, _| Box::new(PolicyAware { buffer: cfg.buffer }),
     knob: Some(&crate::settings::BUFFER),
+    tune: None,
 };
 
 #[cfg(test)]

@@ -53,6 +53,7 @@ pub(super) const SPEC: PolicySpec = PolicySpec {
     input: Input::Forecast,
     build: |cfg, _| Box::new(PredictiveHpa::new(cfg)),
     knob: Some(&crate::settings::PREDICTIVE_HPA_TARGET),
+    tune: None,
 };
 
 #[cfg(test)]

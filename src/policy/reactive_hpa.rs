@@ -234,6 +234,7 @@ pub(super) const SPEC: PolicySpec = PolicySpec {
     input: Input::History,
     build: |cfg, _| Box::new(ReactiveHpa::new(cfg)),
     knob: Some(&crate::settings::HPA_TARGET),
+    tune: None,
 };
 
 #[cfg(test)]

@@ -14,12 +14,12 @@ use super::{read, write_all_atomic, DataDir, ReadError};
 use crate::config::ClusterConfig;
 use crate::experiment::ModelForecast;
 use crate::forecast::{
-    refit_blocks, Artifact, Calibration, Forecast, Interval, ModelKind, RefitEvery,
+    refit_blocks, Artifact, Forecast, Interval, ModelKind, RefitEvery, Validation,
 };
 use crate::trace::{format_timestamp, Split, Trace};
 
 /// What a forecast file was made for.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub(crate) struct ForecastMeta {
     /// The model.
     pub(crate) model: String,
@@ -37,10 +37,14 @@ pub(crate) struct ForecastMeta {
     pub(crate) lead_steps: usize,
     /// The startup delay the forecasts were made for, in minutes.
     pub(crate) startup_delay_min: u32,
-    /// Steps of the calibration tail (the last ones of the train period) forecast in
-    /// `<model>.calibration.csv`; 0 when there is none.
+    /// Steps of the validation window (the last ones of the train period, which the fit
+    /// did not read) forecast in `<model>.validation.csv`; 0 when there is none.
     #[serde(default)]
-    pub(crate) calibration_steps: usize,
+    pub(crate) validation_steps: usize,
+    /// The factor the interval was stretched by to cover its width of the validation
+    /// window (split-conformal); absent without an interval or a window.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) interval_stretch: Option<f64>,
     /// The refits behind the forecasts, for a model that refits while it forecasts;
     /// absent for one fit on the train period.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -54,10 +58,9 @@ pub(crate) struct RefitSchedule {
     pub(crate) every: String,
     /// The interval in steps.
     pub(crate) every_steps: usize,
-    /// The fits behind the test forecasts, in order.
-    pub(crate) test: Vec<ScheduledFit>,
-    /// The fits behind the calibration tail's forecasts; empty when there is none.
-    pub(crate) calibration: Vec<ScheduledFit>,
+    /// The fits behind the forecasts, in order: the validation window's, then the test
+    /// period's (one chain: a block may straddle the two).
+    pub(crate) fits: Vec<ScheduledFit>,
 }
 
 /// One fit of a refit schedule.
@@ -73,35 +76,28 @@ pub(crate) struct ScheduledFit {
 
 impl RefitSchedule {
     /// The schedule of a model refitting `every` for this trace, split and lead, with a
-    /// calibration tail of `calibration_steps`; `None` when it never refits.
+    /// validation window of `validation_steps`; `None` when it never refits.
     fn new(
         every: RefitEvery,
         trace: &Trace,
         split: Split,
         lead: usize,
-        calibration_steps: usize,
+        validation_steps: usize,
     ) -> Option<Self> {
         let every_steps = every.steps(trace.step_minutes)?;
-        let fits = |targets: std::ops::Range<usize>| -> Vec<ScheduledFit> {
-            refit_blocks(targets, lead, every_steps)
-                .into_iter()
-                .map(|b| ScheduledFit {
-                    first_target: format_timestamp(trace.timestamp(b.targets.start)),
-                    last_target: format_timestamp(trace.timestamp(b.targets.end - 1)),
-                    data_through: format_timestamp(trace.timestamp(b.data_len - 1)),
-                })
-                .collect()
-        };
-        let calibration = if calibration_steps > 0 {
-            fits(calibration_split(split, calibration_steps).test_range())
-        } else {
-            Vec::new()
-        };
+        let targets = split.train_len - validation_steps..split.train_len + split.test_len;
+        let fits = refit_blocks(targets, lead, every_steps)
+            .into_iter()
+            .map(|b| ScheduledFit {
+                first_target: format_timestamp(trace.timestamp(b.targets.start)),
+                last_target: format_timestamp(trace.timestamp(b.targets.end - 1)),
+                data_through: format_timestamp(trace.timestamp(b.data_len - 1)),
+            })
+            .collect();
         Some(Self {
             every: every.to_string(),
             every_steps,
-            test: fits(split.test_range()),
-            calibration,
+            fits,
         })
     }
 }
@@ -118,7 +114,8 @@ impl ForecastMeta {
             test_steps: split.test_len,
             lead_steps: cluster.at_step(trace.step_minutes).delay_steps + 1,
             startup_delay_min: cluster.startup_delay_min,
-            calibration_steps: 0,
+            validation_steps: 0,
+            interval_stretch: None,
             refits: None,
         }
     }
@@ -235,8 +232,8 @@ fn read_forecast_file(bytes: &[u8]) -> Result<(Vec<String>, Forecast), ReadError
     Ok((timestamps, Forecast { yhat, interval }))
 }
 
-/// The calibration tail: the last `steps` of the train period.
-fn calibration_split(split: Split, steps: usize) -> Split {
+/// The validation window: the last `steps` of the train period.
+fn validation_split(split: Split, steps: usize) -> Split {
     Split {
         train_len: split.train_len - steps,
         test_len: steps,
@@ -267,9 +264,18 @@ fn read_aligned(
     Ok(forecast)
 }
 
+/// How a model's forecasts were made, beyond what every sidecar says.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct Making {
+    /// How often the model refitted while it forecast.
+    pub(crate) refit: RefitEvery,
+    /// The factor its interval was stretched by on the validation window, if it was.
+    pub(crate) interval_stretch: Option<f64>,
+}
+
 /// Writes one model's forecasts, their sidecar and the model's own files as one set:
-/// either all of them land or none does. `refit` is how often the model refitted while
-/// it forecast, which the sidecar records. Returns the paths written.
+/// either all of them land or none does; the sidecar records how they were `made`.
+/// Returns the paths written.
 pub(crate) fn save_model(
     data: &DataDir,
     trace: &Trace,
@@ -277,7 +283,7 @@ pub(crate) fn save_model(
     cluster: &ClusterConfig,
     model: &ModelForecast,
     artifacts: &[Artifact],
-    refit: RefitEvery,
+    made: Making,
 ) -> Result<Vec<PathBuf>> {
     let name = &model.model;
     let mut files: Vec<(PathBuf, Vec<u8>)> = artifacts
@@ -289,14 +295,25 @@ pub(crate) fn save_model(
         forecast_file(trace, split, &model.forecast),
     ));
     let mut meta = ForecastMeta::new(name, trace, split, cluster);
-    if let Some(c) = &model.calibration {
-        meta.calibration_steps = c.actual.len();
+    if let Some(v) = &model.validation {
+        meta.validation_steps = v.forecast.len();
         files.push((
-            data.calibration_csv(name),
-            forecast_file(trace, calibration_split(split, c.actual.len()), &c.forecast),
+            data.validation_csv(name),
+            forecast_file(
+                trace,
+                validation_split(split, v.forecast.len()),
+                &v.forecast,
+            ),
         ));
     }
-    meta.refits = RefitSchedule::new(refit, trace, split, meta.lead_steps, meta.calibration_steps);
+    meta.interval_stretch = made.interval_stretch;
+    meta.refits = RefitSchedule::new(
+        made.refit,
+        trace,
+        split,
+        meta.lead_steps,
+        meta.validation_steps,
+    );
     files.push((data.forecast_meta(name), meta.to_json()));
     write_all_atomic(&files).with_context(|| format!("writing {name}'s files"))?;
     Ok(files.into_iter().map(|(p, _)| p).collect())
@@ -338,12 +355,12 @@ pub(crate) fn load_forecasts(
             );
         }
         let forecast = read_aligned(&csv_path, trace, split, name)?;
-        let steps = meta.calibration_steps;
-        let calibration = if steps > 0 && steps <= split.train_len {
-            let tail = calibration_split(split, steps);
-            Some(Calibration {
-                actual: trace.requests[tail.test_range()].to_vec(),
-                forecast: read_aligned(&data.calibration_csv(name), trace, tail, name)?,
+        let steps = meta.validation_steps;
+        let validation = if steps > 0 && steps <= split.train_len {
+            let window = validation_split(split, steps);
+            Some(Validation {
+                start: window.train_len,
+                forecast: read_aligned(&data.validation_csv(name), trace, window, name)?,
             })
         } else {
             None
@@ -351,7 +368,7 @@ pub(crate) fn load_forecasts(
         out.push(ModelForecast {
             model: name.to_string(),
             forecast,
-            calibration,
+            validation,
         });
     }
     Ok(out)
@@ -423,9 +440,9 @@ mod tests {
                 yhat: vec![4.5, 5.5],
                 interval: None,
             },
-            // The last 2 train steps, forecast without fitting on them.
-            calibration: Some(Calibration {
-                actual: vec![3.0, 4.0],
+            // The last 2 train steps, forecast by a fit that did not read them.
+            validation: Some(Validation {
+                start: 2,
                 forecast: Forecast {
                     yhat: vec![2.75, 4.25],
                     interval: None,
@@ -443,13 +460,18 @@ mod tests {
             &cluster,
             &model,
             &[artifact],
-            RefitEvery::NEVER,
+            Making {
+                refit: RefitEvery::NEVER,
+                interval_stretch: Some(0.75),
+            },
         )
         .unwrap();
         assert_eq!(written.len(), 4);
         // One fit on the train period: the sidecar has no schedule.
         let meta = std::fs::read_to_string(data.forecast_meta("lstm")).unwrap();
         assert!(!meta.contains("refits"), "{meta}");
+        assert!(meta.contains("\"validation_steps\": 2,"), "{meta}");
+        assert!(meta.contains("\"interval_stretch\": 0.75\n"), "{meta}");
         assert_eq!(
             std::fs::read(data.models_dir().join("lstm.safetensors")).unwrap(),
             b"weights"
@@ -489,9 +511,9 @@ mod tests {
 
     #[test]
     fn the_sidecar_records_the_refit_schedule() {
-        // 1-minute steps, a 1-minute delay (lead 2), refits every 2 minutes; test steps
-        // 4 and 5 are one block fitted on data through step 2; the 2-step calibration
-        // tail (steps 2, 3) is one block fitted on data through step 0.
+        // 1-minute steps, a 1-minute delay (lead 2), refits every 2 minutes; one chain
+        // from the 2-step validation window (steps 2, 3: one block fitted on data through
+        // step 0) through the test steps 4 and 5 (one block on data through step 2).
         let every = RefitEvery::minutes(2).unwrap();
         let s = RefitSchedule::new(every, &trace(), SPLIT, 2, 2).unwrap();
         let fit = |first: u32, last: u32, through: u32| ScheduledFit {
@@ -501,12 +523,14 @@ mod tests {
         };
         assert_eq!(s.every, "2m");
         assert_eq!(s.every_steps, 2);
-        assert_eq!(s.test, vec![fit(4, 5, 2)]);
-        assert_eq!(s.calibration, vec![fit(2, 3, 0)]);
+        assert_eq!(s.fits, vec![fit(2, 3, 0), fit(4, 5, 2)]);
+        // A 1-step window: the blocks start at step 3, and the second straddles into
+        // the test period's last step.
+        let s = RefitSchedule::new(every, &trace(), SPLIT, 2, 1).unwrap();
+        assert_eq!(s.fits, vec![fit(3, 4, 1), fit(5, 5, 3)]);
         // Every minute: one fit per target, each on data through target − 2.
         let s = RefitSchedule::new(RefitEvery::minutes(1).unwrap(), &trace(), SPLIT, 2, 0).unwrap();
-        assert_eq!(s.test, vec![fit(4, 4, 2), fit(5, 5, 3)]);
-        assert!(s.calibration.is_empty());
+        assert_eq!(s.fits, vec![fit(4, 4, 2), fit(5, 5, 3)]);
         assert!(RefitSchedule::new(RefitEvery::NEVER, &trace(), SPLIT, 2, 0).is_none());
         // The schedule survives the JSON round trip.
         let mut meta = ForecastMeta::new(

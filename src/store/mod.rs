@@ -74,11 +74,11 @@ impl DataDir {
         self.forecasts_dir().join(format!("{model}.json"))
     }
 
-    /// `<data>/forecasts/<model>.calibration.csv`: the model's forecasts of the
-    /// calibration tail of the train period, made without fitting on it.
-    pub(crate) fn calibration_csv(&self, model: &str) -> PathBuf {
-        self.forecasts_dir()
-            .join(format!("{model}.calibration.csv"))
+    /// `<data>/forecasts/<model>.validation.csv`: the model's forecasts of the
+    /// validation window at the end of the train period, by the fit that forecast the
+    /// test period (which did not read the window).
+    pub(crate) fn validation_csv(&self, model: &str) -> PathBuf {
+        self.forecasts_dir().join(format!("{model}.validation.csv"))
     }
 
     /// `<data>/models`: models that save themselves (weights and their sidecar).

@@ -209,7 +209,7 @@ fn read_forecasts_wide(bytes: &[u8]) -> Result<(TestPeriod, Vec<ModelForecast>),
         models.push(ModelForecast {
             model: name,
             forecast: Forecast { yhat, interval },
-            calibration: None,
+            validation: None,
         });
     }
     Ok((test, models))
@@ -395,7 +395,7 @@ mod tests {
                         upper: vec![1.0, 2.5, 1e-7],
                     }),
                 },
-                calibration: None,
+                validation: None,
             },
             ModelForecast {
                 model: "lstm".into(),
@@ -403,7 +403,7 @@ mod tests {
                     yhat: vec![9.0, 8.0, 7.25],
                     interval: None,
                 },
-                calibration: None,
+                validation: None,
             },
         ];
         for ev in [true, false] {
