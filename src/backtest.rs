@@ -177,19 +177,19 @@ pub fn met(row: &PolicyMetrics, slo: f64) -> bool {
     row.slo_attained_pct >= slo - 1e-6
 }
 
-/// The family's pick in one fold among `trials` (all of one family and fold): the
-/// cheapest on the validation window that met the SLO there, or where none did, the one
+/// The family's pick in one fold from its trials' rows on the validation window (all of
+/// one family and fold): the cheapest that met the SLO there, or where none did, the one
 /// that came closest (then the cheapest). `None` for no trials.
-pub fn pick(trials: &[&Trial], slo: f64) -> Option<usize> {
-    let cost = |i: usize| trials[i].validation.container_minutes;
-    let meeting: Vec<usize> = (0..trials.len())
-        .filter(|&i| met(&trials[i].validation, slo))
+pub fn pick(validation: &[&PolicyMetrics], slo: f64) -> Option<usize> {
+    let cost = |i: usize| validation[i].container_minutes;
+    let meeting: Vec<usize> = (0..validation.len())
+        .filter(|&i| met(validation[i], slo))
         .collect();
     if !meeting.is_empty() {
         return meeting.into_iter().min_by_key(|&i| (cost(i), i));
     }
-    (0..trials.len()).max_by(|&a, &b| {
-        let (x, y) = (&trials[a].validation, &trials[b].validation);
+    (0..validation.len()).max_by(|&a, &b| {
+        let (x, y) = (validation[a], validation[b]);
         x.slo_attained_pct
             .total_cmp(&y.slo_attained_pct)
             .then(cost(b).cmp(&cost(a)))
@@ -234,7 +234,8 @@ pub fn records(trials: &[Trial], folds: usize, slo: f64) -> Vec<FamilyRecord> {
                 let mine: Vec<usize> = (0..trials.len())
                     .filter(|&i| trials[i].fold == k && trials[i].family() == (&model, &policy))
                     .collect();
-                let refs: Vec<&Trial> = mine.iter().map(|&i| &trials[i]).collect();
+                let refs: Vec<&PolicyMetrics> =
+                    mine.iter().map(|&i| &trials[i].validation).collect();
                 picks.push(mine[pick(&refs, slo)?]);
             }
             let chosen: Vec<&Trial> = picks.iter().map(|&i| &trials[i]).collect();

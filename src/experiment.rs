@@ -304,6 +304,8 @@ pub(crate) struct Results {
     pub(crate) timelines: Vec<RunTimeline>,
     /// Requests one ready container serves in one step.
     pub(crate) capacity_per_step: f64,
+    /// What to deploy, chosen on the validation window; `None` without one.
+    pub(crate) recommendation: Option<crate::recommend::Recommendation>,
 }
 
 impl Results {
@@ -329,6 +331,7 @@ impl Results {
                 })
                 .collect(),
             capacity_per_step,
+            recommendation: None,
         }
     }
 }

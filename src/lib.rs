@@ -23,6 +23,7 @@ pub mod optimal;
 mod plan;
 pub mod policy;
 mod progress;
+mod recommend;
 mod report;
 pub mod serving;
 pub mod settings;

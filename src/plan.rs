@@ -117,6 +117,9 @@ pub(crate) struct Experiment {
     pub(crate) policies: Vec<PolicyKind>,
     /// The policies' knobs.
     pub(crate) policy_cfg: PolicyConfig,
+    /// The resolved settings they come from (the recommendation sets each knob it tries
+    /// on a copy).
+    pub(crate) settings: Settings,
 }
 
 /// `check`'s inputs.
@@ -401,8 +404,9 @@ fn experiment(
         models: model_kinds,
         models_named: named,
         policy_cfg: s.policy_config(&s.model),
-        model_cfg: s.model,
+        model_cfg: s.model.clone(),
         policies: policy_kinds,
+        settings: s,
     }
 }
 

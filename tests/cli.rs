@@ -565,3 +565,101 @@ fn backtest_refuses_what_it_cannot_run_in_one_line() {
         assert!(stderr.starts_with(message), "{args:?}: {stderr}");
     }
 }
+
+#[test]
+fn run_alls_recommendation_is_a_one_fold_backtests_and_reads_no_test_data() {
+    // run-all chooses on the validation window before its test period: exactly what a
+    // backtest of one fold whose test window is that test period chooses, by the
+    // backtest's own code (its own fits, trials and records). 4 days, 1-day test,
+    // seasonal-naive and the model-free families.
+    let dir = tempfile::tempdir().unwrap();
+    let common = [
+        "--days",
+        "4",
+        "--test-days",
+        "1",
+        "--model",
+        "seasonal-naive",
+        "--policy",
+        "reactive-hpa,buffered,predictive-hpa,slo-targeted,static-2,optimal",
+    ];
+    prescale()
+        .arg("run-all")
+        .args(common)
+        .arg("--data-dir")
+        .arg(dir.path().join("data"))
+        .arg("--reports-dir")
+        .arg(dir.path().join("reports"))
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "Recommended at SLO 90 % of requests within 3 s: ",
+        ));
+    prescale()
+        .arg("backtest")
+        .args(common)
+        .args(["--folds", "1", "--reports-dir"])
+        .arg(dir.path().join("backtest"))
+        .assert()
+        .success();
+    let recommended =
+        rows(&fs::read_to_string(dir.path().join("reports/recommended.csv")).unwrap());
+    let backtest = rows(&fs::read_to_string(dir.path().join("backtest/backtest.csv")).unwrap());
+    // backtest.csv: model 4, policy 5, knob_value 7, validation_slo_pct 8, test_slo_pct
+    // 11, test_container_minutes 13, recommended last. recommended.csv: model 1,
+    // policy 2, knob_value 4, validation_slo_pct 9, test_slo_pct 11,
+    // test_container_minutes 13.
+    let pick = backtest.iter().find(|r| r.last().unwrap() == "1").unwrap();
+    let ours = &recommended[0];
+    assert_eq!(ours[0], "recommended");
+    assert_eq!(
+        [&ours[1], &ours[2], &ours[4], &ours[9], &ours[11], &ours[13]],
+        [&pick[4], &pick[5], &pick[7], &pick[8], &pick[11], &pick[13]],
+        "{recommended:?}\n{pick:?}"
+    );
+    // Reactive-hpa's own pick: the backtest's chosen reactive-hpa row.
+    let theirs = backtest
+        .iter()
+        .find(|r| r[5] == "reactive-hpa" && r[r.len() - 2] == "1")
+        .unwrap();
+    let ours = recommended.iter().find(|r| r[0] == "reactive-hpa").unwrap();
+    assert_eq!([&ours[4], &ours[13]], [&theirs[7], &theirs[13]]);
+    // Tripled demand in the test period: the same choice, other test figures.
+    let data = fs::read_to_string(dir.path().join("data/workload.csv")).unwrap();
+    let lines: Vec<&str> = data.lines().collect();
+    let test_from = lines.len() - 1440;
+    let poisoned: Vec<String> = lines
+        .iter()
+        .enumerate()
+        .map(|(k, l)| {
+            if k < test_from {
+                return l.to_string();
+            }
+            let (ts, rest) = l.split_once(',').unwrap();
+            let (n, tail) = rest.split_once(',').map_or((rest, ""), |(a, b)| (a, b));
+            let n: f64 = n.parse().unwrap();
+            if tail.is_empty() {
+                format!("{ts},{}", 3.0 * n)
+            } else {
+                format!("{ts},{},{tail}", 3.0 * n)
+            }
+        })
+        .collect();
+    let trace = dir.path().join("poisoned.csv");
+    fs::write(&trace, poisoned.join("\n") + "\n").unwrap();
+    prescale()
+        .args(["run-all", "--trace"])
+        .arg(&trace)
+        .args(&common[2..])
+        .arg("--data-dir")
+        .arg(dir.path().join("data3"))
+        .arg("--reports-dir")
+        .arg(dir.path().join("reports3"))
+        .assert()
+        .success();
+    let again = rows(&fs::read_to_string(dir.path().join("reports3/recommended.csv")).unwrap());
+    for (a, b) in recommended.iter().zip(&again) {
+        assert_eq!(a[..11], b[..11], "the choice moved");
+        assert_ne!(a[11], b[11], "the test figures did not");
+    }
+}

@@ -23,7 +23,15 @@ pub(super) fn draw(dir: &ReportsDir, results: &Results) -> Result<()> {
         .collect();
     files.push((
         dir.summary(),
-        summary::markdown(&results.rows, &names).into_bytes(),
+        summary::markdown(
+            &results.rows,
+            &names,
+            results
+                .recommendation
+                .as_ref()
+                .map_or(&[][..], |r| &r.choices[..]),
+        )
+        .into_bytes(),
     ));
     write_all_atomic(&files)
         .map_err(|e| anyhow::anyhow!("writing plots in {}: {e}", dir.path().display()))?;

@@ -6,14 +6,16 @@ use std::time::Instant;
 use anyhow::Result;
 
 use super::report::draw;
+use super::train;
 use crate::config::ClusterConfig;
-use crate::experiment::{self, Outcome, Results};
-use crate::interrupt;
+use crate::experiment::{self, ModelForecast, Outcome, Results};
 use crate::plan::Experiment;
 use crate::report::table;
 use crate::store::forecasts::load_forecasts;
 use crate::store::reports::write_reports;
+use crate::trace::Split;
 use crate::trace::Trace;
+use crate::{interrupt, recommend};
 
 /// Runs the experiment's policies and reports. Stops before writing if Ctrl-C was
 /// pressed.
@@ -55,13 +57,51 @@ pub(super) fn run(e: &Experiment, trace: &Trace) -> Result<Outcome> {
         trace.step_minutes,
         started.elapsed().as_secs_f64()
     );
+    let started = Instant::now();
+    let recommendation = recommend::recommend(&recommend::Inputs {
+        trace,
+        split,
+        models: &models,
+        policies: &e.policies,
+        settings: &e.settings,
+        model_cfg: &e.model_cfg,
+        step: &step,
+        window: validation_window(e, trace, split, &models),
+    })?;
+    if let Some(r) = &recommendation {
+        eprintln!(
+            "recommend: {} chosen on the validation window in {:.3} s",
+            r.choices[0].name(),
+            started.elapsed().as_secs_f64()
+        );
+    }
     interrupt::check()?;
-    let results = Results::of(trace, split, &models, &outcome, step.capacity_per_step);
+    let mut results = Results::of(trace, split, &models, &outcome, step.capacity_per_step);
+    results.recommendation = recommendation;
     let n = write_reports(&e.reports, &results, &outcome.forecast_metrics)?;
     eprintln!("reports: {n} files in {}", e.reports.path().display());
     draw(&e.reports, &results)?;
     print!("{}", table::render(&results.rows));
+    if let Some(r) = &results.recommendation {
+        print!("\n{}", recommend::render(&r.choices));
+    }
     Ok(outcome)
+}
+
+/// The validation window the recommendation chooses on: the models' (each trained with
+/// the same `--validation-days`), or for model-free policies alone the last
+/// `--validation-days` of the train period.
+fn validation_window(
+    e: &Experiment,
+    trace: &Trace,
+    split: Split,
+    models: &[ModelForecast],
+) -> std::ops::Range<usize> {
+    if let Some(v) = models.iter().find_map(|m| m.validation.as_ref()) {
+        return v.range();
+    }
+    let v = train::validation_steps(&e.model_cfg, trace).min(split.train_len);
+    split.train_len - v..split.train_len
 }
 
 /// Containers the busiest step should need for the policies to differ: with fewer than

@@ -3,12 +3,24 @@
 
 use super::table::{cells, FOOTNOTE};
 use crate::metrics::PolicyMetrics;
+use crate::recommend::{render, Choice};
 
 /// The Markdown summary of `rows`, linking the plot files named in `pngs` (relative to
 /// the reports folder, where the summary lies).
-pub(crate) fn markdown(rows: &[PolicyMetrics], pngs: &[String]) -> String {
+pub(crate) fn markdown(rows: &[PolicyMetrics], pngs: &[String], recommended: &[Choice]) -> String {
     let table = cells(rows);
     let mut out = String::from("# prescale: which policy?\n\n");
+    // The answer first: the block the console prints after the table, as a list.
+    for (k, line) in render(recommended).lines().enumerate() {
+        out.push_str(&if k == 0 {
+            format!("**{line}**\n\n")
+        } else {
+            format!("- {}\n", line.trim_start())
+        });
+    }
+    if !recommended.is_empty() {
+        out.push('\n');
+    }
     for (n, row) in table.iter().enumerate() {
         let mut cells: Vec<String> = row.iter().map(|c| c.replace('|', "\\|")).collect();
         if n == 0 {
@@ -56,6 +68,7 @@ mod tests {
         let md = markdown(
             &[row("static-2", 40, 200), row("optimal", 0, 50)],
             &["pareto.png".to_string()],
+            &[],
         );
         let lines: Vec<&str> = md.lines().collect();
         assert_eq!(

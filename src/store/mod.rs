@@ -122,6 +122,17 @@ impl ReportsDir {
         self.0.join("forecasts.csv")
     }
 
+    /// `recommended.csv`: the recommendation chosen on the validation window, the
+    /// runner-up and reactive-hpa's pick, with their figures on both windows.
+    pub(crate) fn recommended(&self) -> PathBuf {
+        self.0.join("recommended.csv")
+    }
+
+    /// `timelines/recommended.csv`: the recommendation's run on the test period.
+    pub(crate) fn recommended_timeline(&self) -> PathBuf {
+        self.0.join("timelines").join("recommended.csv")
+    }
+
     /// `timelines/<model>_<policy>.csv`.
     pub(crate) fn timeline(&self, model: &str, policy: &str) -> PathBuf {
         self.0

@@ -12,6 +12,7 @@ use super::{read, write_all_atomic, ReadError, ReportsDir};
 use crate::experiment::{ModelForecast, Results, RunTimeline, TestPeriod};
 use crate::forecast::{Forecast, Interval};
 use crate::metrics::{round6, ForecastMetrics, PolicyMetrics};
+use crate::recommend::{Choice, Recommendation};
 use crate::sim::Timeline;
 use crate::trace::format_timestamp;
 
@@ -326,6 +327,24 @@ pub(crate) fn write_reports(
             timeline_csv(&results.test, &r.timeline, results.capacity_per_step),
         ));
     }
+    match &results.recommendation {
+        Some(r) => {
+            files.push((dir.recommended(), to_csv(&r.choices)));
+            files.push((
+                dir.recommended_timeline(),
+                timeline_csv(&results.test, &r.timeline, results.capacity_per_step),
+            ));
+        }
+        None => {
+            // An earlier run's recommendation would be read back as this run's.
+            for stale in [dir.recommended(), dir.recommended_timeline()] {
+                if stale.exists() {
+                    std::fs::remove_file(&stale)
+                        .with_context(|| format!("removing {}", stale.display()))?;
+                }
+            }
+        }
+    }
     write_all_atomic(&files).context("writing reports")?;
     Ok(files.len())
 }
@@ -360,12 +379,24 @@ pub(crate) fn read_reports(dir: &ReportsDir) -> Result<Results> {
             timeline,
         });
     }
+    let recommendation = if dir.recommended().exists() && dir.recommended_timeline().exists() {
+        let path = dir.recommended();
+        let choices: Vec<Choice> =
+            from_csv(&read(&path)?).with_context(|| format!("reading {}", path.display()))?;
+        let path = dir.recommended_timeline();
+        let (timeline, _) =
+            read_timeline(&read(&path)?).with_context(|| format!("reading {}", path.display()))?;
+        Some(Recommendation { choices, timeline })
+    } else {
+        None
+    };
     Ok(Results {
         rows,
         test,
         models,
         timelines,
         capacity_per_step,
+        recommendation,
     })
 }
 

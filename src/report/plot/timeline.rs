@@ -1,15 +1,44 @@
-//! `timeline.png`: the busiest day, demand against the capacity provisioned by the three
-//! best forecast-driven runs and by reactive-hpa, violations marked.
+//! `timeline.png`: the busiest day, demand against the capacity provisioned by the
+//! recommendation (chosen on the validation window), reactive-hpa and the optimum, or,
+//! without a recommendation, by the three best forecast-driven runs and reactive-hpa;
+//! violations marked.
 
 use plotters::prelude::*;
 
 use super::{busiest, colour, draw_legend, font, model_free, png, time_mesh, DrawResult};
 use crate::experiment::{Results, RunTimeline};
 
-/// The timelines worth showing: the three best forecast-driven (model, policy) by
-/// violations then cost, skipping any that provisioned exactly like one already picked
-/// (it would hide under it), and reactive-hpa.
-pub(super) fn pick(results: &Results) -> Vec<&RunTimeline> {
+/// The timelines worth showing: the recommendation, reactive-hpa and the optimum; without
+/// a recommendation the three best forecast-driven (model, policy) by violations then
+/// cost, skipping any that provisioned exactly like one already picked (it would hide
+/// under it), and reactive-hpa.
+pub(super) fn pick(results: &Results) -> Vec<RunTimeline> {
+    let find = |m: &str, p: &str| {
+        results
+            .timelines
+            .iter()
+            .find(|t| t.model == m && t.policy == p)
+    };
+    if let Some(r) = &results.recommendation {
+        let c = &r.choices[0];
+        let knob = c
+            .knob_value
+            .map_or(String::new(), |v| format!(" {} {v}", c.knob));
+        let mut out = vec![RunTimeline {
+            model: c.model.clone(),
+            policy: format!("{}{knob} (recommended)", c.policy),
+            timeline: r.timeline.clone(),
+        }];
+        out.extend(find(crate::metrics::NO_MODEL, "reactive-hpa").cloned());
+        out.extend(find(crate::metrics::NO_MODEL, "optimal").cloned());
+        return out;
+    }
+    best(results).into_iter().cloned().collect()
+}
+
+/// The three best forecast-driven runs and reactive-hpa ([`pick`] without a
+/// recommendation).
+fn best(results: &Results) -> Vec<&RunTimeline> {
     let mut ranked: Vec<_> = results
         .rows
         .iter()
@@ -38,7 +67,7 @@ pub(super) fn pick(results: &Results) -> Vec<&RunTimeline> {
 }
 
 /// Demand and each picked run's capacity over the busiest day.
-pub(super) fn render(results: &Results, picked: &[&RunTimeline]) -> DrawResult<Vec<u8>> {
+pub(super) fn render(results: &Results, picked: &[RunTimeline]) -> DrawResult<Vec<u8>> {
     let test = &results.test;
     let cap = results.capacity_per_step;
     let capacity = |t: &RunTimeline, i: usize| f64::from(t.timeline.ready[i]) * cap;

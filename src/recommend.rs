@@ -1,0 +1,389 @@
+//! The answer first: which (model, policy) at which knob to deploy, chosen without test
+//! data. The backtest's choice on one fold whose test window is the test period
+//! (`docs/experiment.md`, Backtests): every deployable family runs along its knob's
+//! trials on the validation window before the test period (the same forecasts the test
+//! period's come from, [`crate::forecast::Validation`]); each family's pick is its
+//! cheapest trial that met the SLO there ([`backtest::pick`]); the families are ranked on
+//! those runs alone ([`backtest::ranking`]). Only then are the recommendation, the
+//! runner-up and reactive-hpa's own pick run on the test period. Pure: no files.
+
+use std::ops::Range;
+
+use serde::{Deserialize, Serialize};
+
+use crate::backtest::{self, FamilyRecord};
+use crate::config::StepCluster;
+use crate::experiment::{self, ModelForecast};
+use crate::forecast::ModelConfig;
+use crate::metrics::{deployable_policy, PolicyMetrics, NO_MODEL};
+use crate::policy::PolicyKind;
+use crate::settings::{Settings, Value};
+use crate::sim::{SimError, Timeline};
+use crate::trace::{format_timestamp, Split, Trace};
+
+/// One family's pick and how it did on both windows: a row of `recommendation.csv`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub(crate) struct Choice {
+    /// `recommended`, `runner-up` or `reactive-hpa`.
+    pub(crate) role: String,
+    /// Model, or `none`.
+    pub(crate) model: String,
+    /// Policy.
+    pub(crate) policy: String,
+    /// The knob's name; empty for a policy without one.
+    pub(crate) knob: String,
+    /// The knob's picked value.
+    pub(crate) knob_value: Option<f64>,
+    /// The SLO, in percent.
+    pub(crate) slo_pct: f64,
+    /// What the SLO counts ("of requests within 3 s").
+    pub(crate) slo_terms: String,
+    /// First step of the validation window.
+    pub(crate) validation_start: String,
+    /// First step after it (the test period's first).
+    pub(crate) validation_end: String,
+    /// SLO attainment on the validation window, in percent.
+    pub(crate) validation_slo_pct: f64,
+    /// Cost over the optimum on the validation window.
+    pub(crate) validation_cost_vs_optimal: f64,
+    /// SLO attainment on the test period, in percent.
+    pub(crate) test_slo_pct: f64,
+    /// Cost over the optimum on the test period.
+    pub(crate) test_cost_vs_optimal: f64,
+    /// Container-minutes on the test period.
+    pub(crate) test_container_minutes: u64,
+}
+
+impl Choice {
+    /// The family and its knob, as a user reads it: `lstm × buffered at buffer 0.2`.
+    pub(crate) fn name(&self) -> String {
+        let knob = match self.knob_value {
+            Some(v) => format!(" at {} {v}", self.knob),
+            None => String::new(),
+        };
+        format!("{} × {}{knob}", self.model, self.policy)
+    }
+
+    /// Whether it met the SLO on the test period.
+    pub(crate) fn met_on_test(&self) -> bool {
+        self.test_slo_pct >= self.slo_pct - 1e-6
+    }
+}
+
+/// The recommendation, the runner-up and reactive-hpa at its own pick, and the
+/// recommendation's timeline on the test period.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Recommendation {
+    /// The recommendation first.
+    pub(crate) choices: Vec<Choice>,
+    /// The recommendation's run on the test period.
+    pub(crate) timeline: Timeline,
+}
+
+/// What a recommendation is chosen from.
+pub(crate) struct Inputs<'a> {
+    /// The trace.
+    pub(crate) trace: &'a Trace,
+    /// The train/test split.
+    pub(crate) split: Split,
+    /// Each model's test forecasts, with its validation window's.
+    pub(crate) models: &'a [ModelForecast],
+    /// The policies selected; the deployable ones are the families.
+    pub(crate) policies: &'a [PolicyKind],
+    /// The resolved settings (each trial sets its knob on a copy).
+    pub(crate) settings: &'a Settings,
+    /// How the models were trained.
+    pub(crate) model_cfg: &'a ModelConfig,
+    /// The cluster in steps (its SLO judges).
+    pub(crate) step: &'a StepCluster,
+    /// The validation window: the last steps of the train period.
+    pub(crate) window: Range<usize>,
+}
+
+/// The knob values a family is tried at: its knob's trials, or its one setting.
+fn values(policy: PolicyKind) -> Vec<Option<f64>> {
+    match policy.knob() {
+        Some(k) if !k.trials.is_empty() => k.trials.iter().copied().map(Some).collect(),
+        _ => vec![None],
+    }
+}
+
+/// One family at one knob value.
+struct Trial {
+    policy: PolicyKind,
+    knob: Option<(&'static str, f64)>,
+    validation: PolicyMetrics,
+}
+
+/// Chooses on the validation window and judges on the test period; `None` without a
+/// window (`--validation-days 0`) or without a deployable family.
+pub(crate) fn recommend(i: &Inputs) -> Result<Option<Recommendation>, SimError> {
+    let window = i.window.clone();
+    if window.is_empty() {
+        return Ok(None);
+    }
+    // The models whose validation window is this one (a model that could not spare it
+    // has none and is left out), on that window.
+    let on_window: Vec<ModelForecast> = i
+        .models
+        .iter()
+        .filter_map(|m| {
+            let v = m.validation.as_ref().filter(|v| v.range() == window)?;
+            Some(ModelForecast {
+                model: m.model.clone(),
+                forecast: v.forecast.clone(),
+                validation: Some(v.clone()),
+            })
+        })
+        .collect();
+    let tested: Vec<ModelForecast> = i
+        .models
+        .iter()
+        .filter(|m| on_window.iter().any(|w| w.model == m.model))
+        .cloned()
+        .collect();
+    let vsplit = Split {
+        train_len: window.start,
+        test_len: window.len(),
+    };
+    let refs = experiment::reference_costs(i.trace, vsplit, i.step)?;
+    let at = |policy: PolicyKind, value: Option<f64>| {
+        let mut settings = i.settings.clone();
+        let knob = policy.knob().zip(value).map(|(k, x)| {
+            (k.set)(&mut settings, Value::Number(x));
+            (k.name, x)
+        });
+        (knob, settings.policy_config(i.model_cfg))
+    };
+    let jobs: Vec<(PolicyKind, Option<f64>)> = i
+        .policies
+        .iter()
+        .filter(|p| deployable_policy(p.name()))
+        .flat_map(|&p| values(p).into_iter().map(move |v| (p, v)))
+        .collect();
+    let run = |&(policy, value): &(PolicyKind, Option<f64>)| {
+        let (knob, cfg) = at(policy, value);
+        let out = experiment::run_with(
+            i.trace,
+            vsplit,
+            &on_window,
+            &[policy],
+            &cfg,
+            i.step,
+            Some(refs),
+        )?;
+        Ok(out
+            .runs
+            .into_iter()
+            .map(|r| Trial {
+                policy,
+                knob,
+                validation: r.metrics,
+            })
+            .collect::<Vec<_>>())
+    };
+    // The trials are independent: thread t of n runs jobs t, t + n, …, and the results
+    // are put back in job order, so they do not depend on the scheduling.
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(jobs.len().max(1));
+    let run = &run;
+    let jobs = &jobs;
+    let mut done: Vec<(usize, Result<Vec<Trial>, SimError>)> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..threads)
+            .map(|t| {
+                scope.spawn(move || {
+                    (t..jobs.len())
+                        .step_by(threads)
+                        .map(|k| (k, run(&jobs[k])))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+            .collect()
+    });
+    done.sort_by_key(|(k, _)| *k);
+    let mut trials: Vec<Trial> = Vec::new();
+    for (_, part) in done {
+        trials.extend(part?);
+    }
+    let slo = 100.0 * i.step.serving.slo_share;
+    // Each family's pick, and its record for the ranking (one fold: validation only).
+    let mut families: Vec<(String, PolicyKind)> = Vec::new();
+    for t in &trials {
+        let f = (t.validation.model.clone(), t.policy);
+        if !families.contains(&f) {
+            families.push(f);
+        }
+    }
+    let mut records = Vec::new();
+    for (model, policy) in &families {
+        let mine: Vec<usize> = (0..trials.len())
+            .filter(|&k| trials[k].validation.model == *model && trials[k].policy == *policy)
+            .collect();
+        let rows: Vec<&PolicyMetrics> = mine.iter().map(|&k| &trials[k].validation).collect();
+        let Some(p) = backtest::pick(&rows, slo) else {
+            continue;
+        };
+        let chosen = &trials[mine[p]];
+        records.push(FamilyRecord {
+            model: model.clone(),
+            policy: policy.name().to_string(),
+            picks: vec![mine[p]],
+            validation_met: usize::from(backtest::met(&chosen.validation, slo)),
+            validation_cost: chosen.validation.cost_vs_optimal,
+            test_met: 0,
+            test_costs: Vec::new(),
+        });
+    }
+    let order = backtest::ranking(&records);
+    let Some(&first) = order.first() else {
+        return Ok(None);
+    };
+    let mut roles = vec![("recommended", first)];
+    if let Some(&second) = order.get(1) {
+        roles.push(("runner-up", second));
+    }
+    if let Some(r) = records
+        .iter()
+        .position(|r| r.model == NO_MODEL && r.policy == "reactive-hpa")
+    {
+        roles.push(("reactive-hpa", r));
+    }
+    let test_refs = experiment::reference_costs(i.trace, i.split, i.step)?;
+    let stamp = |k: usize| format_timestamp(i.trace.timestamp(k));
+    let terms = match i.step.serving.model {
+        crate::serving::ServingModel::Threshold => "of minutes without a violation".to_string(),
+        _ => format!("of requests within {} s", i.step.serving.deadline_s),
+    };
+    let mut choices = Vec::new();
+    let mut timeline = Timeline::default();
+    for (role, r) in roles {
+        let t = &trials[records[r].picks[0]];
+        let (_, cfg) = at(t.policy, t.knob.map(|k| k.1));
+        let out = experiment::run_with(
+            i.trace,
+            i.split,
+            &tested,
+            &[t.policy],
+            &cfg,
+            i.step,
+            Some(test_refs),
+        )?;
+        let Some(run) = out
+            .runs
+            .into_iter()
+            .find(|r| r.metrics.model == t.validation.model)
+        else {
+            continue;
+        };
+        if role == "recommended" {
+            timeline = run.timeline.clone();
+        }
+        choices.push(Choice {
+            role: role.to_string(),
+            model: t.validation.model.clone(),
+            policy: t.policy.name().to_string(),
+            knob: t.knob.map_or(String::new(), |k| k.0.to_string()),
+            knob_value: t.knob.map(|k| k.1),
+            slo_pct: slo,
+            slo_terms: terms.clone(),
+            validation_start: stamp(window.start),
+            validation_end: stamp(window.end),
+            validation_slo_pct: t.validation.slo_attained_pct,
+            validation_cost_vs_optimal: t.validation.cost_vs_optimal,
+            test_slo_pct: run.metrics.slo_attained_pct,
+            test_cost_vs_optimal: run.metrics.cost_vs_optimal,
+            test_container_minutes: run.metrics.container_minutes,
+        });
+    }
+    Ok((!choices.is_empty()).then_some(Recommendation { choices, timeline }))
+}
+
+/// The block `run-all` and `simulate` print after the table (and `summary.md` opens
+/// with): the recommendation, marked as chosen without test data, with its figures on
+/// both windows, then the runner-up and reactive-hpa's pick.
+pub(crate) fn render(choices: &[Choice]) -> String {
+    let Some(first) = choices.first() else {
+        return String::new();
+    };
+    let figures = |c: &Choice| {
+        format!(
+            "validation {:.2} % at {:.3}× the optimum; test period {:.2} % at {:.3}× ({})",
+            c.validation_slo_pct,
+            c.validation_cost_vs_optimal,
+            c.test_slo_pct,
+            c.test_cost_vs_optimal,
+            if c.met_on_test() { "met" } else { "missed" }
+        )
+    };
+    let mut out = format!(
+        "Recommended at SLO {} % {}: {}\n  chosen on the validation window {} to {}, without test data: {}\n",
+        first.slo_pct,
+        first.slo_terms,
+        first.name(),
+        first.validation_start,
+        first.validation_end,
+        figures(first)
+    );
+    for c in &choices[1..] {
+        let what = match c.role.as_str() {
+            "runner-up" => "runner-up",
+            _ => "reactive-hpa at its own pick",
+        };
+        out.push_str(&format!("  {what}: {}: {}\n", c.name(), figures(c)));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn choice(role: &str, policy: &str, knob: Option<(&str, f64)>, test_slo: f64) -> Choice {
+        Choice {
+            role: role.into(),
+            model: if policy == "reactive-hpa" {
+                "none"
+            } else {
+                "lstm"
+            }
+            .into(),
+            policy: policy.into(),
+            knob: knob.map_or(String::new(), |k| k.0.into()),
+            knob_value: knob.map(|k| k.1),
+            slo_pct: 90.0,
+            slo_terms: "of requests within 3 s".into(),
+            validation_start: "2026-01-15T00:00:00Z".into(),
+            validation_end: "2026-01-16T00:00:00Z".into(),
+            validation_slo_pct: 90.5,
+            validation_cost_vs_optimal: 0.912,
+            test_slo_pct: test_slo,
+            test_cost_vs_optimal: 0.9,
+            test_container_minutes: 17000,
+        }
+    }
+
+    #[test]
+    fn the_block_names_the_pick_its_windows_and_whether_it_held() {
+        let text = render(&[
+            choice("recommended", "buffered", Some(("buffer", 0.2)), 89.0),
+            choice(
+                "reactive-hpa",
+                "reactive-hpa",
+                Some(("hpa-target", 0.6)),
+                90.0,
+            ),
+        ]);
+        assert_eq!(
+            text,
+            "Recommended at SLO 90 % of requests within 3 s: lstm × buffered at buffer 0.2\n  \
+             chosen on the validation window 2026-01-15T00:00:00Z to 2026-01-16T00:00:00Z, without test data: validation 90.50 % at 0.912× the optimum; test period 89.00 % at 0.900× (missed)\n  \
+             reactive-hpa at its own pick: none × reactive-hpa at hpa-target 0.6: validation 90.50 % at 0.912× the optimum; test period 90.00 % at 0.900× (met)\n"
+        );
+        assert_eq!(render(&[]), "");
+    }
+}
