@@ -144,6 +144,16 @@ impl Fitted {
     }
 }
 
+/// The relative-objective tolerance of a warm-started refit, in units of ε (CmdStan's
+/// `tol_rel_obj`; a cold fit keeps CmdStan's 1e4): a refit stops once an iteration
+/// improves the objective by less than 1e7 · ε ≈ 2.2e-9 of its value. A refit starts
+/// beside its optimum (6 h more data) and, at CmdStan's tolerance, crawled along a flat
+/// valley (median 1,543 L-BFGS iterations a refit on the default trace, the objective
+/// moving in its 6th digit) where the forecast no longer moves. Measured in
+/// `docs/experiment.md`, Forecasters (refits 6.8 s → 3.0 s on the default trace, every
+/// MAE within 0.1 % or better).
+const REFIT_TOL_REL_OBJ: f64 = 1e7;
+
 /// A refit's start from the previous fit: its trend and coefficients carried to the new
 /// fit's scales (`y_scale`, time span) and changepoints, so L-BFGS starts next to the
 /// optimum instead of at Prophet's straight line through the first and last points.
@@ -587,6 +597,8 @@ impl ProphetModel {
         let data = TrainingData::new(ds.clone(), y).map_err(Self::model_error)?;
         let optimize = OptimizeOpts {
             seed: Some((self.seed % u64::from(u32::MAX)) as u32),
+            // A refit starts next to its optimum: see [`REFIT_TOL_REL_OBJ`].
+            tol_rel_obj: warm.map(|_| REFIT_TOL_REL_OBJ),
             ..Default::default()
         };
         let fit_started = Instant::now();
@@ -943,10 +955,12 @@ mod tests {
             "warm: {} iterations, objective {}; cold: {} iterations, objective {}",
             w.iterations, w.objective, c.iterations, c.objective
         );
-        // Measured: warm −1792.330092 (176 iterations), cold −1792.329883 (125): the warm
-        // start ends 1.2e-7 relative lower. Bound: no more than 1e-6 relative above.
+        // Measured at CmdStan's tolerance: warm −1792.330092 (176 iterations), cold
+        // −1792.329883 (125). With a refit's looser one (REFIT_TOL_REL_OBJ, 1e7 · ε): warm
+        // −1792.324515 after 91 iterations, 3.0e-6 relative above the cold optimum, in the
+        // flat valley the tolerance stops in. Bound: no more than 1e-5 relative above.
         assert!(
-            w.objective <= c.objective + 1e-6 * c.objective.abs(),
+            w.objective <= c.objective + 1e-5 * c.objective.abs(),
             "warm {w:?} cold {c:?}"
         );
         // Near the same optimum, so near the same forecast: measured 14.4 requests at
