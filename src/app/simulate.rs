@@ -43,22 +43,7 @@ pub(super) fn run(e: &Experiment, trace: &Trace) -> Result<Outcome> {
         );
     }
     let started = Instant::now();
-    let outcome = experiment::run(trace, split, &models, &e.policies, &e.policy_cfg, &step)?;
-    for s in &outcome.skipped {
-        eprintln!("note: skipped {s}");
-    }
-    for n in &outcome.notes {
-        eprintln!("note: {n}");
-    }
-    eprintln!(
-        "simulate: {} runs over {} test steps of {} min in {:.3} s",
-        outcome.runs.len(),
-        split.test_len,
-        trace.step_minutes,
-        started.elapsed().as_secs_f64()
-    );
-    let started = Instant::now();
-    let recommendation = recommend::recommend(&recommend::Inputs {
+    let inputs = recommend::Inputs {
         trace,
         split,
         models: &models,
@@ -67,12 +52,39 @@ pub(super) fn run(e: &Experiment, trace: &Trace) -> Result<Outcome> {
         model_cfg: &e.model_cfg,
         step: &step,
         window: validation_window(e, trace, split, &models),
-    })?;
+    };
+    // The recommendation reads the same forecasts and none of the test runs: it runs
+    // beside them (each side's output is its own, whatever the scheduling).
+    let (outcome, recommendation) = std::thread::scope(|scope| {
+        let chosen = scope.spawn(|| {
+            let r = recommend::recommend(&inputs);
+            (r, started.elapsed().as_secs_f64())
+        });
+        let outcome = experiment::run(trace, split, &models, &e.policies, &e.policy_cfg, &step);
+        let tested = started.elapsed().as_secs_f64();
+        let chosen = chosen
+            .join()
+            .unwrap_or_else(|p| std::panic::resume_unwind(p));
+        (outcome.map(|o| (o, tested)), chosen)
+    });
+    let (outcome, tested) = outcome?;
+    let (recommendation, chose) = (recommendation.0?, recommendation.1);
+    for s in &outcome.skipped {
+        eprintln!("note: skipped {s}");
+    }
+    for n in &outcome.notes {
+        eprintln!("note: {n}");
+    }
+    eprintln!(
+        "simulate: {} runs over {} test steps of {} min in {tested:.3} s",
+        outcome.runs.len(),
+        split.test_len,
+        trace.step_minutes,
+    );
     if let Some(r) = &recommendation {
         eprintln!(
-            "recommend: {} chosen on the validation window in {:.3} s",
+            "recommend: {} chosen on the validation window in {chose:.3} s (beside the runs above)",
             r.choices[0].name(),
-            started.elapsed().as_secs_f64()
         );
     }
     interrupt::check()?;
