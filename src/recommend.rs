@@ -255,10 +255,7 @@ pub(crate) fn recommend(i: &Inputs) -> Result<Option<Recommendation>, SimError> 
     }
     let test_refs = experiment::reference_costs(i.trace, i.split, i.step)?;
     let stamp = |k: usize| format_timestamp(i.trace.timestamp(k));
-    let terms = match i.step.serving.model {
-        crate::serving::ServingModel::Threshold => "of minutes without a violation".to_string(),
-        _ => format!("of requests within {} s", i.step.serving.deadline_s),
-    };
+    let terms = slo_terms(i.step);
     let mut choices = Vec::new();
     let mut timeline = Timeline::default();
     for (role, r) in roles {
@@ -301,6 +298,14 @@ pub(crate) fn recommend(i: &Inputs) -> Result<Option<Recommendation>, SimError> 
         });
     }
     Ok((!choices.is_empty()).then_some(Recommendation { choices, timeline }))
+}
+
+/// What the SLO of `step` counts, for the reports: "of requests within 3 s".
+pub(crate) fn slo_terms(step: &StepCluster) -> String {
+    match step.serving.model {
+        crate::serving::ServingModel::Threshold => "of minutes without a violation".to_string(),
+        _ => format!("of requests within {} s", step.serving.deadline_s),
+    }
 }
 
 /// The block `run-all` and `simulate` print after the table (and `summary.md` opens

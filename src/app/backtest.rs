@@ -246,14 +246,6 @@ fn part_names(i: usize, n: usize) -> (String, String) {
     (format!("{stem}.csv"), format!("{stem}.json"))
 }
 
-/// The SLO's terms, for the reports.
-fn terms(step: &StepCluster) -> String {
-    match step.serving.model {
-        crate::serving::ServingModel::Threshold => "of minutes without a violation".to_string(),
-        _ => format!("of requests within {} s", step.serving.deadline_s),
-    }
-}
-
 /// The backtest's trace, cluster (at the plan's settings and at the trace's step) and
 /// folds.
 fn setup(plan: &BacktestPlan) -> Result<Setup> {
@@ -353,7 +345,7 @@ pub(super) fn run(plan: &BacktestPlan) -> Result<()> {
         folds: folds.len(),
         fold_indices: mine.iter().map(|f| f.index).collect(),
         slo_percent: 100.0 * step.serving.slo_share,
-        terms: terms(&step),
+        terms: crate::recommend::slo_terms(&step),
         part_hash: crate::hash::hex(&part),
     };
     let dir = &plan.reports;
