@@ -247,9 +247,11 @@ pub(crate) fn recommend(i: &Inputs) -> Result<Option<Recommendation>, SimError> 
     if let Some(&second) = order.get(1) {
         roles.push(("runner-up", second));
     }
+    // reactive-hpa's own pick, for comparison, unless it is the recommendation.
     if let Some(r) = records
         .iter()
         .position(|r| r.model == NO_MODEL && r.policy == "reactive-hpa")
+        .filter(|&r| r != first)
     {
         roles.push(("reactive-hpa", r));
     }
