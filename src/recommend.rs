@@ -17,7 +17,7 @@ use crate::experiment::{self, ModelForecast};
 use crate::forecast::ModelConfig;
 use crate::metrics::{deployable_policy, PolicyMetrics, NO_MODEL};
 use crate::policy::PolicyKind;
-use crate::settings::{Settings, Value};
+use crate::settings::Settings;
 use crate::sim::{SimError, Timeline};
 use crate::trace::{format_timestamp, Split, Trace};
 
@@ -100,14 +100,6 @@ pub(crate) struct Inputs<'a> {
     pub(crate) window: Range<usize>,
 }
 
-/// The knob values a family is tried at: its knob's trials, or its one setting.
-fn values(policy: PolicyKind) -> Vec<Option<f64>> {
-    match policy.knob() {
-        Some(k) if !k.trials.is_empty() => k.trials.iter().copied().map(Some).collect(),
-        _ => vec![None],
-    }
-}
-
 /// One family at one knob value.
 struct Trial {
     policy: PolicyKind,
@@ -148,18 +140,14 @@ pub(crate) fn recommend(i: &Inputs) -> Result<Option<Recommendation>, SimError> 
     };
     let refs = experiment::reference_costs(i.trace, vsplit, i.step)?;
     let at = |policy: PolicyKind, value: Option<f64>| {
-        let mut settings = i.settings.clone();
-        let knob = policy.knob().zip(value).map(|(k, x)| {
-            (k.set)(&mut settings, Value::Number(x));
-            (k.name, x)
-        });
+        let (settings, knob) = policy.at_knob(i.settings, value);
         (knob, settings.policy_config(i.model_cfg))
     };
     let jobs: Vec<(PolicyKind, Option<f64>)> = i
         .policies
         .iter()
         .filter(|p| deployable_policy(p.name()))
-        .flat_map(|&p| values(p).into_iter().map(move |v| (p, v)))
+        .flat_map(|&p| p.trials().into_iter().map(move |v| (p, v)))
         .collect();
     let run = |&(policy, value): &(PolicyKind, Option<f64>)| {
         let (knob, cfg) = at(policy, value);

@@ -18,7 +18,6 @@ use crate::metrics::{self, deployable_policy, PolicyMetrics};
 use crate::plan::BacktestPlan;
 use crate::policy::PolicyKind;
 use crate::serving::ServingConfig;
-use crate::settings::Value;
 use crate::store::write_all_atomic;
 use crate::trace::{format_timestamp, Split, Trace};
 use crate::{interrupt, progress};
@@ -108,15 +107,10 @@ fn run_fold(
             Some(k) if grid.knobs.contains_key(k.name) => {
                 grid.knob_values(policy).into_iter().map(Some).collect()
             }
-            Some(k) if !k.trials.is_empty() => k.trials.iter().copied().map(Some).collect(),
-            _ => vec![None],
+            _ => policy.trials(),
         };
         for value in values {
-            let mut settings = grid.settings.clone();
-            let knob = policy.knob().zip(value).map(|(k, x)| {
-                (k.set)(&mut settings, Value::Number(x));
-                (k.name, x)
-            });
+            let (settings, knob) = policy.at_knob(&grid.settings, value);
             let cfg = settings.policy_config(&model_cfg);
             let run = |split: Split, models: &[ModelForecast], refs| {
                 experiment::run_with(trace, split, models, &[policy], &cfg, step, Some(refs))
@@ -628,6 +622,7 @@ mod tests {
     use crate::cli::Cli;
     use crate::forecast::{FitInput, ModelKind};
     use crate::plan::{resolve, Plan};
+    use crate::settings::Value;
     use crate::sim::simulate;
     use clap::Parser;
 

@@ -17,7 +17,7 @@ use crate::experiment::{self, ModelForecast};
 use crate::plan::SweepPlan;
 use crate::report::plot;
 use crate::serving::ServingConfig;
-use crate::settings::{Settings, Value};
+use crate::settings::Settings;
 use crate::store::read;
 use crate::store::sweep::{part_name, Manifest, PartFile, SweepDir, PART_PATTERN};
 use crate::sweep::table::{self, PartError, PartRows, SweepRow, UnitRows};
@@ -98,11 +98,7 @@ fn run_unit(grid: &Grid, unit: &Unit, trace: &Trace) -> Result<(Vec<SweepRow>, u
             for value in values {
                 // The knob's value set where the setting lives, on top of models trained
                 // at the grid's settings.
-                let mut settings = grid.settings.clone();
-                let knob = policy.knob().zip(value).map(|(k, v)| {
-                    (k.set)(&mut settings, Value::Number(v));
-                    (k.name, v)
-                });
+                let (settings, knob) = policy.at_knob(&grid.settings, value);
                 let cfg = settings.policy_config(&model_cfg);
                 let step = cluster_at(&settings, capacity).at_step(trace.step_minutes);
                 let costs = match references.iter().find(|(c, _)| *c == step) {

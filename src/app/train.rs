@@ -143,7 +143,7 @@ pub(crate) fn fit(
 }
 
 /// `forecast`'s steps `range` (relative to its first step).
-pub(crate) fn slice(f: &Forecast, range: Range<usize>) -> Forecast {
+fn slice(f: &Forecast, range: Range<usize>) -> Forecast {
     Forecast {
         yhat: f.yhat[range.clone()].to_vec(),
         interval: f.interval.as_ref().map(|i| Interval {

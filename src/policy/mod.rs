@@ -37,7 +37,7 @@ pub use static_n::StaticN;
 use crate::cluster::StepOutcome;
 use crate::config::{PolicyConfig, StepCluster};
 use crate::forecast::PointForecast;
-use crate::settings::Setting;
+use crate::settings::{Setting, Settings, Value};
 
 /// What a policy sees when it decides at step `t`.
 #[derive(Debug, Clone, Copy)]
@@ -192,6 +192,30 @@ impl PolicyKind {
     /// The knob the policy declares.
     pub fn knob(self) -> Option<&'static Setting> {
         self.0.knob
+    }
+
+    /// The values a choice tries the policy at without a list of its own: its knob's
+    /// trials, or its one setting (`None`) for a policy without a knob or trials.
+    pub fn trials(self) -> Vec<Option<f64>> {
+        match self.knob() {
+            Some(k) if !k.trials.is_empty() => k.trials.iter().copied().map(Some).collect(),
+            _ => vec![None],
+        }
+    }
+
+    /// `settings` with the policy's knob set to `value` where the setting lives, and the
+    /// knob's name and value (`None` for no value or no knob).
+    pub fn at_knob(
+        self,
+        settings: &Settings,
+        value: Option<f64>,
+    ) -> (Settings, Option<(&'static str, f64)>) {
+        let mut settings = settings.clone();
+        let knob = self.knob().zip(value).map(|(k, x)| {
+            (k.set)(&mut settings, Value::Number(x));
+            (k.name, x)
+        });
+        (settings, knob)
     }
 }
 
@@ -348,6 +372,36 @@ pub(crate) mod test_support {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_policies_that_read_a_validation_window_are_the_ones_that_tune() {
+        // Input::Validated decides which models a policy runs for; `tune` is what it
+        // tunes there: one without the other would run untuned or be skipped for nothing.
+        for p in PolicyKind::ALL {
+            assert_eq!(p.needs_validation(), p.tune().is_some(), "{}", p.name());
+        }
+        assert!(PolicyKind::from_name("slo-targeted")
+            .unwrap()
+            .needs_validation());
+    }
+
+    #[test]
+    fn a_knob_is_set_where_its_setting_lives_and_trials_come_from_the_table() {
+        let kind = PolicyKind::from_name("buffered").unwrap();
+        let (s, knob) = kind.at_knob(&Settings::default(), Some(0.4));
+        assert_eq!(knob, Some(("buffer", 0.4)));
+        assert_eq!(s.policy.buffer, 0.4);
+        assert_eq!(kind.at_knob(&Settings::default(), None).1, None);
+        // buffer's 7 trials (src/settings.rs); a policy without a knob runs once.
+        assert_eq!(
+            kind.trials(),
+            [0.0, 0.1, 0.2, 0.3, 0.5, 0.75, 1.0].map(Some).to_vec()
+        );
+        assert_eq!(
+            PolicyKind::from_name("static-2").unwrap().trials(),
+            vec![None]
+        );
+    }
 
     #[test]
     fn names_are_unique_and_round_trip() {
