@@ -14,6 +14,7 @@ use thiserror::Error;
 
 use crate::forecast::{Forecast, Interval};
 use crate::metrics::PolicyMetrics;
+use crate::policy::PolicyKind;
 
 /// One fold's windows, as step ranges of the trace.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -155,6 +156,9 @@ pub struct Trial {
     pub fold: usize,
     /// The knob's name and value, for policies with one.
     pub knob: Option<(&'static str, f64)>,
+    /// The value a tuned policy chose on the validation window (slo-targeted's
+    /// headroom, [`crate::policy::Tune`]); `None` for the others.
+    pub tuned: Option<f64>,
     /// Its metrics on the validation window.
     pub validation: PolicyMetrics,
     /// Its metrics on the test window.
@@ -170,11 +174,28 @@ impl Trial {
     pub fn family(&self) -> (&str, &str) {
         (&self.test.model, &self.test.policy)
     }
+
+    /// What the trial set, as the reports show it: its knob (`buffer 0.2`), the value it
+    /// tuned on the validation window (`headroom +43.0 %`), or `-` for neither.
+    pub fn setting(&self) -> String {
+        let tune = PolicyKind::from_name(&self.test.policy).and_then(|p| p.tune());
+        match (self.knob, self.tuned.zip(tune)) {
+            (Some((k, v)), _) => format!("{k} {v}"),
+            (None, Some((v, tune))) => tune.show(v),
+            (None, None) => "-".to_string(),
+        }
+    }
+}
+
+/// Whether an SLO attainment of `attained_pct` meets an SLO of `slo` percent (to the
+/// reports' 6 decimals).
+pub fn attains(attained_pct: f64, slo: f64) -> bool {
+    attained_pct >= slo - 1e-6
 }
 
 /// Whether a row met the SLO of `slo` percent (in the SLO's own terms).
 pub fn met(row: &PolicyMetrics, slo: f64) -> bool {
-    row.slo_attained_pct >= slo - 1e-6
+    attains(row.slo_attained_pct, slo)
 }
 
 /// The family's pick in one fold from its trials' rows on the validation window (all of
@@ -326,6 +347,7 @@ mod tests {
         Trial {
             fold,
             knob: Some(("buffer", value)),
+            tuned: None,
             validation: row(policy, v.0, v.1),
             test: row(policy, t.0, t.1),
             coverage: None,

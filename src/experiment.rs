@@ -23,6 +23,30 @@ pub struct ModelForecast {
     pub validation: Option<Validation>,
 }
 
+impl ModelForecast {
+    /// The model on its validation window: the window's forecasts in place of the test
+    /// period's (a policy tuned there is tuned and run on the same window); `None`
+    /// without one.
+    pub fn on_validation(&self) -> Option<ModelForecast> {
+        let v = self.validation.as_ref()?;
+        Some(ModelForecast {
+            model: self.model.clone(),
+            forecast: v.forecast.clone(),
+            validation: Some(v.clone()),
+        })
+    }
+}
+
+/// The models whose validation window is `window`, on it ([`ModelForecast::on_validation`]);
+/// a model that could not spare the window is left out.
+pub fn on_window(models: &[ModelForecast], window: &std::ops::Range<usize>) -> Vec<ModelForecast> {
+    models
+        .iter()
+        .filter(|m| m.validation.as_ref().is_some_and(|v| v.range() == *window))
+        .filter_map(ModelForecast::on_validation)
+        .collect()
+}
+
 /// One simulated (model, policy).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Run {
@@ -30,6 +54,9 @@ pub struct Run {
     pub metrics: PolicyMetrics,
     /// Its per-step timeline.
     pub timeline: Timeline,
+    /// The value a tuned policy chose on the validation window ([`Tuned`]), for one that
+    /// tunes one (slo-targeted's headroom).
+    pub tuned: Option<f64>,
 }
 
 /// Everything an experiment produced.
@@ -112,17 +139,19 @@ pub fn run_with(
     let mut runs = Vec::new();
     let mut skipped = Vec::new();
     let mut notes = Vec::new();
-    let mut record = |model: &str, kind: PolicyKind, policy: &dyn Policy, tl: Timeline| {
-        let mut metrics = metrics::policy_metrics(model, kind.name(), &tl, cluster);
-        metrics.slo_target = policy.slo_target();
-        if let Some(note) = policy.note() {
-            notes.push(format!("{} on {model}: {note}", kind.name()));
-        }
-        runs.push(Run {
-            metrics,
-            timeline: tl,
-        });
-    };
+    let mut record =
+        |model: &str, kind: PolicyKind, policy: &dyn Policy, tl: Timeline, tuned: Option<f64>| {
+            let mut metrics = metrics::policy_metrics(model, kind.name(), &tl, cluster);
+            metrics.slo_target = policy.slo_target();
+            if let Some(note) = policy.note() {
+                notes.push(format!("{} on {model}: {note}", kind.name()));
+            }
+            runs.push(Run {
+                metrics,
+                timeline: tl,
+                tuned,
+            });
+        };
     let free = PolicyContext {
         cluster,
         tuned: None,
@@ -130,7 +159,7 @@ pub fn run_with(
     for &kind in policies.iter().filter(|p| !p.uses_forecast()) {
         let mut policy = kind.build(policy_cfg, &free);
         let tl = sim(policy.as_mut(), None)?;
-        record(NO_MODEL, kind, policy.as_ref(), tl);
+        record(NO_MODEL, kind, policy.as_ref(), tl, None);
     }
     for m in models {
         for &kind in policies.iter().filter(|p| p.uses_forecast()) {
@@ -157,7 +186,7 @@ pub fn run_with(
             let ctx = PolicyContext { cluster, tuned };
             let mut policy = kind.build(policy_cfg, &ctx);
             let tl = sim(policy.as_mut(), Some(&m.forecast))?;
-            record(&m.model, kind, policy.as_ref(), tl);
+            record(&m.model, kind, policy.as_ref(), tl, tuned.map(|t| t.value));
         }
     }
     // The references' costs: given, or read from their rows, or simulated.

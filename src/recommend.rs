@@ -34,6 +34,9 @@ pub(crate) struct Choice {
     pub(crate) knob: String,
     /// The knob's picked value.
     pub(crate) knob_value: Option<f64>,
+    /// The value a tuned policy chose on the validation window (slo-targeted's headroom,
+    /// a fraction of the forecast).
+    pub(crate) tuned_value: Option<f64>,
     /// The SLO, in percent.
     pub(crate) slo_pct: f64,
     /// What the SLO counts ("of requests within 3 s").
@@ -57,16 +60,18 @@ pub(crate) struct Choice {
 impl Choice {
     /// The family and its knob, as a user reads it: `lstm × buffered at buffer 0.2`.
     pub(crate) fn name(&self) -> String {
-        let knob = match self.knob_value {
-            Some(v) => format!(" at {} {v}", self.knob),
-            None => String::new(),
+        let tune = PolicyKind::from_name(&self.policy).and_then(|p| p.tune());
+        let knob = match (self.knob_value, self.tuned_value.zip(tune)) {
+            (Some(v), _) => format!(" at {} {v}", self.knob),
+            (None, Some((v, tune))) => format!(" at {}", tune.show(v)),
+            (None, None) => String::new(),
         };
         format!("{} × {}{knob}", self.model, self.policy)
     }
 
     /// Whether it met the SLO on the test period.
     pub(crate) fn met_on_test(&self) -> bool {
-        self.test_slo_pct >= self.slo_pct - 1e-6
+        backtest::attains(self.test_slo_pct, self.slo_pct)
     }
 }
 
@@ -116,18 +121,7 @@ pub(crate) fn recommend(i: &Inputs) -> Result<Option<Recommendation>, SimError> 
     }
     // The models whose validation window is this one (a model that could not spare it
     // has none and is left out), on that window.
-    let on_window: Vec<ModelForecast> = i
-        .models
-        .iter()
-        .filter_map(|m| {
-            let v = m.validation.as_ref().filter(|v| v.range() == window)?;
-            Some(ModelForecast {
-                model: m.model.clone(),
-                forecast: v.forecast.clone(),
-                validation: Some(v.clone()),
-            })
-        })
-        .collect();
+    let on_window = experiment::on_window(i.models, &window);
     let tested: Vec<ModelForecast> = i
         .models
         .iter()
@@ -276,6 +270,7 @@ pub(crate) fn recommend(i: &Inputs) -> Result<Option<Recommendation>, SimError> 
             policy: t.policy.name().to_string(),
             knob: t.knob.map_or(String::new(), |k| k.0.to_string()),
             knob_value: t.knob.map(|k| k.1),
+            tuned_value: run.tuned,
             slo_pct: slo,
             slo_terms: terms.clone(),
             validation_start: stamp(window.start),
@@ -338,7 +333,13 @@ pub(crate) fn render(choices: &[Choice]) -> String {
 mod tests {
     use super::*;
 
-    fn choice(role: &str, policy: &str, knob: Option<(&str, f64)>, test_slo: f64) -> Choice {
+    fn choice(
+        role: &str,
+        policy: &str,
+        knob: Option<(&str, f64)>,
+        tuned: Option<f64>,
+        test_slo: f64,
+    ) -> Choice {
         Choice {
             role: role.into(),
             model: if policy == "reactive-hpa" {
@@ -350,6 +351,7 @@ mod tests {
             policy: policy.into(),
             knob: knob.map_or(String::new(), |k| k.0.into()),
             knob_value: knob.map(|k| k.1),
+            tuned_value: tuned,
             slo_pct: 90.0,
             slo_terms: "of requests within 3 s".into(),
             validation_start: "2026-01-15T00:00:00Z".into(),
@@ -365,11 +367,13 @@ mod tests {
     #[test]
     fn the_block_names_the_pick_its_windows_and_whether_it_held() {
         let text = render(&[
-            choice("recommended", "buffered", Some(("buffer", 0.2)), 89.0),
+            choice("recommended", "buffered", Some(("buffer", 0.2)), None, 89.0),
+            choice("runner-up", "slo-targeted", None, Some(0.4321), 89.5),
             choice(
                 "reactive-hpa",
                 "reactive-hpa",
                 Some(("hpa-target", 0.6)),
+                None,
                 90.0,
             ),
         ]);
@@ -377,6 +381,7 @@ mod tests {
             text,
             "Recommended at SLO 90 % of requests within 3 s: lstm × buffered at buffer 0.2\n  \
              chosen on the validation window 2026-01-15T00:00:00Z to 2026-01-16T00:00:00Z, without test data: validation 90.50 % at 0.912× the optimum; test period 89.00 % at 0.900× (missed)\n  \
+             runner-up: lstm × slo-targeted at headroom +43.2 %: validation 90.50 % at 0.912× the optimum; test period 89.50 % at 0.900× (missed)\n  \
              reactive-hpa at its own pick: none × reactive-hpa at hpa-target 0.6: validation 90.50 % at 0.912× the optimum; test period 90.00 % at 0.900× (met)\n"
         );
         assert_eq!(render(&[]), "");

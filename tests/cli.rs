@@ -508,7 +508,7 @@ fn backtest_writes_one_row_per_fold_family_and_knob_and_is_deterministic() {
         );
     }
     let csv = fs::read_to_string(a.path().join("backtest.csv")).unwrap();
-    assert!(csv.starts_with("fold,validation_start,test_start,test_end,model,policy,knob,knob_value,validation_slo_pct,validation_cost_vs_optimal,validation_container_minutes,test_slo_pct,test_cost_vs_optimal,test_container_minutes,interval_coverage_trained,interval_coverage,chosen,recommended\n"), "{csv}");
+    assert!(csv.starts_with("fold,validation_start,test_start,test_end,model,policy,knob,knob_value,validation_slo_pct,validation_cost_vs_optimal,validation_container_minutes,test_slo_pct,test_cost_vs_optimal,test_container_minutes,interval_coverage_trained,interval_coverage,tuned_value,chosen,recommended\n"), "{csv}");
     let rows = rows(&csv);
     // 2 folds × (reactive-hpa's 5 hpa-target trials + buffered's 7 buffer trials).
     assert_eq!(rows.len(), 2 * (5 + 7));
@@ -516,16 +516,16 @@ fn backtest_writes_one_row_per_fold_family_and_knob_and_is_deterministic() {
         for policy in ["reactive-hpa", "buffered"] {
             let chosen = rows
                 .iter()
-                .filter(|r| r[0] == fold && r[5] == policy && r[16] == "1")
+                .filter(|r| r[0] == fold && r[5] == policy && r[17] == "1")
                 .count();
             assert_eq!(chosen, 1, "fold {fold}, {policy}");
         }
         let recommended: Vec<&Vec<String>> = rows
             .iter()
-            .filter(|r| r[0] == fold && r[17] == "1")
+            .filter(|r| r[0] == fold && r[18] == "1")
             .collect();
         assert_eq!(recommended.len(), 1, "fold {fold}");
-        assert_eq!(recommended[0][16], "1");
+        assert_eq!(recommended[0][17], "1");
     }
     // Fold 2's validation window is fold 1's test window.
     let first = rows.iter().find(|r| r[0] == "1").unwrap();
@@ -606,15 +606,15 @@ fn run_alls_recommendation_is_a_one_fold_backtests_and_reads_no_test_data() {
         rows(&fs::read_to_string(dir.path().join("reports/recommended.csv")).unwrap());
     let backtest = rows(&fs::read_to_string(dir.path().join("backtest/backtest.csv")).unwrap());
     // backtest.csv: model 4, policy 5, knob_value 7, validation_slo_pct 8, test_slo_pct
-    // 11, test_container_minutes 13, recommended last. recommended.csv: model 1,
-    // policy 2, knob_value 4, validation_slo_pct 9, test_slo_pct 11,
-    // test_container_minutes 13.
+    // 11, test_container_minutes 13, tuned_value 16, recommended last.
+    // recommended.csv: model 1, policy 2, knob_value 4, tuned_value 5,
+    // validation_slo_pct 10, test_slo_pct 12, test_container_minutes 14.
     let pick = backtest.iter().find(|r| r.last().unwrap() == "1").unwrap();
     let ours = &recommended[0];
     assert_eq!(ours[0], "recommended");
     assert_eq!(
-        [&ours[1], &ours[2], &ours[4], &ours[9], &ours[11], &ours[13]],
-        [&pick[4], &pick[5], &pick[7], &pick[8], &pick[11], &pick[13]],
+        [&ours[1], &ours[2], &ours[4], &ours[5], &ours[10], &ours[12], &ours[14]],
+        [&pick[4], &pick[5], &pick[7], &pick[16], &pick[8], &pick[11], &pick[13]],
         "{recommended:?}\n{pick:?}"
     );
     // Reactive-hpa's own pick: the backtest's chosen reactive-hpa row.
@@ -623,7 +623,7 @@ fn run_alls_recommendation_is_a_one_fold_backtests_and_reads_no_test_data() {
         .find(|r| r[5] == "reactive-hpa" && r[r.len() - 2] == "1")
         .unwrap();
     let ours = recommended.iter().find(|r| r[0] == "reactive-hpa").unwrap();
-    assert_eq!([&ours[4], &ours[13]], [&theirs[7], &theirs[13]]);
+    assert_eq!([&ours[4], &ours[14]], [&theirs[7], &theirs[13]]);
     // Tripled demand in the test period: the same choice, other test figures.
     let data = fs::read_to_string(dir.path().join("data/workload.csv")).unwrap();
     let lines: Vec<&str> = data.lines().collect();
@@ -659,7 +659,7 @@ fn run_alls_recommendation_is_a_one_fold_backtests_and_reads_no_test_data() {
         .success();
     let again = rows(&fs::read_to_string(dir.path().join("reports3/recommended.csv")).unwrap());
     for (a, b) in recommended.iter().zip(&again) {
-        assert_eq!(a[..11], b[..11], "the choice moved");
-        assert_ne!(a[11], b[11], "the test figures did not");
+        assert_eq!(a[..12], b[..12], "the choice moved");
+        assert_ne!(a[12], b[12], "the test figures did not");
     }
 }

@@ -81,16 +81,12 @@ fn run_fold(
         // On the validation window the policies run on its forecasts (slo-targeted tuned
         // there too, as every family's pick is chosen there); on the test window on the
         // test's, tuned on the validation window before it.
-        on_validation.push(ModelForecast {
-            model: f.model.clone(),
-            forecast: validation.forecast.clone(),
-            validation: Some(validation.clone()),
-        });
-        on_test.push(ModelForecast {
-            model: f.model,
-            forecast: f.forecast,
+        let f = ModelForecast {
             validation: Some(validation),
-        });
+            ..f
+        };
+        on_validation.extend(f.on_validation());
+        on_test.push(f);
     }
     let window = |r: &Range<usize>| Split {
         train_len: r.start,
@@ -125,6 +121,7 @@ fn run_fold(
                 trials.push(Trial {
                     fold: fold.index,
                     knob,
+                    tuned: te.tuned,
                     validation: va.metrics,
                     test: te.metrics,
                     coverage: covered,
@@ -155,6 +152,7 @@ struct Row {
     test_container_minutes: u64,
     interval_coverage_trained: Option<f64>,
     interval_coverage: Option<f64>,
+    tuned_value: Option<f64>,
     chosen: u8,
     recommended: u8,
 }
@@ -180,6 +178,7 @@ impl Row {
             test_container_minutes: t.test.container_minutes,
             interval_coverage_trained: t.coverage.map(|c| c.0),
             interval_coverage: t.coverage.map(|c| c.1),
+            tuned_value: t.tuned,
             chosen: 0,
             recommended: 0,
         }
@@ -200,6 +199,7 @@ impl Row {
             knob: crate::settings::find(&self.knob)
                 .map(|s| s.name)
                 .zip(self.knob_value),
+            tuned: self.tuned_value,
             validation: metrics(
                 self.validation_slo_pct,
                 self.validation_cost_vs_optimal,
@@ -495,8 +495,11 @@ fn finish(part: &[u8], m: &Manifest) -> Result<(Vec<u8>, String)> {
 
 /// A family with its pick: `lstm × buffered (buffer 0.2)`.
 fn label(t: &Trial) -> String {
-    let knob = t.knob.map_or(String::new(), |(k, v)| format!(" ({k} {v})"));
-    format!("{} × {}{knob}", t.test.model, t.test.policy)
+    let setting = match t.setting() {
+        s if s == "-" => String::new(),
+        s => format!(" ({s})"),
+    };
+    format!("{} × {}{setting}", t.test.model, t.test.policy)
 }
 
 /// What a family's picks did on the test windows: `met the SLO on 3 of 4 test folds,
@@ -552,7 +555,7 @@ fn recommendation(
             "| {} | {} | {} | {:.2} | {:.2} | {:.3} | {regret} |\n",
             t.fold,
             row.test_start,
-            t.knob.map_or("-".to_string(), |(k, v)| format!("{k} {v}")),
+            t.setting(),
             t.validation.slo_attained_pct,
             t.test.slo_attained_pct,
             t.test.cost_vs_optimal,
@@ -595,10 +598,9 @@ fn recommendation(
             let picks: Vec<String> = r
                 .picks
                 .iter()
-                .map(|&i| {
-                    trials[i]
-                        .knob
-                        .map_or("-".to_string(), |(_, v)| v.to_string())
+                .map(|&i| match trials[i].knob {
+                    Some((_, v)) => v.to_string(),
+                    None => trials[i].setting(),
                 })
                 .collect();
             out.push_str(&format!(

@@ -8,12 +8,11 @@ use anyhow::Result;
 use super::report::draw;
 use super::train;
 use crate::config::ClusterConfig;
-use crate::experiment::{self, ModelForecast, Outcome, Results};
+use crate::experiment::{self, Outcome, Results};
 use crate::plan::Experiment;
 use crate::report::table;
 use crate::store::forecasts::load_forecasts;
 use crate::store::reports::write_reports;
-use crate::trace::Split;
 use crate::trace::Trace;
 use crate::{interrupt, recommend};
 
@@ -51,7 +50,7 @@ pub(super) fn run(e: &Experiment, trace: &Trace) -> Result<Outcome> {
         settings: &e.settings,
         model_cfg: &e.model_cfg,
         step: &step,
-        window: validation_window(e, trace, split, &models),
+        window: train::validation_window(&e.model_cfg, trace, split, &models),
     };
     // The recommendation reads the same forecasts and none of the test runs: it runs
     // beside them (each side's output is its own, whatever the scheduling).
@@ -98,22 +97,6 @@ pub(super) fn run(e: &Experiment, trace: &Trace) -> Result<Outcome> {
         print!("\n{}", recommend::render(&r.choices));
     }
     Ok(outcome)
-}
-
-/// The validation window the recommendation chooses on: the models' (each trained with
-/// the same `--validation-days`), or for model-free policies alone the last
-/// `--validation-days` of the train period.
-fn validation_window(
-    e: &Experiment,
-    trace: &Trace,
-    split: Split,
-    models: &[ModelForecast],
-) -> std::ops::Range<usize> {
-    if let Some(v) = models.iter().find_map(|m| m.validation.as_ref()) {
-        return v.range();
-    }
-    let v = train::validation_steps(&e.model_cfg, trace).min(split.train_len);
-    split.train_len - v..split.train_len
 }
 
 /// Containers the busiest step should need for the policies to differ: with fewer than

@@ -20,10 +20,10 @@ use crate::serving::ServingConfig;
 use crate::settings::Settings;
 use crate::store::read;
 use crate::store::sweep::{part_name, Manifest, PartFile, SweepDir, PART_PATTERN};
-use crate::sweep::table::{self, PartError, PartRows, SweepRow, UnitRows};
+use crate::sweep::table::{self, PartError, PartRows, SweepRow, UnitRows, Validated};
 use crate::sweep::{shard, Grid, SweepTrace, Unit};
 use crate::trace::generate::{generate, GenerateConfig};
-use crate::trace::{import, Trace};
+use crate::trace::{import, Split, Trace};
 use crate::{interrupt, progress};
 
 /// The bytes of each file trace, in grid order (empty for synthetic ones).
@@ -55,8 +55,13 @@ pub(super) fn unit_trace(grid: &Grid, unit: &Unit, bytes: &[u8]) -> Result<Trace
 
 /// Runs one unit: trains each model once (its one fit forecasts the validation window
 /// and the test period, [`train::fit`]), then replays every policy at every knob value and capacity from those forecasts.
-/// Returns the rows, the fits and the simulations.
-fn run_unit(grid: &Grid, unit: &Unit, trace: &Trace) -> Result<(Vec<SweepRow>, usize, usize)> {
+/// Every configuration runs on the validation window too. Returns the rows, the fits and
+/// the simulations on the test period and on the validation window.
+fn run_unit(
+    grid: &Grid,
+    unit: &Unit,
+    trace: &Trace,
+) -> Result<(Vec<SweepRow>, usize, usize, usize)> {
     let spec = &grid.traces[unit.trace];
     // The unit's cluster under `settings` (which a knob such as `slo` may change).
     let cluster_at = |settings: &Settings, capacity: f64| ClusterConfig {
@@ -84,12 +89,23 @@ fn run_unit(grid: &Grid, unit: &Unit, trace: &Trace) -> Result<(Vec<SweepRow>, u
         fits += 1;
         forecasts.push(trained.forecast);
     }
+    // Every configuration also runs on the validation window before the test period
+    // (from the same fits' forecasts of it), the figures a choice reads.
+    let window = train::validation_window(&model_cfg, trace, split, &forecasts);
+    let on_window = experiment::on_window(&forecasts, &window);
+    let vsplit = Split {
+        train_len: window.start,
+        test_len: window.len(),
+    };
     let mut rows = Vec::new();
     let mut simulations = 0;
+    let mut validation_simulations = 0;
     for &capacity in &spec.capacities {
         let place = (spec.name.as_str(), unit.delay, capacity, unit.seed);
-        // The references' costs, once per cluster (a knob may change its SLO).
-        let mut references: Vec<(StepCluster, (u64, u64))> = Vec::new();
+        // The references' costs on both windows, once per cluster (a knob may change
+        // its SLO).
+        type Costs = (u64, u64);
+        let mut references: Vec<(StepCluster, Costs, Option<Costs>)> = Vec::new();
         for &policy in &grid.policies {
             let values: Vec<Option<f64>> = match policy.knob() {
                 Some(_) => grid.knob_values(policy).into_iter().map(Some).collect(),
@@ -101,12 +117,16 @@ fn run_unit(grid: &Grid, unit: &Unit, trace: &Trace) -> Result<(Vec<SweepRow>, u
                 let (settings, knob) = policy.at_knob(&grid.settings, value);
                 let cfg = settings.policy_config(&model_cfg);
                 let step = cluster_at(&settings, capacity).at_step(trace.step_minutes);
-                let costs = match references.iter().find(|(c, _)| *c == step) {
-                    Some(&(_, costs)) => costs,
+                let (costs, validation_costs) = match references.iter().find(|(c, _, _)| *c == step)
+                {
+                    Some(&(_, costs, v)) => (costs, v),
                     None => {
                         let costs = experiment::reference_costs(trace, split, &step)?;
-                        references.push((step, costs));
-                        costs
+                        let v = (!window.is_empty())
+                            .then(|| experiment::reference_costs(trace, vsplit, &step))
+                            .transpose()?;
+                        references.push((step, costs, v));
+                        (costs, v)
                     }
                 };
                 let outcome = experiment::run_with(
@@ -118,17 +138,34 @@ fn run_unit(grid: &Grid, unit: &Unit, trace: &Trace) -> Result<(Vec<SweepRow>, u
                     &step,
                     Some(costs),
                 )?;
-                simulations += outcome.runs.len();
-                rows.extend(
-                    outcome
+                let on_validation = match validation_costs {
+                    Some(v) => {
+                        experiment::run_with(
+                            trace,
+                            vsplit,
+                            &on_window,
+                            &[policy],
+                            &cfg,
+                            &step,
+                            Some(v),
+                        )?
                         .runs
+                    }
+                    None => Vec::new(),
+                };
+                simulations += outcome.runs.len();
+                validation_simulations += on_validation.len();
+                rows.extend(outcome.runs.iter().map(|r| {
+                    let v = on_validation
                         .iter()
-                        .map(|r| SweepRow::new(place, knob, &r.metrics)),
-                );
+                        .find(|v| v.metrics.model == r.metrics.model)
+                        .map(|v| Validated::of(&v.metrics, v.tuned));
+                    SweepRow::new(place, knob, &r.metrics, v)
+                }));
             }
         }
     }
-    Ok((rows, fits, simulations))
+    Ok((rows, fits, simulations, validation_simulations))
 }
 
 /// Runs the plan's shard, writing its part after each unit; an unsharded sweep then
@@ -153,6 +190,7 @@ pub(super) fn run(plan: &SweepPlan) -> Result<()> {
         slo_levels: grid.slo_levels.clone(),
         fits: 0,
         simulations: 0,
+        validation_simulations: 0,
         part: PartFile::default(),
     };
     let found = dir.read_part(i, n).unwrap_or_else(|e| {
@@ -183,7 +221,7 @@ pub(super) fn run(plan: &SweepPlan) -> Result<()> {
         interrupt::check()?;
         bar.set_message(format!("sweep {}", unit.id));
         let trace = unit_trace(grid, unit, &files[unit.trace])?;
-        let (unit_rows, fits, sims) = run_unit(grid, unit, &trace)?;
+        let (unit_rows, fits, sims, on_validation) = run_unit(grid, unit, &trace)?;
         let before = rows.len();
         rows.extend(&unit_rows);
         manifest.units.push(UnitRows {
@@ -193,15 +231,17 @@ pub(super) fn run(plan: &SweepPlan) -> Result<()> {
         });
         manifest.fits += fits;
         manifest.simulations += sims;
+        manifest.validation_simulations += on_validation;
         dir.write_part(&part, rows.to_csv(), &mut manifest)?;
         bar.inc(1);
     }
     bar.finish_and_clear();
     eprintln!(
-        "sweep: shard {i}/{n}: {} units ({resumed} finished before), {} model fits, {} simulations in {:.1} s -> {}",
+        "sweep: shard {i}/{n}: {} units ({resumed} finished before), {} model fits, {} simulations (and {} on the validation windows) in {:.1} s -> {}",
         mine.len(),
         manifest.fits,
         manifest.simulations,
+        manifest.validation_simulations,
         started.elapsed().as_secs_f64(),
         part.csv.display()
     );
@@ -320,13 +360,19 @@ pub(super) fn merge(dir: &Path) -> Result<()> {
     let slo = table::slo_table(&all, &first.slo_levels).context("ranking the SLO table")?;
     let mut frontiers = Vec::new();
     for trace in table::traces(&all)? {
-        let points = table::frontier_points(&all, &trace)?;
+        let points = table::frontier_points(&all, &slo, &trace)?;
         let png = plot::frontier_png(&trace, &points, &first.slo_levels)
             .map_err(|e| anyhow::anyhow!("drawing the frontier of {trace}: {e}"))?;
         frontiers.push((trace, png));
     }
     dir.write_results(table::to_csv(&all)?, table::to_csv(&slo)?, frontiers)?;
     print!("{}", slo_summary(&slo)?);
+    let unvalidated = table::without_validation(&all)?;
+    if unvalidated > 0 {
+        println!(
+            "{unvalidated} deployable configurations have no validation window (--validation-days 0, or a model whose train period could not spare it) and take no part in the recommendation"
+        );
+    }
     eprintln!(
         "merge: {} parts, {} units, {} rows -> {}",
         parts.len(),
@@ -337,30 +383,57 @@ pub(super) fn merge(dir: &Path) -> Result<()> {
     Ok(())
 }
 
-/// The console's SLO table: per trace, delay, capacity and seed, the cheapest
-/// configuration meeting each level.
+/// The console's SLO table: per trace, delay, capacity and seed and each level, the
+/// cheapest configuration meeting it on the test period (in-sample), then the
+/// recommendation chosen on the validation window with its test result.
 fn slo_summary(slo: &polars::prelude::DataFrame) -> Result<String> {
-    let mut out = String::from(
-        "cheapest deployable configuration per SLO (slo_table.csv has every family), chosen and judged on the same test period: in-sample, optimistic by construction (`prescale backtest` chooses on a window before the one it judges):\n",
-    );
-    out.push_str(&format!(
-        "{:<16} {:>6} {:>8} {:>6}  {:>7}  {:<50} {:>9}\n",
-        "trace", "delay", "capacity", "seed", "SLO %", "model / policy (knob = value)", "x optimal"
-    ));
-    for p in table::overall_picks(slo)? {
-        let knob = p
-            .knob
-            .map_or(String::new(), |(k, v)| format!(" ({k} = {v:?})"));
-        out.push_str(&format!(
-            "{:<16} {:>6} {:>8} {:>6}  {:>7}  {:<50} {:>9}\n",
+    let line = |p: &table::SloPick, figures: String| {
+        format!(
+            "{:<16} {:>6} {:>8} {:>6}  {:>7}  {:<50} {figures}\n",
             p.trace,
             format!("{} min", p.delay),
             format!("{:?}", p.capacity),
             p.seed,
             format!("{:?}", p.level),
-            format!("{} / {}{knob}", p.model, p.policy),
-            format!("{:.3}", p.cost_vs_optimal)
-        ));
+            p.name(),
+        )
+    };
+    let head = |last: &str| {
+        format!(
+            "{:<16} {:>6} {:>8} {:>6}  {:>7}  {:<50} {last}\n",
+            "trace", "delay", "capacity", "seed", "SLO %", "model / policy (knob = value)"
+        )
+    };
+    let mut out = String::from(
+        "cheapest deployable configuration per SLO (slo_table.csv has every family), chosen and judged on the same test period: in-sample, optimistic by construction:\n",
+    );
+    out.push_str(&head("x optimal"));
+    for p in table::picks(slo, "overall")? {
+        out.push_str(&line(&p, format!("{:>9.3}", p.cost_vs_optimal)));
+    }
+    let recommended = table::picks(slo, "recommended")?;
+    if !recommended.is_empty() {
+        out.push_str(
+            "\nrecommended per SLO, chosen on the validation window before the test period (each family's cheapest configuration that met the SLO there, then the family whose pick met it, cheapest first) and judged on the test period, which no choice saw:\n",
+        );
+        out.push_str(&head("validation SLO %  test SLO %  x optimal"));
+        for p in recommended {
+            let validation = p
+                .validation
+                .map_or("-".to_string(), |v| format!("{:.2}", v.0));
+            let held = if crate::backtest::attains(p.attained_pct, p.level) {
+                "met"
+            } else {
+                "missed"
+            };
+            out.push_str(&line(
+                &p,
+                format!(
+                    "{validation:>16}  {:>10.2}  {:>9.3}  {held}",
+                    p.attained_pct, p.cost_vs_optimal
+                ),
+            ));
+        }
     }
     Ok(out)
 }
@@ -386,6 +459,7 @@ mod tests {
                     container_minutes: 100,
                     ..PolicyMetrics::default()
                 },
+                validation: None,
             })
             .collect()
     }
@@ -402,6 +476,7 @@ mod tests {
             slo_levels: vec![99.0],
             fits: 0,
             simulations: 0,
+            validation_simulations: 0,
             part: PartFile::default(),
         };
         for (id, r) in units {

@@ -66,6 +66,22 @@ pub(crate) fn validation_steps(cfg: &ModelConfig, trace: &Trace) -> usize {
     (cfg.validation_days * 24.0 * 60.0 / f64::from(trace.step_minutes)).round() as usize
 }
 
+/// The validation window choices are made on: the models' (each trained with the same
+/// `--validation-days`), or without a model that has one the last `--validation-days` of
+/// the train period (model-free policies need no fit to run there).
+pub(crate) fn validation_window(
+    cfg: &ModelConfig,
+    trace: &Trace,
+    split: Split,
+    models: &[ModelForecast],
+) -> Range<usize> {
+    if let Some(v) = models.iter().find_map(|m| m.validation.as_ref()) {
+        return v.range();
+    }
+    let v = validation_steps(cfg, trace).min(split.train_len);
+    split.train_len - v..split.train_len
+}
+
 /// Fits one model and forecasts the test period, touching no file. With a validation
 /// window ([`validation_steps`]) the one fit is made on the train period less the window
 /// and forecasts the window and then the test period in one pass (a refitting model

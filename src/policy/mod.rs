@@ -103,6 +103,8 @@ pub struct Tuned {
 /// found by bisection to within `tolerance` (attainment never falls as the value grows).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Tune {
+    /// What the value is, for the reports ("headroom"); a fraction, shown in percent.
+    pub name: &'static str,
     /// The smallest value tried.
     pub low: f64,
     /// The largest value tried.
@@ -112,6 +114,11 @@ pub struct Tune {
 }
 
 impl Tune {
+    /// A tuned value as the reports show it: `headroom +43.0 %`.
+    pub fn show(&self, value: f64) -> String {
+        format!("{} {:+.1} %", self.name, 100.0 * value)
+    }
+
     /// The smallest value meeting `want_pct` by `attained_pct` (the SLO attainment in
     /// percent of a run at a value), and what it reached; where even `high` falls short,
     /// `high` and its attainment. Every value returned was run and reached what is

@@ -16,6 +16,7 @@ use crate::config::{PolicyConfig, StepCluster};
 /// The headrooms searched, as fractions of the forecast: from −90 % to +1000 %, to a
 /// tenth of a percent.
 const SEARCH: Tune = Tune {
+    name: "headroom",
     low: -0.9,
     high: 10.0,
     tolerance: 1e-3,
@@ -65,8 +66,8 @@ impl Policy for SloTargeted {
     fn note(&self) -> Option<String> {
         self.tuned.map(|t| {
             format!(
-                "headroom {:+.1} % reaches {:.2} % on the {} validation steps (SLO {} %)",
-                100.0 * t.value,
+                "{} reaches {:.2} % on the {} validation steps (SLO {} %)",
+                SEARCH.show(t.value),
                 t.attained_pct,
                 t.steps,
                 self.slo_percent

@@ -25,10 +25,13 @@ pub(crate) struct Manifest {
     pub(crate) grid_units: Vec<String>,
     /// SLO levels of the SLO table.
     pub(crate) slo_levels: Vec<f64>,
-    /// Models fitted by this part (calibration fits included).
+    /// Models fitted by this part.
     pub(crate) fits: usize,
-    /// Simulations run by this part.
+    /// Simulations of the test period run by this part.
     pub(crate) simulations: usize,
+    /// Simulations of the validation window run by this part.
+    #[serde(default)]
+    pub(crate) validation_simulations: usize,
     /// The part file this manifest describes.
     pub(crate) part: PartFile,
 }

@@ -11,6 +11,7 @@ use polars::prelude::*;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
+use crate::backtest;
 use crate::metrics::{self, deployable_policy, Cell, ColumnType, PolicyMetrics, COLUMNS};
 use crate::report::plot::frontier::FrontierPoint;
 
@@ -32,6 +33,35 @@ pub(crate) struct SweepRow {
     pub(crate) value: Option<f64>,
     /// The run's metrics (model and policy included).
     pub(crate) metrics: PolicyMetrics,
+    /// The same configuration's run on the validation window before the test period
+    /// (what a choice may read); `None` without one (`--validation-days 0`, or a model
+    /// that could not spare it).
+    pub(crate) validation: Option<Validated>,
+}
+
+/// A configuration's figures on the validation window, and the value it tuned there.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Validated {
+    /// SLO attainment there, percent.
+    pub(crate) slo_attained_pct: f64,
+    /// Cost over the window's optimum.
+    pub(crate) cost_vs_optimal: f64,
+    /// Container-minutes there.
+    pub(crate) container_minutes: u64,
+    /// The value a tuned policy chose there (slo-targeted's headroom).
+    pub(crate) tuned: Option<f64>,
+}
+
+impl Validated {
+    /// The figures of a run on the validation window.
+    pub(crate) fn of(m: &PolicyMetrics, tuned: Option<f64>) -> Self {
+        Self {
+            slo_attained_pct: m.slo_attained_pct,
+            cost_vs_optimal: m.cost_vs_optimal,
+            container_minutes: m.container_minutes,
+            tuned,
+        }
+    }
 }
 
 /// The columns before the metrics: where a row ran. The sort key of `sweep.csv`.
@@ -46,12 +76,22 @@ const KEY: [(&str, DataType); 8] = [
     ("value", DataType::Float64),
 ];
 
+/// The columns after the metrics: the configuration on the validation window (empty
+/// where it has none). A choice reads these, never the test period's.
+const VALIDATION: [(&str, DataType); 4] = [
+    ("validation_slo_attained_pct", DataType::Float64),
+    ("validation_cost_vs_optimal", DataType::Float64),
+    ("validation_container_minutes", DataType::Int64),
+    ("tuned_value", DataType::Float64),
+];
+
 impl SweepRow {
-    /// A row from a run's metrics and where it ran.
+    /// A row from a run's metrics, its run on the validation window and where it ran.
     pub(crate) fn new(
         (trace, delay, capacity, seed): (&str, u32, f64, u64),
         knob: Option<(&str, f64)>,
         m: &PolicyMetrics,
+        validation: Option<Validated>,
     ) -> Self {
         Self {
             trace: trace.to_string(),
@@ -61,6 +101,7 @@ impl SweepRow {
             knob: knob.map_or(String::new(), |k| k.0.to_string()),
             value: knob.map(|k| k.1),
             metrics: m.clone(),
+            validation,
         }
     }
 
@@ -78,6 +119,13 @@ impl SweepRow {
             self.value.map_or(Cell::Missing, Cell::Number),
         ];
         out.extend(COLUMNS.iter().map(|c| (c.get)(m)));
+        let v = self.validation.as_ref();
+        out.extend([
+            v.map_or(Cell::Missing, |v| Cell::Number(v.slo_attained_pct)),
+            v.map_or(Cell::Missing, |v| Cell::Number(v.cost_vs_optimal)),
+            v.map_or(Cell::Missing, |v| Cell::Whole(v.container_minutes)),
+            v.and_then(|v| v.tuned).map_or(Cell::Missing, Cell::Number),
+        ]);
         out
     }
 }
@@ -87,6 +135,7 @@ fn header() -> Vec<&'static str> {
     KEY.iter()
         .map(|(name, _)| *name)
         .chain(COLUMNS.iter().map(|c| c.name))
+        .chain(VALIDATION.iter().map(|(name, _)| *name))
         .collect()
 }
 
@@ -100,7 +149,12 @@ fn schema() -> Schema {
     Schema::from_iter(
         KEY.iter()
             .map(|(name, t)| Field::new((*name).into(), t.clone()))
-            .chain(COLUMNS.iter().map(|c| Field::new(c.name.into(), metric(c)))),
+            .chain(COLUMNS.iter().map(|c| Field::new(c.name.into(), metric(c))))
+            .chain(
+                VALIDATION
+                    .iter()
+                    .map(|(name, t)| Field::new((*name).into(), t.clone())),
+            ),
     )
 }
 
@@ -228,7 +282,10 @@ impl PartRows {
                 });
             }
             for ((value, column), t) in rec.iter().zip(&names).zip(&types) {
+                // The validation columns are empty where there is no window.
+                let optional = VALIDATION.iter().any(|(name, _)| name == column);
                 let want = match t {
+                    _ if optional && value.is_empty() => continue,
                     DataType::Int64 if value.parse::<i64>().is_err() => "a whole number",
                     DataType::Float64 if !value.is_empty() && value.parse::<f64>().is_err() => {
                         "a number"
@@ -410,6 +467,14 @@ pub(crate) fn slo_table(df: &DataFrame, levels: &[f64]) -> PolarsResult<DataFram
             .with_name("family".into());
         families.with_column(policies)?;
         let mut both = families.vstack(&overall)?;
+        let n = both.height();
+        both.with_column(Column::new("chosen_on".into(), vec!["test"; n]))?;
+        let picked = IdxCa::from_vec("".into(), recommended_rows(&candidates, level)?);
+        let mut recommended = candidates.take(&picked)?;
+        let n = recommended.height();
+        recommended.with_column(Column::new("family".into(), vec!["recommended"; n]))?;
+        recommended.with_column(Column::new("chosen_on".into(), vec!["validation"; n]))?;
+        let mut both = both.vstack(&recommended)?;
         let m = both.height();
         both.with_column(Column::new("slo_level".into(), vec![level; m]))?;
         out = Some(match out {
@@ -425,6 +490,7 @@ pub(crate) fn slo_table(df: &DataFrame, levels: &[f64]) -> PolarsResult<DataFram
         "capacity_per_min",
         "seed",
         "family",
+        "chosen_on",
         "model",
         "policy",
         "knob",
@@ -434,6 +500,10 @@ pub(crate) fn slo_table(df: &DataFrame, levels: &[f64]) -> PolarsResult<DataFram
         "sla_violation_minutes",
         "container_minutes",
         "cost_vs_optimal",
+        "validation_slo_attained_pct",
+        "validation_cost_vs_optimal",
+        "validation_container_minutes",
+        "tuned_value",
     ];
     if table.height() == 0 {
         return Ok(DataFrame::empty());
@@ -451,7 +521,91 @@ pub(crate) fn slo_table(df: &DataFrame, levels: &[f64]) -> PolarsResult<DataFram
     )
 }
 
-/// The cheapest configuration meeting one SLO level (an "overall" row of the SLO table).
+/// The recommended configuration of each (trace, startup delay, capacity, seed) at SLO
+/// `level`, chosen from the validation columns alone as a one-fold backtest chooses
+/// (`docs/experiment.md`, Backtests): each (model, policy) family's pick is its cheapest
+/// configuration that met the level on the validation window, or the closest
+/// ([`backtest::pick`]); the families are ranked by whether their pick met it there, then
+/// by its container-minutes there ([`backtest::ranking`]). Rows without validation
+/// figures take no part. Indices into `df`, one per group that has any, in the order the
+/// groups first appear.
+fn recommended_rows(df: &DataFrame, level: f64) -> PolarsResult<Vec<IdxSize>> {
+    let text = |name: &str| -> PolarsResult<StringChunked> { Ok(df.column(name)?.str()?.clone()) };
+    let (trace, model, policy) = (text("trace")?, text("model")?, text("policy")?);
+    let delay = df.column("startup_delay_min")?.i64()?.clone();
+    let seed = df.column("seed")?.i64()?.clone();
+    let capacity = df.column("capacity_per_min")?.f64()?.clone();
+    let attained = df.column("validation_slo_attained_pct")?.f64()?.clone();
+    let minutes = df.column("validation_container_minutes")?.i64()?.clone();
+    // Groups and, in each, families, in first-appearance order; each family's rows.
+    type Group = (Option<String>, Option<i64>, Option<u64>, Option<i64>);
+    type Family = ((String, String), Vec<usize>);
+    let mut groups: Vec<(Group, Vec<Family>)> = Vec::new();
+    for i in 0..df.height() {
+        if attained.get(i).is_none() || minutes.get(i).is_none() {
+            continue;
+        }
+        let g: Group = (
+            trace.get(i).map(String::from),
+            delay.get(i),
+            capacity.get(i).map(f64::to_bits),
+            seed.get(i),
+        );
+        let f = (
+            model.get(i).unwrap_or_default().to_string(),
+            policy.get(i).unwrap_or_default().to_string(),
+        );
+        let at = match groups.iter().position(|(h, _)| *h == g) {
+            Some(at) => at,
+            None => {
+                groups.push((g, Vec::new()));
+                groups.len() - 1
+            }
+        };
+        let families = &mut groups[at].1;
+        match families.iter_mut().find(|(h, _)| *h == f) {
+            Some((_, rows)) => rows.push(i),
+            None => families.push((f, vec![i])),
+        }
+    }
+    let mut out = Vec::new();
+    for (_, families) in groups {
+        let mut records = Vec::new();
+        let mut picks = Vec::new();
+        for ((model, policy), rows) in families {
+            let figures: Vec<PolicyMetrics> = rows
+                .iter()
+                .map(|&i| PolicyMetrics {
+                    slo_attained_pct: attained.get(i).unwrap_or(f64::NAN),
+                    container_minutes: minutes.get(i).unwrap_or_default() as u64,
+                    ..PolicyMetrics::default()
+                })
+                .collect();
+            let refs: Vec<&PolicyMetrics> = figures.iter().collect();
+            let Some(p) = backtest::pick(&refs, level) else {
+                continue;
+            };
+            records.push(backtest::FamilyRecord {
+                model,
+                policy,
+                picks: vec![rows[p]],
+                validation_met: usize::from(backtest::met(&figures[p], level)),
+                validation_cost: figures[p].container_minutes as f64,
+                test_met: 0,
+                test_costs: Vec::new(),
+            });
+            picks.push(rows[p]);
+        }
+        if let Some(first) = backtest::recommend(&records) {
+            out.push(picks[first] as IdxSize);
+        }
+    }
+    Ok(out)
+}
+
+/// One configuration of the SLO table at one level: the cheapest meeting it on the test
+/// period (an "overall" row, in-sample) or the one chosen on the validation window (a
+/// "recommended" row).
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct SloPick {
     /// The SLO level, percent.
@@ -470,12 +624,32 @@ pub(crate) struct SloPick {
     pub(crate) policy: String,
     /// The knob and its value, for policies with one.
     pub(crate) knob: Option<(String, f64)>,
-    /// Cost over the optimum.
+    /// Cost over the optimum on the test period.
     pub(crate) cost_vs_optimal: f64,
+    /// SLO attainment on the test period, percent.
+    pub(crate) attained_pct: f64,
+    /// SLO attainment and cost over the optimum on the validation window.
+    pub(crate) validation: Option<(f64, f64)>,
+    /// The value a tuned policy chose on the validation window.
+    pub(crate) tuned: Option<f64>,
 }
 
-/// The "overall" rows of an SLO table, read by column name, in table order.
-pub(crate) fn overall_picks(slo: &DataFrame) -> PolarsResult<Vec<SloPick>> {
+impl SloPick {
+    /// The configuration as a user reads it: `lstm / buffered (buffer = 0.2)`.
+    pub(crate) fn name(&self) -> String {
+        let tune = crate::policy::PolicyKind::from_name(&self.policy).and_then(|p| p.tune());
+        let setting = match (&self.knob, self.tuned.zip(tune)) {
+            (Some((k, v)), _) => format!(" ({k} = {v:?})"),
+            (None, Some((v, tune))) => format!(" ({})", tune.show(v)),
+            (None, None) => String::new(),
+        };
+        format!("{} / {}{setting}", self.model, self.policy)
+    }
+}
+
+/// The rows of `family` ("overall" or "recommended") of an SLO table, read by column
+/// name, in table order.
+pub(crate) fn picks(slo: &DataFrame, of: &str) -> PolarsResult<Vec<SloPick>> {
     if slo.height() == 0 {
         return Ok(Vec::new());
     }
@@ -490,16 +664,22 @@ pub(crate) fn overall_picks(slo: &DataFrame) -> PolarsResult<Vec<SloPick>> {
         text("policy")?,
         text("knob")?,
     );
-    let (level, capacity, value, cost) = (
+    let (level, capacity, value, cost, attained) = (
         float("slo_level")?,
         float("capacity_per_min")?,
         float("value")?,
         float("cost_vs_optimal")?,
+        float("slo_attained_pct")?,
+    );
+    let (v_attained, v_cost, tuned) = (
+        float("validation_slo_attained_pct")?,
+        float("validation_cost_vs_optimal")?,
+        float("tuned_value")?,
     );
     let (delay, seed) = (int("startup_delay_min")?, int("seed")?);
     let mut out = Vec::new();
     for i in 0..slo.height() {
-        if family.get(i) != Some("overall") {
+        if family.get(i) != Some(of) {
             continue;
         }
         out.push(SloPick {
@@ -516,13 +696,22 @@ pub(crate) fn overall_picks(slo: &DataFrame) -> PolarsResult<Vec<SloPick>> {
                 .zip(value.get(i))
                 .map(|(k, v)| (k.to_string(), v)),
             cost_vs_optimal: cost.get(i).unwrap_or(f64::NAN),
+            attained_pct: attained.get(i).unwrap_or(f64::NAN),
+            validation: v_attained.get(i).zip(v_cost.get(i)),
+            tuned: tuned.get(i),
         });
     }
     Ok(out)
 }
 
-/// The points of `trace` at its first capacity and seed, for its frontier plot.
-pub(crate) fn frontier_points(df: &DataFrame, trace: &str) -> PolarsResult<Vec<FrontierPoint>> {
+/// The points of `trace` at its first capacity and seed, for its frontier plot, each
+/// with the SLO levels at which the SLO table `slo` recommends it.
+pub(crate) fn frontier_points(
+    df: &DataFrame,
+    slo: &DataFrame,
+    trace: &str,
+) -> PolarsResult<Vec<FrontierPoint>> {
+    let recommended = picks(slo, "recommended")?;
     let mine = df.filter(&df.column("trace")?.str()?.equal(trace))?;
     if mine.height() == 0 {
         return Ok(Vec::new());
@@ -536,9 +725,13 @@ pub(crate) fn frontier_points(df: &DataFrame, trace: &str) -> PolarsResult<Vec<F
     let policies = mine.column("policy")?.str()?.clone();
     let costs = mine.column("cost_vs_optimal")?.f64()?.clone();
     let attained = mine.column("slo_attained_pct")?.f64()?.clone();
+    let values = mine.column("value")?.f64()?.clone();
     let mut out = Vec::new();
     for i in 0..mine.height() {
-        if caps.get(i) != cap0 || seeds.get(i) != seed0 {
+        let (Some(cap), Some(seed)) = (caps.get(i), seeds.get(i)) else {
+            continue;
+        };
+        if Some(cap) != cap0 || Some(seed) != seed0 {
             continue;
         }
         if let (Some(d), Some(m), Some(p), Some(c), Some(r)) = (
@@ -548,16 +741,40 @@ pub(crate) fn frontier_points(df: &DataFrame, trace: &str) -> PolarsResult<Vec<F
             costs.get(i),
             attained.get(i),
         ) {
+            let value = values.get(i);
+            let recommended_at = recommended
+                .iter()
+                .filter(|k| {
+                    k.trace == trace
+                        && k.delay == d
+                        && k.capacity == cap
+                        && k.seed == seed
+                        && k.model == m
+                        && k.policy == p
+                        && k.knob.as_ref().map(|k| k.1) == value
+                })
+                .map(|k| k.level)
+                .collect();
             out.push(FrontierPoint {
                 delay: d as u32,
                 model: m.to_string(),
                 policy: p.to_string(),
                 cost: c,
                 rate: 100.0 - r,
+                recommended_at,
             });
         }
     }
     Ok(out)
+}
+
+/// Rows of deployable policies without figures on a validation window.
+pub(crate) fn without_validation(df: &DataFrame) -> PolarsResult<usize> {
+    let policies = df.column("policy")?.str()?.clone();
+    let attained = df.column("validation_slo_attained_pct")?.f64()?.clone();
+    Ok((0..df.height())
+        .filter(|&i| policies.get(i).is_some_and(deployable_policy) && attained.get(i).is_none())
+        .count())
 }
 
 /// The trace names of `df`, sorted.
@@ -613,7 +830,20 @@ mod tests {
                 cost_vs_optimal: cost as f64 / 90.0,
                 ..PolicyMetrics::default()
             },
+            validation: None,
         }
+    }
+
+    /// `r` with its figures on a validation window of 1,000 minutes: `v` violating
+    /// minutes at `cost` container-minutes (the window's optimum 90).
+    fn validated(mut r: SweepRow, v: u64, cost: u64) -> SweepRow {
+        r.validation = Some(Validated {
+            slo_attained_pct: 100.0 - v as f64 / 10.0,
+            cost_vs_optimal: cost as f64 / 90.0,
+            container_minutes: cost,
+            tuned: None,
+        });
+        r
     }
 
     #[test]
@@ -673,6 +903,64 @@ mod tests {
     }
 
     #[test]
+    fn the_recommendation_is_chosen_on_the_validation_columns_and_judged_on_the_test() {
+        // SLO 99 (at most 10 violating minutes of 1,000). On the test period buffered at
+        // 0 is the cheapest that met it (8 minutes, 100): the in-sample pick. On the
+        // validation window buffered at 0 missed (14 minutes) and 0.2 met (6 minutes,
+        // 125), so buffered's pick is 0.2; reactive-hpa met there at 0.7 (9 minutes,
+        // 140): buffered at 0.2 is recommended (met, 125 < 140), and its test figures
+        // (1 minute, 130) are what the row reports. The optimum takes no part.
+        // lstm × confidence-aware has no validation window: no part either, though it is
+        // the cheapest on test.
+        let rows = vec![
+            validated(row("t", 2, "optimal", None, 0, 90), 0, 90),
+            validated(row("t", 2, "buffered", Some(0.0), 8, 100), 14, 95),
+            validated(row("t", 2, "buffered", Some(0.2), 1, 130), 6, 125),
+            validated(row("t", 2, "reactive-hpa", Some(0.7), 0, 150), 9, 140),
+            row("t", 2, "confidence-aware", Some(0.8), 0, 99),
+        ];
+        let df = combine(&[read_part(&part_csv(&rows)).unwrap()]).unwrap();
+        let t = slo_table(&df, &[99.0, 99.5]).unwrap();
+        let overall = picks(&t, "overall").unwrap();
+        assert_eq!(
+            (overall[0].policy.as_str(), overall[0].knob.clone()),
+            ("confidence-aware", Some(("buffer".to_string(), 0.8)))
+        );
+        let rec = picks(&t, "recommended").unwrap();
+        assert_eq!(rec.len(), 2);
+        assert_eq!(rec[0].level, 99.0);
+        assert_eq!(
+            (rec[0].policy.as_str(), rec[0].knob.clone()),
+            ("buffered", Some(("buffer".to_string(), 0.2)))
+        );
+        assert_eq!(rec[0].attained_pct, 99.9);
+        assert_eq!(rec[0].validation, Some((99.4, 125.0 / 90.0)));
+        assert_eq!(rec[0].name(), "lstm / buffered (buffer = 0.2)");
+        // At 99.5 % (5 minutes) nobody met it on validation: each family's closest
+        // (buffered 0.2 at 99.4, reactive-hpa at 99.1), then the cheapest of those
+        // that met (none), then the lowest cost: buffered 0.2 again (125 < 140).
+        assert_eq!(rec[1].level, 99.5);
+        assert_eq!(rec[1].knob, Some(("buffer".to_string(), 0.2)));
+        // The frontier marks that point at both levels, and no other.
+        let points = frontier_points(&df, &t, "t").unwrap();
+        let marked: Vec<(&str, Option<f64>, &[f64])> = points
+            .iter()
+            .filter(|p| !p.recommended_at.is_empty())
+            .map(|p| {
+                (
+                    p.policy.as_str(),
+                    Some(p.cost * 90.0),
+                    p.recommended_at.as_slice(),
+                )
+            })
+            .collect();
+        assert_eq!(marked.len(), 1, "{marked:?}");
+        assert_eq!(marked[0].0, "buffered");
+        assert_eq!(marked[0].2, [99.0, 99.5]);
+        assert!((marked[0].1.unwrap() - 130.0).abs() < 1e-9);
+    }
+
+    #[test]
     fn slo_table_takes_the_cheapest_meeting_each_level_and_skips_references() {
         // 1,000 test minutes: at 99 % up to 10 may violate, at 99.9 % only 1.
         let rows = vec![
@@ -695,7 +983,7 @@ mod tests {
             .iter()
             .map(|l| {
                 let c: Vec<&str> = l.split(',').collect();
-                (c[0].to_string(), c[5].to_string(), c[13].to_string())
+                (c[0].to_string(), c[5].to_string(), c[14].to_string())
             })
             .collect();
         let want = [

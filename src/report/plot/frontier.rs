@@ -2,7 +2,9 @@
 //! SLO attainment on a "nines" scale (90, 99, 99.9, 99.99 %: each step up is ten times
 //! fewer misses), one curve per (model, policy) family traced along its knob: the
 //! family's points with no cheaper-and-better sibling, joined by cost. The SLO levels
-//! are horizontal lines, the optimum the vertical line at 1.
+//! are horizontal lines, the optimum the vertical line at 1, and the recommendation at
+//! each level (chosen on the validation window, drawn at its test result) a black
+//! triangle labelled with the level.
 
 use plotters::prelude::*;
 
@@ -23,6 +25,9 @@ pub(crate) struct FrontierPoint {
     /// The SLO missed, percent: 100 − the SLO attainment (of requests within the
     /// deadline, or of minutes without a violation under `threshold`).
     pub(crate) rate: f64,
+    /// The SLO levels, percent, at which this configuration is the recommendation
+    /// (chosen on the validation window; the point is its test result).
+    pub(crate) recommended_at: Vec<f64>,
 }
 
 /// The points of a family no other point of it beats on both axes, by cost.
@@ -167,6 +172,31 @@ pub(crate) fn render(
                         PathElement::new(vec![(x, y), (x + 20, y)], c.stroke_width(width))
                     });
             }
+            // The recommendations, on top, labelled with their levels.
+            let marked: Vec<(f64, f64, String)> = mine
+                .iter()
+                .filter(|p| !p.recommended_at.is_empty())
+                .map(|p| {
+                    let levels: Vec<String> =
+                        p.recommended_at.iter().map(|l| format!("{l} %")).collect();
+                    (p.cost.min(x_max), nines(p.rate), levels.join(", "))
+                })
+                .collect();
+            if !marked.is_empty() {
+                chart
+                    .draw_series(
+                        marked
+                            .iter()
+                            .map(|(x, y, _)| TriangleMarker::new((*x, *y), 9, BLACK.filled())),
+                    )?
+                    .label(
+                        "recommended at the SLO labelled (chosen on validation; its test result)",
+                    )
+                    .legend(|(x, y)| TriangleMarker::new((x + 10, y), 6, BLACK.filled()));
+                chart.draw_series(marked.iter().map(|(x, y, text)| {
+                    EmptyElement::at((*x, *y)) + Text::new(text.clone(), (10, -20), font(14))
+                }))?;
+            }
             draw_legend(&mut chart, SeriesLabelPosition::LowerRight)?;
         }
         Ok(())
@@ -185,6 +215,7 @@ mod tests {
             policy: "buffered".into(),
             cost,
             rate,
+            recommended_at: Vec::new(),
         };
         let pts = [p(1.1, 2.0), p(1.2, 1.0), p(1.3, 1.5), p(1.4, 0.0)];
         let refs: Vec<&FrontierPoint> = pts.iter().collect();
