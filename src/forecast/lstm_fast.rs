@@ -25,11 +25,16 @@ const CHUNKS: usize = 2;
 /// Recycled f32 buffers.
 static POOL: Mutex<Vec<Vec<f32>>> = Mutex::new(Vec::new());
 
-/// A buffer of `len` from the pool when one is big enough. Its contents are whatever
-/// the last user left: callers overwrite every element they read (see [`take_zeroed`]).
+/// A buffer of `len` from the pool when one is big enough (the smallest such, so each
+/// size keeps reusing its own buffers: a big buffer lent for a small request comes back
+/// short, and growing it again zero-fills megabytes). Its contents are whatever the last
+/// user left: callers overwrite every element they read (see [`take_zeroed`]).
 fn take(len: usize) -> Vec<f32> {
     let mut pool = POOL.lock().expect("not poisoned");
-    let mut v = match pool.iter().position(|v| v.capacity() >= len) {
+    let best = (0..pool.len())
+        .filter(|&i| pool[i].capacity() >= len)
+        .min_by_key(|&i| pool[i].capacity());
+    let mut v = match best {
         Some(i) => pool.swap_remove(i),
         None => Vec::with_capacity(len),
     };
@@ -227,22 +232,23 @@ fn forward_chunk_impl(
         c_prev: take(rows * t_len * h),
         tanh_c: take(rows * t_len * h),
     };
-    // Input projection and biases for every (row, step).
     let w_in: Vec<f32> = (0..g4).map(|g| wb[2 * g]).collect();
     let bias: Vec<f32> = (0..g4).map(|g| wb[2 * g + 1]).collect();
-    for (b, xs) in x.chunks_exact(t_len).enumerate() {
-        for (t, &xv) in xs.iter().enumerate() {
+    let mut c = take_zeroed(rows * h);
+    // h_{−1} = 0 (never read by the t = 0 step's gemm, but read by backward's dW_hh).
+    cache.h_prev[..rows * h].fill(0.0);
+    for t in 0..t_len {
+        // The step's input projection and biases, written just before its gemm adds to
+        // them, while the step's block is in cache (a pass over every step first was a
+        // quarter of this function's time, all cache misses).
+        for b in 0..rows {
+            let xv = x[b * t_len + t];
             let k = t * rows + b;
             let a = &mut cache.acts[k * g4..(k + 1) * g4];
             for ((v, w), bi) in a.iter_mut().zip(&w_in).zip(&bias) {
                 *v = xv * w + bi;
             }
         }
-    }
-    let mut c = take_zeroed(rows * h);
-    // h_{−1} = 0 (never read by the t = 0 step's gemm, but read by backward's dW_hh).
-    cache.h_prev[..rows * h].fill(0.0);
-    for t in 0..t_len {
         if t > 0 {
             // gates_t += h_{t−1} · W_hhᵀ: lhs rows are h_prev[b, t], rhs(j, g) = W[g, j].
             matmul(
@@ -292,6 +298,34 @@ struct ChunkGrads {
     dwb: Vec<f32>,
 }
 
+/// One row's gate gradients at one step, from its activated gates `i, f, g, o`, the
+/// cell state before the step, `tanh` of the one after, and `dh`; updates `dc` to the
+/// step before. A function of its own so the slices are distinct arguments: inlined in a
+/// loop over slices of one buffer, the compiler could not tell the outputs apart and ran
+/// this scalar.
+#[inline(always)]
+fn gate_grads(
+    [ai, af, ag, ao]: [&[f32]; 4],
+    cp: &[f32],
+    tc: &[f32],
+    dh: &[f32],
+    dc: &mut [f32],
+    [di, df, dg, do_]: [&mut [f32]; 4],
+) {
+    let h = dc.len();
+    let (ai, af, ag, ao, cp, tc, dh) = (&ai[..h], &af[..h], &ag[..h], &ao[..h], &cp[..h], &tc[..h], &dh[..h]);
+    let (di, df, dg, do_) = (&mut di[..h], &mut df[..h], &mut dg[..h], &mut do_[..h]);
+    for j in 0..h {
+        let (i, f, g, o) = (ai[j], af[j], ag[j], ao[j]);
+        let dc_j = dc[j] + dh[j] * o * (1.0 - tc[j] * tc[j]);
+        di[j] = dc_j * g * i * (1.0 - i);
+        df[j] = dc_j * cp[j] * f * (1.0 - f);
+        dg[j] = dc_j * i * (1.0 - g * g);
+        do_[j] = dh[j] * tc[j] * o * (1.0 - o);
+        dc[j] = dc_j * f;
+    }
+}
+
 /// Backward over one chunk from `dh_last` (rows × H).
 #[inline(always)]
 fn backward_chunk_impl(
@@ -320,15 +354,7 @@ fn backward_chunk_impl(
             let tc = &cache.tanh_c[k * h..(k + 1) * h];
             let dhb = &dh[b * h..(b + 1) * h];
             let dcb = &mut dc[b * h..(b + 1) * h];
-            for j in 0..h {
-                let (i, f, g, o) = (ai[j], af[j], ag[j], ao[j]);
-                let dc_j = dcb[j] + dhb[j] * o * (1.0 - tc[j] * tc[j]);
-                di[j] = dc_j * g * i * (1.0 - i);
-                df[j] = dc_j * cp[j] * f * (1.0 - f);
-                dg[j] = dc_j * i * (1.0 - g * g);
-                do_[j] = dhb[j] * tc[j] * o * (1.0 - o);
-                dcb[j] = dc_j * f;
-            }
+            gate_grads([ai, af, ag, ao], cp, tc, dhb, dcb, [di, df, dg, do_]);
         }
         if t > 0 {
             // dh_{t−1} = dgates_t · W_hh.
@@ -357,26 +383,28 @@ fn backward_chunk_impl(
         &cache.h_prev,
         (h, 1),
     );
-    let mut xs_ones = take(2 * steps);
-    for (b, xs) in x.chunks_exact(t_len).enumerate() {
-        for (t, &xv) in xs.iter().enumerate() {
+    // dW_ih and dbias directly, one pass over dgates in memory order with the 4H
+    // accumulators vectorized: as a gemm its 2-column output ran in 16-row tiles of
+    // which 2 rows were used (an eighth of the kernel's work useful).
+    let mut dw_in = take_zeroed(g4);
+    let mut dbias = take_zeroed(g4);
+    for t in 0..t_len {
+        for b in 0..rows {
             let k = t * rows + b;
-            xs_ones[2 * k] = xv;
-            xs_ones[2 * k + 1] = 1.0;
+            let xv = x[b * t_len + t];
+            let d = &dgates[k * g4..(k + 1) * g4];
+            for ((wi, bi), &dv) in dw_in.iter_mut().zip(dbias.iter_mut()).zip(d) {
+                *wi += dv * xv;
+                *bi += dv;
+            }
         }
     }
     let mut dwb = vec![0.0f32; g4 * 2];
-    matmul(
-        (g4, 2, steps),
-        &mut dwb,
-        2,
-        false,
-        &dgates,
-        (1, g4),
-        &xs_ones,
-        (2, 1),
-    );
-    for v in [dgates, dh, dc, xs_ones] {
+    for (g, pair) in dwb.chunks_exact_mut(2).enumerate() {
+        pair[0] = dw_in[g];
+        pair[1] = dbias[g];
+    }
+    for v in [dgates, dh, dc, dw_in, dbias] {
         give(v);
     }
     ChunkGrads { dw_hh, dwb }
