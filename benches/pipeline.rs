@@ -94,6 +94,7 @@ fn serving(c: &mut Criterion) {
         model: "seasonal-naive".into(),
         forecast: model.predict(&trace, split.test_range()).unwrap(),
         validation: None,
+        tunings: Default::default(),
     }];
     let mut g = c.benchmark_group("serving");
     g.sample_size(10)

@@ -2,6 +2,8 @@
 //! forecasts, the metrics of each, and the [`Results`] the reports are drawn from. Pure;
 //! `app` does the files and the console.
 
+use std::sync::{Arc, Mutex};
+
 use chrono::{DateTime, Duration, Utc};
 
 use crate::config::{PolicyConfig, StepCluster};
@@ -21,6 +23,65 @@ pub struct ModelForecast {
     /// Its forecasts of the validation window before the test period, made by the same
     /// fit; `None` when it was fitted on the whole train period.
     pub validation: Option<Validation>,
+    /// Values tuned on that window so far, shared by the clones of this forecast.
+    pub tunings: Tunings,
+}
+
+/// What a tuned value depends on besides the model's window: the policy, its settings
+/// and the cluster.
+type TuneKey = (&'static str, PolicyConfig, StepCluster);
+
+/// Values tuned on one model's validation window ([`tune`]), by [`TuneKey`]: a memo its
+/// clones share (an `Arc`), so the runs of the test period, the recommendation's trials
+/// on the window and its runs of the test period, and a sweep's or backtest's runs on
+/// both windows tune each policy once per setting. Tuning is deterministic, so a value
+/// is the same whoever computed it; a caller that finds another thread tuning the same
+/// key waits for its result. A cache, no part of the forecast's value: every two compare
+/// equal.
+#[derive(Clone, Default)]
+pub struct Tunings(Arc<Mutex<Vec<(TuneKey, TuneSlot)>>>);
+
+/// One key's value, once tuned; locked while it is being tuned.
+type TuneSlot = Arc<Mutex<Option<Tuned>>>;
+
+impl Tunings {
+    /// The value tuned for `key`, tuning it with `f` the first time.
+    fn get_or_tune(
+        &self,
+        key: TuneKey,
+        f: impl FnOnce() -> Result<Tuned, SimError>,
+    ) -> Result<Tuned, SimError> {
+        let slot = {
+            let mut all = self.0.lock().unwrap_or_else(|e| e.into_inner());
+            match all.iter().find(|(k, _)| *k == key) {
+                Some((_, slot)) => Arc::clone(slot),
+                None => {
+                    let slot = TuneSlot::default();
+                    all.push((key, Arc::clone(&slot)));
+                    slot
+                }
+            }
+        };
+        let mut value = slot.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(t) = *value {
+            return Ok(t);
+        }
+        let t = f()?;
+        *value = Some(t);
+        Ok(t)
+    }
+}
+
+impl PartialEq for Tunings {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl std::fmt::Debug for Tunings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Tunings")
+    }
 }
 
 impl ModelForecast {
@@ -33,6 +94,7 @@ impl ModelForecast {
             model: self.model.clone(),
             forecast: v.forecast.clone(),
             validation: Some(v.clone()),
+            tunings: self.tunings.clone(),
         })
     }
 }
@@ -180,7 +242,13 @@ pub fn run_with(
                     ));
                     continue;
                 }
-                (Some(_), Some(v)) => Some(tune(trace, v, kind, policy_cfg, cluster)?),
+                (Some(_), Some(v)) => {
+                    let key = (kind.name(), policy_cfg.clone(), *cluster);
+                    Some(
+                        m.tunings
+                            .get_or_tune(key, || tune(trace, v, kind, policy_cfg, cluster))?,
+                    )
+                }
                 (None, _) => None,
             };
             let ctx = PolicyContext { cluster, tuned };
@@ -372,6 +440,55 @@ mod tests {
     use chrono::{TimeZone, Utc};
 
     #[test]
+    fn a_value_is_tuned_once_per_key_whoever_asks_first() {
+        let tunings = Tunings::default();
+        let runs = std::sync::atomic::AtomicUsize::new(0);
+        let tuned = |value| {
+            runs.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            std::thread::sleep(std::time::Duration::from_millis(20));
+            Ok(Tuned {
+                value,
+                attained_pct: 90.0,
+                steps: 10,
+            })
+        };
+        let key = |target: f64| {
+            let cluster = crate::config::test_cluster(2);
+            let cfg = PolicyConfig {
+                hpa_target_utilization: target,
+                ..PolicyConfig::default()
+            };
+            ("slo-targeted", cfg, cluster)
+        };
+        // Two threads at once, one of them on a clone: one tuning, both get its value.
+        let copy = tunings.clone();
+        let (a, b) = std::thread::scope(|s| {
+            let a = s.spawn(|| tunings.get_or_tune(key(0.7), || tuned(0.25)).unwrap());
+            let b = s.spawn(|| copy.get_or_tune(key(0.7), || tuned(0.25)).unwrap());
+            (a.join().unwrap(), b.join().unwrap())
+        });
+        assert_eq!((a.value, b.value), (0.25, 0.25));
+        assert_eq!(runs.load(std::sync::atomic::Ordering::SeqCst), 1);
+        // Another setting is another key; a failed tuning is not kept.
+        assert_eq!(
+            tunings.get_or_tune(key(0.8), || tuned(0.5)).unwrap().value,
+            0.5
+        );
+        assert_eq!(runs.load(std::sync::atomic::Ordering::SeqCst), 2);
+        let failed = tunings.get_or_tune(key(0.9), || {
+            Err(SimError::NoHistory {
+                test_start: 0,
+                need: 1,
+            })
+        });
+        assert!(failed.is_err());
+        assert_eq!(
+            tunings.get_or_tune(key(0.9), || tuned(0.75)).unwrap().value,
+            0.75
+        );
+    }
+
+    #[test]
     fn model_free_policies_once_forecast_policies_per_model() {
         let trace = Trace {
             start: Utc.with_ymd_and_hms(2026, 1, 5, 0, 0, 0).unwrap(),
@@ -391,6 +508,7 @@ mod tests {
             model: "perfect".into(),
             forecast: perfect,
             validation: None,
+            tunings: Default::default(),
         }];
         // The threshold rule: a perfect forecast sized by capacity is then the oracle.
         let cluster = ClusterConfig::threshold().at_step(1);
@@ -487,6 +605,7 @@ mod tests {
                 start: v.start,
                 forecast: late(v.clone()),
             }),
+            tunings: Default::default(),
         }];
         let mut cluster = crate::config::ClusterConfig::default().at_step(1);
         cluster.serving.slo_share = 0.9;

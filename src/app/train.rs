@@ -149,6 +149,7 @@ pub(crate) fn fit(
                 start,
                 forecast: validation,
             }),
+            tunings: Default::default(),
         },
         artifacts: model
             .artifacts()

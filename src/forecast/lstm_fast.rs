@@ -313,7 +313,15 @@ fn gate_grads(
     [di, df, dg, do_]: [&mut [f32]; 4],
 ) {
     let h = dc.len();
-    let (ai, af, ag, ao, cp, tc, dh) = (&ai[..h], &af[..h], &ag[..h], &ao[..h], &cp[..h], &tc[..h], &dh[..h]);
+    let (ai, af, ag, ao, cp, tc, dh) = (
+        &ai[..h],
+        &af[..h],
+        &ag[..h],
+        &ao[..h],
+        &cp[..h],
+        &tc[..h],
+        &dh[..h],
+    );
     let (di, df, dg, do_) = (&mut di[..h], &mut df[..h], &mut dg[..h], &mut do_[..h]);
     for j in 0..h {
         let (i, f, g, o) = (ai[j], af[j], ag[j], ao[j]);

@@ -369,6 +369,7 @@ pub(crate) fn load_forecasts(
             model: name.to_string(),
             forecast,
             validation,
+            tunings: Default::default(),
         });
     }
     Ok(out)
@@ -448,6 +449,7 @@ mod tests {
                     interval: None,
                 },
             }),
+            tunings: Default::default(),
         };
         let artifact = Artifact {
             file_name: "lstm.safetensors".into(),

@@ -211,6 +211,7 @@ fn read_forecasts_wide(bytes: &[u8]) -> Result<(TestPeriod, Vec<ModelForecast>),
             model: name,
             forecast: Forecast { yhat, interval },
             validation: None,
+            tunings: Default::default(),
         });
     }
     Ok((test, models))
@@ -427,6 +428,7 @@ mod tests {
                     }),
                 },
                 validation: None,
+                tunings: Default::default(),
             },
             ModelForecast {
                 model: "lstm".into(),
@@ -435,6 +437,7 @@ mod tests {
                     interval: None,
                 },
                 validation: None,
+                tunings: Default::default(),
             },
         ];
         for ev in [true, false] {
