@@ -54,11 +54,11 @@ fn run_fold(
     let mut on_test = Vec::new();
     // Each model's interval coverage of the test window, as trained and calibrated.
     let mut coverage: Vec<(String, (f64, f64))> = Vec::new();
-    for mut model in train::build_models(&grid.models, &model_cfg) {
-        interrupt::check()?;
-        bar.set_message(format!("fold {}: {}", fold.index, model.name()));
-        let trained = train::fit(model.as_mut(), trace, split, cluster, &model_cfg)
-            .with_context(|| format!("fold {}", fold.index))?;
+    interrupt::check()?;
+    bar.set_message(format!("fold {}: fitting", fold.index));
+    let mut models = train::build_models(&grid.models, &model_cfg);
+    for trained in train::fit_all(&mut models, trace, split, cluster, &model_cfg) {
+        let trained = trained.with_context(|| format!("fold {}", fold.index))?;
         let f = trained.forecast;
         let validation = match f.validation {
             Some(v) if v.range() == fold.validation => v,

@@ -83,9 +83,8 @@ fn run_unit(
         .with_context(|| format!("unit {}", unit.id))?;
     let mut fits = 0;
     let mut forecasts: Vec<ModelForecast> = Vec::new();
-    for model in models.iter_mut() {
-        let trained = train::fit(model.as_mut(), trace, split, &base, &model_cfg)
-            .with_context(|| format!("unit {}", unit.id))?;
+    for trained in train::fit_all(&mut models, trace, split, &base, &model_cfg) {
+        let trained = trained.with_context(|| format!("unit {}", unit.id))?;
         fits += 1;
         forecasts.push(trained.forecast);
     }

@@ -175,6 +175,29 @@ pub(crate) fn build_models(kinds: &[ModelKind], cfg: &ModelConfig) -> Vec<Box<dy
     kinds.iter().map(|&k| forecast::build(k, cfg)).collect()
 }
 
+/// Fits each model ([`fit`]) side by side, one thread a model (Prophet's fits beside the
+/// LSTM's training use the cores one alone would leave idle); the results in model
+/// order, each depending on its own model's inputs alone, so the same whatever the
+/// scheduling. For the sweep's units and the backtest's folds.
+pub(crate) fn fit_all(
+    models: &mut [Box<dyn Forecaster>],
+    trace: &Trace,
+    split: Split,
+    cluster: &ClusterConfig,
+    cfg: &ModelConfig,
+) -> Vec<Result<Trained>> {
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = models
+            .iter_mut()
+            .map(|model| scope.spawn(move || fit(model.as_mut(), trace, split, cluster, cfg)))
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+            .collect()
+    })
+}
+
 /// Fits every model of the experiment, side by side (one thread a model: Prophet's fits
 /// beside the LSTM's training use the cores one alone would leave idle), and writes each
 /// one's files as it finishes, so an interrupt keeps the models already done. Each model's
