@@ -229,7 +229,10 @@ pub struct FamilyRecord {
     pub picks: Vec<usize>,
     /// Validation windows on which its pick met the SLO.
     pub validation_met: usize,
-    /// Mean validation cost over the optimum of its picks.
+    /// Mean SLO attainment of its picks on the validation windows, percent.
+    pub validation_attained: f64,
+    /// Mean validation cost over the optimum of its picks (in a one-window choice, any
+    /// cost that orders the window's runs alike: container-minutes).
     pub validation_cost: f64,
     /// Test windows on which its pick met the SLO.
     pub test_met: usize,
@@ -263,6 +266,11 @@ pub fn records(trials: &[Trial], folds: usize, slo: f64) -> Vec<FamilyRecord> {
             let n = chosen.len().max(1) as f64;
             Some(FamilyRecord {
                 validation_met: chosen.iter().filter(|t| met(&t.validation, slo)).count(),
+                validation_attained: chosen
+                    .iter()
+                    .map(|t| t.validation.slo_attained_pct)
+                    .sum::<f64>()
+                    / n,
                 validation_cost: chosen
                     .iter()
                     .map(|t| t.validation.cost_vs_optimal)
@@ -278,15 +286,46 @@ pub fn records(trials: &[Trial], folds: usize, slo: f64) -> Vec<FamilyRecord> {
         .collect()
 }
 
+impl FamilyRecord {
+    /// The record of a choice on one window: the family's pick (`pick`, an index into
+    /// the caller's trials) and its row there, ranked by `cost`.
+    pub fn on_one_window(
+        (model, policy): (String, String),
+        pick: usize,
+        validation: &PolicyMetrics,
+        cost: f64,
+        slo: f64,
+    ) -> Self {
+        Self {
+            model,
+            policy,
+            picks: vec![pick],
+            validation_met: usize::from(met(validation, slo)),
+            validation_attained: validation.slo_attained_pct,
+            validation_cost: cost,
+            test_met: 0,
+            test_costs: Vec::new(),
+        }
+    }
+}
+
 /// The families ranked from validation results only: the most validation windows met
-/// first, then the lowest mean validation cost over the optimum, then the first listed.
-/// Indices into `records`.
+/// first; among families that met it on none, the highest mean attainment there (the
+/// closest to the SLO, not the cheapest miss); then the lowest mean validation cost,
+/// then the first listed. Indices into `records`.
 pub fn ranking(records: &[FamilyRecord]) -> Vec<usize> {
     let mut order: Vec<usize> = (0..records.len()).collect();
     order.sort_by(|&a, &b| {
         let (x, y) = (&records[a], &records[b]);
         y.validation_met
             .cmp(&x.validation_met)
+            .then_with(|| {
+                if x.validation_met == 0 {
+                    y.validation_attained.total_cmp(&x.validation_attained)
+                } else {
+                    std::cmp::Ordering::Equal
+                }
+            })
             .then(x.validation_cost.total_cmp(&y.validation_cost))
             .then(a.cmp(&b))
     });
@@ -392,6 +431,17 @@ mod tests {
         assert!((r[0].validation_cost - 1.25).abs() < 1e-12);
         assert_eq!(recommend(&r), Some(0));
         assert_eq!((r[0].test_met, r[1].test_met), (0, 2));
+        // At 99.9 neither met a validation window: the closer one is recommended
+        // (buffered, mean 99.5 against reactive-hpa's 98.75), though it costs more.
+        let r = records(&trials, 2, 99.9);
+        assert_eq!((r[0].validation_met, r[1].validation_met), (0, 0));
+        assert!((r[1].validation_attained - 98.75).abs() < 1e-12);
+        assert_eq!(recommend(&r), Some(0));
+        // Among families that met it equally often, the cheaper: reactive-hpa at 99.0
+        // met once and at 98.0 never, buffered met twice; at 98.0 both met twice.
+        let r = records(&trials, 2, 98.0);
+        assert_eq!((r[0].validation_met, r[1].validation_met), (2, 2));
+        assert_eq!(recommend(&r), Some(1));
     }
 
     #[test]

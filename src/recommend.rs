@@ -211,15 +211,13 @@ pub(crate) fn recommend(i: &Inputs) -> Result<Option<Recommendation>, SimError> 
             continue;
         };
         let chosen = &trials[mine[p]];
-        records.push(FamilyRecord {
-            model: model.clone(),
-            policy: policy.name().to_string(),
-            picks: vec![mine[p]],
-            validation_met: usize::from(backtest::met(&chosen.validation, slo)),
-            validation_cost: chosen.validation.cost_vs_optimal,
-            test_met: 0,
-            test_costs: Vec::new(),
-        });
+        records.push(FamilyRecord::on_one_window(
+            (model.clone(), policy.name().to_string()),
+            mine[p],
+            &chosen.validation,
+            chosen.validation.cost_vs_optimal,
+            slo,
+        ));
     }
     let order = backtest::ranking(&records);
     let Some(&first) = order.first() else {

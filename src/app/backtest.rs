@@ -535,7 +535,7 @@ fn recommendation(
         return out;
     };
     out.push_str(&format!(
-        "Chosen on the validation windows alone (the first from {} to {}, each just before its test window); judged on {} test windows that no choice saw, from {} on. Each family's knob is its cheapest value that met the SLO on validation; the family is the one whose picks met it on the most validation windows, then the cheapest.\n\n",
+        "Chosen on the validation windows alone (the first from {} to {}, each just before its test window); judged on {} test windows that no choice saw, from {} on. Each family's knob is its cheapest value that met the SLO on validation; the family is the one whose picks met it on the most validation windows, then the cheapest (where none met it, the closest).\n\n",
         first.validation_start, first.test_start, m.folds, first.test_start
     ));
     let rec = &records[b];

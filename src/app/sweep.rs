@@ -416,7 +416,14 @@ fn slo_summary(slo: &polars::prelude::DataFrame) -> Result<String> {
             "\nrecommended per SLO, chosen on the validation window before the test period (each family's cheapest configuration that met the SLO there, then the family whose pick met it, cheapest first) and judged on the test period, which no choice saw:\n",
         );
         out.push_str(&head("validation SLO %  test SLO %  x optimal"));
-        for p in recommended {
+        let unmet = recommended
+            .iter()
+            .filter(|p| {
+                !p.validation
+                    .is_some_and(|v| crate::backtest::attains(v.0, p.level))
+            })
+            .count();
+        for p in &recommended {
             let validation = p
                 .validation
                 .map_or("-".to_string(), |v| format!("{:.2}", v.0));
@@ -426,11 +433,17 @@ fn slo_summary(slo: &polars::prelude::DataFrame) -> Result<String> {
                 "missed"
             };
             out.push_str(&line(
-                &p,
+                p,
                 format!(
                     "{validation:>16}  {:>10.2}  {:>9.3}  {held}",
                     p.attained_pct, p.cost_vs_optimal
                 ),
+            ));
+        }
+        if unmet > 0 {
+            out.push_str(&format!(
+                "{unmet} of {} recommendations: no configuration of the grid met the SLO on the validation window, so the closest is shown (widen a knob's range, or check the deadline and the capacity)\n",
+                recommended.len()
             ));
         }
     }

@@ -525,8 +525,9 @@ pub(crate) fn slo_table(df: &DataFrame, levels: &[f64]) -> PolarsResult<DataFram
 /// `level`, chosen from the validation columns alone as a one-fold backtest chooses
 /// (`docs/experiment.md`, Backtests): each (model, policy) family's pick is its cheapest
 /// configuration that met the level on the validation window, or the closest
-/// ([`backtest::pick`]); the families are ranked by whether their pick met it there, then
-/// by its container-minutes there ([`backtest::ranking`]). Rows without validation
+/// ([`backtest::pick`]); the families are ranked by whether their pick met it there
+/// (among those that did not, the closest first), then by its container-minutes there
+/// ([`backtest::ranking`]). Rows without validation
 /// figures take no part. Indices into `df`, one per group that has any, in the order the
 /// groups first appear.
 fn recommended_rows(df: &DataFrame, level: f64) -> PolarsResult<Vec<IdxSize>> {
@@ -585,15 +586,13 @@ fn recommended_rows(df: &DataFrame, level: f64) -> PolarsResult<Vec<IdxSize>> {
             let Some(p) = backtest::pick(&refs, level) else {
                 continue;
             };
-            records.push(backtest::FamilyRecord {
-                model,
-                policy,
-                picks: vec![rows[p]],
-                validation_met: usize::from(backtest::met(&figures[p], level)),
-                validation_cost: figures[p].container_minutes as f64,
-                test_met: 0,
-                test_costs: Vec::new(),
-            });
+            records.push(backtest::FamilyRecord::on_one_window(
+                (model, policy),
+                rows[p],
+                &figures[p],
+                figures[p].container_minutes as f64,
+                level,
+            ));
             picks.push(rows[p]);
         }
         if let Some(first) = backtest::recommend(&records) {
@@ -937,8 +936,8 @@ mod tests {
         assert_eq!(rec[0].validation, Some((99.4, 125.0 / 90.0)));
         assert_eq!(rec[0].name(), "lstm / buffered (buffer = 0.2)");
         // At 99.5 % (5 minutes) nobody met it on validation: each family's closest
-        // (buffered 0.2 at 99.4, reactive-hpa at 99.1), then the cheapest of those
-        // that met (none), then the lowest cost: buffered 0.2 again (125 < 140).
+        // (buffered 0.2 at 99.4, reactive-hpa at 99.1), and of those the closer:
+        // buffered 0.2 again.
         assert_eq!(rec[1].level, 99.5);
         assert_eq!(rec[1].knob, Some(("buffer".to_string(), 0.2)));
         // The frontier marks that point at both levels, and no other.
