@@ -14,7 +14,6 @@ use thiserror::Error;
 
 use crate::forecast::{Forecast, Interval};
 use crate::metrics::PolicyMetrics;
-use crate::policy::PolicyKind;
 
 /// One fold's windows, as step ranges of the trace.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -178,12 +177,8 @@ impl Trial {
     /// What the trial set, as the reports show it: its knob (`buffer 0.2`), the value it
     /// tuned on the validation window (`headroom +43.0 %`), or `-` for neither.
     pub fn setting(&self) -> String {
-        let tune = PolicyKind::from_name(&self.test.policy).and_then(|p| p.tune());
-        match (self.knob, self.tuned.zip(tune)) {
-            (Some((k, v)), _) => format!("{k} {v}"),
-            (None, Some((v, tune))) => tune.show(v),
-            (None, None) => "-".to_string(),
-        }
+        crate::policy::setting_label(&self.test.policy, self.knob, self.tuned)
+            .unwrap_or_else(|| "-".to_string())
     }
 }
 

@@ -60,12 +60,12 @@ pub(crate) struct Choice {
 impl Choice {
     /// The family and its knob, as a user reads it: `lstm × buffered at buffer 0.2`.
     pub(crate) fn name(&self) -> String {
-        let tune = PolicyKind::from_name(&self.policy).and_then(|p| p.tune());
-        let knob = match (self.knob_value, self.tuned_value.zip(tune)) {
-            (Some(v), _) => format!(" at {} {v}", self.knob),
-            (None, Some((v, tune))) => format!(" at {}", tune.show(v)),
-            (None, None) => String::new(),
-        };
+        let knob = crate::policy::setting_label(
+            &self.policy,
+            self.knob_value.map(|v| (self.knob.as_str(), v)),
+            self.tuned_value,
+        )
+        .map_or(String::new(), |s| format!(" at {s}"));
         format!("{} × {}{knob}", self.model, self.policy)
     }
 

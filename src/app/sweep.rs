@@ -400,7 +400,7 @@ fn slo_summary(slo: &polars::prelude::DataFrame) -> Result<String> {
     let head = |last: &str| {
         format!(
             "{:<16} {:>6} {:>8} {:>6}  {:>7}  {:<50} {last}\n",
-            "trace", "delay", "capacity", "seed", "SLO %", "model / policy (knob = value)"
+            "trace", "delay", "capacity", "seed", "SLO %", "model / policy (knob or tuned value)"
         )
     };
     let mut out = String::from(

@@ -226,6 +226,21 @@ impl PolicyKind {
     }
 }
 
+/// What a run of `policy` set, as the reports show it: its knob (`buffer 0.2`), or the
+/// value it tuned on the validation window (`headroom +43.0 %`); `None` for neither.
+pub fn setting_label(
+    policy: &str,
+    knob: Option<(&str, f64)>,
+    tuned: Option<f64>,
+) -> Option<String> {
+    let tune = PolicyKind::from_name(policy).and_then(|p| p.tune());
+    match (knob, tuned.zip(tune)) {
+        (Some((k, v)), _) => Some(format!("{k} {v}")),
+        (None, Some((v, tune))) => Some(tune.show(v)),
+        (None, None) => None,
+    }
+}
+
 /// A policy of the registry, as named on the command line.
 #[derive(Debug, Clone, Copy)]
 pub struct PolicyKind(&'static PolicySpec);

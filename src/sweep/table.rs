@@ -634,14 +634,11 @@ pub(crate) struct SloPick {
 }
 
 impl SloPick {
-    /// The configuration as a user reads it: `lstm / buffered (buffer = 0.2)`.
+    /// The configuration as a user reads it: `lstm / buffered (buffer 0.2)`.
     pub(crate) fn name(&self) -> String {
-        let tune = crate::policy::PolicyKind::from_name(&self.policy).and_then(|p| p.tune());
-        let setting = match (&self.knob, self.tuned.zip(tune)) {
-            (Some((k, v)), _) => format!(" ({k} = {v:?})"),
-            (None, Some((v, tune))) => format!(" ({})", tune.show(v)),
-            (None, None) => String::new(),
-        };
+        let knob = self.knob.as_ref().map(|(k, v)| (k.as_str(), *v));
+        let setting = crate::policy::setting_label(&self.policy, knob, self.tuned)
+            .map_or(String::new(), |s| format!(" ({s})"));
         format!("{} / {}{setting}", self.model, self.policy)
     }
 }
@@ -934,7 +931,7 @@ mod tests {
         );
         assert_eq!(rec[0].attained_pct, 99.9);
         assert_eq!(rec[0].validation, Some((99.4, 125.0 / 90.0)));
-        assert_eq!(rec[0].name(), "lstm / buffered (buffer = 0.2)");
+        assert_eq!(rec[0].name(), "lstm / buffered (buffer 0.2)");
         // At 99.5 % (5 minutes) nobody met it on validation: each family's closest
         // (buffered 0.2 at 99.4, reactive-hpa at 99.1), and of those the closer:
         // buffered 0.2 again.
