@@ -5,7 +5,7 @@ use std::fs;
 use std::path::Path;
 
 mod common;
-use common::{generate, prescale, report};
+use common::{generate, named_rows, prescale, report};
 use predicates::prelude::*;
 use prescale::policy::PolicyKind;
 
@@ -509,29 +509,29 @@ fn backtest_writes_one_row_per_fold_family_and_knob_and_is_deterministic() {
     }
     let csv = fs::read_to_string(a.path().join("backtest.csv")).unwrap();
     assert!(csv.starts_with("fold,validation_start,test_start,test_end,model,policy,knob,knob_value,validation_slo_pct,validation_cost_vs_optimal,validation_container_minutes,test_slo_pct,test_cost_vs_optimal,test_container_minutes,interval_coverage_trained,interval_coverage,tuned_value,chosen,recommended\n"), "{csv}");
-    let rows = rows(&csv);
+    let rows = named_rows(&a.path().join("backtest.csv"));
     // 2 folds × (reactive-hpa's 5 hpa-target trials + buffered's 7 buffer trials).
     assert_eq!(rows.len(), 2 * (5 + 7));
     for fold in ["1", "2"] {
         for policy in ["reactive-hpa", "buffered"] {
             let chosen = rows
                 .iter()
-                .filter(|r| r[0] == fold && r[5] == policy && r[17] == "1")
+                .filter(|r| r["fold"] == fold && r["policy"] == policy && r["chosen"] == "1")
                 .count();
             assert_eq!(chosen, 1, "fold {fold}, {policy}");
         }
-        let recommended: Vec<&Vec<String>> = rows
+        let recommended: Vec<_> = rows
             .iter()
-            .filter(|r| r[0] == fold && r[18] == "1")
+            .filter(|r| r["fold"] == fold && r["recommended"] == "1")
             .collect();
         assert_eq!(recommended.len(), 1, "fold {fold}");
-        assert_eq!(recommended[0][17], "1");
+        assert_eq!(recommended[0]["chosen"], "1");
     }
     // Fold 2's validation window is fold 1's test window.
-    let first = rows.iter().find(|r| r[0] == "1").unwrap();
-    let second = rows.iter().find(|r| r[0] == "2").unwrap();
-    assert_eq!(second[1], first[2]);
-    assert_eq!(second[2], first[3]);
+    let first = rows.iter().find(|r| r["fold"] == "1").unwrap();
+    let second = rows.iter().find(|r| r["fold"] == "2").unwrap();
+    assert_eq!(second["validation_start"], first["test_start"]);
+    assert_eq!(second["test_start"], first["test_end"]);
 }
 
 #[test]
@@ -602,28 +602,37 @@ fn run_alls_recommendation_is_a_one_fold_backtests_and_reads_no_test_data() {
         .arg(dir.path().join("backtest"))
         .assert()
         .success();
-    let recommended =
-        rows(&fs::read_to_string(dir.path().join("reports/recommended.csv")).unwrap());
-    let backtest = rows(&fs::read_to_string(dir.path().join("backtest/backtest.csv")).unwrap());
-    // backtest.csv: model 4, policy 5, knob_value 7, validation_slo_pct 8, test_slo_pct
-    // 11, test_container_minutes 13, tuned_value 16, recommended last.
-    // recommended.csv: model 1, policy 2, knob_value 4, tuned_value 5,
-    // validation_slo_pct 10, test_slo_pct 12, test_container_minutes 14.
-    let pick = backtest.iter().find(|r| r.last().unwrap() == "1").unwrap();
+    let recommended = named_rows(&dir.path().join("reports/recommended.csv"));
+    let backtest = named_rows(&dir.path().join("backtest/backtest.csv"));
+    // The same columns of both files (recommended.csv's name, then backtest.csv's).
+    let same = [
+        ("model", "model"),
+        ("policy", "policy"),
+        ("knob_value", "knob_value"),
+        ("tuned_value", "tuned_value"),
+        ("validation_slo_pct", "validation_slo_pct"),
+        ("test_slo_pct", "test_slo_pct"),
+        ("test_container_minutes", "test_container_minutes"),
+    ];
+    let pick = backtest.iter().find(|r| r["recommended"] == "1").unwrap();
     let ours = &recommended[0];
-    assert_eq!(ours[0], "recommended");
-    assert_eq!(
-        [&ours[1], &ours[2], &ours[4], &ours[5], &ours[10], &ours[12], &ours[14]],
-        [&pick[4], &pick[5], &pick[7], &pick[16], &pick[8], &pick[11], &pick[13]],
-        "{recommended:?}\n{pick:?}"
-    );
+    assert_eq!(ours["role"], "recommended");
+    for (a, b) in same {
+        assert_eq!(ours[a], pick[b], "{a}: {recommended:?}\n{pick:?}");
+    }
     // Reactive-hpa's own pick: the backtest's chosen reactive-hpa row.
     let theirs = backtest
         .iter()
-        .find(|r| r[5] == "reactive-hpa" && r[r.len() - 2] == "1")
+        .find(|r| r["policy"] == "reactive-hpa" && r["chosen"] == "1")
         .unwrap();
-    let ours = recommended.iter().find(|r| r[0] == "reactive-hpa").unwrap();
-    assert_eq!([&ours[4], &ours[14]], [&theirs[7], &theirs[13]]);
+    let ours = recommended
+        .iter()
+        .find(|r| r["role"] == "reactive-hpa")
+        .unwrap();
+    assert_eq!(
+        [&ours["knob_value"], &ours["test_container_minutes"]],
+        [&theirs["knob_value"], &theirs["test_container_minutes"]]
+    );
     // Tripled demand in the test period: the same choice, other test figures.
     let data = fs::read_to_string(dir.path().join("data/workload.csv")).unwrap();
     let lines: Vec<&str> = data.lines().collect();
@@ -657,9 +666,19 @@ fn run_alls_recommendation_is_a_one_fold_backtests_and_reads_no_test_data() {
         .arg(dir.path().join("reports3"))
         .assert()
         .success();
-    let again = rows(&fs::read_to_string(dir.path().join("reports3/recommended.csv")).unwrap());
+    let again = named_rows(&dir.path().join("reports3/recommended.csv"));
     for (a, b) in recommended.iter().zip(&again) {
-        assert_eq!(a[..12], b[..12], "the choice moved");
-        assert_ne!(a[12], b[12], "the test figures did not");
+        // Every column before the test period's figures is the choice.
+        let choice = |r: &std::collections::BTreeMap<String, String>| {
+            r.iter()
+                .filter(|(k, _)| !k.starts_with("test_"))
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(choice(a), choice(b), "the choice moved");
+        assert_ne!(
+            a["test_slo_pct"], b["test_slo_pct"],
+            "the test figures did not"
+        );
     }
 }

@@ -9,7 +9,7 @@ use std::fs;
 use std::path::Path;
 
 mod common;
-use common::prescale;
+use common::{named_rows, prescale};
 use predicates::prelude::*;
 
 /// A 3-day synthetic trace, 1-day test, 3 delays (3 units), one fast model and 2–3
@@ -93,21 +93,6 @@ fn three_shards_merged_equal_the_unsharded_sweep_byte_for_byte() {
         .stderr(predicate::str::contains(
             "3 units (3 finished before), 3 model fits, 24 simulations",
         ));
-}
-
-/// The rows of a CSV file as maps from column name to value.
-fn named_rows(path: &Path) -> Vec<std::collections::BTreeMap<String, String>> {
-    let text = fs::read_to_string(path).unwrap();
-    let mut lines = text.lines();
-    let head: Vec<&str> = lines.next().unwrap().split(',').collect();
-    lines
-        .map(|l| {
-            head.iter()
-                .zip(l.split(','))
-                .map(|(h, v)| (h.to_string(), v.to_string()))
-                .collect()
-        })
-        .collect()
 }
 
 #[test]

@@ -175,21 +175,18 @@ pub(crate) fn build_models(kinds: &[ModelKind], cfg: &ModelConfig) -> Vec<Box<dy
     kinds.iter().map(|&k| forecast::build(k, cfg)).collect()
 }
 
-/// Fits each model ([`fit`]) side by side, one thread a model (Prophet's fits beside the
-/// LSTM's training use the cores one alone would leave idle); the results in model
-/// order, each depending on its own model's inputs alone, so the same whatever the
-/// scheduling. For the sweep's units and the backtest's folds.
-pub(crate) fn fit_all(
+/// `f` on each model side by side, one thread a model (Prophet's fits beside the LSTM's
+/// training use the cores one alone would leave idle); the results in model order, each
+/// depending on its own model's inputs alone, so the same whatever the scheduling.
+fn side_by_side<T: Send>(
     models: &mut [Box<dyn Forecaster>],
-    trace: &Trace,
-    split: Split,
-    cluster: &ClusterConfig,
-    cfg: &ModelConfig,
-) -> Vec<Result<Trained>> {
+    f: impl Fn(&mut dyn Forecaster) -> T + Sync,
+) -> Vec<T> {
+    let f = &f;
     std::thread::scope(|scope| {
         let handles: Vec<_> = models
             .iter_mut()
-            .map(|model| scope.spawn(move || fit(model.as_mut(), trace, split, cluster, cfg)))
+            .map(|model| scope.spawn(move || f(model.as_mut())))
             .collect();
         handles
             .into_iter()
@@ -198,26 +195,28 @@ pub(crate) fn fit_all(
     })
 }
 
-/// Fits every model of the experiment, side by side (one thread a model: Prophet's fits
-/// beside the LSTM's training use the cores one alone would leave idle), and writes each
-/// one's files as it finishes, so an interrupt keeps the models already done. Each model's
-/// output depends on its own inputs alone, so the files are the same whatever the
-/// scheduling; the log lines may interleave.
+/// Fits each model ([`fit`]) side by side ([`side_by_side`]): for the sweep's units and
+/// the backtest's folds.
+pub(crate) fn fit_all(
+    models: &mut [Box<dyn Forecaster>],
+    trace: &Trace,
+    split: Split,
+    cluster: &ClusterConfig,
+    cfg: &ModelConfig,
+) -> Vec<Result<Trained>> {
+    side_by_side(models, |model| fit(model, trace, split, cluster, cfg))
+}
+
+/// Fits every model of the experiment side by side ([`side_by_side`]) and writes each
+/// one's files as it finishes, so an interrupt keeps the models already done. The files
+/// are the same whatever the scheduling; the log lines may interleave.
 pub(super) fn run(e: &Experiment, trace: &Trace) -> Result<()> {
     let mut models = build_models(&e.models, &e.model_cfg);
     let split = split_for(trace, &e.split, &models, &e.cluster)?;
-    let results: Vec<Result<()>> = std::thread::scope(|scope| {
-        let handles: Vec<_> = models
-            .iter_mut()
-            .map(|model| scope.spawn(move || train_one(e, trace, split, model.as_mut())))
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
-            .collect()
-    });
     // The first failure in model order.
-    results.into_iter().collect()
+    side_by_side(&mut models, |model| train_one(e, trace, split, model))
+        .into_iter()
+        .collect()
 }
 
 /// Fits one model, writes its files and says so.

@@ -539,9 +539,11 @@ fn recommended_rows(df: &DataFrame, level: f64) -> PolarsResult<Vec<IdxSize>> {
     let attained = df.column("validation_slo_attained_pct")?.f64()?.clone();
     let minutes = df.column("validation_container_minutes")?.i64()?.clone();
     // Groups and, in each, families, in first-appearance order; each family's rows.
+    // Indexed, so a sweep of many units stays linear in its rows.
     type Group = (Option<String>, Option<i64>, Option<u64>, Option<i64>);
     type Family = ((String, String), Vec<usize>);
-    let mut groups: Vec<(Group, Vec<Family>)> = Vec::new();
+    let mut groups: Vec<Vec<Family>> = Vec::new();
+    let mut group_at: std::collections::HashMap<Group, usize> = Default::default();
     for i in 0..df.height() {
         if attained.get(i).is_none() || minutes.get(i).is_none() {
             continue;
@@ -556,21 +558,18 @@ fn recommended_rows(df: &DataFrame, level: f64) -> PolarsResult<Vec<IdxSize>> {
             model.get(i).unwrap_or_default().to_string(),
             policy.get(i).unwrap_or_default().to_string(),
         );
-        let at = match groups.iter().position(|(h, _)| *h == g) {
-            Some(at) => at,
-            None => {
-                groups.push((g, Vec::new()));
-                groups.len() - 1
-            }
-        };
-        let families = &mut groups[at].1;
+        let at = *group_at.entry(g).or_insert_with(|| {
+            groups.push(Vec::new());
+            groups.len() - 1
+        });
+        let families = &mut groups[at];
         match families.iter_mut().find(|(h, _)| *h == f) {
             Some((_, rows)) => rows.push(i),
             None => families.push((f, vec![i])),
         }
     }
     let mut out = Vec::new();
-    for (_, families) in groups {
+    for families in groups {
         let mut records = Vec::new();
         let mut picks = Vec::new();
         for ((model, policy), rows) in families {
@@ -707,13 +706,18 @@ pub(crate) fn frontier_points(
     slo: &DataFrame,
     trace: &str,
 ) -> PolarsResult<Vec<FrontierPoint>> {
-    let recommended = picks(slo, "recommended")?;
+    let all_picks = picks(slo, "recommended")?;
     let mine = df.filter(&df.column("trace")?.str()?.equal(trace))?;
     if mine.height() == 0 {
         return Ok(Vec::new());
     }
     let cap0 = mine.column("capacity_per_min")?.f64()?.get(0);
     let seed0 = mine.column("seed")?.i64()?.get(0);
+    // The plot's recommendations: this trace's, at its first capacity and seed.
+    let recommended: Vec<&SloPick> = all_picks
+        .iter()
+        .filter(|k| k.trace == trace && Some(k.capacity) == cap0 && Some(k.seed) == seed0)
+        .collect();
     let caps = mine.column("capacity_per_min")?.f64()?.clone();
     let seeds = mine.column("seed")?.i64()?.clone();
     let delays = mine.column("startup_delay_min")?.i64()?.clone();
@@ -741,10 +745,7 @@ pub(crate) fn frontier_points(
             let recommended_at = recommended
                 .iter()
                 .filter(|k| {
-                    k.trace == trace
-                        && k.delay == d
-                        && k.capacity == cap
-                        && k.seed == seed
+                    k.delay == d
                         && k.model == m
                         && k.policy == p
                         && k.knob.as_ref().map(|k| k.1) == value
