@@ -8,6 +8,7 @@ use std::io::Cursor;
 use std::sync::Arc;
 
 use polars::prelude::*;
+use polars_io::prelude::*;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 

@@ -8,6 +8,7 @@ use std::io::Cursor;
 
 use chrono::{DateTime, NaiveDateTime};
 use polars::prelude::*;
+use polars_io::prelude::*;
 
 use super::{ImportOptions, Point, Raw, Report};
 use crate::trace::{excerpt, TraceError};
