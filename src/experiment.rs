@@ -133,6 +133,9 @@ pub struct Outcome {
     pub skipped: Vec<String>,
     /// What policies chose while being built ("slo-targeted on lstm: headroom …").
     pub notes: Vec<String>,
+    /// The container-minutes of the references on this period, (oracle, optimal): the
+    /// denominators of every run's cost ratios ([`reference_costs`]).
+    pub references: (u64, u64),
 }
 
 impl Outcome {
@@ -285,6 +288,7 @@ pub fn run_with(
         forecast_metrics,
         skipped,
         notes,
+        references: (oracle, optimal),
     })
 }
 

@@ -4,16 +4,18 @@
 //! trials on the validation window before the test period (the same forecasts the test
 //! period's come from, [`crate::forecast::Validation`]); each family's pick is its
 //! cheapest trial that met the SLO there ([`backtest::pick`]); the families are ranked on
-//! those runs alone ([`backtest::ranking`]). Only then are the recommendation, the
-//! runner-up and reactive-hpa's own pick run on the test period. Pure: no files.
+//! those runs alone ([`backtest::ranking`]): [`choose`]. Only then are the
+//! recommendation, the runner-up and reactive-hpa's own pick run on the test period
+//! ([`judge`]; a run the test period's own runs already made is read from them). Pure: no
+//! files.
 
 use std::ops::Range;
 
 use serde::{Deserialize, Serialize};
 
 use crate::backtest::{self, FamilyRecord};
-use crate::config::StepCluster;
-use crate::experiment::{self, ModelForecast};
+use crate::config::{PolicyConfig, StepCluster};
+use crate::experiment::{self, ModelForecast, Outcome, Run};
 use crate::forecast::ModelConfig;
 use crate::metrics::{deployable_policy, PolicyMetrics, NO_MODEL};
 use crate::policy::PolicyKind;
@@ -106,15 +108,32 @@ pub(crate) struct Inputs<'a> {
 }
 
 /// One family at one knob value.
+#[derive(Clone)]
 struct Trial {
     policy: PolicyKind,
     knob: Option<(&'static str, f64)>,
     validation: PolicyMetrics,
 }
 
-/// Chooses on the validation window and judges on the test period; `None` without a
-/// window (`--validation-days 0`) or without a deployable family.
-pub(crate) fn recommend(i: &Inputs) -> Result<Option<Recommendation>, SimError> {
+/// The families chosen on the validation window, in their roles (the recommendation, the
+/// runner-up, reactive-hpa's own pick): what [`judge`] runs on the test period.
+pub(crate) struct Chosen {
+    roles: Vec<(&'static str, Trial)>,
+}
+
+/// The settings `policy` runs at with its knob at `value`, and the knob.
+fn at(
+    i: &Inputs,
+    policy: PolicyKind,
+    value: Option<f64>,
+) -> (Option<(&'static str, f64)>, PolicyConfig) {
+    let (settings, knob) = policy.at_knob(i.settings, value);
+    (knob, settings.policy_config(i.model_cfg))
+}
+
+/// Chooses on the validation window, reading nothing of the test period; `None` without
+/// a window (`--validation-days 0`) or without a deployable family.
+pub(crate) fn choose(i: &Inputs) -> Result<Option<Chosen>, SimError> {
     let window = i.window.clone();
     if window.is_empty() {
         return Ok(None);
@@ -122,21 +141,11 @@ pub(crate) fn recommend(i: &Inputs) -> Result<Option<Recommendation>, SimError> 
     // The models whose validation window is this one (a model that could not spare it
     // has none and is left out), on that window.
     let on_window = experiment::on_window(i.models, &window);
-    let tested: Vec<ModelForecast> = i
-        .models
-        .iter()
-        .filter(|m| on_window.iter().any(|w| w.model == m.model))
-        .cloned()
-        .collect();
     let vsplit = Split {
         train_len: window.start,
         test_len: window.len(),
     };
     let refs = experiment::reference_costs(i.trace, vsplit, i.step)?;
-    let at = |policy: PolicyKind, value: Option<f64>| {
-        let (settings, knob) = policy.at_knob(i.settings, value);
-        (knob, settings.policy_config(i.model_cfg))
-    };
     let jobs: Vec<(PolicyKind, Option<f64>)> = i
         .policies
         .iter()
@@ -144,7 +153,7 @@ pub(crate) fn recommend(i: &Inputs) -> Result<Option<Recommendation>, SimError> 
         .flat_map(|&p| p.trials().into_iter().map(move |v| (p, v)))
         .collect();
     let run = |&(policy, value): &(PolicyKind, Option<f64>)| {
-        let (knob, cfg) = at(policy, value);
+        let (knob, cfg) = at(i, policy, value);
         let out = experiment::run_with(
             i.trace,
             vsplit,
@@ -235,31 +244,61 @@ pub(crate) fn recommend(i: &Inputs) -> Result<Option<Recommendation>, SimError> 
     {
         roles.push(("reactive-hpa", r));
     }
-    let test_refs = experiment::reference_costs(i.trace, i.split, i.step)?;
+    Ok(Some(Chosen {
+        roles: roles
+            .into_iter()
+            .map(|(role, r)| (role, trials[records[r].picks[0]].clone()))
+            .collect(),
+    }))
+}
+
+/// Runs the chosen families on the test period and says how they did. `tested` is the
+/// test period's outcome at `tested_cfg`: a chosen family it already ran at those
+/// settings (the same model, policy and settings give the same run) is read from it, not
+/// simulated again, and every cost ratio is over its references.
+pub(crate) fn judge(
+    i: &Inputs,
+    chosen: &Chosen,
+    tested: &Outcome,
+    tested_cfg: &PolicyConfig,
+) -> Result<Option<Recommendation>, SimError> {
+    let window = i.window.clone();
+    // The models chosen from: those with this validation window.
+    let on_window = experiment::on_window(i.models, &window);
+    let models: Vec<ModelForecast> = i
+        .models
+        .iter()
+        .filter(|m| on_window.iter().any(|w| w.model == m.model))
+        .cloned()
+        .collect();
+    let slo = 100.0 * i.step.serving.slo_share;
     let stamp = |k: usize| format_timestamp(i.trace.timestamp(k));
     let terms = slo_terms(i.step);
     let mut choices = Vec::new();
     let mut timeline = Timeline::default();
-    for (role, r) in roles {
-        let t = &trials[records[r].picks[0]];
-        let (_, cfg) = at(t.policy, t.knob.map(|k| k.1));
-        let out = experiment::run_with(
-            i.trace,
-            i.split,
-            &tested,
-            &[t.policy],
-            &cfg,
-            i.step,
-            Some(test_refs),
-        )?;
-        let Some(run) = out
+    for (role, t) in &chosen.roles {
+        let (_, cfg) = at(i, t.policy, t.knob.map(|k| k.1));
+        let mine =
+            |r: &Run| r.metrics.model == t.validation.model && r.metrics.policy == t.policy.name();
+        let run = match tested.runs.iter().find(|r| mine(r)) {
+            Some(r) if cfg == *tested_cfg => Some(r.clone()),
+            _ => experiment::run_with(
+                i.trace,
+                i.split,
+                &models,
+                &[t.policy],
+                &cfg,
+                i.step,
+                Some(tested.references),
+            )?
             .runs
             .into_iter()
-            .find(|r| r.metrics.model == t.validation.model)
-        else {
+            .find(|r| mine(r)),
+        };
+        let Some(run) = run else {
             continue;
         };
-        if role == "recommended" {
+        if *role == "recommended" {
             timeline = run.timeline.clone();
         }
         choices.push(Choice {
@@ -330,6 +369,79 @@ pub(crate) fn render(choices: &[Choice]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::forecast::{Forecast, Validation};
+
+    #[test]
+    fn a_chosen_family_read_from_the_test_runs_equals_its_own_simulation() {
+        // Two generated days, the second the test period, the last 600 steps before it
+        // the validation window; the forecast is the demand a step late.
+        let (trace, _) =
+            crate::trace::generate::generate(&crate::trace::generate::GenerateConfig {
+                days: 2.0,
+                ..Default::default()
+            })
+            .unwrap();
+        let n = trace.len();
+        let late = |r: Range<usize>| Forecast {
+            yhat: r.map(|j| trace.requests[j - 1]).collect(),
+            interval: None,
+        };
+        let (v, t) = (n / 2 - 600..n / 2, n / 2..n);
+        let split = Split {
+            train_len: t.start,
+            test_len: t.len(),
+        };
+        let models = vec![ModelForecast {
+            model: "late".into(),
+            forecast: late(t),
+            validation: Some(Validation {
+                start: v.start,
+                forecast: late(v.clone()),
+            }),
+            tunings: Default::default(),
+        }];
+        let settings = Settings::default();
+        let step = settings.cluster.at_step(1);
+        let cfg = settings.policy_config(&settings.model);
+        let inputs = Inputs {
+            trace: &trace,
+            split,
+            models: &models,
+            policies: PolicyKind::ALL,
+            settings: &settings,
+            model_cfg: &settings.model,
+            step: &step,
+            window: v,
+        };
+        let chosen = choose(&inputs).unwrap().unwrap();
+        let tested = experiment::run(&trace, split, &models, PolicyKind::ALL, &cfg, &step).unwrap();
+        // With no test runs to read, every chosen family is simulated here.
+        let none = Outcome {
+            runs: Vec::new(),
+            ..tested.clone()
+        };
+        let read = judge(&inputs, &chosen, &tested, &cfg).unwrap().unwrap();
+        let simulated = judge(&inputs, &chosen, &none, &cfg).unwrap().unwrap();
+        assert!(read.choices.len() >= 2, "{:?}", read.choices);
+        assert_eq!(read, simulated);
+        // And some were read, not simulated: marked test runs show through.
+        let mut marked = tested.clone();
+        for r in &mut marked.runs {
+            r.metrics.container_minutes = 7;
+        }
+        let shown = judge(&inputs, &chosen, &marked, &cfg).unwrap().unwrap();
+        let read_back = shown
+            .choices
+            .iter()
+            .filter(|c| c.test_container_minutes == 7)
+            .count();
+        assert!(read_back >= 1, "{:?}", shown.choices);
+        // A family at another knob than the test runs' is simulated all the same.
+        let mut other = cfg.clone();
+        other.hpa_target_utilization += 0.0123;
+        let apart = judge(&inputs, &chosen, &marked, &other).unwrap().unwrap();
+        assert_eq!(apart, simulated);
+    }
 
     fn choice(
         role: &str,

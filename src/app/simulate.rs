@@ -52,12 +52,13 @@ pub(super) fn run(e: &Experiment, trace: &Trace) -> Result<Outcome> {
         step: &step,
         window: train::validation_window(&e.model_cfg, trace, split, &models),
     };
-    // The recommendation reads the same forecasts and none of the test runs: it runs
-    // beside them (each side's output is its own, whatever the scheduling).
-    let (outcome, recommendation) = std::thread::scope(|scope| {
+    // The choice reads the same forecasts and none of the test runs: it runs beside them
+    // (each side's output is its own, whatever the scheduling); the chosen families are
+    // then judged on the test period, reusing the runs made there.
+    let (outcome, chosen) = std::thread::scope(|scope| {
         let chosen = scope.spawn(|| {
-            let r = recommend::recommend(&inputs);
-            (r, started.elapsed().as_secs_f64())
+            let c = recommend::choose(&inputs);
+            (c, started.elapsed().as_secs_f64())
         });
         let outcome = experiment::run(trace, split, &models, &e.policies, &e.policy_cfg, &step);
         let tested = started.elapsed().as_secs_f64();
@@ -67,7 +68,13 @@ pub(super) fn run(e: &Experiment, trace: &Trace) -> Result<Outcome> {
         (outcome.map(|o| (o, tested)), chosen)
     });
     let (outcome, tested) = outcome?;
-    let (recommendation, chose) = (recommendation.0?, recommendation.1);
+    let (chosen, chose) = (chosen.0?, chosen.1);
+    let judging = Instant::now();
+    let recommendation = match &chosen {
+        Some(c) => recommend::judge(&inputs, c, &outcome, &e.policy_cfg)?,
+        None => None,
+    };
+    let judged = judging.elapsed().as_secs_f64();
     for s in &outcome.skipped {
         eprintln!("note: skipped {s}");
     }
@@ -82,7 +89,7 @@ pub(super) fn run(e: &Experiment, trace: &Trace) -> Result<Outcome> {
     );
     if let Some(r) = &recommendation {
         eprintln!(
-            "recommend: {} chosen on the validation window in {chose:.3} s (beside the runs above)",
+            "recommend: {} chosen on the validation window in {chose:.3} s (beside the runs above), judged on the test period in {judged:.3} s",
             r.choices[0].name(),
         );
     }
