@@ -437,6 +437,50 @@ impl Results {
     }
 }
 
+/// What the experiment's and the recommendation's tests run on.
+#[cfg(test)]
+pub(crate) mod fixture {
+    use super::*;
+
+    /// The demand a step late over `r`: a naive forecast, which a policy needs a headroom
+    /// over.
+    pub(crate) fn late(trace: &Trace, r: std::ops::Range<usize>) -> Forecast {
+        Forecast {
+            yhat: r.map(|j| trace.requests[j - 1]).collect(),
+            interval: None,
+        }
+    }
+
+    /// Two generated days: the second the test period, the `validation` steps before it
+    /// the validation window, and model `late` ([`late`]) forecasting both.
+    pub(crate) fn two_days_late(
+        validation: usize,
+    ) -> (Trace, std::ops::Range<usize>, Split, Vec<ModelForecast>) {
+        let (trace, _) =
+            crate::trace::generate::generate(&crate::trace::generate::GenerateConfig {
+                days: 2.0,
+                ..Default::default()
+            })
+            .unwrap();
+        let n = trace.len();
+        let (v, t) = (n / 2 - validation..n / 2, n / 2..n);
+        let split = Split {
+            train_len: t.start,
+            test_len: t.len(),
+        };
+        let models = vec![ModelForecast {
+            model: "late".into(),
+            forecast: late(&trace, t),
+            validation: Some(Validation {
+                start: v.start,
+                forecast: late(&trace, v.clone()),
+            }),
+            tunings: Default::default(),
+        }];
+        (trace, v, split, models)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -584,33 +628,11 @@ mod tests {
 
     #[test]
     fn slo_targeted_runs_at_the_smallest_headroom_that_met_the_slo_on_the_validation_window() {
-        // Two days of a generated trace: the first half validation, the second test; the
-        // forecast is the demand a step late (a naive model), so a headroom is needed.
-        let (trace, _) =
-            crate::trace::generate::generate(&crate::trace::generate::GenerateConfig {
-                days: 2.0,
-                ..Default::default()
-            })
-            .unwrap();
-        let n = trace.len();
-        let late = |r: std::ops::Range<usize>| Forecast {
-            yhat: r.map(|j| trace.requests[j - 1]).collect(),
-            interval: None,
-        };
-        let (v, t) = (600..n / 2, n / 2..n);
-        let split = Split {
-            train_len: t.start,
-            test_len: t.len(),
-        };
-        let models = vec![ModelForecast {
-            model: "late".into(),
-            forecast: late(t.clone()),
-            validation: Some(Validation {
-                start: v.start,
-                forecast: late(v.clone()),
-            }),
-            tunings: Default::default(),
-        }];
+        // The first day but its first 600 steps the validation window, the second day the
+        // test period; the forecast is the demand a step late, so a headroom is needed.
+        let (trace, v, split, models) = fixture::two_days_late(840);
+        let t = split.test_range();
+        let late = |r: std::ops::Range<usize>| fixture::late(&trace, r);
         let mut cluster = crate::config::ClusterConfig::default().at_step(1);
         cluster.serving.slo_share = 0.9;
         let kind = PolicyKind::from_name("slo-targeted").unwrap();

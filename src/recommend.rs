@@ -369,37 +369,12 @@ pub(crate) fn render(choices: &[Choice]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::forecast::{Forecast, Validation};
 
     #[test]
     fn a_chosen_family_read_from_the_test_runs_equals_its_own_simulation() {
-        // Two generated days, the second the test period, the last 600 steps before it
-        // the validation window; the forecast is the demand a step late.
-        let (trace, _) =
-            crate::trace::generate::generate(&crate::trace::generate::GenerateConfig {
-                days: 2.0,
-                ..Default::default()
-            })
-            .unwrap();
-        let n = trace.len();
-        let late = |r: Range<usize>| Forecast {
-            yhat: r.map(|j| trace.requests[j - 1]).collect(),
-            interval: None,
-        };
-        let (v, t) = (n / 2 - 600..n / 2, n / 2..n);
-        let split = Split {
-            train_len: t.start,
-            test_len: t.len(),
-        };
-        let models = vec![ModelForecast {
-            model: "late".into(),
-            forecast: late(t),
-            validation: Some(Validation {
-                start: v.start,
-                forecast: late(v.clone()),
-            }),
-            tunings: Default::default(),
-        }];
+        // Two generated days, the second the test period, the 600 steps before it the
+        // validation window; the forecast is the demand a step late.
+        let (trace, v, split, models) = experiment::fixture::two_days_late(600);
         let settings = Settings::default();
         let step = settings.cluster.at_step(1);
         let cfg = settings.policy_config(&settings.model);
