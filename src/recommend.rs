@@ -263,14 +263,6 @@ pub(crate) fn judge(
     tested_cfg: &PolicyConfig,
 ) -> Result<Option<Recommendation>, SimError> {
     let window = i.window.clone();
-    // The models chosen from: those with this validation window.
-    let on_window = experiment::on_window(i.models, &window);
-    let models: Vec<ModelForecast> = i
-        .models
-        .iter()
-        .filter(|m| on_window.iter().any(|w| w.model == m.model))
-        .cloned()
-        .collect();
     let slo = 100.0 * i.step.serving.slo_share;
     let stamp = |k: usize| format_timestamp(i.trace.timestamp(k));
     let terms = slo_terms(i.step);
@@ -282,10 +274,14 @@ pub(crate) fn judge(
             |r: &Run| r.metrics.model == t.validation.model && r.metrics.policy == t.policy.name();
         let run = match tested.runs.iter().find(|r| mine(r)) {
             Some(r) if cfg == *tested_cfg => Some(r.clone()),
+            // Only the pick's own model (none for a model-free policy).
             _ => experiment::run_with(
                 i.trace,
                 i.split,
-                &models,
+                i.models
+                    .iter()
+                    .position(|m| m.model == t.validation.model)
+                    .map_or(&[][..], |k| &i.models[k..=k]),
                 &[t.policy],
                 &cfg,
                 i.step,
