@@ -5,17 +5,21 @@
 use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, Criterion};
+use prescale::config::GenerateConfig;
+use prescale::config::LstmConfig;
+use prescale::config::LstmEngine;
+use prescale::config::RefitEvery;
+use prescale::config::ServingConfig;
+use prescale::config::ServingModel;
 use prescale::config::{ClusterConfig, PolicyConfig, SplitConfig};
 use prescale::experiment::{self, ModelForecast};
-use prescale::forecast::lstm::{LstmConfig, LstmEngine, LstmModel};
+use prescale::forecast::lstm::LstmModel;
 use prescale::forecast::prophet::ProphetModel;
 use prescale::forecast::seasonal_naive::SeasonalNaive;
-use prescale::forecast::RefitEvery;
 use prescale::forecast::{FitInput, Forecaster};
 use prescale::policy::{PolicyKind, StaticN};
-use prescale::serving::{ServingConfig, ServingModel};
 use prescale::sim::simulate;
-use prescale::trace::generate::{generate, GenerateConfig};
+use prescale::trace::generate::generate;
 use prescale::trace::{Split, Trace};
 
 fn default_trace() -> (Trace, Split) {

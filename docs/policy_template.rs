@@ -2,7 +2,7 @@
 //! docs/experiment.md states its rule).
 
 use super::{yhat, Input, Observation, Policy, PolicySpec};
-use crate::config::StepCluster;
+use crate::serving::StepCluster;
 
 /// `ceil((1 + buffer) · forecast / capacity)`.
 #[derive(Debug, Clone, Copy, PartialEq)]

@@ -10,7 +10,7 @@ use chrono::{DateTime, Utc};
 use clap::builder::{PossibleValue, PossibleValuesParser};
 use clap::{Args, Parser, Subcommand};
 
-use crate::check::Tolerances;
+use crate::config::Tolerances;
 use crate::forecast::ModelKind;
 use crate::policy::PolicyKind;
 use crate::settings::{self, Setting, Stage, MODELS, OUTPUT, POLICIES, TRACE};

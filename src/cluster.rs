@@ -15,7 +15,7 @@ use rand::rngs::StdRng;
 use rand::SeedableRng;
 use rand_distr::{Distribution, LogNormal};
 
-use crate::config::StepCluster;
+use crate::serving::StepCluster;
 use crate::serving::{Ledger, Server};
 
 /// What one step did: what was asked of the cluster and how it answered.
@@ -179,7 +179,7 @@ const STARTUP_SEED: u64 = 0x5eed_c01d;
 mod tests {
     use super::*;
 
-    use crate::config::test_cluster as config;
+    use crate::serving::test_cluster as config;
 
     #[test]
     fn a_launch_starts_for_d_steps_and_a_removal_waits_d_steps() {

@@ -1,15 +1,17 @@
 //! One experiment in memory: every selected policy replayed against every model's
-//! forecasts, the metrics of each, and the [`Results`] the reports are drawn from. Pure;
+//! forecasts and the metrics of each (`results` gathers what the reports are drawn
+//! from). Pure;
 //! `app` does the files and the console.
 
+use std::ops::Range;
 use std::sync::{Arc, Mutex};
 
-use chrono::{DateTime, Duration, Utc};
-
-use crate::config::{PolicyConfig, StepCluster};
-use crate::forecast::{Forecast, Validation};
+use crate::config::ModelConfig;
+use crate::config::PolicyConfig;
+use crate::forecast::{fit, Forecast, Validation};
 use crate::metrics::{self, ForecastMetrics, PolicyMetrics, NO_MODEL};
 use crate::policy::{Policy, PolicyContext, PolicyKind, Tuned};
+use crate::serving::StepCluster;
 use crate::sim::{simulate, SimError, Timeline};
 use crate::trace::{Split, Trace};
 
@@ -85,6 +87,16 @@ impl std::fmt::Debug for Tunings {
 }
 
 impl ModelForecast {
+    /// A fitted model's forecasts ([`fit::Trained`]), with no value tuned yet.
+    pub fn of(trained: &fit::Trained) -> Self {
+        Self {
+            model: trained.model.clone(),
+            forecast: trained.forecast.clone(),
+            validation: trained.validation.clone(),
+            tunings: Tunings::default(),
+        }
+    }
+
     /// The model on its validation window: the window's forecasts in place of the test
     /// period's (a policy tuned there is tuned and run on the same window); `None`
     /// without one.
@@ -97,6 +109,22 @@ impl ModelForecast {
             tunings: self.tunings.clone(),
         })
     }
+}
+
+/// The validation window choices are made on: the models' (each trained with the same
+/// `--validation-days`), or without a model that has one the last `--validation-days` of
+/// the train period (model-free policies need no fit to run there).
+pub fn validation_window(
+    cfg: &ModelConfig,
+    trace: &Trace,
+    split: Split,
+    models: &[ModelForecast],
+) -> Range<usize> {
+    if let Some(v) = models.iter().find_map(|m| m.validation.as_ref()) {
+        return v.range();
+    }
+    let v = fit::validation_steps(cfg, trace).min(split.train_len);
+    split.train_len - v..split.train_len
 }
 
 /// The models whose validation window is `window`, on it ([`ModelForecast::on_validation`]);
@@ -340,103 +368,6 @@ fn tune(
     }
 }
 
-/// The test period: its clock and its demand.
-#[derive(Debug, Clone, PartialEq)]
-pub(crate) struct TestPeriod {
-    /// Timestamp of the first test step.
-    pub(crate) start: DateTime<Utc>,
-    /// Minutes per step.
-    pub(crate) step_minutes: u32,
-    /// Demand per step, in requests.
-    pub(crate) actual: Vec<f64>,
-    /// Whether each step lies inside a synthetic event (generated traces only).
-    pub(crate) in_event: Option<Vec<bool>>,
-}
-
-impl TestPeriod {
-    /// The test period of `trace` under `split`.
-    pub(crate) fn of(trace: &Trace, split: Split) -> Self {
-        let range = split.test_range();
-        Self {
-            start: trace.timestamp(split.train_len),
-            step_minutes: trace.step_minutes,
-            actual: trace.requests[range.clone()].to_vec(),
-            in_event: trace.in_event.as_ref().map(|e| e[range].to_vec()),
-        }
-    }
-
-    /// Number of test steps.
-    pub(crate) fn len(&self) -> usize {
-        self.actual.len()
-    }
-
-    /// Timestamp of test step `i`.
-    pub(crate) fn timestamp(&self, i: usize) -> DateTime<Utc> {
-        self.start + Duration::minutes(i as i64 * i64::from(self.step_minutes))
-    }
-
-    /// Hours from the first test step to step `i`: the x axis of the time plots.
-    pub(crate) fn hours(&self, i: usize) -> f64 {
-        (i as f64) * f64::from(self.step_minutes) / 60.0
-    }
-}
-
-/// One (model, policy)'s timeline.
-#[derive(Debug, Clone, PartialEq)]
-pub(crate) struct RunTimeline {
-    /// Model, or `none`.
-    pub(crate) model: String,
-    /// Policy.
-    pub(crate) policy: String,
-    /// Per-step state.
-    pub(crate) timeline: Timeline,
-}
-
-/// Everything the table and the plots are drawn from.
-#[derive(Debug, Clone, PartialEq)]
-pub(crate) struct Results {
-    /// The metrics rows, in run order.
-    pub(crate) rows: Vec<PolicyMetrics>,
-    /// The test period.
-    pub(crate) test: TestPeriod,
-    /// Every model's forecasts.
-    pub(crate) models: Vec<ModelForecast>,
-    /// Every run's timeline.
-    pub(crate) timelines: Vec<RunTimeline>,
-    /// Requests one ready container serves in one step.
-    pub(crate) capacity_per_step: f64,
-    /// What to deploy, chosen on the validation window; `None` without one.
-    pub(crate) recommendation: Option<crate::recommend::Recommendation>,
-}
-
-impl Results {
-    /// The results of an experiment that just ran.
-    pub(crate) fn of(
-        trace: &Trace,
-        split: Split,
-        models: &[ModelForecast],
-        outcome: &Outcome,
-        capacity_per_step: f64,
-    ) -> Self {
-        Self {
-            rows: outcome.rows(),
-            test: TestPeriod::of(trace, split),
-            models: models.to_vec(),
-            timelines: outcome
-                .runs
-                .iter()
-                .map(|r| RunTimeline {
-                    model: r.metrics.model.clone(),
-                    policy: r.metrics.policy.clone(),
-                    timeline: r.timeline.clone(),
-                })
-                .collect(),
-            capacity_per_step,
-            recommendation: None,
-        }
-    }
-}
-
 /// What the experiment's and the recommendation's tests run on.
 #[cfg(test)]
 pub(crate) mod fixture {
@@ -456,12 +387,11 @@ pub(crate) mod fixture {
     pub(crate) fn two_days_late(
         validation: usize,
     ) -> (Trace, std::ops::Range<usize>, Split, Vec<ModelForecast>) {
-        let (trace, _) =
-            crate::trace::generate::generate(&crate::trace::generate::GenerateConfig {
-                days: 2.0,
-                ..Default::default()
-            })
-            .unwrap();
+        let (trace, _) = crate::trace::generate::generate(&crate::config::GenerateConfig {
+            days: 2.0,
+            ..Default::default()
+        })
+        .unwrap();
         let n = trace.len();
         let (v, t) = (n / 2 - validation..n / 2, n / 2..n);
         let split = Split {
@@ -501,7 +431,7 @@ mod tests {
             })
         };
         let key = |target: f64| {
-            let cluster = crate::config::test_cluster(2);
+            let cluster = crate::serving::test_cluster(2);
             let cfg = PolicyConfig {
                 hpa_target_utilization: target,
                 ..PolicyConfig::default()

@@ -4,27 +4,28 @@
 //! [`forecast`]ers are fitted on train and predict the test period at the decision
 //! horizon; the [`sim`]ulator replays the test period minute by minute under each
 //! [`policy`]; [`metrics`] and [`report`] turn the timelines into files and a table,
-//! every cost read against the [`optimal`] floor.
+//! every cost read against the [`floor`].
 //! [`app`] runs the stages; [`cli`] is the command line. The model behind them is
 //! stated in `docs/experiment.md`.
 
 pub mod app;
-pub mod backtest;
-mod check;
+pub mod choice;
 pub mod cli;
 pub mod cluster;
 pub mod config;
 pub mod experiment;
+pub mod floor;
 pub mod forecast;
 mod hash;
 pub mod interrupt;
 pub mod metrics;
-pub mod optimal;
 mod plan;
 pub mod policy;
 mod progress;
 mod recommend;
+mod regression;
 mod report;
+mod results;
 pub mod serving;
 pub mod settings;
 pub mod sim;

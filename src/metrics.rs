@@ -9,11 +9,11 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::check::Tolerances;
-use crate::config::StepCluster;
+use crate::config::ServingModel;
+use crate::config::Tolerances;
 use crate::forecast::Forecast;
 use crate::policy::PolicyKind;
-use crate::serving::ServingModel;
+use crate::serving::StepCluster;
 use crate::sim::Timeline;
 
 /// Model name of the model-free policies' rows.
@@ -476,14 +476,7 @@ pub fn forecast_metrics(model: &str, actual: &[f64], forecast: &Forecast) -> For
     } else {
         100.0 * nonzero.iter().sum::<f64>() / nonzero.len() as f64
     };
-    let coverage = forecast.interval.as_ref().map(|b| {
-        let inside = actual
-            .iter()
-            .enumerate()
-            .filter(|&(i, a)| b.lower[i] <= *a && *a <= b.upper[i])
-            .count();
-        round6(inside as f64 / n)
-    });
+    let coverage = forecast.coverage(actual).map(round6);
     ForecastMetrics {
         model: model.to_string(),
         mae: round6(mae),

@@ -5,18 +5,19 @@
 
 use std::path::PathBuf;
 
-use crate::check::Tolerances;
 use crate::cli::{
     BacktestCmd, Cli, Command, DataArgs, ForBacktest, ModelSelect, PolicySelect, Scope,
     SettingArgs, SweepCmd, TraceArgs, ALL,
 };
+use crate::config::GenerateConfig;
+use crate::config::ModelConfig;
+use crate::config::Tolerances;
 use crate::config::{ClusterConfig, PolicyConfig, SplitConfig};
-use crate::forecast::{ModelConfig, ModelKind};
+use crate::forecast::ModelKind;
 use crate::policy::PolicyKind;
 use crate::settings::{SettingError, Settings};
 use crate::store::{DataDir, ReportsDir};
 use crate::sweep::{self, Grid, SweepTrace, TraceSpec};
-use crate::trace::generate::GenerateConfig;
 use crate::trace::import::ImportOptions;
 
 /// What to run.

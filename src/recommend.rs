@@ -3,8 +3,8 @@
 //! (`docs/experiment.md`, Backtests): every deployable family runs along its knob's
 //! trials on the validation window before the test period (the same forecasts the test
 //! period's come from, [`crate::forecast::Validation`]); each family's pick is its
-//! cheapest trial that met the SLO there ([`backtest::pick`]); the families are ranked on
-//! those runs alone ([`backtest::ranking`]): [`choose`]. Only then are the
+//! cheapest trial that met the SLO there ([`choice::pick`]); the families are ranked on
+//! those runs alone ([`choice::ranking`]): [`choose`]. Only then are the
 //! recommendation, the runner-up and reactive-hpa's own pick run on the test period
 //! ([`judge`]; a run the test period's own runs already made is read from them). Pure: no
 //! files.
@@ -13,12 +13,13 @@ use std::ops::Range;
 
 use serde::{Deserialize, Serialize};
 
-use crate::backtest::{self, FamilyRecord};
-use crate::config::{PolicyConfig, StepCluster};
+use crate::choice::{self, FamilyRecord};
+use crate::config::ModelConfig;
+use crate::config::PolicyConfig;
 use crate::experiment::{self, ModelForecast, Outcome, Run};
-use crate::forecast::ModelConfig;
 use crate::metrics::{deployable_policy, PolicyMetrics, NO_MODEL};
 use crate::policy::PolicyKind;
+use crate::serving::StepCluster;
 use crate::settings::Settings;
 use crate::sim::{SimError, Timeline};
 use crate::trace::{format_timestamp, Split, Trace};
@@ -73,7 +74,7 @@ impl Choice {
 
     /// Whether it met the SLO on the test period.
     pub(crate) fn met_on_test(&self) -> bool {
-        backtest::attains(self.test_slo_pct, self.slo_pct)
+        choice::attains(self.test_slo_pct, self.slo_pct)
     }
 }
 
@@ -216,7 +217,7 @@ pub(crate) fn choose(i: &Inputs) -> Result<Option<Chosen>, SimError> {
             .filter(|&k| trials[k].validation.model == *model && trials[k].policy == *policy)
             .collect();
         let rows: Vec<&PolicyMetrics> = mine.iter().map(|&k| &trials[k].validation).collect();
-        let Some(p) = backtest::pick(&rows, slo) else {
+        let Some(p) = choice::pick(&rows, slo) else {
             continue;
         };
         let chosen = &trials[mine[p]];
@@ -228,7 +229,7 @@ pub(crate) fn choose(i: &Inputs) -> Result<Option<Chosen>, SimError> {
             slo,
         ));
     }
-    let order = backtest::ranking(&records);
+    let order = choice::ranking(&records);
     let Some(&first) = order.first() else {
         return Ok(None);
     };
@@ -321,7 +322,7 @@ pub(crate) fn judge(
 /// What the SLO of `step` counts, for the reports: "of requests within 3 s".
 pub(crate) fn slo_terms(step: &StepCluster) -> String {
     match step.serving.model {
-        crate::serving::ServingModel::Threshold => "of minutes without a violation".to_string(),
+        crate::config::ServingModel::Threshold => "of minutes without a violation".to_string(),
         _ => format!("of requests within {} s", step.serving.deadline_s),
     }
 }

@@ -8,10 +8,11 @@
 
 use thiserror::Error;
 
+use crate::config::GenerateConfig;
+use crate::config::ModelConfig;
+use crate::config::RefitEvery;
+use crate::config::ServingModel;
 use crate::config::{ClusterConfig, HpaMetric, PolicyConfig, SplitConfig};
-use crate::forecast::{ModelConfig, RefitEvery};
-use crate::serving::ServingModel;
-use crate::trace::generate::GenerateConfig;
 
 /// A value given for a setting that it cannot take.
 #[derive(Debug, Error, PartialEq)]

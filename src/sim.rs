@@ -11,10 +11,11 @@
 use thiserror::Error;
 
 use crate::cluster::{Cluster, StepOutcome};
-use crate::config::StepCluster;
+use crate::config::ServingModel;
 use crate::forecast::Forecast;
 use crate::policy::{Observation, Policy};
-use crate::serving::{Latencies, ServingModel};
+use crate::serving::Latencies;
+use crate::serving::StepCluster;
 
 /// Why a simulation could not run.
 #[derive(Debug, Error, PartialEq)]
@@ -201,7 +202,7 @@ mod tests {
         }
     }
 
-    use crate::config::test_cluster as cluster;
+    use crate::serving::test_cluster as cluster;
 
     #[test]
     fn hand_worked_scale_up_then_down() {

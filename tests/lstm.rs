@@ -3,7 +3,8 @@
 //! (`src/forecast/lstm.rs`), where test builds poison its buffer pool.
 
 use chrono::{TimeZone, Utc};
-use prescale::forecast::lstm::{LstmConfig, LstmModel};
+use prescale::config::LstmConfig;
+use prescale::forecast::lstm::LstmModel;
 use prescale::forecast::{FitInput, Forecaster};
 use prescale::trace::Trace;
 

@@ -1,11 +1,13 @@
 //! Property tests of the simulator over random traces, forecasts and cluster settings.
 
-use prescale::config::{ClusterConfig, PolicyConfig, StepCluster};
+use prescale::config::ServingConfig;
+use prescale::config::ServingModel;
+use prescale::config::{ClusterConfig, PolicyConfig};
+use prescale::floor::{floor_cost, needs};
 use prescale::forecast::{Forecast, Interval};
 use prescale::metrics::policy_metrics;
-use prescale::optimal::{floor_cost, needs};
 use prescale::policy::{PolicyContext, PolicyKind, Tuned};
-use prescale::serving::{ServingConfig, ServingModel};
+use prescale::serving::StepCluster;
 use prescale::sim::simulate;
 use proptest::prelude::*;
 

@@ -1,7 +1,7 @@
 //! `backtest`: rolling-origin folds at the end of one trace. Per fold each model is fitted
 //! once on everything before the fold's validation window and forecasts the validation
 //! and test windows; every (model, policy) family runs along its knob on both windows;
-//! the family's pick is chosen on validation alone ([`crate::backtest`]), and the
+//! the family's pick is chosen on validation alone ([`crate::choice`]), and the
 //! recommendation across folds too. Writes `backtest.csv` and `recommendation.md`.
 
 use std::ops::Range;
@@ -9,15 +9,16 @@ use std::ops::Range;
 use anyhow::{bail, Context, Result};
 use serde::{Deserialize, Serialize};
 
-use super::sweep::{trace_files, unit_trace};
-use super::train;
-use crate::backtest::{self, FamilyRecord, Fold, Trial};
-use crate::config::{ClusterConfig, StepCluster};
+use crate::choice::{self, FamilyRecord, Fold, Trial};
+use crate::config::ClusterConfig;
+use crate::config::ServingConfig;
 use crate::experiment::{self, ModelForecast};
+use crate::forecast::fit::{build_models, fit_all};
 use crate::metrics::{self, deployable_policy, PolicyMetrics};
 use crate::plan::BacktestPlan;
 use crate::policy::PolicyKind;
-use crate::serving::ServingConfig;
+use crate::serving::StepCluster;
+use crate::store::sweep::trace_files;
 use crate::store::write_all_atomic;
 use crate::trace::{format_timestamp, Split, Trace};
 use crate::{interrupt, progress};
@@ -56,10 +57,10 @@ fn run_fold(
     let mut coverage: Vec<(String, (f64, f64))> = Vec::new();
     interrupt::check()?;
     bar.set_message(format!("fold {}: fitting", fold.index));
-    let mut models = train::build_models(&grid.models, &model_cfg);
-    for trained in train::fit_all(&mut models, trace, split, cluster, &model_cfg) {
+    let mut models = build_models(&grid.models, &model_cfg);
+    for trained in fit_all(&mut models, trace, split, cluster, &model_cfg) {
         let trained = trained.with_context(|| format!("fold {}", fold.index))?;
-        let f = trained.forecast;
+        let f = ModelForecast::of(&trained);
         let validation = match f.validation {
             Some(v) if v.range() == fold.validation => v,
             _ => bail!(
@@ -76,7 +77,10 @@ fn run_fold(
             )
             .interval_coverage
             .unwrap_or(f64::NAN);
-            coverage.push((f.model.clone(), (c.trained_coverage, calibrated)));
+            coverage.push((
+                f.model.clone(),
+                (metrics::round6(c.trained_coverage), calibrated),
+            ));
         }
         // On the validation window the policies run on its forecasts (slo-targeted tuned
         // there too, as every family's pick is chosen there); on the test window on the
@@ -253,7 +257,7 @@ fn setup(plan: &BacktestPlan) -> Result<Setup> {
         bail!("a backtest runs at one capacity");
     };
     let files = trace_files(grid)?;
-    let trace = unit_trace(grid, unit, &files[0])?;
+    let trace = grid.unit_trace(unit, &files[0])?;
     let cluster = ClusterConfig {
         capacity_per_min: *capacity,
         startup_delay_min: unit.delay,
@@ -267,7 +271,7 @@ fn setup(plan: &BacktestPlan) -> Result<Setup> {
     };
     let step = cluster.at_step(trace.step_minutes);
     let lead = step.delay_steps + 1;
-    let min_train = train::build_models(&grid.models, &grid.settings.model)
+    let min_train = build_models(&grid.models, &grid.settings.model)
         .iter()
         .map(|m| m.min_train_steps(&trace, lead))
         .max()
@@ -275,7 +279,7 @@ fn setup(plan: &BacktestPlan) -> Result<Setup> {
         .max(lead);
     let per_day = 24.0 * 60.0 / f64::from(trace.step_minutes);
     let steps = |days: f64| (days * per_day).round() as usize;
-    let folds = backtest::folds(
+    let folds = choice::folds(
         trace.len(),
         plan.folds,
         steps(grid.settings.split.test_days),
@@ -477,8 +481,8 @@ fn read_rows(bytes: &[u8]) -> Result<Vec<Row>> {
 fn finish(part: &[u8], m: &Manifest) -> Result<(Vec<u8>, String)> {
     let mut rows = read_rows(part)?;
     let trials: Vec<Trial> = rows.iter().map(Row::trial).collect();
-    let records = backtest::records(&trials, m.folds, m.slo_percent);
-    let best = backtest::recommend(&records);
+    let records = choice::records(&trials, m.folds, m.slo_percent);
+    let best = choice::recommend(&records);
     for r in &records {
         for &i in &r.picks {
             rows[i].chosen = 1;
@@ -548,7 +552,7 @@ fn recommendation(
     out.push_str("| ---: | :--- | :--- | ---: | ---: | ---: | ---: |\n");
     for &i in &rec.picks {
         let (t, row) = (&trials[i], &rows[i]);
-        let regret = backtest::hindsight(trials, t.fold, slo)
+        let regret = choice::hindsight(trials, t.fold, slo)
             .map(|h| t.test.container_minutes as f64 / trials[h].test.container_minutes as f64)
             .map_or("-".to_string(), |r| format!("{r:.3}"));
         out.push_str(&format!(
@@ -586,7 +590,7 @@ fn recommendation(
         }
         out.push('\n');
     }
-    let order = backtest::ranking(records);
+    let order = choice::ranking(records);
     for (what, r) in [
         ("Runner-up", order.get(1).map(|&i| &records[i])),
         (
@@ -622,6 +626,7 @@ fn recommendation(
 mod tests {
     use super::*;
     use crate::cli::Cli;
+    use crate::forecast::fit::conformal_stretch;
     use crate::forecast::{FitInput, ModelKind};
     use crate::plan::{resolve, Plan};
     use crate::settings::Value;
@@ -681,7 +686,7 @@ mod tests {
         assert!(before.iter().zip(&after).any(|(a, b)| a.test != b.test));
         let slo = 100.0 * step.serving.slo_share;
         let picks = |t: &[Trial]| -> Vec<Vec<usize>> {
-            backtest::records(t, 1, slo)
+            choice::records(t, 1, slo)
                 .into_iter()
                 .map(|r| r.picks)
                 .collect()
@@ -719,8 +724,8 @@ mod tests {
             trials.extend(run_fold(&p, &trace, f, &cluster, &step, &bar).unwrap());
         }
         let slo = 100.0 * step.serving.slo_share;
-        let records = backtest::records(&trials, folds.len(), slo);
-        assert!(backtest::recommend(&records).is_some());
+        let records = choice::records(&trials, folds.len(), slo);
+        assert!(choice::recommend(&records).is_some());
         let fold = &folds[1];
         let mut model = crate::forecast::build(ModelKind::SeasonalNaive, &p.grid.settings.model);
         model
@@ -731,14 +736,17 @@ mod tests {
             })
             .unwrap();
         let validation = model.predict(&trace, fold.validation.clone()).unwrap();
-        let q = backtest::conformal_stretch(
+        let q = conformal_stretch(
             &trace.requests[fold.validation.clone()],
             &validation,
             p.grid.settings.model.interval_width,
         )
         .unwrap();
-        let forecast = backtest::stretch(&model.predict(&trace, fold.test.clone()).unwrap(), q);
-        let validation = backtest::stretch(&validation, q);
+        let forecast = model
+            .predict(&trace, fold.test.clone())
+            .unwrap()
+            .stretched(q);
+        let validation = validation.stretched(q);
         assert_eq!(records.len(), 4);
         for r in &records {
             let pick = &trials[r.picks[1]];

@@ -2,8 +2,9 @@
 
 use anyhow::{bail, Context, Result};
 
-use crate::check::{self, Tolerances, Verdict};
+use crate::config::Tolerances;
 use crate::plan::CheckPlan;
+use crate::regression::{self, Verdict};
 use crate::store::reports::read_metrics;
 use crate::store::{read, write_atomic};
 
@@ -12,7 +13,7 @@ pub(super) fn run(c: &CheckPlan) -> Result<()> {
     let current = read_metrics(&c.current)?;
     if c.update {
         let changes = match read_metrics(&c.baseline) {
-            Ok(old) => check::render(&check::check(&old, &current, &Tolerances::exact())),
+            Ok(old) => regression::render(&regression::check(&old, &current, &Tolerances::exact())),
             Err(e) => format!("(no readable baseline before: {e:#})\n"),
         };
         write_atomic(&c.baseline, &read(&c.current)?).context("updating the baseline")?;
@@ -26,8 +27,8 @@ pub(super) fn run(c: &CheckPlan) -> Result<()> {
         return Ok(());
     }
     let baseline = read_metrics(&c.baseline)?;
-    let rows = check::check(&baseline, &current, &c.tolerances);
-    print!("{}", check::render(&rows));
+    let rows = regression::check(&baseline, &current, &c.tolerances);
+    print!("{}", regression::render(&rows));
     let failed = rows.iter().filter(|r| r.fails()).count();
     if failed > 0 {
         bail!(

@@ -2,9 +2,10 @@
 
 use anyhow::{Context, Result};
 
+use crate::config::GenerateConfig;
 use crate::store::{write_atomic, DataDir};
 use crate::trace::format_timestamp;
-use crate::trace::generate::{generate, GenerateConfig};
+use crate::trace::generate::generate;
 use crate::trace::Trace;
 
 /// Generates the workload and writes it to `<data>/workload.csv`.

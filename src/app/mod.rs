@@ -2,10 +2,12 @@
 //! arrives resolved and validated ([`crate::plan`]); files are read and written through
 //! [`crate::store`]. Errors get their context (file, stage) here, at the edge.
 //!
-//! Each stage's work is a function of plain values, so a later subcommand (a sweep)
-//! can call it in a loop: [`train::fit`] fits and forecasts without touching a file,
-//! [`crate::experiment::run`] replays the policies, and the `write`/`save` steps are
-//! separate.
+//! A stage never calls another stage: what two share lives below them, in the domain
+//! or the store ([`crate::forecast::fit`] fits and forecasts without touching a file,
+//! [`crate::experiment::run`] replays the policies, the store writes and draws the
+//! reports), so a later subcommand (a sweep, a backtest) calls it in a loop.
+//! `tests/architecture.rs` checks this and that no two top-level modules import each
+//! other.
 
 mod backtest;
 mod check;

@@ -5,14 +5,13 @@ use std::time::Instant;
 
 use anyhow::Result;
 
-use super::report::draw;
-use super::train;
 use crate::config::ClusterConfig;
-use crate::experiment::{self, Outcome, Results};
+use crate::experiment::{self, Outcome};
 use crate::plan::Experiment;
-use crate::report::table;
+use crate::report::console;
+use crate::results::Results;
 use crate::store::forecasts::load_forecasts;
-use crate::store::reports::write_reports;
+use crate::store::reports::{draw, write_reports};
 use crate::trace::Trace;
 use crate::{interrupt, recommend};
 
@@ -50,7 +49,7 @@ pub(super) fn run(e: &Experiment, trace: &Trace) -> Result<Outcome> {
         settings: &e.settings,
         model_cfg: &e.model_cfg,
         step: &step,
-        window: train::validation_window(&e.model_cfg, trace, split, &models),
+        window: experiment::validation_window(&e.model_cfg, trace, split, &models),
     };
     // The choice reads the same forecasts and none of the test runs: it runs beside them
     // (each side's output is its own, whatever the scheduling); the chosen families are
@@ -99,7 +98,7 @@ pub(super) fn run(e: &Experiment, trace: &Trace) -> Result<Outcome> {
     let n = write_reports(&e.reports, &results, &outcome.forecast_metrics)?;
     eprintln!("reports: {n} files in {}", e.reports.path().display());
     draw(&e.reports, &results)?;
-    print!("{}", table::render(&results.rows));
+    print!("{}", console::render(&results.rows));
     if let Some(r) = &results.recommendation {
         print!("\n{}", recommend::render(&r.choices));
     }

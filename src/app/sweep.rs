@@ -11,50 +11,22 @@ use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
 
-use super::train;
-use crate::config::{ClusterConfig, StepCluster};
+use crate::config::ClusterConfig;
+use crate::config::ServingConfig;
 use crate::experiment::{self, ModelForecast};
+use crate::forecast::fit::{build_models, fit_all, split_for};
 use crate::plan::SweepPlan;
 use crate::report::plot;
-use crate::serving::ServingConfig;
+use crate::serving::StepCluster;
 use crate::settings::Settings;
-use crate::store::read;
-use crate::store::sweep::{part_name, Manifest, PartFile, SweepDir, PART_PATTERN};
-use crate::sweep::table::{self, PartError, PartRows, SweepRow, UnitRows, Validated};
-use crate::sweep::{shard, Grid, SweepTrace, Unit};
-use crate::trace::generate::{generate, GenerateConfig};
-use crate::trace::{import, Split, Trace};
+use crate::store::sweep::{part_name, trace_files, Manifest, PartFile, SweepDir, PART_PATTERN};
+use crate::sweep::rows::{self, PartError, PartRows, SweepRow, UnitRows, Validated};
+use crate::sweep::{shard, Grid, Unit};
+use crate::trace::{Split, Trace};
 use crate::{interrupt, progress};
 
-/// The bytes of each file trace, in grid order (empty for synthetic ones).
-pub(super) fn trace_files(grid: &Grid) -> Result<Vec<Vec<u8>>> {
-    grid.traces
-        .iter()
-        .map(|t| match &t.source {
-            SweepTrace::File(p) => read(p),
-            SweepTrace::Synthetic { .. } => Ok(Vec::new()),
-        })
-        .collect()
-}
-
-/// The unit's trace: the file parsed, or the workload generated with the unit's seed.
-pub(super) fn unit_trace(grid: &Grid, unit: &Unit, bytes: &[u8]) -> Result<Trace> {
-    let spec = &grid.traces[unit.trace];
-    match &spec.source {
-        SweepTrace::File(p) => Ok(import::read(&[bytes], &spec.import)
-            .with_context(|| format!("reading trace {}", p.display()))?
-            .trace),
-        SweepTrace::Synthetic { days } => Ok(generate(&GenerateConfig {
-            days: *days,
-            seed: unit.seed,
-            ..GenerateConfig::default()
-        })?
-        .0),
-    }
-}
-
 /// Runs one unit: trains each model once (its one fit forecasts the validation window
-/// and the test period, [`train::fit`]), then replays every policy at every knob value and capacity from those forecasts.
+/// and the test period, [`crate::forecast::fit::fit`]), then replays every policy at every knob value and capacity from those forecasts.
 /// Every configuration runs on the validation window too. Returns the rows, the fits and
 /// the simulations on the test period and on the validation window.
 fn run_unit(
@@ -78,19 +50,19 @@ fn run_unit(
     let base = cluster_at(&grid.settings, spec.capacities[0]);
     let mut model_cfg = grid.settings.model.clone();
     model_cfg.seed = unit.seed;
-    let mut models = train::build_models(&grid.models, &model_cfg);
-    let split = train::split_for(trace, &grid.settings.split, &models, &base)
+    let mut models = build_models(&grid.models, &model_cfg);
+    let split = split_for(trace, &grid.settings.split, &models, &base)
         .with_context(|| format!("unit {}", unit.id))?;
     let mut fits = 0;
     let mut forecasts: Vec<ModelForecast> = Vec::new();
-    for trained in train::fit_all(&mut models, trace, split, &base, &model_cfg) {
+    for trained in fit_all(&mut models, trace, split, &base, &model_cfg) {
         let trained = trained.with_context(|| format!("unit {}", unit.id))?;
         fits += 1;
-        forecasts.push(trained.forecast);
+        forecasts.push(ModelForecast::of(&trained));
     }
     // Every configuration also runs on the validation window before the test period
     // (from the same fits' forecasts of it), the figures a choice reads.
-    let window = train::validation_window(&model_cfg, trace, split, &forecasts);
+    let window = experiment::validation_window(&model_cfg, trace, split, &forecasts);
     let on_window = experiment::on_window(&forecasts, &window);
     let vsplit = Split {
         train_len: window.start,
@@ -219,7 +191,7 @@ pub(super) fn run(plan: &SweepPlan) -> Result<()> {
         }
         interrupt::check()?;
         bar.set_message(format!("sweep {}", unit.id));
-        let trace = unit_trace(grid, unit, &files[unit.trace])?;
+        let trace = grid.unit_trace(unit, &files[unit.trace])?;
         let (unit_rows, fits, sims, on_validation) = run_unit(grid, unit, &trace)?;
         let before = rows.len();
         rows.extend(&unit_rows);
@@ -351,22 +323,22 @@ pub(super) fn merge(dir: &Path) -> Result<()> {
         .map(|(name, m)| {
             let csv = dir.read_part_csv(name)?;
             verify_part(name, m, &csv)?;
-            table::read_part(&csv)
+            rows::read_part(&csv)
                 .with_context(|| format!("reading {}", dir.part_csv(name).display()))
         })
         .collect::<Result<Vec<_>>>()?;
-    let all = table::combine(&frames).context("stacking the parts")?;
-    let slo = table::slo_table(&all, &first.slo_levels).context("ranking the SLO table")?;
+    let all = rows::combine(&frames).context("stacking the parts")?;
+    let slo = rows::slo_table(&all, &first.slo_levels).context("ranking the SLO table")?;
     let mut frontiers = Vec::new();
-    for trace in table::traces(&all)? {
-        let points = table::frontier_points(&all, &slo, &trace)?;
+    for trace in rows::traces(&all)? {
+        let points = rows::frontier_points(&all, &slo, &trace)?;
         let png = plot::frontier_png(&trace, &points, &first.slo_levels)
             .map_err(|e| anyhow::anyhow!("drawing the frontier of {trace}: {e}"))?;
         frontiers.push((trace, png));
     }
-    dir.write_results(table::to_csv(&all)?, table::to_csv(&slo)?, frontiers)?;
+    dir.write_results(rows::to_csv(&all)?, rows::to_csv(&slo)?, frontiers)?;
     print!("{}", slo_summary(&slo)?);
-    let unvalidated = table::without_validation(&all)?;
+    let unvalidated = rows::without_validation(&all)?;
     if unvalidated > 0 {
         println!(
             "{unvalidated} deployable configurations have no validation window (--validation-days 0, or a model whose train period could not spare it) and take no part in the recommendation"
@@ -386,7 +358,7 @@ pub(super) fn merge(dir: &Path) -> Result<()> {
 /// cheapest configuration meeting it on the test period (in-sample), then the
 /// recommendation chosen on the validation window with its test result.
 fn slo_summary(slo: &polars::prelude::DataFrame) -> Result<String> {
-    let line = |p: &table::SloPick, figures: String| {
+    let line = |p: &rows::SloPick, figures: String| {
         format!(
             "{:<16} {:>6} {:>8} {:>6}  {:>7}  {:<50} {figures}\n",
             p.trace,
@@ -407,10 +379,10 @@ fn slo_summary(slo: &polars::prelude::DataFrame) -> Result<String> {
         "cheapest deployable configuration per SLO (slo_table.csv has every family), chosen and judged on the same test period: in-sample, optimistic by construction:\n",
     );
     out.push_str(&head("x optimal"));
-    for p in table::picks(slo, "overall")? {
+    for p in rows::picks(slo, "overall")? {
         out.push_str(&line(&p, format!("{:>9.3}", p.cost_vs_optimal)));
     }
-    let recommended = table::picks(slo, "recommended")?;
+    let recommended = rows::picks(slo, "recommended")?;
     if !recommended.is_empty() {
         out.push_str(
             "\nrecommended per SLO, chosen on the validation window before the test period (each family's cheapest configuration that met the SLO there, then the family whose pick met it, cheapest first) and judged on the test period, which no choice saw:\n",
@@ -420,14 +392,14 @@ fn slo_summary(slo: &polars::prelude::DataFrame) -> Result<String> {
             .iter()
             .filter(|p| {
                 !p.validation
-                    .is_some_and(|v| crate::backtest::attains(v.0, p.level))
+                    .is_some_and(|v| crate::choice::attains(v.0, p.level))
             })
             .count();
         for p in &recommended {
             let validation = p
                 .validation
                 .map_or("-".to_string(), |v| format!("{:.2}", v.0));
-            let held = if crate::backtest::attains(p.attained_pct, p.level) {
+            let held = if crate::choice::attains(p.attained_pct, p.level) {
                 "met"
             } else {
                 "missed"

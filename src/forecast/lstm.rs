@@ -22,6 +22,7 @@ use serde::{Deserialize, Serialize};
 
 use super::lstm_fast::LstmSequence;
 use super::{quantile, Artifact, FitInput, Forecast, ForecastError, Forecaster, Interval};
+use crate::config::{LstmConfig, LstmEngine};
 use crate::progress;
 use crate::trace::Trace;
 
@@ -30,70 +31,6 @@ const NAME: &str = "lstm";
 pub const WEIGHTS_FILE: &str = "lstm.safetensors";
 /// The sidecar with normalization, config and calibration.
 pub const META_FILE: &str = "lstm.json";
-
-/// Architecture and training of the LSTM. Every default is stated in `docs/experiment.md`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct LstmConfig {
-    /// Steps of history in one input window. Defaults to 60.
-    pub window: usize,
-    /// Hidden units of the LSTM layer. Defaults to 64.
-    pub hidden: usize,
-    /// Passes over the train windows at most. Defaults to 10.
-    pub epochs: usize,
-    /// Early stopping: epochs without an improvement of the validation MSE by at least
-    /// `min_delta` before training stops and the best epoch's weights are restored (as
-    /// Keras' `EarlyStopping(restore_best_weights=True)`); 0 trains every epoch. Defaults
-    /// to 2.
-    #[serde(default)]
-    pub patience: usize,
-    /// The smallest fall of the validation MSE (standardized) that counts as an
-    /// improvement. Defaults to 0.001.
-    #[serde(default)]
-    pub min_delta: f64,
-    /// Windows per optimizer step. Defaults to 256.
-    pub batch_size: usize,
-    /// Adam's learning rate. Defaults to 1e-3.
-    pub learning_rate: f64,
-    /// Share of the train windows (the last ones) held out for validation and
-    /// calibration. Defaults to 0.1.
-    pub validation_fraction: f64,
-    /// Coverage of the conformal interval. Defaults to 0.8.
-    pub interval_width: f64,
-    /// Seed of the weight init and the shuffle. Defaults to 42.
-    pub seed: u64,
-    /// How the sequence is computed. Defaults to [`LstmEngine::Fast`].
-    #[serde(default)]
-    pub engine: LstmEngine,
-}
-
-/// How the LSTM runs its sequence; both compute the same function with the same weights.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum LstmEngine {
-    /// The whole sequence, forward and backward, as one custom op ([`super::lstm_fast`]).
-    #[default]
-    Fast,
-    /// `candle_nn::LSTM` stepped with `seq`: the reference the fast path is checked against.
-    Plain,
-}
-
-impl Default for LstmConfig {
-    fn default() -> Self {
-        Self {
-            window: 60,
-            hidden: 64,
-            epochs: 10,
-            patience: 2,
-            min_delta: 1e-3,
-            batch_size: 256,
-            learning_rate: 1e-3,
-            validation_fraction: 0.1,
-            interval_width: 0.8,
-            seed: 42,
-            engine: LstmEngine::Fast,
-        }
-    }
-}
 
 /// Losses of one epoch, on standardized demand.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]

@@ -4,6 +4,7 @@
 //! delay plus one step: the demand at `t + d` from data up to `t − 1`), then predicts
 //! every test step, using for step `j` nothing after `j − lead`.
 
+pub mod fit;
 pub mod lstm;
 mod lstm_fast;
 pub mod prophet;
@@ -14,6 +15,7 @@ use std::ops::Range;
 
 use thiserror::Error;
 
+use crate::config::{LstmConfig, ModelConfig, RefitEvery};
 use crate::trace::Trace;
 
 /// Why a forecaster could not be fitted or used.
@@ -90,6 +92,50 @@ impl Forecast {
     /// Whether nothing was forecast.
     pub fn is_empty(&self) -> bool {
         self.yhat.is_empty()
+    }
+
+    /// The steps `range` of this forecast (relative to its first step).
+    pub fn slice(&self, range: Range<usize>) -> Forecast {
+        Forecast {
+            yhat: self.yhat[range.clone()].to_vec(),
+            interval: self.interval.as_ref().map(|i| Interval {
+                lower: i.lower[range.clone()].to_vec(),
+                upper: i.upper[range].to_vec(),
+            }),
+        }
+    }
+
+    /// This forecast with its interval's halves stretched by `q` around the forecast.
+    pub fn stretched(&self, q: f64) -> Forecast {
+        Forecast {
+            yhat: self.yhat.clone(),
+            interval: self.interval.as_ref().map(|iv| Interval {
+                lower: self
+                    .yhat
+                    .iter()
+                    .zip(&iv.lower)
+                    .map(|(y, l)| y - q * (y - l))
+                    .collect(),
+                upper: self
+                    .yhat
+                    .iter()
+                    .zip(&iv.upper)
+                    .map(|(y, u)| y + q * (u - y))
+                    .collect(),
+            }),
+        }
+    }
+
+    /// The share of `actual` inside the interval (bounds included), unrounded; `None`
+    /// without an interval.
+    pub fn coverage(&self, actual: &[f64]) -> Option<f64> {
+        let b = self.interval.as_ref()?;
+        let inside = actual
+            .iter()
+            .enumerate()
+            .filter(|&(i, a)| b.lower[i] <= *a && *a <= b.upper[i])
+            .count();
+        Some(inside as f64 / actual.len().max(1) as f64)
     }
 
     /// The forecast for step `i`.
@@ -243,100 +289,6 @@ impl ModelKind {
     }
 }
 
-/// Settings shared by the model constructors.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ModelConfig {
-    /// Coverage of the forecast interval. Defaults to 0.8.
-    pub interval_width: f64,
-    /// Seed of every random source in training. Defaults to 42.
-    pub seed: u64,
-    /// The LSTM's architecture and training (its interval width and seed are the two
-    /// above). Defaults to `LstmConfig::default()`.
-    pub lstm: lstm::LstmConfig,
-    /// Days of the validation window at the end of the train period: each model is
-    /// fitted before it and forecasts it with the test period, so choices (slo-targeted's
-    /// headroom, the interval's calibration, the recommendation) are made on forecasts no
-    /// fit saw; 0 fits on the whole train period and chooses nothing. Defaults to 1.
-    pub validation_days: f64,
-    /// How often Prophet refits while it forecasts. Defaults to every 6 hours.
-    pub refit_every: RefitEvery,
-}
-
-impl Default for ModelConfig {
-    fn default() -> Self {
-        Self {
-            interval_width: 0.8,
-            seed: 42,
-            lstm: lstm::LstmConfig::default(),
-            validation_days: 1.0,
-            refit_every: RefitEvery::DEFAULT,
-        }
-    }
-}
-
-/// How often a model refits on the data seen so far while it forecasts, as a deployed
-/// scaler would: never (one fit on the train period), or every so many minutes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct RefitEvery(Option<u32>);
-
-impl RefitEvery {
-    /// One fit on the train period, never refitted.
-    pub const NEVER: RefitEvery = RefitEvery(None);
-    /// The default: every 6 hours (`docs/experiment.md` gives the measurement).
-    pub const DEFAULT: RefitEvery = RefitEvery(Some(6 * 60));
-
-    /// Every `minutes` minutes; `None` for 0.
-    pub fn minutes(minutes: u32) -> Option<Self> {
-        (minutes > 0).then_some(Self(Some(minutes)))
-    }
-
-    /// The interval in minutes; `None` when never.
-    pub fn as_minutes(self) -> Option<u32> {
-        self.0
-    }
-
-    /// The interval in steps of `step_minutes` (rounded up, at least one); `None` when never.
-    pub fn steps(self, step_minutes: u32) -> Option<usize> {
-        self.0
-            .map(|m| (m.div_ceil(step_minutes.max(1)) as usize).max(1))
-    }
-}
-
-impl std::fmt::Display for RefitEvery {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self.0 {
-            None => write!(f, "never"),
-            Some(m) if m % (24 * 60) == 0 => write!(f, "{}d", m / (24 * 60)),
-            Some(m) if m % 60 == 0 => write!(f, "{}h", m / 60),
-            Some(m) => write!(f, "{m}m"),
-        }
-    }
-}
-
-impl std::str::FromStr for RefitEvery {
-    type Err = String;
-
-    /// `never`, or a whole number with a unit: `30m`, `6h`, `1d`.
-    fn from_str(s: &str) -> Result<Self, String> {
-        let s = s.trim();
-        if s == "never" {
-            return Ok(Self::NEVER);
-        }
-        let bad = || format!("expected `never` or a duration such as 30m, 6h or 1d, got `{s}`");
-        let (number, unit) = s.split_at(s.find(|c: char| !c.is_ascii_digit()).ok_or_else(bad)?);
-        let minutes_per = match unit {
-            "m" | "min" => 1,
-            "h" => 60,
-            "d" => 24 * 60,
-            _ => return Err(bad()),
-        };
-        let n: u32 = number.parse().map_err(|_| bad())?;
-        n.checked_mul(minutes_per)
-            .and_then(Self::minutes)
-            .ok_or_else(bad)
-    }
-}
-
 /// One block of a refit schedule: the targets one fit forecasts, and how many steps of
 /// data that fit reads (`requests[..data_len]`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -373,7 +325,7 @@ pub fn build(kind: ModelKind, cfg: &ModelConfig) -> Box<dyn Forecaster> {
         ModelKind::Prophet => Box::new(
             prophet::ProphetModel::new(cfg.interval_width, cfg.seed).with_refits(cfg.refit_every),
         ),
-        ModelKind::Lstm => Box::new(lstm::LstmModel::new(lstm::LstmConfig {
+        ModelKind::Lstm => Box::new(lstm::LstmModel::new(LstmConfig {
             interval_width: cfg.interval_width,
             seed: cfg.seed,
             ..cfg.lstm.clone()

@@ -37,8 +37,8 @@ use rand_distr::{Distribution, Normal, Poisson};
 use super::prophet_map::{Model, NativeOptimizer, Termination};
 use super::{
     refit_blocks, sorted_quantile, FitInput, Forecast, ForecastError, Forecaster, Interval,
-    RefitEvery,
 };
+use crate::config::RefitEvery;
 use crate::trace::Trace;
 
 const NAME: &str = "prophet";
@@ -808,8 +808,9 @@ impl Forecaster for ProphetModel {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::GenerateConfig;
     use crate::forecast::RefitBlock;
-    use crate::trace::generate::{generate, GenerateConfig};
+    use crate::trace::generate::generate;
 
     /// Five days of the default workload at 5-minute steps (288 a day).
     fn trace() -> Trace {

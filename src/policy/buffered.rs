@@ -1,7 +1,7 @@
 //! `buffered`: the point forecast plus a fixed head-room.
 
 use super::{yhat, Input, Observation, Policy, PolicySpec};
-use crate::config::StepCluster;
+use crate::serving::StepCluster;
 
 /// `ceil((1 + buffer) · forecast / capacity)`.
 #[derive(Debug, Clone, Copy, PartialEq)]

@@ -6,7 +6,7 @@
 //! that level for a few minutes (`docs/experiment.md`, "Burst awareness").
 
 use super::Observation;
-use crate::config::StepCluster;
+use crate::serving::StepCluster;
 
 /// The burst detector and its extrapolation.
 #[derive(Debug, Clone, Copy, PartialEq)]

@@ -1,8 +1,9 @@
 //! `confidence-aware`: provision for the upper bound of the forecast interval.
 
 use super::{yhat, Input, Observation, Policy, PolicySpec};
-use crate::config::{PolicyConfig, StepCluster};
+use crate::config::PolicyConfig;
 use crate::serving::normal_quantile;
+use crate::serving::StepCluster;
 
 /// `ceil(upper / capacity)`, the upper bound's distance from the forecast scaled by
 /// `scale` (1: the model's own interval).

@@ -35,8 +35,9 @@ pub use simple_ceiling::SimpleCeiling;
 pub use static_n::StaticN;
 
 use crate::cluster::StepOutcome;
-use crate::config::{PolicyConfig, StepCluster};
+use crate::config::PolicyConfig;
 use crate::forecast::PointForecast;
+use crate::serving::StepCluster;
 use crate::settings::{Setting, Settings, Value};
 
 /// What a policy sees when it decides at step `t`.

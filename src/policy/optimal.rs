@@ -1,11 +1,11 @@
 //! `optimal`: the offline cost floor as a policy. On its first decision it sees the whole
 //! test period's demand and computes the cheapest schedule without an avoidable
-//! violation ([`crate::optimal`]); each decision then returns that schedule's target.
+//! violation ([`crate::floor`]); each decision then returns that schedule's target.
 //! A reference: it reads the future, so no deployed system can run it.
 
 use super::{Input, Observation, Policy, PolicySpec};
-use crate::config::StepCluster;
-use crate::optimal::{needs, schedule};
+use crate::floor::{needs, schedule};
+use crate::serving::StepCluster;
 
 /// The cheapest zero-violation schedule, computed with full knowledge of the test demand.
 #[derive(Debug, Clone, Default, PartialEq)]

@@ -5,8 +5,8 @@
 //! violations (that is `optimal`).
 
 use super::{Input, Observation, Policy, PolicySpec};
-use crate::config::StepCluster;
-use crate::optimal::needs;
+use crate::floor::needs;
+use crate::serving::StepCluster;
 
 /// The need of the actual demand at `t + d` (`ceil(actual / capacity)` under `threshold`),
 /// from every test step's need, sized at the first decision as the optimum's are.

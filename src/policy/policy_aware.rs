@@ -2,7 +2,7 @@
 //! trading a little SLA for far fewer scaling switches.
 
 use super::{yhat, Buffered, Input, Observation, Policy, PolicySpec};
-use crate::config::StepCluster;
+use crate::serving::StepCluster;
 
 /// Moves the previous target toward the buffered target by at most one container per
 /// minute (`step_minutes` containers per step). The first decision takes the buffered

@@ -9,7 +9,8 @@
 use super::burst::Burst;
 use super::reactive_hpa::{Reading, Recommender, Stabilizer};
 use super::{yhat, Buffered, Input, Observation, Policy, PolicySpec};
-use crate::config::{PolicyConfig, StepCluster};
+use crate::config::PolicyConfig;
+use crate::serving::StepCluster;
 
 /// max(buffered forecast, HPA recommendation, burst ramp), stabilized.
 #[derive(Debug, Clone, PartialEq)]

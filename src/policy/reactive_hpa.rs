@@ -34,7 +34,8 @@
 use std::collections::VecDeque;
 
 use super::{Input, Observation, Policy, PolicySpec};
-use crate::config::{HpaMetric, PolicyConfig, StepCluster};
+use crate::config::{HpaMetric, PolicyConfig};
+use crate::serving::StepCluster;
 
 /// `GetResourceReplicas`: the raw recommendation from last step's demand.
 #[derive(Debug, Clone, PartialEq)]

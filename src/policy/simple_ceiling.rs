@@ -1,7 +1,7 @@
 //! `simple-ceiling`: exactly the containers the point forecast needs.
 
 use super::{yhat, Input, Observation, Policy, PolicySpec};
-use crate::config::StepCluster;
+use crate::serving::StepCluster;
 
 /// `ceil(forecast / capacity)`.
 #[derive(Debug, Clone, Copy, PartialEq)]

@@ -11,7 +11,8 @@
 use super::burst::Burst;
 use super::reactive_hpa::Stabilizer;
 use super::{yhat, Input, Observation, Policy, PolicyContext, PolicySpec, Tune, Tuned};
-use crate::config::{PolicyConfig, StepCluster};
+use crate::config::PolicyConfig;
+use crate::serving::StepCluster;
 
 /// The headrooms searched, as fractions of the forecast: from −90 % to +1000 %, to a
 /// tenth of a percent.

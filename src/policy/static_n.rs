@@ -1,7 +1,7 @@
 //! `static-2`: a fixed fleet, the no-autoscaling baseline.
 
 use super::{Input, Observation, Policy, PolicySpec};
-use crate::config::StepCluster;
+use crate::serving::StepCluster;
 
 /// Always the same number of containers.
 #[derive(Debug, Clone, Copy, PartialEq)]

@@ -3,6 +3,6 @@
 //! from the experiment it just ran; `report` reads it back from the CSV files through the
 //! store.
 
+pub(crate) mod console;
 pub(crate) mod plot;
 pub(crate) mod summary;
-pub(crate) mod table;

@@ -1,7 +1,7 @@
 //! `summary.md`: the console table as a Markdown table and links to the plots, for a CI
 //! job or a pull request to show.
 
-use super::table::{cells, FOOTNOTE};
+use super::console::{cells, FOOTNOTE};
 use crate::metrics::PolicyMetrics;
 use crate::recommend::{render, Choice};
 

@@ -12,10 +12,9 @@ use serde::{Deserialize, Serialize};
 use super::reports::{from_csv, to_csv};
 use super::{read, write_all_atomic, DataDir, ReadError};
 use crate::config::ClusterConfig;
+use crate::config::RefitEvery;
 use crate::experiment::ModelForecast;
-use crate::forecast::{
-    refit_blocks, Artifact, Forecast, Interval, ModelKind, RefitEvery, Validation,
-};
+use crate::forecast::{refit_blocks, Artifact, Forecast, Interval, ModelKind, Validation};
 use crate::trace::{format_timestamp, Split, Trace};
 
 /// What a forecast file was made for.

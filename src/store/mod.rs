@@ -198,6 +198,9 @@ pub(crate) fn write_all_atomic<P: AsRef<Path>, B: AsRef<[u8]>>(
         for (tmp, path) in &written {
             fs::rename(tmp, path).map_err(|e| with_path(e, path))?;
         }
+        for (_, path) in &written {
+            remove_stale_temps(path);
+        }
         Ok(())
     })();
     if result.is_err() {
@@ -210,6 +213,40 @@ pub(crate) fn write_all_atomic<P: AsRef<Path>, B: AsRef<[u8]>>(
 
 fn with_path(e: std::io::Error, path: &Path) -> std::io::Error {
     std::io::Error::new(e.kind(), format!("{}: {e}", path.display()))
+}
+
+/// Removes the temporary files of `path` that a process killed mid-write left behind
+/// (`.NAME.tmp-PID` whose process is gone), once `path` itself is written. Where
+/// processes cannot be listed (no `/proc`) nothing is removed.
+fn remove_stale_temps(path: &Path) {
+    let proc_fs = Path::new("/proc");
+    let (Some(dir), Some(name)) = (path.parent(), path.file_name()) else {
+        return;
+    };
+    if !proc_fs.join("self").exists() {
+        return;
+    }
+    let dir = if dir.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        dir
+    };
+    let prefix = format!(".{}.tmp-", name.to_string_lossy());
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let file = entry.file_name();
+        let pid = file
+            .to_str()
+            .and_then(|f| f.strip_prefix(&prefix))
+            .and_then(|p| p.parse::<u32>().ok());
+        if let Some(pid) = pid {
+            if pid != std::process::id() && !proc_fs.join(pid.to_string()).exists() {
+                let _ = fs::remove_file(entry.path());
+            }
+        }
+    }
 }
 
 /// The temporary name a file is written under before its rename: hidden, unique to
@@ -235,6 +272,23 @@ mod tests {
         assert_eq!(fs::read(&p).unwrap(), b"two");
         let names: Vec<_> = fs::read_dir(p.parent().unwrap()).unwrap().collect();
         assert_eq!(names.len(), 1);
+    }
+
+    #[test]
+    fn a_write_removes_the_temp_files_a_killed_writer_left() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("out.csv");
+        // PIDs above Linux's largest (2^22) name no live process; the other file's name
+        // is another target's.
+        fs::write(dir.path().join(".out.csv.tmp-999999999"), b"half").unwrap();
+        fs::write(dir.path().join(".other.csv.tmp-999999999"), b"half").unwrap();
+        write_atomic(&p, b"whole").unwrap();
+        let mut names: Vec<String> = fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        assert_eq!(names, [".other.csv.tmp-999999999", "out.csv"]);
     }
 
     #[test]

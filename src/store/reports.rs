@@ -8,11 +8,15 @@ use anyhow::{Context, Result};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::{read, write_all_atomic, ReadError, ReportsDir};
-use crate::experiment::{ModelForecast, Results, RunTimeline, TestPeriod};
+use super::{read, write_all_atomic, ReadError, ReportsDir, SUMMARY_FILE};
+use crate::experiment::ModelForecast;
 use crate::forecast::{Forecast, Interval};
 use crate::metrics::{round6, ForecastMetrics, PolicyMetrics};
 use crate::recommend::{Choice, Recommendation};
+use crate::report::{plot, summary};
+use crate::results::Results;
+use crate::results::RunTimeline;
+use crate::results::TestPeriod;
 use crate::sim::Timeline;
 use crate::trace::format_timestamp;
 
@@ -399,6 +403,41 @@ pub(crate) fn read_reports(dir: &ReportsDir) -> Result<Results> {
         capacity_per_step,
         recommendation,
     })
+}
+
+/// Draws every plot of `results` and the Markdown summary that links them into the
+/// reports folder, as one set of files.
+pub(crate) fn draw(dir: &ReportsDir, results: &Results) -> Result<()> {
+    let pngs = plot::render_all(results)
+        .map_err(|e| anyhow::anyhow!("drawing plots in {}: {e}", dir.path().display()))?;
+    let names: Vec<String> = pngs
+        .iter()
+        .map(|(figure, _)| ReportsDir::figure_name(figure))
+        .collect();
+    let mut files: Vec<_> = pngs
+        .into_iter()
+        .map(|(figure, bytes)| (dir.figure(&figure), bytes))
+        .collect();
+    files.push((
+        dir.summary(),
+        summary::markdown(
+            &results.rows,
+            &names,
+            results
+                .recommendation
+                .as_ref()
+                .map_or(&[][..], |r| &r.choices[..]),
+        )
+        .into_bytes(),
+    ));
+    write_all_atomic(&files)
+        .map_err(|e| anyhow::anyhow!("writing plots in {}: {e}", dir.path().display()))?;
+    eprintln!(
+        "plots: {} PNG files and {SUMMARY_FILE} in {}",
+        names.len(),
+        dir.path().display()
+    );
+    Ok(())
 }
 
 #[cfg(test)]

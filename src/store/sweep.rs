@@ -8,7 +8,8 @@ use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
 
 use super::{read, write_all_atomic};
-use crate::sweep::table::UnitRows;
+use crate::sweep::rows::UnitRows;
+use crate::sweep::{Grid, SweepTrace};
 
 /// What a part's manifest records.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -221,4 +222,15 @@ pub(crate) const PART_PATTERN: &str = "sweep.part-I-of-N";
 /// The name of shard `i` of `n`'s part, without its extension.
 pub(crate) fn part_name(i: usize, n: usize) -> String {
     format!("sweep.part-{i}-of-{n}")
+}
+
+/// The bytes of each file trace, in grid order (empty for synthetic ones).
+pub(crate) fn trace_files(grid: &Grid) -> Result<Vec<Vec<u8>>> {
+    grid.traces
+        .iter()
+        .map(|t| match &t.source {
+            SweepTrace::File(p) => read(p),
+            SweepTrace::Synthetic { .. } => Ok(Vec::new()),
+        })
+        .collect()
 }

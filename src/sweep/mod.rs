@@ -3,7 +3,7 @@
 //! units (trace × startup delay × seed: the models are trained once per unit) and their
 //! deterministic split into shards. Pure: files are read by the caller.
 
-pub(crate) mod table;
+pub(crate) mod rows;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -13,7 +13,12 @@ use thiserror::Error;
 use crate::forecast::ModelKind;
 use crate::policy::PolicyKind;
 use crate::settings::{self, Setting, SettingError, Settings, Value};
-use crate::trace::import::ImportOptions;
+use anyhow::Context;
+
+use crate::config::GenerateConfig;
+use crate::trace::generate::generate;
+use crate::trace::import::{self, ImportOptions};
+use crate::trace::Trace;
 
 /// A grid that cannot run, with the key and value at fault.
 #[derive(Debug, Error, PartialEq)]
@@ -137,6 +142,22 @@ pub(crate) struct Unit {
 }
 
 impl Grid {
+    /// The unit's trace from its file's bytes ([`crate::store::sweep::trace_files`]): the file parsed, or the workload generated with the unit's seed.
+    pub(crate) fn unit_trace(&self, unit: &Unit, bytes: &[u8]) -> anyhow::Result<Trace> {
+        let spec = &self.traces[unit.trace];
+        match &spec.source {
+            SweepTrace::File(p) => Ok(import::read(&[bytes], &spec.import)
+                .with_context(|| format!("reading trace {}", p.display()))?
+                .trace),
+            SweepTrace::Synthetic { days } => Ok(generate(&GenerateConfig {
+                days: *days,
+                seed: unit.seed,
+                ..GenerateConfig::default()
+            })?
+            .0),
+        }
+    }
+
     /// Every unit, in a fixed order: trace, delay, seed.
     pub(crate) fn units(&self) -> Vec<Unit> {
         let mut out = Vec::new();
@@ -543,7 +564,7 @@ pub(crate) fn default_name(source: &SweepTrace) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::forecast::RefitEvery;
+    use crate::config::RefitEvery;
 
     fn base() -> Grid {
         Grid {

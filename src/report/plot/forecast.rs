@@ -6,7 +6,7 @@ use plotters::prelude::*;
 
 use super::{busiest, colour, draw_legend, font, png, time_mesh, Area, DrawResult, EVENT};
 use crate::experiment::ModelForecast;
-use crate::experiment::TestPeriod;
+use crate::results::TestPeriod;
 
 /// Draws one time panel over the steps `range`.
 fn panel(

@@ -19,8 +19,9 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::FontStyle;
 
-use crate::experiment::{Results, TestPeriod};
 use crate::metrics::NO_MODEL;
+use crate::results::Results;
+use crate::results::TestPeriod;
 
 /// DejaVu Sans (Bitstream Vera licence, `../fonts/DejaVuSans-LICENSE.txt`).
 static FONT: &[u8] = include_bytes!("../fonts/DejaVuSans.ttf");

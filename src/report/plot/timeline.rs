@@ -6,7 +6,8 @@
 use plotters::prelude::*;
 
 use super::{busiest, colour, draw_legend, font, model_free, png, time_mesh, DrawResult};
-use crate::experiment::{Results, RunTimeline};
+use crate::results::Results;
+use crate::results::RunTimeline;
 
 /// The timelines worth showing: the recommendation, reactive-hpa and the optimum; without
 /// a recommendation the three best forecast-driven (model, policy) by violations then

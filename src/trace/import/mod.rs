@@ -116,7 +116,7 @@ pub fn parse_minutes(text: &str) -> Result<u32, String> {
     if text.trim() == "0" {
         return Ok(0);
     }
-    let d: crate::forecast::RefitEvery = text.parse()?;
+    let d: crate::config::RefitEvery = text.parse()?;
     d.as_minutes()
         .ok_or_else(|| format!("expected a duration such as 1m, 5m or 1h, got `{text}`"))
 }

@@ -12,7 +12,7 @@
 //! gaps of layer k + 1 lie inside kept gaps or runs of layer k (needs are nested), so the
 //! per-layer choices stack into one schedule whose bill is their sum.
 
-use crate::config::StepCluster;
+use crate::serving::StepCluster;
 
 /// Containers each test step needs to serve its demand ([`crate::serving::need`]: its
 /// capacity need under `threshold`; under the queue models the fewest that meet the SLO

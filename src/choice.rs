@@ -1,4 +1,4 @@
-//! Backtests: choose on one window, judge on the next (`docs/experiment.md`, Backtests).
+//! Choosing on one window and judging on the next (`docs/experiment.md`, Backtests).
 //! Pure: the folds of a trace, each family's pick on its validation window, the
 //! recommendation across folds, and its out-of-sample evidence, from the metrics of
 //! simulations the caller ran.
@@ -12,7 +12,6 @@ use std::ops::Range;
 
 use thiserror::Error;
 
-use crate::forecast::{Forecast, Interval};
 use crate::metrics::PolicyMetrics;
 
 /// One fold's windows, as step ranges of the trace.
@@ -92,60 +91,6 @@ pub fn folds(
             }
         })
         .collect())
-}
-
-/// The split-conformal stretch of a model's interval on a calibration window (the
-/// validation window): the ⌈(n + 1)·width⌉-th smallest of the scores
-/// `|actual − yhat| / half-width` (the upper half above the forecast, the lower below),
-/// so the interval stretched by it covers `width` of the window. `None` without an
-/// interval, or where a zero half-width meets an error (no stretch covers it).
-pub fn conformal_stretch(actual: &[f64], f: &Forecast, width: f64) -> Option<f64> {
-    let iv = f.interval.as_ref()?;
-    let mut scores: Vec<f64> = (0..actual.len())
-        .map(|i| {
-            let (a, y) = (actual[i], f.yhat[i]);
-            let half = if a >= y {
-                iv.upper[i] - y
-            } else {
-                y - iv.lower[i]
-            };
-            if half > 0.0 {
-                (a - y).abs() / half
-            } else if a == y {
-                0.0
-            } else {
-                f64::INFINITY
-            }
-        })
-        .collect();
-    if scores.is_empty() {
-        return None;
-    }
-    scores.sort_by(f64::total_cmp);
-    let n = scores.len();
-    let k = (((n + 1) as f64 * width).ceil() as usize).clamp(1, n);
-    Some(scores[k - 1]).filter(|q| q.is_finite())
-}
-
-/// `f` with its interval's halves stretched by `q` around the forecast.
-pub fn stretch(f: &Forecast, q: f64) -> Forecast {
-    Forecast {
-        yhat: f.yhat.clone(),
-        interval: f.interval.as_ref().map(|iv| Interval {
-            lower: f
-                .yhat
-                .iter()
-                .zip(&iv.lower)
-                .map(|(y, l)| y - q * (y - l))
-                .collect(),
-            upper: f
-                .yhat
-                .iter()
-                .zip(&iv.upper)
-                .map(|(y, u)| y + q * (u - y))
-                .collect(),
-        }),
-    }
 }
 
 /// One trial: a family at one knob value in one fold, on both windows.
@@ -437,30 +382,5 @@ mod tests {
         let r = records(&trials, 2, 98.0);
         assert_eq!((r[0].validation_met, r[1].validation_met), (2, 2));
         assert_eq!(recommend(&r), Some(1));
-    }
-
-    #[test]
-    fn the_conformal_stretch_covers_the_width_on_its_window() {
-        // Forecast 100, interval ±10; errors 0, 5, 10, 20, 40 (scores 0, 0.5, 1, 2, 4).
-        // For 80 % of 5 points: the ⌈6 · 0.8⌉ = 5th score, 4: ±40 covers all five; for
-        // 50 %: the 3rd, 1 (the interval as it is covers 3 of 5).
-        let f = Forecast {
-            yhat: vec![100.0; 5],
-            interval: Some(Interval {
-                lower: vec![90.0; 5],
-                upper: vec![110.0; 5],
-            }),
-        };
-        let actual = [100.0, 95.0, 110.0, 80.0, 140.0];
-        assert_eq!(conformal_stretch(&actual, &f, 0.8), Some(4.0));
-        assert_eq!(conformal_stretch(&actual, &f, 0.5), Some(1.0));
-        let s = stretch(&f, 2.0);
-        let iv = s.interval.unwrap();
-        assert_eq!((iv.lower[0], iv.upper[0]), (80.0, 120.0));
-        let none = Forecast {
-            yhat: vec![1.0],
-            interval: None,
-        };
-        assert_eq!(conformal_stretch(&[1.0], &none, 0.8), None);
     }
 }

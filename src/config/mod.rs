@@ -1,11 +1,19 @@
 //! Plain configuration structs for every stage, with the defaults of `docs/experiment.md`.
 //!
 //! clap types stop at the CLI edge (`cli.rs`); everything below the edge takes
-//! these structs. Each field documents its unit and default, and each struct
+//! these structs, which import nothing of the crate: every module may read them. Each field documents its unit and default, and each struct
 //! has a hand-written `Default` so the numbers live in one place. Their valid ranges
 //! and flags are the settings table's (`settings.rs`).
 
-use crate::serving::{Serving, ServingConfig};
+mod generate;
+mod model;
+mod serving;
+mod tolerances;
+
+pub use generate::GenerateConfig;
+pub use model::{LstmConfig, LstmEngine, ModelConfig, RefitEvery};
+pub use serving::{ServingConfig, ServingModel};
+pub(crate) use tolerances::Tolerances;
 
 /// The standard normal's 90th percentile.
 const Z_90: f64 = 1.281_551_565_545;
@@ -47,90 +55,6 @@ impl ClusterConfig {
     /// its lognormal's 90th percentile, `d · e^(1.2816 σ)`.
     pub fn planned_delay_min(&self) -> f64 {
         f64::from(self.startup_delay_min) * (Z_90 * self.startup_spread).exp()
-    }
-
-    /// The same cluster in units of the trace's step: capacity per step and the
-    /// (planned) startup delay rounded up to whole steps (`docs/experiment.md`, Trace).
-    pub fn at_step(&self, step_minutes: u32) -> StepCluster {
-        let delay_steps = if self.startup_spread > 0.0 {
-            (self.planned_delay_min() / f64::from(step_minutes)).ceil() as usize
-        } else {
-            self.startup_delay_min.div_ceil(step_minutes) as usize
-        };
-        StepCluster {
-            capacity_per_step: self.capacity_per_min * f64::from(step_minutes),
-            delay_steps,
-            startup_delay_min: self.startup_delay_min,
-            startup_spread: self.startup_spread,
-            min_replicas: self.min_replicas,
-            max_replicas: self.max_replicas,
-            step_minutes,
-            serving: self.serving.at_step(self.capacity_per_min, step_minutes),
-        }
-    }
-}
-
-/// The cluster in trace steps: what the simulator and the policies work in.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct StepCluster {
-    /// Requests one ready container serves in one step.
-    pub capacity_per_step: f64,
-    /// Steps from launch until a container serves as policies plan it (the startup
-    /// delay `d`, or its 90th percentile where it is spread).
-    pub delay_steps: usize,
-    /// The startup delay, minutes (the median of each launch's own where spread).
-    pub startup_delay_min: u32,
-    /// σ of the lognormal each launch's delay is drawn from; 0: every launch takes `d`.
-    pub startup_spread: f64,
-    /// Fewest containers.
-    pub min_replicas: u32,
-    /// Most containers.
-    pub max_replicas: u32,
-    /// Minutes in one step.
-    pub step_minutes: u32,
-    /// How the ready containers serve, at this step.
-    pub serving: Serving,
-}
-
-impl StepCluster {
-    /// Clamps a target into `[min_replicas, max_replicas]`.
-    pub fn clamp(&self, target: i64) -> u32 {
-        target.clamp(i64::from(self.min_replicas), i64::from(self.max_replicas)) as u32
-    }
-
-    /// Containers needed to serve `demand` requests in one step, before clamping: the
-    /// smallest `r` with `demand ≤ r × capacity`, the threshold rule's test of a served
-    /// step, so no rounding in the division can make a "sufficient" target violate or ask
-    /// for one container too many. Negative or non-finite demand needs none.
-    pub fn containers_for(&self, demand: f64) -> i64 {
-        if !(demand.is_finite() && demand > 0.0) {
-            return 0;
-        }
-        let cap = self.capacity_per_step;
-        let mut r = (demand / cap).ceil().max(1.0);
-        // The division is correctly rounded, so these move r by one step at most.
-        while r > 1.0 && !self.falls_short(r - 1.0, demand) {
-            r -= 1.0;
-        }
-        while self.falls_short(r, demand) {
-            r += 1.0;
-        }
-        r as i64
-    }
-
-    /// The threshold rule: requests of `demand` that `ready` containers cannot serve in
-    /// one step, `max(0, demand − ready × capacity)`. The `threshold` serving model, its
-    /// per-step need ([`Self::containers_for`]) and `slo-targeted`'s calibration under it
-    /// apply it.
-    pub fn unserved(&self, ready: u32, demand: f64) -> f64 {
-        (demand - f64::from(ready) * self.capacity_per_step).max(0.0)
-    }
-
-    /// Whether `ready` containers (a whole number, as f64) leave part of `demand`
-    /// unserved: [`Self::unserved`] above zero, which for finite values is exactly
-    /// `demand > ready × capacity`.
-    fn falls_short(&self, ready: f64, demand: f64) -> bool {
-        demand > ready * self.capacity_per_step
     }
 }
 
@@ -236,26 +160,13 @@ impl Default for SplitConfig {
     }
 }
 
-/// The cluster of the simulator's hand-worked tests: 10 requests per container and
-/// minute, `d` minutes to start, 1 to 100 containers, 1-minute steps, served by the
-/// threshold rule.
-#[cfg(test)]
-pub(crate) fn test_cluster(d: u32) -> StepCluster {
-    ClusterConfig {
-        capacity_per_min: 10.0,
-        startup_delay_min: d,
-        ..ClusterConfig::threshold()
-    }
-    .at_step(1)
-}
-
 impl ClusterConfig {
     /// The default cluster served by the threshold rule (the serving model of earlier
     /// versions), for tests whose expected numbers come from it.
     pub fn threshold() -> Self {
         Self {
             serving: ServingConfig {
-                model: crate::serving::ServingModel::Threshold,
+                model: ServingModel::Threshold,
                 ..ServingConfig::default()
             },
             ..Self::default()
@@ -275,45 +186,5 @@ mod tests {
         assert_eq!((c.min_replicas, c.max_replicas), (1, 100));
         assert_eq!(PolicyConfig::default().buffer, 0.15);
         assert_eq!(SplitConfig::default().test_days, 3.0);
-    }
-
-    #[test]
-    fn at_step_scales_capacity_and_rounds_delay_up() {
-        let c = ClusterConfig::default();
-        let s = c.at_step(5);
-        // 50 req/min × 5 min; a 2-minute delay is one whole 5-minute step.
-        assert_eq!(s.capacity_per_step, 250.0);
-        assert_eq!(s.delay_steps, 1);
-        assert_eq!(c.at_step(1).delay_steps, 2);
-        let c3 = ClusterConfig {
-            startup_delay_min: 31,
-            ..c
-        };
-        assert_eq!(c3.at_step(30).delay_steps, 2);
-    }
-
-    #[test]
-    fn containers_for_is_a_ceiling() {
-        let s = ClusterConfig::default().at_step(1);
-        assert_eq!(s.containers_for(100.0), 2);
-        assert_eq!(s.containers_for(100.5), 3);
-        // Just above a multiple needs one more: the simulator counts 100.00000001
-        // requests on 2 × 50 as a violation (the old 1e-9 slack said 2).
-        assert_eq!(s.containers_for(100.000_000_01), 3);
-        // 175 / 0.7 is 250.00000000000003 in floating point: demand above 250 needs 6
-        // (which is why reactive-hpa never divides by 0.7).
-        assert_eq!(s.containers_for(175.0 / 0.7), 6);
-        // A capacity that is no binary fraction: 0.3 × 3 = 0.8999999999999999 < 0.9,
-        // so 0.9 requests need 4 containers of 0.3 in the simulator's arithmetic.
-        let tenth = ClusterConfig {
-            capacity_per_min: 0.3,
-            ..ClusterConfig::default()
-        }
-        .at_step(1);
-        assert_eq!(tenth.containers_for(0.9), 4);
-        assert_eq!(s.containers_for(0.0), 0);
-        assert_eq!(s.containers_for(-4.0), 0);
-        assert_eq!(s.clamp(0), 1);
-        assert_eq!(s.clamp(1000), 100);
     }
 }

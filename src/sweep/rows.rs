@@ -12,7 +12,7 @@ use polars_io::prelude::*;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
-use crate::backtest;
+use crate::choice;
 use crate::metrics::{self, deployable_policy, Cell, ColumnType, PolicyMetrics, COLUMNS};
 use crate::report::plot::frontier::FrontierPoint;
 
@@ -526,9 +526,9 @@ pub(crate) fn slo_table(df: &DataFrame, levels: &[f64]) -> PolarsResult<DataFram
 /// `level`, chosen from the validation columns alone as a one-fold backtest chooses
 /// (`docs/experiment.md`, Backtests): each (model, policy) family's pick is its cheapest
 /// configuration that met the level on the validation window, or the closest
-/// ([`backtest::pick`]); the families are ranked by whether their pick met it there
+/// ([`choice::pick`]); the families are ranked by whether their pick met it there
 /// (among those that did not, the closest first), then by its container-minutes there
-/// ([`backtest::ranking`]). Rows without validation
+/// ([`choice::ranking`]). Rows without validation
 /// figures take no part. Indices into `df`, one per group that has any, in the order the
 /// groups first appear.
 fn recommended_rows(df: &DataFrame, level: f64) -> PolarsResult<Vec<IdxSize>> {
@@ -583,10 +583,10 @@ fn recommended_rows(df: &DataFrame, level: f64) -> PolarsResult<Vec<IdxSize>> {
                 })
                 .collect();
             let refs: Vec<&PolicyMetrics> = figures.iter().collect();
-            let Some(p) = backtest::pick(&refs, level) else {
+            let Some(p) = choice::pick(&refs, level) else {
                 continue;
             };
-            records.push(backtest::FamilyRecord::on_one_window(
+            records.push(choice::FamilyRecord::on_one_window(
                 (model, policy),
                 rows[p],
                 &figures[p],
@@ -595,7 +595,7 @@ fn recommended_rows(df: &DataFrame, level: f64) -> PolarsResult<Vec<IdxSize>> {
             ));
             picks.push(rows[p]);
         }
-        if let Some(first) = backtest::recommend(&records) {
+        if let Some(first) = choice::recommend(&records) {
             out.push(picks[first] as IdxSize);
         }
     }

@@ -1,0 +1,73 @@
+//! The serving settings as the user states them; resolved at a step by
+//! `serving::ServingConfig::at_step` (`docs/experiment.md`, Serving).
+
+/// The serving model (`--serving`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ServingModel {
+    /// A FIFO backlog, timeouts and latency, by a fluid approximation.
+    Queue,
+    /// The same world request by request, a discrete-event simulation.
+    Requests,
+    /// Served when the requests fit the ready capacity; the excess dropped.
+    Threshold,
+}
+
+impl ServingModel {
+    /// Every model, by its command-line name.
+    pub const NAMES: &'static [&'static str] = &["queue", "requests", "threshold"];
+
+    /// The model named `name` (one of [`Self::NAMES`]).
+    pub fn from_name(name: &str) -> Option<Self> {
+        match name {
+            "queue" => Some(Self::Queue),
+            "requests" => Some(Self::Requests),
+            "threshold" => Some(Self::Threshold),
+            _ => None,
+        }
+    }
+
+    /// Its command-line name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Queue => "queue",
+            Self::Requests => "requests",
+            Self::Threshold => "threshold",
+        }
+    }
+}
+
+/// The serving settings, as the user states them (`docs/experiment.md`, Serving).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ServingConfig {
+    /// The serving model. Defaults to [`ServingModel::Queue`].
+    pub model: ServingModel,
+    /// The latency a request must be completed within, in seconds; 0, the default, is
+    /// 2.5 mean service times (3 s at the default capacity and concurrency).
+    pub deadline_s: f64,
+    /// Seconds a request waits for a free slot before it is dropped. Defaults to 30.
+    pub timeout_s: f64,
+    /// Requests one container serves at once (its slots). Defaults to 1.
+    pub concurrency: u32,
+    /// Coefficient of variation of the service time (lognormal). Defaults to 1.
+    pub service_cv: f64,
+    /// The SLO, in percent: of requests completed within the deadline (`queue`,
+    /// `requests`) or of minutes without a violation (`threshold`). Defaults to 90.
+    pub slo_percent: f64,
+    /// Seed of the discrete-event model's arrivals and service times. Defaults to 42,
+    /// the models' seed (the `seed` setting sets both).
+    pub seed: u64,
+}
+
+impl Default for ServingConfig {
+    fn default() -> Self {
+        Self {
+            model: ServingModel::Queue,
+            deadline_s: 0.0,
+            timeout_s: 30.0,
+            concurrency: 1,
+            service_cv: 1.0,
+            slo_percent: 90.0,
+            seed: 42,
+        }
+    }
+}
