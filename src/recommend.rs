@@ -13,11 +13,12 @@ use std::ops::Range;
 
 use serde::{Deserialize, Serialize};
 
-use crate::choice::{self, FamilyRecord};
+use crate::choice::trials::{self, knob_trials, Bench, Window};
+use crate::choice::{self, Trial};
 use crate::config::ModelConfig;
 use crate::config::PolicyConfig;
 use crate::experiment::{self, ModelForecast, Outcome, Run};
-use crate::metrics::{deployable_policy, PolicyMetrics, NO_MODEL};
+use crate::metrics::NO_MODEL;
 use crate::policy::PolicyKind;
 use crate::serving::StepCluster;
 use crate::settings::Settings;
@@ -108,28 +109,22 @@ pub(crate) struct Inputs<'a> {
     pub(crate) window: Range<usize>,
 }
 
-/// One family at one knob value.
-#[derive(Clone)]
-struct Trial {
-    policy: PolicyKind,
-    knob: Option<(&'static str, f64)>,
-    validation: PolicyMetrics,
-}
-
 /// The families chosen on the validation window, in their roles (the recommendation, the
 /// runner-up, reactive-hpa's own pick): what [`judge`] runs on the test period.
 pub(crate) struct Chosen {
     roles: Vec<(&'static str, Trial)>,
 }
 
-/// The settings `policy` runs at with its knob at `value`, and the knob.
-fn at(
-    i: &Inputs,
-    policy: PolicyKind,
-    value: Option<f64>,
-) -> (Option<(&'static str, f64)>, PolicyConfig) {
-    let (settings, knob) = policy.at_knob(i.settings, value);
-    (knob, settings.policy_config(i.model_cfg))
+impl Inputs<'_> {
+    /// What every trial shares.
+    fn bench(&self) -> Bench<'_> {
+        Bench {
+            trace: self.trace,
+            settings: self.settings,
+            model_cfg: self.model_cfg,
+            step: self.step,
+        }
+    }
 }
 
 /// Chooses on the validation window, reading nothing of the test period; `None` without
@@ -146,89 +141,11 @@ pub(crate) fn choose(i: &Inputs) -> Result<Option<Chosen>, SimError> {
         train_len: window.start,
         test_len: window.len(),
     };
-    let refs = experiment::reference_costs(i.trace, vsplit, i.step)?;
-    let jobs: Vec<(PolicyKind, Option<f64>)> = i
-        .policies
-        .iter()
-        .filter(|p| deployable_policy(p.name()))
-        .flat_map(|&p| p.trials().into_iter().map(move |v| (p, v)))
-        .collect();
-    let run = |&(policy, value): &(PolicyKind, Option<f64>)| {
-        let (knob, cfg) = at(i, policy, value);
-        let out = experiment::run_with(
-            i.trace,
-            vsplit,
-            &on_window,
-            &[policy],
-            &cfg,
-            i.step,
-            Some(refs),
-        )?;
-        Ok(out
-            .runs
-            .into_iter()
-            .map(|r| Trial {
-                policy,
-                knob,
-                validation: r.metrics,
-            })
-            .collect::<Vec<_>>())
-    };
-    // The trials are independent: thread t of n runs jobs t, t + n, …, and the results
-    // are put back in job order, so they do not depend on the scheduling.
-    let threads = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .min(jobs.len().max(1));
-    let run = &run;
-    let jobs = &jobs;
-    let mut done: Vec<(usize, Result<Vec<Trial>, SimError>)> = std::thread::scope(|scope| {
-        let handles: Vec<_> = (0..threads)
-            .map(|t| {
-                scope.spawn(move || {
-                    (t..jobs.len())
-                        .step_by(threads)
-                        .map(|k| (k, run(&jobs[k])))
-                        .collect::<Vec<_>>()
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
-            .collect()
-    });
-    done.sort_by_key(|(k, _)| *k);
-    let mut trials: Vec<Trial> = Vec::new();
-    for (_, part) in done {
-        trials.extend(part?);
-    }
+    let bench = i.bench();
+    let chosen_on = Window::new(&bench, vsplit, &on_window)?;
+    let trials = trials::run(&bench, &knob_trials(i.policies), 1, &chosen_on, None)?;
     let slo = 100.0 * i.step.serving.slo_share;
-    // Each family's pick, and its record for the ranking (one fold: validation only).
-    let mut families: Vec<(String, PolicyKind)> = Vec::new();
-    for t in &trials {
-        let f = (t.validation.model.clone(), t.policy);
-        if !families.contains(&f) {
-            families.push(f);
-        }
-    }
-    let mut records = Vec::new();
-    for (model, policy) in &families {
-        let mine: Vec<usize> = (0..trials.len())
-            .filter(|&k| trials[k].validation.model == *model && trials[k].policy == *policy)
-            .collect();
-        let rows: Vec<&PolicyMetrics> = mine.iter().map(|&k| &trials[k].validation).collect();
-        let Some(p) = choice::pick(&rows, slo) else {
-            continue;
-        };
-        let chosen = &trials[mine[p]];
-        records.push(FamilyRecord::on_one_window(
-            (model.clone(), policy.name().to_string()),
-            mine[p],
-            &chosen.validation,
-            chosen.validation.cost_vs_optimal,
-            slo,
-        ));
-    }
+    let records = choice::records(&trials, 1, slo);
     let order = choice::ranking(&records);
     let Some(&first) = order.first() else {
         return Ok(None);
@@ -270,25 +187,26 @@ pub(crate) fn judge(
     let mut choices = Vec::new();
     let mut timeline = Timeline::default();
     for (role, t) in &chosen.roles {
-        let (_, cfg) = at(i, t.policy, t.knob.map(|k| k.1));
-        let mine =
-            |r: &Run| r.metrics.model == t.validation.model && r.metrics.policy == t.policy.name();
+        let policy = PolicyKind::from_name(&t.policy).expect("a trial's policy is registered");
+        let (settings, _) = policy.at_knob(i.settings, t.knob.map(|k| k.1));
+        let cfg = settings.policy_config(i.model_cfg);
+        let mine = |r: &Run| r.metrics.model == t.model && r.metrics.policy == t.policy;
         let run = match tested.runs.iter().find(|r| mine(r)) {
             Some(r) if cfg == *tested_cfg => Some(r.clone()),
             // Only the pick's own model (none for a model-free policy).
-            _ => experiment::run_with(
-                i.trace,
-                i.split,
-                i.models
-                    .iter()
-                    .position(|m| m.model == t.validation.model)
-                    .map_or(&[][..], |k| &i.models[k..=k]),
-                &[t.policy],
-                &cfg,
-                i.step,
-                Some(tested.references),
+            _ => trials::run_job(
+                &i.bench(),
+                (policy, t.knob.map(|k| k.1)),
+                &Window {
+                    split: i.split,
+                    models: i
+                        .models
+                        .iter()
+                        .position(|m| m.model == t.model)
+                        .map_or(&[][..], |k| &i.models[k..=k]),
+                    references: tested.references,
+                },
             )?
-            .runs
             .into_iter()
             .find(|r| mine(r)),
         };
@@ -300,8 +218,8 @@ pub(crate) fn judge(
         }
         choices.push(Choice {
             role: role.to_string(),
-            model: t.validation.model.clone(),
-            policy: t.policy.name().to_string(),
+            model: t.model.clone(),
+            policy: t.policy.clone(),
             knob: t.knob.map_or(String::new(), |k| k.0.to_string()),
             knob_value: t.knob.map(|k| k.1),
             tuned_value: run.tuned,
@@ -309,8 +227,8 @@ pub(crate) fn judge(
             slo_terms: terms.clone(),
             validation_start: stamp(window.start),
             validation_end: stamp(window.end),
-            validation_slo_pct: t.validation.slo_attained_pct,
-            validation_cost_vs_optimal: t.validation.cost_vs_optimal,
+            validation_slo_pct: t.chosen_on.attained_pct,
+            validation_cost_vs_optimal: t.chosen_on.cost_vs_optimal,
             test_slo_pct: run.metrics.slo_attained_pct,
             test_cost_vs_optimal: run.metrics.cost_vs_optimal,
             test_container_minutes: run.metrics.container_minutes,

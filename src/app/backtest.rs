@@ -9,12 +9,13 @@ use std::ops::Range;
 use anyhow::{bail, Context, Result};
 use serde::{Deserialize, Serialize};
 
-use crate::choice::{self, FamilyRecord, Fold, Trial};
+use crate::choice::trials::{self, Bench, Job, Window};
+use crate::choice::{self, FamilyRecord, Figures, Fold, Trial};
 use crate::config::ClusterConfig;
 use crate::config::ServingConfig;
-use crate::experiment::{self, ModelForecast};
+use crate::experiment::ModelForecast;
 use crate::forecast::fit::{build_models, fit_all};
-use crate::metrics::{self, deployable_policy, PolicyMetrics};
+use crate::metrics::{self, deployable_policy};
 use crate::plan::BacktestPlan;
 use crate::policy::PolicyKind;
 use crate::serving::StepCluster;
@@ -35,7 +36,7 @@ fn families(policies: &[PolicyKind]) -> Vec<PolicyKind> {
 }
 
 /// Every trial of one fold: each family at each knob value on the validation and the
-/// test window, from one fit per model.
+/// test window, from one fit per model; and each model's interval coverage.
 fn run_fold(
     plan: &BacktestPlan,
     trace: &Trace,
@@ -43,7 +44,7 @@ fn run_fold(
     cluster: &ClusterConfig,
     step: &StepCluster,
     bar: &indicatif::ProgressBar,
-) -> Result<Vec<Trial>> {
+) -> Result<(Vec<Trial>, Coverage)> {
     let grid = &plan.grid;
     let mut model_cfg = grid.settings.model.clone();
     model_cfg.seed = cluster.serving.seed;
@@ -54,7 +55,7 @@ fn run_fold(
     let mut on_validation = Vec::new();
     let mut on_test = Vec::new();
     // Each model's interval coverage of the test window, as trained and calibrated.
-    let mut coverage: Vec<(String, (f64, f64))> = Vec::new();
+    let mut coverage: Coverage = Vec::new();
     interrupt::check()?;
     bar.set_message(format!("fold {}: fitting", fold.index));
     let mut models = build_models(&grid.models, &model_cfg);
@@ -96,45 +97,32 @@ fn run_fold(
         train_len: r.start,
         test_len: r.len(),
     };
-    let (vs, ts) = (window(&fold.validation), window(&fold.test));
-    let refs = (
-        experiment::reference_costs(trace, vs, step)?,
-        experiment::reference_costs(trace, ts, step)?,
-    );
-    let mut trials = Vec::new();
-    for policy in families(&grid.policies) {
-        let values: Vec<Option<f64>> = match policy.knob() {
-            Some(k) if grid.knobs.contains_key(k.name) => {
-                grid.knob_values(policy).into_iter().map(Some).collect()
-            }
-            _ => policy.trials(),
-        };
-        for value in values {
-            let (settings, knob) = policy.at_knob(&grid.settings, value);
-            let cfg = settings.policy_config(&model_cfg);
-            let run = |split: Split, models: &[ModelForecast], refs| {
-                experiment::run_with(trace, split, models, &[policy], &cfg, step, Some(refs))
+    let bench = Bench {
+        trace,
+        settings: &grid.settings,
+        model_cfg: &model_cfg,
+        step,
+    };
+    let chosen_on = Window::new(&bench, window(&fold.validation), &on_validation)?;
+    let judged_on = Window::new(&bench, window(&fold.test), &on_test)?;
+    let jobs: Vec<Job> = families(&grid.policies)
+        .into_iter()
+        .flat_map(|policy| {
+            let values: Vec<Option<f64>> = match policy.knob() {
+                Some(k) if grid.knobs.contains_key(k.name) => {
+                    grid.knob_values(policy).into_iter().map(Some).collect()
+                }
+                _ => policy.trials(),
             };
-            let a = run(vs, &on_validation, refs.0)?;
-            let b = run(ts, &on_test, refs.1)?;
-            for (va, te) in a.runs.into_iter().zip(b.runs) {
-                let covered = coverage
-                    .iter()
-                    .find(|(m, _)| *m == te.metrics.model)
-                    .map(|(_, c)| *c);
-                trials.push(Trial {
-                    fold: fold.index,
-                    knob,
-                    tuned: te.tuned,
-                    validation: va.metrics,
-                    test: te.metrics,
-                    coverage: covered,
-                });
-            }
-        }
-    }
-    Ok(trials)
+            values.into_iter().map(move |v| (policy, v))
+        })
+        .collect();
+    let trials = trials::run(&bench, &jobs, fold.index, &chosen_on, Some(&judged_on))?;
+    Ok((trials, coverage))
 }
+
+/// Each model's interval coverage of a fold's test window, (as trained, as calibrated).
+type Coverage = Vec<(String, (f64, f64))>;
 
 /// One row of `backtest.csv` (and of a shard's part, with `chosen` and `recommended`
 /// still 0: they are decided across folds, at the merge).
@@ -162,26 +150,31 @@ struct Row {
 }
 
 impl Row {
-    /// The row of `t`, in fold `fold` of `trace`.
-    fn of(trace: &Trace, fold: &Fold, t: &Trial) -> Self {
+    /// The row of `t`, in fold `fold` of `trace`, with its model's interval coverage.
+    fn of(trace: &Trace, fold: &Fold, t: &Trial, coverage: &Coverage) -> Self {
+        let test = t.judged_on.expect("a backtest's trials are judged");
+        let covered = coverage
+            .iter()
+            .find(|(m, _)| *m == t.model)
+            .map(|(_, c)| *c);
         let at = |i: usize| format_timestamp(trace.timestamp(i));
         Row {
-            fold: t.fold,
+            fold: t.window,
             validation_start: at(fold.validation.start),
             test_start: at(fold.test.start),
             test_end: at(fold.test.end),
-            model: t.test.model.clone(),
-            policy: t.test.policy.clone(),
+            model: t.model.clone(),
+            policy: t.policy.clone(),
             knob: t.knob.map_or(String::new(), |k| k.0.to_string()),
             knob_value: t.knob.map(|k| k.1),
-            validation_slo_pct: t.validation.slo_attained_pct,
-            validation_cost_vs_optimal: t.validation.cost_vs_optimal,
-            validation_container_minutes: t.validation.container_minutes,
-            test_slo_pct: t.test.slo_attained_pct,
-            test_cost_vs_optimal: t.test.cost_vs_optimal,
-            test_container_minutes: t.test.container_minutes,
-            interval_coverage_trained: t.coverage.map(|c| c.0),
-            interval_coverage: t.coverage.map(|c| c.1),
+            validation_slo_pct: t.chosen_on.attained_pct,
+            validation_cost_vs_optimal: t.chosen_on.cost_vs_optimal,
+            validation_container_minutes: t.chosen_on.container_minutes,
+            test_slo_pct: test.attained_pct,
+            test_cost_vs_optimal: test.cost_vs_optimal,
+            test_container_minutes: test.container_minutes,
+            interval_coverage_trained: covered.map(|c| c.0),
+            interval_coverage: covered.map(|c| c.1),
             tuned_value: t.tuned,
             chosen: 0,
             recommended: 0,
@@ -190,31 +183,24 @@ impl Row {
 
     /// The trial the row records (the figures a choice reads).
     fn trial(&self) -> Trial {
-        let metrics = |slo: f64, cost: f64, minutes: u64| PolicyMetrics {
+        Trial {
+            window: self.fold,
             model: self.model.clone(),
             policy: self.policy.clone(),
-            slo_attained_pct: slo,
-            cost_vs_optimal: cost,
-            container_minutes: minutes,
-            ..PolicyMetrics::default()
-        };
-        Trial {
-            fold: self.fold,
             knob: crate::settings::find(&self.knob)
                 .map(|s| s.name)
                 .zip(self.knob_value),
             tuned: self.tuned_value,
-            validation: metrics(
-                self.validation_slo_pct,
-                self.validation_cost_vs_optimal,
-                self.validation_container_minutes,
-            ),
-            test: metrics(
-                self.test_slo_pct,
-                self.test_cost_vs_optimal,
-                self.test_container_minutes,
-            ),
-            coverage: self.interval_coverage_trained.zip(self.interval_coverage),
+            chosen_on: Figures {
+                attained_pct: self.validation_slo_pct,
+                cost_vs_optimal: self.validation_cost_vs_optimal,
+                container_minutes: self.validation_container_minutes,
+            },
+            judged_on: Some(Figures {
+                attained_pct: self.test_slo_pct,
+                cost_vs_optimal: self.test_cost_vs_optimal,
+                container_minutes: self.test_container_minutes,
+            }),
         }
     }
 }
@@ -323,8 +309,9 @@ pub(super) fn run(plan: &BacktestPlan) -> Result<()> {
     let bar = progress::bar(mine.len() as u64, format!("backtest {i}/{n}"));
     let mut rows = Vec::new();
     for fold in &mine {
-        for t in run_fold(plan, &trace, fold, &cluster, &step, &bar)? {
-            rows.push(Row::of(&trace, fold, &t));
+        let (trials, coverage) = run_fold(plan, &trace, fold, &cluster, &step, &bar)?;
+        for t in &trials {
+            rows.push(Row::of(&trace, fold, t, &coverage));
         }
         bar.inc(1);
     }
@@ -503,7 +490,7 @@ fn label(t: &Trial) -> String {
         s if s == "-" => String::new(),
         s => format!(" ({s})"),
     };
-    format!("{} × {}{setting}", t.test.model, t.test.policy)
+    format!("{} × {}{setting}", t.model, t.policy)
 }
 
 /// What a family's picks did on the test windows: `met the SLO on 3 of 4 test folds,
@@ -552,26 +539,26 @@ fn recommendation(
     out.push_str("| ---: | :--- | :--- | ---: | ---: | ---: | ---: |\n");
     for &i in &rec.picks {
         let (t, row) = (&trials[i], &rows[i]);
-        let regret = choice::hindsight(trials, t.fold, slo)
-            .map(|h| t.test.container_minutes as f64 / trials[h].test.container_minutes as f64)
+        let regret = choice::hindsight(trials, t.window, slo)
+            .map(|h| row.test_container_minutes as f64 / rows[h].test_container_minutes as f64)
             .map_or("-".to_string(), |r| format!("{r:.3}"));
         out.push_str(&format!(
             "| {} | {} | {} | {:.2} | {:.2} | {:.3} | {regret} |\n",
-            t.fold,
+            t.window,
             row.test_start,
             t.setting(),
-            t.validation.slo_attained_pct,
-            t.test.slo_attained_pct,
-            t.test.cost_vs_optimal,
+            row.validation_slo_pct,
+            row.test_slo_pct,
+            row.test_cost_vs_optimal,
         ));
     }
     out.push_str("\nRegret: the pick's test cost over the cheapest configuration of any family that met the SLO on that test window (the best in hindsight; `-` where none did).\n\n");
     // Each model's interval on each fold's test window: as trained, and calibrated on
     // the validation window before it.
     let mut models: Vec<&str> = Vec::new();
-    for t in trials.iter().filter(|t| t.coverage.is_some()) {
-        if !models.contains(&t.test.model.as_str()) {
-            models.push(&t.test.model);
+    for r in rows.iter().filter(|r| r.interval_coverage.is_some()) {
+        if !models.contains(&r.model.as_str()) {
+            models.push(&r.model);
         }
     }
     if !models.is_empty() {
@@ -579,10 +566,9 @@ fn recommendation(
         for model in models {
             let per_fold: Vec<String> = (1..=m.folds)
                 .filter_map(|k| {
-                    trials
-                        .iter()
-                        .find(|t| t.fold == k && t.test.model == model)
-                        .and_then(|t| t.coverage)
+                    rows.iter()
+                        .find(|r| r.fold == k && r.model == model)
+                        .and_then(|r| r.interval_coverage_trained.zip(r.interval_coverage))
                         .map(|(a, b)| format!("{:.1} → {:.1} %", 100.0 * a, 100.0 * b))
                 })
                 .collect();
@@ -671,19 +657,22 @@ mod tests {
         assert_eq!(folds.len(), 2);
         let last = &folds[1];
         let bar = indicatif::ProgressBar::hidden();
-        let before = run_fold(&p, &trace, last, &cluster, &step, &bar).unwrap();
+        let (before, _) = run_fold(&p, &trace, last, &cluster, &step, &bar).unwrap();
         // Triple the last test window's demand: what the fold chose (every validation
         // figure, hence every pick) must not move; its test figures must.
         let mut poisoned = trace.clone();
         for x in &mut poisoned.requests[last.test.clone()] {
             *x *= 3.0;
         }
-        let after = run_fold(&p, &poisoned, last, &cluster, &step, &bar).unwrap();
+        let (after, _) = run_fold(&p, &poisoned, last, &cluster, &step, &bar).unwrap();
         assert_eq!(before.len(), after.len());
         for (a, b) in before.iter().zip(&after) {
-            assert_eq!(a.validation, b.validation, "{:?}", a.knob);
+            assert_eq!(a.chosen_on, b.chosen_on, "{:?}", a.knob);
         }
-        assert!(before.iter().zip(&after).any(|(a, b)| a.test != b.test));
+        assert!(before
+            .iter()
+            .zip(&after)
+            .any(|(a, b)| a.judged_on != b.judged_on));
         let slo = 100.0 * step.serving.slo_share;
         let picks = |t: &[Trial]| -> Vec<Vec<usize>> {
             choice::records(t, 1, slo)
@@ -693,12 +682,12 @@ mod tests {
         };
         let (mut b, mut a) = (before.clone(), after.clone());
         for t in b.iter_mut().chain(a.iter_mut()) {
-            t.fold = 1;
+            t.window = 1;
         }
         assert_eq!(picks(&b[..]), picks(&a[..]));
         // The reference is no family; the four are, with their trials (slo-targeted one:
         // its headroom tuned on the validation window).
-        let families: Vec<&str> = before.iter().map(|t| t.test.policy.as_str()).collect();
+        let families: Vec<&str> = before.iter().map(|t| t.policy.as_str()).collect();
         assert!(!families.contains(&"optimal"));
         assert_eq!(families.iter().filter(|p| **p == "slo-targeted").count(), 1);
         assert_eq!(families.iter().filter(|p| **p == "buffered").count(), 7);
@@ -721,7 +710,7 @@ mod tests {
         let bar = indicatif::ProgressBar::hidden();
         let mut trials = Vec::new();
         for f in &folds {
-            trials.extend(run_fold(&p, &trace, f, &cluster, &step, &bar).unwrap());
+            trials.extend(run_fold(&p, &trace, f, &cluster, &step, &bar).unwrap().0);
         }
         let slo = 100.0 * step.serving.slo_share;
         let records = choice::records(&trials, folds.len(), slo);
@@ -750,7 +739,8 @@ mod tests {
         assert_eq!(records.len(), 4);
         for r in &records {
             let pick = &trials[r.picks[1]];
-            let kind = PolicyKind::from_name(&pick.test.policy).unwrap();
+            let kind = PolicyKind::from_name(&pick.policy).unwrap();
+            let test = pick.judged_on.unwrap();
             let mut settings = p.grid.settings.clone();
             if let (Some(k), Some((_, v))) = (kind.knob(), pick.knob) {
                 (k.set)(&mut settings, Value::Number(v));
@@ -799,14 +789,29 @@ mod tests {
                 &step,
             )
             .unwrap();
-            let m = crate::metrics::policy_metrics(&pick.test.model, kind.name(), &tl, &step);
+            let m = crate::metrics::policy_metrics(&pick.model, kind.name(), &tl, &step);
             let what = format!("{} {:?}", kind.name(), pick.knob);
-            assert_eq!(m.container_minutes, pick.test.container_minutes, "{what}");
-            assert_eq!(m.slo_attained_pct, pick.test.slo_attained_pct, "{what}");
-            assert_eq!(
-                m.sla_violation_minutes, pick.test.sla_violation_minutes,
-                "{what}"
-            );
+            assert_eq!(m.container_minutes, test.container_minutes, "{what}");
+            assert_eq!(m.slo_attained_pct, test.attained_pct, "{what}");
+            // The cost ratio over the optimum of the test window, simulated here too.
+            let optimum = {
+                let kind = PolicyKind::from_name("optimal").unwrap();
+                let ctx = crate::policy::PolicyContext {
+                    cluster: &step,
+                    tuned: None,
+                };
+                let mut policy = kind.build(&settings.policy, &ctx);
+                let tl = simulate(
+                    &trace.requests,
+                    fold.test.clone(),
+                    None,
+                    policy.as_mut(),
+                    &step,
+                );
+                crate::metrics::policy_metrics("", "optimal", &tl.unwrap(), &step).container_minutes
+            };
+            let ratio = m.container_minutes as f64 / optimum as f64;
+            assert!((test.cost_vs_optimal - ratio).abs() <= 5e-7, "{what}");
         }
     }
 }

@@ -527,8 +527,8 @@ pub(crate) fn slo_table(df: &DataFrame, levels: &[f64]) -> PolarsResult<DataFram
 /// (`docs/experiment.md`, Backtests): each (model, policy) family's pick is its cheapest
 /// configuration that met the level on the validation window, or the closest
 /// ([`choice::pick`]); the families are ranked by whether their pick met it there
-/// (among those that did not, the closest first), then by its container-minutes there
-/// ([`choice::ranking`]). Rows without validation
+/// (among those that did not, the closest first), then by its cost over the optimum
+/// there ([`choice::ranking`]). Rows without validation
 /// figures take no part. Indices into `df`, one per group that has any, in the order the
 /// groups first appear.
 fn recommended_rows(df: &DataFrame, level: f64) -> PolarsResult<Vec<IdxSize>> {
@@ -539,6 +539,7 @@ fn recommended_rows(df: &DataFrame, level: f64) -> PolarsResult<Vec<IdxSize>> {
     let capacity = df.column("capacity_per_min")?.f64()?.clone();
     let attained = df.column("validation_slo_attained_pct")?.f64()?.clone();
     let minutes = df.column("validation_container_minutes")?.i64()?.clone();
+    let cost = df.column("validation_cost_vs_optimal")?.f64()?.clone();
     // Groups and, in each, families, in first-appearance order; each family's rows.
     // Indexed, so a sweep of many units stays linear in its rows.
     type Group = (Option<String>, Option<i64>, Option<u64>, Option<i64>);
@@ -546,7 +547,7 @@ fn recommended_rows(df: &DataFrame, level: f64) -> PolarsResult<Vec<IdxSize>> {
     let mut groups: Vec<Vec<Family>> = Vec::new();
     let mut group_at: std::collections::HashMap<Group, usize> = Default::default();
     for i in 0..df.height() {
-        if attained.get(i).is_none() || minutes.get(i).is_none() {
+        if attained.get(i).is_none() || minutes.get(i).is_none() || cost.get(i).is_none() {
             continue;
         }
         let g: Group = (
@@ -571,32 +572,29 @@ fn recommended_rows(df: &DataFrame, level: f64) -> PolarsResult<Vec<IdxSize>> {
     }
     let mut out = Vec::new();
     for families in groups {
-        let mut records = Vec::new();
-        let mut picks = Vec::new();
+        let mut rows_of = Vec::new();
+        let mut trials = Vec::new();
         for ((model, policy), rows) in families {
-            let figures: Vec<PolicyMetrics> = rows
-                .iter()
-                .map(|&i| PolicyMetrics {
-                    slo_attained_pct: attained.get(i).unwrap_or(f64::NAN),
-                    container_minutes: minutes.get(i).unwrap_or_default() as u64,
-                    ..PolicyMetrics::default()
-                })
-                .collect();
-            let refs: Vec<&PolicyMetrics> = figures.iter().collect();
-            let Some(p) = choice::pick(&refs, level) else {
-                continue;
-            };
-            records.push(choice::FamilyRecord::on_one_window(
-                (model, policy),
-                rows[p],
-                &figures[p],
-                figures[p].container_minutes as f64,
-                level,
-            ));
-            picks.push(rows[p]);
+            for i in rows {
+                rows_of.push(i);
+                trials.push(choice::Trial {
+                    window: 1,
+                    model: model.clone(),
+                    policy: policy.clone(),
+                    knob: None,
+                    tuned: None,
+                    chosen_on: choice::Figures {
+                        attained_pct: attained.get(i).unwrap_or(f64::NAN),
+                        cost_vs_optimal: cost.get(i).unwrap_or(f64::NAN),
+                        container_minutes: minutes.get(i).unwrap_or_default() as u64,
+                    },
+                    judged_on: None,
+                });
+            }
         }
+        let records = choice::records(&trials, 1, level);
         if let Some(first) = choice::recommend(&records) {
-            out.push(picks[first] as IdxSize);
+            out.push(rows_of[records[first].picks[0]] as IdxSize);
         }
     }
     Ok(out)

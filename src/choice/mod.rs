@@ -1,7 +1,9 @@
 //! Choosing on one window and judging on the next (`docs/experiment.md`, Backtests).
-//! Pure: the folds of a trace, each family's pick on its validation window, the
-//! recommendation across folds, and its out-of-sample evidence, from the metrics of
-//! simulations the caller ran.
+//! The folds of a trace, one [`Trial`] type, each family's pick on the window it is
+//! chosen on ([`pick`]), the families' records and [`ranking`], the recommendation across
+//! windows and its out-of-sample evidence; [`trials`] runs the families along their knobs
+//! on a window. run-all's recommendation, the sweep's recommended rows and the backtest
+//! all choose here.
 //!
 //! Fold k of K (oldest first) has a test window of `test` steps, the k-th of the K at
 //! the trace's end, and before it a validation window of `validation` steps; its models
@@ -13,6 +15,8 @@ use std::ops::Range;
 use thiserror::Error;
 
 use crate::metrics::PolicyMetrics;
+
+pub mod trials;
 
 /// One fold's windows, as step ranges of the trace.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -93,37 +97,72 @@ pub fn folds(
         .collect())
 }
 
-/// One trial: a family at one knob value in one fold, on both windows.
+/// What a choice reads of one run on one window.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Figures {
+    /// SLO attainment in the SLO's own terms, percent.
+    pub attained_pct: f64,
+    /// Cost over the window's optimum.
+    pub cost_vs_optimal: f64,
+    /// Container-minutes (the pick's cost: exact, so ties are ties).
+    pub container_minutes: u64,
+}
+
+impl Figures {
+    /// The figures of a run's metrics.
+    pub fn of(m: &PolicyMetrics) -> Self {
+        Self {
+            attained_pct: m.slo_attained_pct,
+            cost_vs_optimal: m.cost_vs_optimal,
+            container_minutes: m.container_minutes,
+        }
+    }
+
+    /// Whether they meet an SLO of `slo` percent.
+    pub fn meet(&self, slo: f64) -> bool {
+        attains(self.attained_pct, slo)
+    }
+}
+
+/// One trial: a family (model, policy) at one knob value, on the window it is chosen on
+/// and, once judged, on the window after it. One type for every choice: run-all's
+/// recommendation, the sweep's recommended rows and the backtest's folds.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Trial {
-    /// The fold's index.
-    pub fold: usize,
+    /// The pair of windows it ran on (a backtest's fold, 1 for the oldest; 1 for a
+    /// choice on one window).
+    pub window: usize,
+    /// Model, or `none`.
+    pub model: String,
+    /// Policy.
+    pub policy: String,
     /// The knob's name and value, for policies with one.
     pub knob: Option<(&'static str, f64)>,
-    /// The value a tuned policy chose on the validation window (slo-targeted's
+    /// The value a tuned policy chose on the window it is chosen on (slo-targeted's
     /// headroom, [`crate::policy::Tune`]); `None` for the others.
     pub tuned: Option<f64>,
-    /// Its metrics on the validation window.
-    pub validation: PolicyMetrics,
-    /// Its metrics on the test window.
-    pub test: PolicyMetrics,
-    /// The model's interval coverage of the test window, as trained and as calibrated
-    /// on the validation window ([`conformal_stretch`]); `None` for model-free rows and
-    /// models without an interval.
-    pub coverage: Option<(f64, f64)>,
+    /// Its figures on the window it is chosen on (validation).
+    pub chosen_on: Figures,
+    /// Its figures on the window it is judged on (test); `None` before it is judged.
+    pub judged_on: Option<Figures>,
 }
 
 impl Trial {
     /// The family: (model, policy).
     pub fn family(&self) -> (&str, &str) {
-        (&self.test.model, &self.test.policy)
+        (&self.model, &self.policy)
     }
 
     /// What the trial set, as the reports show it: its knob (`buffer 0.2`), the value it
     /// tuned on the validation window (`headroom +43.0 %`), or `-` for neither.
     pub fn setting(&self) -> String {
-        crate::policy::setting_label(&self.test.policy, self.knob, self.tuned)
+        crate::policy::setting_label(&self.policy, self.knob, self.tuned)
             .unwrap_or_else(|| "-".to_string())
+    }
+
+    /// Whether it met the SLO on the window it is judged on (not before it is judged).
+    fn held(&self, slo: f64) -> bool {
+        self.judged_on.is_some_and(|f| f.meet(slo))
     }
 }
 
@@ -133,59 +172,54 @@ pub fn attains(attained_pct: f64, slo: f64) -> bool {
     attained_pct >= slo - 1e-6
 }
 
-/// Whether a row met the SLO of `slo` percent (in the SLO's own terms).
-pub fn met(row: &PolicyMetrics, slo: f64) -> bool {
-    attains(row.slo_attained_pct, slo)
-}
-
-/// The family's pick in one fold from its trials' rows on the validation window (all of
-/// one family and fold): the cheapest that met the SLO there, or where none did, the one
-/// that came closest (then the cheapest). `None` for no trials.
-pub fn pick(validation: &[&PolicyMetrics], slo: f64) -> Option<usize> {
-    let cost = |i: usize| validation[i].container_minutes;
-    let meeting: Vec<usize> = (0..validation.len())
-        .filter(|&i| met(validation[i], slo))
+/// The family's pick on one window from its trials' figures there (all of one family
+/// and window): the cheapest that met the SLO, or where none did, the one that came
+/// closest (then the cheapest). `None` for no trials.
+pub fn pick(chosen_on: &[&Figures], slo: f64) -> Option<usize> {
+    let cost = |i: usize| chosen_on[i].container_minutes;
+    let meeting: Vec<usize> = (0..chosen_on.len())
+        .filter(|&i| chosen_on[i].meet(slo))
         .collect();
     if !meeting.is_empty() {
         return meeting.into_iter().min_by_key(|&i| (cost(i), i));
     }
-    (0..validation.len()).max_by(|&a, &b| {
-        let (x, y) = (validation[a], validation[b]);
-        x.slo_attained_pct
-            .total_cmp(&y.slo_attained_pct)
+    (0..chosen_on.len()).max_by(|&a, &b| {
+        let (x, y) = (chosen_on[a], chosen_on[b]);
+        x.attained_pct
+            .total_cmp(&y.attained_pct)
             .then(cost(b).cmp(&cost(a)))
             .then(b.cmp(&a))
     })
 }
 
-/// A family's picks, one per fold, and how they did.
+/// A family's picks, one per window, and how they did.
 #[derive(Debug, Clone, PartialEq)]
 pub struct FamilyRecord {
     /// Model.
     pub model: String,
     /// Policy.
     pub policy: String,
-    /// Its pick in each fold (an index into the trials), oldest fold first.
+    /// Its pick on each window (an index into the trials), oldest first.
     pub picks: Vec<usize>,
-    /// Validation windows on which its pick met the SLO.
+    /// Windows chosen on where its pick met the SLO.
     pub validation_met: usize,
-    /// Mean SLO attainment of its picks on the validation windows, percent.
+    /// Mean SLO attainment of its picks on the windows chosen on, percent.
     pub validation_attained: f64,
-    /// Mean validation cost over the optimum of its picks (in a one-window choice, any
-    /// cost that orders the window's runs alike: container-minutes).
+    /// Mean cost over the optimum of its picks on the windows chosen on.
     pub validation_cost: f64,
-    /// Test windows on which its pick met the SLO.
+    /// Windows judged on where its pick met the SLO.
     pub test_met: usize,
-    /// Its picks' test cost over the optimum, per fold.
+    /// Its picks' cost over the optimum on each window judged on (of the picks judged).
     pub test_costs: Vec<f64>,
 }
 
-/// Every family's record: its pick per fold (from validation alone) and what the picks
-/// did on the test windows; in the order families first appear in `trials`.
-pub fn records(trials: &[Trial], folds: usize, slo: f64) -> Vec<FamilyRecord> {
+/// Every family's record over `windows` windows (numbered from 1): its pick on each from
+/// the figures it is chosen on alone, and what the picks did where judged; in the order
+/// families first appear in `trials`. A family with no trial on some window has none.
+pub fn records(trials: &[Trial], windows: usize, slo: f64) -> Vec<FamilyRecord> {
     let mut families: Vec<(String, String)> = Vec::new();
     for t in trials {
-        let f = (t.test.model.clone(), t.test.policy.clone());
+        let f = (t.model.clone(), t.policy.clone());
         if !families.contains(&f) {
             families.push(f);
         }
@@ -194,59 +228,35 @@ pub fn records(trials: &[Trial], folds: usize, slo: f64) -> Vec<FamilyRecord> {
         .into_iter()
         .filter_map(|(model, policy)| {
             let mut picks = Vec::new();
-            for k in 1..=folds {
+            for k in 1..=windows {
                 let mine: Vec<usize> = (0..trials.len())
-                    .filter(|&i| trials[i].fold == k && trials[i].family() == (&model, &policy))
+                    .filter(|&i| trials[i].window == k && trials[i].family() == (&model, &policy))
                     .collect();
-                let refs: Vec<&PolicyMetrics> =
-                    mine.iter().map(|&i| &trials[i].validation).collect();
-                picks.push(mine[pick(&refs, slo)?]);
+                let figures: Vec<&Figures> = mine.iter().map(|&i| &trials[i].chosen_on).collect();
+                picks.push(mine[pick(&figures, slo)?]);
             }
             let chosen: Vec<&Trial> = picks.iter().map(|&i| &trials[i]).collect();
             let n = chosen.len().max(1) as f64;
             Some(FamilyRecord {
-                validation_met: chosen.iter().filter(|t| met(&t.validation, slo)).count(),
-                validation_attained: chosen
-                    .iter()
-                    .map(|t| t.validation.slo_attained_pct)
-                    .sum::<f64>()
+                validation_met: chosen.iter().filter(|t| t.chosen_on.meet(slo)).count(),
+                validation_attained: chosen.iter().map(|t| t.chosen_on.attained_pct).sum::<f64>()
                     / n,
                 validation_cost: chosen
                     .iter()
-                    .map(|t| t.validation.cost_vs_optimal)
+                    .map(|t| t.chosen_on.cost_vs_optimal)
                     .sum::<f64>()
                     / n,
-                test_met: chosen.iter().filter(|t| met(&t.test, slo)).count(),
-                test_costs: chosen.iter().map(|t| t.test.cost_vs_optimal).collect(),
+                test_met: chosen.iter().filter(|t| t.held(slo)).count(),
+                test_costs: chosen
+                    .iter()
+                    .filter_map(|t| t.judged_on.map(|f| f.cost_vs_optimal))
+                    .collect(),
                 model,
                 policy,
                 picks,
             })
         })
         .collect()
-}
-
-impl FamilyRecord {
-    /// The record of a choice on one window: the family's pick (`pick`, an index into
-    /// the caller's trials) and its row there, ranked by `cost`.
-    pub fn on_one_window(
-        (model, policy): (String, String),
-        pick: usize,
-        validation: &PolicyMetrics,
-        cost: f64,
-        slo: f64,
-    ) -> Self {
-        Self {
-            model,
-            policy,
-            picks: vec![pick],
-            validation_met: usize::from(met(validation, slo)),
-            validation_attained: validation.slo_attained_pct,
-            validation_cost: cost,
-            test_met: 0,
-            test_costs: Vec::new(),
-        }
-    }
 }
 
 /// The families ranked from validation results only: the most validation windows met
@@ -277,13 +287,13 @@ pub fn recommend(records: &[FamilyRecord]) -> Option<usize> {
     ranking(records).first().copied()
 }
 
-/// The best configuration in hindsight on fold `k`'s test window: the cheapest trial of
-/// any family that met the SLO there (what choosing on the test window would have
+/// The best configuration in hindsight on window `k`'s judged window: the cheapest trial
+/// of any family that met the SLO there (what choosing on the test window would have
 /// taken). `None` when none met it.
 pub fn hindsight(trials: &[Trial], k: usize, slo: f64) -> Option<usize> {
     (0..trials.len())
-        .filter(|&i| trials[i].fold == k && met(&trials[i].test, slo))
-        .min_by_key(|&i| (trials[i].test.container_minutes, i))
+        .filter(|&i| trials[i].window == k && trials[i].held(slo))
+        .min_by_key(|&i| (trials[i].judged_on.map(|f| f.container_minutes), i))
 }
 
 #[cfg(test)]
@@ -311,25 +321,23 @@ mod tests {
         assert_eq!(folds(100, 3, 0, 5, 0), Err(FoldError::Empty));
     }
 
-    fn row(policy: &str, attained: f64, cm: u64) -> PolicyMetrics {
-        PolicyMetrics {
-            model: "m".into(),
-            policy: policy.into(),
-            container_minutes: cm,
+    fn figures(attained: f64, cm: u64) -> Figures {
+        Figures {
+            attained_pct: attained,
             cost_vs_optimal: cm as f64 / 100.0,
-            slo_attained_pct: attained,
-            ..PolicyMetrics::default()
+            container_minutes: cm,
         }
     }
 
     fn trial(fold: usize, policy: &str, value: f64, v: (f64, u64), t: (f64, u64)) -> Trial {
         Trial {
-            fold,
+            window: fold,
+            model: "m".into(),
+            policy: policy.into(),
             knob: Some(("buffer", value)),
             tuned: None,
-            validation: row(policy, v.0, v.1),
-            test: row(policy, t.0, t.1),
-            coverage: None,
+            chosen_on: figures(v.0, v.1),
+            judged_on: Some(figures(t.0, t.1)),
         }
     }
 
