@@ -105,9 +105,9 @@ fn serving(c: &mut Criterion) {
         .warm_up_time(Duration::from_millis(1))
         .measurement_time(Duration::from_secs(1));
     for m in [
-        ServingModel::Threshold,
-        ServingModel::Queue,
-        ServingModel::Requests,
+        ServingModel::THRESHOLD,
+        ServingModel::QUEUE,
+        ServingModel::REQUESTS,
     ] {
         let cluster = ClusterConfig {
             serving: ServingConfig {
@@ -134,7 +134,7 @@ fn serving(c: &mut Criterion) {
     let demand = vec![4000.0; 4330];
     let cluster = ClusterConfig {
         serving: ServingConfig {
-            model: ServingModel::Requests,
+            model: ServingModel::REQUESTS,
             ..ServingConfig::default()
         },
         ..ClusterConfig::default()

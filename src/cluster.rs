@@ -16,7 +16,7 @@ use rand::SeedableRng;
 use rand_distr::{Distribution, LogNormal};
 
 use crate::serving::StepCluster;
-use crate::serving::{Ledger, Server};
+use crate::serving::{self, Ledger, Server};
 
 /// What one step did: what was asked of the cluster and how it answered.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -56,7 +56,7 @@ pub struct Cluster {
     /// Draws each launch's startup delay (`--startup-spread` above 0).
     delays: Option<(StdRng, LogNormal<f64>)>,
     /// How they serve, and what waits.
-    server: Server,
+    server: Box<dyn Server>,
 }
 
 impl Cluster {
@@ -82,7 +82,7 @@ impl Cluster {
             starting: Vec::new(),
             removals: VecDeque::new(),
             delays,
-            server: Server::new(&config, accounted_from),
+            server: serving::server(&config, accounted_from),
         }
     }
 

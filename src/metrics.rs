@@ -9,10 +9,10 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::config::ServingModel;
 use crate::config::Tolerances;
 use crate::forecast::Forecast;
 use crate::policy::PolicyKind;
+use crate::serving::SloMeasure;
 use crate::serving::StepCluster;
 use crate::sim::Timeline;
 
@@ -419,9 +419,11 @@ pub fn policy_metrics(
         latency_p99_s: quantile(0.99),
         dropped_requests: round6(tl.dropped.iter().sum()),
         peak_backlog: round6(tl.backlog.iter().copied().fold(0.0, f64::max)),
-        slo_attained_pct: round6(match cluster.serving.model {
-            ServingModel::Threshold => 100.0 * (1.0 - violations as f64 / tl.len().max(1) as f64),
-            ServingModel::Queue | ServingModel::Requests => in_time,
+        slo_attained_pct: round6(match cluster.serving.model.kind().measure() {
+            SloMeasure::MinutesWithoutViolation => {
+                100.0 * (1.0 - violations as f64 / tl.len().max(1) as f64)
+            }
+            SloMeasure::RequestsInTime => in_time,
         }),
     }
 }

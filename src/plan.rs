@@ -499,7 +499,13 @@ mod tests {
         };
         let names: Vec<&str> = e.policies.iter().map(|p| p.name()).collect();
         assert_eq!(names, ["buffered", "oracle"]);
-        assert_eq!(e.models, vec![ModelKind::SeasonalNaive, ModelKind::Lstm]);
+        assert_eq!(
+            e.models,
+            vec![
+                ModelKind::from_name("seasonal-naive").unwrap(),
+                ModelKind::from_name("lstm").unwrap()
+            ]
+        );
         assert!(e.models_named);
         assert_eq!(e.source, TraceSource::Workload);
     }

@@ -20,7 +20,7 @@ use crate::config::PolicyConfig;
 use crate::experiment::{self, ModelForecast, Outcome, Run};
 use crate::metrics::NO_MODEL;
 use crate::policy::PolicyKind;
-use crate::serving::StepCluster;
+use crate::serving::{SloMeasure, StepCluster};
 use crate::settings::Settings;
 use crate::sim::{SimError, Timeline};
 use crate::trace::{format_timestamp, Split, Trace};
@@ -239,9 +239,9 @@ pub(crate) fn judge(
 
 /// What the SLO of `step` counts, for the reports: "of requests within 3 s".
 pub(crate) fn slo_terms(step: &StepCluster) -> String {
-    match step.serving.model {
-        crate::config::ServingModel::Threshold => "of minutes without a violation".to_string(),
-        _ => format!("of requests within {} s", step.serving.deadline_s),
+    match step.serving.model.kind().measure() {
+        SloMeasure::MinutesWithoutViolation => "of minutes without a violation".to_string(),
+        SloMeasure::RequestsInTime => format!("of requests within {} s", step.serving.deadline_s),
     }
 }
 

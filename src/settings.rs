@@ -11,7 +11,7 @@ use thiserror::Error;
 use crate::config::GenerateConfig;
 use crate::config::ModelConfig;
 use crate::config::RefitEvery;
-use crate::config::ServingModel;
+
 use crate::config::{ClusterConfig, HpaMetric, PolicyConfig, SplitConfig};
 
 /// A value given for a setting that it cannot take.
@@ -471,12 +471,12 @@ pub const SERVING: Setting = Setting {
     stages: SIM,
     value_name: "MODEL",
     help: "How the ready containers serve: queue (a FIFO backlog carried from step to step, timeouts, latency against --deadline; a fluid approximation), requests (the same world request by request: a seeded discrete-event simulation, slower) or threshold (a step is served when its requests fit the capacity, the excess dropped: the model of earlier versions)",
-    kind: Kind::Choice(ServingModel::NAMES),
+    kind: Kind::Choice(&crate::serving::NAMES),
     range: "one of queue, requests, threshold",
     valid: |_| true,
     get: |s| Value::Choice(s.cluster.serving.model.name()),
     set: |s, v| {
-        if let Some(m) = ServingModel::from_name(v.choice()) {
+        if let Some(m) = crate::serving::model_named(v.choice()) {
             s.cluster.serving.model = m;
         }
     },

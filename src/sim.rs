@@ -11,10 +11,10 @@
 use thiserror::Error;
 
 use crate::cluster::{Cluster, StepOutcome};
-use crate::config::ServingModel;
 use crate::forecast::Forecast;
 use crate::policy::{Observation, Policy};
 use crate::serving::Latencies;
+use crate::serving::SloMeasure;
 use crate::serving::StepCluster;
 
 /// Why a simulation could not run.
@@ -159,9 +159,9 @@ pub fn simulate(
     let test_steps = &past[d..];
     let unserved = ledger.missed[d..].to_vec();
     let slo = cluster.serving.slo_share;
-    let violated = match cluster.serving.model {
-        ServingModel::Threshold => unserved.iter().map(|&u| u > 0.0).collect(),
-        ServingModel::Queue | ServingModel::Requests => ledger.within[d..]
+    let violated = match cluster.serving.model.kind().measure() {
+        SloMeasure::MinutesWithoutViolation => unserved.iter().map(|&u| u > 0.0).collect(),
+        SloMeasure::RequestsInTime => ledger.within[d..]
             .iter()
             .zip(&unserved)
             .map(|(&within, &missed)| {

@@ -146,7 +146,7 @@ proptest! {
         cv in 0.0f64..2.0,
     ) {
         let mut cluster = cluster;
-        let model = if requests { ServingModel::Requests } else { ServingModel::Queue };
+        let model = if requests { ServingModel::REQUESTS } else { ServingModel::QUEUE };
         let capacity_per_min = cluster.capacity_per_step / f64::from(cluster.step_minutes);
         cluster.serving = ServingConfig { model, service_cv: cv, ..ServingConfig::default() }
             .at_step(capacity_per_min, cluster.step_minutes);

@@ -716,7 +716,9 @@ mod tests {
         let records = choice::records(&trials, folds.len(), slo);
         assert!(choice::recommend(&records).is_some());
         let fold = &folds[1];
-        let mut model = crate::forecast::build(ModelKind::SeasonalNaive, &p.grid.settings.model);
+        let mut model = ModelKind::from_name("seasonal-naive")
+            .unwrap()
+            .build(&p.grid.settings.model);
         model
             .fit(&FitInput {
                 trace: &trace,

@@ -166,7 +166,7 @@ impl ClusterConfig {
     pub fn threshold() -> Self {
         Self {
             serving: ServingConfig {
-                model: ServingModel::Threshold,
+                model: ServingModel::THRESHOLD,
                 ..ServingConfig::default()
             },
             ..Self::default()

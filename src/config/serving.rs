@@ -1,45 +1,34 @@
 //! The serving settings as the user states them; resolved at a step by
 //! `serving::ServingConfig::at_step` (`docs/experiment.md`, Serving).
 
-/// The serving model (`--serving`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ServingModel {
-    /// A FIFO backlog, timeouts and latency, by a fluid approximation.
-    Queue,
-    /// The same world request by request, a discrete-event simulation.
-    Requests,
-    /// Served when the requests fit the ready capacity; the excess dropped.
-    Threshold,
-}
+/// The serving model (`--serving`), by its name in the serving registry
+/// (`serving::MODELS`, which says what it computes).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ServingModel(&'static str);
 
 impl ServingModel {
-    /// Every model, by its command-line name.
-    pub const NAMES: &'static [&'static str] = &["queue", "requests", "threshold"];
+    /// A FIFO backlog, timeouts and latency, by a fluid approximation (the default).
+    pub const QUEUE: ServingModel = ServingModel("queue");
+    /// The same world request by request, a discrete-event simulation.
+    pub const REQUESTS: ServingModel = ServingModel("requests");
+    /// Served when the requests fit the ready capacity; the excess dropped.
+    pub const THRESHOLD: ServingModel = ServingModel("threshold");
 
-    /// The model named `name` (one of [`Self::NAMES`]).
-    pub fn from_name(name: &str) -> Option<Self> {
-        match name {
-            "queue" => Some(Self::Queue),
-            "requests" => Some(Self::Requests),
-            "threshold" => Some(Self::Threshold),
-            _ => None,
-        }
+    /// The model of a registry entry named `name`.
+    pub const fn named(name: &'static str) -> Self {
+        Self(name)
     }
 
     /// Its command-line name.
     pub fn name(self) -> &'static str {
-        match self {
-            Self::Queue => "queue",
-            Self::Requests => "requests",
-            Self::Threshold => "threshold",
-        }
+        self.0
     }
 }
 
 /// The serving settings, as the user states them (`docs/experiment.md`, Serving).
 #[derive(Debug, Clone, PartialEq)]
 pub struct ServingConfig {
-    /// The serving model. Defaults to [`ServingModel::Queue`].
+    /// The serving model. Defaults to [`ServingModel::QUEUE`].
     pub model: ServingModel,
     /// The latency a request must be completed within, in seconds; 0, the default, is
     /// 2.5 mean service times (3 s at the default capacity and concurrency).
@@ -61,7 +50,7 @@ pub struct ServingConfig {
 impl Default for ServingConfig {
     fn default() -> Self {
         Self {
-            model: ServingModel::Queue,
+            model: ServingModel::QUEUE,
             deadline_s: 0.0,
             timeout_s: 30.0,
             concurrency: 1,

@@ -8,7 +8,7 @@ use std::ops::Range;
 
 use anyhow::{Context, Result};
 
-use super::{build, Artifact, FitInput, Forecast, Forecaster, ModelKind, Validation};
+use super::{Artifact, FitInput, Forecast, Forecaster, ModelKind, Validation};
 use crate::config::{ClusterConfig, ModelConfig, SplitConfig};
 use crate::interrupt;
 use crate::trace::{Split, Trace};
@@ -142,7 +142,7 @@ pub fn fit(
 
 /// Builds the experiment's models, unfitted.
 pub fn build_models(kinds: &[ModelKind], cfg: &ModelConfig) -> Vec<Box<dyn Forecaster>> {
-    kinds.iter().map(|&k| build(k, cfg)).collect()
+    kinds.iter().map(|k| k.build(cfg)).collect()
 }
 
 /// `f` on each model side by side, one thread a model (Prophet's fits beside the LSTM's

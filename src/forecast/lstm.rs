@@ -513,6 +513,19 @@ impl Forecaster for LstmModel {
     }
 }
 
+/// The registry entry.
+pub(super) const SPEC: super::ModelSpec = super::ModelSpec {
+    name: "lstm",
+    about: "One-layer LSTM on the last --window steps, with a conformal interval.",
+    build: |cfg| {
+        Box::new(LstmModel::new(LstmConfig {
+            interval_width: cfg.interval_width,
+            seed: cfg.seed,
+            ..cfg.lstm.clone()
+        }))
+    },
+};
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -15,7 +15,7 @@ use std::ops::Range;
 
 use thiserror::Error;
 
-use crate::config::{LstmConfig, ModelConfig, RefitEvery};
+use crate::config::{ModelConfig, RefitEvery};
 use crate::trace::Trace;
 
 /// Why a forecaster could not be fitted or used.
@@ -244,48 +244,87 @@ pub struct Artifact {
     pub bytes: Vec<u8>,
 }
 
-/// The models prescale knows, as named on the command line.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum ModelKind {
-    /// The value one day earlier, with an empirical interval.
-    SeasonalNaive,
-    /// Prophet (augurs-prophet), daily and weekly seasonality, seeded intervals.
-    Prophet,
-    /// A one-layer LSTM on candle, with a conformal interval.
-    Lstm,
+/// A model's registry entry: each model's file defines one (`SPEC`) and
+/// [`ModelKind::ALL`] lists it.
+pub struct ModelSpec {
+    /// The command-line name.
+    pub name: &'static str,
+    /// One line for `--help`.
+    pub about: &'static str,
+    /// Builds the model, unfitted, from the shared settings.
+    pub build: fn(&ModelConfig) -> Box<dyn Forecaster>,
 }
+
+/// A model prescale knows, as named on the command line: an entry of the registry.
+#[derive(Clone, Copy)]
+pub struct ModelKind(&'static ModelSpec);
 
 impl ModelKind {
     /// Every model, in report order.
-    pub const ALL: [ModelKind; 3] = [
-        ModelKind::SeasonalNaive,
-        ModelKind::Prophet,
-        ModelKind::Lstm,
+    pub const ALL: &'static [ModelKind] = &[
+        ModelKind(&seasonal_naive::SPEC),
+        ModelKind(&prophet::SPEC),
+        ModelKind(&lstm::SPEC),
     ];
 
     /// The model's command-line name.
     pub fn name(self) -> &'static str {
-        match self {
-            ModelKind::SeasonalNaive => "seasonal-naive",
-            ModelKind::Prophet => "prophet",
-            ModelKind::Lstm => "lstm",
-        }
+        self.0.name
     }
 
     /// One line for `--help`.
     pub fn about(self) -> &'static str {
-        match self {
-            ModelKind::SeasonalNaive => "The demand one day earlier, with an empirical interval.",
-            ModelKind::Prophet => "Prophet: trend, daily and weekly seasonality, with an interval.",
-            ModelKind::Lstm => {
-                "One-layer LSTM on the last --window steps, with a conformal interval."
-            }
-        }
+        self.0.about
+    }
+
+    /// Builds the model, unfitted.
+    pub fn build(self, cfg: &ModelConfig) -> Box<dyn Forecaster> {
+        (self.0.build)(cfg)
     }
 
     /// Looks a model up by its command-line name.
     pub fn from_name(name: &str) -> Option<ModelKind> {
-        Self::ALL.into_iter().find(|m| m.name() == name)
+        Self::ALL.iter().copied().find(|m| m.name() == name)
+    }
+
+    /// Its place in [`Self::ALL`]: the report order.
+    fn index(self) -> usize {
+        Self::ALL
+            .iter()
+            .position(|m| m.name() == self.name())
+            .expect("a registered model")
+    }
+}
+
+impl std::fmt::Debug for ModelKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "ModelKind({})", self.name())
+    }
+}
+
+impl PartialEq for ModelKind {
+    fn eq(&self, other: &Self) -> bool {
+        self.name() == other.name()
+    }
+}
+
+impl Eq for ModelKind {}
+
+impl std::hash::Hash for ModelKind {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.name().hash(state);
+    }
+}
+
+impl PartialOrd for ModelKind {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for ModelKind {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.index().cmp(&other.index())
     }
 }
 
@@ -314,23 +353,6 @@ pub fn refit_blocks(targets: Range<usize>, lead: usize, every: usize) -> Vec<Ref
             data_len: b - lead + 1,
         })
         .collect()
-}
-
-/// Builds an unfitted model.
-pub fn build(kind: ModelKind, cfg: &ModelConfig) -> Box<dyn Forecaster> {
-    match kind {
-        ModelKind::SeasonalNaive => {
-            Box::new(seasonal_naive::SeasonalNaive::new(cfg.interval_width))
-        }
-        ModelKind::Prophet => Box::new(
-            prophet::ProphetModel::new(cfg.interval_width, cfg.seed).with_refits(cfg.refit_every),
-        ),
-        ModelKind::Lstm => Box::new(lstm::LstmModel::new(LstmConfig {
-            interval_width: cfg.interval_width,
-            seed: cfg.seed,
-            ..cfg.lstm.clone()
-        })),
-    }
 }
 
 /// The `q`-quantile of `xs` (linear interpolation between order statistics, as numpy's
@@ -401,7 +423,7 @@ mod tests {
     #[test]
     fn model_names_round_trip() {
         for m in ModelKind::ALL {
-            assert_eq!(ModelKind::from_name(m.name()), Some(m));
+            assert_eq!(ModelKind::from_name(m.name()), Some(*m));
         }
         assert_eq!(ModelKind::from_name("nope"), None);
     }

@@ -805,6 +805,15 @@ impl Forecaster for ProphetModel {
     }
 }
 
+/// The registry entry.
+pub(super) const SPEC: super::ModelSpec = super::ModelSpec {
+    name: "prophet",
+    about: "Prophet: trend, daily and weekly seasonality, with an interval.",
+    build: |cfg| {
+        Box::new(ProphetModel::new(cfg.interval_width, cfg.seed).with_refits(cfg.refit_every))
+    },
+};
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -87,6 +87,13 @@ impl Forecaster for SeasonalNaive {
     }
 }
 
+/// The registry entry.
+pub(super) const SPEC: super::ModelSpec = super::ModelSpec {
+    name: "seasonal-naive",
+    about: "The demand one day earlier, with an empirical interval.",
+    build: |cfg| Box::new(SeasonalNaive::new(cfg.interval_width)),
+};
+
 #[cfg(test)]
 mod tests {
     use super::*;

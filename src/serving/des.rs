@@ -20,7 +20,7 @@ use rand::{Rng, SeedableRng};
 use rand_distr::{Distribution, Exp1, StandardNormal};
 
 use super::latency::{self, Latencies};
-use super::{Ledger, Serving, StepService};
+use super::{Ledger, Server, Serving, ServingKind, SloMeasure, StepCluster, StepService};
 
 /// A request not yet started: when it arrived, in which step, and its service time.
 #[derive(Debug, Clone, Copy)]
@@ -50,6 +50,24 @@ pub(crate) struct Des {
     /// Arrivals evenly spaced at `(i + ½) · step / n` instead of at random, for
     /// hand-worked tests.
     even: bool,
+}
+
+/// `requests`: the discrete-event model ([`Des`]); a step's need and share from empty are
+/// the fluid model's analytic ones, and its SLO counts requests within the deadline.
+pub(crate) struct RequestsModel;
+
+impl ServingKind for RequestsModel {
+    fn measure(&self) -> SloMeasure {
+        SloMeasure::RequestsInTime
+    }
+
+    fn server(&self, cluster: &StepCluster, accounted_from: usize) -> Box<dyn Server> {
+        Box::new(Des::new(cluster.serving, accounted_from))
+    }
+
+    fn share_from_empty(&self, cluster: &StepCluster, ready: u32, demand: f64) -> f64 {
+        super::fluid::share_from_empty(&cluster.serving, ready, demand)
+    }
 }
 
 impl Des {
@@ -142,9 +160,11 @@ impl Des {
         self.batch.clear();
         busy
     }
+}
 
+impl Server for Des {
     /// Serves one step.
-    pub(crate) fn serve(&mut self, ready: u32, arrivals: f64) -> StepService {
+    fn serve(&mut self, ready: u32, arrivals: f64) -> StepService {
         let step = self.ledger.within.len();
         let (t0, t1) = (
             step as f64 * self.s.step_s,
@@ -205,7 +225,7 @@ impl Des {
 
     /// Serves what still waits on the last step's slots, then the ledger with each
     /// step's 99th percentile.
-    pub(crate) fn finish(mut self) -> Ledger {
+    fn finish(mut self: Box<Self>) -> Ledger {
         self.batch.clear();
         self.batch.extend(self.pending.drain(..));
         let start = self.ledger.within.len() as f64 * self.s.step_s;

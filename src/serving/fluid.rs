@@ -24,7 +24,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
 
 use super::latency::{self, Latencies};
-use super::{Ledger, Serving, StepService};
+use super::{Ledger, Server, Serving, ServingKind, SloMeasure, StepCluster, StepService};
 
 /// Sub-steps per trace step.
 const SUB_STEPS: usize = 12;
@@ -312,6 +312,23 @@ pub(crate) struct Fluid {
 const WAIT_GRID_PER_DECADE: f64 = 20.0;
 const WAIT_GRID_LOW_S: f64 = 1e-3;
 
+/// `queue`: the fluid model ([`Fluid`]); its SLO counts requests within the deadline.
+pub(crate) struct QueueModel;
+
+impl ServingKind for QueueModel {
+    fn measure(&self) -> SloMeasure {
+        SloMeasure::RequestsInTime
+    }
+
+    fn server(&self, cluster: &StepCluster, accounted_from: usize) -> Box<dyn Server> {
+        Box::new(Fluid::new(cluster.serving, accounted_from))
+    }
+
+    fn share_from_empty(&self, cluster: &StepCluster, ready: u32, demand: f64) -> f64 {
+        share_from_empty(&cluster.serving, ready, demand)
+    }
+}
+
 impl Fluid {
     /// An empty queue.
     pub(crate) fn new(s: Serving, accounted_from: usize) -> Self {
@@ -368,9 +385,11 @@ impl Fluid {
         }
         mass
     }
+}
 
+impl Server for Fluid {
     /// Serves one step.
-    pub(crate) fn serve(&mut self, ready: u32, arrivals: f64) -> StepService {
+    fn serve(&mut self, ready: u32, arrivals: f64) -> StepService {
         let (x, backlog, sums) = integrate(&self.s, &self.integrals, ready, arrivals, self.x);
         self.x = x;
         let step = self.ledger.within.len();
@@ -410,7 +429,7 @@ impl Fluid {
     }
 
     /// The ledger (the fluid model resolves every arrival in its step).
-    pub(crate) fn finish(self) -> Ledger {
+    fn finish(self: Box<Self>) -> Ledger {
         self.ledger
     }
 }

@@ -21,6 +21,7 @@ pub(crate) mod fluid;
 mod latency;
 mod service;
 mod step;
+mod threshold;
 
 pub use erlang::erlang_c;
 pub use latency::Latencies;
@@ -105,104 +106,142 @@ pub struct Ledger {
     pub latency: Latencies,
 }
 
-/// One step's serving state, for the model in use.
-#[derive(Debug)]
-pub(crate) enum Server {
-    /// The threshold rule: no state.
-    Threshold {
-        /// What became of each step's requests.
-        ledger: Ledger,
-        /// The cluster, whose threshold rule it applies.
-        cluster: Box<StepCluster>,
-    },
-    /// The fluid queue.
-    Queue(Box<fluid::Fluid>),
-    /// The discrete-event model.
-    Requests(Box<des::Des>),
+/// A serving model: how ready containers serve a step's requests, what a step needs, and
+/// what its SLO counts. A model is its file implementing this and its line in [`MODELS`].
+pub trait ServingKind: Sync {
+    /// What its SLO counts.
+    fn measure(&self) -> SloMeasure;
+
+    /// A server with nothing waiting; latencies are kept from step `accounted_from` on.
+    fn server(&self, cluster: &StepCluster, accounted_from: usize) -> Box<dyn Server>;
+
+    /// The share of `demand` requests that `ready` containers serve within the deadline
+    /// in one step that starts with nothing waiting.
+    fn share_from_empty(&self, cluster: &StepCluster, ready: u32, demand: f64) -> f64;
+
+    /// Containers a step of `demand` (positive) needs, clamped to the cluster: by
+    /// default the fewest whose share within the deadline, starting with nothing
+    /// waiting, meets the SLO; where no count up to the maximum meets it (the service
+    /// time alone misses it), the fewest within 0.1 point of what the maximum reaches.
+    fn need(&self, cluster: &StepCluster, demand: f64) -> u32 {
+        let (lo, hi) = (cluster.min_replicas.max(1), cluster.max_replicas.max(1));
+        let share = |r: u32| self.share_from_empty(cluster, r, demand);
+        let want = cluster.serving.slo_share.min(share(hi) - 1e-3);
+        // The share never falls as containers are added: the fewest that meet `want`.
+        let (mut a, mut b) = (lo, hi);
+        if share(a) >= want {
+            return cluster.clamp(i64::from(a));
+        }
+        while b - a > 1 {
+            let mid = a + (b - a) / 2;
+            if share(mid) >= want {
+                b = mid;
+            } else {
+                a = mid;
+            }
+        }
+        cluster.clamp(i64::from(b))
+    }
 }
 
-impl Server {
-    /// A server with nothing waiting; latencies are kept from step `accounted_from` on.
-    pub(crate) fn new(cluster: &StepCluster, accounted_from: usize) -> Self {
-        let s = cluster.serving;
-        match s.model {
-            ServingModel::Threshold => Server::Threshold {
-                ledger: Ledger::default(),
-                cluster: Box::new(*cluster),
-            },
-            ServingModel::Queue => Server::Queue(Box::new(fluid::Fluid::new(s, accounted_from))),
-            ServingModel::Requests => Server::Requests(Box::new(des::Des::new(s, accounted_from))),
-        }
-    }
+/// What a serving model's SLO counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SloMeasure {
+    /// The share of requests completed within the deadline (a step violates when its
+    /// own share falls short).
+    RequestsInTime,
+    /// The share of minutes without a violation (a step violates when any request is
+    /// unserved).
+    MinutesWithoutViolation,
+}
 
+/// One step's serving state, for the model in use.
+pub trait Server: std::fmt::Debug + Send {
     /// Serves one step: `ready` containers, `arrivals` requests.
-    pub(crate) fn serve(&mut self, ready: u32, arrivals: f64) -> StepService {
-        match self {
-            Server::Threshold { ledger, cluster } => {
-                let unserved = cluster.unserved(ready, arrivals);
-                ledger.within.push(arrivals - unserved);
-                ledger.dropped.push(unserved);
-                ledger.missed.push(unserved);
-                ledger.p99_s.push(f64::NAN);
-                StepService {
-                    served: arrivals - unserved,
-                    backlog: 0.0,
-                }
-            }
-            Server::Queue(q) => q.serve(ready, arrivals),
-            Server::Requests(d) => d.serve(ready, arrivals),
-        }
-    }
+    fn serve(&mut self, ready: u32, arrivals: f64) -> StepService;
 
     /// Resolves the requests still waiting (served by the last step's containers, no
     /// new arrivals) and returns the ledger.
-    pub(crate) fn finish(self) -> Ledger {
-        match self {
-            Server::Threshold { ledger, .. } => ledger,
-            Server::Queue(q) => q.finish(),
-            Server::Requests(d) => d.finish(),
-        }
+    fn finish(self: Box<Self>) -> Ledger;
+}
+
+/// A serving model's registry entry.
+pub struct ServingSpec {
+    /// The command-line name.
+    pub name: &'static str,
+    /// What it computes.
+    pub kind: &'static dyn ServingKind,
+}
+
+/// Every serving model, by its command-line name: one line each.
+pub const MODELS: &[ServingSpec] = &[
+    ServingSpec {
+        name: "queue",
+        kind: &fluid::QueueModel,
+    },
+    ServingSpec {
+        name: "requests",
+        kind: &des::RequestsModel,
+    },
+    ServingSpec {
+        name: "threshold",
+        kind: &threshold::ThresholdModel,
+    },
+];
+
+/// The registry's names, in order.
+pub const NAMES: [&str; MODELS.len()] = {
+    let mut out = [""; MODELS.len()];
+    let mut i = 0;
+    while i < MODELS.len() {
+        out[i] = MODELS[i].name;
+        i += 1;
     }
+    out
+};
+
+/// The serving model named `name`, if registered.
+pub fn model_named(name: &str) -> Option<ServingModel> {
+    MODELS
+        .iter()
+        .find(|m| m.name == name)
+        .map(|m| ServingModel::named(m.name))
+}
+
+impl ServingModel {
+    /// What the model computes ([`MODELS`]); every [`ServingModel`] a command line or a
+    /// grid file yields is registered.
+    pub fn kind(self) -> &'static dyn ServingKind {
+        MODELS
+            .iter()
+            .find(|m| m.name == self.name())
+            .map(|m| m.kind)
+            .expect("a registered serving model")
+    }
+}
+
+/// A server with nothing waiting, for `cluster`'s serving model.
+pub(crate) fn server(cluster: &StepCluster, accounted_from: usize) -> Box<dyn Server> {
+    cluster.serving.model.kind().server(cluster, accounted_from)
 }
 
 /// The share of `demand` requests that `ready` containers serve within the deadline in
-/// one step that starts with nothing waiting, by the analytic queue (`queue` and
-/// `requests`), or 1 / 0 for served / not under `threshold`.
+/// one step that starts with nothing waiting ([`ServingKind::share_from_empty`]).
 pub fn share_from_empty(cluster: &StepCluster, ready: u32, demand: f64) -> f64 {
-    match cluster.serving.model {
-        ServingModel::Threshold => f64::from(u8::from(cluster.unserved(ready, demand) == 0.0)),
-        ServingModel::Queue | ServingModel::Requests => {
-            fluid::share_from_empty(&cluster.serving, ready, demand)
-        }
-    }
+    cluster
+        .serving
+        .model
+        .kind()
+        .share_from_empty(cluster, ready, demand)
 }
 
-/// Containers a step of `demand` needs, clamped to the cluster: under `threshold` its
-/// capacity need ([`StepCluster::containers_for`]); under the queue models the fewest
-/// whose share within the deadline, starting with nothing waiting, meets the SLO. Where
-/// no count up to the maximum meets it (the service time alone misses it), the fewest
-/// within 0.1 point of what the maximum reaches.
+/// Containers a step of `demand` needs, clamped to the cluster ([`ServingKind::need`]);
+/// none beyond the minimum for no demand.
 pub fn need(cluster: &StepCluster, demand: f64) -> u32 {
-    if cluster.serving.model == ServingModel::Threshold || demand.is_nan() || demand <= 0.0 {
+    if demand.is_nan() || demand <= 0.0 {
         return cluster.clamp(cluster.containers_for(demand));
     }
-    let (lo, hi) = (cluster.min_replicas.max(1), cluster.max_replicas.max(1));
-    let share = |r: u32| fluid::share_from_empty(&cluster.serving, r, demand);
-    let want = cluster.serving.slo_share.min(share(hi) - 1e-3);
-    // The share never falls as containers are added: the fewest that meet `want`.
-    let (mut a, mut b) = (lo, hi);
-    if share(a) >= want {
-        return cluster.clamp(i64::from(a));
-    }
-    while b - a > 1 {
-        let mid = a + (b - a) / 2;
-        if share(mid) >= want {
-            b = mid;
-        } else {
-            a = mid;
-        }
-    }
-    cluster.clamp(i64::from(b))
+    cluster.serving.model.kind().need(cluster, demand)
 }
 
 #[cfg(test)]
@@ -228,7 +267,7 @@ mod tests {
     /// `demand` on `ready` containers.
     fn constant(model: ServingModel, cv: f64, ready: u32, demand: f64) -> (f64, f64, f64) {
         let c = cluster(model, cv);
-        let mut s = Server::new(&c, 0);
+        let mut s = server(&c, 0);
         for _ in 0..600 {
             s.serve(ready, demand);
         }
@@ -251,8 +290,8 @@ mod tests {
         // 80-90 % on 4 servers. Neither drops below saturation.
         for (ready, rho, bound) in [(4, 0.5, 1.0), (20, 0.9, 1.0), (4, 0.8, 3.0), (4, 0.9, 6.0)] {
             let demand = rho * 50.0 * f64::from(ready);
-            let q = constant(ServingModel::Queue, 1.0, ready, demand);
-            let r = constant(ServingModel::Requests, 1.0, ready, demand);
+            let q = constant(ServingModel::QUEUE, 1.0, ready, demand);
+            let r = constant(ServingModel::REQUESTS, 1.0, ready, demand);
             let gap = 100.0 * (r.0 - q.0);
             assert!(
                 (-0.5..=bound).contains(&gap),
@@ -268,8 +307,8 @@ mod tests {
         // Here the fluid model's exponential wait is too wide (the waits of a FIFO
         // queue at its timeout are nearly equal): it counts 13 % within the deadline
         // where the discrete-event model counts none, and drops 1.4 points more.
-        let q = constant(ServingModel::Queue, 1.0, 4, 240.0);
-        let r = constant(ServingModel::Requests, 1.0, 4, 240.0);
+        let q = constant(ServingModel::QUEUE, 1.0, 4, 240.0);
+        let r = constant(ServingModel::REQUESTS, 1.0, 4, 240.0);
         for dropped in [q.2, r.2] {
             assert!((dropped - (1.0 - 1.0 / 1.2)).abs() < 0.015, "{q:?} {r:?}");
         }
@@ -289,7 +328,7 @@ mod tests {
         let c = ClusterConfig {
             capacity_per_min: 60.0,
             serving: ServingConfig {
-                model: ServingModel::Requests,
+                model: ServingModel::REQUESTS,
                 service_cv: 0.0,
                 ..ServingConfig::default()
             },
@@ -304,7 +343,7 @@ mod tests {
         assert_eq!(first.served, 59.75);
         let second = d.serve(1, 0.0);
         assert_eq!((second.backlog, second.served), (0.0, 0.25 + 30.0));
-        let l = d.finish();
+        let l = Box::new(d).finish();
         assert_eq!(l.within, vec![4.0, 0.0]);
         assert_eq!(l.dropped, vec![30.0, 0.0]);
         assert_eq!(l.missed, vec![116.0, 0.0]);
@@ -321,8 +360,8 @@ mod tests {
         // end at the 30 s timeout holds at most what 4 containers serve in 30 s,
         // 4 × 50 / 60 × 30 = 100; the fluid model's exponential wait holds up to
         // 1 / ln 2 times that (half the arrivals dropped: e^(−30 / m) = 1/2).
-        let c = cluster(ServingModel::Queue, 1.0);
-        let mut s = Server::new(&c, 0);
+        let c = cluster(ServingModel::QUEUE, 1.0);
+        let mut s = server(&c, 0);
         let a = s.serve(4, 400.0);
         let b = s.serve(4, 400.0);
         let idle = s.serve(4, 0.0);
@@ -342,7 +381,7 @@ mod tests {
 
     #[test]
     fn need_meets_the_slo_from_empty_and_no_fewer_do() {
-        let c = cluster(ServingModel::Queue, 1.0);
+        let c = cluster(ServingModel::QUEUE, 1.0);
         for demand in [10.0, 100.0, 500.0, 2000.0] {
             let r = need(&c, demand);
             assert!(

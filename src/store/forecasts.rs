@@ -477,15 +477,29 @@ mod tests {
             std::fs::read(data.models_dir().join("lstm.safetensors")).unwrap(),
             b"weights"
         );
-        let back =
-            load_forecasts(&data, &trace(), SPLIT, &cluster, &[ModelKind::Lstm], true).unwrap();
+        let back = load_forecasts(
+            &data,
+            &trace(),
+            SPLIT,
+            &cluster,
+            &[ModelKind::from_name("lstm").unwrap()],
+            true,
+        )
+        .unwrap();
         assert_eq!(back, vec![model]);
         // The same shape, one count changed: refused, and the message says why.
         let mut other = trace();
         other.requests[0] = 9.0;
-        let err = load_forecasts(&data, &other, SPLIT, &cluster, &[ModelKind::Lstm], true)
-            .unwrap_err()
-            .to_string();
+        let err = load_forecasts(
+            &data,
+            &other,
+            SPLIT,
+            &cluster,
+            &[ModelKind::from_name("lstm").unwrap()],
+            true,
+        )
+        .unwrap_err()
+        .to_string();
         assert!(err.contains("the request counts differ"), "{err}");
         assert!(!err.contains("test period"), "{err}");
         // Another delay: the message names both delays.
@@ -493,15 +507,22 @@ mod tests {
             startup_delay_min: 3,
             ..cluster.clone()
         };
-        let err = load_forecasts(&data, &trace(), SPLIT, &slow, &[ModelKind::Lstm], true)
-            .unwrap_err()
-            .to_string();
+        let err = load_forecasts(
+            &data,
+            &trace(),
+            SPLIT,
+            &slow,
+            &[ModelKind::from_name("lstm").unwrap()],
+            true,
+        )
+        .unwrap_err()
+        .to_string();
         assert!(
             err.contains("trained for a 1 min startup delay, this run uses 3 min"),
             "{err}"
         );
         // A model without files: an error when named, left out otherwise.
-        let kinds = [ModelKind::Prophet];
+        let kinds = [ModelKind::from_name("prophet").unwrap()];
         assert!(load_forecasts(&data, &trace(), SPLIT, &cluster, &kinds, true).is_err());
         assert!(
             load_forecasts(&data, &trace(), SPLIT, &cluster, &kinds, false)

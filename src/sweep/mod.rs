@@ -422,7 +422,7 @@ fn named<T: Copy + Ord>(
 
 /// Model names ("all" for every model) in report order.
 pub(crate) fn models(key: &str, list: &[String]) -> Result<Vec<ModelKind>, GridError> {
-    named(key, list, "model", &ModelKind::ALL, ModelKind::from_name)
+    named(key, list, "model", ModelKind::ALL, ModelKind::from_name)
 }
 
 /// Policy names ("all" for every policy) in report order.
