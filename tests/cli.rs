@@ -480,7 +480,9 @@ fn backtest_shards_merge_to_the_unsharded_bytes() {
     let out = prescale().arg("merge").arg(half.path()).assert().code(1);
     let stderr = String::from_utf8(out.get_output().stderr.clone()).unwrap();
     assert!(
-        stderr.starts_with("Error: fold 2 is in no part: run the shards of all 2"),
+        stderr.starts_with(
+            "Error: 1 of 2 folds are in no part, fold 2 first: backtest.part-2-of-2 is missing or unfinished"
+        ),
         "{stderr}"
     );
     assert!(!half.path().join("backtest.csv").exists());

@@ -19,6 +19,7 @@ use crate::metrics::{self, deployable_policy};
 use crate::plan::BacktestPlan;
 use crate::policy::PolicyKind;
 use crate::serving::StepCluster;
+use crate::store::shards::{Layout, Manifest, ShardDir};
 use crate::store::sweep::trace_files;
 use crate::store::write_all_atomic;
 use crate::trace::{format_timestamp, Split, Trace};
@@ -205,29 +206,58 @@ impl Row {
     }
 }
 
-/// What a shard ran, beside its part: enough for the merge to check the parts belong
-/// together and to state the SLO.
+/// What a backtest's part manifest records besides the store's fields: the SLO,
+/// percent, and its terms (`of requests within 3 s`). Its units are the folds.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-struct Manifest {
-    /// The plan and the trace, hashed: parts of other backtests are refused.
-    fingerprint: String,
-    /// Shard `shard` of `of`.
-    shard: usize,
-    of: usize,
-    /// Folds of the whole backtest, and this shard's.
-    folds: usize,
-    fold_indices: Vec<usize>,
-    /// The SLO, percent, and its terms (`of requests within 3 s`).
+struct BacktestMeta {
     slo_percent: f64,
     terms: String,
-    /// FNV-1a of the part's bytes.
-    part_hash: String,
 }
 
-/// The part file and manifest names of shard `i` of `n`.
-fn part_names(i: usize, n: usize) -> (String, String) {
-    let stem = format!("backtest.part-{i}-of-{n}");
-    (format!("{stem}.csv"), format!("{stem}.json"))
+/// What the merge reads of the backtest's parts: the folds in all and the SLO.
+struct Summary {
+    folds: usize,
+    meta: BacktestMeta,
+}
+
+/// The backtest's part files in the shard store: `backtest.csv`'s rows, one run per
+/// (fold, model, policy, knob value); serde checks each value's type when they are read.
+static PART: Layout = Layout {
+    stem: "backtest",
+    unit: "fold",
+    header: row_header,
+    key_columns: 8,
+    check: |_, _| None,
+};
+
+/// The columns of `backtest.csv`, in [`Row`]'s order.
+fn row_header() -> Vec<&'static str> {
+    vec![
+        "fold",
+        "validation_start",
+        "test_start",
+        "test_end",
+        "model",
+        "policy",
+        "knob",
+        "knob_value",
+        "validation_slo_pct",
+        "validation_cost_vs_optimal",
+        "validation_container_minutes",
+        "test_slo_pct",
+        "test_cost_vs_optimal",
+        "test_container_minutes",
+        "interval_coverage_trained",
+        "interval_coverage",
+        "tuned_value",
+        "chosen",
+        "recommended",
+    ]
+}
+
+/// A fold's unit name in the shard store.
+fn fold_id(index: usize) -> String {
+    format!("fold {index}")
 }
 
 /// The backtest's trace, cluster (at the plan's settings and at the trace's step) and
@@ -305,60 +335,59 @@ pub(super) fn run(plan: &BacktestPlan) -> Result<()> {
         .iter()
         .filter(|f| (f.index - 1) % n == i - 1)
         .collect();
-    let started = std::time::Instant::now();
-    let bar = progress::bar(mine.len() as u64, format!("backtest {i}/{n}"));
-    let mut rows = Vec::new();
-    for fold in &mine {
-        let (trials, coverage) = run_fold(plan, &trace, fold, &cluster, &step, &bar)?;
-        for t in &trials {
-            rows.push(Row::of(&trace, fold, t, &coverage));
-        }
-        bar.inc(1);
-    }
-    bar.finish_and_clear();
-    let part = to_csv(&rows)?;
-    let manifest = Manifest {
-        fingerprint: crate::hash::hex(
+    let dir = &plan.reports;
+    let shards = ShardDir {
+        dir: dir.path(),
+        layout: &PART,
+    };
+    let fresh = Manifest::fresh(
+        crate::hash::hex(
             format!(
                 "{fingerprint}|{}|{}",
                 plan.folds, plan.grid.settings.model.validation_days
             )
             .as_bytes(),
         ),
-        shard: i,
-        of: n,
-        folds: folds.len(),
-        fold_indices: mine.iter().map(|f| f.index).collect(),
-        slo_percent: 100.0 * step.serving.slo_share,
-        terms: crate::recommend::slo_terms(&step),
-        part_hash: crate::hash::hex(&part),
-    };
-    let dir = &plan.reports;
+        (i, n),
+        folds.iter().map(|f| fold_id(f.index)).collect(),
+        BacktestMeta {
+            slo_percent: 100.0 * step.serving.slo_share,
+            terms: crate::recommend::slo_terms(&step),
+        },
+    );
+    let (mut manifest, mut rows) = shards.resume(fresh)?;
+    let resumed = manifest.units.len();
+    let started = std::time::Instant::now();
+    let bar = progress::bar(mine.len() as u64, format!("backtest {i}/{n}"));
+    for fold in &mine {
+        let id = fold_id(fold.index);
+        if !manifest.done(&id) {
+            let (trials, coverage) = run_fold(plan, &trace, fold, &cluster, &step, &bar)?;
+            let before = rows.len();
+            rows.extend(trials.iter().map(|t| Row::of(&trace, fold, t, &coverage)));
+            rows.record(&mut manifest, &id, before);
+            shards.write_part(&rows, &mut manifest)?;
+        }
+        bar.inc(1);
+    }
+    bar.finish_and_clear();
     let took = started.elapsed().as_secs_f64();
+    let part = shards.part(i, n);
     if n == 1 {
-        // The whole backtest goes through the same bytes a merge reads.
-        write_reports(dir, &part, &manifest)?;
+        merge(dir.path())?;
         eprintln!(
-            "backtest: {} folds, {} trials in {took:.1} s -> {}, {}",
+            "backtest: {} folds ({resumed} finished before), {} trials in {took:.1} s -> {}, {}",
             folds.len(),
             rows.len(),
             dir.backtest().display(),
             dir.recommendation().display()
         );
     } else {
-        let (csv, json) = part_names(i, n);
-        let mut meta = serde_json::to_vec_pretty(&manifest).expect("plain struct");
-        meta.push(b'\n');
-        write_all_atomic(&[
-            (dir.path().join(&csv), part),
-            (dir.path().join(&json), meta),
-        ])
-        .context("writing the backtest's part")?;
         eprintln!(
-            "backtest shard {i}/{n}: folds {:?}, {} trials in {took:.1} s -> {}; `prescale merge {}` joins the parts",
-            manifest.fold_indices,
+            "backtest shard {i}/{n}: folds {:?} ({resumed} finished before), {} trials in {took:.1} s -> {}; `prescale merge {}` joins the parts",
+            mine.iter().map(|f| f.index).collect::<Vec<_>>(),
             rows.len(),
-            dir.path().join(&csv).display(),
+            part.csv.display(),
             dir.path().display()
         );
     }
@@ -367,7 +396,7 @@ pub(super) fn run(plan: &BacktestPlan) -> Result<()> {
 
 /// Makes the picks and the recommendation from every fold's rows (`all`), writes
 /// `backtest.csv` and `recommendation.md` as one set and prints the recommendation.
-fn write_reports(dir: &crate::store::ReportsDir, all: &[u8], m: &Manifest) -> Result<()> {
+fn write_reports(dir: &crate::store::ReportsDir, all: &[u8], m: &Summary) -> Result<()> {
     let (csv, md) = finish(all, m)?;
     write_all_atomic(&[
         (dir.backtest(), csv),
@@ -390,67 +419,33 @@ fn to_csv(rows: &[Row]) -> Result<Vec<u8>> {
 /// Merges the backtest parts in `dir` into `backtest.csv` and `recommendation.md`;
 /// `Ok(false)` when `dir` holds no backtest part.
 pub(super) fn merge(dir: &std::path::Path) -> Result<bool> {
-    let mut manifests: Vec<(String, Manifest)> = Vec::new();
-    let listing = std::fs::read_dir(dir).with_context(|| format!("reading {}", dir.display()))?;
-    let mut names: Vec<String> = listing
-        .filter_map(|e| e.ok())
-        .map(|e| e.file_name().to_string_lossy().into_owned())
-        .filter(|n| n.starts_with("backtest.part-") && n.ends_with(".json"))
-        .collect();
-    names.sort();
-    if names.is_empty() {
+    let shards = ShardDir { dir, layout: &PART };
+    if !shards.holds_parts()? {
         return Ok(false);
     }
-    for name in names {
-        let path = dir.join(&name);
-        let m: Manifest = serde_json::from_slice(&crate::store::read(&path)?)
-            .with_context(|| format!("reading {}", path.display()))?;
-        manifests.push((name, m));
-    }
-    let (first_name, first) = manifests[0].clone();
-    let mut owner = vec![None; first.folds];
-    let mut bytes: Vec<(usize, Vec<u8>)> = Vec::new();
-    for (name, m) in &manifests {
-        if m.fingerprint != first.fingerprint || m.of != first.of {
-            bail!("{name} is from another backtest than {first_name}: merge the parts of one backtest");
-        }
-        for &k in &m.fold_indices {
-            match owner.get_mut(k - 1) {
-                Some(slot @ None) => *slot = Some(name.clone()),
-                Some(Some(other)) => bail!("fold {k} is in both {other} and {name}"),
-                None => bail!("{name} names fold {k} of a {}-fold backtest", first.folds),
-            }
-        }
-        let (csv, _) = part_names(m.shard, m.of);
-        let part = crate::store::read(&dir.join(&csv))?;
-        if crate::hash::hex(&part) != m.part_hash {
-            bail!("part {csv} is not the file its manifest recorded: rerun its shard");
-        }
-        bytes.push((m.shard, part));
-    }
-    if let Some(k) = owner.iter().position(Option::is_none) {
-        bail!(
-            "fold {} is in no part: run the shards of all {} (`backtest --shard i/{}`)",
-            k + 1,
-            first.of,
-            first.of
-        );
-    }
+    let parts = shards.checked_parts::<BacktestMeta>()?;
     // The rows of every part, back in fold order.
     let mut rows: Vec<Row> = Vec::new();
-    for (_, part) in &bytes {
+    for (_, _, part) in &parts {
         rows.extend(read_rows(part)?);
     }
     rows.sort_by_key(|r| r.fold);
+    let first = &parts[0].1;
+    let summary = Summary {
+        folds: first.grid_units.len(),
+        meta: first.meta.clone(),
+    };
     let out = crate::store::ReportsDir(dir.to_path_buf());
-    write_reports(&out, &to_csv(&rows)?, &first)?;
-    eprintln!(
-        "merge: {} backtest parts, {} folds -> {}, {}",
-        manifests.len(),
-        first.folds,
-        out.backtest().display(),
-        out.recommendation().display()
-    );
+    write_reports(&out, &to_csv(&rows)?, &summary)?;
+    if first.of > 1 {
+        eprintln!(
+            "merge: {} backtest parts, {} folds -> {}, {}",
+            parts.len(),
+            summary.folds,
+            out.backtest().display(),
+            out.recommendation().display()
+        );
+    }
     Ok(true)
 }
 
@@ -465,10 +460,10 @@ fn read_rows(bytes: &[u8]) -> Result<Vec<Row>> {
 /// `backtest.csv` and `recommendation.md` from every fold's rows (a part's bytes, or all
 /// parts' rows in fold order): the picks and the recommendation are made here, for the
 /// unsharded run and the merge alike.
-fn finish(part: &[u8], m: &Manifest) -> Result<(Vec<u8>, String)> {
+fn finish(part: &[u8], m: &Summary) -> Result<(Vec<u8>, String)> {
     let mut rows = read_rows(part)?;
     let trials: Vec<Trial> = rows.iter().map(Row::trial).collect();
-    let records = choice::records(&trials, m.folds, m.slo_percent);
+    let records = choice::records(&trials, m.folds, m.meta.slo_percent);
     let best = choice::recommend(&records);
     for r in &records {
         for &i in &r.picks {
@@ -517,10 +512,10 @@ fn recommendation(
     trials: &[Trial],
     records: &[FamilyRecord],
     best: Option<usize>,
-    m: &Manifest,
+    m: &Summary,
 ) -> String {
-    let slo = m.slo_percent;
-    let mut out = format!("# Recommended at SLO {slo} % ({})\n\n", m.terms);
+    let slo = m.meta.slo_percent;
+    let mut out = format!("# Recommended at SLO {slo} % ({})\n\n", m.meta.terms);
     let (Some(b), Some(first)) = (best, rows.first()) else {
         out.push_str("No family ran.\n");
         return out;
@@ -642,6 +637,47 @@ mod tests {
             Plan::Backtest(p) => p,
             other => panic!("{other:?}"),
         }
+    }
+
+    #[test]
+    fn the_part_header_is_the_rows_own() {
+        // The store checks a part's header against PART's: it must be the one serde
+        // writes for a Row.
+        let mut w = csv::Writer::from_writer(Vec::new());
+        w.serialize(Row::of(
+            &Trace {
+                start: chrono::DateTime::UNIX_EPOCH,
+                step_minutes: 1,
+                requests: vec![0.0; 3],
+                in_event: None,
+            },
+            &Fold {
+                index: 1,
+                validation: 0..1,
+                test: 1..3,
+            },
+            &Trial {
+                window: 1,
+                model: "m".into(),
+                policy: "p".into(),
+                knob: None,
+                tuned: None,
+                chosen_on: Figures {
+                    attained_pct: 1.0,
+                    cost_vs_optimal: 1.0,
+                    container_minutes: 1,
+                },
+                judged_on: Some(Figures {
+                    attained_pct: 1.0,
+                    cost_vs_optimal: 1.0,
+                    container_minutes: 1,
+                }),
+            },
+            &Vec::new(),
+        ))
+        .unwrap();
+        let text = String::from_utf8(w.into_inner().unwrap()).unwrap();
+        assert_eq!(text.lines().next().unwrap(), row_header().join(","));
     }
 
     #[test]

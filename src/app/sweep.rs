@@ -9,7 +9,7 @@
 use std::path::Path;
 use std::time::Instant;
 
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result};
 
 use crate::config::ClusterConfig;
 use crate::config::ServingConfig;
@@ -19,8 +19,9 @@ use crate::plan::SweepPlan;
 use crate::report::plot;
 use crate::serving::StepCluster;
 use crate::settings::Settings;
-use crate::store::sweep::{part_name, trace_files, Manifest, PartFile, SweepDir, PART_PATTERN};
-use crate::sweep::rows::{self, PartError, PartRows, SweepRow, UnitRows, Validated};
+use crate::store::shards::Manifest;
+use crate::store::sweep::{trace_files, SweepDir, SweepMeta};
+use crate::sweep::rows::{self, SweepRow, Validated};
 use crate::sweep::{shard, Grid, Unit};
 use crate::trace::{Split, Trace};
 use crate::{interrupt, progress};
@@ -149,38 +150,21 @@ pub(super) fn run(plan: &SweepPlan) -> Result<()> {
     let units = grid.units();
     let mine = shard(&units, i, n);
     let dir = SweepDir(plan.dir.clone());
-    let part = dir.part(i, n);
-    dir.clean_temp(i, n)?;
+    let shards = dir.shards();
+    let part = shards.part(i, n);
     // A part of the same grid already in the folder: its finished units are kept.
-    let fresh = Manifest {
-        fingerprint: fingerprint.clone(),
-        shard: i,
-        of: n,
-        units: Vec::new(),
-        grid_units: units.iter().map(|u| u.id.clone()).collect(),
-        slo_levels: grid.slo_levels.clone(),
-        fits: 0,
-        simulations: 0,
-        validation_simulations: 0,
-        part: PartFile::default(),
-    };
-    let found = dir.read_part(i, n).unwrap_or_else(|e| {
-        eprintln!("warning: {e:#}; its units are run again");
-        None
-    });
-    let (mut manifest, mut rows) = match found {
-        Some((old, csv)) if old.fingerprint == fingerprint => match resume(&old, &csv) {
-            Ok(rows) => (old, rows),
-            Err(why) => {
-                eprintln!(
-                    "warning: {}: {why}; its units are run again",
-                    part.csv.display()
-                );
-                (fresh, PartRows::default())
-            }
+    let fresh = Manifest::fresh(
+        fingerprint.clone(),
+        (i, n),
+        units.iter().map(|u| u.id.clone()).collect(),
+        SweepMeta {
+            slo_levels: grid.slo_levels.clone(),
+            fits: 0,
+            simulations: 0,
+            validation_simulations: 0,
         },
-        _ => (fresh, PartRows::default()),
-    };
+    );
+    let (mut manifest, mut rows) = shards.resume(fresh)?;
     let resumed = manifest.units.len();
     let started = Instant::now();
     let bar = progress::bar(mine.len() as u64, format!("sweep shard {i}/{n}"));
@@ -194,25 +178,21 @@ pub(super) fn run(plan: &SweepPlan) -> Result<()> {
         let trace = grid.unit_trace(unit, &files[unit.trace])?;
         let (unit_rows, fits, sims, on_validation) = run_unit(grid, unit, &trace)?;
         let before = rows.len();
-        rows.extend(&unit_rows);
-        manifest.units.push(UnitRows {
-            id: unit.id.clone(),
-            rows: unit_rows.len(),
-            hash: rows.hash(before..rows.len()),
-        });
-        manifest.fits += fits;
-        manifest.simulations += sims;
-        manifest.validation_simulations += on_validation;
-        dir.write_part(&part, rows.to_csv(), &mut manifest)?;
+        rows.extend(unit_rows.iter().map(SweepRow::cells));
+        rows.record(&mut manifest, &unit.id, before);
+        manifest.meta.fits += fits;
+        manifest.meta.simulations += sims;
+        manifest.meta.validation_simulations += on_validation;
+        shards.write_part(&rows, &mut manifest)?;
         bar.inc(1);
     }
     bar.finish_and_clear();
     eprintln!(
         "sweep: shard {i}/{n}: {} units ({resumed} finished before), {} model fits, {} simulations (and {} on the validation windows) in {:.1} s -> {}",
         mine.len(),
-        manifest.fits,
-        manifest.simulations,
-        manifest.validation_simulations,
+        manifest.meta.fits,
+        manifest.meta.simulations,
+        manifest.meta.validation_simulations,
         started.elapsed().as_secs_f64(),
         part.csv.display()
     );
@@ -227,112 +207,24 @@ pub(super) fn run(plan: &SweepPlan) -> Result<()> {
     }
 }
 
-/// The rows of a part to resume from: those of the units its manifest records, checked
-/// against their hashes. Rows after them belong to a unit whose manifest never landed (a
-/// crash between the part's rename and its manifest's) and are dropped, so that unit runs
-/// again.
-fn resume(manifest: &Manifest, csv: &[u8]) -> Result<PartRows, PartError> {
-    let mut rows = PartRows::read(csv)?;
-    let covered = rows.verify(&manifest.units)?;
-    rows.truncate(covered);
-    Ok(rows)
-}
-
-/// A part's rows, checked against its manifest: every line a whole row of the right
-/// types, no run twice, every unit's rows there and unchanged, nothing else, and the file
-/// the bytes the manifest recorded.
-fn verify_part(name: &str, manifest: &Manifest, csv: &[u8]) -> Result<()> {
-    let rows = PartRows::read(csv).map_err(|e| anyhow::anyhow!("part {name}: {e}"))?;
-    let covered = rows
-        .verify(&manifest.units)
-        .map_err(|e| anyhow::anyhow!("part {name}: {e}"))?;
-    if covered < rows.len() {
-        let last = manifest
-            .units
-            .last()
-            .map_or(String::new(), |u| format!(" {}", u.id));
-        let e = PartError::Long {
-            extra: rows.len() - covered,
-            last,
-        };
-        bail!("part {name}: {e}");
-    }
-    let found = PartFile::of(csv);
-    if found != manifest.part {
-        bail!(
-            "part {name}: {} bytes (hash {}), its manifest recorded {} bytes (hash {}): the file was changed outside its rows",
-            found.bytes,
-            found.hash,
-            manifest.part.bytes,
-            manifest.part.hash
-        );
-    }
-    Ok(())
-}
-
 /// Checks the parts in `dir` and writes the sweep's results from them.
 pub(super) fn merge(dir: &Path) -> Result<()> {
     let dir = SweepDir(dir.to_path_buf());
-    if let Some(orphan) = dir.orphans()?.first() {
-        bail!(
-            "part {orphan} has no manifest ({orphan}.json): its rows cannot be vouched for; rerun its shard"
-        );
-    }
-    let parts = dir.manifests()?;
-    let Some((first_name, first)) = parts.first() else {
-        bail!(
-            "no sweep parts ({}.json) in {}",
-            PART_PATTERN,
-            dir.path().display()
-        );
-    };
-    for (name, m) in &parts {
-        if m.fingerprint != first.fingerprint {
-            bail!(
-                "{name} is from another grid (fingerprint {}, {first_name} has {}): merge the parts of one sweep",
-                m.fingerprint,
-                first.fingerprint
-            );
-        }
-    }
-    let mut owner: std::collections::BTreeMap<&str, &str> = Default::default();
-    for (name, m) in &parts {
-        for u in m.units.iter().map(|u| u.id.as_str()) {
-            if let Some(other) = owner.insert(u, name) {
-                bail!("unit {u} is in both {other} and {name}: duplicate shards, remove one");
-            }
-        }
-    }
-    let missing: Vec<(usize, &String)> = first
-        .grid_units
-        .iter()
-        .enumerate()
-        .filter(|(_, u)| !owner.contains_key(u.as_str()))
-        .collect();
-    if let Some((k, u)) = missing.first() {
-        let n = first.of;
-        bail!(
-            "{} of {} units are in no part, {u} first: {} is missing or unfinished",
-            missing.len(),
-            first.grid_units.len(),
-            part_name(k % n + 1, n)
-        );
-    }
+    let parts = dir.shards().checked_parts::<SweepMeta>()?;
+    let first = &parts[0].1;
     let frames = parts
         .iter()
-        .map(|(name, m)| {
-            let csv = dir.read_part_csv(name)?;
-            verify_part(name, m, &csv)?;
-            rows::read_part(&csv)
-                .with_context(|| format!("reading {}", dir.part_csv(name).display()))
+        .map(|(name, _, csv)| {
+            rows::read_part(csv)
+                .with_context(|| format!("reading {}", dir.path().join(name).display()))
         })
         .collect::<Result<Vec<_>>>()?;
     let all = rows::combine(&frames).context("stacking the parts")?;
-    let slo = rows::slo_table(&all, &first.slo_levels).context("ranking the SLO table")?;
+    let slo = rows::slo_table(&all, &first.meta.slo_levels).context("ranking the SLO table")?;
     let mut frontiers = Vec::new();
     for trace in rows::traces(&all)? {
         let points = rows::frontier_points(&all, &slo, &trace)?;
-        let png = plot::frontier_png(&trace, &points, &first.slo_levels)
+        let png = plot::frontier_png(&trace, &points, &first.meta.slo_levels)
             .map_err(|e| anyhow::anyhow!("drawing the frontier of {trace}: {e}"))?;
         frontiers.push((trace, png));
     }
@@ -420,85 +312,4 @@ fn slo_summary(slo: &polars::prelude::DataFrame) -> Result<String> {
         }
     }
     Ok(out)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::metrics::PolicyMetrics;
-
-    fn rows(policies: &[&str]) -> Vec<SweepRow> {
-        policies
-            .iter()
-            .map(|p| SweepRow {
-                trace: "t".into(),
-                startup_delay_min: 2,
-                capacity_per_min: 50.0,
-                seed: 1,
-                knob: String::new(),
-                value: None,
-                metrics: PolicyMetrics {
-                    model: "none".into(),
-                    policy: (*p).into(),
-                    container_minutes: 100,
-                    ..PolicyMetrics::default()
-                },
-                validation: None,
-            })
-            .collect()
-    }
-
-    /// A manifest for units `a` and `b`, the rows of each given.
-    fn written(units: &[(&str, Vec<SweepRow>)]) -> (Manifest, Vec<u8>) {
-        let mut part = PartRows::default();
-        let mut m = Manifest {
-            fingerprint: "f".into(),
-            shard: 1,
-            of: 1,
-            units: Vec::new(),
-            grid_units: vec!["a".into(), "b".into()],
-            slo_levels: vec![99.0],
-            fits: 0,
-            simulations: 0,
-            validation_simulations: 0,
-            part: PartFile::default(),
-        };
-        for (id, r) in units {
-            let before = part.len();
-            part.extend(r);
-            m.units.push(UnitRows {
-                id: (*id).into(),
-                rows: r.len(),
-                hash: part.hash(before..part.len()),
-            });
-        }
-        let csv = part.to_csv();
-        m.part = PartFile::of(&csv);
-        (m, csv)
-    }
-
-    #[test]
-    fn a_crash_between_the_renames_resumes_from_the_rows_the_manifest_vouches_for() {
-        // Unit a's pair landed; then unit b's rows were renamed into place and the
-        // process died before b's manifest: the manifest still records a alone.
-        let (after_a, csv_a) = written(&[("a", rows(&["static-2", "oracle"]))]);
-        let (after_b, csv_b) = written(&[
-            ("a", rows(&["static-2", "oracle"])),
-            ("b", rows(&["optimal"])),
-        ]);
-        let resumed = resume(&after_a, &csv_b).unwrap();
-        assert_eq!(resumed.to_csv(), csv_a);
-        // The whole pairs verify; the torn one does not, and says why.
-        verify_part("p", &after_a, &csv_a).unwrap();
-        verify_part("p", &after_b, &csv_b).unwrap();
-        let torn = verify_part("p", &after_a, &csv_b).unwrap_err().to_string();
-        assert_eq!(
-            torn,
-            "part p: 1 rows after those of its last recorded unit a: rows its manifest does not list"
-        );
-        // Rerunning b on the resumed rows gives the uninterrupted bytes.
-        let mut again = resumed;
-        again.extend(&rows(&["optimal"]));
-        assert_eq!(again.to_csv(), csv_b);
-    }
 }

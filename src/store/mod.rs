@@ -10,6 +10,7 @@
 
 pub(crate) mod forecasts;
 pub(crate) mod reports;
+pub(crate) mod shards;
 pub(crate) mod sweep;
 
 use std::fs;

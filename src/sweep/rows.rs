@@ -9,12 +9,14 @@ use std::sync::Arc;
 
 use polars::prelude::*;
 use polars_io::prelude::*;
-use serde::{Deserialize, Serialize};
-use thiserror::Error;
 
 use crate::choice;
 use crate::metrics::{self, deployable_policy, Cell, ColumnType, PolicyMetrics, COLUMNS};
 use crate::report::plot::frontier::FrontierPoint;
+#[cfg(test)]
+use crate::store::shards::{PartError, PartRows};
+#[cfg(test)]
+use crate::store::sweep::PART;
 
 /// One row of `sweep.csv`: where it ran, the knob, and the run's metrics (whose
 /// columns are [`COLUMNS`]).
@@ -66,7 +68,7 @@ impl Validated {
 }
 
 /// The columns before the metrics: where a row ran. The sort key of `sweep.csv`.
-const KEY: [(&str, DataType); 8] = [
+pub(crate) const KEY: [(&str, DataType); 8] = [
     ("trace", DataType::String),
     ("startup_delay_min", DataType::Int64),
     ("capacity_per_min", DataType::Float64),
@@ -79,7 +81,7 @@ const KEY: [(&str, DataType); 8] = [
 
 /// The columns after the metrics: the configuration on the validation window (empty
 /// where it has none). A choice reads these, never the test period's.
-const VALIDATION: [(&str, DataType); 4] = [
+pub(crate) const VALIDATION: [(&str, DataType); 4] = [
     ("validation_slo_attained_pct", DataType::Float64),
     ("validation_cost_vs_optimal", DataType::Float64),
     ("validation_container_minutes", DataType::Int64),
@@ -107,7 +109,7 @@ impl SweepRow {
     }
 
     /// The row's cells, in [`header`] order.
-    fn cells(&self) -> Vec<Cell> {
+    pub(crate) fn cells(&self) -> Vec<Cell> {
         let m = &self.metrics;
         let mut out = vec![
             Cell::Text(self.trace.clone()),
@@ -132,7 +134,7 @@ impl SweepRow {
 }
 
 /// The column names of a part and of `sweep.csv`.
-fn header() -> Vec<&'static str> {
+pub(crate) fn header() -> Vec<&'static str> {
     KEY.iter()
         .map(|(name, _)| *name)
         .chain(COLUMNS.iter().map(|c| c.name))
@@ -142,7 +144,7 @@ fn header() -> Vec<&'static str> {
 
 /// The columns, in order, with their types: parts are read with exactly this schema, so
 /// a column that happens to be empty in one part stacks with another's.
-fn schema() -> Schema {
+pub(crate) fn schema() -> Schema {
     let metric = |c: &metrics::Column| match c.kind {
         ColumnType::Whole => DataType::Int64,
         ColumnType::Number => DataType::Float64,
@@ -157,240 +159,6 @@ fn schema() -> Schema {
                     .map(|(name, t)| Field::new((*name).into(), t.clone())),
             ),
     )
-}
-
-/// What a part's manifest records of one finished unit: how many rows it wrote, and
-/// their hash ([`crate::hash`], over the rows' CSV bytes as the part holds them).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub(crate) struct UnitRows {
-    /// The unit.
-    pub(crate) id: String,
-    /// Its rows in the part.
-    pub(crate) rows: usize,
-    /// Their hash.
-    pub(crate) hash: String,
-}
-
-/// A part whose rows are not what its manifest says: one line, naming the line or the
-/// unit at fault (the caller names the part).
-#[derive(Debug, Error, PartialEq)]
-pub(crate) enum PartError {
-    /// The header is not this version's.
-    #[error("its columns are not this version's (line 1)")]
-    Header,
-    /// A line that is not a whole row.
-    #[error("line {line}: {message}")]
-    Malformed {
-        /// The line (the header is line 1).
-        line: u64,
-        /// What is wrong.
-        message: String,
-    },
-    /// A value of the wrong type.
-    #[error("line {line}: column {column}: `{value}` is not {want}")]
-    Value {
-        /// The line.
-        line: u64,
-        /// The column.
-        column: &'static str,
-        /// The value, shortened.
-        value: String,
-        /// What it must be.
-        want: &'static str,
-    },
-    /// Two rows of the same run.
-    #[error("line {line} repeats the run of line {first} ({run}): a row written twice")]
-    Duplicate {
-        /// The later line.
-        line: u64,
-        /// The earlier.
-        first: u64,
-        /// The run's key, shortened.
-        run: String,
-    },
-    /// A unit with fewer rows than its manifest records.
-    #[error("unit {unit} has {have} of its {want} rows: the file was cut short")]
-    Short {
-        /// The unit.
-        unit: String,
-        /// Rows found.
-        have: usize,
-        /// Rows recorded.
-        want: usize,
-    },
-    /// A unit whose rows hash differently from the record.
-    #[error("unit {unit}: its {rows} rows are not those its manifest recorded (hash {have}, recorded {want}): edited after they were written")]
-    Edited {
-        /// The unit.
-        unit: String,
-        /// Its rows.
-        rows: usize,
-        /// The hash found.
-        have: String,
-        /// The hash recorded.
-        want: String,
-    },
-    /// Rows after the last recorded unit.
-    #[error(
-        "{extra} rows after those of its last recorded unit{last}: rows its manifest does not list"
-    )]
-    Long {
-        /// How many.
-        extra: usize,
-        /// ` name` of the last unit, or empty.
-        last: String,
-    },
-}
-
-/// At most 40 characters of `text`, shortened with "…".
-fn shorten(text: &str) -> String {
-    if text.chars().count() <= 40 {
-        text.to_string()
-    } else {
-        format!("{}…", text.chars().take(39).collect::<String>())
-    }
-}
-
-/// A part file's rows, kept as text: a resumed shard writes the rows of its finished
-/// units back byte for byte and appends the new ones.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub(crate) struct PartRows(Vec<::csv::StringRecord>);
-
-impl PartRows {
-    /// The rows of a part file, each checked: the header is this version's, every line a
-    /// whole row, every value of its column's type.
-    pub(crate) fn read(bytes: &[u8]) -> Result<Self, PartError> {
-        let mut r = ::csv::ReaderBuilder::new()
-            .flexible(true)
-            .from_reader(bytes);
-        let names = header();
-        let head = r.headers().map_err(|_| PartError::Header)?.clone();
-        if head.iter().ne(names.iter().copied()) {
-            return Err(PartError::Header);
-        }
-        let types: Vec<DataType> = schema().iter_values().cloned().collect();
-        let mut out = Vec::new();
-        for (k, rec) in r.records().enumerate() {
-            let line = k as u64 + 2;
-            let rec = rec.map_err(|e| PartError::Malformed {
-                line,
-                message: shorten(&e.to_string()),
-            })?;
-            if rec.len() != names.len() {
-                return Err(PartError::Malformed {
-                    line,
-                    message: format!("{} of its {} columns (cut short?)", rec.len(), names.len()),
-                });
-            }
-            for ((value, column), t) in rec.iter().zip(&names).zip(&types) {
-                // The validation columns are empty where there is no window.
-                let optional = VALIDATION.iter().any(|(name, _)| name == column);
-                let want = match t {
-                    _ if optional && value.is_empty() => continue,
-                    DataType::Int64 if value.parse::<i64>().is_err() => "a whole number",
-                    DataType::Float64 if !value.is_empty() && value.parse::<f64>().is_err() => {
-                        "a number"
-                    }
-                    _ => continue,
-                };
-                return Err(PartError::Value {
-                    line,
-                    column,
-                    value: shorten(value),
-                    want,
-                });
-            }
-            out.push(rec);
-        }
-        Ok(Self(out))
-    }
-
-    /// Rows in the part.
-    pub(crate) fn len(&self) -> usize {
-        self.0.len()
-    }
-
-    /// Appends rows.
-    pub(crate) fn extend(&mut self, rows: &[SweepRow]) {
-        // Through the CSV writer and back, so a row is held as the text a file holds.
-        let mut w = ::csv::WriterBuilder::new()
-            .has_headers(false)
-            .from_writer(Vec::new());
-        for row in rows {
-            w.serialize(row.cells()).expect("in-memory CSV write");
-        }
-        let bytes = w.into_inner().expect("in-memory CSV flush");
-        let mut r = ::csv::ReaderBuilder::new()
-            .has_headers(false)
-            .from_reader(bytes.as_slice());
-        self.0.extend(r.records().map(|x| x.expect("just written")));
-    }
-
-    /// Keeps the first `n` rows.
-    pub(crate) fn truncate(&mut self, n: usize) {
-        self.0.truncate(n);
-    }
-
-    /// The hash of rows `range`, over their CSV bytes.
-    pub(crate) fn hash(&self, range: std::ops::Range<usize>) -> String {
-        let mut w = ::csv::Writer::from_writer(Vec::new());
-        for r in &self.0[range] {
-            w.write_record(r).expect("in-memory CSV write");
-        }
-        crate::hash::hex(&w.into_inner().expect("in-memory CSV flush"))
-    }
-
-    /// Checks the rows against the units a manifest records, in order: no run twice,
-    /// each unit's rows all there and unchanged. Returns the rows they cover; rows after
-    /// them (a unit whose record was never written) are the caller's to judge.
-    pub(crate) fn verify(&self, units: &[UnitRows]) -> Result<usize, PartError> {
-        let key_len = KEY.len();
-        let mut seen: std::collections::HashMap<Vec<&str>, u64> = Default::default();
-        for (k, rec) in self.0.iter().enumerate() {
-            let key: Vec<&str> = rec.iter().take(key_len).collect();
-            let line = k as u64 + 2;
-            if let Some(&first) = seen.get(&key) {
-                return Err(PartError::Duplicate {
-                    line,
-                    first,
-                    run: shorten(&key.join(",")),
-                });
-            }
-            seen.insert(key, line);
-        }
-        let mut at = 0;
-        for u in units {
-            let have = self.0.len().saturating_sub(at).min(u.rows);
-            if have < u.rows {
-                return Err(PartError::Short {
-                    unit: u.id.clone(),
-                    have,
-                    want: u.rows,
-                });
-            }
-            let hash = self.hash(at..at + u.rows);
-            if hash != u.hash {
-                return Err(PartError::Edited {
-                    unit: u.id.clone(),
-                    rows: u.rows,
-                    have: hash,
-                    want: u.hash.clone(),
-                });
-            }
-            at += u.rows;
-        }
-        Ok(at)
-    }
-
-    /// The part file: the header and every row.
-    pub(crate) fn to_csv(&self) -> Vec<u8> {
-        let mut w = ::csv::Writer::from_writer(Vec::new());
-        w.write_record(header()).expect("in-memory CSV write");
-        for r in &self.0 {
-            w.write_record(r).expect("in-memory CSV write");
-        }
-        w.into_inner().expect("in-memory CSV flush")
-    }
 }
 
 /// A part file as a data frame with the sweep's schema.
@@ -793,8 +561,8 @@ mod tests {
 
     /// Rows as part-file CSV bytes.
     fn part_csv(rows: &[SweepRow]) -> Vec<u8> {
-        let mut part = PartRows::default();
-        part.extend(rows);
+        let mut part = PartRows::new(&PART);
+        part.extend(rows.iter().map(SweepRow::cells));
         part.to_csv()
     }
 
@@ -847,8 +615,8 @@ mod tests {
         let a = row("t,x", 5, "buffered", Some(0.2), 1, 120);
         let b = row("t", 2, "oracle", None, 0, 100);
         let once = part_csv(&[a.clone(), b.clone()]);
-        let mut resumed = PartRows::read(&part_csv(&[a])).unwrap();
-        resumed.extend(&[b]);
+        let mut resumed = PartRows::read(&PART, &part_csv(&[a])).unwrap();
+        resumed.extend([b.cells()]);
         assert_eq!(resumed.to_csv(), once);
         // The header is the key columns, then the metric columns; the comma in the
         // trace name is quoted.
@@ -861,7 +629,10 @@ mod tests {
                 .starts_with("\"t,x\",5,50.0,42,lstm,buffered,buffer,0.2,1,0.001,0.5,120,3,1.2,"),
             "{text}"
         );
-        assert_eq!(PartRows::read(b"trace,other\n"), Err(PartError::Header));
+        assert_eq!(
+            PartRows::read(&PART, b"trace,other\n").unwrap_err(),
+            PartError::Header
+        );
     }
 
     #[test]
