@@ -6,13 +6,10 @@
 use std::path::PathBuf;
 
 use crate::cli::{
-    BacktestCmd, Cli, Command, DataArgs, ForBacktest, ModelSelect, PolicySelect, Scope,
+    BacktestCmd, Cli, Command, DataArgs, ForBacktest, ImportArgs, ModelSelect, PolicySelect, Scope,
     SettingArgs, SweepCmd, TraceArgs, ALL,
 };
-use crate::config::GenerateConfig;
-use crate::config::ModelConfig;
-use crate::config::Tolerances;
-use crate::config::{ClusterConfig, PolicyConfig, SplitConfig};
+use crate::config::{GenerateConfig, PolicyConfig, Tolerances};
 use crate::forecast::ModelKind;
 use crate::policy::PolicyKind;
 use crate::settings::{SettingError, Settings};
@@ -103,24 +100,24 @@ pub(crate) struct Experiment {
     pub(crate) data: DataDir,
     /// The reports folder.
     pub(crate) reports: ReportsDir,
-    /// The train/test split.
-    pub(crate) split: SplitConfig,
-    /// The container model.
-    pub(crate) cluster: ClusterConfig,
     /// The models, in report order.
     pub(crate) models: Vec<ModelKind>,
     /// Whether the user named the models: a named model without forecasts is an error,
     /// while "all" takes the models that have them.
     pub(crate) models_named: bool,
-    /// How the models are built and trained.
-    pub(crate) model_cfg: ModelConfig,
     /// The policies, in report order.
     pub(crate) policies: Vec<PolicyKind>,
-    /// The policies' knobs.
-    pub(crate) policy_cfg: PolicyConfig,
-    /// The resolved settings they come from (the recommendation sets each knob it tries
-    /// on a copy).
+    /// The resolved settings: the split (`settings.split`), the container model
+    /// (`settings.cluster`), how the models are built and trained (`settings.model`) and
+    /// the policies' knobs (the recommendation sets each knob it tries on a copy).
     pub(crate) settings: Settings,
+}
+
+impl Experiment {
+    /// The policies' config for the models as trained ([`Settings::policy_config`]).
+    pub(crate) fn policy_cfg(&self) -> PolicyConfig {
+        self.settings.policy_config(&self.settings.model)
+    }
 }
 
 /// `check`'s inputs.
@@ -222,6 +219,71 @@ fn settings<S: Scope>(args: &SettingArgs<S>) -> Result<Settings, SettingError> {
     Ok(s)
 }
 
+/// The grid every sweep starts from: the default settings, one startup delay, seed and
+/// capacity (theirs), the models and policies named (all by default), the SLO levels.
+fn base_grid(
+    model: Option<&[String]>,
+    policy: Option<&[String]>,
+    slo_levels: Vec<f64>,
+) -> anyhow::Result<Grid> {
+    let all = [ALL.to_string()];
+    let defaults = Settings::default();
+    Ok(Grid {
+        traces: Vec::new(),
+        startup_delays: vec![defaults.cluster.startup_delay_min],
+        seeds: vec![defaults.model.seed],
+        models: sweep::models("--model", model.unwrap_or(&all))?,
+        policies: sweep::policies("--policy", policy.unwrap_or(&all))?,
+        knobs: Default::default(),
+        capacities: vec![defaults.cluster.capacity_per_min],
+        slo_levels,
+        settings: defaults,
+    })
+}
+
+/// A grid from command-line flags (a sweep's without `--grid`, a backtest's): scalars set
+/// the settings, lists the axes and knobs (the grid file's rule), one trace, validated.
+fn flag_grid(
+    trace: Option<&PathBuf>,
+    import: &ImportArgs,
+    given: &[(&'static crate::settings::Setting, Vec<String>)],
+    model: Option<&[String]>,
+    policy: Option<&[String]>,
+    slo_levels: Vec<f64>,
+) -> anyhow::Result<Grid> {
+    let mut base = base_grid(model, policy, slo_levels)?;
+    for (setting, texts) in given {
+        let values = texts
+            .iter()
+            .map(|t| setting.parse(t))
+            .collect::<Result<Vec<_>, _>>()?;
+        if sweep::is_list(setting) {
+            base.set_list(setting, values)?;
+        } else {
+            for v in values {
+                (setting.set)(&mut base.settings, v);
+            }
+        }
+    }
+    base.settings.check()?;
+    let src = match trace {
+        Some(p) => SweepTrace::File(p.clone()),
+        None => SweepTrace::Synthetic {
+            days: base.settings.generate.days,
+        },
+    };
+    base.traces = vec![TraceSpec {
+        name: sweep::default_name(&src),
+        source: src,
+        import: import.options(),
+        capacities: base.capacities.clone(),
+        min_replicas: base.settings.cluster.min_replicas,
+        max_replicas: base.settings.cluster.max_replicas,
+    }];
+    sweep::validate(&base)?;
+    Ok(base)
+}
+
 /// The sweep's grid from its flags, or from its grid file (then the grid flags must be
 /// unset), validated.
 fn sweep_plan(c: SweepCmd) -> anyhow::Result<SweepPlan> {
@@ -230,51 +292,15 @@ fn sweep_plan(c: SweepCmd) -> anyhow::Result<SweepPlan> {
         Some(s) => sweep::parse_shard(s)?,
         None => (1, 1),
     };
-    let source = |days: f64| match &c.trace {
-        Some(p) => SweepTrace::File(p.clone()),
-        None => SweepTrace::Synthetic { days },
-    };
-    let defaults = Settings::default();
-    let mut base = Grid {
-        traces: Vec::new(),
-        startup_delays: vec![defaults.cluster.startup_delay_min],
-        seeds: vec![defaults.model.seed],
-        models: sweep::models("--model", &c.model.clone().unwrap_or(vec![ALL.into()]))?,
-        policies: sweep::policies("--policy", &c.policy.clone().unwrap_or(vec![ALL.into()]))?,
-        knobs: Default::default(),
-        capacities: vec![defaults.cluster.capacity_per_min],
-        slo_levels: c.slo_levels.clone(),
-        settings: defaults,
-    };
     let grid = match &c.grid {
-        None => {
-            // Scalars set the settings, lists the axes and knobs: the grid file's rule.
-            for (setting, texts) in &c.settings.given {
-                let values = texts
-                    .iter()
-                    .map(|t| setting.parse(t))
-                    .collect::<Result<Vec<_>, _>>()?;
-                if sweep::is_list(setting) {
-                    base.set_list(setting, values)?;
-                } else {
-                    for v in values {
-                        (setting.set)(&mut base.settings, v);
-                    }
-                }
-            }
-            base.settings.check()?;
-            let src = source(base.settings.generate.days);
-            base.traces = vec![TraceSpec {
-                name: sweep::default_name(&src),
-                source: src,
-                import: c.import.options(),
-                capacities: base.capacities.clone(),
-                min_replicas: base.settings.cluster.min_replicas,
-                max_replicas: base.settings.cluster.max_replicas,
-            }];
-            sweep::validate(&base)?;
-            base
-        }
+        None => flag_grid(
+            c.trace.as_ref(),
+            &c.import,
+            &c.settings.given,
+            c.model.as_deref(),
+            c.policy.as_deref(),
+            c.slo_levels.clone(),
+        )?,
         Some(path) => {
             let given = [
                 ("--trace".to_string(), c.trace.is_some()),
@@ -297,6 +323,11 @@ fn sweep_plan(c: SweepCmd) -> anyhow::Result<SweepPlan> {
             let text = std::fs::read_to_string(path)
                 .with_context(|| format!("reading grid {}", path.display()))?;
             let dir = path.parent().unwrap_or(std::path::Path::new("."));
+            let base = base_grid(
+                c.model.as_deref(),
+                c.policy.as_deref(),
+                c.slo_levels.clone(),
+            )?;
             sweep::from_toml(&text, dir, base).with_context(|| format!("{}", path.display()))?
         }
     };
@@ -320,19 +351,15 @@ fn backtest_plan(c: BacktestCmd) -> anyhow::Result<BacktestPlan> {
             given.push((setting, vec![value.to_string()]));
         }
     }
-    let sweep = SweepCmd {
-        grid: None,
-        trace: c.trace,
-        import: c.import,
-        settings: SettingArgs::from_given(given),
-        model: c.model,
-        policy: c.policy,
-        // The sweep requires SLO levels; a backtest reads none of them (it has one --slo).
-        slo_levels: vec![90.0],
-        reports_dir: c.reports_dir.clone(),
-        shard: None,
-    };
-    let mut grid = sweep_plan(sweep)?.grid;
+    // The backtest reads no SLO levels (it has one --slo).
+    let mut grid = flag_grid(
+        c.trace.as_ref(),
+        &c.import,
+        &given,
+        c.model.as_deref(),
+        c.policy.as_deref(),
+        vec![90.0],
+    )?;
     // `slo` is slo-targeted's knob in a sweep; a backtest judges every family by one SLO.
     if let Some(levels) = grid.knobs.remove(crate::settings::SLO.name) {
         let [level] = levels.as_slice() else {
@@ -400,12 +427,8 @@ fn experiment(
         import: trace.import.options(),
         data: DataDir(data.data_dir.clone()),
         reports: ReportsDir(reports_dir.unwrap_or_else(|| PathBuf::from("reports"))),
-        split: s.split.clone(),
-        cluster: s.cluster.clone(),
         models: model_kinds,
         models_named: named,
-        policy_cfg: s.policy_config(&s.model),
-        model_cfg: s.model.clone(),
         policies: policy_kinds,
         settings: s,
     }
@@ -421,6 +444,7 @@ fn sorted<T: Ord>(items: impl Iterator<Item = T>) -> Vec<T> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::{ClusterConfig, ModelConfig, SplitConfig};
     use crate::settings;
     use clap::Parser;
 
@@ -438,10 +462,10 @@ mod tests {
         let Ok(Plan::RunAll(e)) = plan(&["run-all"]) else {
             panic!("not run-all")
         };
-        assert_eq!(e.cluster, ClusterConfig::default());
-        assert_eq!(e.policy_cfg, PolicyConfig::default());
-        assert_eq!(e.model_cfg, ModelConfig::default());
-        assert_eq!(e.split, SplitConfig::default());
+        assert_eq!(e.settings.cluster, ClusterConfig::default());
+        assert_eq!(e.policy_cfg(), PolicyConfig::default());
+        assert_eq!(e.settings.model, ModelConfig::default());
+        assert_eq!(e.settings.split, SplitConfig::default());
         assert_eq!(e.source, TraceSource::Generated(GenerateConfig::default()));
         assert_eq!(e.policies, PolicyKind::ALL.to_vec());
         assert_eq!(e.models, ModelKind::ALL.to_vec());
@@ -476,10 +500,8 @@ mod tests {
             };
             let resolved = Settings {
                 generate,
-                split: e.split.clone(),
-                cluster: e.cluster.clone(),
-                model: e.model_cfg.clone(),
-                policy: e.policy_cfg.clone(),
+                policy: e.policy_cfg(),
+                ..e.settings.clone()
             };
             assert_eq!((s.get)(&resolved), s.parse(&v).unwrap(), "{name}");
             assert_ne!((s.get)(&resolved), s.default_value(), "{name}");
@@ -519,7 +541,11 @@ mod tests {
             panic!("not generated")
         };
         assert_eq!(
-            (g.days, e.split.test_days, e.model_cfg.lstm.epochs),
+            (
+                g.days,
+                e.settings.split.test_days,
+                e.settings.model.lstm.epochs
+            ),
             (5.0, 2.0, 3)
         );
     }

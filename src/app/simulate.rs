@@ -18,12 +18,20 @@ use crate::{interrupt, recommend};
 /// Runs the experiment's policies and reports. Stops before writing if Ctrl-C was
 /// pressed.
 pub(super) fn run(e: &Experiment, trace: &Trace) -> Result<Outcome> {
-    let step = e.cluster.at_step(trace.step_minutes);
+    let step = e.settings.cluster.at_step(trace.step_minutes);
+    let policy_cfg = e.policy_cfg();
     // The first decision looks back one step before t0 − d.
-    let split = trace.split(&e.split, step.delay_steps + 1)?;
+    let split = trace.split(&e.settings.split, step.delay_steps + 1)?;
     // Forecasts are read only when a selected policy uses them.
     let models = if e.policies.iter().any(|p| p.uses_forecast()) {
-        load_forecasts(&e.data, trace, split, &e.cluster, &e.models, e.models_named)?
+        load_forecasts(
+            &e.data,
+            trace,
+            split,
+            &e.settings.cluster,
+            &e.models,
+            e.models_named,
+        )?
     } else {
         Vec::new()
     };
@@ -31,7 +39,7 @@ pub(super) fn run(e: &Experiment, trace: &Trace) -> Result<Outcome> {
         .iter()
         .copied()
         .fold(0.0, f64::max);
-    if let Some(advice) = capacity_advice(busiest, &e.cluster, trace.step_minutes) {
+    if let Some(advice) = capacity_advice(busiest, &e.settings.cluster, trace.step_minutes) {
         eprintln!("warning: {advice}");
     }
     if models.is_empty() && e.policies.iter().any(|p| p.uses_forecast()) {
@@ -47,9 +55,9 @@ pub(super) fn run(e: &Experiment, trace: &Trace) -> Result<Outcome> {
         models: &models,
         policies: &e.policies,
         settings: &e.settings,
-        model_cfg: &e.model_cfg,
+        model_cfg: &e.settings.model,
         step: &step,
-        window: experiment::validation_window(&e.model_cfg, trace, split, &models),
+        window: experiment::validation_window(&e.settings.model, trace, split, &models),
     };
     // The choice reads the same forecasts and none of the test runs: it runs beside them
     // (each side's output is its own, whatever the scheduling); the chosen families are
@@ -59,7 +67,7 @@ pub(super) fn run(e: &Experiment, trace: &Trace) -> Result<Outcome> {
             let c = recommend::choose(&inputs);
             (c, started.elapsed().as_secs_f64())
         });
-        let outcome = experiment::run(trace, split, &models, &e.policies, &e.policy_cfg, &step);
+        let outcome = experiment::run(trace, split, &models, &e.policies, &policy_cfg, &step);
         let tested = started.elapsed().as_secs_f64();
         let chosen = chosen
             .join()
@@ -70,7 +78,7 @@ pub(super) fn run(e: &Experiment, trace: &Trace) -> Result<Outcome> {
     let (chosen, chose) = (chosen.0?, chosen.1);
     let judging = Instant::now();
     let recommendation = match &chosen {
-        Some(c) => recommend::judge(&inputs, c, &outcome, &e.policy_cfg)?,
+        Some(c) => recommend::judge(&inputs, c, &outcome, &policy_cfg)?,
         None => None,
     };
     let judged = judging.elapsed().as_secs_f64();

@@ -18,8 +18,8 @@ use crate::trace::{Split, Trace};
 /// one's files as it finishes, so an interrupt keeps the models already done. The files
 /// are the same whatever the scheduling; the log lines may interleave.
 pub(super) fn run(e: &Experiment, trace: &Trace) -> Result<()> {
-    let mut models = build_models(&e.models, &e.model_cfg);
-    let split = split_for(trace, &e.split, &models, &e.cluster)?;
+    let mut models = build_models(&e.models, &e.settings.model);
+    let split = split_for(trace, &e.settings.split, &models, &e.settings.cluster)?;
     // The first failure in model order.
     side_by_side(&mut models, |model| train_one(e, trace, split, model))
         .into_iter()
@@ -36,7 +36,7 @@ fn train_one(
     let name = model.name();
     let spinner = progress::spinner(format!("train {name}"));
     let started = Instant::now();
-    let trained = fit(model, trace, split, &e.cluster, &e.model_cfg)?;
+    let trained = fit(model, trace, split, &e.settings.cluster, &e.settings.model)?;
     spinner.finish_and_clear();
     for note in model
         .notes()
@@ -49,7 +49,7 @@ fn train_one(
         eprintln!(
             "{name}: interval stretched x{:.3} to cover {:.0} % of the validation window (it covered {:.1} % of the test period as trained)",
             c.stretch,
-            100.0 * e.model_cfg.interval_width,
+            100.0 * e.settings.model.interval_width,
             100.0 * round6(c.trained_coverage)
         );
     }
@@ -57,7 +57,7 @@ fn train_one(
         &e.data,
         trace,
         split,
-        &e.cluster,
+        &e.settings.cluster,
         &ModelForecast::of(&trained),
         &trained.artifacts,
         Making {

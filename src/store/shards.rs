@@ -490,9 +490,7 @@ impl ShardDir<'_> {
     /// shard: no part without its manifest, one fingerprint, every manifest agreeing with
     /// itself and the others (its finished units among the grid's, one grid), every unit
     /// of the grid in exactly one part, each part the bytes its manifest recorded.
-    pub(crate) fn checked_parts<M: DeserializeOwned>(
-        &self,
-    ) -> Result<Vec<CheckedPart<M>>> {
+    pub(crate) fn checked_parts<M: DeserializeOwned>(&self) -> Result<Vec<CheckedPart<M>>> {
         let names = self.file_names()?;
         let prefix = format!("{}.part-", self.layout.stem);
         let mut orphans: Vec<&str> = names
