@@ -25,7 +25,7 @@ pub enum SettingError {
         /// The value, as given.
         value: String,
         /// The valid range, in words.
-        range: &'static str,
+        range: String,
     },
     /// `min-replicas` above `max-replicas`.
     #[error("`min-replicas` = {min}: must be at most `max-replicas` ({max})")]
@@ -189,7 +189,8 @@ pub struct Setting {
     pub help: &'static str,
     /// Its kind of value.
     pub kind: Kind,
-    /// The valid range, in words, for errors and `--help`.
+    /// The valid range, in words, for errors and `--help` (empty for a choice: its names
+    /// say it).
     pub range: &'static str,
     /// Whether a value of the right kind lies in the range.
     pub valid: fn(f64) -> bool,
@@ -217,7 +218,10 @@ impl Setting {
         SettingError::Range {
             name: self.name,
             value: value.to_string(),
-            range: self.range,
+            range: match self.kind {
+                Kind::Choice(names) => format!("one of {}", names.join(", ")),
+                _ => self.range.to_string(),
+            },
         }
     }
 
@@ -472,7 +476,7 @@ pub const SERVING: Setting = Setting {
     value_name: "MODEL",
     help: "How the ready containers serve: queue (a FIFO backlog carried from step to step, timeouts, latency against --deadline; a fluid approximation), requests (the same world request by request: a seeded discrete-event simulation, slower) or threshold (a step is served when its requests fit the capacity, the excess dropped: the model of earlier versions)",
     kind: Kind::Choice(&crate::serving::NAMES),
-    range: "one of queue, requests, threshold",
+    range: "",
     valid: |_| true,
     get: |s| Value::Choice(s.cluster.serving.model.name()),
     set: |s, v| {
@@ -784,7 +788,7 @@ pub const HPA_METRIC: Setting = Setting {
     value_name: "METRIC",
     help: "What reactive-hpa and predictive-hpa scale on: utilization (busy share of the ready containers, at most 100 %, as CPU), rps (arrivals per ready container, as an ingress metric) or demand (last step's true demand: the idealized view of earlier versions)",
     kind: Kind::Choice(HpaMetric::NAMES),
-    range: "one of utilization, rps, demand",
+    range: "",
     valid: |_| true,
     get: |s| Value::Choice(s.policy.hpa_metric.name()),
     set: |s, v| {
