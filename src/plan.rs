@@ -9,9 +9,10 @@ use crate::cli::{
     BacktestCmd, Cli, Command, DataArgs, ForBacktest, ImportArgs, ModelSelect, PolicySelect, Scope,
     SettingArgs, SweepCmd, TraceArgs, ALL,
 };
-use crate::config::{GenerateConfig, PolicyConfig, Tolerances};
+use crate::config::{ClusterConfig, GenerateConfig, PolicyConfig, Tolerances};
 use crate::forecast::ModelKind;
 use crate::policy::PolicyKind;
+use crate::serving::Unreachable;
 use crate::settings::{SettingError, Settings};
 use crate::store::{DataDir, ReportsDir};
 use crate::sweep::{self, Grid, SweepTrace, TraceSpec};
@@ -153,15 +154,19 @@ pub(crate) fn resolve(cli: Cli) -> anyhow::Result<Plan> {
             None,
             None,
         )),
-        Command::Simulate(c) => Plan::Simulate(experiment(
-            &c.trace,
-            &c.data,
-            false,
-            settings(&c.settings)?,
-            &c.models,
-            Some(&c.policies),
-            Some(c.reports.reports_dir),
-        )),
+        Command::Simulate(c) => {
+            let s = settings(&c.settings)?;
+            reachable(&s.cluster)?;
+            Plan::Simulate(experiment(
+                &c.trace,
+                &c.data,
+                false,
+                s,
+                &c.models,
+                Some(&c.policies),
+                Some(c.reports.reports_dir),
+            ))
+        }
         Command::RunAll(c) => {
             let mut s = settings(&c.settings)?;
             s.generate.start = c.start.start;
@@ -171,6 +176,7 @@ pub(crate) fn resolve(cli: Cli) -> anyhow::Result<Plan> {
                 s.split.test_days = 2.0;
                 s.model.lstm.epochs = 3;
             }
+            reachable(&s.cluster)?;
             Plan::RunAll(experiment(
                 &c.trace,
                 &c.data,
@@ -204,6 +210,16 @@ pub(crate) fn resolve(cli: Cli) -> anyhow::Result<Plan> {
         }),
     };
     Ok(plan)
+}
+
+/// Refuses an SLO no cluster reaches under `cluster` ([`Unreachable`]), before any
+/// fitting.
+fn reachable(cluster: &ClusterConfig) -> anyhow::Result<()> {
+    let serving = cluster.serving.at_step(cluster.capacity_per_min, 1);
+    match Unreachable::of(&serving) {
+        Some(u) => anyhow::bail!("{}", u.message()),
+        None => Ok(()),
+    }
 }
 
 /// The defaults with every given setting parsed, checked by its own rule and set.
@@ -331,6 +347,9 @@ fn sweep_plan(c: SweepCmd) -> anyhow::Result<SweepPlan> {
             sweep::from_toml(&text, dir, base).with_context(|| format!("{}", path.display()))?
         }
     };
+    if let Some(u) = grid.unreachable_slo() {
+        anyhow::bail!("{}", u.message());
+    }
     Ok(SweepPlan {
         grid,
         dir: c.reports_dir,
@@ -386,6 +405,9 @@ fn backtest_plan(c: BacktestCmd) -> anyhow::Result<BacktestPlan> {
         Some(s) => sweep::parse_shard(s)?,
         None => (1, 1),
     };
+    if let Some(u) = grid.unreachable_slo() {
+        anyhow::bail!("{}", u.message());
+    }
     Ok(BacktestPlan {
         shard,
         grid,
@@ -444,7 +466,7 @@ fn sorted<T: Ord>(items: impl Iterator<Item = T>) -> Vec<T> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::{ClusterConfig, ModelConfig, SplitConfig};
+    use crate::config::{ModelConfig, SplitConfig};
     use crate::settings;
     use clap::Parser;
 
@@ -492,7 +514,18 @@ mod tests {
                 settings::Kind::Choice(names) => names[names.len() - 1].to_string(),
             };
             let name = format!("--{}", s.name);
-            let Ok(Plan::RunAll(e)) = plan(&["run-all", &name, &v]) else {
+            // An SLO every setting's neighbour leaves reachable (a 1 s deadline serves
+            // 58 % of the default service times in time), unless it is the one set.
+            let low_slo: &[&str] = if s.name == "slo" {
+                &[]
+            } else {
+                &["--slo", "50"]
+            };
+            let args: Vec<&str> = ["run-all", name.as_str(), v.as_str()]
+                .into_iter()
+                .chain(low_slo.iter().copied())
+                .collect();
+            let Ok(Plan::RunAll(e)) = plan(&args) else {
                 panic!("{name} {v}")
             };
             let TraceSource::Generated(generate) = e.source.clone() else {

@@ -316,6 +316,36 @@ fn cases() -> Vec<Case> {
             1,
             &["base.csv", "line 2"],
         ),
+        // An SLO the service time alone misses, refused before any fitting, saying what
+        // is reachable and the deadline that would make it so.
+        case(
+            "unreachable slo in run-all",
+            vec![("t.csv", text(&trace(2880)))],
+            &["run-all", "--trace", "t.csv", "--test-days", "0.5", "--slo", "99"],
+            1,
+            &["SLO 99 %", "93.5 % of requests within 3 s", "--deadline of 5.886 s"],
+        ),
+        case(
+            "unreachable slo in simulate",
+            vec![("t.csv", text(&trace(2880)))],
+            &with(&["--slo", "95", "--capacity", "80"]),
+            1,
+            &["SLO 95 %", "within 1.875 s", "no cluster reaches it"],
+        ),
+        case(
+            "unreachable slo in backtest",
+            vec![("t.csv", text(&trace(2880)))],
+            &["backtest", "--trace", "t.csv", "--slo", "99.9"],
+            1,
+            &["SLO 99.9 %", "no cluster reaches it"],
+        ),
+        case(
+            "unreachable slo knob in sweep",
+            vec![("t.csv", text(&trace(2880)))],
+            &["sweep", "--trace", "t.csv", "--slo", "90,97"],
+            1,
+            &["SLO 97 %", "no cluster reaches it"],
+        ),
     ]
 }
 

@@ -100,7 +100,8 @@ fn the_sweeps_recommendation_is_a_one_fold_backtests_choice() {
     // The sweep's recommendation per SLO level is chosen on the validation window
     // before its test period: what a backtest of one fold whose test window is that
     // period chooses with the same knob lists, by the backtest's own code (its own
-    // fits, trials, records and ranking). 4 days, 1-day test and validation windows.
+    // fits, trials, records and ranking). 4 days, 1-day test and validation windows. At
+    // 90 and 93 % (a backtest refuses an SLO above the 93.5 % the service alone reaches).
     let tmp = tempfile::tempdir().unwrap();
     let common = [
         "--days",
@@ -123,7 +124,7 @@ fn the_sweeps_recommendation_is_a_one_fold_backtests_choice() {
     let out = prescale()
         .arg("sweep")
         .args(common)
-        .args(["--slo-levels", "90,99", "--reports-dir"])
+        .args(["--slo-levels", "90,93", "--reports-dir"])
         .arg(tmp.path().join("sweep"))
         .assert()
         .success();
@@ -135,7 +136,7 @@ fn the_sweeps_recommendation_is_a_one_fold_backtests_choice() {
     let slo = named_rows(&tmp.path().join("sweep/slo_table.csv"));
     let close =
         |a: &str, b: &str| (a.parse::<f64>().unwrap() - b.parse::<f64>().unwrap()).abs() < 1e-5;
-    for level in ["90", "99"] {
+    for level in ["90", "93"] {
         let dir = tmp.path().join(format!("backtest{level}"));
         prescale()
             .arg("backtest")

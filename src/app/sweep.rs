@@ -145,6 +145,9 @@ fn run_unit(
 pub(super) fn run(plan: &SweepPlan) -> Result<()> {
     let grid = &plan.grid;
     let (i, n) = plan.shard;
+    for warning in grid.unreachable_levels() {
+        eprintln!("{warning}");
+    }
     let files = trace_files(grid)?;
     let fingerprint = grid.fingerprint(&files);
     let units = grid.units();

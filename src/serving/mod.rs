@@ -220,6 +220,76 @@ impl ServingModel {
     }
 }
 
+/// An SLO no cluster reaches: under a model whose SLO counts requests in time, a request
+/// that never waits still takes its service time, so no number of containers serves
+/// more than `P(S ≤ deadline)` of requests within the deadline (`docs/experiment.md`,
+/// Serving).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Unreachable {
+    /// The SLO asked for, percent.
+    pub slo_pct: f64,
+    /// The deadline, seconds.
+    pub deadline_s: f64,
+    /// The most any cluster serves within the deadline, percent.
+    pub reachable_pct: f64,
+    /// The smallest deadline at which the SLO becomes reachable, seconds (infinite for
+    /// 100 % of a service time without bound).
+    pub deadline_needed_s: f64,
+    /// The service time.
+    pub service: ServiceTime,
+}
+
+impl Unreachable {
+    /// `serving`'s SLO, if no cluster reaches it; `None` where one may (or the model's
+    /// SLO counts minutes, which enough containers always serve).
+    pub fn of(serving: &Serving) -> Option<Self> {
+        if serving.model.kind().measure() != SloMeasure::RequestsInTime {
+            return None;
+        }
+        let reachable = serving.service.cdf(serving.deadline_s);
+        // To the reports' precision: an SLO equal to what is reachable is reachable.
+        (serving.slo_share > reachable + 1e-9).then(|| Self {
+            slo_pct: 100.0 * serving.slo_share,
+            deadline_s: serving.deadline_s,
+            reachable_pct: 100.0 * reachable,
+            deadline_needed_s: serving.service.quantile(serving.slo_share),
+            service: serving.service,
+        })
+    }
+
+    /// The one line saying so: what is reachable, and the deadline that makes it so.
+    pub fn message(&self) -> String {
+        let needed = if self.deadline_needed_s.is_finite() {
+            format!(
+                "a --deadline of {} s or more makes it reachable",
+                seconds(self.deadline_needed_s, true)
+            )
+        } else {
+            "no deadline makes it reachable".to_string()
+        };
+        format!(
+            "SLO {} %: the service alone serves {:.1} % of requests within {} s (lognormal service time, mean {} s, CV {}), so no cluster reaches it; {needed}",
+            self.slo_pct,
+            self.reachable_pct,
+            seconds(self.deadline_s, false),
+            seconds(self.service.mean_s, false),
+            self.service.cv
+        )
+    }
+}
+
+/// Seconds as a person reads them: at most 3 decimals, no trailing zeros; `up` rounds
+/// up (a deadline that must be reached).
+fn seconds(x: f64, up: bool) -> String {
+    let r = if up {
+        (x * 1000.0 - 1e-6).ceil() / 1000.0
+    } else {
+        (x * 1000.0).round() / 1000.0
+    };
+    let text = format!("{r:.3}");
+    text.trim_end_matches('0').trim_end_matches('.').to_string()
+}
+
 /// A server with nothing waiting, for `cluster`'s serving model.
 pub(crate) fn server(cluster: &StepCluster, accounted_from: usize) -> Box<dyn Server> {
     cluster.serving.model.kind().server(cluster, accounted_from)
@@ -248,6 +318,43 @@ pub fn need(cluster: &StepCluster, demand: f64) -> u32 {
 mod tests {
     use super::*;
     use crate::config::ClusterConfig;
+
+    #[test]
+    fn an_slo_beyond_the_service_time_alone_is_unreachable() {
+        // Lognormal service of mean 1.2 s and CV 1 (the defaults): σ² = ln 2,
+        // μ = ln 1.2 − σ²/2; P(S ≤ 3 s) = Φ((ln 3 − μ)/σ) = Φ(1.51685) = 93.5348 %, and
+        // the 99 % quantile exp(μ + 2.326348 σ) = 5.8859 s (by hand; erfc in Python).
+        let at = |slo: f64, model: ServingModel| {
+            ClusterConfig {
+                serving: ServingConfig {
+                    slo_percent: slo,
+                    model,
+                    ..ServingConfig::default()
+                },
+                ..ClusterConfig::default()
+            }
+            .at_step(1)
+            .serving
+        };
+        let u = Unreachable::of(&at(99.0, ServingModel::QUEUE)).unwrap();
+        assert!((u.reachable_pct - 93.534_830_6).abs() < 1e-6, "{u:?}");
+        assert!((u.deadline_needed_s - 5.885_899_7).abs() < 1e-6, "{u:?}");
+        assert_eq!(
+            u.message(),
+            "SLO 99 %: the service alone serves 93.5 % of requests within 3 s (lognormal service time, mean 1.2 s, CV 1), so no cluster reaches it; a --deadline of 5.886 s or more makes it reachable"
+        );
+        assert!(Unreachable::of(&at(99.0, ServingModel::REQUESTS)).is_some());
+        // Reachable at or below the share; the threshold model counts minutes.
+        assert_eq!(Unreachable::of(&at(93.5, ServingModel::QUEUE)), None);
+        assert_eq!(Unreachable::of(&at(99.9, ServingModel::THRESHOLD)), None);
+        // 100 % of a service time without bound needs an infinite deadline.
+        let all = Unreachable::of(&at(100.0, ServingModel::QUEUE)).unwrap();
+        assert!(all.message().ends_with("no deadline makes it reachable"));
+        // A constant service time (CV 0) within the deadline reaches 100 %.
+        let mut constant = at(100.0, ServingModel::QUEUE);
+        constant.service = ServiceTime::new(1.2, 0.0);
+        assert_eq!(Unreachable::of(&constant), None);
+    }
 
     /// The default cluster (50 requests per container and minute: 1.2 s mean service,
     /// a 3 s deadline) under `model`, at 1-minute steps.

@@ -38,6 +38,18 @@ impl ServiceTime {
         normal_cdf((x.ln() - self.mu) / self.sigma)
     }
 
+    /// The `p`-quantile: the smallest `x` with `P(S ≤ x) ≥ p` (infinite at 1 unless the
+    /// service time is constant).
+    pub fn quantile(&self, p: f64) -> f64 {
+        if self.sigma == 0.0 {
+            return self.mean_s;
+        }
+        if p >= 1.0 {
+            return f64::INFINITY;
+        }
+        (self.mu + self.sigma * normal_quantile(p)).exp()
+    }
+
     /// `n` equiprobable points of the distribution (the quantiles at `(i + ½) / n`), for
     /// integrals over the service time by the midpoint rule.
     pub fn points(&self, n: usize) -> Vec<f64> {
@@ -142,6 +154,18 @@ mod tests {
         for p in [0.01, 0.2, 0.5, 0.7, 0.99] {
             assert!((normal_cdf(normal_quantile(p)) - p).abs() < 1e-6, "{p}");
         }
+    }
+
+    #[test]
+    fn the_quantile_inverts_the_cdf() {
+        // The median of a lognormal is e^μ = mean / √(1 + cv²): 1.2 / √2 s at CV 1.
+        let s = ServiceTime::new(1.2, 1.0);
+        assert!((s.quantile(0.5) - 1.2 / 2f64.sqrt()).abs() < 1e-9);
+        for x in [0.3, 1.0, 3.0, 9.0] {
+            assert!((s.quantile(s.cdf(x)) - x).abs() < 1e-6 * x, "{x}");
+        }
+        assert_eq!(s.quantile(1.0), f64::INFINITY);
+        assert_eq!(ServiceTime::new(1.2, 0.0).quantile(1.0), 1.2);
     }
 
     #[test]

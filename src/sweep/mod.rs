@@ -16,6 +16,7 @@ use crate::settings::{self, Setting, SettingError, Settings, Value};
 use anyhow::Context;
 
 use crate::config::GenerateConfig;
+use crate::serving::Unreachable;
 use crate::trace::generate::generate;
 use crate::trace::import::{self, ImportOptions};
 use crate::trace::Trace;
@@ -142,6 +143,37 @@ pub(crate) struct Unit {
 }
 
 impl Grid {
+    /// Each capacity of each trace's serving at the grid's settings, with SLO `slo_pct`.
+    fn servings(&self, slo_pct: f64) -> Vec<crate::serving::Serving> {
+        let mut serving = self.settings.cluster.serving.clone();
+        serving.slo_percent = slo_pct;
+        self.traces
+            .iter()
+            .flat_map(|t| t.capacities.iter())
+            .map(|&c| serving.at_step(c, 1))
+            .collect()
+    }
+
+    /// The settings' SLO, or a value of the `slo` knob (slo-targeted's, in a sweep), where
+    /// no cluster reaches it at some capacity of the grid ([`Unreachable`]): a sweep and a
+    /// backtest refuse it before any fitting.
+    pub(crate) fn unreachable_slo(&self) -> Option<Unreachable> {
+        let knob = self.knobs.get(crate::settings::SLO.name);
+        std::iter::once(self.settings.cluster.serving.slo_percent)
+            .chain(knob.into_iter().flatten().copied())
+            .find_map(|slo| self.servings(slo).iter().find_map(Unreachable::of))
+    }
+
+    /// One warning line per SLO level of the SLO table that no cluster reaches at some
+    /// capacity of the grid: named, not refused (the table says no configuration met it).
+    pub(crate) fn unreachable_levels(&self) -> Vec<String> {
+        self.slo_levels
+            .iter()
+            .filter_map(|&level| self.servings(level).iter().find_map(Unreachable::of))
+            .map(|u| format!("warning: --slo-levels: {}", u.message()))
+            .collect()
+    }
+
     /// The unit's trace from its file's bytes ([`crate::store::sweep::trace_files`]): the file parsed, or the workload generated with the unit's seed.
     pub(crate) fn unit_trace(&self, unit: &Unit, bytes: &[u8]) -> anyhow::Result<Trace> {
         let spec = &self.traces[unit.trace];
