@@ -14,6 +14,7 @@ use crate::config::Tolerances;
 use crate::forecast::ModelKind;
 use crate::policy::PolicyKind;
 use crate::settings::{self, Setting, Stage, MODELS, OUTPUT, POLICIES, TRACE};
+use crate::trace::import::options::{ImportOption, OPTIONS};
 
 /// The word that selects every model or policy.
 pub const ALL: &str = "all";
@@ -446,70 +447,63 @@ pub struct TraceArgs {
     pub import: ImportArgs,
 }
 
-/// How a trace file is read (`prescale import` and every `--trace`).
-#[derive(Debug, Args)]
+/// How a trace file is read (`prescale import` and every `--trace`): one flag per entry
+/// of the import options' table ([`crate::trace::import::options::OPTIONS`]).
+#[derive(Debug, Clone, Default)]
 pub struct ImportArgs {
-    /// The file's format [default: auto: told from the content].
-    #[arg(long, value_name = "FORMAT", value_parser = format_values(), help_heading = TRACE)]
-    pub format: Option<String>,
-    /// Timestamp column (csv, requests) [default: detected from timestamp/ds/time].
-    #[arg(long, value_name = "NAME", help_heading = TRACE)]
-    pub time_column: Option<String>,
-    /// Count column (csv) [default: detected from requests/value/y/count].
-    #[arg(long, value_name = "NAME", help_heading = TRACE)]
-    pub count_column: Option<String>,
-    /// Step of the trace (1m, 5m, 1h): finer samples are summed into it, requests binned [default: the file's own step when it is whole minutes, else 1m].
-    #[arg(long, value_name = "DURATION", value_parser = crate::trace::import::parse_minutes, help_heading = TRACE)]
-    pub step: Option<u32>,
-    /// What a series' values count: per-step (counts) or per-second (a rate, as Prometheus' rate() gives).
-    #[arg(long, value_name = "UNIT", default_value = "per-step", help_heading = TRACE)]
-    pub count_unit: crate::trace::import::CountUnit,
-    /// Longest gap filled by linear interpolation; a longer one is an error naming it (0: none).
-    #[arg(long, value_name = "DURATION", value_parser = crate::trace::import::parse_minutes, default_value = "1h", help_heading = TRACE)]
-    pub max_gap: u32,
-    /// Prometheus: take the series with these labels, label="value"[,…] [default: all, summed].
-    #[arg(long, value_name = "LABELS", help_heading = TRACE)]
-    pub series: Option<String>,
-    /// requests: sum this column per step instead of counting rows (GeneratedTokens: work, not requests).
-    #[arg(long, value_name = "NAME", help_heading = TRACE)]
-    pub weight_column: Option<String>,
-    /// azure-functions: the functions whose hash starts with this.
-    #[arg(long, value_name = "HASH", help_heading = TRACE)]
-    pub function: Option<String>,
-    /// azure-functions: every function of the apps whose hash starts with this [default: the busiest app].
-    #[arg(long, value_name = "HASH", help_heading = TRACE)]
-    pub app: Option<String>,
+    /// The options given, in table order, with their values as typed (each checked by
+    /// its entry's parser when the command line is read).
+    pub given: Vec<(&'static ImportOption, String)>,
 }
 
 impl ImportArgs {
-    /// The options of the import.
+    /// The options of the import: the defaults with every option given set.
     pub fn options(&self) -> crate::trace::import::ImportOptions {
-        crate::trace::import::ImportOptions {
-            format: self
-                .format
-                .as_deref()
-                .and_then(|f| f.parse().ok())
-                .unwrap_or_default(),
-            time_column: self.time_column.clone(),
-            count_column: self.count_column.clone(),
-            step_minutes: self.step,
-            count_unit: self.count_unit,
-            max_gap_minutes: self.max_gap,
-            series: self.series.clone(),
-            weight_column: self.weight_column.clone(),
-            function: self.function.clone(),
-            app: self.app.clone(),
+        let mut o = crate::trace::import::ImportOptions::default();
+        for (option, value) in &self.given {
+            (option.set)(&mut o, value).expect("checked when the command line was read");
         }
+        o
     }
 }
 
-/// `--format`'s values.
-fn format_values() -> PossibleValuesParser {
-    PossibleValuesParser::new(
-        crate::trace::import::Format::ALL
+impl clap::FromArgMatches for ImportArgs {
+    fn from_arg_matches(m: &clap::ArgMatches) -> Result<Self, clap::Error> {
+        let given = OPTIONS
             .iter()
-            .map(|f| PossibleValue::new(f.name())),
-    )
+            .filter_map(|o| m.get_one::<String>(o.name).map(|v| (o, v.clone())))
+            .collect();
+        Ok(Self { given })
+    }
+
+    fn update_from_arg_matches(&mut self, m: &clap::ArgMatches) -> Result<(), clap::Error> {
+        *self = Self::from_arg_matches(m)?;
+        Ok(())
+    }
+}
+
+impl clap::Args for ImportArgs {
+    fn augment_args(cmd: clap::Command) -> clap::Command {
+        OPTIONS.iter().fold(cmd, |cmd, o| {
+            let option: &'static ImportOption = o;
+            let check = move |v: &str| -> Result<String, String> {
+                let mut scratch = crate::trace::import::ImportOptions::default();
+                (option.set)(&mut scratch, v).map(|_| v.to_string())
+            };
+            cmd.arg(
+                clap::Arg::new(o.name)
+                    .long(o.name)
+                    .value_name(o.value_name)
+                    .help(o.help)
+                    .help_heading(TRACE)
+                    .value_parser(check),
+            )
+        })
+    }
+
+    fn augment_args_for_update(cmd: clap::Command) -> clap::Command {
+        Self::augment_args(cmd)
+    }
 }
 
 /// `import`.

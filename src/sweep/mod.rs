@@ -54,6 +54,16 @@ pub(crate) enum GridError {
         /// The valid range.
         range: &'static str,
     },
+    /// A trace's import option that its parser refused.
+    #[error("`{key}` = {value}: {why}")]
+    Option {
+        /// The key.
+        key: String,
+        /// The value given.
+        value: String,
+        /// What is wrong with it.
+        why: String,
+    },
     /// A name that is not a model or a policy.
     #[error("`{key}`: no {what} named {name:?}")]
     Name {
@@ -345,20 +355,8 @@ fn known_keys() -> String {
 
 /// The keys a `[[trace]]` table may hold.
 fn trace_keys() -> String {
-    let mut keys: Vec<&str> = vec![
-        "name",
-        "file",
-        "format",
-        "time-column",
-        "count-column",
-        "step",
-        "count-unit",
-        "max-gap",
-        "series",
-        "weight-column",
-        "function",
-        "app",
-    ];
+    let mut keys: Vec<&str> = vec!["name", "file"];
+    keys.extend(import::options::OPTIONS.iter().map(|o| o.name));
     keys.extend(settings::ALL.iter().filter(|s| s.per_trace).map(|s| s.name));
     keys.join(", ")
 }
@@ -521,42 +519,15 @@ fn trace_entry(v: &toml::Value, dir: &Path, grid: &Grid) -> Result<TraceSpec, Gr
         match key.as_str() {
             "name" => spec.name = text("a name")?,
             "file" => file = Some(dir.join(text("a file path")?)),
-            "time-column" => spec.import.time_column = Some(text("a column name")?),
-            "count-column" => spec.import.count_column = Some(text("a column name")?),
-            "format" => {
-                let f = text("a format name")?;
-                spec.import.format = f.parse().map_err(|_| GridError::Range {
-                    key: "trace.format".into(),
-                    value: format!("{f:?}"),
-                    range: "auto, csv, prometheus, access-log, requests or azure-functions",
+            k if import::options::find(k).is_some() => {
+                let option = import::options::find(k).expect("just found");
+                let v = text("a string")?;
+                (option.set)(&mut spec.import, &v).map_err(|why| GridError::Option {
+                    key: format!("trace.{k}"),
+                    value: format!("{v:?}"),
+                    why,
                 })?
             }
-            "count-unit" => {
-                let u = text("per-step or per-second")?;
-                spec.import.count_unit = u.parse().map_err(|_| GridError::Range {
-                    key: "trace.count-unit".into(),
-                    value: format!("{u:?}"),
-                    range: "per-step or per-second",
-                })?
-            }
-            "step" | "max-gap" => {
-                let d = text("a duration such as \"5m\"")?;
-                let minutes =
-                    crate::trace::import::parse_minutes(&d).map_err(|_| GridError::Range {
-                        key: format!("trace.{key}"),
-                        value: format!("{d:?}"),
-                        range: "a duration such as \"1m\", \"5m\" or \"1h\"",
-                    })?;
-                if key == "step" {
-                    spec.import.step_minutes = Some(minutes);
-                } else {
-                    spec.import.max_gap_minutes = minutes;
-                }
-            }
-            "series" => spec.import.series = Some(text("label=\"value\" pairs")?),
-            "weight-column" => spec.import.weight_column = Some(text("a column name")?),
-            "function" => spec.import.function = Some(text("a hash prefix")?),
-            "app" => spec.import.app = Some(text("a hash prefix")?),
             k => match settings::find(k).filter(|s| s.per_trace) {
                 Some(s) if s.axis => {
                     spec.capacities = setting_values(&format!("trace.{k}"), s, value)?

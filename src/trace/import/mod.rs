@@ -19,6 +19,7 @@
 pub mod access_log;
 pub mod azure_functions;
 pub mod csv;
+pub mod options;
 pub mod prometheus;
 pub mod requests;
 
@@ -108,17 +109,6 @@ impl std::str::FromStr for CountUnit {
             _ => Err(format!("no count unit {s:?} (known: per-step, per-second)")),
         }
     }
-}
-
-/// A duration such as `1m`, `5m`, `1h` or `1d` in whole minutes (`0` for none), as
-/// `--step` and `--max-gap` take it.
-pub fn parse_minutes(text: &str) -> Result<u32, String> {
-    if text.trim() == "0" {
-        return Ok(0);
-    }
-    let d: crate::config::RefitEvery = text.parse()?;
-    d.as_minutes()
-        .ok_or_else(|| format!("expected a duration such as 1m, 5m or 1h, got `{text}`"))
 }
 
 /// The longest gap filled by interpolation by default, in minutes: a scrape or logging
