@@ -184,7 +184,14 @@ pub fn run(
     policy_cfg: &PolicyConfig,
     cluster: &StepCluster,
 ) -> Result<Outcome, SimError> {
-    run_with(trace, split, models, policies, policy_cfg, cluster, None)
+    let period = Period {
+        trace,
+        split,
+        models,
+        cluster,
+        references: None,
+    };
+    run_with(period, policies, policy_cfg)
 }
 
 /// The container-minutes of the two references on the test period: (oracle, optimal).
@@ -214,17 +221,37 @@ pub fn reference_costs(
     Ok((cost("oracle")?, cost("optimal")?))
 }
 
-/// [`run`], with the references' costs given when the caller already has them
-/// ([`reference_costs`]); `None` takes them from the runs or simulates them.
+/// A period to replay: the steps of a trace (the test range of a split), the models'
+/// forecasts of them, the cluster, and the references' costs there where the caller has
+/// them ([`reference_costs`]).
+#[derive(Clone, Copy)]
+pub struct Period<'a> {
+    /// The trace.
+    pub trace: &'a Trace,
+    /// The period: the split's test range.
+    pub split: Split,
+    /// Each model's forecasts of the period.
+    pub models: &'a [ModelForecast],
+    /// The cluster in steps.
+    pub cluster: &'a StepCluster,
+    /// The references' container-minutes, (oracle, optimal); `None` takes them from the
+    /// runs or simulates them.
+    pub references: Option<(u64, u64)>,
+}
+
+/// [`run`] on a [`Period`]: `policies` at `policy_cfg`.
 pub fn run_with(
-    trace: &Trace,
-    split: Split,
-    models: &[ModelForecast],
+    period: Period,
     policies: &[PolicyKind],
     policy_cfg: &PolicyConfig,
-    cluster: &StepCluster,
-    references: Option<(u64, u64)>,
 ) -> Result<Outcome, SimError> {
+    let Period {
+        trace,
+        split,
+        models,
+        cluster,
+        references,
+    } = period;
     let test = split.test_range();
     let sim = |policy: &mut dyn Policy, forecast: Option<&Forecast>| {
         simulate(&trace.requests, test.clone(), forecast, policy, cluster)

@@ -13,7 +13,7 @@ use anyhow::{Context, Result};
 
 use crate::config::ClusterConfig;
 use crate::config::ServingConfig;
-use crate::experiment::{self, ModelForecast};
+use crate::experiment::{self, ModelForecast, Period};
 use crate::forecast::fit::{build_models, fit_all, split_for};
 use crate::plan::SweepPlan;
 use crate::report::plot;
@@ -101,27 +101,23 @@ fn run_unit(
                         (costs, v)
                     }
                 };
-                let outcome = experiment::run_with(
+                let test = Period {
                     trace,
                     split,
-                    &forecasts,
-                    &[policy],
-                    &cfg,
-                    &step,
-                    Some(costs),
-                )?;
+                    models: &forecasts,
+                    cluster: &step,
+                    references: Some(costs),
+                };
+                let outcome = experiment::run_with(test, &[policy], &cfg)?;
                 let on_validation = match validation_costs {
                     Some(v) => {
-                        experiment::run_with(
-                            trace,
-                            vsplit,
-                            &on_window,
-                            &[policy],
-                            &cfg,
-                            &step,
-                            Some(v),
-                        )?
-                        .runs
+                        let window = Period {
+                            split: vsplit,
+                            models: &on_window,
+                            references: Some(v),
+                            ..test
+                        };
+                        experiment::run_with(window, &[policy], &cfg)?.runs
                     }
                     None => Vec::new(),
                 };

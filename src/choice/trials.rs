@@ -4,7 +4,7 @@
 
 use super::{Figures, Trial};
 use crate::config::ModelConfig;
-use crate::experiment::{self, ModelForecast, Run};
+use crate::experiment::{self, ModelForecast, Period, Run};
 use crate::policy::PolicyKind;
 use crate::serving::StepCluster;
 use crate::settings::Settings;
@@ -66,16 +66,14 @@ pub fn run_job(bench: &Bench, job: Job, window: &Window) -> Result<Vec<Run>, Sim
     let (policy, value) = job;
     let (settings, _) = policy.at_knob(bench.settings, value);
     let cfg = settings.policy_config(bench.model_cfg);
-    Ok(experiment::run_with(
-        bench.trace,
-        window.split,
-        window.models,
-        &[policy],
-        &cfg,
-        bench.step,
-        Some(window.references),
-    )?
-    .runs)
+    let period = Period {
+        trace: bench.trace,
+        split: window.split,
+        models: window.models,
+        cluster: bench.step,
+        references: Some(window.references),
+    };
+    Ok(experiment::run_with(period, &[policy], &cfg)?.runs)
 }
 
 /// Every job on `chosen_on` and, given one, on `judged_on` (the same models, each on that

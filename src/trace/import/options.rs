@@ -3,9 +3,9 @@
 //! of a sweep's `[[trace]]` table, with one parser and one wording for both. Adding an
 //! option is its field of [`ImportOptions`] and its entry here.
 
-use super::{CountUnit, ImportOptions};
 #[cfg(test)]
 use super::Format;
+use super::{CountUnit, ImportOptions};
 
 /// One option of how a trace is read.
 #[derive(Debug)]
@@ -201,7 +201,10 @@ mod tests {
         assert!((find("step").unwrap().set)(&mut o, "0").is_err());
         // The format's help names every format.
         let help = find("format").unwrap().help;
-        assert!(Format::ALL.iter().all(|f| help.contains(f.name())), "{help}");
+        assert!(
+            Format::ALL.iter().all(|f| help.contains(f.name())),
+            "{help}"
+        );
         assert!((find("count-column").unwrap().set)(&mut o, "").is_err());
     }
 }
