@@ -171,10 +171,18 @@ pub(crate) fn resolve(cli: Cli) -> anyhow::Result<Plan> {
             let mut s = settings(&c.settings)?;
             s.generate.start = c.start.start;
             if c.quick {
-                // The quick CI experiment: a 5-day trace, a 2-day test, 3 LSTM epochs.
-                s.generate.days = 5.0;
-                s.split.test_days = 2.0;
-                s.model.lstm.epochs = 3;
+                // The quick CI experiment: a 5-day trace, a 2-day test, 3 LSTM epochs,
+                // each unless the command line sets it.
+                let given = |name: &str| c.settings.given.iter().any(|(s, _)| s.name == name);
+                if !given("days") {
+                    s.generate.days = 5.0;
+                }
+                if !given("test-days") {
+                    s.split.test_days = 2.0;
+                }
+                if !given("epochs") {
+                    s.model.lstm.epochs = 3;
+                }
             }
             reachable(&s.cluster)?;
             Plan::RunAll(experiment(
@@ -580,6 +588,23 @@ mod tests {
                 e.settings.model.lstm.epochs
             ),
             (5.0, 2.0, 3)
+        );
+        // A setting given beside --quick wins over the quick value.
+        let Ok(Plan::RunAll(e)) =
+            plan(&["run-all", "--quick", "--test-days", "1", "--epochs", "2"])
+        else {
+            panic!("not run-all")
+        };
+        let TraceSource::Generated(g) = &e.source else {
+            panic!("not generated")
+        };
+        assert_eq!(
+            (
+                g.days,
+                e.settings.split.test_days,
+                e.settings.model.lstm.epochs
+            ),
+            (5.0, 1.0, 2)
         );
     }
 

@@ -40,6 +40,13 @@ pub fn run(cli: Cli) -> Result<()> {
         }
         Plan::RunAll(e) => {
             let trace = match &e.source {
+                TraceSource::Generated(_) if holds_imported_trace(&e.data) => {
+                    eprintln!(
+                        "run-all: {} holds a trace that was imported, not generated: using it (pass --trace FILE for another, or remove it to generate the synthetic workload)",
+                        e.data.workload().display()
+                    );
+                    load_trace(&e)?
+                }
                 TraceSource::Generated(cfg) => generate::run(cfg, &e.data)?,
                 TraceSource::Workload | TraceSource::File(_) => load_trace(&e)?,
             };
@@ -62,6 +69,20 @@ pub fn run(cli: Cli) -> Result<()> {
         } => import_trace::run(&files, &options, &out)?,
     }
     Ok(())
+}
+
+/// Whether the data folder's workload is one the user brought (`prescale import` writes
+/// `timestamp,requests`; the generator adds `in_event`): `run-all` never generates over
+/// it.
+fn holds_imported_trace(data: &crate::store::DataDir) -> bool {
+    use std::io::BufRead;
+    let Ok(file) = std::fs::File::open(data.workload()) else {
+        return false;
+    };
+    let mut header = String::new();
+    std::io::BufReader::new(file).read_line(&mut header).is_ok()
+        && !header.trim().is_empty()
+        && !header.trim_end().split(',').any(|c| c == "in_event")
 }
 
 /// Reads and checks the experiment's trace, warning about filled gaps.

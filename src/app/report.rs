@@ -7,7 +7,7 @@ use crate::report::console;
 use crate::store::reports::{draw, read_reports};
 use crate::store::ReportsDir;
 
-/// Redraws the plots and prints the table.
+/// Redraws the plots and prints the table and the recommendation, as `simulate` did.
 pub(super) fn run(dir: &ReportsDir) -> Result<()> {
     if !dir.metrics().exists() {
         bail!(
@@ -17,6 +17,6 @@ pub(super) fn run(dir: &ReportsDir) -> Result<()> {
     }
     let results = read_reports(dir)?;
     draw(dir, &results)?;
-    print!("{}", console::render(&results.rows));
+    print!("{}", console::summary(&results));
     Ok(())
 }

@@ -106,10 +106,7 @@ pub(super) fn run(e: &Experiment, trace: &Trace) -> Result<Outcome> {
     let n = write_reports(&e.reports, &results, &outcome.forecast_metrics)?;
     eprintln!("reports: {n} files in {}", e.reports.path().display());
     draw(&e.reports, &results)?;
-    print!("{}", console::render(&results.rows));
-    if let Some(r) = &results.recommendation {
-        print!("\n{}", recommend::render(&r.choices));
-    }
+    print!("{}", console::summary(&results));
     Ok(outcome)
 }
 

@@ -44,6 +44,17 @@ pub(crate) fn cells(rows: &[PolicyMetrics]) -> Vec<Vec<String>> {
     table
 }
 
+/// What `simulate` and `report` print: the table, then the recommendation block where the
+/// run has one.
+pub(crate) fn summary(results: &crate::results::Results) -> String {
+    let mut out = render(&results.rows);
+    if let Some(r) = &results.recommendation {
+        out.push('\n');
+        out.push_str(&crate::recommend::render(&r.choices));
+    }
+    out
+}
+
 /// Renders the rows as an aligned text table, sorted by SLA violation minutes, then
 /// container-minutes. Deployable rows on the Pareto front of cost vs violations are
 /// starred.

@@ -162,9 +162,22 @@ impl ForecastMeta {
             ));
         }
         if self.test_start != run.test_start || self.test_steps != run.test_steps {
+            let days = |steps: usize| {
+                let d = steps as f64 * f64::from(self.step_minutes) / (24.0 * 60.0);
+                format!("{}", (d * 1000.0).round() / 1000.0)
+            };
+            let hint =
+                if self.trace_steps == run.trace_steps && self.step_minutes == run.step_minutes {
+                    format!(" (pass --test-days {} to use them)", days(self.test_steps))
+                } else {
+                    String::new()
+                };
             out.push(format!(
-                "its test period runs from {} for {} steps, this run's from {} for {} steps",
-                self.test_start, self.test_steps, run.test_start, run.test_steps
+                "its test period is the last {} days from {}, this run's the last {} days from {}{hint}",
+                days(self.test_steps),
+                self.test_start,
+                days(run.test_steps),
+                run.test_start
             ));
         }
         if self.trace_fingerprint != run.trace_fingerprint && out.is_empty() {
