@@ -32,3 +32,4 @@ pub mod sim;
 mod store;
 mod sweep;
 pub mod trace;
+mod words;

@@ -414,7 +414,7 @@ fn import_reports_what_it_read_and_writes_a_trace_every_command_reads() {
         stdout.starts_with("format: access-log (detected)\n"),
         "{stdout}"
     );
-    assert!(stdout.contains("1 malformed lines skipped"), "{stdout}");
+    assert!(stdout.contains("1 malformed line skipped"), "{stdout}");
     // The per-minute counts of scripts/import_fixtures.py.
     assert_eq!(
         fs::read_to_string(&out).unwrap(),

@@ -52,6 +52,25 @@ fn the_readme_commands_in_order_leave_no_trap() {
         .collect();
     let ran = in_dir(dir, &with).success();
     assert!(stdout(&ran).contains("Recommended at SLO 90 %"));
+    // Forecasts of this trace against another trace: one reason, one short line.
+    let nab = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/nyc_taxi.csv");
+    let other = [
+        "simulate",
+        "--model",
+        "lstm",
+        "--policy",
+        "buffered",
+        "--trace",
+        nab.to_str().unwrap(),
+    ];
+    let err = stderr(&in_dir(dir, &other).code(1));
+    assert!(
+        err.contains(
+            "it was made from another trace (7200 steps of 1 min; this run's has 10320 of 30 min)"
+        ),
+        "{err}"
+    );
+    assert!(err.lines().count() == 1 && err.len() < 300, "{err}");
     // report prints the table and the recommendation, as simulate did.
     let redrawn = in_dir(dir, &["report"]).success();
     assert_eq!(stdout(&redrawn), stdout(&ran));

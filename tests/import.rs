@@ -71,7 +71,7 @@ fn an_access_log_gzipped_with_its_zone_and_a_malformed_line() {
     assert_eq!(t.trace.requests, vec![19.0, 15.0, 6.0]);
     assert_eq!(format_timestamp(t.trace.start), "1995-07-01T04:00:00Z");
     let report = t.report.to_string();
-    assert!(report.contains("1 malformed lines skipped"), "{report}");
+    assert!(report.contains("1 malformed line skipped"), "{report}");
     assert!(
         report.contains("line 18: garbled line without a time"),
         "{report}"

@@ -63,7 +63,7 @@ fn three_shards_merged_equal_the_unsharded_sweep_byte_for_byte() {
         sweep(&parts, &["--shard", &format!("{i}/3")])
             .success()
             .stderr(predicate::str::contains(format!(
-                "shard {i}/3: 1 units (0 finished before), 1 model fits"
+                "shard {i}/3: 1 unit (0 finished before), 1 model fit,"
             )));
     }
     merge(&parts).success();
@@ -418,7 +418,7 @@ fn bad_grids_fail_in_one_line_and_write_nothing() {
     let cases: Vec<(Vec<String>, &str)> = vec![
         (
             vec!["--grid".into(), grid_file.display().to_string()],
-            "unknown key `bufer`",
+            "unknown key `bufer`: did you mean `buffer`?",
         ),
         (
             vec!["--grid".into(), empty.display().to_string()],

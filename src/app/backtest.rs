@@ -376,9 +376,9 @@ pub(super) fn run(plan: &BacktestPlan) -> Result<()> {
     if n == 1 {
         merge(dir.path())?;
         eprintln!(
-            "backtest: {} folds ({resumed} finished before), {} trials in {took:.1} s -> {}, {}",
-            folds.len(),
-            rows.len(),
+            "backtest: {} ({resumed} finished before), {} in {took:.1} s -> {}, {}",
+            crate::words::count(folds.len(), "fold"),
+            crate::words::count(rows.len(), "trial"),
             dir.backtest().display(),
             dir.recommendation().display()
         );
@@ -439,9 +439,9 @@ pub(super) fn merge(dir: &std::path::Path) -> Result<bool> {
     write_reports(&out, &to_csv(&rows)?, &summary)?;
     if first.of > 1 {
         eprintln!(
-            "merge: {} backtest parts, {} folds -> {}, {}",
-            parts.len(),
-            summary.folds,
+            "merge: {}, {} -> {}, {}",
+            crate::words::count(parts.len(), "backtest part"),
+            crate::words::count(summary.folds, "fold"),
             out.backtest().display(),
             out.recommendation().display()
         );

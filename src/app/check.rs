@@ -19,10 +19,10 @@ pub(super) fn run(c: &CheckPlan) -> Result<()> {
         write_atomic(&c.baseline, &read(&c.current)?).context("updating the baseline")?;
         print!("{changes}");
         println!(
-            "check: baseline {} updated from {} ({} rows)",
+            "check: baseline {} updated from {} ({})",
             c.baseline.display(),
             c.current.display(),
-            current.len()
+            crate::words::count(current.len(), "row")
         );
         return Ok(());
     }

@@ -14,11 +14,11 @@ pub(super) fn run(cfg: &GenerateConfig, data: &DataDir) -> Result<Trace> {
     let path = data.workload();
     write_atomic(&path, &trace.to_csv()).context("writing the trace")?;
     eprintln!(
-        "generate: {} steps of {} min from {} with {} events (seed {}) -> {}",
+        "generate: {} steps of {} min from {} with {} (seed {}) -> {}",
         trace.len(),
         trace.step_minutes,
         format_timestamp(trace.start),
-        events.len(),
+        crate::words::count(events.len(), "event"),
         cfg.seed,
         path.display()
     );

@@ -89,8 +89,8 @@ pub(super) fn run(e: &Experiment, trace: &Trace) -> Result<Outcome> {
         eprintln!("note: {n}");
     }
     eprintln!(
-        "simulate: {} runs over {} test steps of {} min in {tested:.3} s",
-        outcome.runs.len(),
+        "simulate: {} over {} test steps of {} min in {tested:.3} s",
+        crate::words::count(outcome.runs.len(), "run"),
         split.test_len,
         trace.step_minutes,
     );

@@ -24,6 +24,7 @@ use crate::store::sweep::{trace_files, SweepDir, SweepMeta};
 use crate::sweep::rows::{self, SweepRow, Validated};
 use crate::sweep::{shard, Grid, Unit};
 use crate::trace::{Split, Trace};
+use crate::words::count;
 use crate::{interrupt, progress};
 
 /// Runs one unit: trains each model once (its one fit forecasts the validation window
@@ -186,11 +187,16 @@ pub(super) fn run(plan: &SweepPlan) -> Result<()> {
         bar.inc(1);
     }
     bar.finish_and_clear();
+    let shard = if n == 1 {
+        String::new()
+    } else {
+        format!(" shard {i}/{n}:")
+    };
     eprintln!(
-        "sweep: shard {i}/{n}: {} units ({resumed} finished before), {} model fits, {} simulations (and {} on the validation windows) in {:.1} s -> {}",
-        mine.len(),
-        manifest.meta.fits,
-        manifest.meta.simulations,
+        "sweep:{shard} {} ({resumed} finished before), {}, {} (and {} on the validation windows) in {:.1} s -> {}",
+        count(mine.len(), "unit"),
+        count(manifest.meta.fits, "model fit"),
+        count(manifest.meta.simulations, "simulation"),
         manifest.meta.validation_simulations,
         started.elapsed().as_secs_f64(),
         part.csv.display()
@@ -236,10 +242,10 @@ pub(super) fn merge(dir: &Path) -> Result<()> {
         );
     }
     eprintln!(
-        "merge: {} parts, {} units, {} rows -> {}",
-        parts.len(),
-        first.grid_units.len(),
-        all.height(),
+        "merge: {}, {}, {} -> {}",
+        count(parts.len(), "part"),
+        count(first.grid_units.len(), "unit"),
+        count(all.height(), "row"),
         dir.sweep_csv().display()
     );
     Ok(())

@@ -136,6 +136,16 @@ impl ForecastMeta {
     /// lead in steps (2 and 3 minutes are both one 5-minute step).
     pub(crate) fn differences(&self, run: &ForecastMeta) -> Vec<String> {
         let mut out = Vec::new();
+        // Another trace: that alone is the reason (its step, length and split follow).
+        if self.trace_fingerprint != run.trace_fingerprint
+            && (self.trace_steps != run.trace_steps || self.step_minutes != run.step_minutes)
+        {
+            out.push(format!(
+                "it was made from another trace ({} steps of {} min; this run's has {} of {} min)",
+                self.trace_steps, self.step_minutes, run.trace_steps, run.step_minutes
+            ));
+            return out;
+        }
         if self.lead_steps != run.lead_steps {
             out.push(if self.startup_delay_min != run.startup_delay_min {
                 format!(
@@ -149,29 +159,13 @@ impl ForecastMeta {
                 )
             });
         }
-        if self.step_minutes != run.step_minutes {
-            out.push(format!(
-                "it was trained on {}-minute steps, this run's trace has {}-minute steps",
-                self.step_minutes, run.step_minutes
-            ));
-        }
-        if self.trace_steps != run.trace_steps {
-            out.push(format!(
-                "it was trained on a trace of {} steps, this run's has {}",
-                self.trace_steps, run.trace_steps
-            ));
-        }
         if self.test_start != run.test_start || self.test_steps != run.test_steps {
+            // The same trace's length and step (the clause above returned otherwise).
             let days = |steps: usize| {
                 let d = steps as f64 * f64::from(self.step_minutes) / (24.0 * 60.0);
                 format!("{}", (d * 1000.0).round() / 1000.0)
             };
-            let hint =
-                if self.trace_steps == run.trace_steps && self.step_minutes == run.step_minutes {
-                    format!(" (pass --test-days {} to use them)", days(self.test_steps))
-                } else {
-                    String::new()
-                };
+            let hint = format!(" (pass --test-days {} to use them)", days(self.test_steps));
             out.push(format!(
                 "its test period is the last {} days from {}, this run's the last {} days from {}{hint}",
                 days(self.test_steps),

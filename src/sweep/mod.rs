@@ -27,8 +27,8 @@ pub(crate) enum GridError {
     /// The TOML does not parse.
     #[error("{0}")]
     Toml(String),
-    /// A key no part of the grid knows.
-    #[error("unknown key `{0}` (known: {1})")]
+    /// A key no part of the grid knows, and what it may have meant.
+    #[error("unknown key `{0}`: {1}")]
     UnknownKey(String, String),
     /// A key with the wrong kind of value.
     #[error("`{key}` must be {want}")]
@@ -340,25 +340,60 @@ pub(crate) fn validate(grid: &Grid) -> Result<(), GridError> {
     }
     for name in grid.knobs.keys() {
         if !PolicyKind::knobs().iter().any(|k| k.name == name) {
-            return Err(GridError::UnknownKey(name.clone(), known_keys()));
+            return Err(unknown_key(name, &known_keys()));
         }
     }
     Ok(())
 }
 
 /// The keys a grid file may hold, for the unknown-key error.
-fn known_keys() -> String {
+fn known_keys() -> Vec<&'static str> {
     let mut keys: Vec<&str> = vec!["trace", "model", "policy", "slo-level"];
     keys.extend(settings::ALL.iter().map(|s| s.name));
-    keys.join(", ")
+    keys
 }
 
 /// The keys a `[[trace]]` table may hold.
-fn trace_keys() -> String {
+fn trace_keys() -> Vec<&'static str> {
     let mut keys: Vec<&str> = vec!["name", "file"];
     keys.extend(import::options::OPTIONS.iter().map(|o| o.name));
     keys.extend(settings::ALL.iter().filter(|s| s.per_trace).map(|s| s.name));
-    keys.join(", ")
+    keys
+}
+
+/// The unknown-key error for `key` (as written, `trace.` prefix and all) among `known`:
+/// the closest known key where one is a few edits away, else where the keys are listed.
+fn unknown_key(key: &str, known: &[&str]) -> GridError {
+    let bare = key.strip_prefix("trace.").unwrap_or(key);
+    let closest = known
+        .iter()
+        .map(|k| (edit_distance(bare, k), *k))
+        .min()
+        .filter(|(d, k)| *d <= (k.len() / 3).max(2));
+    let hint = match closest {
+        Some((_, k)) => format!("did you mean `{k}`?"),
+        None => "`prescale sweep --help` lists the keys, as flags".to_string(),
+    };
+    GridError::UnknownKey(key.to_string(), hint)
+}
+
+/// Levenshtein distance: the fewest insertions, deletions and substitutions from `a` to
+/// `b`.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut diagonal = row[0];
+        row[0] = i + 1;
+        for (j, &cb) in b.iter().enumerate() {
+            let above = row[j + 1];
+            row[j + 1] = (above + 1)
+                .min(row[j] + 1)
+                .min(diagonal + usize::from(ca != cb));
+            diagonal = above;
+        }
+    }
+    row[b.len()]
 }
 
 /// A setting's value in a TOML file, as `key` (a `trace.` key names its table).
@@ -477,7 +512,7 @@ pub(crate) fn from_toml(text: &str, dir: &Path, mut base: Grid) -> Result<Grid, 
             k => match settings::find(k) {
                 Some(s) if is_list(s) => base.set_list(s, setting_values(key, s, value)?)?,
                 Some(s) => (s.set)(&mut base.settings, setting_value(key, s, value)?),
-                None => return Err(GridError::UnknownKey(k.to_string(), known_keys())),
+                None => return Err(unknown_key(k, &known_keys())),
             },
         }
     }
@@ -536,7 +571,7 @@ fn trace_entry(v: &toml::Value, dir: &Path, grid: &Grid) -> Result<TraceSpec, Gr
                         .collect()
                 }
                 Some(s) => (s.set)(&mut own, setting_value(&format!("trace.{k}"), s, value)?),
-                None => return Err(GridError::UnknownKey(format!("trace.{k}"), trace_keys())),
+                None => return Err(unknown_key(&format!("trace.{k}"), &trace_keys())),
             },
         }
     }
@@ -636,7 +671,25 @@ mod tests {
                 .unwrap_err()
                 .to_string()
         };
-        assert!(err("bufer = [0.1]\n[[trace]]\ndays = 3").starts_with("unknown key `bufer`"));
+        assert_eq!(
+            err("bufer = [0.1]\n[[trace]]\ndays = 3"),
+            "unknown key `bufer`: did you mean `buffer`?"
+        );
+        assert_eq!(
+            err("startup-delai = [1]\n[[trace]]\ndays = 3"),
+            "unknown key `startup-delai`: did you mean `startup-delay`?"
+        );
+        assert_eq!(
+            err("[[trace]]\ndays = 3\ntime-colum = \"t\""),
+            "unknown key `trace.time-colum`: did you mean `time-column`?"
+        );
+        assert_eq!(
+            err("colour = 1\n[[trace]]\ndays = 3"),
+            "unknown key `colour`: `prescale sweep --help` lists the keys, as flags"
+        );
+        // Levenshtein by hand: kitten → sitting is 3 edits.
+        assert_eq!(edit_distance("kitten", "sitting"), 3);
+        assert_eq!(edit_distance("", "abc"), 3);
         assert_eq!(
             err("seed = []\n[[trace]]\ndays = 3"),
             "`seed` is an empty list"

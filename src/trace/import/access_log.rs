@@ -72,8 +72,8 @@ pub(super) fn parse(bytes: &[u8], report: &mut Report) -> Result<Raw, TraceError
             .map(|(n, l)| format!("line {n}: {}", excerpt(l, 50)))
             .collect();
         report.change(format!(
-            "{} malformed lines skipped (at most {allowed} may be): {}",
-            bad.len(),
+            "{} skipped (at most {allowed} may be): {}",
+            crate::words::count(bad.len(), "malformed line"),
             quoted.join("; ")
         ));
     }
