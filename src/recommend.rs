@@ -241,7 +241,10 @@ pub(crate) fn judge(
 pub(crate) fn slo_terms(step: &StepCluster) -> String {
     match step.serving.model.kind().measure() {
         SloMeasure::MinutesWithoutViolation => "of minutes without a violation".to_string(),
-        SloMeasure::RequestsInTime => format!("of requests within {} s", step.serving.deadline_s),
+        SloMeasure::RequestsInTime => format!(
+            "of requests within {} s",
+            crate::serving::seconds(step.serving.deadline_s, false)
+        ),
     }
 }
 
@@ -284,6 +287,22 @@ pub(crate) fn render(choices: &[Choice]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_slo_terms_round_the_deadline_to_what_it_means() {
+        // --capacity 8.4: a mean service time of 60 / 8.4 s and the automatic deadline
+        // 2.5 times it, 17.857142857142854 s in floating point.
+        let step = crate::config::ClusterConfig {
+            capacity_per_min: 8.4,
+            ..Default::default()
+        }
+        .at_step(1);
+        assert_eq!(slo_terms(&step), "of requests within 17.857 s");
+        let default = crate::config::ClusterConfig::default().at_step(1);
+        assert_eq!(slo_terms(&default), "of requests within 3 s");
+        let threshold = crate::config::ClusterConfig::threshold().at_step(1);
+        assert_eq!(slo_terms(&threshold), "of minutes without a violation");
+    }
 
     #[test]
     fn a_chosen_family_read_from_the_test_runs_equals_its_own_simulation() {

@@ -64,6 +64,33 @@ fn prometheus_rates_of_one_job_summed_into_minutes() {
 }
 
 #[test]
+fn detection_looks_past_a_garbled_first_line() {
+    // The fixture's log with a garbled line put first: still an access log (3 of its
+    // first 5 lines at least look like one), the line skipped as the other garbled one.
+    use std::io::Read;
+    let mut log = String::new();
+    flate2::read::GzDecoder::new(&bytes("access_log.gz")[..])
+        .read_to_string(&mut log)
+        .unwrap();
+    let garbled = format!("%%% not a log line\n{log}");
+    let t = read(&[garbled.as_bytes()], &ImportOptions::default()).unwrap();
+    assert_eq!(t.report.format, Some(Format::AccessLog));
+    assert_eq!(t.trace.requests, vec![19.0, 15.0, 6.0]);
+    assert!(
+        t.report.to_string().contains("2 malformed lines skipped"),
+        "{}",
+        t.report
+    );
+    // A CSV is not taken for a log.
+    let csv = read(
+        &[&b"timestamp,requests\n2026-01-05T00:00:00Z,1\n2026-01-05T00:01:00Z,2\n"[..]],
+        &ImportOptions::default(),
+    )
+    .unwrap();
+    assert_eq!(csv.report.format, Some(Format::Csv));
+}
+
+#[test]
 fn an_access_log_gzipped_with_its_zone_and_a_malformed_line() {
     // 40 requests from 1995-07-01 00:00 -0400 over 3 minutes; one garbled line skipped.
     let t = read(&[bytes("access_log.gz")], &ImportOptions::default()).unwrap();

@@ -280,7 +280,7 @@ impl Unreachable {
 
 /// Seconds as a person reads them: at most 3 decimals, no trailing zeros; `up` rounds
 /// up (a deadline that must be reached).
-fn seconds(x: f64, up: bool) -> String {
+pub(crate) fn seconds(x: f64, up: bool) -> String {
     let r = if up {
         (x * 1000.0 - 1e-6).ceil() / 1000.0
     } else {

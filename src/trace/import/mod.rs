@@ -251,9 +251,17 @@ fn detect(bytes: &[u8]) -> Format {
     let text = String::from_utf8_lossy(&bytes[..bytes.len().min(4096)]);
     let start = text.trim_start();
     let first = start.lines().next().unwrap_or("");
+    // A log is told by most of its first lines, so a garbled line (skipped when read)
+    // does not hide it.
+    let head: Vec<&str> = start
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .take(5)
+        .collect();
+    let log_lines = head.iter().filter(|l| access_log::looks_like(l)).count();
     if start.starts_with('{') || start.starts_with('[') {
         Format::Prometheus
-    } else if access_log::looks_like(first) {
+    } else if log_lines > 0 && 2 * log_lines >= head.len() {
         Format::AccessLog
     } else if azure_functions::looks_like(first) {
         Format::AzureFunctions
@@ -404,7 +412,7 @@ pub fn regular(raw: Raw, opts: &ImportOptions, mut report: Report) -> Result<Imp
             let trace = Trace {
                 start: Utc.timestamp_millis_opt(first * step).unwrap(),
                 step_minutes: (step / 60_000) as u32,
-                requests,
+                requests: requests.into_iter().map(to_micro).collect(),
                 in_event: None,
             };
             range_fact(&mut report, &trace);
@@ -570,7 +578,7 @@ pub fn regular(raw: Raw, opts: &ImportOptions, mut report: Report) -> Result<Imp
             let trace = Trace {
                 start: Utc.timestamp_millis_opt(start).unwrap(),
                 step_minutes: (target / 60_000) as u32,
-                requests,
+                requests: requests.into_iter().map(to_micro).collect(),
                 in_event: has_events.then_some(in_event),
             };
             range_fact(&mut report, &trace);
@@ -582,6 +590,12 @@ pub fn regular(raw: Raw, opts: &ImportOptions, mut report: Report) -> Result<Imp
             })
         }
     }
+}
+
+/// A count to a millionth of a request: sums of rates times seconds carry the float
+/// noise of their arithmetic (240.52200000000002), which no trace means.
+fn to_micro(x: f64) -> f64 {
+    (x * 1e6).round() / 1e6
 }
 
 fn range_fact(report: &mut Report, trace: &Trace) {
@@ -655,6 +669,22 @@ mod tests {
             "{:?}",
             t.report
         );
+    }
+
+    #[test]
+    fn rates_times_seconds_are_written_without_float_noise() {
+        // 4.0087 req/s over a minute is 240.522 requests; in floating point 4.0087 × 60
+        // is 240.52200000000002, which the workload must not carry.
+        assert_eq!(4.0087 * 60.0, 240.522_000_000_000_02);
+        let pts = [(0, 4.0087), (60, 4.0087)];
+        let o = ImportOptions {
+            count_unit: CountUnit::PerSecond,
+            ..opts()
+        };
+        let t = regular(series(&pts), &o, Report::default()).unwrap();
+        assert_eq!(t.trace.requests, vec![240.522, 240.522]);
+        let csv = String::from_utf8(t.trace.to_csv()).unwrap();
+        assert!(csv.contains(",240.522\n"), "{csv}");
     }
 
     #[test]
