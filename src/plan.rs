@@ -575,35 +575,24 @@ mod tests {
 
     #[test]
     fn quick_sets_the_small_experiment() {
-        let Ok(Plan::RunAll(e)) = plan(&["run-all", "--quick"]) else {
-            panic!("not run-all")
-        };
-        let TraceSource::Generated(g) = &e.source else {
-            panic!("not generated")
-        };
-        assert_eq!(
+        // (days, test days, epochs) of run-all with `args`.
+        let resolved = |args: &[&str]| {
+            let Ok(Plan::RunAll(e)) = plan(args) else {
+                panic!("not run-all")
+            };
+            let TraceSource::Generated(g) = &e.source else {
+                panic!("not generated")
+            };
             (
                 g.days,
                 e.settings.split.test_days,
-                e.settings.model.lstm.epochs
-            ),
-            (5.0, 2.0, 3)
-        );
+                e.settings.model.lstm.epochs,
+            )
+        };
+        assert_eq!(resolved(&["run-all", "--quick"]), (5.0, 2.0, 3));
         // A setting given beside --quick wins over the quick value.
-        let Ok(Plan::RunAll(e)) =
-            plan(&["run-all", "--quick", "--test-days", "1", "--epochs", "2"])
-        else {
-            panic!("not run-all")
-        };
-        let TraceSource::Generated(g) = &e.source else {
-            panic!("not generated")
-        };
         assert_eq!(
-            (
-                g.days,
-                e.settings.split.test_days,
-                e.settings.model.lstm.epochs
-            ),
+            resolved(&["run-all", "--quick", "--test-days", "1", "--epochs", "2"]),
             (5.0, 1.0, 2)
         );
     }
