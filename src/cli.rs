@@ -325,7 +325,7 @@ pub struct CheckCmd {
     /// ...or by this fraction of the baseline, whichever is larger.
     #[arg(long, value_name = "FRACTION", default_value_t = Tolerances::default().violation_rel)]
     pub violation_rel_tol: f64,
-    /// Unserved requests may rise by this many requests...
+    /// Unserved requests (and, apart, dropped requests) may rise by this many requests...
     #[arg(long, value_name = "REQUESTS", default_value_t = Tolerances::default().unserved_abs)]
     pub unserved_abs_tol: f64,
     /// ...or by this fraction of the baseline, whichever is larger.

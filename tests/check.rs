@@ -122,3 +122,33 @@ fn update_rewrites_the_baseline_and_says_what_changed() {
     );
     check(&b, &c).code(0);
 }
+
+#[test]
+fn update_refuses_to_drop_baseline_rows() {
+    // The current file lacks the oracle's row: the update would shrink the baseline, so
+    // it is refused in one line and the baseline is left as it was.
+    let d = tempfile::tempdir().unwrap();
+    let b = write(d.path(), "b.csv", BASE);
+    let c = write(
+        d.path(),
+        "c.csv",
+        "none,static-2,120,0.12,5000.0,2000,0,0.5\n",
+    );
+    let out = Command::cargo_bin("prescale")
+        .unwrap()
+        .args(["check", "--update", "--baseline"])
+        .arg(&b)
+        .arg("--current")
+        .arg(&c)
+        .assert()
+        .code(1);
+    let stderr = String::from_utf8(out.get_output().stderr.clone()).unwrap();
+    assert!(
+        stderr.starts_with(
+            "Error: --update would drop 1 row of the baseline's 2 rows (none × oracle first)"
+        ),
+        "{stderr}"
+    );
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert_eq!(fs::read_to_string(&b).unwrap(), format!("{HEADER}{BASE}"));
+}

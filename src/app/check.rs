@@ -13,7 +13,27 @@ pub(super) fn run(c: &CheckPlan) -> Result<()> {
     let current = read_metrics(&c.current)?;
     if c.update {
         let changes = match read_metrics(&c.baseline) {
-            Ok(old) => regression::render(&regression::check(&old, &current, &Tolerances::exact())),
+            Ok(old) => {
+                let rows = regression::check(&old, &current, &Tolerances::exact());
+                // An update accepts new figures, not fewer rows: a baseline that would
+                // lose rows is refused, and left as it is.
+                let gone: Vec<_> = rows
+                    .iter()
+                    .filter(|r| r.verdict == Verdict::Missing)
+                    .collect();
+                if let Some(first) = gone.first() {
+                    bail!(
+                        "--update would drop {} of the baseline's {} ({} × {} first), which {} lacks: run the experiment that writes them, or remove {} to start a new baseline",
+                        crate::words::count(gone.len(), "row"),
+                        crate::words::count(old.len(), "row"),
+                        first.model,
+                        first.policy,
+                        c.current.display(),
+                        c.baseline.display()
+                    );
+                }
+                regression::render(&rows)
+            }
             Err(e) => format!("(no readable baseline before: {e:#})\n"),
         };
         write_atomic(&c.baseline, &read(&c.current)?).context("updating the baseline")?;
