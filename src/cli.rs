@@ -451,19 +451,21 @@ pub struct TraceArgs {
 /// of the import options' table ([`crate::trace::import::options::OPTIONS`]).
 #[derive(Debug, Clone, Default)]
 pub struct ImportArgs {
-    /// The options given, in table order, with their values as typed (each checked by
-    /// its entry's parser when the command line is read).
+    /// The options given, in table order, with their values as typed (checked by each
+    /// entry's parser when the plan is resolved: [`Self::options`]).
     pub given: Vec<(&'static ImportOption, String)>,
 }
 
 impl ImportArgs {
-    /// The options of the import: the defaults with every option given set.
-    pub fn options(&self) -> crate::trace::import::ImportOptions {
+    /// The options of the import: the defaults with every option given set, or the first
+    /// value its entry's parser refuses, named with its flag (exit 1, as a setting's).
+    pub fn options(&self) -> anyhow::Result<crate::trace::import::ImportOptions> {
         let mut o = crate::trace::import::ImportOptions::default();
         for (option, value) in &self.given {
-            (option.set)(&mut o, value).expect("checked when the command line was read");
+            (option.set)(&mut o, value)
+                .map_err(|why| anyhow::anyhow!("`{}` = {value}: {why}", option.name))?;
         }
-        o
+        Ok(o)
     }
 }
 
@@ -485,18 +487,12 @@ impl clap::FromArgMatches for ImportArgs {
 impl clap::Args for ImportArgs {
     fn augment_args(cmd: clap::Command) -> clap::Command {
         OPTIONS.iter().fold(cmd, |cmd, o| {
-            let option: &'static ImportOption = o;
-            let check = move |v: &str| -> Result<String, String> {
-                let mut scratch = crate::trace::import::ImportOptions::default();
-                (option.set)(&mut scratch, v).map(|_| v.to_string())
-            };
             cmd.arg(
                 clap::Arg::new(o.name)
                     .long(o.name)
                     .value_name(o.value_name)
                     .help(o.help)
-                    .help_heading(TRACE)
-                    .value_parser(check),
+                    .help_heading(TRACE),
             )
         })
     }

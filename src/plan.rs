@@ -153,7 +153,7 @@ pub(crate) fn resolve(cli: Cli) -> anyhow::Result<Plan> {
             &c.models,
             None,
             None,
-        )),
+        )?),
         Command::Simulate(c) => {
             let s = settings(&c.settings)?;
             reachable(&s.cluster)?;
@@ -165,7 +165,7 @@ pub(crate) fn resolve(cli: Cli) -> anyhow::Result<Plan> {
                 &c.models,
                 Some(&c.policies),
                 Some(c.reports.reports_dir),
-            ))
+            )?)
         }
         Command::RunAll(c) => {
             let mut s = settings(&c.settings)?;
@@ -193,14 +193,14 @@ pub(crate) fn resolve(cli: Cli) -> anyhow::Result<Plan> {
                 &c.models,
                 Some(&c.policies),
                 Some(c.reports.reports_dir),
-            ))
+            )?)
         }
         Command::Report(c) => Plan::Report(ReportsDir(c.reports.reports_dir)),
         Command::Sweep(c) => Plan::Sweep(sweep_plan(c)?),
         Command::Merge(c) => Plan::Merge(c.dir),
         Command::Backtest(c) => Plan::Backtest(backtest_plan(c)?),
         Command::Import(c) => Plan::Import {
-            options: c.import.options(),
+            options: c.import.options()?,
             files: c.files,
             out: c.out,
         },
@@ -299,7 +299,7 @@ fn flag_grid(
     base.traces = vec![TraceSpec {
         name: sweep::default_name(&src),
         source: src,
-        import: import.options(),
+        import: import.options()?,
         capacities: base.capacities.clone(),
         min_replicas: base.settings.cluster.min_replicas,
         max_replicas: base.settings.cluster.max_replicas,
@@ -434,7 +434,7 @@ fn experiment(
     select: &ModelSelect,
     policies: Option<&PolicySelect>,
     reports_dir: Option<PathBuf>,
-) -> Experiment {
+) -> anyhow::Result<Experiment> {
     let source = match &trace.trace {
         Some(path) => TraceSource::File(path.clone()),
         None if generating => TraceSource::Generated(s.generate.clone()),
@@ -452,16 +452,16 @@ fn experiment(
         }
         _ => PolicyKind::ALL.to_vec(),
     };
-    Experiment {
+    Ok(Experiment {
         source,
-        import: trace.import.options(),
+        import: trace.import.options()?,
         data: DataDir(data.data_dir.clone()),
         reports: ReportsDir(reports_dir.unwrap_or_else(|| PathBuf::from("reports"))),
         models: model_kinds,
         models_named: named,
         policies: policy_kinds,
         settings: s,
-    }
+    })
 }
 
 fn sorted<T: Ord>(items: impl Iterator<Item = T>) -> Vec<T> {

@@ -234,7 +234,10 @@ fn cases() -> Vec<Case> {
             1,
             &["t.csv", "the trace's step is 7 s", "give a --step"],
         ),
-        case("unknown format", vec![], &["import", "x.csv", "--format", "parquet"], 2, &["parquet", "prometheus"]),
+        case("unknown format", vec![], &["import", "x.csv", "--format", "parquet"], 1, &["`format` = parquet", "prometheus"]),
+        // An import option's bad value is refused as a setting's is: exit 1, one line.
+        case("a step that is no duration", vec![], &["simulate", "--step", "banana"], 1, &["`step` = banana: `banana` is not a duration"]),
+        case("a step of seconds", vec![], &["import", "x.csv", "--step", "90s"], 1, &["`step` = 90s", "not a whole number of minutes"]),
         case(
             "trace shorter than the test split",
             vec![("t.csv", text(&trace(600)))],
