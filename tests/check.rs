@@ -26,6 +26,16 @@ fn check(base: &Path, cur: &Path) -> assert_cmd::assert::Assert {
         .assert()
 }
 
+fn update(base: &Path, cur: &Path) -> assert_cmd::assert::Assert {
+    Command::cargo_bin("prescale")
+        .unwrap()
+        .args(["check", "--update", "--baseline"])
+        .arg(base)
+        .arg("--current")
+        .arg(cur)
+        .assert()
+}
+
 #[test]
 fn identical_files_pass_with_a_one_line_verdict() {
     let d = tempfile::tempdir().unwrap();
@@ -104,18 +114,10 @@ fn update_rewrites_the_baseline_and_says_what_changed() {
     let b = write(d.path(), "b.csv", BASE);
     let new_rows = "none,static-2,120,0.12,5000.0,2000,0,0.5\nnone,oracle,0,0.0,0.0,4000,50,1.0\n";
     let c = write(d.path(), "c.csv", new_rows);
-    Command::cargo_bin("prescale")
-        .unwrap()
-        .args(["check", "--update", "--baseline"])
-        .arg(&b)
-        .arg("--current")
-        .arg(&c)
-        .assert()
-        .code(0)
-        .stdout(
-            predicate::str::contains("violation minutes 100 -> 120")
-                .and(predicate::str::contains("updated")),
-        );
+    update(&b, &c).code(0).stdout(
+        predicate::str::contains("violation minutes 100 -> 120")
+            .and(predicate::str::contains("updated")),
+    );
     assert_eq!(
         fs::read_to_string(&b).unwrap(),
         format!("{HEADER}{new_rows}")
@@ -134,14 +136,7 @@ fn update_refuses_to_drop_baseline_rows() {
         "c.csv",
         "none,static-2,120,0.12,5000.0,2000,0,0.5\n",
     );
-    let out = Command::cargo_bin("prescale")
-        .unwrap()
-        .args(["check", "--update", "--baseline"])
-        .arg(&b)
-        .arg("--current")
-        .arg(&c)
-        .assert()
-        .code(1);
+    let out = update(&b, &c).code(1);
     let stderr = String::from_utf8(out.get_output().stderr.clone()).unwrap();
     assert!(
         stderr.starts_with(
