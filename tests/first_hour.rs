@@ -71,6 +71,31 @@ fn the_readme_commands_in_order_leave_no_trap() {
         "{err}"
     );
     assert!(err.lines().count() == 1 && err.len() < 300, "{err}");
+    // The folder describes that one run: its one timeline (and the recommendation's),
+    // its model's figures, no earlier run's beside them.
+    let mut timelines: Vec<String> = fs::read_dir(dir.join("reports/timelines"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    timelines.sort();
+    assert_eq!(
+        timelines,
+        ["recommended.csv", "seasonal-naive_buffered.csv"]
+    );
+    let pngs: Vec<String> = fs::read_dir(dir.join("reports"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".png"))
+        .collect();
+    assert!(
+        pngs.iter()
+            .all(|n| !n.starts_with("lstm") && !n.starts_with("prophet")),
+        "{pngs:?}"
+    );
+    assert!(
+        pngs.contains(&"seasonal-naive_forecast.png".to_string()),
+        "{pngs:?}"
+    );
     // report prints the table and the recommendation, as simulate did.
     let redrawn = in_dir(dir, &["report"]).success();
     assert_eq!(stdout(&redrawn), stdout(&ran));

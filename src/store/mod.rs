@@ -162,6 +162,28 @@ impl ReportsDir {
     }
 }
 
+/// Removes the files of `dir` whose name `ours` claims and that are not `kept`: what an
+/// earlier run wrote that this one did not (a report folder describes one run, whole).
+/// Files `ours` does not claim are left alone.
+pub(crate) fn remove_stale(
+    dir: &Path,
+    kept: &[PathBuf],
+    ours: impl Fn(&str) -> bool,
+) -> anyhow::Result<()> {
+    use anyhow::Context;
+    let Ok(entries) = fs::read_dir(dir) else {
+        return Ok(());
+    };
+    for e in entries.flatten() {
+        let path = e.path();
+        let name = e.file_name().to_string_lossy().into_owned();
+        if path.is_file() && ours(&name) && !kept.contains(&path) {
+            fs::remove_file(&path).with_context(|| format!("removing {}", path.display()))?;
+        }
+    }
+    Ok(())
+}
+
 /// Reads a file, naming it in the error.
 pub(crate) fn read(path: &Path) -> anyhow::Result<Vec<u8>> {
     use anyhow::Context;

@@ -4,6 +4,8 @@
 //! Numbers are written in Rust's shortest round-trip form, so what `report` reads back is
 //! bit for bit what `simulate` drew from.
 
+use std::path::PathBuf;
+
 use anyhow::{Context, Result};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -351,6 +353,11 @@ pub(crate) fn write_reports(
         }
     }
     write_all_atomic(&files).context("writing reports")?;
+    // Another run's timelines (a simulate of fewer policies) do not stay beside these.
+    let kept: Vec<PathBuf> = files.iter().map(|(p, _)| p.clone()).collect();
+    super::remove_stale(&dir.path().join("timelines"), &kept, |n| {
+        n.ends_with(".csv")
+    })?;
     Ok(files.len())
 }
 
@@ -432,6 +439,11 @@ pub(crate) fn draw(dir: &ReportsDir, results: &Results) -> Result<()> {
     ));
     write_all_atomic(&files)
         .map_err(|e| anyhow::anyhow!("writing plots in {}: {e}", dir.path().display()))?;
+    // Another run's per-model figures do not stay beside these.
+    let kept: Vec<PathBuf> = files.iter().map(|(p, _)| p.clone()).collect();
+    super::remove_stale(dir.path(), &kept, |n| {
+        n.ends_with("_forecast.png") || n.ends_with("_policy_comparison.png")
+    })?;
     eprintln!(
         "plots: {} PNG files and {SUMMARY_FILE} in {}",
         names.len(),
