@@ -13,7 +13,7 @@ use std::ops::Range;
 
 use serde::{Deserialize, Serialize};
 
-use crate::choice::trials::{self, knob_trials, Bench, Window};
+use crate::choice::trials::{self, Bench, Window};
 use crate::choice::{self, Trial};
 use crate::config::ModelConfig;
 use crate::config::PolicyConfig;
@@ -143,7 +143,8 @@ pub(crate) fn choose(i: &Inputs) -> Result<Option<Chosen>, SimError> {
     };
     let bench = i.bench();
     let chosen_on = Window::new(&bench, vsplit, &on_window)?;
-    let trials = trials::run(&bench, &knob_trials(i.policies), 1, &chosen_on, None)?;
+    let jobs = trials::jobs(i.policies, PolicyKind::trials);
+    let trials = trials::run(&bench, &jobs, 1, &chosen_on, None)?;
     let slo = 100.0 * i.step.serving.slo_share;
     let records = choice::records(&trials, 1, slo);
     let order = choice::ranking(&records);

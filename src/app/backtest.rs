@@ -9,32 +9,20 @@ use std::ops::Range;
 use anyhow::{bail, Context, Result};
 use serde::{Deserialize, Serialize};
 
-use crate::choice::trials::{self, Bench, Job, Window};
+use crate::choice::trials::{self, Bench, Window};
 use crate::choice::{self, FamilyRecord, Figures, Fold, Trial};
 use crate::config::ClusterConfig;
 use crate::config::ServingConfig;
 use crate::experiment::ModelForecast;
 use crate::forecast::fit::{build_models, fit_all};
-use crate::metrics::{self, deployable_policy};
+use crate::metrics;
 use crate::plan::BacktestPlan;
-use crate::policy::PolicyKind;
 use crate::serving::StepCluster;
 use crate::store::shards::{Layout, Manifest, ShardDir};
 use crate::store::sweep::trace_files;
 use crate::store::write_all_atomic;
 use crate::trace::{format_timestamp, Split, Trace};
 use crate::{interrupt, progress};
-
-/// The families a backtest chooses among: the deployable policies of the plan.
-/// `slo-targeted` tunes its headroom on the validation window, as the others' picks are
-/// chosen there, and is judged on the test window with it.
-fn families(policies: &[PolicyKind]) -> Vec<PolicyKind> {
-    policies
-        .iter()
-        .copied()
-        .filter(|p| deployable_policy(p.name()))
-        .collect()
-}
 
 /// Every trial of one fold: each family at each knob value on the validation and the
 /// test window, from one fit per model; and each model's interval coverage.
@@ -106,18 +94,15 @@ fn run_fold(
     };
     let chosen_on = Window::new(&bench, window(&fold.validation), &on_validation)?;
     let judged_on = Window::new(&bench, window(&fold.test), &on_test)?;
-    let jobs: Vec<Job> = families(&grid.policies)
-        .into_iter()
-        .flat_map(|policy| {
-            let values: Vec<Option<f64>> = match policy.knob() {
-                Some(k) if grid.knobs.contains_key(k.name) => {
-                    grid.knob_values(policy).into_iter().map(Some).collect()
-                }
-                _ => policy.trials(),
-            };
-            values.into_iter().map(move |v| (policy, v))
-        })
-        .collect();
+    // Each family along the grid's knob values where given, else its trials;
+    // slo-targeted tunes its headroom on the validation window, as the others' picks are
+    // chosen there, and is judged on the test window with it.
+    let jobs = trials::jobs(&grid.policies, |policy| match policy.knob() {
+        Some(k) if grid.knobs.contains_key(k.name) => {
+            grid.knob_values(policy).into_iter().map(Some).collect()
+        }
+        _ => policy.trials(),
+    });
     let trials = trials::run(&bench, &jobs, fold.index, &chosen_on, Some(&judged_on))?;
     Ok((trials, coverage))
 }
@@ -610,6 +595,7 @@ mod tests {
     use crate::forecast::fit::conformal_stretch;
     use crate::forecast::{FitInput, ModelKind};
     use crate::plan::{resolve, Plan};
+    use crate::policy::PolicyKind;
     use crate::settings::Value;
     use crate::sim::simulate;
     use clap::Parser;

@@ -50,13 +50,13 @@ impl<'a> Window<'a> {
 /// setting as resolved).
 pub type Job = (PolicyKind, Option<f64>);
 
-/// Every deployable policy of `policies` at each of its knob's trial values
-/// ([`PolicyKind::trials`]), in registry order.
-pub fn knob_trials(policies: &[PolicyKind]) -> Vec<Job> {
+/// Every deployable policy of `policies` (the families a choice is among: the references
+/// read the future) at each of the values `values` gives it, in the order given.
+pub fn jobs(policies: &[PolicyKind], values: impl Fn(PolicyKind) -> Vec<Option<f64>>) -> Vec<Job> {
     policies
         .iter()
         .filter(|p| crate::metrics::deployable_policy(p.name()))
-        .flat_map(|&p| p.trials().into_iter().map(move |v| (p, v)))
+        .flat_map(|&p| values(p).into_iter().map(move |v| (p, v)))
         .collect()
 }
 

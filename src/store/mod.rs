@@ -255,21 +255,13 @@ fn remove_stale_temps(path: &Path) {
         dir
     };
     let prefix = format!(".{}.tmp-", name.to_string_lossy());
-    let Ok(entries) = fs::read_dir(dir) else {
-        return;
+    let dead = |file: &str| {
+        file.strip_prefix(&prefix)
+            .and_then(|p| p.parse::<u32>().ok())
+            .is_some_and(|pid| pid != std::process::id() && !proc_fs.join(pid.to_string()).exists())
     };
-    for entry in entries.flatten() {
-        let file = entry.file_name();
-        let pid = file
-            .to_str()
-            .and_then(|f| f.strip_prefix(&prefix))
-            .and_then(|p| p.parse::<u32>().ok());
-        if let Some(pid) = pid {
-            if pid != std::process::id() && !proc_fs.join(pid.to_string()).exists() {
-                let _ = fs::remove_file(entry.path());
-            }
-        }
-    }
+    // Best effort: a temp file that cannot be removed now is removed by a later write.
+    let _ = remove_stale(dir, &[], dead);
 }
 
 /// The temporary name a file is written under before its rename: hidden, unique to

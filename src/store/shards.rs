@@ -455,18 +455,9 @@ impl ShardDir<'_> {
     /// [`super::write_all_atomic`]), never renamed into place.
     fn clean_temp(&self, i: usize, n: usize) -> Result<()> {
         let prefix = format!(".{}.", self.part_name(i, n));
-        let Ok(entries) = std::fs::read_dir(self.dir) else {
-            return Ok(());
-        };
-        for e in entries {
-            let e = e?;
-            let name = e.file_name().to_string_lossy().into_owned();
-            if name.starts_with(&prefix) && name.contains(".tmp-") {
-                std::fs::remove_file(e.path())
-                    .with_context(|| format!("removing {}", e.path().display()))?;
-            }
-        }
-        Ok(())
+        super::remove_stale(self.dir, &[], |name| {
+            name.starts_with(&prefix) && name.contains(".tmp-")
+        })
     }
 
     /// The names of the files in the folder.
