@@ -401,8 +401,9 @@ pub struct ReportCmd {
 /// `run-all`.
 #[derive(Debug, Args)]
 pub struct RunAllCmd {
-    /// The quick, deterministic CI experiment: a 5-day synthetic trace, a 2-day test period
-    /// and 3 LSTM epochs (overrides --days, --test-days and --epochs).
+    /// The quick, deterministic CI experiment: a 5-day synthetic trace, a 2-day test
+    /// period, 3 LSTM epochs and 1 validation day (overrides --days, --test-days, --epochs
+    /// and --validation-days).
     #[arg(long)]
     pub quick: bool,
     /// The trace.

@@ -112,18 +112,28 @@ impl ModelForecast {
 }
 
 /// The validation window choices are made on: the models' (each trained with the same
-/// `--validation-days`), or without a model that has one the last `--validation-days` of
-/// the train period (model-free policies need no fit to run there).
+/// `--validation-days`; where a model could spare fewer days, the window most models
+/// hold, then the longest), or without a model that has one the last `--validation-days`
+/// of the train period, short of its first `history` steps (model-free policies need no
+/// fit to run there, only the steps their first decision looks back on).
 pub fn validation_window(
     cfg: &ModelConfig,
     trace: &Trace,
     split: Split,
     models: &[ModelForecast],
+    history: usize,
 ) -> Range<usize> {
-    if let Some(v) = models.iter().find_map(|m| m.validation.as_ref()) {
-        return v.range();
+    let held: Vec<Range<usize>> = models
+        .iter()
+        .filter_map(|m| m.validation.as_ref().map(Validation::range))
+        .collect();
+    if let Some(v) = held
+        .iter()
+        .max_by_key(|r| (held.iter().filter(|h| h == r).count(), r.len()))
+    {
+        return v.clone();
     }
-    let v = fit::validation_steps(cfg, trace).min(split.train_len);
+    let v = fit::validation_steps(cfg, trace).min(split.train_len.saturating_sub(history));
     split.train_len - v..split.train_len
 }
 
@@ -348,8 +358,10 @@ pub fn run_with(
 }
 
 /// `kind`'s tuned value on the validation window `v`: the smallest its search finds
-/// whose run of the whole policy on the window, from `v`'s forecasts, met the cluster's
-/// SLO ([`crate::policy::Tune`]).
+/// whose run of the whole policy on the window, from `v`'s forecasts, meets the cluster's
+/// SLO with the confidence asked ([`crate::hold::Rule`]: expected to hold on a day after
+/// the window, or with one day or `--confidence 0`, met on the window;
+/// [`crate::policy::Tune`]).
 fn tune(
     trace: &Trace,
     v: &Validation,
@@ -359,15 +371,12 @@ fn tune(
 ) -> Result<Tuned, SimError> {
     let search = kind.tune().expect("a tuned policy");
     let steps = v.forecast.len();
+    let rule = crate::hold::Rule::of(cluster);
     let mut failed = None;
-    let attained = |value: f64| {
+    let run = |value: f64| {
         let ctx = PolicyContext {
             cluster,
-            tuned: Some(Tuned {
-                value,
-                attained_pct: f64::NAN,
-                steps,
-            }),
+            tuned: Some(Tuned::trying(value, steps)),
         };
         let mut policy = kind.build(policy_cfg, &ctx);
         match simulate(
@@ -377,20 +386,35 @@ fn tune(
             policy.as_mut(),
             cluster,
         ) {
-            Ok(tl) => metrics::policy_metrics(NO_MODEL, kind.name(), &tl, cluster).slo_attained_pct,
+            Ok(tl) => (
+                metrics::policy_metrics(NO_MODEL, kind.name(), &tl, cluster).slo_attained_pct,
+                metrics::daily_attained_pct(&tl, cluster),
+            ),
             Err(e) => {
                 failed.get_or_insert(e);
-                f64::NAN
+                (f64::NAN, Vec::new())
             }
         }
     };
-    let (value, attained_pct) = search.search(100.0 * cluster.serving.slo_share, attained);
+    let (value, (attained_pct, days)) = search.search_by(run, |(pooled, days)| {
+        rule.holds(crate::hold::Evidence {
+            pooled: *pooled,
+            days,
+        })
+    });
     match failed {
         Some(e) => Err(e),
         None => Ok(Tuned {
             value,
             attained_pct,
             steps,
+            days_met: (
+                days.iter()
+                    .filter(|&&d| crate::hold::attains(d, rule.slo))
+                    .count(),
+                days.len(),
+            ),
+            chance: rule.probability(&days),
         }),
     }
 }
@@ -414,13 +438,23 @@ pub(crate) mod fixture {
     pub(crate) fn two_days_late(
         validation: usize,
     ) -> (Trace, std::ops::Range<usize>, Split, Vec<ModelForecast>) {
+        days_late(2, validation)
+    }
+
+    /// `days` generated days: the last the test period, the `validation` steps before it
+    /// the validation window, and model `late` ([`late`]) forecasting both.
+    pub(crate) fn days_late(
+        days: usize,
+        validation: usize,
+    ) -> (Trace, std::ops::Range<usize>, Split, Vec<ModelForecast>) {
         let (trace, _) = crate::trace::generate::generate(&crate::config::GenerateConfig {
-            days: 2.0,
+            days: days as f64,
             ..Default::default()
         })
         .unwrap();
         let n = trace.len();
-        let (v, t) = (n / 2 - validation..n / 2, n / 2..n);
+        let last = n - n / days;
+        let (v, t) = (last - validation..last, last..n);
         let split = Split {
             train_len: t.start,
             test_len: t.len(),
@@ -455,6 +489,8 @@ mod tests {
                 value,
                 attained_pct: 90.0,
                 steps: 10,
+                days_met: (0, 0),
+                chance: None,
             })
         };
         let key = |target: f64| {
@@ -584,6 +620,62 @@ mod tests {
     }
 
     #[test]
+    fn slo_targeted_aims_at_the_margin_its_validation_days_ask_for() {
+        // Five generated days: the 2nd to 4th the validation days, the 5th the test; the
+        // forecast is the demand a step late. Tuned with --confidence 90, the headroom
+        // found puts a day's chance of meeting 90 % at 0.9 or more by the days' own
+        // spread, computed here by hand: the share of each day's requests in time, and
+        // with two degrees of freedom F(t) = 1/2 + t / (2 √(2 + t²)) at
+        // t = (mean − 90) / (s √(4/3)). 0.2 % less headroom falls short, and the bare
+        // rule's headroom is lower.
+        let day = 1440;
+        let (trace, v, split, models) = fixture::days_late(5, 3 * day);
+        let kind = PolicyKind::from_name("slo-targeted").unwrap();
+        let cfg = PolicyConfig::default();
+        let mut cluster = crate::config::ClusterConfig::default().at_step(1);
+        cluster.serving.slo_share = 0.9;
+        cluster.serving.confidence_pct = 90.0;
+        let tuned_at = |cluster: &StepCluster| {
+            let out = run(&trace, split, &models, &[kind], &cfg, cluster).unwrap();
+            out.runs[0].tuned.unwrap()
+        };
+        let chance = |h: f64| {
+            let ctx = PolicyContext {
+                cluster: &cluster,
+                tuned: Some(Tuned::trying(h, 0)),
+            };
+            let mut p = kind.build(&cfg, &ctx);
+            let tl = simulate(
+                &trace.requests,
+                v.clone(),
+                Some(&fixture::late(&trace, v.clone())),
+                p.as_mut(),
+                &cluster,
+            )
+            .unwrap();
+            let days: Vec<f64> = (0..3)
+                .map(|d| {
+                    let r = d * day..(d + 1) * day;
+                    let missed: f64 = tl.unserved[r.clone()].iter().sum();
+                    let within: f64 = tl.within[r].iter().sum();
+                    100.0 * within / (within + missed)
+                })
+                .collect();
+            let mean = days.iter().sum::<f64>() / 3.0;
+            let s = (days.iter().map(|d| (d - mean).powi(2)).sum::<f64>() / 2.0).sqrt();
+            let t = (mean - 90.0) / (s * (4.0f64 / 3.0).sqrt());
+            0.5 + t / (2.0 * (2.0 + t * t).sqrt())
+        };
+        let h = tuned_at(&cluster);
+        assert!(chance(h) >= 0.9 - 1e-6, "{h}: {}", chance(h));
+        assert!(chance(h - 0.002) < 0.9, "{h}: {}", chance(h - 0.002));
+        let mut bare = cluster;
+        bare.serving.confidence_pct = 0.0;
+        let b = tuned_at(&bare);
+        assert!(b < h, "bare {b}, with the margin {h}");
+    }
+
+    #[test]
     fn slo_targeted_runs_at_the_smallest_headroom_that_met_the_slo_on_the_validation_window() {
         // The first day but its first 600 steps the validation window, the second day the
         // test period; the forecast is the demand a step late, so a headroom is needed.
@@ -601,11 +693,7 @@ mod tests {
         let build = |h: f64| {
             let ctx = PolicyContext {
                 cluster: &cluster,
-                tuned: Some(Tuned {
-                    value: h,
-                    attained_pct: f64::NAN,
-                    steps: 0,
-                }),
+                tuned: Some(Tuned::trying(h, 0)),
             };
             kind.build(&cfg, &ctx)
         };

@@ -17,6 +17,7 @@ pub mod experiment;
 pub mod floor;
 pub mod forecast;
 mod hash;
+pub mod hold;
 pub mod interrupt;
 pub mod metrics;
 mod plan;

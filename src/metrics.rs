@@ -7,6 +7,8 @@
 //! schema and rows, and `check` all read that list; a new metric is a field of
 //! [`PolicyMetrics`], its line in [`policy_metrics`] and one entry here.
 
+use std::ops::Range;
+
 use serde::{Deserialize, Serialize};
 
 use crate::config::Tolerances;
@@ -390,11 +392,7 @@ pub fn policy_metrics(
 ) -> PolicyMetrics {
     let step = u64::from(cluster.step_minutes);
     let violations = (0..tl.len()).filter(|&i| tl.violation(i)).count() as u64;
-    let missed: f64 = tl.unserved.iter().sum();
-    // Every request: within or missed (under `requests`, whole requests drawn from the
-    // demand, which can differ from it by a fraction a step).
-    let requests = (tl.within.iter().sum::<f64>() + missed).max(f64::MIN_POSITIVE);
-    let in_time = 100.0 * (1.0 - missed / requests);
+    let in_time = in_time_pct(tl, 0..tl.len());
     let quantile = |q: f64| Some(round6(tl.latency.quantile(q))).filter(|x| x.is_finite());
     let container_steps: u64 = tl
         .ready
@@ -419,13 +417,47 @@ pub fn policy_metrics(
         latency_p99_s: quantile(0.99),
         dropped_requests: round6(tl.dropped.iter().sum()),
         peak_backlog: round6(tl.backlog.iter().copied().fold(0.0, f64::max)),
-        slo_attained_pct: round6(match cluster.serving.model.kind().measure() {
-            SloMeasure::MinutesWithoutViolation => {
-                100.0 * (1.0 - violations as f64 / tl.len().max(1) as f64)
-            }
-            SloMeasure::RequestsInTime => in_time,
-        }),
+        slo_attained_pct: round6(attained_pct(tl, 0..tl.len(), cluster)),
     }
+}
+
+/// Percent of the requests of `steps` completed within the deadline.
+fn in_time_pct(tl: &Timeline, steps: Range<usize>) -> f64 {
+    let missed: f64 = tl.unserved[steps.clone()].iter().sum();
+    // Every request: within or missed (under `requests`, whole requests drawn from the
+    // demand, which can differ from it by a fraction a step).
+    let requests = (tl.within[steps].iter().sum::<f64>() + missed).max(f64::MIN_POSITIVE);
+    100.0 * (1.0 - missed / requests)
+}
+
+/// SLO attainment over `steps` of a timeline, in the SLO's own terms, percent.
+fn attained_pct(tl: &Timeline, steps: Range<usize>, cluster: &StepCluster) -> f64 {
+    match cluster.serving.model.kind().measure() {
+        SloMeasure::MinutesWithoutViolation => {
+            let violations = steps.clone().filter(|&i| tl.violation(i)).count();
+            100.0 * (1.0 - violations as f64 / steps.len().max(1) as f64)
+        }
+        SloMeasure::RequestsInTime => in_time_pct(tl, steps),
+    }
+}
+
+/// SLO attainment on each whole day of a timeline, percent (rounded as the reports
+/// round it): the days a choice's margin is read from (`docs/experiment.md`, Choosing
+/// with a margin). The steps after the last whole day count with it; a timeline of
+/// less than two days is one value, its whole.
+pub fn daily_attained_pct(tl: &Timeline, cluster: &StepCluster) -> Vec<f64> {
+    let per_day = (24 * 60 / cluster.step_minutes.max(1)) as usize;
+    let days = (tl.len() / per_day.max(1)).max(1);
+    (0..days)
+        .map(|d| {
+            let end = if d + 1 == days {
+                tl.len()
+            } else {
+                (d + 1) * per_day
+            };
+            round6(attained_pct(tl, d * per_day..end, cluster))
+        })
+        .collect()
 }
 
 /// Sets `cost_vs_oracle` and `cost_vs_optimal` to the row's container-minutes over each
@@ -647,6 +679,40 @@ mod tests {
             cost_vs_optimal: 0.0,
             ..PolicyMetrics::default()
         }
+    }
+
+    #[test]
+    fn each_days_attainment_is_its_own_share_in_time() {
+        // Three days of 1-minute steps and a tail of 10: day 1 all 10 requests a step in
+        // time, day 2 9 of 10, day 3 and the tail 8 of 10; the tail counts with day 3.
+        let per_day = 1440;
+        let n = 3 * per_day + 10;
+        let within: Vec<f64> = (0..n)
+            .map(|i| match i / per_day {
+                0 => 10.0,
+                1 => 9.0,
+                _ => 8.0,
+            })
+            .collect();
+        let tl = Timeline {
+            demand: vec![10.0; n],
+            unserved: within.iter().map(|w| 10.0 - w).collect(),
+            within,
+            violated: vec![false; n],
+            ..Timeline::default()
+        };
+        let cluster = crate::config::ClusterConfig::default().at_step(1);
+        assert_eq!(daily_attained_pct(&tl, &cluster), vec![100.0, 90.0, 80.0]);
+        // Less than two days: one value, the whole.
+        let short = Timeline {
+            demand: tl.demand[..per_day + 5].to_vec(),
+            unserved: tl.unserved[..per_day + 5].to_vec(),
+            within: tl.within[..per_day + 5].to_vec(),
+            violated: vec![false; per_day + 5],
+            ..Timeline::default()
+        };
+        let whole = 100.0 * (per_day as f64 * 10.0 + 45.0) / ((per_day + 5) as f64 * 10.0);
+        assert_eq!(daily_attained_pct(&short, &cluster), vec![round6(whole)]);
     }
 
     #[test]

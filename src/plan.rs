@@ -171,8 +171,8 @@ pub(crate) fn resolve(cli: Cli) -> anyhow::Result<Plan> {
             let mut s = settings(&c.settings)?;
             s.generate.start = c.start.start;
             if c.quick {
-                // The quick CI experiment: a 5-day trace, a 2-day test, 3 LSTM epochs,
-                // each unless the command line sets it.
+                // The quick CI experiment: a 5-day trace, a 2-day test, 3 LSTM epochs and
+                // 1 validation day, each unless the command line sets it.
                 let given = |name: &str| c.settings.given.iter().any(|(s, _)| s.name == name);
                 if !given("days") {
                     s.generate.days = 5.0;
@@ -182,6 +182,9 @@ pub(crate) fn resolve(cli: Cli) -> anyhow::Result<Plan> {
                 }
                 if !given("epochs") {
                     s.model.lstm.epochs = 3;
+                }
+                if !given("validation-days") {
+                    s.model.validation_days = 1.0;
                 }
             }
             reachable(&s.cluster)?;

@@ -59,6 +59,27 @@ pub(crate) struct Choice {
     pub(crate) test_cost_vs_optimal: f64,
     /// Container-minutes on the test period.
     pub(crate) test_container_minutes: u64,
+    /// How sure the pick had to be that the SLO holds on a day (`--confidence`), percent;
+    /// 0: the bare rule.
+    pub(crate) confidence_pct: f64,
+    /// Days of the validation window.
+    pub(crate) validation_days: usize,
+    /// Of them, the days the pick met the SLO on.
+    pub(crate) validation_days_met: usize,
+    /// The chance of a day meeting the SLO the validation days give the pick, percent
+    /// ([`crate::hold::Rule::probability`]); empty for a window of one day.
+    pub(crate) hold_pct: Option<f64>,
+    /// Days of the test period, and the days the pick met the SLO on.
+    pub(crate) test_days: usize,
+    /// Of them, the days it met the SLO on.
+    pub(crate) test_days_met: usize,
+    /// The family's bare pick (the cheapest that met the SLO on the validation window as
+    /// a whole), as [`Trial::setting`] shows it; empty where it is the pick itself.
+    pub(crate) bare_setting: String,
+    /// The bare pick's SLO attainment on the test period, percent.
+    pub(crate) bare_test_slo_pct: Option<f64>,
+    /// The bare pick's container-minutes on the test period.
+    pub(crate) bare_test_container_minutes: Option<u64>,
 }
 
 impl Choice {
@@ -112,7 +133,16 @@ pub(crate) struct Inputs<'a> {
 /// The families chosen on the validation window, in their roles (the recommendation, the
 /// runner-up, reactive-hpa's own pick): what [`judge`] runs on the test period.
 pub(crate) struct Chosen {
-    roles: Vec<(&'static str, Trial)>,
+    roles: Vec<Role>,
+}
+
+/// One family in its role: its pick by the rule, and its bare pick where that differs.
+struct Role {
+    role: &'static str,
+    pick: Trial,
+    /// The cheapest trial that met the SLO on the window as a whole, where the rule's
+    /// margin chose another; `None` where they are the same.
+    bare: Option<Trial>,
 }
 
 impl Inputs<'_> {
@@ -124,6 +154,23 @@ impl Inputs<'_> {
             model_cfg: self.model_cfg,
             step: self.step,
         }
+    }
+
+    /// The same settings and cluster under the bare rule (`--confidence 0`).
+    fn bare(&self) -> (Settings, StepCluster) {
+        let mut settings = self.settings.clone();
+        settings.cluster.serving.confidence_percent = 0.0;
+        let mut step = *self.step;
+        step.serving.confidence_pct = 0.0;
+        (settings, step)
+    }
+
+    /// The models of `family` among `models` (none for a model-free policy).
+    fn models_of<'m>(models: &'m [ModelForecast], model: &str) -> &'m [ModelForecast] {
+        models
+            .iter()
+            .position(|m| m.model == model)
+            .map_or(&[][..], |k| &models[k..=k])
     }
 }
 
@@ -145,8 +192,8 @@ pub(crate) fn choose(i: &Inputs) -> Result<Option<Chosen>, SimError> {
     let chosen_on = Window::new(&bench, vsplit, &on_window)?;
     let jobs = trials::jobs(i.policies, PolicyKind::trials);
     let trials = trials::run(&bench, &jobs, 1, &chosen_on, None)?;
-    let slo = 100.0 * i.step.serving.slo_share;
-    let records = choice::records(&trials, 1, slo);
+    let rule = choice::Rule::of(i.step);
+    let records = choice::records(&trials, 1, &rule);
     let order = choice::ranking(&records);
     let Some(&first) = order.first() else {
         return Ok(None);
@@ -163,12 +210,46 @@ pub(crate) fn choose(i: &Inputs) -> Result<Option<Chosen>, SimError> {
     {
         roles.push(("reactive-hpa", r));
     }
-    Ok(Some(Chosen {
-        roles: roles
-            .into_iter()
-            .map(|(role, r)| (role, trials[records[r].picks[0]].clone()))
-            .collect(),
-    }))
+    // Each family's bare pick, for what the margin costs: among its trials where the
+    // margin only moved the knob, run again under the bare rule where it moved a tuned
+    // value.
+    let (bare_settings, bare_step) = i.bare();
+    let bare_bench = Bench {
+        settings: &bare_settings,
+        step: &bare_step,
+        ..bench
+    };
+    let bare_rule = choice::Rule::new(rule.slo, 0.0);
+    let mut chosen = Vec::new();
+    for (role, r) in roles {
+        let pick = trials[records[r].picks[0]].clone();
+        let bare = if rule.confidence.is_none() {
+            None
+        } else if PolicyKind::from_name(&pick.policy)
+            .and_then(|p| p.tune())
+            .is_some()
+        {
+            let policy = PolicyKind::from_name(&pick.policy).expect("a trial's policy");
+            let mine = Window {
+                models: Inputs::models_of(&on_window, &pick.model),
+                ..chosen_on
+            };
+            let jobs = trials::jobs(&[policy], PolicyKind::trials);
+            let again = trials::run(&bare_bench, &jobs, 1, &mine, None)?;
+            let figures: Vec<&choice::Figures> = again.iter().map(|t| &t.chosen_on).collect();
+            choice::pick(&figures, &bare_rule).map(|k| again[k].clone())
+        } else {
+            let mine: Vec<&Trial> = trials
+                .iter()
+                .filter(|t| t.family() == pick.family())
+                .collect();
+            let figures: Vec<&choice::Figures> = mine.iter().map(|t| &t.chosen_on).collect();
+            choice::pick(&figures, &bare_rule).map(|k| mine[k].clone())
+        };
+        let bare = bare.filter(|b| (b.knob, b.tuned) != (pick.knob, pick.tuned));
+        chosen.push(Role { role, pick, bare });
+    }
+    Ok(Some(Chosen { roles: chosen }))
 }
 
 /// Runs the chosen families on the test period and says how they did. `tested` is the
@@ -182,41 +263,61 @@ pub(crate) fn judge(
     tested_cfg: &PolicyConfig,
 ) -> Result<Option<Recommendation>, SimError> {
     let window = i.window.clone();
-    let slo = 100.0 * i.step.serving.slo_share;
+    let rule = choice::Rule::of(i.step);
     let stamp = |k: usize| format_timestamp(i.trace.timestamp(k));
     let terms = slo_terms(i.step);
+    let (bare_settings, bare_step) = i.bare();
+    let bare_bench = Bench {
+        settings: &bare_settings,
+        step: &bare_step,
+        ..i.bench()
+    };
+    let test_window = Window {
+        split: i.split,
+        models: i.models,
+        references: tested.references,
+    };
+    // A trial on the test period, by `bench`: only its own model's run.
+    let simulate = |bench: &Bench, t: &Trial| -> Result<Option<Run>, SimError> {
+        let policy = PolicyKind::from_name(&t.policy).expect("a trial's policy is registered");
+        let runs = trials::run_job(
+            bench,
+            (policy, t.knob.map(|k| k.1)),
+            &Window {
+                models: Inputs::models_of(i.models, &t.model),
+                ..test_window
+            },
+        )?;
+        Ok(runs.into_iter().find(|r| r.metrics.model == t.model))
+    };
     let mut choices = Vec::new();
     let mut timeline = Timeline::default();
-    for (role, t) in &chosen.roles {
+    for Role {
+        role,
+        pick: t,
+        bare,
+    } in &chosen.roles
+    {
         let policy = PolicyKind::from_name(&t.policy).expect("a trial's policy is registered");
         let (settings, _) = policy.at_knob(i.settings, t.knob.map(|k| k.1));
         let cfg = settings.policy_config(i.model_cfg);
         let mine = |r: &Run| r.metrics.model == t.model && r.metrics.policy == t.policy;
         let run = match tested.runs.iter().find(|r| mine(r)) {
             Some(r) if cfg == *tested_cfg => Some(r.clone()),
-            // Only the pick's own model (none for a model-free policy).
-            _ => trials::run_job(
-                &i.bench(),
-                (policy, t.knob.map(|k| k.1)),
-                &Window {
-                    split: i.split,
-                    models: i
-                        .models
-                        .iter()
-                        .position(|m| m.model == t.model)
-                        .map_or(&[][..], |k| &i.models[k..=k]),
-                    references: tested.references,
-                },
-            )?
-            .into_iter()
-            .find(|r| mine(r)),
+            _ => simulate(&i.bench(), t)?,
         };
         let Some(run) = run else {
             continue;
         };
+        // The bare pick on the test period, tuned (where it tunes) under the bare rule.
+        let bare_run = match bare {
+            Some(b) => simulate(&bare_bench, b)?,
+            None => None,
+        };
         if *role == "recommended" {
             timeline = run.timeline.clone();
         }
+        let test_days = crate::metrics::daily_attained_pct(&run.timeline, i.step);
         choices.push(Choice {
             role: role.to_string(),
             model: t.model.clone(),
@@ -224,7 +325,7 @@ pub(crate) fn judge(
             knob: t.knob.map_or(String::new(), |k| k.0.to_string()),
             knob_value: t.knob.map(|k| k.1),
             tuned_value: run.tuned,
-            slo_pct: slo,
+            slo_pct: rule.slo,
             slo_terms: terms.clone(),
             validation_start: stamp(window.start),
             validation_end: stamp(window.end),
@@ -233,6 +334,27 @@ pub(crate) fn judge(
             test_slo_pct: run.metrics.slo_attained_pct,
             test_cost_vs_optimal: run.metrics.cost_vs_optimal,
             test_container_minutes: run.metrics.container_minutes,
+            confidence_pct: i.step.serving.confidence_pct,
+            validation_days: t.chosen_on.days.len(),
+            validation_days_met: t.chosen_on.days_met(rule.slo),
+            hold_pct: rule
+                .probability(&t.chosen_on.days)
+                .map(|p| crate::metrics::round6(100.0 * p)),
+            test_days: test_days.len(),
+            test_days_met: test_days
+                .iter()
+                .filter(|&&d| choice::attains(d, rule.slo))
+                .count(),
+            bare_setting: match (bare, &bare_run) {
+                (Some(b), Some(r)) => Trial {
+                    tuned: r.tuned,
+                    ..b.clone()
+                }
+                .setting(),
+                _ => String::new(),
+            },
+            bare_test_slo_pct: bare_run.as_ref().map(|r| r.metrics.slo_attained_pct),
+            bare_test_container_minutes: bare_run.as_ref().map(|r| r.metrics.container_minutes),
         });
     }
     Ok((!choices.is_empty()).then_some(Recommendation { choices, timeline }))
@@ -249,21 +371,31 @@ pub(crate) fn slo_terms(step: &StepCluster) -> String {
     }
 }
 
-/// The block `run-all` and `simulate` print after the table (and `summary.md` opens
-/// with): the recommendation, marked as chosen without test data, with its figures on
-/// both windows, then the runner-up and reactive-hpa's pick.
+/// The block `run-all` and `simulate` print before the table (and `summary.md` opens
+/// with): the recommendation, marked as chosen without test data, with its evidence on
+/// the validation days, how sure it is, its figures on the test period and what its
+/// margin cost over the bare pick; then the runner-up and reactive-hpa's pick.
 pub(crate) fn render(choices: &[Choice]) -> String {
     let Some(first) = choices.first() else {
         return String::new();
     };
+    let days = |met: usize, n: usize| {
+        if n == 1 {
+            format!("{met} of 1 day")
+        } else {
+            format!("{met} of {n} days")
+        }
+    };
     let figures = |c: &Choice| {
         format!(
-            "validation {:.2} % at {:.3}× the optimum; test period {:.2} % at {:.3}× ({})",
+            "validation {:.2} % at {:.3}× the optimum, met on {}; test period {:.2} % at {:.3}× ({}, on {})",
             c.validation_slo_pct,
             c.validation_cost_vs_optimal,
+            days(c.validation_days_met, c.validation_days),
             c.test_slo_pct,
             c.test_cost_vs_optimal,
-            if c.met_on_test() { "met" } else { "missed" }
+            if c.met_on_test() { "met" } else { "missed" },
+            days(c.test_days_met, c.test_days),
         )
     };
     let mut out = format!(
@@ -275,6 +407,21 @@ pub(crate) fn render(choices: &[Choice]) -> String {
         first.validation_end,
         figures(first)
     );
+    out.push_str(&format!("  {}\n", sureness(first)));
+    if let (Some(slo), Some(minutes)) = (first.bare_test_slo_pct, first.bare_test_container_minutes)
+    {
+        out.push_str(&format!(
+            "  the margin costs {:+.1} % container-minutes on the test period over the bare pick ({}: {:.2} %, {})\n",
+            100.0 * (first.test_container_minutes as f64 / minutes.max(1) as f64 - 1.0),
+            first.bare_setting,
+            slo,
+            if crate::hold::attains(slo, first.slo_pct) {
+                "met"
+            } else {
+                "missed"
+            }
+        ));
+    }
     for c in &choices[1..] {
         let what = match c.role.as_str() {
             "runner-up" => "runner-up",
@@ -283,6 +430,21 @@ pub(crate) fn render(choices: &[Choice]) -> String {
         out.push_str(&format!("  {what}: {}: {}\n", c.name(), figures(c)));
     }
     out
+}
+
+/// How sure the pick is, in words: the chance its validation days give a day of meeting
+/// the SLO against the confidence asked, or why there is none.
+fn sureness(c: &Choice) -> String {
+    match c.hold_pct {
+        Some(p) if c.confidence_pct > 0.0 => format!(
+            "expected to meet the SLO on about {p:.0} % of days (--confidence {} %: the cheapest setting whose validation days put it at that or more)",
+            c.confidence_pct
+        ),
+        Some(p) => format!(
+            "expected to meet the SLO on about {p:.0} % of days (--confidence 0: the cheapest setting that met it on the validation window, no margin)"
+        ),
+        None => "how sure: not stated, one validation day shows no spread (--validation-days 2 or more states it)".to_string(),
+    }
 }
 
 #[cfg(test)]
@@ -381,13 +543,26 @@ mod tests {
             test_slo_pct: test_slo,
             test_cost_vs_optimal: 0.9,
             test_container_minutes: 17000,
+            confidence_pct: 90.0,
+            validation_days: 7,
+            validation_days_met: 6,
+            hold_pct: Some(91.5),
+            test_days: 3,
+            test_days_met: 2,
+            bare_setting: String::new(),
+            bare_test_slo_pct: None,
+            bare_test_container_minutes: None,
         }
     }
 
     #[test]
     fn the_block_names_the_pick_its_windows_and_whether_it_held() {
+        let mut first = choice("recommended", "buffered", Some(("buffer", 0.2)), None, 89.0);
+        first.bare_setting = "buffer 0.1".into();
+        first.bare_test_slo_pct = Some(88.0);
+        first.bare_test_container_minutes = Some(16000);
         let text = render(&[
-            choice("recommended", "buffered", Some(("buffer", 0.2)), None, 89.0),
+            first,
             choice("runner-up", "slo-targeted", None, Some(0.4321), 89.5),
             choice(
                 "reactive-hpa",
@@ -397,12 +572,15 @@ mod tests {
                 90.0,
             ),
         ]);
+        // The margin: 17 000 container-minutes against the bare pick's 16 000, +6.25 %.
         assert_eq!(
             text,
             "Recommended at SLO 90 % of requests within 3 s: lstm × buffered at buffer 0.2\n  \
-             chosen on the validation window 2026-01-15T00:00:00Z to 2026-01-16T00:00:00Z, without test data: validation 90.50 % at 0.912× the optimum; test period 89.00 % at 0.900× (missed)\n  \
-             runner-up: lstm × slo-targeted at headroom +43.2 %: validation 90.50 % at 0.912× the optimum; test period 89.50 % at 0.900× (missed)\n  \
-             reactive-hpa at its own pick: none × reactive-hpa at hpa-target 0.6: validation 90.50 % at 0.912× the optimum; test period 90.00 % at 0.900× (met)\n"
+             chosen on the validation window 2026-01-15T00:00:00Z to 2026-01-16T00:00:00Z, without test data: validation 90.50 % at 0.912× the optimum, met on 6 of 7 days; test period 89.00 % at 0.900× (missed, on 2 of 3 days)\n  \
+             expected to meet the SLO on about 92 % of days (--confidence 90 %: the cheapest setting whose validation days put it at that or more)\n  \
+             the margin costs +6.2 % container-minutes on the test period over the bare pick (buffer 0.1: 88.00 %, missed)\n  \
+             runner-up: lstm × slo-targeted at headroom +43.2 %: validation 90.50 % at 0.912× the optimum, met on 6 of 7 days; test period 89.50 % at 0.900× (missed, on 2 of 3 days)\n  \
+             reactive-hpa at its own pick: none × reactive-hpa at hpa-target 0.6: validation 90.50 % at 0.912× the optimum, met on 6 of 7 days; test period 90.00 % at 0.900× (met, on 2 of 3 days)\n"
         );
         assert_eq!(render(&[]), "");
     }

@@ -506,6 +506,23 @@ pub const SLO: Setting = Setting {
     trials: &[],
 };
 
+/// How sure a choice must be that the SLO holds.
+pub const CONFIDENCE: Setting = Setting {
+    name: "confidence",
+    heading: CLUSTER,
+    stages: SIM,
+    value_name: "PERCENT",
+    help: "How sure a choice must be that --slo holds on a day after the validation window: each family's pick (slo-targeted's headroom too) is the cheapest whose validation days put the chance of a day meeting the SLO at this or more (a Student-t prediction from their spread); 0, or one validation day: the cheapest that met the SLO on the window as a whole",
+    kind: Kind::Number,
+    range: "0 or a percent in (0, 100)",
+    valid: |x| (0.0..100.0).contains(&x),
+    get: |s| Value::Number(s.cluster.serving.confidence_percent),
+    set: |s, v| s.cluster.serving.confidence_percent = v.number(),
+    axis: false,
+    per_trace: false,
+    trials: &[],
+};
+
 /// The deadline of the SLO.
 pub const DEADLINE: Setting = Setting {
     name: "deadline",
@@ -691,7 +708,7 @@ pub const VALIDATION_DAYS: Setting = Setting {
     heading: MODELS,
     stages: TRAIN,
     value_name: "DAYS",
-    help: "Days at the end of the train period that each model's one fit forecasts without reading, with the test period: slo-targeted's headroom, the interval's calibration and the recommendation are chosen there (0: none; a backtest needs one)",
+    help: "Days at the end of the train period that each model's one fit forecasts without reading, with the test period: slo-targeted's headroom, the interval's calibration and the recommendation are chosen there, each day one sample for --confidence's margin (0: none; a backtest needs one)",
     kind: Kind::Number,
     range: "0 or a positive number of days",
     valid: |x| x.is_finite() && x >= 0.0,
@@ -830,6 +847,7 @@ pub const ALL: &[&Setting] = &[
     &MAX_REPLICAS,
     &SERVING,
     &SLO,
+    &CONFIDENCE,
     &DEADLINE,
     &TIMEOUT,
     &CONCURRENCY,

@@ -70,7 +70,7 @@ proptest! {
         // Any tuned value will do for the invariants.
         let ctx = PolicyContext {
             cluster: &cluster,
-            tuned: Some(Tuned { value: 0.2, attained_pct: 90.0, steps: 1 }),
+            tuned: Some(Tuned { attained_pct: 90.0, ..Tuned::trying(0.2, 1) }),
         };
         for &kind in PolicyKind::ALL {
             let mut policy = kind.build(&PolicyConfig::default(), &ctx);

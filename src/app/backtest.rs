@@ -37,6 +37,9 @@ fn run_fold(
     let grid = &plan.grid;
     let mut model_cfg = grid.settings.model.clone();
     model_cfg.seed = cluster.serving.seed;
+    // The fold's validation window, which may be shorter than asked ([`setup`]).
+    model_cfg.validation_days =
+        fold.validation.len() as f64 * f64::from(trace.step_minutes) / (24.0 * 60.0);
     let split = Split {
         train_len: fold.test.start,
         test_len: fold.test.len(),
@@ -125,9 +128,13 @@ struct Row {
     validation_slo_pct: f64,
     validation_cost_vs_optimal: f64,
     validation_container_minutes: u64,
+    /// SLO attainment on each day of the validation window, space-separated.
+    validation_days_pct: String,
     test_slo_pct: f64,
     test_cost_vs_optimal: f64,
     test_container_minutes: u64,
+    /// SLO attainment on each day of the test window, space-separated.
+    test_days_pct: String,
     interval_coverage_trained: Option<f64>,
     interval_coverage: Option<f64>,
     tuned_value: Option<f64>,
@@ -138,7 +145,10 @@ struct Row {
 impl Row {
     /// The row of `t`, in fold `fold` of `trace`, with its model's interval coverage.
     fn of(trace: &Trace, fold: &Fold, t: &Trial, coverage: &Coverage) -> Self {
-        let test = t.judged_on.expect("a backtest's trials are judged");
+        let test = t
+            .judged_on
+            .as_ref()
+            .expect("a backtest's trials are judged");
         let covered = coverage
             .iter()
             .find(|(m, _)| *m == t.model)
@@ -156,9 +166,11 @@ impl Row {
             validation_slo_pct: t.chosen_on.attained_pct,
             validation_cost_vs_optimal: t.chosen_on.cost_vs_optimal,
             validation_container_minutes: t.chosen_on.container_minutes,
+            validation_days_pct: choice::days_text(&t.chosen_on.days),
             test_slo_pct: test.attained_pct,
             test_cost_vs_optimal: test.cost_vs_optimal,
             test_container_minutes: test.container_minutes,
+            test_days_pct: choice::days_text(&test.days),
             interval_coverage_trained: covered.map(|c| c.0),
             interval_coverage: covered.map(|c| c.1),
             tuned_value: t.tuned,
@@ -181,21 +193,25 @@ impl Row {
                 attained_pct: self.validation_slo_pct,
                 cost_vs_optimal: self.validation_cost_vs_optimal,
                 container_minutes: self.validation_container_minutes,
+                days: choice::days_of(&self.validation_days_pct),
             },
             judged_on: Some(Figures {
                 attained_pct: self.test_slo_pct,
                 cost_vs_optimal: self.test_cost_vs_optimal,
                 container_minutes: self.test_container_minutes,
+                days: choice::days_of(&self.test_days_pct),
             }),
         }
     }
 }
 
 /// What a backtest's part manifest records besides the store's fields: the SLO,
-/// percent, and its terms (`of requests within 3 s`). Its units are the folds.
+/// percent, how sure a pick must be that it holds (`--confidence`, percent), and the
+/// SLO's terms (`of requests within 3 s`). Its units are the folds.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 struct BacktestMeta {
     slo_percent: f64,
+    confidence_percent: f64,
     terms: String,
 }
 
@@ -229,9 +245,11 @@ fn row_header() -> Vec<&'static str> {
         "validation_slo_pct",
         "validation_cost_vs_optimal",
         "validation_container_minutes",
+        "validation_days_pct",
         "test_slo_pct",
         "test_cost_vs_optimal",
         "test_container_minutes",
+        "test_days_pct",
         "interval_coverage_trained",
         "interval_coverage",
         "tuned_value",
@@ -280,13 +298,33 @@ fn setup(plan: &BacktestPlan) -> Result<Setup> {
         .max(lead);
     let per_day = 24.0 * 60.0 / f64::from(trace.step_minutes);
     let steps = |days: f64| (days * per_day).round() as usize;
-    let folds = choice::folds(
-        trace.len(),
-        plan.folds,
+    let (test, validation) = (
         steps(grid.settings.split.test_days),
         steps(grid.settings.model.validation_days),
-        min_train,
-    )?;
+    );
+    let folds = match choice::folds(trace.len(), plan.folds, test, validation, min_train) {
+        // Too short for the validation days asked: the whole days it can hold, where that
+        // is one or more (fewer samples for the margin, but folds all the same).
+        Err(choice::FoldError::TooShort { .. }) => {
+            let day = steps(1.0);
+            let room = trace.len().saturating_sub(min_train + plan.folds * test);
+            let fits = room / day.max(1) * day;
+            if fits < day || fits >= validation {
+                choice::folds(trace.len(), plan.folds, test, validation, min_train)?
+            } else {
+                eprintln!(
+                    "note: validation windows of {} before each fold, not {}: the trace holds no more beside {} of {} test steps and the models' {} train steps",
+                    crate::words::count(fits / day, "day"),
+                    crate::words::count(validation.div_ceil(day), "day"),
+                    crate::words::count(plan.folds, "fold"),
+                    test,
+                    min_train
+                );
+                choice::folds(trace.len(), plan.folds, test, fits, min_train)?
+            }
+        }
+        other => other?,
+    };
     Ok(Setup {
         fingerprint: grid.fingerprint(&files),
         trace,
@@ -337,6 +375,7 @@ pub(super) fn run(plan: &BacktestPlan) -> Result<()> {
         folds.iter().map(|f| fold_id(f.index)).collect(),
         BacktestMeta {
             slo_percent: 100.0 * step.serving.slo_share,
+            confidence_percent: step.serving.confidence_pct,
             terms: crate::recommend::slo_terms(&step),
         },
     );
@@ -448,7 +487,8 @@ fn read_rows(bytes: &[u8]) -> Result<Vec<Row>> {
 fn finish(part: &[u8], m: &Summary) -> Result<(Vec<u8>, String)> {
     let mut rows = read_rows(part)?;
     let trials: Vec<Trial> = rows.iter().map(Row::trial).collect();
-    let records = choice::records(&trials, m.folds, m.meta.slo_percent);
+    let rule = choice::Rule::new(m.meta.slo_percent, m.meta.confidence_percent);
+    let records = choice::records(&trials, m.folds, &rule);
     let best = choice::recommend(&records);
     for r in &records {
         for &i in &r.picks {
@@ -483,8 +523,20 @@ fn evidence(r: &FamilyRecord) -> String {
         .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &c| {
             (a.min(c), b.max(c))
         });
+    let stated: Vec<f64> = r.stated.iter().flatten().copied().collect();
+    let sure = if stated.is_empty() {
+        String::new()
+    } else {
+        format!(
+            "; stated: a day meets it with a chance of {:.0} % on average over the folds, measured: {} of {} test days ({:.0} %)",
+            100.0 * stated.iter().sum::<f64>() / stated.len() as f64,
+            r.test_days.0,
+            r.test_days.1,
+            100.0 * r.test_days.0 as f64 / r.test_days.1.max(1) as f64
+        )
+    };
     format!(
-        "met the SLO on {} of {} test folds, {mean:.3}× the optimum on average ({lo:.3}–{hi:.3})",
+        "met the SLO on {} of {} test folds, {mean:.3}× the optimum on average ({lo:.3}–{hi:.3}){sure}",
         r.test_met,
         costs.len()
     )
@@ -506,8 +558,16 @@ fn recommendation(
         return out;
     };
     out.push_str(&format!(
-        "Chosen on the validation windows alone (the first from {} to {}, each just before its test window); judged on {} test windows that no choice saw, from {} on. Each family's knob is its cheapest value that met the SLO on validation; the family is the one whose picks met it on the most validation windows, then the cheapest (where none met it, the closest).\n\n",
-        first.validation_start, first.test_start, m.folds, first.test_start
+        "Chosen on the validation windows alone (the first from {} to {}, each just before its test window); judged on {} test windows that no choice saw, from {} on. Each family's knob is its cheapest value {}; the family is the one whose picks did so on the most validation windows, then the cheapest (where none did, the likeliest to hold, then the closest).\n\n",
+        first.validation_start,
+        first.test_start,
+        m.folds,
+        first.test_start,
+        if m.meta.confidence_percent > 0.0 {
+            format!("whose validation days put a day's chance of meeting the SLO at {} % or more (`--confidence`; a window of one day: met on it)", m.meta.confidence_percent)
+        } else {
+            "that met the SLO on validation (`--confidence 0`)".to_string()
+        }
     ));
     let rec = &records[b];
     out.push_str(&format!(
@@ -515,20 +575,30 @@ fn recommendation(
         label(&trials[rec.picks[0]]),
         evidence(rec)
     ));
-    out.push_str("| fold | test window | pick | validation SLO % | test SLO % | test cost × optimal | regret × |\n");
-    out.push_str("| ---: | :--- | :--- | ---: | ---: | ---: | ---: |\n");
+    out.push_str("| fold | test window | pick | validation SLO % | days met | a day's chance | test SLO % | test days met | test cost × optimal | regret × |\n");
+    out.push_str("| ---: | :--- | :--- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n");
+    let rule = choice::Rule::new(slo, m.meta.confidence_percent);
+    let days = |f: &choice::Figures| format!("{} of {}", f.days_met(slo), f.days.len());
     for &i in &rec.picks {
         let (t, row) = (&trials[i], &rows[i]);
         let regret = choice::hindsight(trials, t.window, slo)
             .map(|h| row.test_container_minutes as f64 / rows[h].test_container_minutes as f64)
             .map_or("-".to_string(), |r| format!("{r:.3}"));
+        let test = t
+            .judged_on
+            .as_ref()
+            .expect("a backtest's trials are judged");
         out.push_str(&format!(
-            "| {} | {} | {} | {:.2} | {:.2} | {:.3} | {regret} |\n",
+            "| {} | {} | {} | {:.2} | {} | {} | {:.2} | {} | {:.3} | {regret} |\n",
             t.window,
             row.test_start,
             t.setting(),
             row.validation_slo_pct,
+            days(&t.chosen_on),
+            rule.probability(&t.chosen_on.days)
+                .map_or("-".to_string(), |p| format!("{:.0} %", 100.0 * p)),
             row.test_slo_pct,
+            days(test),
             row.test_cost_vs_optimal,
         ));
     }
@@ -652,11 +722,13 @@ mod tests {
                     attained_pct: 1.0,
                     cost_vs_optimal: 1.0,
                     container_minutes: 1,
+                    days: vec![1.0, 2.0],
                 },
                 judged_on: Some(Figures {
                     attained_pct: 1.0,
                     cost_vs_optimal: 1.0,
                     container_minutes: 1,
+                    days: vec![1.0],
                 }),
             },
             &Vec::new(),
@@ -695,9 +767,9 @@ mod tests {
             .iter()
             .zip(&after)
             .any(|(a, b)| a.judged_on != b.judged_on));
-        let slo = 100.0 * step.serving.slo_share;
+        let rule = choice::Rule::of(&step);
         let picks = |t: &[Trial]| -> Vec<Vec<usize>> {
-            choice::records(t, 1, slo)
+            choice::records(t, 1, &rule)
                 .into_iter()
                 .map(|r| r.picks)
                 .collect()
@@ -734,8 +806,10 @@ mod tests {
         for f in &folds {
             trials.extend(run_fold(&p, &trace, f, &cluster, &step, &bar).unwrap().0);
         }
+        // Half-day validation windows: one day each, so the picks are the bare rule's
+        // and slo-targeted's search below aims at the SLO itself.
         let slo = 100.0 * step.serving.slo_share;
-        let records = choice::records(&trials, folds.len(), slo);
+        let records = choice::records(&trials, folds.len(), &choice::Rule::of(&step));
         assert!(choice::recommend(&records).is_some());
         let fold = &folds[1];
         let mut model = ModelKind::from_name("seasonal-naive")
@@ -764,7 +838,7 @@ mod tests {
         for r in &records {
             let pick = &trials[r.picks[1]];
             let kind = PolicyKind::from_name(&pick.policy).unwrap();
-            let test = pick.judged_on.unwrap();
+            let test = pick.judged_on.clone().unwrap();
             let mut settings = p.grid.settings.clone();
             if let (Some(k), Some((_, v))) = (kind.knob(), pick.knob) {
                 (k.set)(&mut settings, Value::Number(v));
@@ -774,11 +848,7 @@ mod tests {
             let tuned = kind.tune().map(|search| {
                 let ctx = |value| crate::policy::PolicyContext {
                     cluster: &step,
-                    tuned: Some(crate::policy::Tuned {
-                        value,
-                        attained_pct: f64::NAN,
-                        steps: 0,
-                    }),
+                    tuned: Some(crate::policy::Tuned::trying(value, 0)),
                 };
                 let (value, _) = search.search(slo, |h| {
                     let mut policy = kind.build(&settings.policy, &ctx(h));
@@ -793,11 +863,7 @@ mod tests {
                     crate::metrics::policy_metrics("", kind.name(), &tl.unwrap(), &step)
                         .slo_attained_pct
                 });
-                crate::policy::Tuned {
-                    value,
-                    attained_pct: f64::NAN,
-                    steps: 0,
-                }
+                crate::policy::Tuned::trying(value, 0)
             });
             let ctx = crate::policy::PolicyContext {
                 cluster: &step,

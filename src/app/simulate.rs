@@ -57,7 +57,13 @@ pub(super) fn run(e: &Experiment, trace: &Trace) -> Result<Outcome> {
         settings: &e.settings,
         model_cfg: &e.settings.model,
         step: &step,
-        window: experiment::validation_window(&e.settings.model, trace, split, &models),
+        window: experiment::validation_window(
+            &e.settings.model,
+            trace,
+            split,
+            &models,
+            step.delay_steps + 1,
+        ),
     };
     // The choice reads the same forecasts and none of the test runs: it runs beside them
     // (each side's output is its own, whatever the scheduling); the chosen families are

@@ -64,7 +64,8 @@ fn run_unit(
     }
     // Every configuration also runs on the validation window before the test period
     // (from the same fits' forecasts of it), the figures a choice reads.
-    let window = experiment::validation_window(&model_cfg, trace, split, &forecasts);
+    let history = base.at_step(trace.step_minutes).delay_steps + 1;
+    let window = experiment::validation_window(&model_cfg, trace, split, &forecasts, history);
     let on_window = experiment::on_window(&forecasts, &window);
     let vsplit = Split {
         train_len: window.start,
@@ -128,7 +129,10 @@ fn run_unit(
                     let v = on_validation
                         .iter()
                         .find(|v| v.metrics.model == r.metrics.model)
-                        .map(|v| Validated::of(&v.metrics, v.tuned));
+                        .map(|v| {
+                            let days = crate::metrics::daily_attained_pct(&v.timeline, &step);
+                            Validated::of(&v.metrics, v.tuned, days)
+                        });
                     SweepRow::new(place, knob, &r.metrics, v)
                 }));
             }
@@ -159,6 +163,7 @@ pub(super) fn run(plan: &SweepPlan) -> Result<()> {
         units.iter().map(|u| u.id.clone()).collect(),
         SweepMeta {
             slo_levels: grid.slo_levels.clone(),
+            confidence_percent: grid.settings.cluster.serving.confidence_percent,
             fits: 0,
             simulations: 0,
             validation_simulations: 0,
@@ -225,7 +230,8 @@ pub(super) fn merge(dir: &Path) -> Result<()> {
         })
         .collect::<Result<Vec<_>>>()?;
     let all = rows::combine(&frames).context("stacking the parts")?;
-    let slo = rows::slo_table(&all, &first.meta.slo_levels).context("ranking the SLO table")?;
+    let slo = rows::slo_table(&all, &first.meta.slo_levels, first.meta.confidence_percent)
+        .context("ranking the SLO table")?;
     let mut frontiers = Vec::new();
     for trace in rows::traces(&all)? {
         let points = rows::frontier_points(&all, &slo, &trace)?;

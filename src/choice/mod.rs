@@ -15,8 +15,12 @@ use std::ops::Range;
 use thiserror::Error;
 
 use crate::metrics::PolicyMetrics;
+use crate::serving::StepCluster;
+use crate::sim::Timeline;
 
 pub mod trials;
+
+pub use crate::hold::{attains, Evidence, Rule};
 
 /// One fold's windows, as step ranges of the trace.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -98,7 +102,7 @@ pub fn folds(
 }
 
 /// What a choice reads of one run on one window.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Figures {
     /// SLO attainment in the SLO's own terms, percent.
     pub attained_pct: f64,
@@ -106,22 +110,55 @@ pub struct Figures {
     pub cost_vs_optimal: f64,
     /// Container-minutes (the pick's cost: exact, so ties are ties).
     pub container_minutes: u64,
+    /// SLO attainment on each whole day of the window, percent
+    /// ([`crate::metrics::daily_attained_pct`]).
+    pub days: Vec<f64>,
 }
 
 impl Figures {
-    /// The figures of a run's metrics.
-    pub fn of(m: &PolicyMetrics) -> Self {
+    /// The figures of a run: its metrics, and its timeline's days served by `cluster`.
+    pub fn of(m: &PolicyMetrics, tl: &Timeline, cluster: &StepCluster) -> Self {
         Self {
             attained_pct: m.slo_attained_pct,
             cost_vs_optimal: m.cost_vs_optimal,
             container_minutes: m.container_minutes,
+            days: crate::metrics::daily_attained_pct(tl, cluster),
         }
     }
 
-    /// Whether they meet an SLO of `slo` percent.
+    /// Whether they meet an SLO of `slo` percent over the whole window.
     pub fn meet(&self, slo: f64) -> bool {
         attains(self.attained_pct, slo)
     }
+
+    /// What the rule reads of them.
+    pub fn evidence(&self) -> Evidence<'_> {
+        Evidence {
+            pooled: self.attained_pct,
+            days: &self.days,
+        }
+    }
+
+    /// Days of the window that met an SLO of `slo` percent.
+    pub fn days_met(&self, slo: f64) -> usize {
+        self.days.iter().filter(|&&d| attains(d, slo)).count()
+    }
+}
+
+/// Daily attainments as a CSV cell holds them: space-separated.
+pub fn days_text(days: &[f64]) -> String {
+    days.iter()
+        .map(|d| d.to_string())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// A cell's daily attainments ([`days_text`]); a value that is no number reads as NaN,
+/// which meets no SLO.
+pub fn days_of(text: &str) -> Vec<f64> {
+    text.split_whitespace()
+        .map(|d| d.parse().unwrap_or(f64::NAN))
+        .collect()
 }
 
 /// One trial: a family (model, policy) at one knob value, on the window it is chosen on
@@ -162,31 +199,28 @@ impl Trial {
 
     /// Whether it met the SLO on the window it is judged on (not before it is judged).
     fn held(&self, slo: f64) -> bool {
-        self.judged_on.is_some_and(|f| f.meet(slo))
+        self.judged_on.as_ref().is_some_and(|f| f.meet(slo))
     }
 }
 
-/// Whether an SLO attainment of `attained_pct` meets an SLO of `slo` percent (to the
-/// reports' 6 decimals).
-pub fn attains(attained_pct: f64, slo: f64) -> bool {
-    attained_pct >= slo - 1e-6
-}
-
 /// The family's pick on one window from its trials' figures there (all of one family
-/// and window): the cheapest that met the SLO, or where none did, the one that came
-/// closest (then the cheapest). `None` for no trials.
-pub fn pick(chosen_on: &[&Figures], slo: f64) -> Option<usize> {
+/// and window): the cheapest that meets the rule ([`Rule::holds`]: expected to hold, or
+/// under the bare rule met), or where none does, the one likeliest to hold, then the
+/// one that came closest (then the cheapest). `None` for no trials.
+pub fn pick(chosen_on: &[&Figures], rule: &Rule) -> Option<usize> {
     let cost = |i: usize| chosen_on[i].container_minutes;
     let meeting: Vec<usize> = (0..chosen_on.len())
-        .filter(|&i| chosen_on[i].meet(slo))
+        .filter(|&i| rule.holds(chosen_on[i].evidence()))
         .collect();
     if !meeting.is_empty() {
         return meeting.into_iter().min_by_key(|&i| (cost(i), i));
     }
+    let chance = |i: usize| rule.probability(&chosen_on[i].days).unwrap_or(0.0);
     (0..chosen_on.len()).max_by(|&a, &b| {
         let (x, y) = (chosen_on[a], chosen_on[b]);
-        x.attained_pct
-            .total_cmp(&y.attained_pct)
+        chance(a)
+            .total_cmp(&chance(b))
+            .then(x.attained_pct.total_cmp(&y.attained_pct))
             .then(cost(b).cmp(&cost(a)))
             .then(b.cmp(&a))
     })
@@ -201,8 +235,16 @@ pub struct FamilyRecord {
     pub policy: String,
     /// Its pick on each window (an index into the trials), oldest first.
     pub picks: Vec<usize>,
-    /// Windows chosen on where its pick met the SLO.
+    /// Windows chosen on where its pick met the rule (expected to hold; under the bare
+    /// rule, met the SLO).
     pub validation_met: usize,
+    /// Its picks' chance of a day meeting the SLO ([`Rule::probability`]), per window
+    /// chosen on; `None` on a window of one day.
+    pub stated: Vec<Option<f64>>,
+    /// Days of the windows chosen on where its picks met the SLO, and days in all.
+    pub validation_days: (usize, usize),
+    /// Days of the windows judged on where its picks met the SLO, and days in all.
+    pub test_days: (usize, usize),
     /// Mean SLO attainment of its picks on the windows chosen on, percent.
     pub validation_attained: f64,
     /// Mean cost over the optimum of its picks on the windows chosen on.
@@ -214,9 +256,11 @@ pub struct FamilyRecord {
 }
 
 /// Every family's record over `windows` windows (numbered from 1): its pick on each from
-/// the figures it is chosen on alone, and what the picks did where judged; in the order
-/// families first appear in `trials`. A family with no trial on some window has none.
-pub fn records(trials: &[Trial], windows: usize, slo: f64) -> Vec<FamilyRecord> {
+/// the figures it is chosen on alone, by `rule`, and what the picks did where judged; in
+/// the order families first appear in `trials`. A family with no trial on some window
+/// has none.
+pub fn records(trials: &[Trial], windows: usize, rule: &Rule) -> Vec<FamilyRecord> {
+    let slo = rule.slo;
     let mut families: Vec<(String, String)> = Vec::new();
     for t in trials {
         let f = (t.model.clone(), t.policy.clone());
@@ -233,12 +277,23 @@ pub fn records(trials: &[Trial], windows: usize, slo: f64) -> Vec<FamilyRecord> 
                     .filter(|&i| trials[i].window == k && trials[i].family() == (&model, &policy))
                     .collect();
                 let figures: Vec<&Figures> = mine.iter().map(|&i| &trials[i].chosen_on).collect();
-                picks.push(mine[pick(&figures, slo)?]);
+                picks.push(mine[pick(&figures, rule)?]);
             }
             let chosen: Vec<&Trial> = picks.iter().map(|&i| &trials[i]).collect();
             let n = chosen.len().max(1) as f64;
+            let days = |f: Option<&Figures>| f.map_or((0, 0), |f| (f.days_met(slo), f.days.len()));
+            let sum = |x: Vec<(usize, usize)>| x.iter().fold((0, 0), |a, b| (a.0 + b.0, a.1 + b.1));
             Some(FamilyRecord {
-                validation_met: chosen.iter().filter(|t| t.chosen_on.meet(slo)).count(),
+                validation_met: chosen
+                    .iter()
+                    .filter(|t| rule.holds(t.chosen_on.evidence()))
+                    .count(),
+                stated: chosen
+                    .iter()
+                    .map(|t| rule.probability(&t.chosen_on.days))
+                    .collect(),
+                validation_days: sum(chosen.iter().map(|t| days(Some(&t.chosen_on))).collect()),
+                test_days: sum(chosen.iter().map(|t| days(t.judged_on.as_ref())).collect()),
                 validation_attained: chosen.iter().map(|t| t.chosen_on.attained_pct).sum::<f64>()
                     / n,
                 validation_cost: chosen
@@ -249,7 +304,7 @@ pub fn records(trials: &[Trial], windows: usize, slo: f64) -> Vec<FamilyRecord> 
                 test_met: chosen.iter().filter(|t| t.held(slo)).count(),
                 test_costs: chosen
                     .iter()
-                    .filter_map(|t| t.judged_on.map(|f| f.cost_vs_optimal))
+                    .filter_map(|t| t.judged_on.as_ref().map(|f| f.cost_vs_optimal))
                     .collect(),
                 model,
                 policy,
@@ -293,7 +348,7 @@ pub fn recommend(records: &[FamilyRecord]) -> Option<usize> {
 pub fn hindsight(trials: &[Trial], k: usize, slo: f64) -> Option<usize> {
     (0..trials.len())
         .filter(|&i| trials[i].window == k && trials[i].held(slo))
-        .min_by_key(|&i| (trials[i].judged_on.map(|f| f.container_minutes), i))
+        .min_by_key(|&i| (trials[i].judged_on.as_ref().map(|f| f.container_minutes), i))
 }
 
 #[cfg(test)]
@@ -326,7 +381,12 @@ mod tests {
             attained_pct: attained,
             cost_vs_optimal: cm as f64 / 100.0,
             container_minutes: cm,
+            days: vec![attained],
         }
+    }
+
+    fn bare(slo: f64) -> Rule {
+        Rule::new(slo, 0.0)
     }
 
     fn trial(fold: usize, policy: &str, value: f64, v: (f64, u64), t: (f64, u64)) -> Trial {
@@ -354,12 +414,45 @@ mod tests {
             trial(1, "buffered", 0.2, (99.2, 120), (98.7, 121)),
             trial(1, "buffered", 0.3, (99.8, 130), (99.5, 131)),
         ];
-        let r = records(&trials, 1, 99.0);
+        let r = records(&trials, 1, &bare(99.0));
         assert_eq!(r[0].picks, vec![1]);
         assert_eq!((r[0].validation_met, r[0].test_met), (1, 0));
         assert_eq!(hindsight(&trials, 1, 99.0), Some(0));
         // No value meets 99.9 on validation: the closest, 0.3 (99.8).
-        assert_eq!(records(&trials, 1, 99.9)[0].picks, vec![2]);
+        assert_eq!(records(&trials, 1, &bare(99.9))[0].picks, vec![2]);
+    }
+
+    #[test]
+    fn the_margin_takes_the_cheapest_trial_its_days_make_likely_to_hold() {
+        // SLO 90, --confidence 90, three validation days each. 0.1 met the window as a
+        // whole (90.5) but its days spread 88.5..92.5: a day's chance F(0.25; 2) = 0.588.
+        // 0.2's days 91.4, 91.5, 91.6 (s = 0.1, mean 91.5): t = 1.5 / (0.1 √(4/3)) =
+        // 12.99, chance 0.997. The bare rule picks 0.1, the margin 0.2.
+        let mut trials = vec![
+            trial(1, "buffered", 0.1, (90.5, 110), (89.0, 111)),
+            trial(1, "buffered", 0.2, (91.5, 120), (91.0, 121)),
+        ];
+        trials[0].chosen_on.days = vec![88.5, 90.5, 92.5];
+        trials[1].chosen_on.days = vec![91.4, 91.5, 91.6];
+        let bare = records(&trials, 1, &Rule::new(90.0, 0.0));
+        assert_eq!(bare[0].picks, vec![0]);
+        let sure = records(&trials, 1, &Rule::new(90.0, 90.0));
+        assert_eq!(sure[0].picks, vec![1]);
+        assert_eq!(sure[0].validation_met, 1);
+        let p = sure[0].stated[0].unwrap();
+        let t = 1.5 / (0.1 * (4.0f64 / 3.0).sqrt());
+        assert!(
+            (p - (0.5 + t / (2.0 * (2.0 + t * t).sqrt()))).abs() < 1e-9,
+            "{p}"
+        );
+        assert_eq!(sure[0].validation_days, (3, 3));
+        // Where no trial is likely enough, the likeliest: at --confidence 99.9 0.2's
+        // 0.997 falls short, and it is still the pick over 0.1's 0.588.
+        let strict = records(&trials, 1, &Rule::new(90.0, 99.9));
+        assert_eq!(
+            (strict[0].picks.clone(), strict[0].validation_met),
+            (vec![1], 0)
+        );
     }
 
     #[test]
@@ -373,7 +466,7 @@ mod tests {
             trial(1, "reactive-hpa", 0.7, (99.5, 100), (99.5, 100)),
             trial(2, "reactive-hpa", 0.7, (98.0, 110), (99.5, 110)),
         ];
-        let r = records(&trials, 2, 99.0);
+        let r = records(&trials, 2, &bare(99.0));
         assert_eq!(r.len(), 2);
         assert_eq!((r[0].validation_met, r[1].validation_met), (2, 1));
         assert!((r[0].validation_cost - 1.25).abs() < 1e-12);
@@ -381,13 +474,13 @@ mod tests {
         assert_eq!((r[0].test_met, r[1].test_met), (0, 2));
         // At 99.9 neither met a validation window: the closer one is recommended
         // (buffered, mean 99.5 against reactive-hpa's 98.75), though it costs more.
-        let r = records(&trials, 2, 99.9);
+        let r = records(&trials, 2, &bare(99.9));
         assert_eq!((r[0].validation_met, r[1].validation_met), (0, 0));
         assert!((r[1].validation_attained - 98.75).abs() < 1e-12);
         assert_eq!(recommend(&r), Some(0));
         // Among families that met it equally often, the cheaper: reactive-hpa at 99.0
         // met once and at 98.0 never, buffered met twice; at 98.0 both met twice.
-        let r = records(&trials, 2, 98.0);
+        let r = records(&trials, 2, &bare(98.0));
         assert_eq!((r[0].validation_met, r[1].validation_met), (2, 2));
         assert_eq!(recommend(&r), Some(1));
     }

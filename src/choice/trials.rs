@@ -103,8 +103,8 @@ pub fn run(
                 policy: c.metrics.policy.clone(),
                 knob,
                 tuned: j.as_ref().map_or(c.tuned, |j| j.tuned),
-                chosen_on: Figures::of(&c.metrics),
-                judged_on: j.map(|j| Figures::of(&j.metrics)),
+                chosen_on: Figures::of(&c.metrics, &c.timeline, bench.step),
+                judged_on: j.map(|j| Figures::of(&j.metrics, &j.timeline, bench.step)),
             })
             .collect())
     });

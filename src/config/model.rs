@@ -16,7 +16,9 @@ pub struct ModelConfig {
     /// Days of the validation window at the end of the train period: each model is
     /// fitted before it and forecasts it with the test period, so choices (slo-targeted's
     /// headroom, the interval's calibration, the recommendation) are made on forecasts no
-    /// fit saw; 0 fits on the whole train period and chooses nothing. Defaults to 1.
+    /// fit saw; 0 fits on the whole train period and chooses nothing. Defaults to 7: each
+    /// day is one sample of how a choice does, a margin needs their spread, and a week
+    /// holds every weekday and the weekend (`docs/experiment.md`, Choosing with a margin).
     pub validation_days: f64,
     /// How often Prophet refits while it forecasts. Defaults to every 6 hours.
     pub refit_every: RefitEvery,
@@ -28,7 +30,7 @@ impl Default for ModelConfig {
             interval_width: 0.8,
             seed: 42,
             lstm: LstmConfig::default(),
-            validation_days: 1.0,
+            validation_days: 7.0,
             refit_every: RefitEvery::DEFAULT,
         }
     }

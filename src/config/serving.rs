@@ -42,6 +42,10 @@ pub struct ServingConfig {
     /// The SLO, in percent: of requests completed within the deadline (`queue`,
     /// `requests`) or of minutes without a violation (`threshold`). Defaults to 90.
     pub slo_percent: f64,
+    /// How sure a choice must be that the SLO holds on a day after the window it is
+    /// chosen on, in percent; 0: the bare rule, met on that window as a whole
+    /// (`docs/experiment.md`, Choosing with a margin). Defaults to 90.
+    pub confidence_percent: f64,
     /// Seed of the discrete-event model's arrivals and service times. Defaults to 42,
     /// the models' seed (the `seed` setting sets both).
     pub seed: u64,
@@ -56,6 +60,7 @@ impl Default for ServingConfig {
             concurrency: 1,
             service_cv: 1.0,
             slo_percent: 90.0,
+            confidence_percent: 90.0,
             seed: 42,
         }
     }

@@ -87,11 +87,25 @@ pub fn fit(
     let mut v = validation_steps(cfg, trace);
     let need = model.min_train_steps(trace, lead_steps);
     if v > 0 && (v >= split.train_len || split.train_len - v < need) {
-        notes.push(format!(
-            "note: no validation window for {name}: {} train steps less {v} leave fewer than the {need} it needs; fitted on them all",
-            split.train_len
-        ));
-        v = 0;
+        // The whole days it can spare, where that is one or more: fewer samples for a
+        // margin, but a window all the same.
+        let day = (24 * 60 / trace.step_minutes.max(1)) as usize;
+        let spare = split.train_len.saturating_sub(need.max(1)) / day * day;
+        if spare >= day && v > day {
+            notes.push(format!(
+                "note: a validation window of {} for {name}, not {}: {} train steps less {v} leave fewer than the {need} it needs",
+                crate::words::count(spare / day, "day"),
+                crate::words::count(v.div_ceil(day), "day"),
+                split.train_len
+            ));
+            v = spare;
+        } else {
+            notes.push(format!(
+                "note: no validation window for {name}: {} train steps less {v} leave fewer than the {need} it needs; fitted on them all",
+                split.train_len
+            ));
+            v = 0;
+        }
     }
     let fitted = model.fit(&FitInput {
         trace,

@@ -95,8 +95,27 @@ pub struct Tuned {
     pub value: f64,
     /// The SLO attainment the policy reached at it on the window, in percent.
     pub attained_pct: f64,
+    /// Days of the window that met the SLO at it, and its days
+    /// ([`crate::metrics::daily_attained_pct`]).
+    pub days_met: (usize, usize),
+    /// The chance of a day meeting the SLO at it ([`crate::hold::Rule::probability`]);
+    /// `None` for a window of one day.
+    pub chance: Option<f64>,
     /// Steps of the window.
     pub steps: usize,
+}
+
+impl Tuned {
+    /// A value to run a policy at while it is being tuned: nothing reached yet.
+    pub fn trying(value: f64, steps: usize) -> Self {
+        Self {
+            value,
+            attained_pct: f64::NAN,
+            steps,
+            days_met: (0, 0),
+            chance: None,
+        }
+    }
 }
 
 /// How a policy tunes one value on the validation window: the smallest value in
@@ -124,20 +143,30 @@ impl Tune {
     /// percent of a run at a value), and what it reached; where even `high` falls short,
     /// `high` and its attainment. Every value returned was run and reached what is
     /// returned with it.
-    pub fn search(&self, want_pct: f64, mut attained_pct: impl FnMut(f64) -> f64) -> (f64, f64) {
-        let low = attained_pct(self.low);
-        if low >= want_pct {
+    pub fn search(&self, want_pct: f64, attained_pct: impl FnMut(f64) -> f64) -> (f64, f64) {
+        self.search_by(attained_pct, |&at| at >= want_pct)
+    }
+
+    /// The smallest value whose run (`run`) `meets` a goal, and the run; where even
+    /// `high` falls short, `high` and its run. Every value returned was run.
+    pub fn search_by<R>(
+        &self,
+        mut run: impl FnMut(f64) -> R,
+        meets: impl Fn(&R) -> bool,
+    ) -> (f64, R) {
+        let low = run(self.low);
+        if meets(&low) {
             return (self.low, low);
         }
-        let mut top = attained_pct(self.high);
-        if top < want_pct {
+        let mut top = run(self.high);
+        if !meets(&top) {
             return (self.high, top);
         }
         let (mut lo, mut hi) = (self.low, self.high);
         while hi - lo > self.tolerance {
             let mid = 0.5 * (lo + hi);
-            let at = attained_pct(mid);
-            if at >= want_pct {
+            let at = run(mid);
+            if meets(&at) {
                 (hi, top) = (mid, at);
             } else {
                 lo = mid;

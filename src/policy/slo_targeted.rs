@@ -66,8 +66,17 @@ impl Policy for SloTargeted {
 
     fn note(&self) -> Option<String> {
         self.tuned.map(|t| {
+            let days = match t.chance {
+                Some(p) => format!(
+                    ", met on {} of {} days, a day's chance {:.0} %",
+                    t.days_met.0,
+                    t.days_met.1,
+                    100.0 * p
+                ),
+                None => String::new(),
+            };
             format!(
-                "{} reaches {:.2} % on the {} validation steps (SLO {} %)",
+                "{} reaches {:.2} % on the {} validation steps{days} (SLO {} %)",
                 SEARCH.show(t.value),
                 t.attained_pct,
                 t.steps,
@@ -129,6 +138,8 @@ mod tests {
             value: 0.5,
             attained_pct: 99.2,
             steps: 1440,
+            days_met: (0, 0),
+            chance: None,
         };
         let ctx = PolicyContext {
             cluster: &cl,
@@ -141,6 +152,19 @@ mod tests {
         assert_eq!(
             p.note().unwrap(),
             "headroom +50.0 % reaches 99.20 % on the 1440 validation steps (SLO 99 %)"
+        );
+        // Tuned on several days: how many met and the chance they give a day.
+        let ctx = PolicyContext {
+            cluster: &cl,
+            tuned: Some(Tuned {
+                days_met: (6, 7),
+                chance: Some(0.9312),
+                ..tuned
+            }),
+        };
+        assert_eq!(
+            SloTargeted::new(&cfg, &ctx).note().unwrap(),
+            "headroom +50.0 % reaches 99.20 % on the 1440 validation steps, met on 6 of 7 days, a day's chance 93 % (SLO 99 %)"
         );
     }
 }

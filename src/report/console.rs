@@ -1,4 +1,4 @@
-//! The console summary: one line per (model, policy), best trade-offs first, every cost
+//! The console summary: one line per (model, policy), the SLO best met first, every cost
 //! also read against the optimal schedule's.
 
 use crate::metrics::{self, pareto_front, PolicyMetrics};
@@ -6,26 +6,24 @@ use crate::metrics::{self, pareto_front, PolicyMetrics};
 /// The footnote under the table.
 pub(crate) const FOOTNOTE: &str = "* = on the Pareto front of container-minutes vs SLA violation minutes among deployable policies; oracle and optimal read the future: references, never starred";
 
-/// The table's cells: the header, then one row per metrics row in display order
-/// (violation minutes, then cost), the first cell a star for the Pareto front; the
-/// metric columns are those of [`metrics::COLUMNS`] that are shown.
+/// The table's cells: the header, then one row per metrics row in display order (what
+/// the SLO measures first: the highest attainment, then the lowest cost), the first cell
+/// a star for the Pareto front; the metric columns are those of [`metrics::COLUMNS`]
+/// that are shown.
 pub(crate) fn cells(rows: &[PolicyMetrics]) -> Vec<Vec<String>> {
     let front = pareto_front(rows);
     let mut order: Vec<usize> = (0..rows.len()).collect();
     order.sort_by(|&a, &b| {
         let (x, y) = (&rows[a], &rows[b]);
-        (
-            x.sla_violation_minutes,
-            x.container_minutes,
-            &x.model,
-            &x.policy,
-        )
-            .cmp(&(
-                y.sla_violation_minutes,
-                y.container_minutes,
-                &y.model,
-                &y.policy,
-            ))
+        y.slo_attained_pct
+            .total_cmp(&x.slo_attained_pct)
+            .then_with(|| {
+                (x.container_minutes, &x.model, &x.policy).cmp(&(
+                    y.container_minutes,
+                    &y.model,
+                    &y.policy,
+                ))
+            })
     });
     let shown = metrics::shown_columns();
     let mut header = vec![String::new(), "model".to_string(), "policy".to_string()];
@@ -44,19 +42,20 @@ pub(crate) fn cells(rows: &[PolicyMetrics]) -> Vec<Vec<String>> {
     table
 }
 
-/// What `simulate` and `report` print: the table, then the recommendation block where the
-/// run has one.
+/// What `simulate` and `report` print: the answer first (the recommendation block, where
+/// the run has one), then the table.
 pub(crate) fn summary(results: &crate::results::Results) -> String {
-    let mut out = render(&results.rows);
+    let mut out = String::new();
     if let Some(r) = &results.recommendation {
-        out.push('\n');
         out.push_str(&crate::recommend::render(&r.choices));
+        out.push('\n');
     }
+    out.push_str(&render(&results.rows));
     out
 }
 
-/// Renders the rows as an aligned text table, sorted by SLA violation minutes, then
-/// container-minutes. Deployable rows on the Pareto front of cost vs violations are
+/// Renders the rows as an aligned text table, sorted by SLO attainment (highest first),
+/// then container-minutes. Deployable rows on the Pareto front of cost vs violations are
 /// starred.
 pub(crate) fn render(rows: &[PolicyMetrics]) -> String {
     let table = cells(rows);
@@ -105,12 +104,13 @@ mod tests {
             scaling_switches: 0,
             cost_vs_oracle: c as f64 / 100.0,
             cost_vs_optimal: c as f64 / 80.0,
+            slo_attained_pct: 100.0 - v as f64,
             ..PolicyMetrics::default()
         }
     }
 
     #[test]
-    fn sorts_by_violations_then_cost_and_stars_only_deployable_rows() {
+    fn sorts_by_slo_attainment_then_cost_and_stars_only_deployable_rows() {
         let rows = vec![
             row("none", "static-2", 40, 60),
             row("none", "oracle", 0, 100),

@@ -52,6 +52,8 @@ pub struct Serving {
     pub concurrency: u32,
     /// The SLO as a share in (0, 1].
     pub slo_share: f64,
+    /// How sure a choice must be that the SLO holds on a day, percent (0: bare).
+    pub confidence_pct: f64,
     /// The discrete-event model's seed.
     pub seed: u64,
 }
@@ -75,6 +77,7 @@ impl ServingConfig {
             timeout_s: self.timeout_s,
             concurrency: self.concurrency.max(1),
             slo_share: self.slo_percent / 100.0,
+            confidence_pct: self.confidence_percent,
             seed: self.seed,
         }
     }

@@ -20,6 +20,8 @@ use crate::sweep::{Grid, SweepTrace};
 pub(crate) struct SweepMeta {
     /// SLO levels of the SLO table.
     pub(crate) slo_levels: Vec<f64>,
+    /// How sure a recommended row must be that its SLO holds (`--confidence`, percent).
+    pub(crate) confidence_percent: f64,
     /// Models fitted by this part.
     pub(crate) fits: usize,
     /// Simulations of the test period run by this part.

@@ -53,16 +53,19 @@ pub(crate) struct Validated {
     pub(crate) container_minutes: u64,
     /// The value a tuned policy chose there (slo-targeted's headroom).
     pub(crate) tuned: Option<f64>,
+    /// SLO attainment on each day there, percent.
+    pub(crate) days: Vec<f64>,
 }
 
 impl Validated {
     /// The figures of a run on the validation window.
-    pub(crate) fn of(m: &PolicyMetrics, tuned: Option<f64>) -> Self {
+    pub(crate) fn of(m: &PolicyMetrics, tuned: Option<f64>, days: Vec<f64>) -> Self {
         Self {
             slo_attained_pct: m.slo_attained_pct,
             cost_vs_optimal: m.cost_vs_optimal,
             container_minutes: m.container_minutes,
             tuned,
+            days,
         }
     }
 }
@@ -81,11 +84,12 @@ pub(crate) const KEY: [(&str, DataType); 8] = [
 
 /// The columns after the metrics: the configuration on the validation window (empty
 /// where it has none). A choice reads these, never the test period's.
-pub(crate) const VALIDATION: [(&str, DataType); 4] = [
+pub(crate) const VALIDATION: [(&str, DataType); 5] = [
     ("validation_slo_attained_pct", DataType::Float64),
     ("validation_cost_vs_optimal", DataType::Float64),
     ("validation_container_minutes", DataType::Int64),
     ("tuned_value", DataType::Float64),
+    ("validation_days_pct", DataType::String),
 ];
 
 impl SweepRow {
@@ -128,6 +132,7 @@ impl SweepRow {
             v.map_or(Cell::Missing, |v| Cell::Number(v.cost_vs_optimal)),
             v.map_or(Cell::Missing, |v| Cell::Whole(v.container_minutes)),
             v.and_then(|v| v.tuned).map_or(Cell::Missing, Cell::Number),
+            v.map_or(Cell::Missing, |v| Cell::Text(choice::days_text(&v.days))),
         ]);
         out
     }
@@ -199,7 +204,14 @@ pub(crate) fn to_csv(df: &DataFrame) -> PolarsResult<Vec<u8>> {
 /// attainment (`slo_attained_pct`: requests within the deadline under the queue models,
 /// minutes without a violation under `threshold`) meets the level, and the cheapest
 /// overall (`family` = "overall"). Chosen and judged on the same test period: in-sample.
-pub(crate) fn slo_table(df: &DataFrame, levels: &[f64]) -> PolarsResult<DataFrame> {
+///
+/// The recommended rows are picked with `confidence` (`--confidence`, percent; 0: bare)
+/// from the validation days ([`recommended_rows`]).
+pub(crate) fn slo_table(
+    df: &DataFrame,
+    levels: &[f64],
+    confidence: f64,
+) -> PolarsResult<DataFrame> {
     let group: Vec<String> = ["trace", "startup_delay_min", "capacity_per_min", "seed"]
         .iter()
         .map(|s| s.to_string())
@@ -238,7 +250,7 @@ pub(crate) fn slo_table(df: &DataFrame, levels: &[f64]) -> PolarsResult<DataFram
         let mut both = families.vstack(&overall)?;
         let n = both.height();
         both.with_column(Column::new("chosen_on".into(), vec!["test"; n]))?;
-        let picked = IdxCa::from_vec("".into(), recommended_rows(&candidates, level)?);
+        let picked = IdxCa::from_vec("".into(), recommended_rows(&candidates, level, confidence)?);
         let mut recommended = candidates.take(&picked)?;
         let n = recommended.height();
         recommended.with_column(Column::new("family".into(), vec!["recommended"; n]))?;
@@ -273,6 +285,7 @@ pub(crate) fn slo_table(df: &DataFrame, levels: &[f64]) -> PolarsResult<DataFram
         "validation_cost_vs_optimal",
         "validation_container_minutes",
         "tuned_value",
+        "validation_days_pct",
     ];
     if table.height() == 0 {
         return Ok(DataFrame::empty());
@@ -299,7 +312,7 @@ pub(crate) fn slo_table(df: &DataFrame, levels: &[f64]) -> PolarsResult<DataFram
 /// there ([`choice::ranking`]). Rows without validation
 /// figures take no part. Indices into `df`, one per group that has any, in the order the
 /// groups first appear.
-fn recommended_rows(df: &DataFrame, level: f64) -> PolarsResult<Vec<IdxSize>> {
+fn recommended_rows(df: &DataFrame, level: f64, confidence: f64) -> PolarsResult<Vec<IdxSize>> {
     let text = |name: &str| -> PolarsResult<StringChunked> { Ok(df.column(name)?.str()?.clone()) };
     let (trace, model, policy) = (text("trace")?, text("model")?, text("policy")?);
     let delay = df.column("startup_delay_min")?.i64()?.clone();
@@ -308,6 +321,7 @@ fn recommended_rows(df: &DataFrame, level: f64) -> PolarsResult<Vec<IdxSize>> {
     let attained = df.column("validation_slo_attained_pct")?.f64()?.clone();
     let minutes = df.column("validation_container_minutes")?.i64()?.clone();
     let cost = df.column("validation_cost_vs_optimal")?.f64()?.clone();
+    let days = text("validation_days_pct")?;
     // Groups and, in each, families, in first-appearance order; each family's rows.
     // Indexed, so a sweep of many units stays linear in its rows.
     type Group = (Option<String>, Option<i64>, Option<u64>, Option<i64>);
@@ -355,12 +369,13 @@ fn recommended_rows(df: &DataFrame, level: f64) -> PolarsResult<Vec<IdxSize>> {
                         attained_pct: attained.get(i).unwrap_or(f64::NAN),
                         cost_vs_optimal: cost.get(i).unwrap_or(f64::NAN),
                         container_minutes: minutes.get(i).unwrap_or_default() as u64,
+                        days: choice::days_of(days.get(i).unwrap_or_default()),
                     },
                     judged_on: None,
                 });
             }
         }
-        let records = choice::records(&trials, 1, level);
+        let records = choice::records(&trials, 1, &choice::Rule::new(level, confidence));
         if let Some(first) = choice::recommend(&records) {
             out.push(rows_of[records[first].picks[0]] as IdxSize);
         }
@@ -606,6 +621,7 @@ mod tests {
             cost_vs_optimal: cost as f64 / 90.0,
             container_minutes: cost,
             tuned: None,
+            days: vec![100.0 - v as f64 / 10.0],
         });
         r
     }
@@ -687,7 +703,7 @@ mod tests {
             row("t", 2, "confidence-aware", Some(0.8), 0, 99),
         ];
         let df = combine(&[read_part(&part_csv(&rows)).unwrap()]).unwrap();
-        let t = slo_table(&df, &[99.0, 99.5]).unwrap();
+        let t = slo_table(&df, &[99.0, 99.5], 90.0).unwrap();
         let overall = picks(&t, "overall").unwrap();
         assert_eq!(
             (overall[0].policy.as_str(), overall[0].knob.clone()),
@@ -737,7 +753,7 @@ mod tests {
             row("t", 2, "reactive-hpa", Some(0.7), 0, 150),
         ];
         let df = combine(&[read_part(&part_csv(&rows)).unwrap()]).unwrap();
-        let t = slo_table(&df, &[99.0, 99.9]).unwrap();
+        let t = slo_table(&df, &[99.0, 99.9], 90.0).unwrap();
         let text = String::from_utf8(to_csv(&t).unwrap()).unwrap();
         let lines: Vec<&str> = text.lines().collect();
         assert!(

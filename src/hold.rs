@@ -1,0 +1,275 @@
+//! How sure a choice is that its SLO holds (`docs/experiment.md`, Choosing with a
+//! margin). A configuration's SLO attainment on each day of the window it is chosen on
+//! is a sample of what it will attain on the days after. Taking the days as independent
+//! draws of one normal distribution, the attainment of a new day lies above
+//! `mean − t · s · √(1 + 1/n)` with the Student-t probability of `t` on `n − 1` degrees
+//! of freedom (the prediction interval for one new observation), where `mean` and `s` are
+//! the days' mean and sample standard deviation. [`Rule::probability`] is that chance of
+//! a day at or above the SLO; a pick must reach the `--confidence` asked for. With one
+//! day there is no spread to go by, and a pick must meet the SLO on the window as a
+//! whole: the bare rule, which is also what `--confidence 0` asks for.
+
+use crate::serving::StepCluster;
+
+/// Whether an SLO attainment of `attained_pct` meets an SLO of `slo` percent (to the
+/// reports' 6 decimals).
+pub fn attains(attained_pct: f64, slo: f64) -> bool {
+    attained_pct >= slo - 1e-6
+}
+
+/// What a pick must show on the window it is chosen on.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Rule {
+    /// The SLO, percent.
+    pub slo: f64,
+    /// The chance of a day meeting the SLO a pick must reach, in (0, 1); `None`: the
+    /// bare rule (met on the window as a whole).
+    pub confidence: Option<f64>,
+}
+
+/// One configuration's evidence on the window it is chosen on.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Evidence<'a> {
+    /// SLO attainment over the whole window, percent.
+    pub pooled: f64,
+    /// SLO attainment on each whole day of it, percent (one value for a window of less
+    /// than two days).
+    pub days: &'a [f64],
+}
+
+impl Rule {
+    /// The rule of an SLO of `slo` percent held with `confidence` percent (0: bare).
+    pub fn new(slo: f64, confidence_pct: f64) -> Self {
+        Self {
+            slo,
+            confidence: (confidence_pct > 0.0).then_some(confidence_pct / 100.0),
+        }
+    }
+
+    /// The rule a cluster's SLO and `--confidence` state.
+    pub fn of(cluster: &StepCluster) -> Self {
+        Self::new(
+            100.0 * cluster.serving.slo_share,
+            cluster.serving.confidence_pct,
+        )
+    }
+
+    /// The chance that a day after the window meets the SLO, from the days' attainments;
+    /// `None` with fewer than two days.
+    pub fn probability(&self, days: &[f64]) -> Option<f64> {
+        let (mean, s) = mean_sd(days)?;
+        let n = days.len() as f64;
+        if s == 0.0 {
+            return Some(if attains(mean, self.slo) { 1.0 } else { 0.0 });
+        }
+        let t = (mean - self.slo) / (s * (1.0 + 1.0 / n).sqrt());
+        Some(student_t_cdf(t, n - 1.0))
+    }
+
+    /// Whether the evidence meets the rule: the chance of a day meeting the SLO at least
+    /// the confidence asked, or without a confidence or a spread, the SLO met on the
+    /// window as a whole.
+    pub fn holds(&self, e: Evidence) -> bool {
+        match (self.confidence, self.probability(e.days)) {
+            (Some(c), Some(p)) => p >= c - 1e-12,
+            _ => attains(e.pooled, self.slo),
+        }
+    }
+
+    /// How far above the SLO the days' mean must lie for the rule to hold at their
+    /// spread, in percentage points: `t · s · √(1 + 1/n)` at the confidence's t quantile;
+    /// `None` for the bare rule or fewer than two days.
+    pub fn margin(&self, days: &[f64]) -> Option<f64> {
+        let c = self.confidence?;
+        let (_, s) = mean_sd(days)?;
+        let n = days.len() as f64;
+        Some(student_t_quantile(c, n - 1.0) * s * (1.0 + 1.0 / n).sqrt())
+    }
+}
+
+/// Mean and sample standard deviation; `None` for fewer than two values.
+fn mean_sd(x: &[f64]) -> Option<(f64, f64)> {
+    if x.len() < 2 {
+        return None;
+    }
+    let n = x.len() as f64;
+    let mean = x.iter().sum::<f64>() / n;
+    let var = x.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1.0);
+    Some((mean, var.sqrt()))
+}
+
+/// The Student-t distribution function with `df` degrees of freedom at `t`, by the
+/// regularized incomplete beta function: `P(T ≤ t) = 1 − I_x(df/2, 1/2) / 2` for `t ≥ 0`,
+/// `x = df / (df + t²)`.
+pub fn student_t_cdf(t: f64, df: f64) -> f64 {
+    if t.is_nan() {
+        return f64::NAN;
+    }
+    if t.is_infinite() {
+        return if t > 0.0 { 1.0 } else { 0.0 };
+    }
+    let tail = 0.5 * incomplete_beta(df / (df + t * t), 0.5 * df, 0.5);
+    if t >= 0.0 {
+        1.0 - tail
+    } else {
+        tail
+    }
+}
+
+/// The `p` quantile of the Student-t distribution with `df` degrees of freedom, by
+/// bisection of [`student_t_cdf`] (to 1e-10).
+pub fn student_t_quantile(p: f64, df: f64) -> f64 {
+    let (mut lo, mut hi): (f64, f64) = (-1e6, 1e6);
+    while hi - lo > 1e-10 * hi.abs().max(1.0) {
+        let mid = 0.5 * (lo + hi);
+        if student_t_cdf(mid, df) < p {
+            lo = mid;
+        } else {
+            hi = mid;
+        }
+    }
+    0.5 * (lo + hi)
+}
+
+/// The regularized incomplete beta function `I_x(a, b)`, by its continued fraction
+/// (Lentz's method), on the side where it converges fast.
+fn incomplete_beta(x: f64, a: f64, b: f64) -> f64 {
+    if x <= 0.0 {
+        return 0.0;
+    }
+    if x >= 1.0 {
+        return 1.0;
+    }
+    let ln_front = ln_gamma(a + b) - ln_gamma(a) - ln_gamma(b) + a * x.ln() + b * (1.0 - x).ln();
+    if x < (a + 1.0) / (a + b + 2.0) {
+        ln_front.exp() * beta_fraction(x, a, b) / a
+    } else {
+        1.0 - ln_front.exp() * beta_fraction(1.0 - x, b, a) / b
+    }
+}
+
+/// The continued fraction of the incomplete beta function.
+fn beta_fraction(x: f64, a: f64, b: f64) -> f64 {
+    const TINY: f64 = 1e-300;
+    let mut c = 1.0;
+    let mut d = 1.0 - (a + b) * x / (a + 1.0);
+    if d.abs() < TINY {
+        d = TINY;
+    }
+    d = 1.0 / d;
+    let mut h = d;
+    for m in 1..500 {
+        let m = f64::from(m);
+        let even = m * (b - m) * x / ((a + 2.0 * m - 1.0) * (a + 2.0 * m));
+        for coef in [
+            even,
+            -(a + m) * (a + b + m) * x / ((a + 2.0 * m) * (a + 2.0 * m + 1.0)),
+        ] {
+            d = 1.0 + coef * d;
+            if d.abs() < TINY {
+                d = TINY;
+            }
+            c = 1.0 + coef / c;
+            if c.abs() < TINY {
+                c = TINY;
+            }
+            d = 1.0 / d;
+            h *= d * c;
+        }
+        if (d * c - 1.0).abs() < 1e-15 {
+            break;
+        }
+    }
+    h
+}
+
+/// ln Γ(x) for x > 0 (Lanczos, g = 7, 9 terms: about 15 digits).
+fn ln_gamma(x: f64) -> f64 {
+    const G: [f64; 9] = [
+        0.999_999_999_999_809_9,
+        676.520_368_121_885_1,
+        -1_259.139_216_722_402_8,
+        771.323_428_777_653_1,
+        -176.615_029_162_140_6,
+        12.507_343_278_686_905,
+        -0.138_571_095_265_720_12,
+        9.984_369_578_019_572e-6,
+        1.505_632_735_149_311_6e-7,
+    ];
+    if x < 0.5 {
+        // Reflection: Γ(x) Γ(1 − x) = π / sin(πx).
+        return std::f64::consts::PI.ln()
+            - (std::f64::consts::PI * x).sin().ln()
+            - ln_gamma(1.0 - x);
+    }
+    let x = x - 1.0;
+    let t = x + 7.5;
+    let sum = G[1..]
+        .iter()
+        .enumerate()
+        .fold(G[0], |s, (i, g)| s + g / (x + i as f64 + 1.0));
+    0.5 * (2.0 * std::f64::consts::PI).ln() + (x + 0.5) * t.ln() - t + sum.ln()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_t_distribution_matches_published_tables() {
+        // One-sided critical values of Student's t (e.g. NIST/SEMATECH e-Handbook,
+        // 1.3.6.7.2): t(0.90; 1) = 3.078, t(0.90; 2) = 1.886, t(0.95; 4) = 2.132,
+        // t(0.99; 10) = 2.764, t(0.975; 30) = 2.042.
+        for (p, df, t) in [
+            (0.90, 1.0, 3.078),
+            (0.90, 2.0, 1.886),
+            (0.95, 4.0, 2.132),
+            (0.99, 10.0, 2.764),
+            (0.975, 30.0, 2.042),
+        ] {
+            assert!((student_t_quantile(p, df) - t).abs() < 5e-4, "{p} {df}");
+            assert!((student_t_cdf(t, df) - p).abs() < 2e-4, "{p} {df}");
+        }
+        // Closed forms: one degree of freedom is Cauchy, F(t) = 1/2 + atan(t)/π; two,
+        // F(t) = 1/2 + t / (2 √(2 + t²)).
+        for t in [-3.0, -0.5, 0.0, 0.7, 2.5, 40.0] {
+            let cauchy = 0.5 + f64::atan(t) / std::f64::consts::PI;
+            assert!((student_t_cdf(t, 1.0) - cauchy).abs() < 1e-12, "{t}");
+            let two = 0.5 + t / (2.0 * (2.0 + t * t).sqrt());
+            assert!((student_t_cdf(t, 2.0) - two).abs() < 1e-12, "{t}");
+        }
+        assert_eq!(student_t_cdf(f64::INFINITY, 3.0), 1.0);
+    }
+
+    #[test]
+    fn the_chance_of_a_day_meeting_the_slo_by_hand() {
+        // Days 91, 92, 93 against 90 %: mean 92, s = 1, n = 3; t = 2 / √(4/3) = √3, and
+        // with two degrees of freedom F(√3) = 1/2 + √3 / (2 √5) = 0.887298…
+        let rule = Rule::new(90.0, 90.0);
+        let days = [91.0, 92.0, 93.0];
+        let p = rule.probability(&days).unwrap();
+        assert!(
+            (p - (0.5 + 3f64.sqrt() / (2.0 * 5f64.sqrt()))).abs() < 1e-12,
+            "{p}"
+        );
+        // Short of 0.9: the rule does not hold, though every day met the SLO; it needs a
+        // mean t(0.9; 2) · √(4/3) = 2.1773 points above it at this spread.
+        let e = Evidence {
+            pooled: 92.0,
+            days: &days,
+        };
+        assert!(!rule.holds(e));
+        assert!((rule.margin(&days).unwrap() - 1.885_618 * (4.0f64 / 3.0).sqrt()).abs() < 1e-5);
+        assert!(Rule::new(90.0, 85.0).holds(e));
+        // The bare rule reads the window as a whole; so does any rule on one day.
+        assert!(Rule::new(90.0, 0.0).holds(e));
+        assert!(rule.holds(Evidence {
+            pooled: 90.0,
+            days: &[90.0]
+        }));
+        assert_eq!(rule.probability(&[90.0]), None);
+        // No spread: certain either way.
+        assert_eq!(rule.probability(&[95.0, 95.0]), Some(1.0));
+        assert_eq!(rule.probability(&[85.0, 85.0]), Some(0.0));
+    }
+}
