@@ -79,8 +79,10 @@ fn run_all_on_a_short_trace_writes_every_report() {
     // static-2 costs exactly 2 containers × 1,440 test minutes.
     assert_eq!(row("static-2")[5], "2880");
     // Each reference is its own cost reference. Under the queue, every row has its
-    // latencies, and the optimum (every step sized to meet the SLO from an empty queue)
-    // serves at least the SLO's share in time.
+    // latencies; the optimum (the cheapest allocation meeting the period's share with
+    // each step from an empty queue) lands within half a point of the SLO in the
+    // simulator, which carries the queue, and every row that met the SLO costs at least
+    // as much.
     assert_eq!(row("oracle")[7], "1.0");
     assert_eq!(row("optimal")[8], "1.0");
     for r in &rows {
@@ -88,9 +90,18 @@ fn run_all_on_a_short_trace_writes_every_report() {
         assert!(p99 > 0.0 && p99 < 60.0, "{r:?}");
     }
     let in_time: f64 = row("optimal")[10].parse().unwrap();
-    assert!(in_time >= 90.0, "{in_time}");
-    // The same forecasts under the threshold rule: the oracle never violates and the
-    // optimum is the floor (every row without violations costs at least as much).
+    assert!((89.5..=90.5).contains(&in_time), "{in_time}");
+    for r in rows
+        .iter()
+        .filter(|r| r[16].parse::<f64>().unwrap() >= 90.0)
+    {
+        let x: f64 = r[8].parse().unwrap();
+        assert!(x >= 1.0, "{r:?} met the SLO cheaper than the floor");
+    }
+    // The same forecasts under the threshold rule (90 % of minutes without a
+    // violation): the oracle never violates, the optimum spares at most the 10 % of
+    // minutes the SLO allows, and is the floor (every row that met the SLO costs at
+    // least as much).
     prescale()
         .args(["simulate", "--serving", "threshold", "--test-days", "1"])
         .arg("--data-dir")
@@ -103,9 +114,13 @@ fn run_all_on_a_short_trace_writes_every_report() {
         self::rows(&fs::read_to_string(dir.path().join("threshold/metrics_summary.csv")).unwrap());
     let row = |p: &str| threshold.iter().find(|r| r[1] == p).unwrap().clone();
     assert_eq!(row("oracle")[2], "0");
-    assert_eq!(row("optimal")[2], "0");
+    let spared: u32 = row("optimal")[2].parse().unwrap();
+    assert!(spared > 0 && spared <= 144, "{spared}");
     assert_eq!(row("optimal")[8], "1.0");
-    for r in threshold.iter().filter(|r| r[2] == "0") {
+    for r in threshold
+        .iter()
+        .filter(|r| r[16].parse::<f64>().unwrap() >= 90.0)
+    {
         let x: f64 = r[8].parse().unwrap();
         assert!(x >= 1.0, "{r:?} is cheaper than the floor");
     }

@@ -3,7 +3,7 @@
 use prescale::config::ServingConfig;
 use prescale::config::ServingModel;
 use prescale::config::{ClusterConfig, PolicyConfig};
-use prescale::floor::{floor_cost, needs};
+use prescale::floor::{floor_cost, needs, share_needs};
 use prescale::forecast::{Forecast, Interval};
 use prescale::metrics::policy_metrics;
 use prescale::policy::{PolicyContext, PolicyKind, Tuned};
@@ -67,6 +67,18 @@ proptest! {
         let need = needs(&demand[t0..], &cluster);
         let floor = floor_cost(&need, d) * u64::from(cluster.step_minutes);
         let serves_all = |tl: &prescale::sim::Timeline| tl.ready.iter().zip(&need).all(|(r, n)| r >= n);
+        // The share floor: no schedule that meets the SLO's share of minutes without a
+        // violation has fewer ready container-steps than its bound; where the cluster can
+        // serve that share at all, optimal meets it, billing exactly its allocation's
+        // cheapest schedule.
+        let share = share_needs(&demand[t0..], &cluster);
+        let minutes = demand.len() - t0;
+        let want = cluster.serving.slo_share * minutes as f64;
+        let met = |tl: &prescale::sim::Timeline| {
+            (0..tl.len()).filter(|&i| tl.unserved[i] == 0.0).count() as f64 >= want - 1e-9
+        };
+        let ceiling = f64::from(cluster.max_replicas) * cluster.capacity_per_step;
+        let reachable = demand[t0..].iter().filter(|&&x| x <= ceiling).count() as f64 >= want - 1e-9;
         // Any tuned value will do for the invariants.
         let ctx = PolicyContext {
             cluster: &cluster,
@@ -109,11 +121,18 @@ proptest! {
             if serves_all(&tl) {
                 prop_assert!(m.container_minutes >= floor, "{} beat the floor", kind.name());
             }
+            if met(&tl) {
+                let ready: u64 = tl.ready.iter().map(|&r| u64::from(r)).sum();
+                prop_assert!(ready as f64 >= share.bound - 1e-6, "{} beat the bound", kind.name());
+            }
             match kind.name() {
                 "optimal" => {
-                    // It serves every step the cluster can, at exactly the floor.
-                    prop_assert!(serves_all(&tl), "optimal left a step short");
-                    prop_assert_eq!(m.container_minutes, floor);
+                    // It meets the share where the cluster can, at its allocation's floor.
+                    prop_assert!(!reachable || met(&tl), "optimal missed the share");
+                    prop_assert_eq!(
+                        m.container_minutes,
+                        floor_cost(&share.needs, d) * u64::from(cluster.step_minutes)
+                    );
                 }
                 "oracle" => {
                     // Perfect foresight never violates where the cluster is big enough.

@@ -1,13 +1,15 @@
 //! `optimal`: the offline cost floor as a policy. On its first decision it sees the whole
-//! test period's demand and computes the cheapest schedule without an avoidable
-//! violation ([`crate::floor`]); each decision then returns that schedule's target.
+//! test period's demand and computes the cheapest schedule that meets the SLO's share of
+//! the period ([`crate::floor::share_needs`]); each decision then returns that
+//! schedule's target.
 //! A reference: it reads the future, so no deployed system can run it.
 
 use super::{Input, Observation, Policy, PolicySpec};
-use crate::floor::{needs, schedule};
+use crate::floor::{schedule, share_needs};
 use crate::serving::StepCluster;
 
-/// The cheapest zero-violation schedule, computed with full knowledge of the test demand.
+/// The cheapest schedule meeting the period's share, computed with full knowledge of the
+/// test demand.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub(crate) struct Optimal {
     /// The target of each decision, computed at the first.
@@ -18,7 +20,7 @@ impl Policy for Optimal {
     fn decide(&mut self, obs: &Observation, cluster: &StepCluster) -> i64 {
         if self.plan.is_empty() {
             // The first decision's future is the whole test period.
-            self.plan = schedule(&needs(obs.future, cluster), cluster.delay_steps);
+            self.plan = schedule(&share_needs(obs.future, cluster).needs, cluster.delay_steps);
         }
         // Decision k sees the future from test step k on.
         let k = self.plan.len().saturating_sub(obs.future.len());
@@ -30,7 +32,7 @@ impl Policy for Optimal {
 pub(super) const SPEC: PolicySpec = PolicySpec {
     name: "optimal",
     about:
-        "The cheapest schedule without an avoidable violation, computed offline: the cost floor.",
+        "The cheapest schedule meeting the SLO's share of the period, computed offline: the cost floor.",
     input: Input::Foresight,
     build: |_, _| Box::new(Optimal::default()),
     knob: None,
