@@ -34,6 +34,9 @@ pub struct StepOutcome {
     pub served: f64,
     /// Requests waiting for a free slot at the step's end.
     pub backlog: f64,
+    /// Requests settled in the step: within the deadline, and the rest (late or
+    /// dropped), whatever step they arrived in (what a latency histogram shows).
+    pub settled: (f64, f64),
     /// Whether the decision changed the target (never for a held target).
     pub switched: bool,
 }
@@ -166,6 +169,7 @@ impl Cluster {
             starting: self.starting.len() as u32,
             served: service.served,
             backlog: service.backlog,
+            settled: service.settled,
             switched: !held && target != previous,
         }
     }

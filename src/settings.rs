@@ -797,6 +797,23 @@ pub const BURST_LOOKBACK: Setting = Setting {
     trials: &[],
 };
 
+/// slo-feedback's gain.
+pub const FEEDBACK_GAIN: Setting = Setting {
+    name: "feedback-gain",
+    heading: POLICIES,
+    stages: SIM,
+    value_name: "GAIN",
+    help: "slo-feedback: how far its headroom moves per step for each step's worth of requests that missed the deadline beyond the SLO's share (adaptive conformal inference's γ)",
+    kind: Kind::Number,
+    range: "a positive number",
+    valid: |x| x.is_finite() && x > 0.0,
+    get: |s| Value::Number(s.policy.feedback_gain),
+    set: |s, v| s.policy.feedback_gain = v.number(),
+    axis: false,
+    per_trace: false,
+    trials: &[],
+};
+
 /// The HPA policies' metric.
 pub const HPA_METRIC: Setting = Setting {
     name: "hpa-metric",
@@ -866,6 +883,7 @@ pub const ALL: &[&Setting] = &[
     &HPA_TARGET,
     &PREDICTIVE_HPA_TARGET,
     &BURST_LOOKBACK,
+    &FEEDBACK_GAIN,
     &HPA_METRIC,
     &METRICS_LAG,
 ];

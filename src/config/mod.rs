@@ -90,6 +90,9 @@ pub struct PolicyConfig {
     /// `t − 1 − lag`. Defaults to 1 (metrics-server's window and scrape and the
     /// controller's 15 s sync, `docs/experiment.md`).
     pub metrics_lag_min: u32,
+    /// γ of `slo-feedback`: how far one step's requests missing the deadline beyond the
+    /// SLO's share move its headroom, per step's worth of requests. Defaults to 0.1.
+    pub feedback_gain: f64,
 }
 
 /// What the HPA policies measure (`docs/experiment.md`, reactive-hpa).
@@ -143,6 +146,7 @@ impl Default for PolicyConfig {
             burst_lookback_min: 3,
             hpa_metric: HpaMetric::Utilization,
             metrics_lag_min: 1,
+            feedback_gain: 0.1,
         }
     }
 }

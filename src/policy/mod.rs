@@ -18,6 +18,7 @@ mod policy_aware;
 mod predictive_hpa;
 mod reactive_hpa;
 mod simple_ceiling;
+mod slo_feedback;
 mod slo_targeted;
 mod static_n;
 
@@ -106,6 +107,12 @@ pub struct Tuned {
 }
 
 impl Tuned {
+    /// Whether this is a value being tried by the search ([`Self::trying`]), not one
+    /// the search returned.
+    pub fn is_trial(&self) -> bool {
+        self.attained_pct.is_nan()
+    }
+
     /// A value to run a policy at while it is being tuned: nothing reached yet.
     pub fn trying(value: f64, steps: usize) -> Self {
         Self {
@@ -286,6 +293,7 @@ impl PolicyKind {
         PolicyKind(&reactive_hpa::SPEC),
         PolicyKind(&predictive_hpa::SPEC),
         PolicyKind(&slo_targeted::SPEC),
+        PolicyKind(&slo_feedback::SPEC),
         PolicyKind(&oracle::SPEC),
         PolicyKind(&optimal::SPEC),
     ];

@@ -347,6 +347,7 @@ mod tests {
             starting,
             served,
             backlog: 0.0,
+            settled: (served, demand - served),
             switched: false,
         }
     }

@@ -16,7 +16,7 @@ use crate::serving::StepCluster;
 
 /// The headrooms searched, as fractions of the forecast: from −90 % to +1000 %, to a
 /// tenth of a percent.
-const SEARCH: Tune = Tune {
+pub(super) const SEARCH: Tune = Tune {
     name: "headroom",
     low: -0.9,
     high: 10.0,

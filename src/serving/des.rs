@@ -50,6 +50,8 @@ pub(crate) struct Des {
     /// Arrivals evenly spaced at `(i + ½) · step / n` instead of at random, for
     /// hand-worked tests.
     even: bool,
+    /// Requests settled since the last step's report: within the deadline, and not.
+    settled: (f64, f64),
 }
 
 /// `requests`: the discrete-event model ([`Des`]); a step's need and share from empty are
@@ -84,6 +86,7 @@ impl Des {
             accounted_from,
             batch: Vec::new(),
             even: false,
+            settled: (0.0, 0.0),
         }
     }
 
@@ -103,8 +106,10 @@ impl Des {
         }
         if !dropped && latency_s <= self.s.deadline_s {
             self.ledger.within[step] += 1.0;
+            self.settled.0 += 1.0;
         } else {
             self.ledger.missed[step] += 1.0;
+            self.settled.1 += 1.0;
         }
         let bin = latency::bin(latency_s);
         self.counts[step * latency::LEN + bin] += 1.0;
@@ -220,6 +225,7 @@ impl Server for Des {
         StepService {
             served: (busy / self.s.service.mean_s).min(cap),
             backlog: self.pending.len() as f64,
+            settled: std::mem::take(&mut self.settled),
         }
     }
 

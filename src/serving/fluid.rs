@@ -425,6 +425,8 @@ impl Server for Fluid {
         StepService {
             served: sums.served,
             backlog,
+            // The fluid model settles every arrival in its step.
+            settled: (sums.within, (arrivals - sums.within).max(0.0)),
         }
     }
 

@@ -91,6 +91,10 @@ pub struct StepService {
     pub served: f64,
     /// Requests waiting for a slot at the step's end.
     pub backlog: f64,
+    /// Requests whose fate was settled in the step (whatever step they arrived in):
+    /// completed within the deadline, and the rest (late or dropped); what a latency
+    /// histogram of the step shows.
+    pub settled: (f64, f64),
 }
 
 /// What became of each step's requests, by arrival step, from the first simulated step.

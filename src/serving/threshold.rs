@@ -49,6 +49,7 @@ impl Server for ThresholdServer {
         StepService {
             served: arrivals - unserved,
             backlog: 0.0,
+            settled: (arrivals - unserved, unserved),
         }
     }
 

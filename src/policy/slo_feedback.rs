@@ -1,0 +1,315 @@
+//! `slo-feedback`: slo-targeted that holds its SLO by feedback, as a deployed autoscaler
+//! can. It starts at a headroom tuned on the validation window exactly as slo-targeted's
+//! is (the search runs it without feedback), then after every step it observes moves
+//! the headroom by what its own requests missed:
+//! `h ← h + γ · (late − (1 − aim) · settled) / scale`, adaptive conformal inference on
+//! the headroom (`docs/experiment.md`, slo-feedback). The aim is the share in time the
+//! start reached on the validation window (the SLO plus the margin `--confidence` asked
+//! for), never below the SLO. `late` and `settled` are the
+//! requests a latency histogram shows for the step (completed after the deadline or
+//! dropped, and all), read `--metrics-lag` old; under `threshold` a step counts 1 when
+//! it violated, of 1. `scale` is the mean demand per step of the day before the first
+//! decision (1 under `threshold`), γ `--feedback-gain`.
+//!
+//! The long-run guarantee (Gibbs & Candès 2021, Proposition 4.1, here exact): summing
+//! the updates, `Σ late − (1 − aim) · Σ settled = (h_T − h_0) · scale / γ`, so the share
+//! of the observed requests that missed differs from `1 − aim` by
+//! `(h_T − h_0) · scale / (γ · Σ settled)`: at most the headroom's range times
+//! `scale / γ` over the requests seen, which falls as 1/T, whatever the demand does,
+//! as long as the headroom stays inside its range (it is clamped to it).
+
+use super::burst::Burst;
+use super::reactive_hpa::Stabilizer;
+use super::slo_targeted::SEARCH;
+use super::{yhat, Input, Observation, Policy, PolicyContext, PolicySpec, Tuned};
+use crate::config::PolicyConfig;
+use crate::serving::{SloMeasure, StepCluster};
+
+/// The headroom, moved by feedback.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct SloFeedback {
+    slo_share: f64,
+    /// The share in time the feedback holds: the SLO's, or what the start reached on
+    /// the validation window where that is more.
+    aim: f64,
+    /// Steps count as requests (`queue`, `requests`) or as minutes (`threshold`).
+    minutes: bool,
+    /// The tuned starting headroom and what it reached on the validation window.
+    tuned: Option<Tuned>,
+    /// The headroom now.
+    headroom: f64,
+    /// γ.
+    gain: f64,
+    /// Steps a decision's metrics are old beyond the last one.
+    lag_steps: usize,
+    /// The observed steps already fed back.
+    seen: usize,
+    /// Requests per step the misses are measured in; set at the first decision.
+    scale: Option<f64>,
+    stabilizer: Stabilizer,
+    burst: Burst,
+}
+
+impl SloFeedback {
+    /// The policy at `ctx`'s tuned headroom (0 without one).
+    pub(crate) fn new(cfg: &PolicyConfig, ctx: &PolicyContext) -> Self {
+        let start = ctx.tuned.map_or(0.0, |t| t.value);
+        let slo_share = ctx.cluster.serving.slo_share;
+        // Being tuned: open loop, so the start is slo-targeted's headroom.
+        let tuning = ctx.tuned.is_some_and(|t| t.is_trial());
+        Self {
+            slo_share,
+            aim: ctx
+                .tuned
+                .filter(|t| !t.is_trial())
+                .map_or(slo_share, |t| (t.attained_pct / 100.0).max(slo_share)),
+            minutes: ctx.cluster.serving.model.kind().measure()
+                == SloMeasure::MinutesWithoutViolation,
+            tuned: ctx.tuned,
+            headroom: start,
+            gain: if tuning { 0.0 } else { cfg.feedback_gain },
+            lag_steps: cfg
+                .metrics_lag_min
+                .div_ceil(ctx.cluster.step_minutes.max(1)) as usize,
+            seen: 0,
+            scale: None,
+            stabilizer: Stabilizer::new(cfg.hpa_stabilization_min),
+            burst: Burst {
+                lookback_min: cfg.burst_lookback_min,
+            },
+        }
+    }
+
+    /// The headroom now (a fraction of the forecast).
+    #[cfg(test)]
+    pub(crate) fn headroom(&self) -> f64 {
+        self.headroom
+    }
+
+    /// Feeds back every step observed since the last decision.
+    fn observe(&mut self, obs: &Observation, cluster: &StepCluster) {
+        let scale = *self.scale.get_or_insert_with(|| {
+            if self.minutes {
+                return 1.0;
+            }
+            let day = (24 * 60 / cluster.step_minutes.max(1)) as usize;
+            let recent = &obs.history[obs.history.len().saturating_sub(day)..];
+            (recent.iter().sum::<f64>() / recent.len().max(1) as f64).max(1.0)
+        });
+        let visible = obs.past.len().saturating_sub(self.lag_steps);
+        for o in &obs.past[self.seen.min(visible)..visible] {
+            let (within, late) = o.settled;
+            let (missed, settled) = if self.minutes {
+                (f64::from(u8::from(late > 0.0)), 1.0)
+            } else {
+                (late, within + late)
+            };
+            self.headroom += self.gain * (missed - (1.0 - self.aim) * settled) / scale;
+            self.headroom = self.headroom.clamp(SEARCH.low, SEARCH.high);
+        }
+        self.seen = self.seen.max(visible);
+    }
+}
+
+impl Policy for SloFeedback {
+    fn decide(&mut self, obs: &Observation, cluster: &StepCluster) -> i64 {
+        self.observe(obs, cluster);
+        let forecast = cluster.containers_for((1.0 + self.headroom) * yhat(obs));
+        let desired = forecast.max(self.burst.target(obs, cluster));
+        self.stabilizer
+            .stabilize(desired, obs.previous_target, cluster)
+    }
+
+    fn slo_target(&self) -> Option<f64> {
+        Some(100.0 * self.slo_share)
+    }
+
+    fn note(&self) -> Option<String> {
+        self.tuned.map(|t| {
+            format!(
+                "starts at {}, tuned on the {} validation steps, then holds the {:.2} % it reached there by feedback",
+                SEARCH.show(t.value),
+                t.steps,
+                100.0 * self.aim,
+            )
+        })
+    }
+}
+
+/// The registry entry.
+pub(super) const SPEC: PolicySpec = PolicySpec {
+    name: "slo-feedback",
+    about: "slo-targeted whose headroom then moves every step by the share of its own requests that missed the deadline (adaptive conformal inference): its miss share converges to 1 − SLO.",
+    input: Input::Validated,
+    build: |cfg, ctx| Box::new(SloFeedback::new(cfg, ctx)),
+    knob: None,
+    tune: Some(SEARCH),
+};
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{ClusterConfig, PolicyConfig};
+    use crate::forecast::Forecast;
+    use crate::sim::simulate;
+
+    /// `n` steps of demand 100 at a step, then `n` of 200, forecast at 100 throughout:
+    /// a level shift the model does not see.
+    fn shifted(n: usize) -> (Vec<f64>, Forecast) {
+        let demand: Vec<f64> = (0..3 * n)
+            .map(|i| if i < 2 * n { 100.0 } else { 200.0 })
+            .collect();
+        let forecast = Forecast {
+            yhat: vec![100.0; n],
+            interval: None,
+        };
+        (demand, forecast)
+    }
+
+    fn run(
+        kind: &str,
+        demand: &[f64],
+        forecast: &Forecast,
+        start: f64,
+        cfg: &PolicyConfig,
+    ) -> (crate::sim::Timeline, f64) {
+        let cluster = ClusterConfig::default().at_step(1);
+        let ctx = PolicyContext {
+            cluster: &cluster,
+            tuned: Some(Tuned {
+                attained_pct: 90.0,
+                ..Tuned::trying(start, 0)
+            }),
+        };
+        let n = forecast.yhat.len();
+        let t = demand.len() - n..demand.len();
+        if kind == "slo-feedback" {
+            let mut p = SloFeedback::new(cfg, &ctx);
+            let tl = simulate(demand, t, Some(forecast), &mut p, &cluster).unwrap();
+            (tl, p.headroom())
+        } else {
+            let mut p = crate::policy::PolicyKind::from_name(kind)
+                .unwrap()
+                .build(cfg, &ctx);
+            let tl = simulate(demand, t, Some(forecast), p.as_mut(), &cluster).unwrap();
+            (tl, start)
+        }
+    }
+
+    fn in_time(tl: &crate::sim::Timeline) -> f64 {
+        let within: f64 = tl.within.iter().sum();
+        100.0 * within / (within + tl.unserved.iter().sum::<f64>())
+    }
+
+    #[test]
+    fn feedback_follows_a_level_shift_the_tuned_headroom_misses() {
+        // Demand doubles in the test period; the forecast stays at the old level. At
+        // the headroom that served the old level (+10 %), slo-targeted serves about
+        // half in time; slo-feedback, starting there, climbs to about +100 % and misses
+        // 10 % of the requests plus what the climb cost, (h_T − h_0) · scale / (γ ·
+        // requests) = 0.9 · 100 / (0.1 · 288 000) = 0.3 %: 89.7 %. Three times γ
+        // climbs three times as fast and gives back a third as much.
+        let (demand, forecast) = shifted(1440);
+        let cfg = PolicyConfig::default();
+        let (fixed, _) = run("slo-targeted", &demand, &forecast, 0.1, &cfg);
+        let (fed, h) = run("slo-feedback", &demand, &forecast, 0.1, &cfg);
+        assert!(in_time(&fixed) < 70.0, "{}", in_time(&fixed));
+        assert!((0.8..1.5).contains(&h), "{h}");
+        let bound = 100.0 * (h - 0.1) * 100.0 / (cfg.feedback_gain * 288_000.0);
+        assert!(
+            in_time(&fed) >= 90.0 - bound - 0.05,
+            "{} {bound}",
+            in_time(&fed)
+        );
+        let fast = PolicyConfig {
+            feedback_gain: 0.3,
+            ..cfg
+        };
+        let (quick, _) = run("slo-feedback", &demand, &forecast, 0.1, &fast);
+        assert!(
+            in_time(&quick) > in_time(&fed),
+            "{} {}",
+            in_time(&quick),
+            in_time(&fed)
+        );
+        assert!(
+            in_time(&quick) >= 90.0 - bound / 3.0 - 0.05,
+            "{}",
+            in_time(&quick)
+        );
+    }
+
+    #[test]
+    fn the_miss_share_is_the_target_plus_the_headroom_moved_over_gamma() {
+        // The guarantee, exactly: over the steps fed back, Σ late − 0.1 · Σ settled =
+        // (h_T − h_0) · scale / γ, with scale the mean demand of the day before the
+        // test period (100) and γ the default gain, the steps read one minute late.
+        let (demand, forecast) = shifted(600);
+        let cfg = PolicyConfig::default();
+        let cluster = ClusterConfig::default().at_step(1);
+        let ctx = PolicyContext {
+            cluster: &cluster,
+            tuned: Some(Tuned {
+                attained_pct: 90.0,
+                ..Tuned::trying(0.1, 0)
+            }),
+        };
+        let mut p = SloFeedback::new(&cfg, &ctx);
+        let n = forecast.yhat.len();
+        let mut seen = Vec::new();
+        // The simulator's own loop, to keep what each decision observed.
+        let tl = simulate(
+            &demand,
+            demand.len() - n..demand.len(),
+            Some(&forecast),
+            &mut Recorder {
+                inner: &mut p,
+                seen: &mut seen,
+            },
+            &cluster,
+        )
+        .unwrap();
+        assert_eq!(tl.len(), n);
+        let fed = &seen[..seen.len() - cfg.metrics_lag_min as usize];
+        let late: f64 = fed.iter().map(|s| s.1).sum();
+        let settled: f64 = fed.iter().map(|s| s.0 + s.1).sum();
+        let lhs = late - 0.1 * settled;
+        let rhs = (p.headroom() - 0.1) * 100.0 / cfg.feedback_gain;
+        assert!((lhs - rhs).abs() < 1e-6 * settled, "{lhs} vs {rhs}");
+    }
+
+    #[test]
+    fn while_it_is_tuned_it_is_slo_targeted() {
+        // The search runs it at values it is trying: open loop, the same run as
+        // slo-targeted's at that headroom, so its start is slo-targeted's headroom.
+        let (demand, forecast) = shifted(300);
+        let cluster = ClusterConfig::default().at_step(1);
+        let cfg = PolicyConfig::default();
+        let ctx = PolicyContext {
+            cluster: &cluster,
+            tuned: Some(Tuned::trying(0.3, 0)),
+        };
+        let t = demand.len() - 300..demand.len();
+        let mut fb = SloFeedback::new(&cfg, &ctx);
+        let a = simulate(&demand, t.clone(), Some(&forecast), &mut fb, &cluster).unwrap();
+        let mut st = crate::policy::PolicyKind::from_name("slo-targeted")
+            .unwrap()
+            .build(&cfg, &ctx);
+        let b = simulate(&demand, t, Some(&forecast), st.as_mut(), &cluster).unwrap();
+        assert_eq!(a, b);
+        assert_eq!(fb.headroom(), 0.3);
+    }
+
+    /// Passes decisions through, keeping every step the last decision had observed.
+    struct Recorder<'a> {
+        inner: &'a mut SloFeedback,
+        seen: &'a mut Vec<(f64, f64)>,
+    }
+
+    impl Policy for Recorder<'_> {
+        fn decide(&mut self, obs: &Observation, cluster: &StepCluster) -> i64 {
+            *self.seen = obs.past.iter().map(|o| o.settled).collect();
+            self.inner.decide(obs, cluster)
+        }
+    }
+}
