@@ -531,18 +531,19 @@ pub fn deployable(row: &PolicyMetrics) -> bool {
     deployable_policy(&row.policy)
 }
 
-/// Indices of the deployable rows that no other deployable row beats on both violation
-/// minutes and cost: the Pareto front of cost vs SLA among the policies a user could
-/// run. The references (oracle, optimal) are never on it.
+/// Indices of the deployable rows that no other deployable row beats on both SLO
+/// attainment (the SLO's own measure) and cost: the Pareto front of cost vs the SLO
+/// among the policies a user could run. The references (oracle, optimal) are never on
+/// it.
 pub fn pareto_front(rows: &[PolicyMetrics]) -> Vec<usize> {
     (0..rows.len())
         .filter(|&i| {
             let a = &rows[i];
             deployable(a)
                 && !rows.iter().filter(|b| deployable(b)).any(|b| {
-                    b.sla_violation_minutes <= a.sla_violation_minutes
+                    b.slo_attained_pct >= a.slo_attained_pct
                         && b.container_minutes <= a.container_minutes
-                        && (b.sla_violation_minutes < a.sla_violation_minutes
+                        && (b.slo_attained_pct > a.slo_attained_pct
                             || b.container_minutes < a.container_minutes)
                 })
         })
@@ -677,6 +678,7 @@ mod tests {
             scaling_switches: 0,
             cost_vs_oracle: 0.0,
             cost_vs_optimal: 0.0,
+            slo_attained_pct: 100.0 - v as f64,
             ..PolicyMetrics::default()
         }
     }

@@ -4,7 +4,7 @@
 use crate::metrics::{self, pareto_front, PolicyMetrics};
 
 /// The footnote under the table.
-pub(crate) const FOOTNOTE: &str = "* = on the Pareto front of container-minutes vs SLA violation minutes among deployable policies; oracle and optimal read the future: references, never starred";
+pub(crate) const FOOTNOTE: &str = "* = on the Pareto front of container-minutes vs SLO attainment among deployable policies; oracle and optimal read the future: references, never starred";
 
 /// The table's cells: the header, then one row per metrics row in display order (what
 /// the SLO measures first: the highest attainment, then the lowest cost), the first cell

@@ -8,7 +8,7 @@
 
 use plotters::prelude::*;
 
-use super::{colour, draw_legend, font, png, DrawResult};
+use super::{attainment_label, colour, draw_legend, font, nines, png, DrawResult};
 use crate::policy::PolicyKind;
 
 /// One point of a frontier plot.
@@ -44,19 +44,6 @@ fn front(points: &[&FrontierPoint]) -> Vec<(f64, f64)> {
     out.sort_by(|a, b| a.0.total_cmp(&b.0).then(b.1.total_cmp(&a.1)));
     out.dedup();
     out
-}
-
-/// The nines of a miss rate in percent: `−log10(miss / 100)`, so 90 % attained is 1,
-/// 99 % is 2, 99.9 % is 3; a miss below 0.001 % counts as 0.001 % (5 nines).
-fn nines(miss_pct: f64) -> f64 {
-    -(miss_pct.max(1e-3) / 100.0).log10()
-}
-
-/// The attainment a height on the nines scale stands for, for the axis labels.
-fn attainment_label(y: f64) -> String {
-    let a = 100.0 - 100.0 * 10f64.powf(-y);
-    let decimals = (y.ceil() as usize).saturating_sub(2).min(4);
-    format!("{a:.decimals$}")
 }
 
 /// Panels side by side (two rows from three delays on); `slo_levels` drawn as lines.

@@ -147,7 +147,7 @@ pub(crate) enum Figure {
     Forecast(String),
     /// The policies driven by one model, by cost and violations.
     Comparison(String),
-    /// Every run by cost and violation rate, the Pareto front joined.
+    /// Every run by cost and SLO attainment, the Pareto front joined.
     Pareto,
     /// The busiest day's capacity under the best runs.
     Timeline,
@@ -169,7 +169,13 @@ pub(crate) fn render_all(results: &Results) -> DrawResult<Vec<(Figure, Vec<u8>)>
         }
     }
     if !results.rows.is_empty() {
-        out.push((Figure::Pareto, pareto::render(&results.rows)?));
+        // The SLO the run states: the recommendation's, or an SLO policy's.
+        let slo = results
+            .recommendation
+            .as_ref()
+            .and_then(|r| r.choices.first().map(|c| c.slo_pct))
+            .or_else(|| results.rows.iter().find_map(|r| r.slo_target));
+        out.push((Figure::Pareto, pareto::render(&results.rows, slo)?));
     }
     let picked = timeline::pick(results);
     if !picked.is_empty() {
@@ -185,6 +191,19 @@ pub(crate) fn frontier_png(
     slo_levels: &[f64],
 ) -> DrawResult<Vec<u8>> {
     frontier::render(trace, points, slo_levels)
+}
+
+/// The nines of a miss rate in percent: `−log10(miss / 100)`, so 90 % attained is 1,
+/// 99 % is 2, 99.9 % is 3; a miss below 0.001 % counts as 0.001 % (5 nines).
+pub(crate) fn nines(miss_pct: f64) -> f64 {
+    -(miss_pct.max(1e-3) / 100.0).log10()
+}
+
+/// The attainment a height on the nines scale stands for, for the axis labels.
+pub(crate) fn attainment_label(y: f64) -> String {
+    let a = 100.0 - 100.0 * 10f64.powf(-y);
+    let decimals = (y.ceil() as usize).saturating_sub(2).min(4);
+    format!("{a:.decimals$}")
 }
 
 /// Whether a row belongs to the model-free policies.

@@ -1,12 +1,13 @@
-//! `pareto.png`: every (model, policy) by cost and violation rate, the Pareto front of
-//! the policies a user could deploy joined by a line, the reference policies (oracle,
-//! optimal) drawn as crosses off the front; on the right, a zoom on the low-violation
-//! corner where the choice is made. Labels are placed so that none covers another or a
-//! point ([`place_labels`]).
+//! `pareto.png`: every (model, policy) by cost and SLO attainment (the SLO's own measure,
+//! on the nines scale: 90, 99, 99.9 % one step apart), the Pareto front of the policies
+//! a user could deploy joined by a line, the reference policies (oracle, optimal) drawn
+//! as crosses off the front, the SLO as a dashed line; on the right, a zoom on the runs
+//! near the SLO, where the choice is made. Labels are placed so that none covers
+//! another or a point ([`place_labels`]).
 
 use plotters::prelude::*;
 
-use super::{colour, draw_legend, font, png, Area, DrawResult};
+use super::{attainment_label, colour, draw_legend, font, nines, png, Area, DrawResult};
 use crate::metrics::{deployable, pareto_front, PolicyMetrics};
 
 /// A label's box in pixels: top-left corner and size.
@@ -127,6 +128,7 @@ pub(crate) fn place_labels(
 struct Point {
     model: String,
     cost: f64,
+    /// SLO attainment on the nines scale.
     rate: f64,
     label: String,
     reference: bool,
@@ -135,7 +137,7 @@ struct Point {
 fn points(rows: &[PolicyMetrics]) -> Vec<Point> {
     let mut out: Vec<Point> = Vec::new();
     for r in rows {
-        let (cost, rate) = (r.container_minutes as f64, 100.0 * r.violation_rate);
+        let (cost, rate) = (r.container_minutes as f64, height(r));
         let reference = !deployable(r);
         match out
             .iter_mut()
@@ -154,13 +156,19 @@ fn points(rows: &[PolicyMetrics]) -> Vec<Point> {
     out
 }
 
-/// One panel over the given ranges.
+/// A row's height: its SLO attainment on the nines scale.
+fn height(r: &PolicyMetrics) -> f64 {
+    nines(100.0 - r.slo_attained_pct)
+}
+
+/// One panel over the given ranges (y on the nines scale), the SLO as a dashed line.
 fn panel(
     area: &Area,
     rows: &[PolicyMetrics],
     x: std::ops::Range<f64>,
     y: std::ops::Range<f64>,
     title: &str,
+    slo: Option<f64>,
 ) -> DrawResult<()> {
     let mut chart = ChartBuilder::on(area)
         .caption(title, font(20))
@@ -171,20 +179,36 @@ fn panel(
     chart
         .configure_mesh()
         .x_desc("container-minutes (cost)")
-        .y_desc("SLA violation rate (% of test minutes)")
+        .y_desc("SLO attained, % (nines scale)")
         .x_labels(6)
+        .y_labels(8)
         .x_label_formatter(&|v| format!("{v:.0}"))
-        .y_label_formatter(&|v| format!("{v:.1}"))
+        .y_label_formatter(&|v| attainment_label(*v))
         .label_style(font(14))
         .axis_desc_style(font(15))
         .draw()?;
+    if let Some(level) = slo.filter(|l| y.contains(&nines(100.0 - l))) {
+        let h = nines(100.0 - level);
+        chart
+            .draw_series(DashedLineSeries::new(
+                vec![(x.start, h), (x.end, h)],
+                8,
+                5,
+                RED.mix(0.7).stroke_width(2),
+            ))?
+            .label(format!("SLO {level} %"))
+            .legend(|(x, y)| {
+                PathElement::new(vec![(x, y), (x + 20, y)], RED.mix(0.7).stroke_width(2))
+            });
+    }
     let mut front: Vec<&PolicyMetrics> = pareto_front(rows).into_iter().map(|i| &rows[i]).collect();
     front.sort_by_key(|r| r.container_minutes);
     chart
         .draw_series(LineSeries::new(
             front
                 .iter()
-                .map(|r| (r.container_minutes as f64, 100.0 * r.violation_rate)),
+                .map(|r| (r.container_minutes as f64, height(r)))
+                .filter(|p| x.contains(&p.0) && y.contains(&p.1)),
             BLACK.mix(0.5).stroke_width(2),
         ))?
         .label("Pareto front of deployable policies")
@@ -264,48 +288,60 @@ fn panel(
         EmptyElement::at((p.cost, p.rate))
             + Text::new(p.label.clone(), (b.x - a.0, b.y - a.1), text.clone())
     }))?;
-    draw_legend(&mut chart, SeriesLabelPosition::UpperRight)?;
+    draw_legend(&mut chart, SeriesLabelPosition::LowerRight)?;
     Ok(())
 }
 
-/// All runs on the left; the low-violation corner on the right.
-pub(super) fn render(rows: &[PolicyMetrics]) -> DrawResult<Vec<u8>> {
+/// All runs on the left; on the right the runs near the SLO (within 5 points below it
+/// and everything above; without an SLO, the best quarter), spanning their own range.
+pub(super) fn render(rows: &[PolicyMetrics], slo: Option<f64>) -> DrawResult<Vec<u8>> {
     let cost = |r: &PolicyMetrics| r.container_minutes as f64;
-    let rate = |r: &PolicyMetrics| 100.0 * r.violation_rate;
     let x_max = rows.iter().map(cost).fold(1.0, f64::max);
-    let y_max = rows.iter().map(rate).fold(1.0, f64::max);
-    let mut rates: Vec<f64> = rows.iter().map(rate).collect();
-    rates.sort_by(f64::total_cmp);
-    let y_zoom = (crate::forecast::quantile(&rates, 0.75) * 1.3).max(1.0);
-    let near: Vec<f64> = rows
+    let top = rows.iter().map(height).fold(1.2, f64::max) * 1.08;
+    let mut attained: Vec<f64> = rows.iter().map(|r| r.slo_attained_pct).collect();
+    attained.sort_by(f64::total_cmp);
+    let floor = match slo {
+        Some(level) => level - 5.0,
+        None => crate::forecast::quantile(&attained, 0.75),
+    };
+    let near: Vec<&PolicyMetrics> = rows
         .iter()
-        .filter(|r| rate(r) <= y_zoom)
-        .map(cost)
+        .filter(|r| r.slo_attained_pct >= floor)
         .collect();
+    let near = if near.is_empty() {
+        rows.iter().collect()
+    } else {
+        near
+    };
     let (x0, x1) = (
-        near.iter().copied().fold(f64::INFINITY, f64::min),
-        near.iter().copied().fold(0.0, f64::max),
+        near.iter().map(|r| cost(r)).fold(f64::INFINITY, f64::min),
+        near.iter().map(|r| cost(r)).fold(0.0, f64::max),
     );
-    let pad = (x1 - x0).max(1.0) * 0.08;
+    let (y0, y1) = (
+        near.iter()
+            .map(|r| height(r))
+            .chain(slo.map(|l| nines(100.0 - l)))
+            .fold(f64::INFINITY, f64::min),
+        near.iter()
+            .map(|r| height(r))
+            .chain(slo.map(|l| nines(100.0 - l)))
+            .fold(0.0, f64::max),
+    );
+    let (xpad, ypad) = ((x1 - x0).max(1.0) * 0.08, (y1 - y0).max(0.05) * 0.1);
     png((1800, 850), |root| {
         let root = root.titled(
-            "Which policy? Cost vs SLA violations (lower left is better)",
+            "Which policy? Cost vs SLO attained (upper left is better)",
             font(26),
         )?;
         let (left, right) = root.split_horizontally(760);
-        panel(
-            &left,
-            rows,
-            0.0..x_max * 1.15,
-            -y_max * 0.03..y_max * 1.12,
-            "all runs",
-        )?;
+        panel(&left, rows, 0.0..x_max * 1.15, 0.0..top, "all runs", slo)?;
         panel(
             &right,
             rows,
-            (x0 - pad).max(0.0)..x1 + 2.5 * pad,
-            -y_zoom * 0.04..y_zoom,
-            "zoom: the low-violation corner",
+            (x0 - xpad).max(0.0)..x1 + 2.5 * xpad,
+            (y0 - ypad).max(0.0)..y1 + ypad,
+            "zoom: the runs near the SLO",
+            slo,
         )
     })
 }
