@@ -70,9 +70,11 @@ pub(super) fn text(bytes: &[u8]) -> Result<&str, TraceError> {
 /// Every column of a CSV as text.
 pub(super) fn frame(bytes: &[u8]) -> Result<(DataFrame, Vec<String>), TraceError> {
     text(bytes)?;
+    let separator = separator(bytes);
     let df = CsvReadOptions::default()
         .with_has_header(true)
         .with_infer_schema_length(Some(0))
+        .map_parse_options(|o| o.with_separator(separator))
         .into_reader_with_file_handle(Cursor::new(bytes))
         .finish()
         .map_err(|e| TraceError::Csv(excerpt(&e.to_string(), 120)))?;
@@ -82,6 +84,21 @@ pub(super) fn frame(bytes: &[u8]) -> Result<(DataFrame, Vec<String>), TraceError
         .map(|s| s.to_string())
         .collect();
     Ok((df, names))
+}
+
+/// The CSV's column separator, told from its header line: `,`, or where the header has
+/// none, `;` (as spreadsheets write CSV where the comma is the decimal mark) or a tab.
+fn separator(bytes: &[u8]) -> u8 {
+    let header = bytes.split(|&b| b == b'\n').next().unwrap_or_default();
+    if header.contains(&b',') {
+        b','
+    } else if header.contains(&b';') {
+        b';'
+    } else if header.contains(&b'\t') {
+        b'\t'
+    } else {
+        b','
+    }
 }
 
 /// A CSV's columns, and the one holding the timestamps.

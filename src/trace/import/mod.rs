@@ -768,6 +768,21 @@ mod tests {
     }
 
     #[test]
+    fn a_spreadsheets_semicolons_or_tabs_separate_columns_too() {
+        // A header without a comma: its `;` (or tab) is the separator.
+        for sep in [";", "\t"] {
+            let text = format!(
+                "timestamp{sep}requests\n2026-01-05T00:00:00Z{sep}3\n2026-01-05T00:01:00Z{sep}4\n"
+            );
+            let t = parse(&text).unwrap();
+            assert_eq!(t.trace.requests, vec![3.0, 4.0], "{sep:?}");
+        }
+        // A comma in the header keeps the comma, whatever the rows hold.
+        let e = parse("timestamp,requests\n2026-01-05T00:00:00Z;3\n").unwrap_err();
+        assert!(e.to_string().contains("line 2"), "{e}");
+    }
+
+    #[test]
     fn zoned_timestamps_are_converted_to_utc() {
         let t = parse("ds,y\n2026-01-05T02:00:00+02:00,1\n2026-01-05T02:05:00+02:00,2\n").unwrap();
         assert_eq!(format_timestamp(t.trace.start), "2026-01-05T00:00:00Z");
