@@ -127,7 +127,8 @@ impl Tuned {
 
 /// How a policy tunes one value on the validation window: the smallest value in
 /// `[low, high]` whose simulated run of the whole policy on the window meets the SLO,
-/// found by bisection to within `tolerance` (attainment never falls as the value grows).
+/// found by bisection on the multiples of `tolerance` (attainment never falls as the
+/// value grows).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Tune {
     /// What the value is, for the reports ("headroom"); a fraction, shown in percent.
@@ -136,7 +137,8 @@ pub struct Tune {
     pub low: f64,
     /// The largest value tried.
     pub high: f64,
-    /// The bisection stops once the bracket is this narrow.
+    /// The step between the values tried (1 over a whole number); the bisection stops
+    /// once the bracket is one step wide.
     pub tolerance: f64,
 }
 
@@ -155,31 +157,38 @@ impl Tune {
     }
 
     /// The smallest value whose run (`run`) `meets` a goal, and the run; where even
-    /// `high` falls short, `high` and its run. Every value returned was run.
+    /// `high` falls short, `high` and its run. Every value returned was run. The values
+    /// tried are whole multiples of the tolerance (`k / 1000` for 0.001), so a value
+    /// reads as the short decimal it is in the reports.
     pub fn search_by<R>(
         &self,
         mut run: impl FnMut(f64) -> R,
         meets: impl Fn(&R) -> bool,
     ) -> (f64, R) {
-        let low = run(self.low);
+        let per_unit = (1.0 / self.tolerance).round();
+        let value = |k: i64| k as f64 / per_unit;
+        let (mut lo, mut hi) = (
+            (self.low * per_unit).round() as i64,
+            (self.high * per_unit).round() as i64,
+        );
+        let low = run(value(lo));
         if meets(&low) {
-            return (self.low, low);
+            return (value(lo), low);
         }
-        let mut top = run(self.high);
+        let mut top = run(value(hi));
         if !meets(&top) {
-            return (self.high, top);
+            return (value(hi), top);
         }
-        let (mut lo, mut hi) = (self.low, self.high);
-        while hi - lo > self.tolerance {
-            let mid = 0.5 * (lo + hi);
-            let at = run(mid);
+        while hi - lo > 1 {
+            let mid = lo + (hi - lo) / 2;
+            let at = run(value(mid));
             if meets(&at) {
                 (hi, top) = (mid, at);
             } else {
                 lo = mid;
             }
         }
-        (hi, top)
+        (value(hi), top)
     }
 }
 

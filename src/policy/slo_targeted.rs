@@ -103,11 +103,12 @@ mod tests {
 
     #[test]
     fn the_search_finds_the_smallest_value_that_meets_and_says_what_it_reached() {
-        // A step function: 80 % below 0.25, 95 % from 0.25 on. Want 90 %: the answer is
-        // within the tolerance above 0.25, and what it reached is the 95 % run there.
-        let f = |h: f64| if h >= 0.25 { 95.0 } else { 80.0 };
+        // A step function: 80 % below 0.2504, 95 % from it on. Want 90 %: the answer is
+        // the first thousandth at or above it, 0.251 exactly as a decimal reads, and what
+        // it reached is the 95 % run there.
+        let f = |h: f64| if h >= 0.2504 { 95.0 } else { 80.0 };
         let (h, at) = SEARCH.search(90.0, f);
-        assert!((0.25..0.25 + SEARCH.tolerance).contains(&h), "{h}");
+        assert_eq!(h.to_string(), "0.251");
         assert_eq!(at, 95.0);
         // Met at the lowest value: that value. Unreachable: the highest, and its share.
         assert_eq!(SEARCH.search(50.0, f), (SEARCH.low, 80.0));
