@@ -500,9 +500,13 @@ pub(crate) fn policies(key: &str, list: &[String]) -> Result<Vec<PolicyKind>, Gr
 /// A setting at the top level applies to the whole grid (and is the default of each
 /// trace's own); a `[[trace]]` table may set the per-trace ones for itself.
 pub(crate) fn from_toml(text: &str, dir: &Path, mut base: Grid) -> Result<Grid, GridError> {
-    let table: toml::Table = text
-        .parse()
-        .map_err(|e: toml::de::Error| GridError::Toml(e.message().replace('\n', " ")))?;
+    let table: toml::Table = text.parse().map_err(|e: toml::de::Error| {
+        // Where the parser stopped, as a line number (a file cut short stops at its
+        // end: the last line).
+        let at = e.span().map(|s| s.start.min(text.len())).unwrap_or(0);
+        let line = text[..at].matches('\n').count() + 1;
+        GridError::Toml(format!("line {line}: {}", e.message().replace('\n', " ")))
+    })?;
     for (key, value) in &table {
         match key.as_str() {
             "trace" => {}
@@ -713,6 +717,12 @@ mod tests {
         );
         assert!(err("refit-every = 6\n[[trace]]\ndays = 3").starts_with("`refit-every` must be"));
         assert!(!err("seed = [1,").contains('\n'));
+        // A file cut short names the line the parser stopped on: the array opened on
+        // line 2 runs to the end of line 3.
+        let cut = err("seed = [1]\nbuffer = [0.1,\n  0.2\n");
+        assert!(cut.contains("line 4: "), "{cut}");
+        let bad = err("seed = [1]\nbuffer = 0.1.2\n");
+        assert!(bad.contains("line 2: "), "{bad}");
     }
 
     #[test]
