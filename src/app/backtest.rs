@@ -427,7 +427,7 @@ fn write_reports(dir: &crate::store::ReportsDir, all: &[u8], m: &Summary) -> Res
         (dir.recommendation(), md.clone().into_bytes()),
     ])
     .context("writing the backtest's reports")?;
-    println!("{md}");
+    print!("{}", crate::report::console::from_markdown(&md));
     Ok(())
 }
 

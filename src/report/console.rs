@@ -89,6 +89,60 @@ pub(crate) fn render(rows: &[PolicyMetrics]) -> String {
     out
 }
 
+/// Markdown as a terminal shows it well: a table's rows as aligned columns (without
+/// the pipes and the alignment row), no `**` or backticks; other lines as they are.
+/// What `backtest` prints of the `recommendation.md` it writes.
+pub(crate) fn from_markdown(md: &str) -> String {
+    let plain = |s: &str| s.replace("**", "").replace('`', "");
+    let mut out = String::new();
+    let lines: Vec<&str> = md.lines().collect();
+    let mut i = 0;
+    while i < lines.len() {
+        if !lines[i].starts_with('|') {
+            out.push_str(&plain(lines[i]));
+            out.push('\n');
+            i += 1;
+            continue;
+        }
+        let mut rows: Vec<Vec<String>> = Vec::new();
+        while i < lines.len() && lines[i].starts_with('|') {
+            let cells: Vec<String> = lines[i]
+                .trim()
+                .trim_matches('|')
+                .split('|')
+                .map(|c| plain(c.trim()))
+                .collect();
+            let alignment = cells
+                .iter()
+                .all(|c| !c.is_empty() && c.chars().all(|ch| ch == '-' || ch == ':'));
+            if !alignment {
+                rows.push(cells);
+            }
+            i += 1;
+        }
+        let columns = rows.iter().map(Vec::len).max().unwrap_or(0);
+        let widths: Vec<usize> = (0..columns)
+            .map(|c| {
+                rows.iter()
+                    .filter_map(|r| r.get(c))
+                    .map(|s| s.chars().count())
+                    .max()
+                    .unwrap_or(0)
+            })
+            .collect();
+        for r in &rows {
+            let cells: Vec<String> = r
+                .iter()
+                .enumerate()
+                .map(|(c, s)| format!("{s:<w$}", w = widths[c]))
+                .collect();
+            out.push_str(cells.join("  ").trim_end());
+            out.push('\n');
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -107,6 +161,15 @@ mod tests {
             slo_attained_pct: 100.0 - v as f64,
             ..PolicyMetrics::default()
         }
+    }
+
+    #[test]
+    fn markdown_reads_as_plain_aligned_text() {
+        let md = "# Title\n\n**lstm × buffered** — met `2 of 4`.\n\n| fold | pick |\n| ---: | :--- |\n| 1 | buffer 0.2 |\n| 10 | - |\n\nafter\n";
+        assert_eq!(
+            from_markdown(md),
+            "# Title\n\nlstm × buffered — met 2 of 4.\n\nfold  pick\n1     buffer 0.2\n10    -\n\nafter\n"
+        );
     }
 
     #[test]
