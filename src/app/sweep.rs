@@ -55,6 +55,14 @@ fn run_unit(
     let mut models = build_models(&grid.models, &model_cfg);
     let split = split_for(trace, &grid.settings.split, &models, &base)
         .with_context(|| format!("unit {}", unit.id))?;
+    // Every model on one validation window, shortened where the trace cannot spare it
+    // (said once, not per unit).
+    let (model_cfg, note) =
+        crate::forecast::fit::common_validation(&model_cfg, &models, trace, split, &base);
+    if let Some(note) = note {
+        static ONCE: std::sync::Once = std::sync::Once::new();
+        ONCE.call_once(|| eprintln!("{note}"));
+    }
     let mut fits = 0;
     let mut forecasts: Vec<ModelForecast> = Vec::new();
     for trained in fit_all(&mut models, trace, split, &base, &model_cfg) {
@@ -288,7 +296,7 @@ fn slo_summary(slo: &polars::prelude::DataFrame) -> Result<String> {
     let recommended = rows::picks(slo, "recommended")?;
     if !recommended.is_empty() {
         out.push_str(
-            "\nrecommended per SLO, chosen on the validation window before the test period (each family's cheapest configuration that met the SLO there, then the family whose pick met it, cheapest first) and judged on the test period, which no choice saw:\n",
+            "\nrecommended per SLO, chosen on the validation window before the test period (each family's cheapest configuration whose validation days make a day meeting the SLO at least --confidence likely, then the family whose pick does, cheapest first) and judged on the test period, which no choice saw:\n",
         );
         out.push_str(&head("validation SLO %  test SLO %  x optimal"));
         let unmet = recommended

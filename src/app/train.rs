@@ -20,8 +20,18 @@ use crate::trace::{Split, Trace};
 pub(super) fn run(e: &Experiment, trace: &Trace) -> Result<()> {
     let mut models = build_models(&e.models, &e.settings.model);
     let split = split_for(trace, &e.settings.split, &models, &e.settings.cluster)?;
+    let (cfg, note) = crate::forecast::fit::common_validation(
+        &e.settings.model,
+        &models,
+        trace,
+        split,
+        &e.settings.cluster,
+    );
+    if let Some(note) = note {
+        eprintln!("{note}");
+    }
     // The first failure in model order.
-    side_by_side(&mut models, |model| train_one(e, trace, split, model))
+    side_by_side(&mut models, |model| train_one(e, &cfg, trace, split, model))
         .into_iter()
         .collect()
 }
@@ -29,6 +39,7 @@ pub(super) fn run(e: &Experiment, trace: &Trace) -> Result<()> {
 /// Fits one model, writes its files and says so.
 fn train_one(
     e: &Experiment,
+    cfg: &crate::config::ModelConfig,
     trace: &Trace,
     split: Split,
     model: &mut dyn Forecaster,
@@ -36,7 +47,7 @@ fn train_one(
     let name = model.name();
     let spinner = progress::spinner(format!("train {name}"));
     let started = Instant::now();
-    let trained = fit(model, trace, split, &e.settings.cluster, &e.settings.model)?;
+    let trained = fit(model, trace, split, &e.settings.cluster, cfg)?;
     spinner.finish_and_clear();
     for note in model
         .notes()

@@ -62,6 +62,45 @@ pub fn split_for(
     split.with_context(|| format!("{neediest} needs at least {min_train} train steps"))
 }
 
+/// `cfg` with the validation days every one of `models` can spare of the train period:
+/// its own, or where the neediest model cannot spare them, the whole days it can (one or
+/// more), with a note saying so, so that every model is chosen on the same window.
+/// Unchanged where not even a day can be spared (each fit then says so).
+pub fn common_validation(
+    cfg: &ModelConfig,
+    models: &[Box<dyn Forecaster>],
+    trace: &Trace,
+    split: Split,
+    cluster: &ClusterConfig,
+) -> (ModelConfig, Option<String>) {
+    let lead = cluster.at_step(trace.step_minutes).delay_steps + 1;
+    let Some((need, neediest)) = models
+        .iter()
+        .map(|m| (m.min_train_steps(trace, lead), m.name()))
+        .max()
+    else {
+        return (cfg.clone(), None);
+    };
+    let v = validation_steps(cfg, trace);
+    let day = (24 * 60 / trace.step_minutes.max(1)) as usize;
+    let spare = split.train_len.saturating_sub(need.max(1)) / day * day;
+    if v == 0 || split.train_len.saturating_sub(v) >= need || spare < day || spare >= v {
+        return (cfg.clone(), None);
+    }
+    let note = format!(
+        "note: a validation window of {}, not {}: the {} train steps less {v} leave fewer than the {need} {neediest} needs",
+        crate::words::count(spare / day, "day"),
+        crate::words::count(v.div_ceil(day), "day"),
+        split.train_len
+    );
+    let shrunk = ModelConfig {
+        validation_days: (spare / day) as f64 * f64::from(trace.step_minutes) * day as f64
+            / (24.0 * 60.0),
+        ..cfg.clone()
+    };
+    (shrunk, Some(note))
+}
+
 /// Steps of the validation window `cfg` asks for on this trace (0: none).
 pub fn validation_steps(cfg: &ModelConfig, trace: &Trace) -> usize {
     (cfg.validation_days * 24.0 * 60.0 / f64::from(trace.step_minutes)).round() as usize
