@@ -112,6 +112,9 @@ pub(crate) struct Experiment {
     /// (`settings.cluster`), how the models are built and trained (`settings.model`) and
     /// the policies' knobs (the recommendation sets each knob it tries on a copy).
     pub(crate) settings: Settings,
+    /// What the user should know before it runs: a value derived from what was given
+    /// ([`derived`]).
+    pub(crate) notes: Vec<String>,
 }
 
 impl Experiment {
@@ -157,7 +160,8 @@ pub(crate) fn resolve(cli: Cli) -> anyhow::Result<Plan> {
         Command::Simulate(c) => {
             let s = settings(&c.settings)?;
             reachable(&s.cluster)?;
-            Plan::Simulate(experiment(
+            let notes = derived(&c.settings, &s);
+            let mut e = experiment(
                 &c.trace,
                 &c.data,
                 false,
@@ -165,7 +169,9 @@ pub(crate) fn resolve(cli: Cli) -> anyhow::Result<Plan> {
                 &c.models,
                 Some(&c.policies),
                 Some(c.reports.reports_dir),
-            )?)
+            )?;
+            e.notes = notes;
+            Plan::Simulate(e)
         }
         Command::RunAll(c) => {
             let mut s = settings(&c.settings)?;
@@ -188,7 +194,8 @@ pub(crate) fn resolve(cli: Cli) -> anyhow::Result<Plan> {
                 }
             }
             reachable(&s.cluster)?;
-            Plan::RunAll(experiment(
+            let notes = derived(&c.settings, &s);
+            let mut e = experiment(
                 &c.trace,
                 &c.data,
                 true,
@@ -196,7 +203,9 @@ pub(crate) fn resolve(cli: Cli) -> anyhow::Result<Plan> {
                 &c.models,
                 Some(&c.policies),
                 Some(c.reports.reports_dir),
-            )?)
+            )?;
+            e.notes = notes;
+            Plan::RunAll(e)
         }
         Command::Report(c) => Plan::Report(ReportsDir(c.reports.reports_dir)),
         Command::Sweep(c) => Plan::Sweep(sweep_plan(c)?),
@@ -464,7 +473,37 @@ fn experiment(
         models_named: named,
         policies: policy_kinds,
         settings: s,
+        notes: Vec::new(),
     })
+}
+
+/// The values the given settings move without being named, said beside what moved them:
+/// the deadline, 2.5 mean service times when `--deadline` is not given, follows
+/// `--capacity` and `--concurrency` (`--capacity 80`: within 1.875 s, not 3 s).
+fn derived<S: Scope>(args: &SettingArgs<S>, s: &Settings) -> Vec<String> {
+    let given = |name: &str| args.given.iter().any(|(g, _)| g.name == name);
+    let serving = &s.cluster.serving;
+    let measures_latency =
+        serving.model.kind().measure() == crate::serving::SloMeasure::RequestsInTime;
+    if !measures_latency || given("deadline") || !(given("capacity") || given("concurrency")) {
+        return Vec::new();
+    }
+    let resolved = serving.at_step(s.cluster.capacity_per_min, 1);
+    let moved: Vec<String> = ["capacity", "concurrency"]
+        .into_iter()
+        .filter(|n| given(n))
+        .map(|n| match n {
+            "capacity" => format!("--capacity {}", s.cluster.capacity_per_min),
+            _ => format!("--concurrency {}", serving.concurrency),
+        })
+        .collect();
+    vec![format!(
+        "note: {} {} one request's mean service time {} s and the deadline, 2.5 of them, {} s (3 s at the defaults); give --deadline SECONDS to state it yourself",
+        moved.join(" and "),
+        if moved.len() > 1 { "make" } else { "makes" },
+        crate::serving::seconds(resolved.service.mean_s, false),
+        crate::serving::seconds(resolved.deadline_s, false)
+    )]
 }
 
 fn sorted<T: Ord>(items: impl Iterator<Item = T>) -> Vec<T> {
@@ -598,6 +637,26 @@ mod tests {
             resolved(&["run-all", "--quick", "--test-days", "1", "--epochs", "2"]),
             (5.0, 1.0, 2)
         );
+    }
+
+    #[test]
+    fn a_deadline_moved_by_the_capacity_is_said() {
+        let notes = |args: &[&str]| match plan(args) {
+            Ok(Plan::RunAll(e)) | Ok(Plan::Simulate(e)) => e.notes,
+            _ => panic!("{args:?}"),
+        };
+        // 60 / 80 = 0.75 s a request; 2.5 of them, 1.875 s.
+        assert_eq!(
+            notes(&["run-all", "--capacity", "80"]),
+            vec!["note: --capacity 80 makes one request's mean service time 0.75 s and the deadline, 2.5 of them, 1.875 s (3 s at the defaults); give --deadline SECONDS to state it yourself"]
+        );
+        // 60 × 2 / 8.4 = 14.2857 s; 2.5 of them, 35.714 s.
+        assert!(notes(&["simulate", "--capacity", "8.4", "--concurrency", "2"])[0]
+            .starts_with("note: --capacity 8.4 and --concurrency 2 make one request's mean service time 14.286 s and the deadline, 2.5 of them, 35.714 s"));
+        // Stated, or not moved, or not a latency SLO: nothing to say.
+        assert!(notes(&["run-all", "--capacity", "80", "--deadline", "2"]).is_empty());
+        assert!(notes(&["run-all"]).is_empty());
+        assert!(notes(&["run-all", "--capacity", "80", "--serving", "threshold"]).is_empty());
     }
 
     #[test]

@@ -35,10 +35,12 @@ pub fn run(cli: Cli) -> Result<()> {
             train::run(&e, &trace)?;
         }
         Plan::Simulate(e) => {
+            e.notes.iter().for_each(|n| eprintln!("{n}"));
             let trace = load_trace(&e)?;
             simulate::run(&e, &trace)?;
         }
         Plan::RunAll(e) => {
+            e.notes.iter().for_each(|n| eprintln!("{n}"));
             let trace = match &e.source {
                 TraceSource::Generated(_) if holds_imported_trace(&e.data) => {
                     eprintln!(
