@@ -77,6 +77,8 @@ pub(crate) struct BacktestPlan {
     pub(crate) reports: ReportsDir,
     /// Shard `i` of `n` (1 of 1 without `--shard`): the folds `k` with `(k − 1) mod n = i − 1`.
     pub(crate) shard: (usize, usize),
+    /// What the user should know before it runs ([`derived`]).
+    pub(crate) notes: Vec<String>,
 }
 
 /// Where the trace comes from.
@@ -428,7 +430,10 @@ fn backtest_plan(c: BacktestCmd) -> anyhow::Result<BacktestPlan> {
     if let Some(u) = grid.unreachable_slo() {
         anyhow::bail!("{}", u.message());
     }
+    let mut at = grid.settings.clone();
+    at.cluster.capacity_per_min = grid.capacities[0];
     Ok(BacktestPlan {
+        notes: derived_from(&given, &at),
         shard,
         grid,
         folds: c.folds,
@@ -481,7 +486,15 @@ fn experiment(
 /// the deadline, 2.5 mean service times when `--deadline` is not given, follows
 /// `--capacity` and `--concurrency` (`--capacity 80`: within 1.875 s, not 3 s).
 fn derived<S: Scope>(args: &SettingArgs<S>, s: &Settings) -> Vec<String> {
-    let given = |name: &str| args.given.iter().any(|(g, _)| g.name == name);
+    derived_from(&args.given, s)
+}
+
+/// [`derived`], from the settings given by name.
+fn derived_from(
+    given: &[(&'static crate::settings::Setting, Vec<String>)],
+    s: &Settings,
+) -> Vec<String> {
+    let given = |name: &str| given.iter().any(|(g, _)| g.name == name);
     let serving = &s.cluster.serving;
     let measures_latency =
         serving.model.kind().measure() == crate::serving::SloMeasure::RequestsInTime;
@@ -653,6 +666,15 @@ mod tests {
         // 60 × 2 / 8.4 = 14.2857 s; 2.5 of them, 35.714 s.
         assert!(notes(&["simulate", "--capacity", "8.4", "--concurrency", "2"])[0]
             .starts_with("note: --capacity 8.4 and --concurrency 2 make one request's mean service time 14.286 s and the deadline, 2.5 of them, 35.714 s"));
+        // A backtest says it too.
+        let Ok(Plan::Backtest(b)) = plan(&["backtest", "--capacity", "80"]) else {
+            panic!("not a backtest")
+        };
+        assert_eq!(
+            b.notes,
+            notes(&["run-all", "--capacity", "80"]),
+            "the backtest's note"
+        );
         // Stated, or not moved, or not a latency SLO: nothing to say.
         assert!(notes(&["run-all", "--capacity", "80", "--deadline", "2"]).is_empty());
         assert!(notes(&["run-all"]).is_empty());

@@ -63,7 +63,10 @@ pub fn run(cli: Cli) -> Result<()> {
                 sweep::merge(&dir)?;
             }
         }
-        Plan::Backtest(p) => backtest::run(&p)?,
+        Plan::Backtest(p) => {
+            p.notes.iter().for_each(|n| eprintln!("{n}"));
+            backtest::run(&p)?
+        }
         Plan::Import {
             files,
             options,
