@@ -87,7 +87,7 @@ pub fn run(
     chosen_on: &Window,
     judged_on: Option<&Window>,
 ) -> Result<Vec<Trial>, SimError> {
-    let per_job = map_in_order(jobs, |&job| -> Result<Vec<Trial>, SimError> {
+    let per_job = crate::fanout::map_in_order(jobs, |&job| -> Result<Vec<Trial>, SimError> {
         let (_, knob) = job.0.at_knob(bench.settings, job.1);
         let chosen = run_job(bench, job, chosen_on)?;
         let judged = match judged_on {
@@ -113,48 +113,4 @@ pub fn run(
         trials.extend(part?);
     }
     Ok(trials)
-}
-
-/// `f` of every item on the machine's cores: thread `t` of `n` takes items `t`, `t + n`,
-/// …, and the results come back in item order, so they do not depend on the scheduling.
-pub fn map_in_order<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
-    let threads = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .min(items.len().max(1));
-    let f = &f;
-    let mut done: Vec<(usize, R)> = std::thread::scope(|scope| {
-        let handles: Vec<_> = (0..threads)
-            .map(|t| {
-                scope.spawn(move || {
-                    (t..items.len())
-                        .step_by(threads)
-                        .map(|k| (k, f(&items[k])))
-                        .collect::<Vec<_>>()
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
-            .collect()
-    });
-    done.sort_by_key(|(k, _)| *k);
-    done.into_iter().map(|(_, r)| r).collect()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn results_come_back_in_item_order() {
-        let items: Vec<u64> = (0..37).collect();
-        let out = map_in_order(&items, |&x| {
-            // Later items finish first on any scheduling.
-            std::thread::sleep(std::time::Duration::from_micros(40 - x));
-            x * x
-        });
-        assert_eq!(out, items.iter().map(|x| x * x).collect::<Vec<_>>());
-        assert!(map_in_order(&[] as &[u8], |_| 0).is_empty());
-    }
 }

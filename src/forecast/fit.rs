@@ -198,24 +198,12 @@ pub fn build_models(kinds: &[ModelKind], cfg: &ModelConfig) -> Vec<Box<dyn Forec
     kinds.iter().map(|k| k.build(cfg)).collect()
 }
 
-/// `f` on each model side by side, one thread a model (Prophet's fits beside the LSTM's
-/// training use the cores one alone would leave idle); the results in model order, each
-/// depending on its own model's inputs alone, so the same whatever the scheduling.
+/// `f` on each model side by side, one thread a model ([`crate::fanout::each_mut`]).
 pub fn side_by_side<T: Send>(
     models: &mut [Box<dyn Forecaster>],
     f: impl Fn(&mut dyn Forecaster) -> T + Sync,
 ) -> Vec<T> {
-    let f = &f;
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = models
-            .iter_mut()
-            .map(|model| scope.spawn(move || f(model.as_mut())))
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
-            .collect()
-    })
+    crate::fanout::each_mut(models, |m: &mut (dyn Forecaster + 'static)| f(m))
 }
 
 /// Fits each model ([`fit`]) side by side ([`side_by_side`]): for the sweep's units and
