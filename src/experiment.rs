@@ -414,7 +414,7 @@ fn tune(
                     .count(),
                 days.len(),
             ),
-            chance: rule.probability(&days),
+            chance: rule.stated(&days),
         }),
     }
 }

@@ -66,6 +66,18 @@ impl Rule {
         Some(student_t_cdf(t, n - 1.0))
     }
 
+    /// The chance of a day meeting the SLO as the reports state it: the more cautious of
+    /// [`Self::probability`] and the rule of succession on the days that met it,
+    /// `(met + 1) / (n + 2)` (a uniform prior on a day's chance, updated by the days);
+    /// `None` with fewer than two days. The pick reads [`Self::probability`]; the
+    /// statement also answers for the days not being the independent normal draws that
+    /// assumes (a weekend, a promotion), which the backtests showed it overstating.
+    pub fn stated(&self, days: &[f64]) -> Option<f64> {
+        let p = self.probability(days)?;
+        let met = days.iter().filter(|&&d| attains(d, self.slo)).count();
+        Some(p.min((met as f64 + 1.0) / (days.len() as f64 + 2.0)))
+    }
+
     /// Whether the evidence meets the rule: the chance of a day meeting the SLO at least
     /// the confidence asked, or without a confidence or a spread, the SLO met on the
     /// window as a whole.
@@ -271,5 +283,10 @@ mod tests {
         // No spread: certain either way.
         assert_eq!(rule.probability(&[95.0, 95.0]), Some(1.0));
         assert_eq!(rule.probability(&[85.0, 85.0]), Some(0.0));
+        // As stated: the more cautious of 0.887 and (3 + 1) / (3 + 2) = 0.8; of 1 and
+        // (2 + 1) / (2 + 2) = 0.75.
+        assert!((rule.stated(&days).unwrap() - 0.8).abs() < 1e-12);
+        assert_eq!(rule.stated(&[95.0, 95.0]), Some(0.75));
+        assert_eq!(rule.stated(&[90.0]), None);
     }
 }

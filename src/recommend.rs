@@ -67,7 +67,7 @@ pub(crate) struct Choice {
     /// Of them, the days the pick met the SLO on.
     pub(crate) validation_days_met: usize,
     /// The chance of a day meeting the SLO the validation days give the pick, percent
-    /// ([`crate::hold::Rule::probability`]); empty for a window of one day.
+    /// ([`crate::hold::Rule::stated`]); empty for a window of one day.
     pub(crate) hold_pct: Option<f64>,
     /// Days of the test period, and the days the pick met the SLO on.
     pub(crate) test_days: usize,
@@ -338,7 +338,7 @@ pub(crate) fn judge(
             validation_days: t.chosen_on.days.len(),
             validation_days_met: t.chosen_on.days_met(rule.slo),
             hold_pct: rule
-                .probability(&t.chosen_on.days)
+                .stated(&t.chosen_on.days)
                 .map(|p| crate::metrics::round6(100.0 * p)),
             test_days: test_days.len(),
             test_days_met: test_days
@@ -437,11 +437,11 @@ pub(crate) fn render(choices: &[Choice]) -> String {
 fn sureness(c: &Choice) -> String {
     match c.hold_pct {
         Some(p) if c.confidence_pct > 0.0 => format!(
-            "expected to meet the SLO on about {p:.0} % of days (--confidence {} %: the cheapest setting whose validation days put it at that or more)",
+            "expected to meet the SLO on about {p:.0} % of days (the more cautious of its validation days' spread and the days it met; picked as the cheapest setting whose spread puts a day at --confidence {} % or more)",
             c.confidence_pct
         ),
         Some(p) => format!(
-            "expected to meet the SLO on about {p:.0} % of days (--confidence 0: the cheapest setting that met it on the validation window, no margin)"
+            "expected to meet the SLO on about {p:.0} % of days (the more cautious of its validation days' spread and the days it met; --confidence 0: picked as the cheapest setting that met it on the validation window, no margin)"
         ),
         None => "how sure: not stated, one validation day shows no spread (--validation-days 2 or more states it)".to_string(),
     }
@@ -577,7 +577,7 @@ mod tests {
             text,
             "Recommended at SLO 90 % of requests within 3 s: lstm × buffered at buffer 0.2\n  \
              chosen on the validation window 2026-01-15T00:00:00Z to 2026-01-16T00:00:00Z, without test data: validation 90.50 % at 0.912× the optimum, met on 6 of 7 days; test period 89.00 % at 0.900× (missed, on 2 of 3 days)\n  \
-             expected to meet the SLO on about 92 % of days (--confidence 90 %: the cheapest setting whose validation days put it at that or more)\n  \
+             expected to meet the SLO on about 92 % of days (the more cautious of its validation days' spread and the days it met; picked as the cheapest setting whose spread puts a day at --confidence 90 % or more)\n  \
              the margin costs +6.2 % container-minutes on the test period over the bare pick (buffer 0.1: 88.00 %, missed)\n  \
              runner-up: lstm × slo-targeted at headroom +43.2 %: validation 90.50 % at 0.912× the optimum, met on 6 of 7 days; test period 89.50 % at 0.900× (missed, on 2 of 3 days)\n  \
              reactive-hpa at its own pick: none × reactive-hpa at hpa-target 0.6: validation 90.50 % at 0.912× the optimum, met on 6 of 7 days; test period 90.00 % at 0.900× (met, on 2 of 3 days)\n"

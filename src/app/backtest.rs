@@ -595,7 +595,7 @@ fn recommendation(
             t.setting(),
             row.validation_slo_pct,
             days(&t.chosen_on),
-            rule.probability(&t.chosen_on.days)
+            rule.stated(&t.chosen_on.days)
                 .map_or("-".to_string(), |p| format!("{:.0} %", 100.0 * p)),
             row.test_slo_pct,
             days(test),

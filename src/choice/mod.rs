@@ -238,8 +238,8 @@ pub struct FamilyRecord {
     /// Windows chosen on where its pick met the rule (expected to hold; under the bare
     /// rule, met the SLO).
     pub validation_met: usize,
-    /// Its picks' chance of a day meeting the SLO ([`Rule::probability`]), per window
-    /// chosen on; `None` on a window of one day.
+    /// Its picks' chance of a day meeting the SLO as stated ([`Rule::stated`]), per
+    /// window chosen on; `None` on a window of one day.
     pub stated: Vec<Option<f64>>,
     /// Days of the windows chosen on where its picks met the SLO, and days in all.
     pub validation_days: (usize, usize),
@@ -290,7 +290,7 @@ pub fn records(trials: &[Trial], windows: usize, rule: &Rule) -> Vec<FamilyRecor
                     .count(),
                 stated: chosen
                     .iter()
-                    .map(|t| rule.probability(&t.chosen_on.days))
+                    .map(|t| rule.stated(&t.chosen_on.days))
                     .collect(),
                 validation_days: sum(chosen.iter().map(|t| days(Some(&t.chosen_on))).collect()),
                 test_days: sum(chosen.iter().map(|t| days(t.judged_on.as_ref())).collect()),
@@ -439,12 +439,16 @@ mod tests {
         let sure = records(&trials, 1, &Rule::new(90.0, 90.0));
         assert_eq!(sure[0].picks, vec![1]);
         assert_eq!(sure[0].validation_met, 1);
-        let p = sure[0].stated[0].unwrap();
+        let p = Rule::new(90.0, 90.0)
+            .probability(&trials[1].chosen_on.days)
+            .unwrap();
         let t = 1.5 / (0.1 * (4.0f64 / 3.0).sqrt());
         assert!(
             (p - (0.5 + t / (2.0 * (2.0 + t * t).sqrt()))).abs() < 1e-9,
             "{p}"
         );
+        // As stated, the more cautious rule of succession: (3 + 1) / (3 + 2).
+        assert_eq!(sure[0].stated[0], Some(0.8));
         assert_eq!(sure[0].validation_days, (3, 3));
         // Where no trial is likely enough, the likeliest: at --confidence 99.9 0.2's
         // 0.997 falls short, and it is still the pick over 0.1's 0.588.

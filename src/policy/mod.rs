@@ -99,7 +99,7 @@ pub struct Tuned {
     /// Days of the window that met the SLO at it, and its days
     /// ([`crate::metrics::daily_attained_pct`]).
     pub days_met: (usize, usize),
-    /// The chance of a day meeting the SLO at it ([`crate::hold::Rule::probability`]);
+    /// The chance of a day meeting the SLO at it as stated ([`crate::hold::Rule::stated`]);
     /// `None` for a window of one day.
     pub chance: Option<f64>,
     /// Steps of the window.
