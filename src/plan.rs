@@ -253,6 +253,10 @@ fn settings<S: Scope>(args: &SettingArgs<S>) -> Result<Settings, SettingError> {
             (setting.set)(&mut s, v);
         }
     }
+    let capacity_given = args.given.iter().any(|(g, _)| g.name == "capacity");
+    if let Some(c) = s.capacity_from_service_time(capacity_given)? {
+        s.cluster.capacity_per_min = c;
+    }
     s.check()?;
     Ok(s)
 }
@@ -302,6 +306,11 @@ fn flag_grid(
                 (setting.set)(&mut base.settings, v);
             }
         }
+    }
+    let capacity_given = given.iter().any(|(g, _)| g.name == "capacity");
+    if let Some(c) = base.settings.capacity_from_service_time(capacity_given)? {
+        base.capacities = vec![c];
+        base.settings.cluster.capacity_per_min = c;
     }
     base.settings.check()?;
     let src = match trace {
@@ -498,15 +507,19 @@ fn derived_from(
     let serving = &s.cluster.serving;
     let measures_latency =
         serving.model.kind().measure() == crate::serving::SloMeasure::RequestsInTime;
-    if !measures_latency || given("deadline") || !(given("capacity") || given("concurrency")) {
+    if !measures_latency
+        || given("deadline")
+        || !(given("capacity") || given("concurrency") || given("service-time"))
+    {
         return Vec::new();
     }
     let resolved = serving.at_step(s.cluster.capacity_per_min, 1);
-    let moved: Vec<String> = ["capacity", "concurrency"]
+    let moved: Vec<String> = ["capacity", "service-time", "concurrency"]
         .into_iter()
         .filter(|n| given(n))
         .map(|n| match n {
             "capacity" => format!("--capacity {}", s.cluster.capacity_per_min),
+            "service-time" => format!("--service-time {}", serving.service_time_s),
             _ => format!("--concurrency {}", serving.concurrency),
         })
         .collect();
@@ -649,6 +662,38 @@ mod tests {
         assert_eq!(
             resolved(&["run-all", "--quick", "--test-days", "1", "--epochs", "2"]),
             (5.0, 1.0, 2)
+        );
+    }
+
+    #[test]
+    fn a_service_time_states_the_capacity() {
+        // "120 ms a request, 4 at once": 60 × 4 / 0.12 = 2 000 requests a minute, and the
+        // deadline, 2.5 service times, 0.3 s (said, as --deadline was not given).
+        let Ok(Plan::RunAll(e)) =
+            plan(&["run-all", "--service-time", "0.12", "--concurrency", "4"])
+        else {
+            panic!("not run-all")
+        };
+        assert!((e.settings.cluster.capacity_per_min - 2000.0).abs() < 1e-9);
+        assert!(
+            e.notes[0].contains("and the deadline, 2.5 of them, 0.3 s"),
+            "{:?}",
+            e.notes
+        );
+        // The sweep's and the backtest's capacity axis too.
+        let Ok(Plan::Sweep(p)) = plan(&["sweep", "--service-time", "0.6"]) else {
+            panic!("not a sweep")
+        };
+        assert_eq!(p.grid.traces[0].capacities, vec![100.0]);
+        let Ok(Plan::Backtest(b)) = plan(&["backtest", "--service-time", "0.6"]) else {
+            panic!("not a backtest")
+        };
+        assert_eq!(b.grid.capacities, vec![100.0]);
+        // Both stated: refused, in one line.
+        let e = plan(&["simulate", "--service-time", "1", "--capacity", "50"]).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "give one of `capacity` (50 requests a minute) and `service-time` (1 s a request): `service-time` sets the capacity to 60 × concurrency / it"
         );
     }
 

@@ -27,6 +27,14 @@ pub enum SettingError {
         /// The valid range, in words.
         range: String,
     },
+    /// Both ways of stating a container's speed.
+    #[error("give one of `capacity` ({capacity} requests a minute) and `service-time` ({service_s} s a request): `service-time` sets the capacity to 60 × concurrency / it")]
+    TwoSpeeds {
+        /// The capacity given.
+        capacity: f64,
+        /// The service time given.
+        service_s: f64,
+    },
     /// `min-replicas` above `max-replicas`.
     #[error("`min-replicas` = {min}: must be at most `max-replicas` ({max})")]
     MinAboveMax {
@@ -399,6 +407,46 @@ pub const CAPACITY: Setting = Setting {
     per_trace: true,
     trials: &[],
 };
+
+/// A request's mean service time, the other way to state the capacity.
+pub const SERVICE_TIME: Setting = Setting {
+    name: "service-time",
+    heading: CLUSTER,
+    stages: SPLIT,
+    value_name: "SECONDS",
+    help: "Mean seconds one request takes on one slot, as a service states it (queue, requests): sets --capacity to 60 × --concurrency / it (give one of the two); 0: from --capacity, 1.2 s at the defaults",
+    kind: Kind::Number,
+    range: "0 or a positive number of seconds",
+    valid: |x| x.is_finite() && x >= 0.0,
+    get: |s| Value::Number(s.cluster.serving.service_time_s),
+    set: |s, v| s.cluster.serving.service_time_s = v.number(),
+    axis: false,
+    per_trace: false,
+    trials: &[],
+};
+
+impl Settings {
+    /// The capacity `service-time` states, where it was given (positive): 60 × concurrency
+    /// / service time requests a minute. An error where the capacity was given too.
+    pub fn capacity_from_service_time(
+        &self,
+        capacity_given: bool,
+    ) -> Result<Option<f64>, SettingError> {
+        let st = self.cluster.serving.service_time_s;
+        if st <= 0.0 {
+            return Ok(None);
+        }
+        if capacity_given {
+            return Err(SettingError::TwoSpeeds {
+                capacity: self.cluster.capacity_per_min,
+                service_s: st,
+            });
+        }
+        Ok(Some(
+            60.0 * f64::from(self.cluster.serving.concurrency.max(1)) / st,
+        ))
+    }
+}
 
 /// Minutes from launch until a container serves.
 pub const STARTUP_DELAY: Setting = Setting {
@@ -858,6 +906,7 @@ pub const ALL: &[&Setting] = &[
     &TEST_DAYS,
     &SEED,
     &CAPACITY,
+    &SERVICE_TIME,
     &STARTUP_DELAY,
     &STARTUP_SPREAD,
     &MIN_REPLICAS,

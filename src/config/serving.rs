@@ -39,6 +39,10 @@ pub struct ServingConfig {
     pub concurrency: u32,
     /// Coefficient of variation of the service time (lognormal). Defaults to 1.
     pub service_cv: f64,
+    /// A request's mean service time on one slot as the user stated it, seconds; it sets
+    /// the capacity (60 × concurrency / it) when the plan is resolved. 0, the default:
+    /// the capacity states the speed.
+    pub service_time_s: f64,
     /// The SLO, in percent: of requests completed within the deadline (`queue`,
     /// `requests`) or of minutes without a violation (`threshold`). Defaults to 90.
     pub slo_percent: f64,
@@ -59,6 +63,7 @@ impl Default for ServingConfig {
             timeout_s: 30.0,
             concurrency: 1,
             service_cv: 1.0,
+            service_time_s: 0.0,
             slo_percent: 90.0,
             confidence_percent: 90.0,
             seed: 42,

@@ -520,6 +520,14 @@ pub(crate) fn from_toml(text: &str, dir: &Path, mut base: Grid) -> Result<Grid, 
             },
         }
     }
+    // `service-time` states the capacity (one value) where `capacity` is not given.
+    if let Some(c) = base
+        .settings
+        .capacity_from_service_time(table.contains_key(settings::CAPACITY.name))?
+    {
+        base.capacities = vec![c];
+        base.settings.cluster.capacity_per_min = c;
+    }
     base.traces.clear();
     if let Some(traces) = table.get("trace") {
         for entry in list("trace", traces)? {
@@ -568,6 +576,15 @@ fn trace_entry(v: &toml::Value, dir: &Path, grid: &Grid) -> Result<TraceSpec, Gr
                 })?
             }
             k => match settings::find(k).filter(|s| s.per_trace) {
+                Some(s) if s.axis && grid.settings.cluster.serving.service_time_s > 0.0 => {
+                    return Err(settings::SettingError::TwoSpeeds {
+                        capacity: setting_values(&format!("trace.{k}"), s, value)?
+                            .first()
+                            .map_or(f64::NAN, |v| v.number()),
+                        service_s: grid.settings.cluster.serving.service_time_s,
+                    }
+                    .into())
+                }
                 Some(s) if s.axis => {
                     spec.capacities = setting_values(&format!("trace.{k}"), s, value)?
                         .iter()
@@ -627,6 +644,32 @@ mod tests {
             slo_levels: vec![99.0, 99.5, 99.9],
             settings: Settings::default(),
         }
+    }
+
+    #[test]
+    fn a_grid_files_service_time_states_the_capacity() {
+        // 60 × 2 slots / 0.6 s = 200 requests a minute, for every trace that does not
+        // state its own; stating both is refused, at the top or in a trace.
+        let g = from_toml(
+            "service-time = 0.6\nconcurrency = 2\n[[trace]]\ndays = 3",
+            Path::new("."),
+            base(),
+        )
+        .unwrap();
+        assert_eq!(g.traces[0].capacities, vec![200.0]);
+        let err = |text: &str| {
+            from_toml(text, Path::new("."), base())
+                .unwrap_err()
+                .to_string()
+        };
+        assert!(
+            err("service-time = 0.6\ncapacity = [50]\n[[trace]]\ndays = 3")
+                .starts_with("give one of `capacity`")
+        );
+        assert!(
+            err("service-time = 0.6\n[[trace]]\ndays = 3\ncapacity = [40]")
+                .starts_with("give one of `capacity` (40 requests a minute)")
+        );
     }
 
     #[test]
