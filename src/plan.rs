@@ -64,6 +64,8 @@ pub(crate) struct SweepPlan {
     pub(crate) dir: PathBuf,
     /// Shard `i` of `n` (1 of 1 without `--shard`).
     pub(crate) shard: (usize, usize),
+    /// What the user should know before it runs ([`sweep_deadlines`]).
+    pub(crate) notes: Vec<String>,
 }
 
 /// A backtest: one trace's grid (knob lists), its folds, where it writes.
@@ -382,6 +384,7 @@ fn sweep_plan(c: SweepCmd) -> anyhow::Result<SweepPlan> {
         anyhow::bail!("{}", u.message());
     }
     Ok(SweepPlan {
+        notes: sweep_deadlines(&grid),
         grid,
         dir: c.reports_dir,
         shard,
@@ -496,6 +499,43 @@ fn experiment(
 /// `--capacity` and `--concurrency` (`--capacity 80`: within 1.875 s, not 3 s).
 fn derived<S: Scope>(args: &SettingArgs<S>, s: &Settings) -> Vec<String> {
     derived_from(&args.given, s)
+}
+
+/// A sweep's derived deadlines, said where they are not the defaults' 3 s: without a
+/// deadline the SLO's is 2.5 mean service times, so each capacity of the grid has its own.
+fn sweep_deadlines(grid: &Grid) -> Vec<String> {
+    let serving = &grid.settings.cluster.serving;
+    if serving.model.kind().measure() != crate::serving::SloMeasure::RequestsInTime
+        || serving.deadline_s > 0.0
+    {
+        return Vec::new();
+    }
+    let mut capacities: Vec<f64> = grid
+        .traces
+        .iter()
+        .flat_map(|t| t.capacities.iter().copied())
+        .collect();
+    capacities.sort_by(f64::total_cmp);
+    capacities.dedup();
+    let deadline = |c: f64| serving.at_step(c, 1).deadline_s;
+    let default = Settings::default().cluster;
+    let at_default = deadline(default.capacity_per_min);
+    if capacities.iter().all(|&c| deadline(c) == at_default) {
+        return Vec::new();
+    }
+    let each: Vec<String> = capacities
+        .iter()
+        .map(|&c| {
+            format!(
+                "{} s at capacity {c}",
+                crate::serving::seconds(deadline(c), false)
+            )
+        })
+        .collect();
+    vec![format!(
+        "note: the deadline is 2.5 mean service times, so each capacity has its own: {}; give a deadline (--deadline SECONDS, or `deadline` in the grid) to hold one",
+        each.join(", ")
+    )]
 }
 
 /// [`derived`], from the settings given by name.
@@ -689,6 +729,18 @@ mod tests {
             panic!("not a backtest")
         };
         assert_eq!(b.grid.capacities, vec![100.0]);
+        // A sweep names each capacity's deadline: 60 / 40 × 2.5 = 3.75 s, 60 / 80 × 2.5.
+        let Ok(Plan::Sweep(p)) = plan(&["sweep", "--capacity", "40,80"]) else {
+            panic!("not a sweep")
+        };
+        assert_eq!(
+            p.notes,
+            vec!["note: the deadline is 2.5 mean service times, so each capacity has its own: 3.75 s at capacity 40, 1.875 s at capacity 80; give a deadline (--deadline SECONDS, or `deadline` in the grid) to hold one"]
+        );
+        let Ok(Plan::Sweep(p)) = plan(&["sweep", "--capacity", "40,80", "--deadline", "4"]) else {
+            panic!("not a sweep")
+        };
+        assert!(p.notes.is_empty());
         // Both stated: refused, in one line.
         let e = plan(&["simulate", "--service-time", "1", "--capacity", "50"]).unwrap_err();
         assert_eq!(

@@ -57,7 +57,10 @@ pub fn run(cli: Cli) -> Result<()> {
         }
         Plan::Report(dir) => report::run(&dir)?,
         Plan::Check(c) => check::run(&c)?,
-        Plan::Sweep(p) => sweep::run(&p)?,
+        Plan::Sweep(p) => {
+            p.notes.iter().for_each(|n| eprintln!("{n}"));
+            sweep::run(&p)?
+        }
         Plan::Merge(dir) => {
             if !backtest::merge(&dir)? {
                 sweep::merge(&dir)?;
