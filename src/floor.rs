@@ -38,7 +38,8 @@ pub fn needs(demand: &[f64], cluster: &StepCluster) -> Vec<u32> {
 /// within the deadline from an empty start, or 1 for a minute without a violation).
 struct StepGains {
     lo: u32,
-    gain: Vec<f64>,
+    /// Shared by the steps of one demand.
+    gain: std::rc::Rc<[f64]>,
 }
 
 impl StepGains {
@@ -67,7 +68,7 @@ fn gains(demand: &[f64], cluster: &StepCluster) -> (Vec<StepGains>, f64) {
     let lo = cluster.min_replicas;
     let hi = cluster.max_replicas.max(lo);
     let minutes = cluster.serving.model.kind().measure() == SloMeasure::MinutesWithoutViolation;
-    let mut known: std::collections::HashMap<u64, std::rc::Rc<Vec<f64>>> = Default::default();
+    let mut known: std::collections::HashMap<u64, std::rc::Rc<[f64]>> = Default::default();
     let mut steps = Vec::with_capacity(demand.len());
     for &x in demand {
         let g = known
@@ -98,24 +99,59 @@ fn gains(demand: &[f64], cluster: &StepCluster) -> (Vec<StepGains>, f64) {
                         a = mid;
                     }
                 }
-                std::rc::Rc::new((lo..=b).map(served).collect())
+                (lo..=b).map(served).collect()
             })
             .clone();
-        steps.push(g);
+        steps.push(StepGains { lo, gain: g });
     }
     let total: f64 = if minutes {
         demand.len() as f64
     } else {
         demand.iter().filter(|x| x.is_finite() && **x > 0.0).sum()
     };
-    let steps = steps
-        .into_iter()
-        .map(|g| StepGains {
-            lo,
-            gain: g.to_vec(),
-        })
-        .collect();
     (steps, cluster.serving.slo_share * total)
+}
+
+/// Each step's count at multiplier λ: the one minimizing `k − λ · gain(k)`.
+fn counts(steps: &[StepGains], lambda: f64) -> Vec<u32> {
+    steps.iter().map(|s| s.best(lambda).0).collect()
+}
+
+/// What the cheapest schedule at `needs` gains, kept gaps included ([`schedule`]).
+fn scheduled_gain(steps: &[StepGains], needs: &[u32], delay_steps: usize) -> f64 {
+    schedule(needs, delay_steps)
+        .iter()
+        .zip(steps)
+        .map(|(&k, s)| s.at(k))
+        .sum()
+}
+
+/// The smallest multiplier λ ≥ 0 at which `enough(λ)` holds (it keeps holding as λ
+/// grows), by doubling then 100 halvings: (the last λ short of it, the first at it);
+/// (0, 0) where λ = 0 already does.
+fn bracket(enough: impl Fn(f64) -> bool) -> (f64, f64) {
+    if enough(0.0) {
+        return (0.0, 0.0);
+    }
+    let mut hi = 1.0;
+    while !enough(hi) && hi < 1e12 {
+        hi *= 2.0;
+    }
+    let mut lo = 0.0;
+    for _ in 0..100 {
+        let mid = 0.5 * (lo + hi);
+        if enough(mid) {
+            hi = mid;
+        } else {
+            lo = mid;
+        }
+    }
+    (lo, hi)
+}
+
+/// Whether `gained` reaches `want` (to rounding).
+fn reaches(gained: f64, want: f64) -> bool {
+    gained >= want - 1e-9 * want.max(1.0)
 }
 
 /// Containers each test step is given by the cheapest allocation of ready containers
@@ -127,54 +163,20 @@ fn gains(demand: &[f64], cluster: &StepCluster) -> (Vec<StepGains>, f64) {
 /// delay, which serves too: λ is the smallest whose schedule's steps together reach the
 /// SLO's share of the period. A step worth little (a spike the maximum cannot serve, a
 /// minute the SLO can spare) is given little; the rest pay for it. Where even the most
-/// containers cannot reach the share, every step takes what serves all it can. Also the
-/// dual bound: no allocation meeting the share uses fewer ready container-steps than
-/// [`ShareFloor::bound`].
-pub fn share_needs(demand: &[f64], cluster: &StepCluster) -> ShareFloor {
+/// containers cannot reach the share, every step takes what serves all it can.
+/// [`share_bound`] is the floor under every allocation that meets the share.
+pub fn share_needs(demand: &[f64], cluster: &StepCluster) -> Vec<u32> {
     let (steps, want) = gains(demand, cluster);
     let d = cluster.delay_steps;
-    // At λ: each step's count, what the schedule at those counts gains, and the
-    // Lagrangian's value (a lower bound on the ready container-steps of any allocation
-    // that meets the share).
-    let at = |lambda: f64| -> (Vec<u32>, f64, f64) {
-        let mut needs = Vec::with_capacity(steps.len());
-        let mut lagrangian = 0.0;
-        for s in &steps {
-            let (k, g) = s.best(lambda);
-            needs.push(k);
-            lagrangian += f64::from(k) - lambda * g;
-        }
-        let gained = schedule(&needs, d)
-            .iter()
-            .zip(&steps)
-            .map(|(&k, s)| s.at(k))
-            .sum();
-        (needs, gained, lagrangian + lambda * want)
-    };
-    let meets = |g: f64| g >= want - 1e-9 * want.max(1.0);
-    // λ is containers per unit gained; the bracket's top serves all every step can.
-    let mut hi = 1.0;
-    while !meets(at(hi).1) && hi < 1e12 {
-        hi *= 2.0;
-    }
-    let mut lo = 0.0;
-    if meets(at(lo).1) {
-        hi = 0.0;
-    } else {
-        for _ in 0..100 {
-            let mid = 0.5 * (lo + hi);
-            if meets(at(mid).1) {
-                hi = mid;
-            } else {
-                lo = mid;
-            }
-        }
+    let (lo, hi) = bracket(|l| reaches(scheduled_gain(&steps, &counts(&steps, l), d), want));
+    let high = counts(&steps, hi);
+    if hi == 0.0 {
+        return high;
     }
     // Steps whose count jumps between the bracket's ends trade containers for gain at
     // the same rate (ties at λ): from the low end's counts, the fewest of them raised to
     // the high end's that meet the share, the cheapest per unit gained first.
-    let (low, _, _) = at(lo);
-    let (high, _, _) = at(hi);
+    let low = counts(&steps, lo);
     let mut moved: Vec<usize> = (0..steps.len()).filter(|&t| low[t] != high[t]).collect();
     let rate = |t: usize| {
         let dk = f64::from(high[t]) - f64::from(low[t]);
@@ -193,54 +195,37 @@ pub fn share_needs(demand: &[f64], cluster: &StepCluster) -> ShareFloor {
         }
         needs
     };
-    let scheduled = |needs: &[u32]| -> f64 {
-        schedule(needs, d)
-            .iter()
-            .zip(&steps)
-            .map(|(&k, s)| s.at(k))
-            .sum()
-    };
-    let needs = if hi == 0.0 {
-        high
-    } else {
-        let (mut a, mut b) = (0, moved.len());
-        while a < b {
-            let mid = (a + b) / 2;
-            if meets(scheduled(&raised(mid))) {
-                b = mid;
-            } else {
-                a = mid + 1;
-            }
-        }
-        raised(a)
-    };
-    // The dual bound at its best λ: the λ at which the allocation alone (no kept gaps)
-    // just reaches the share, found the same way.
-    let alone = |lambda: f64| -> f64 { steps.iter().map(|s| s.best(lambda).1).sum() };
-    let (mut a, mut b) = (0.0, hi.max(1.0));
-    while !meets(alone(b)) && b < 1e12 {
-        b *= 2.0;
-    }
-    for _ in 0..100 {
-        let mid = 0.5 * (a + b);
-        if meets(alone(mid)) {
+    let (mut a, mut b) = (0, moved.len());
+    while a < b {
+        let mid = (a + b) / 2;
+        if reaches(scheduled_gain(&steps, &raised(mid), d), want) {
             b = mid;
         } else {
-            a = mid;
+            a = mid + 1;
         }
     }
-    let bound = at(a).2.max(at(b).2).max(0.0);
-    ShareFloor { needs, bound }
+    raised(a)
 }
 
-/// The share allocation ([`share_needs`]) and its lower bound.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ShareFloor {
-    /// Ready containers each step is given.
-    pub needs: Vec<u32>,
-    /// No allocation of ready containers meeting the share uses fewer container-steps
-    /// (the Lagrangian dual, steps served from an empty start).
-    pub bound: f64,
+/// No allocation of ready containers that meets the period's share (each step served
+/// from an empty start) uses fewer container-steps than this: the Lagrangian dual
+/// `Σ min_k (k − λ · gain(k)) + λ · want`, a lower bound at every λ ≥ 0, taken at the λ
+/// where the allocation alone (no kept gaps) just reaches the share. What
+/// [`share_needs`]' allocation is measured against; the simulator never needs it.
+pub fn share_bound(demand: &[f64], cluster: &StepCluster) -> f64 {
+    let (steps, want) = gains(demand, cluster);
+    let lagrangian = |lambda: f64| -> f64 {
+        steps
+            .iter()
+            .map(|s| {
+                let (k, g) = s.best(lambda);
+                f64::from(k) - lambda * g
+            })
+            .sum::<f64>()
+            + lambda * want
+    };
+    let (lo, hi) = bracket(|l| reaches(steps.iter().map(|s| s.best(l).1).sum(), want));
+    lagrangian(lo).max(lagrangian(hi)).max(0.0)
 }
 
 /// What a schedule of targets bills, in container-steps: `ready[k]` is the target that
@@ -390,16 +375,17 @@ mod tests {
         let cluster = small(crate::config::ServingModel::THRESHOLD, 80.0);
         let demand = [10.0, 30.0, 5.0, 8.0, 40.0];
         assert_eq!(needs(&demand, &cluster), vec![1, 3, 1, 1, 4]);
-        let f = share_needs(&demand, &cluster);
-        assert_eq!(f.needs, vec![1, 3, 1, 1, 1]);
-        assert_eq!(floor_cost(&f.needs, 0), 7);
-        assert!(f.bound <= 7.0 + 1e-9, "{}", f.bound);
+        let needs = share_needs(&demand, &cluster);
+        assert_eq!(needs, vec![1, 3, 1, 1, 1]);
+        assert_eq!(floor_cost(&needs, 0), 7);
+        let bound = share_bound(&demand, &cluster);
+        assert!(bound <= 7.0 + 1e-9, "{bound}");
         // At 100 % every minute is served: the per-step needs.
         let all = share_needs(
             &demand,
             &small(crate::config::ServingModel::THRESHOLD, 100.0),
         );
-        assert_eq!(all.needs, vec![1, 3, 1, 1, 4]);
+        assert_eq!(all, vec![1, 3, 1, 1, 4]);
     }
 
     /// The fewest ready container-steps of any allocation in `[1, 4]` per step whose
@@ -431,9 +417,10 @@ mod tests {
     #[test]
     fn the_share_floor_meets_the_share_and_its_bound_is_below_every_allocation() {
         // Random small cases under the queue model, no delay: the allocation reaches the
-        // SLO's share of the period's requests (each step from an empty start), and the
-        // dual bound is at most the fewest container-steps of any allocation that does,
-        // found by enumeration; under threshold serving the allocation is that fewest.
+        // SLO's share of the period's requests (each step from an empty start), is within
+        // 2 container-steps of the fewest of any allocation that does (found by
+        // enumeration), and the dual bound is at most that fewest; under threshold
+        // serving the allocation is that fewest.
         let mut rng = rand::rngs::StdRng::seed_from_u64(7);
         for case in 0..200 {
             let n = rng.random_range(1..=6);
@@ -444,7 +431,10 @@ mod tests {
                 crate::config::ServingModel::THRESHOLD,
             ] {
                 let cluster = small(model, slo);
-                let f = share_needs(&demand, &cluster);
+                let (needs, bound) = (
+                    share_needs(&demand, &cluster),
+                    share_bound(&demand, &cluster),
+                );
                 let threshold = model == crate::config::ServingModel::THRESHOLD;
                 let gain = |t: usize, k: u32| -> f64 {
                     if threshold {
@@ -459,7 +449,7 @@ mod tests {
                     } else {
                         demand.iter().sum::<f64>()
                     };
-                let got: f64 = (0..n).map(|t| gain(t, f.needs[t])).sum();
+                let got: f64 = (0..n).map(|t| gain(t, needs[t])).sum();
                 let Some(best) = fewest(&gain, n, want) else {
                     continue;
                 };
@@ -468,12 +458,18 @@ mod tests {
                     "{demand:?} {slo} {model:?}: {got} < {want}"
                 );
                 assert!(
-                    f.bound <= f64::from(best) + 1e-6,
+                    bound <= f64::from(best) + 1e-6,
                     "{demand:?} {slo} {model:?}: bound {} > {best}",
-                    f.bound
+                    bound
                 );
                 if threshold {
-                    assert_eq!(f.needs.iter().sum::<u32>(), best, "{demand:?} {slo}");
+                    assert_eq!(needs.iter().sum::<u32>(), best, "{demand:?} {slo}");
+                } else {
+                    // Under the queue the relaxation can overshoot where a step's gain is
+                    // not concave (an overloaded step gains little from one more
+                    // container): measured 0 in 122 of these 145 cases, 1 in 20, 2 in 3.
+                    let over = needs.iter().sum::<u32>() - best;
+                    assert!(over <= 2, "{demand:?} {slo}: {over} above the fewest");
                 }
             }
         }

@@ -20,7 +20,7 @@ impl Policy for Optimal {
     fn decide(&mut self, obs: &Observation, cluster: &StepCluster) -> i64 {
         if self.plan.is_empty() {
             // The first decision's future is the whole test period.
-            self.plan = schedule(&share_needs(obs.future, cluster).needs, cluster.delay_steps);
+            self.plan = schedule(&share_needs(obs.future, cluster), cluster.delay_steps);
         }
         // Decision k sees the future from test step k on.
         let k = self.plan.len().saturating_sub(obs.future.len());
