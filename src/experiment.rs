@@ -408,12 +408,7 @@ fn tune(
             value,
             attained_pct,
             steps,
-            days_met: (
-                days.iter()
-                    .filter(|&&d| crate::hold::attains(d, rule.slo))
-                    .count(),
-                days.len(),
-            ),
+            days_met: (crate::hold::days_met(&days, rule.slo), days.len()),
             chance: rule.stated(&days),
         }),
     }

@@ -446,7 +446,7 @@ fn attained_pct(tl: &Timeline, steps: Range<usize>, cluster: &StepCluster) -> f6
 /// with a margin). The steps after the last whole day count with it; a timeline of
 /// less than two days is one value, its whole.
 pub fn daily_attained_pct(tl: &Timeline, cluster: &StepCluster) -> Vec<f64> {
-    let per_day = (24 * 60 / cluster.step_minutes.max(1)) as usize;
+    let per_day = cluster.steps_per_day();
     let days = (tl.len() / per_day.max(1)).max(1);
     (0..days)
         .map(|d| {

@@ -164,7 +164,7 @@ pub(crate) fn resolve(cli: Cli) -> anyhow::Result<Plan> {
         Command::Simulate(c) => {
             let s = settings(&c.settings)?;
             reachable(&s.cluster)?;
-            let notes = derived(&c.settings, &s);
+            let notes = derived(&c.settings.given, &s);
             let mut e = experiment(
                 &c.trace,
                 &c.data,
@@ -198,7 +198,7 @@ pub(crate) fn resolve(cli: Cli) -> anyhow::Result<Plan> {
                 }
             }
             reachable(&s.cluster)?;
-            let notes = derived(&c.settings, &s);
+            let notes = derived(&c.settings.given, &s);
             let mut e = experiment(
                 &c.trace,
                 &c.data,
@@ -445,7 +445,7 @@ fn backtest_plan(c: BacktestCmd) -> anyhow::Result<BacktestPlan> {
     let mut at = grid.settings.clone();
     at.cluster.capacity_per_min = grid.capacities[0];
     Ok(BacktestPlan {
-        notes: derived_from(&given, &at),
+        notes: derived(&given, &at),
         shard,
         grid,
         folds: c.folds,
@@ -494,13 +494,6 @@ fn experiment(
     })
 }
 
-/// The values the given settings move without being named, said beside what moved them:
-/// the deadline, 2.5 mean service times when `--deadline` is not given, follows
-/// `--capacity` and `--concurrency` (`--capacity 80`: within 1.875 s, not 3 s).
-fn derived<S: Scope>(args: &SettingArgs<S>, s: &Settings) -> Vec<String> {
-    derived_from(&args.given, s)
-}
-
 /// A sweep's derived deadlines, said where they are not the defaults' 3 s: without a
 /// deadline the SLO's is 2.5 mean service times, so each capacity of the grid has its own.
 fn sweep_deadlines(grid: &Grid) -> Vec<String> {
@@ -538,8 +531,11 @@ fn sweep_deadlines(grid: &Grid) -> Vec<String> {
     )]
 }
 
-/// [`derived`], from the settings given by name.
-fn derived_from(
+/// The values the given settings move without being named, said beside what moved them:
+/// the deadline, 2.5 mean service times when `--deadline` is not given, follows
+/// `--capacity`, `--service-time` and `--concurrency` (`--capacity 80`: within 1.875 s,
+/// not 3 s).
+fn derived(
     given: &[(&'static crate::settings::Setting, Vec<String>)],
     s: &Settings,
 ) -> Vec<String> {

@@ -223,13 +223,10 @@ pub(crate) fn choose(i: &Inputs) -> Result<Option<Chosen>, SimError> {
     let mut chosen = Vec::new();
     for (role, r) in roles {
         let pick = trials[records[r].picks[0]].clone();
+        let tuned = PolicyKind::from_name(&pick.policy).filter(|p| p.tune().is_some());
         let bare = if rule.confidence.is_none() {
             None
-        } else if PolicyKind::from_name(&pick.policy)
-            .and_then(|p| p.tune())
-            .is_some()
-        {
-            let policy = PolicyKind::from_name(&pick.policy).expect("a trial's policy");
+        } else if let Some(policy) = tuned {
             let mine = Window {
                 models: Inputs::models_of(&on_window, &pick.model),
                 ..chosen_on
@@ -341,10 +338,7 @@ pub(crate) fn judge(
                 .stated(&t.chosen_on.days)
                 .map(|p| crate::metrics::round6(100.0 * p)),
             test_days: test_days.len(),
-            test_days_met: test_days
-                .iter()
-                .filter(|&&d| choice::attains(d, rule.slo))
-                .count(),
+            test_days_met: crate::hold::days_met(&test_days, rule.slo),
             bare_setting: match (bare, &bare_run) {
                 (Some(b), Some(r)) => Trial {
                     tuned: r.tuned,

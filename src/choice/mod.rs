@@ -141,7 +141,7 @@ impl Figures {
 
     /// Days of the window that met an SLO of `slo` percent.
     pub fn days_met(&self, slo: f64) -> usize {
-        self.days.iter().filter(|&&d| attains(d, slo)).count()
+        crate::hold::days_met(&self.days, slo)
     }
 }
 

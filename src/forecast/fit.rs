@@ -82,7 +82,7 @@ pub fn common_validation(
         return (cfg.clone(), None);
     };
     let v = validation_steps(cfg, trace);
-    let day = (24 * 60 / trace.step_minutes.max(1)) as usize;
+    let day = trace.steps_per_day();
     let spare = split.train_len.saturating_sub(need.max(1)) / day * day;
     if v == 0 || split.train_len.saturating_sub(v) >= need || spare < day || spare >= v {
         return (cfg.clone(), None);
@@ -94,8 +94,7 @@ pub fn common_validation(
         split.train_len
     );
     let shrunk = ModelConfig {
-        validation_days: (spare / day) as f64 * f64::from(trace.step_minutes) * day as f64
-            / (24.0 * 60.0),
+        validation_days: spare as f64 * f64::from(trace.step_minutes) / (24.0 * 60.0),
         ..cfg.clone()
     };
     (shrunk, Some(note))
@@ -125,26 +124,14 @@ pub fn fit(
     let mut notes = Vec::new();
     let mut v = validation_steps(cfg, trace);
     let need = model.min_train_steps(trace, lead_steps);
+    // Callers shorten the window to what every model can spare ([`common_validation`]);
+    // a model that cannot spare even that fits on the whole train period.
     if v > 0 && (v >= split.train_len || split.train_len - v < need) {
-        // The whole days it can spare, where that is one or more: fewer samples for a
-        // margin, but a window all the same.
-        let day = (24 * 60 / trace.step_minutes.max(1)) as usize;
-        let spare = split.train_len.saturating_sub(need.max(1)) / day * day;
-        if spare >= day && v > day {
-            notes.push(format!(
-                "note: a validation window of {} for {name}, not {}: {} train steps less {v} leave fewer than the {need} it needs",
-                crate::words::count(spare / day, "day"),
-                crate::words::count(v.div_ceil(day), "day"),
-                split.train_len
-            ));
-            v = spare;
-        } else {
-            notes.push(format!(
-                "note: no validation window for {name}: {} train steps less {v} leave fewer than the {need} it needs; fitted on them all",
-                split.train_len
-            ));
-            v = 0;
-        }
+        notes.push(format!(
+            "note: no validation window for {name}: {} train steps less {v} leave fewer than the {need} it needs; fitted on them all",
+            split.train_len
+        ));
+        v = 0;
     }
     let fitted = model.fit(&FitInput {
         trace,

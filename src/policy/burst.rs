@@ -25,7 +25,7 @@ impl Burst {
             return 0;
         }
         let n = obs.history.len();
-        let w = (self.lookback_min.div_ceil(cluster.step_minutes) as usize).min(n - 1);
+        let w = cluster.steps_of(self.lookback_min).min(n - 1);
         let growth = if w == 0 {
             0.0
         } else {

@@ -114,7 +114,7 @@ impl Recommender {
         reading: Reading,
         cluster: &StepCluster,
     ) -> i64 {
-        let lag = reading.lag_min.div_ceil(cluster.step_minutes.max(1)) as usize;
+        let lag = cluster.steps_of(reading.lag_min);
         let seen = |h: &[f64]| h.len().checked_sub(1 + lag).map_or(0.0, |i| h[i]);
         let current = match (reading.metric, obs.previous_target) {
             (HpaMetric::Demand, current) => {
@@ -190,7 +190,7 @@ impl Stabilizer {
     ) -> i64 {
         let current = current.map_or(desired, i64::from);
         // The window in whole steps: recommendations younger than it, this one included.
-        let window_steps = self.window_minutes.div_ceil(cluster.step_minutes).max(1) as usize;
+        let window_steps = cluster.steps_of(self.window_minutes).max(1);
         self.recent.push_back(desired);
         while self.recent.len() > window_steps {
             self.recent.pop_front();

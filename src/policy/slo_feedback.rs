@@ -68,9 +68,7 @@ impl SloFeedback {
             tuned: ctx.tuned,
             headroom: start,
             gain: if tuning { 0.0 } else { cfg.feedback_gain },
-            lag_steps: cfg
-                .metrics_lag_min
-                .div_ceil(ctx.cluster.step_minutes.max(1)) as usize,
+            lag_steps: ctx.cluster.steps_of(cfg.metrics_lag_min),
             seen: 0,
             scale: None,
             stabilizer: Stabilizer::new(cfg.hpa_stabilization_min),
@@ -92,7 +90,7 @@ impl SloFeedback {
             if self.minutes {
                 return 1.0;
             }
-            let day = (24 * 60 / cluster.step_minutes.max(1)) as usize;
+            let day = cluster.steps_per_day();
             let recent = &obs.history[obs.history.len().saturating_sub(day)..];
             (recent.iter().sum::<f64>() / recent.len().max(1) as f64).max(1.0)
         });

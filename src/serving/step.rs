@@ -50,6 +50,16 @@ pub struct StepCluster {
 }
 
 impl StepCluster {
+    /// Whole steps in a day (as [`crate::trace::Trace::steps_per_day`] counts them).
+    pub fn steps_per_day(&self) -> usize {
+        (24 * 60 / self.step_minutes.max(1)) as usize
+    }
+
+    /// Steps that cover `minutes`, rounded up (a metrics lag, a window).
+    pub fn steps_of(&self, minutes: u32) -> usize {
+        minutes.div_ceil(self.step_minutes.max(1)) as usize
+    }
+
     /// Clamps a target into `[min_replicas, max_replicas]`.
     pub fn clamp(&self, target: i64) -> u32 {
         target.clamp(i64::from(self.min_replicas), i64::from(self.max_replicas)) as u32
