@@ -116,7 +116,7 @@ fn serving(c: &mut Criterion) {
             },
             ..ClusterConfig::default()
         }
-        .at_step(1);
+        .at_step(60);
         g.bench_function(format!("simulate_all_policies_{}", m.name()), |b| {
             b.iter(|| {
                 experiment::run(
@@ -139,7 +139,7 @@ fn serving(c: &mut Criterion) {
         },
         ..ClusterConfig::default()
     }
-    .at_step(1);
+    .at_step(60);
     g.bench_function("requests_17m", |b| {
         b.iter(|| simulate(&demand, 10..4330, None, &mut StaticN(100), &cluster).unwrap())
     });

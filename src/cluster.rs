@@ -34,6 +34,12 @@ pub struct StepOutcome {
     pub served: f64,
     /// Requests waiting for a free slot at the step's end.
     pub backlog: f64,
+    /// Requests in flight on average over the step, in service or waiting: busy slots
+    /// (the work done times the mean service time, over the step) plus the mean of the
+    /// backlog at the step's start and end. What Knative's queue-proxies (and, at zero
+    /// containers, its activator) report as concurrency (`docs/experiment.md`,
+    /// knative-kpa).
+    pub in_flight: f64,
     /// Requests settled in the step: within the deadline, and the rest (late or
     /// dropped), whatever step they arrived in (what a latency histogram shows).
     pub settled: (f64, f64),
@@ -60,6 +66,8 @@ pub struct Cluster {
     delays: Option<(StdRng, LogNormal<f64>)>,
     /// How they serve, and what waits.
     server: Box<dyn Server>,
+    /// Requests waiting at the end of the last step.
+    backlog: f64,
 }
 
 impl Cluster {
@@ -86,6 +94,7 @@ impl Cluster {
             removals: VecDeque::new(),
             delays,
             server: serving::server(&config, accounted_from),
+            backlog: 0.0,
         }
     }
 
@@ -110,7 +119,7 @@ impl Cluster {
                 } else {
                     dist.sample(rng)
                 };
-                (minutes / f64::from(self.config.step_minutes)).ceil() as usize
+                (60.0 * minutes / f64::from(self.config.step_seconds)).ceil() as usize
             }
         }
     }
@@ -162,6 +171,9 @@ impl Cluster {
             }
         }
         let service = self.server.serve(self.ready, demand);
+        let busy = service.served * self.config.serving.service.mean_s / self.config.serving.step_s;
+        let in_flight = busy + (self.backlog + service.backlog) / 2.0;
+        self.backlog = service.backlog;
         StepOutcome {
             demand,
             target,
@@ -169,6 +181,7 @@ impl Cluster {
             starting: self.starting.len() as u32,
             served: service.served,
             backlog: service.backlog,
+            in_flight,
             settled: service.settled,
             switched: !held && target != previous,
         }
@@ -235,7 +248,7 @@ mod tests {
             ..ClusterConfig::threshold()
         };
         assert!((c.planned_delay_min() - 4.0 * (0.5f64 * 1.281_551_565_545).exp()).abs() < 1e-12);
-        let step = c.at_step(1);
+        let step = c.at_step(60);
         assert_eq!(step.delay_steps, 8);
         // 200 launches at once: each becomes ready after its own delay, whose median is
         // 4 minutes: about half are ready after 4 steps, 90 % after 8.

@@ -6,6 +6,8 @@
 use std::ops::Range;
 use std::sync::{Arc, Mutex};
 
+use thiserror::Error;
+
 use crate::config::ModelConfig;
 use crate::config::PolicyConfig;
 use crate::forecast::{fit, Forecast, Validation};
@@ -27,6 +29,56 @@ pub struct ModelForecast {
     pub validation: Option<Validation>,
     /// Values tuned on that window so far, shared by the clones of this forecast.
     pub tunings: Tunings,
+}
+
+impl ModelForecast {
+    /// The forecasts on the trace spread over `k` ticks a step
+    /// ([`crate::trace::Trace::spread`]), with nothing tuned yet.
+    pub fn spread(&self, k: usize) -> ModelForecast {
+        ModelForecast {
+            model: self.model.clone(),
+            forecast: self.forecast.spread(k),
+            validation: self.validation.as_ref().map(|v| v.spread(k)),
+            tunings: Tunings::default(),
+        }
+    }
+}
+
+/// Why a tick cannot be taken.
+#[derive(Debug, Error, PartialEq)]
+#[error("--tick {tick}: it must divide the trace's step of {step} (a trace is decided at its step or finer)")]
+pub struct TickError {
+    /// The tick, in words.
+    pub tick: String,
+    /// The trace's step, in words.
+    pub step: String,
+}
+
+/// The trace, its split and the models' forecasts decided at a tick of `tick_seconds`
+/// (0: the trace's step), each step spread evenly over its ticks
+/// (`docs/experiment.md`, The trace); as they are where the tick is the step.
+pub fn at_tick(
+    trace: &Trace,
+    split: Split,
+    models: Vec<ModelForecast>,
+    tick_seconds: u32,
+) -> Result<(Trace, Split, Vec<ModelForecast>), TickError> {
+    let step = trace.step_seconds;
+    if tick_seconds == 0 || tick_seconds == step {
+        return Ok((trace.clone(), split, models));
+    }
+    if tick_seconds > step || !step.is_multiple_of(tick_seconds) {
+        return Err(TickError {
+            tick: crate::trace::step_in_words(tick_seconds),
+            step: crate::trace::step_in_words(step),
+        });
+    }
+    let k = (step / tick_seconds) as usize;
+    Ok((
+        trace.spread(k),
+        split.spread(k),
+        models.iter().map(|m| m.spread(k)).collect(),
+    ))
 }
 
 /// What a tuned value depends on besides the model's window: the policy, its settings
@@ -528,7 +580,7 @@ mod tests {
     fn model_free_policies_once_forecast_policies_per_model() {
         let trace = Trace {
             start: Utc.with_ymd_and_hms(2026, 1, 5, 0, 0, 0).unwrap(),
-            step_minutes: 1,
+            step_seconds: 60,
             requests: (0..40).map(|i| (i % 7) as f64 * 30.0).collect(),
             in_event: None,
         };
@@ -547,7 +599,7 @@ mod tests {
             tunings: Default::default(),
         }];
         // The threshold rule: a perfect forecast sized by capacity is then the oracle.
-        let cluster = ClusterConfig::threshold().at_step(1);
+        let cluster = ClusterConfig::threshold().at_step(60);
         let out = run(
             &trace,
             split,
@@ -627,7 +679,7 @@ mod tests {
         let (trace, v, split, models) = fixture::days_late(5, 3 * day);
         let kind = PolicyKind::from_name("slo-targeted").unwrap();
         let cfg = PolicyConfig::default();
-        let mut cluster = crate::config::ClusterConfig::default().at_step(1);
+        let mut cluster = crate::config::ClusterConfig::default().at_step(60);
         cluster.serving.slo_share = 0.9;
         cluster.serving.confidence_pct = 90.0;
         let tuned_at = |cluster: &StepCluster| {
@@ -677,7 +729,7 @@ mod tests {
         let (trace, v, split, models) = fixture::two_days_late(840);
         let t = split.test_range();
         let late = |r: std::ops::Range<usize>| fixture::late(&trace, r);
-        let mut cluster = crate::config::ClusterConfig::default().at_step(1);
+        let mut cluster = crate::config::ClusterConfig::default().at_step(60);
         cluster.serving.slo_share = 0.9;
         let kind = PolicyKind::from_name("slo-targeted").unwrap();
         let cfg = PolicyConfig::default();

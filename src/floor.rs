@@ -364,7 +364,7 @@ mod tests {
         };
         c.serving.model = serving;
         c.serving.slo_percent = slo;
-        c.at_step(1)
+        c.at_step(60)
     }
 
     #[test]

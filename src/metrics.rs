@@ -28,13 +28,15 @@ pub struct PolicyMetrics {
     pub model: String,
     /// Policy name.
     pub policy: String,
-    /// Minutes in which demand exceeded ready capacity.
+    /// Minutes of the steps that violated the SLO (rounded to whole minutes at steps
+    /// under a minute).
     pub sla_violation_minutes: u64,
     /// Violation minutes / test minutes.
     pub violation_rate: f64,
     /// Requests beyond ready capacity, summed over the test period.
     pub unserved_requests: f64,
-    /// Σ over minutes of ready + starting containers: the cost index.
+    /// Σ over steps of ready + starting containers times the step in minutes: the cost
+    /// index (rounded to whole minutes at steps under a minute).
     pub container_minutes: u64,
     /// Decisions whose target differed from the previous target.
     pub scaling_switches: u64,
@@ -390,7 +392,8 @@ pub fn policy_metrics(
     tl: &Timeline,
     cluster: &StepCluster,
 ) -> PolicyMetrics {
-    let step = u64::from(cluster.step_minutes);
+    // Steps to whole minutes (exact at whole-minute steps; rounded below a minute).
+    let minutes = |steps: u64| (steps * u64::from(cluster.step_seconds) + 30) / 60;
     let violations = (0..tl.len()).filter(|&i| tl.violation(i)).count() as u64;
     let in_time = in_time_pct(tl, 0..tl.len());
     let quantile = |q: f64| Some(round6(tl.latency.quantile(q))).filter(|x| x.is_finite());
@@ -403,10 +406,10 @@ pub fn policy_metrics(
     PolicyMetrics {
         model: model.to_string(),
         policy: policy.to_string(),
-        sla_violation_minutes: violations * step,
+        sla_violation_minutes: minutes(violations),
         violation_rate: round6(violations as f64 / tl.len().max(1) as f64),
         unserved_requests: round6(tl.unserved.iter().sum()),
-        container_minutes: container_steps * step,
+        container_minutes: minutes(container_steps),
         scaling_switches: tl.scaling_switches,
         cost_vs_oracle: f64::NAN,
         cost_vs_optimal: f64::NAN,
@@ -604,7 +607,7 @@ mod tests {
             scaling_switches: 1,
             ..Timeline::default()
         };
-        let cluster = crate::config::ClusterConfig::threshold().at_step(5);
+        let cluster = crate::config::ClusterConfig::threshold().at_step(300);
         let m = policy_metrics("m", "p", &tl, &cluster);
         assert_eq!(m.sla_violation_minutes, 5);
         assert_eq!(m.violation_rate, 0.5);
@@ -703,7 +706,7 @@ mod tests {
             violated: vec![false; n],
             ..Timeline::default()
         };
-        let cluster = crate::config::ClusterConfig::default().at_step(1);
+        let cluster = crate::config::ClusterConfig::default().at_step(60);
         assert_eq!(daily_attained_pct(&tl, &cluster), vec![100.0, 90.0, 80.0]);
         // Less than two days: one value, the whole.
         let short = Timeline {

@@ -383,12 +383,26 @@ fn sweep_plan(c: SweepCmd) -> anyhow::Result<SweepPlan> {
     if let Some(u) = grid.unreachable_slo() {
         anyhow::bail!("{}", u.message());
     }
+    refuse_tick(&grid, "a sweep")?;
     Ok(SweepPlan {
         notes: sweep_deadlines(&grid),
         grid,
         dir: c.reports_dir,
         shard,
     })
+}
+
+/// `--tick` is run-all's and simulate's: a sweep or backtest decides at each trace's
+/// step.
+fn refuse_tick(grid: &Grid, what: &str) -> anyhow::Result<()> {
+    let tick = grid.settings.cluster.tick_seconds;
+    if tick != 0 {
+        anyhow::bail!(
+            "`tick` = {}: {what} decides at each trace's step; import the trace at a finer step (`import --step`) or decide at a tick with run-all or simulate",
+            crate::settings::Value::Seconds(tick)
+        );
+    }
+    Ok(())
 }
 
 /// A backtest's plan: its flags resolved as a sweep's (one trace), after this
@@ -429,6 +443,7 @@ fn backtest_plan(c: BacktestCmd) -> anyhow::Result<BacktestPlan> {
             anyhow::bail!("a backtest runs at one {what}; {n} were given");
         }
     }
+    refuse_tick(&grid, "a backtest")?;
     if grid.settings.model.validation_days <= 0.0 {
         anyhow::bail!(
             "`validation-days` = {}: a backtest chooses on a validation window; give a positive number of days",
@@ -623,6 +638,7 @@ mod tests {
                 }
                 settings::Kind::Whole => (s.default_value().whole() + 1).to_string(),
                 settings::Kind::Duration => "1h".to_string(),
+                settings::Kind::Seconds { .. } => "30s".to_string(),
                 settings::Kind::Choice(names) => names[names.len() - 1].to_string(),
             };
             let name = format!("--{}", s.name);

@@ -453,11 +453,11 @@ mod tests {
             capacity_per_min: 8.4,
             ..Default::default()
         }
-        .at_step(1);
+        .at_step(60);
         assert_eq!(slo_terms(&step), "of requests within 17.857 s");
-        let default = crate::config::ClusterConfig::default().at_step(1);
+        let default = crate::config::ClusterConfig::default().at_step(60);
         assert_eq!(slo_terms(&default), "of requests within 3 s");
-        let threshold = crate::config::ClusterConfig::threshold().at_step(1);
+        let threshold = crate::config::ClusterConfig::threshold().at_step(60);
         assert_eq!(slo_terms(&threshold), "of minutes without a violation");
     }
 
@@ -467,7 +467,7 @@ mod tests {
         // validation window; the forecast is the demand a step late.
         let (trace, v, split, models) = experiment::fixture::two_days_late(600);
         let settings = Settings::default();
-        let step = settings.cluster.at_step(1);
+        let step = settings.cluster.at_step(60);
         let cfg = settings.policy_config(&settings.model);
         let inputs = Inputs {
             trace: &trace,

@@ -16,8 +16,8 @@ use crate::trace::{Split, Trace};
 pub(crate) struct TestPeriod {
     /// Timestamp of the first test step.
     pub(crate) start: DateTime<Utc>,
-    /// Minutes per step.
-    pub(crate) step_minutes: u32,
+    /// Seconds per step.
+    pub(crate) step_seconds: u32,
     /// Demand per step, in requests.
     pub(crate) actual: Vec<f64>,
     /// Whether each step lies inside a synthetic event (generated traces only).
@@ -30,7 +30,7 @@ impl TestPeriod {
         let range = split.test_range();
         Self {
             start: trace.timestamp(split.train_len),
-            step_minutes: trace.step_minutes,
+            step_seconds: trace.step_seconds,
             actual: trace.requests[range.clone()].to_vec(),
             in_event: trace.in_event.as_ref().map(|e| e[range].to_vec()),
         }
@@ -43,12 +43,12 @@ impl TestPeriod {
 
     /// Timestamp of test step `i`.
     pub(crate) fn timestamp(&self, i: usize) -> DateTime<Utc> {
-        self.start + Duration::minutes(i as i64 * i64::from(self.step_minutes))
+        self.start + Duration::seconds(i as i64 * i64::from(self.step_seconds))
     }
 
     /// Hours from the first test step to step `i`: the x axis of the time plots.
     pub(crate) fn hours(&self, i: usize) -> f64 {
-        (i as f64) * f64::from(self.step_minutes) / 60.0
+        (i as f64) * f64::from(self.step_seconds) / 3600.0
     }
 }
 

@@ -118,6 +118,12 @@ pub enum Kind {
     Whole,
     /// `never` or a duration such as `6h`.
     Duration,
+    /// A span of whole seconds: `15s`, `2m`, `1h`, or a bare whole number in `bare`
+    /// seconds each (60: a bare number counts minutes).
+    Seconds {
+        /// Seconds in one unit of a bare number.
+        bare: u32,
+    },
     /// One of a list of names.
     Choice(&'static [&'static str]),
 }
@@ -131,6 +137,8 @@ pub enum Value {
     Whole(u64),
     /// Of a [`Kind::Duration`] setting.
     Duration(RefitEvery),
+    /// Of a [`Kind::Seconds`] setting: the span in seconds.
+    Seconds(u32),
     /// Of a [`Kind::Choice`] setting: the name chosen.
     Choice(&'static str),
 }
@@ -141,6 +149,7 @@ impl Value {
         match self {
             Value::Number(x) => x,
             Value::Whole(n) => n as f64,
+            Value::Seconds(s) => f64::from(s),
             Value::Duration(_) | Value::Choice(_) => f64::NAN,
         }
     }
@@ -150,6 +159,7 @@ impl Value {
         match self {
             Value::Number(x) => x as u64,
             Value::Whole(n) => n,
+            Value::Seconds(s) => u64::from(s),
             Value::Duration(_) | Value::Choice(_) => 0,
         }
     }
@@ -158,7 +168,9 @@ impl Value {
     pub fn duration(self) -> RefitEvery {
         match self {
             Value::Duration(d) => d,
-            Value::Number(_) | Value::Whole(_) | Value::Choice(_) => RefitEvery::NEVER,
+            Value::Number(_) | Value::Whole(_) | Value::Seconds(_) | Value::Choice(_) => {
+                RefitEvery::NEVER
+            }
         }
     }
 
@@ -166,7 +178,7 @@ impl Value {
     pub fn choice(self) -> &'static str {
         match self {
             Value::Choice(c) => c,
-            Value::Number(_) | Value::Whole(_) | Value::Duration(_) => "",
+            Value::Number(_) | Value::Whole(_) | Value::Duration(_) | Value::Seconds(_) => "",
         }
     }
 }
@@ -177,9 +189,37 @@ impl std::fmt::Display for Value {
             Value::Number(x) => write!(f, "{x}"),
             Value::Whole(n) => write!(f, "{n}"),
             Value::Duration(d) => write!(f, "{d}"),
+            Value::Seconds(s) => write!(f, "{}", seconds_text(*s)),
             Value::Choice(c) => write!(f, "{c}"),
         }
     }
+}
+
+/// A span of seconds as a flag takes it: `15s`, `2m`, `1h` (`0s` for none).
+fn seconds_text(s: u32) -> String {
+    match s {
+        0 => "0s".into(),
+        s if s % 3600 == 0 => format!("{}h", s / 3600),
+        s if s % 60 == 0 => format!("{}m", s / 60),
+        s => format!("{s}s"),
+    }
+}
+
+/// A span given as text: a whole number with a unit (`s`, `m`/`min`, `h`, `d`), or a
+/// bare whole number of `bare` seconds each; `None` for anything else.
+fn parse_seconds(text: &str, bare: u32) -> Option<u32> {
+    let t = text.trim();
+    let digits = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let n: u64 = t[..digits].parse().ok()?;
+    let unit = match &t[digits..] {
+        "" => u64::from(bare),
+        "s" => 1,
+        "m" | "min" => 60,
+        "h" => 3600,
+        "d" => 86_400,
+        _ => return None,
+    };
+    u32::try_from(n.checked_mul(unit)?).ok()
 }
 
 /// One setting.
@@ -239,6 +279,7 @@ impl Setting {
             (Kind::Number, Value::Number(x)) => (self.valid)(x),
             (Kind::Whole, Value::Whole(n)) => (self.valid)(n as f64),
             (Kind::Duration, Value::Duration(_)) => true,
+            (Kind::Seconds { .. }, Value::Seconds(s)) => (self.valid)(f64::from(s)),
             (Kind::Choice(names), Value::Choice(c)) => names.contains(&c),
             _ => false,
         };
@@ -256,6 +297,7 @@ impl Setting {
             Kind::Number => t.parse().ok().map(Value::Number),
             Kind::Whole => t.parse().ok().map(Value::Whole),
             Kind::Duration => t.parse().ok().map(Value::Duration),
+            Kind::Seconds { bare } => parse_seconds(t, bare).map(Value::Seconds),
             Kind::Choice(names) => names.iter().find(|n| **n == t).map(|n| Value::Choice(n)),
         };
         self.check(value.ok_or_else(|| self.out_of_range(t))?)
@@ -279,11 +321,17 @@ impl Setting {
                     .parse(s)
                     .map_err(|_| Some(self.out_of_range(format!("{s:?}"))))
             }
-            (Kind::Duration, toml::Value::String(s)) => {
+            (Kind::Duration | Kind::Seconds { .. }, toml::Value::String(s)) => {
                 return self
                     .parse(s)
                     .map_err(|_| Some(self.out_of_range(format!("{s:?}"))))
             }
+            (Kind::Seconds { bare }, toml::Value::Integer(i)) => Value::Seconds(
+                u32::try_from(*i)
+                    .ok()
+                    .and_then(|n| n.checked_mul(bare))
+                    .ok_or_else(|| Some(self.out_of_range(i)))?,
+            ),
             _ => return Err(None),
         };
         self.check(value).map_err(Some)
@@ -295,6 +343,7 @@ impl Setting {
             Kind::Number => "a number",
             Kind::Whole => "a whole number",
             Kind::Duration => "a duration such as \"6h\", or \"never\"",
+            Kind::Seconds { .. } => "a duration such as \"15s\" or \"2m\"",
             Kind::Choice(_) => "a name",
         }
     }
@@ -350,6 +399,40 @@ pub const DAYS: Setting = Setting {
     set: |s, v| s.generate.days = v.number(),
     axis: false,
     per_trace: true,
+    trials: &[],
+};
+
+/// The synthetic trace's step.
+pub const STEP: Setting = Setting {
+    name: "step",
+    heading: TRACE,
+    stages: GEN,
+    value_name: "DURATION",
+    help: "Step of the synthetic trace (15s, 1m, 5m; a bare number counts seconds): below a minute, the scalers that act in seconds (the HPA's 15 s sync) are modelled at their own tick",
+    kind: Kind::Seconds { bare: 1 },
+    range: "a step of whole seconds that divides a day",
+    valid: |s| s >= 1.0 && f64::from(crate::config::SECONDS_PER_DAY) % s == 0.0,
+    get: |s| Value::Seconds(s.generate.step_seconds),
+    set: |s, v| s.generate.step_seconds = v.whole() as u32,
+    axis: false,
+    per_trace: true,
+    trials: &[],
+};
+
+/// How often the scalers decide, where finer than the trace's step.
+pub const TICK: Setting = Setting {
+    name: "tick",
+    heading: CLUSTER,
+    stages: SIM,
+    value_name: "DURATION",
+    help: "Decide a trace at a finer tick than its step (15s on a trace of minutes; a bare number counts seconds), each step's requests spread evenly over its ticks; 0: the trace's step",
+    kind: Kind::Seconds { bare: 1 },
+    range: "0, or a tick of whole seconds that divides a day",
+    valid: |s| s == 0.0 || f64::from(crate::config::SECONDS_PER_DAY) % s == 0.0,
+    get: |s| Value::Seconds(s.cluster.tick_seconds),
+    set: |s, v| s.cluster.tick_seconds = v.whole() as u32,
+    axis: false,
+    per_trace: false,
     trials: &[],
 };
 
@@ -828,6 +911,32 @@ pub const PREDICTIVE_HPA_TARGET: Setting = Setting {
     ..HPA_TARGET
 };
 
+/// The HPA controller's sync period.
+pub const HPA_SYNC: Setting = Setting {
+    name: "hpa-sync",
+    heading: POLICIES,
+    stages: SIM,
+    value_name: "DURATION",
+    help: "The HPA controller's sync period (a bare number counts seconds): reactive-hpa decides once a sync, holding between syncs where the step is finer, and scales up by at most the larger of +100 % and +4 pods a sync",
+    kind: Kind::Seconds { bare: 1 },
+    range: "a period of 1 s or more",
+    valid: |s| s >= 1.0,
+    get: |s| Value::Seconds(s.policy.hpa_sync_s),
+    set: |s, v| s.policy.hpa_sync_s = v.whole() as u32,
+    axis: false,
+    per_trace: false,
+    trials: &[],
+};
+
+/// knative-kpa's target concurrency share.
+pub const KPA_TARGET: Setting = Setting {
+    name: "kpa-target",
+    help: "knative-kpa's target: the share of --concurrency a pod keeps in flight (Knative's container-concurrency-target-percentage, 70 %)",
+    get: |s| Value::Number(s.policy.kpa_target),
+    set: |s, v| s.policy.kpa_target = v.number(),
+    ..HPA_TARGET
+};
+
 /// The burst ramp's lookback.
 pub const BURST_LOOKBACK: Setting = Setting {
     name: "burst-lookback",
@@ -903,12 +1012,14 @@ pub const METRICS_LAG: Setting = Setting {
 /// Every setting, in `--help` order within each heading.
 pub const ALL: &[&Setting] = &[
     &DAYS,
+    &STEP,
     &TEST_DAYS,
     &SEED,
     &CAPACITY,
     &SERVICE_TIME,
     &STARTUP_DELAY,
     &STARTUP_SPREAD,
+    &TICK,
     &MIN_REPLICAS,
     &MAX_REPLICAS,
     &SERVING,
@@ -931,6 +1042,8 @@ pub const ALL: &[&Setting] = &[
     &BUFFER,
     &HPA_TARGET,
     &PREDICTIVE_HPA_TARGET,
+    &KPA_TARGET,
+    &HPA_SYNC,
     &BURST_LOOKBACK,
     &FEEDBACK_GAIN,
     &HPA_METRIC,
@@ -966,6 +1079,7 @@ mod tests {
                 Kind::Number => Value::Number(0.5),
                 Kind::Whole => Value::Whole(7),
                 Kind::Duration => Value::Duration(RefitEvery::minutes(90).unwrap()),
+                Kind::Seconds { .. } => Value::Seconds(30),
                 Kind::Choice(names) => Value::Choice(names[names.len() - 1]),
             };
             let mut all = Settings::default();

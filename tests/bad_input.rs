@@ -228,16 +228,16 @@ fn cases() -> Vec<Case> {
             &["t.csv", "a gap of 2 d", "from 2026-01-06T23:59:00Z to 2026-01-09T00:00:00Z", "--max-gap 1 h", "cut the trace"],
         ),
         case(
-            "a step finer than a minute that does not divide one",
+            "a step of seconds no step that divides a day is a multiple of",
             vec![("t.csv", text("timestamp,requests\n1767225600,1\n1767225607,1\n1767225614,1\n"))],
             &sim,
             1,
-            &["t.csv", "the trace's step is 7 s", "give a --step"],
+            &["t.csv", "the trace's step is 7 s", "resample the trace to whole seconds"],
         ),
         case("unknown format", vec![], &["import", "x.csv", "--format", "parquet"], 1, &["`format` = parquet", "prometheus"]),
         // An import option's bad value is refused as a setting's is: exit 1, one line.
         case("a step that is no duration", vec![], &["simulate", "--step", "banana"], 1, &["`step` = banana: `banana` is not a duration"]),
-        case("a step of seconds", vec![], &["import", "x.csv", "--step", "90s"], 1, &["`step` = 90s", "not a whole number of minutes"]),
+        case("a step that does not divide a day", vec![], &["import", "x.csv", "--step", "7s"], 1, &["`step` = 7s", "does not divide a day"]),
         case(
             "trace shorter than the test split",
             vec![("t.csv", text(&trace(600)))],

@@ -251,6 +251,102 @@ fn train_then_simulate_in_separate_processes() {
         );
 }
 
+/// Every file under `dir`, by its path inside it, with its bytes.
+fn tree(dir: &Path) -> std::collections::BTreeMap<String, Vec<u8>> {
+    let mut out = std::collections::BTreeMap::new();
+    let mut todo = vec![dir.to_path_buf()];
+    while let Some(d) = todo.pop() {
+        for e in fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                todo.push(p);
+            } else {
+                let name = p.strip_prefix(dir).unwrap().display().to_string();
+                out.insert(name, fs::read(&p).unwrap());
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn a_minute_trace_at_a_tick_of_a_minute_is_todays_run_and_finer_ticks_spread_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    generate(&data, "3");
+    prescale()
+        .args([
+            "train",
+            "--model",
+            "seasonal-naive",
+            "--test-days",
+            "1",
+            "--data-dir",
+        ])
+        .arg(&data)
+        .assert()
+        .success();
+    let simulate = |name: &str, extra: &[&str]| {
+        prescale()
+            .args(["simulate", "--model", "seasonal-naive", "--test-days", "1"])
+            .args(["--policy", "reactive-hpa,knative-kpa,keda,buffered,optimal"])
+            .args(extra)
+            .arg("--data-dir")
+            .arg(&data)
+            .arg("--reports-dir")
+            .arg(dir.path().join(name))
+            .assert()
+            .success();
+        dir.path().join(name)
+    };
+    let today = simulate("today", &[]);
+    let minute = simulate("minute", &["--tick", "60s"]);
+    assert_eq!(
+        tree(&today),
+        tree(&minute),
+        "--tick 60s on a trace of minutes"
+    );
+    // At 15 s: four ticks a minute, each a quarter of its minute's requests.
+    let fine = simulate("fine", &["--tick", "15s"]);
+    let timeline = |d: &Path| {
+        let text = fs::read_to_string(d.join("timelines/none_reactive-hpa.csv")).unwrap();
+        let header: Vec<String> = text
+            .lines()
+            .next()
+            .unwrap()
+            .split(',')
+            .map(String::from)
+            .collect();
+        let col = header.iter().position(|h| h == "demand").unwrap();
+        rows(&text)
+            .into_iter()
+            .map(|r| r[col].parse::<f64>().unwrap())
+            .collect::<Vec<f64>>()
+    };
+    let (coarse, ticks) = (timeline(&today), timeline(&fine));
+    assert_eq!(ticks.len(), 4 * coarse.len());
+    for (m, &d) in coarse.iter().enumerate() {
+        for q in &ticks[4 * m..4 * m + 4] {
+            assert!(
+                (q - d / 4.0).abs() < 1e-9,
+                "minute {m}: {q} against {d} / 4"
+            );
+        }
+    }
+    // A tick that does not divide the step is refused in one line.
+    prescale()
+        .args(["simulate", "--model", "seasonal-naive", "--test-days", "1"])
+        .args(["--tick", "45s", "--data-dir"])
+        .arg(&data)
+        .arg("--reports-dir")
+        .arg(dir.path().join("bad"))
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains(
+            "--tick 45 s: it must divide the trace's step of 1 min",
+        ));
+}
+
 #[test]
 fn simulate_before_train_says_to_train() {
     let dir = tempfile::tempdir().unwrap();

@@ -133,7 +133,7 @@ fn an_imported_trace_is_kept_across_run_all() {
     assert_eq!(fs::read(dir.join("data/workload.csv")).unwrap(), imported);
     // The run replayed the imported trace: its forecasts' sidecar names its 5-minute step.
     let sidecar = fs::read_to_string(dir.join("data/forecasts/seasonal-naive.json")).unwrap();
-    assert!(sidecar.contains("\"step_minutes\": 5"), "{sidecar}");
+    assert!(sidecar.contains("\"step_seconds\": 300"), "{sidecar}");
     // A generated workload is regenerated as before (the generator writes in_event).
     let gen = tempfile::tempdir().unwrap();
     in_dir(gen.path(), &["generate", "--days", "3"]).success();

@@ -19,7 +19,7 @@ fn elb_trace_has_five_minute_steps_and_eight_gaps() {
     // 4,032 rows from 2014-04-10 00:04 to 2014-04-24 00:39: 20,195 minutes / 5 + 1 = 4,040
     // steps, of which 8 were missing (eight 10-minute gaps; counted with Python's csv).
     let t = load("elb_request_count_8c0756.csv");
-    assert_eq!(t.trace.step_minutes, 5);
+    assert_eq!(t.trace.step_seconds, 300);
     assert_eq!(t.trace.len(), 4040);
     assert_eq!(t.filled_steps, 8);
     assert_eq!(format_timestamp(t.trace.start), "2014-04-10T00:04:00Z");
@@ -30,7 +30,7 @@ fn elb_trace_has_five_minute_steps_and_eight_gaps() {
 #[test]
 fn nyc_taxi_trace_has_thirty_minute_steps() {
     let t = load("nyc_taxi.csv");
-    assert_eq!(t.trace.step_minutes, 30);
+    assert_eq!(t.trace.step_seconds, 1800);
     assert_eq!(t.trace.len(), 10_320);
     assert_eq!(t.filled_steps, 0);
     assert_eq!(t.trace.requests[..3], [10844.0, 8127.0, 6210.0]);
@@ -43,24 +43,38 @@ fn nyc_taxi_trace_has_thirty_minute_steps() {
 #[test]
 fn prometheus_rates_of_one_job_summed_into_minutes() {
     // Two series of job "api" (and one of job "batch", left out), a rate every 15 s for
-    // 5 minutes, one NaN: the script's per-minute counts are 195 each.
+    // 5 minutes, one NaN: the script's per-minute counts are 195 each (`--step 1m`;
+    // without it the trace keeps the samples' 15-second step).
     let opts = ImportOptions {
         count_unit: CountUnit::PerSecond,
         series: Some("job=\"api\"".into()),
+        step_seconds: Some(60),
         ..ImportOptions::default()
     };
     let t = read(&[bytes("prometheus_range.json")], &opts).unwrap();
     assert_eq!(t.report.format, Some(Format::Prometheus));
     assert!(t.report.detected);
-    assert_eq!(t.trace.step_minutes, 1);
+    assert_eq!(t.trace.step_seconds, 60);
     assert_eq!(t.trace.requests, vec![195.0; 5]);
     assert_eq!(format_timestamp(t.trace.start), "2026-01-05T10:00:00Z");
     assert_eq!(t.filled_steps, 1, "the NaN's sample");
     let report = t.report.to_string();
     assert!(report.contains("series: 2 of 3 summed"), "{report}");
-    // All three series, as counts per sample: job batch adds 100 × 4 a minute.
-    let all = read(&[bytes("prometheus_range.json")], &ImportOptions::default()).unwrap();
+    // All three series, as counts per sample: job batch adds 100 × 4 a minute; read at
+    // the samples' own 15 s step, the first minute's four samples hold the same.
+    let all = read(&[bytes("prometheus_range.json")], &opts_minutes()).unwrap();
     assert_eq!(all.trace.requests[0], 13.0 + 400.0);
+    let own = read(&[bytes("prometheus_range.json")], &ImportOptions::default()).unwrap();
+    assert_eq!(own.trace.step_seconds, 15);
+    assert_eq!(own.trace.requests[..4].iter().sum::<f64>(), 13.0 + 400.0);
+}
+
+/// The default options but `--step 1m`.
+fn opts_minutes() -> ImportOptions {
+    ImportOptions {
+        step_seconds: Some(60),
+        ..ImportOptions::default()
+    }
 }
 
 #[test]
@@ -103,6 +117,41 @@ fn an_access_log_gzipped_with_its_zone_and_a_malformed_line() {
         report.contains("line 18: garbled line without a time"),
         "{report}"
     );
+}
+
+#[test]
+fn an_access_log_at_fifteen_seconds_equals_an_independent_binning() {
+    // The binning done here on its own: each line's time read with chrono's strptime
+    // format, floored to its 15-second bin of the epoch, counted, zeros between.
+    use std::io::Read;
+    let mut log = String::new();
+    flate2::read::GzDecoder::new(&bytes("access_log.gz")[..])
+        .read_to_string(&mut log)
+        .unwrap();
+    let bins: Vec<i64> = log
+        .lines()
+        .filter_map(|l| {
+            let (open, close) = (l.find('[')?, l.find(']')?);
+            chrono::DateTime::parse_from_str(&l[open + 1..close], "%d/%b/%Y:%H:%M:%S %z").ok()
+        })
+        .map(|t| t.timestamp().div_euclid(15))
+        .collect();
+    let (first, last) = (*bins.iter().min().unwrap(), *bins.iter().max().unwrap());
+    let mut want = vec![0.0; (last - first + 1) as usize];
+    for b in &bins {
+        want[(b - first) as usize] += 1.0;
+    }
+    let opts = ImportOptions {
+        step_seconds: Some(15),
+        ..ImportOptions::default()
+    };
+    let t = read(&[bytes("access_log.gz")], &opts).unwrap();
+    assert_eq!(t.trace.step_seconds, 15);
+    assert_eq!(t.trace.start.timestamp(), first * 15);
+    assert_eq!(t.trace.requests, want);
+    // 40 requests over 3 minutes (the minute bins above: 19, 15, 6).
+    assert_eq!(want.iter().sum::<f64>(), 40.0);
+    assert!(want.len() > 3);
 }
 
 #[test]
@@ -160,12 +209,21 @@ fn epoch_seconds_and_milliseconds_are_told_apart() {
     }
     let t = parse_csv(ms.as_bytes(), &ImportOptions::default()).unwrap();
     assert!(t.report.to_string().contains("Unix epoch milliseconds"));
-    // A per-second CSV summed into 1-minute steps: 2 minutes of 60 rows each.
+    // A per-second CSV summed into 1-minute steps (`--step 1m`): 2 minutes of 60 rows
+    // each.
     let mut per_second = String::from("timestamp,requests\n");
     for k in 0..120 {
         per_second.push_str(&format!("{},{}\n", 1_767_225_600 + k, k % 3));
     }
-    let t = parse_csv(per_second.as_bytes(), &ImportOptions::default()).unwrap();
-    assert_eq!(t.trace.step_minutes, 1);
+    let minutes = ImportOptions {
+        step_seconds: Some(60),
+        ..ImportOptions::default()
+    };
+    let t = parse_csv(per_second.as_bytes(), &minutes).unwrap();
+    assert_eq!(t.trace.step_seconds, 60);
     assert_eq!(t.trace.requests, vec![60.0, 60.0]);
+    // Without --step it is read at its own step of 1 s.
+    let t = parse_csv(per_second.as_bytes(), &ImportOptions::default()).unwrap();
+    assert_eq!(t.trace.step_seconds, 1);
+    assert_eq!(t.trace.len(), 120);
 }

@@ -12,7 +12,7 @@ use prescale::trace::Trace;
 fn sine() -> Trace {
     Trace {
         start: Utc.with_ymd_and_hms(2026, 1, 5, 0, 0, 0).unwrap(),
-        step_minutes: 1,
+        step_seconds: 60,
         requests: (0..1200)
             .map(|t| 1000.0 + 500.0 * (2.0 * std::f64::consts::PI * t as f64 / 48.0).sin())
             .collect(),

@@ -47,7 +47,7 @@ fn the_queue_model_tracks_the_request_level_replay_on_the_quick_experiment() {
         .success();
     let queue = read(&reports.join("metrics_summary.csv"));
     let truth = read(&requests.join("metrics_summary.csv"));
-    assert_eq!(queue.len(), 25);
+    assert_eq!(queue.len(), 27);
     assert_eq!(
         queue.keys().collect::<Vec<_>>(),
         truth.keys().collect::<Vec<_>>()

@@ -19,7 +19,7 @@ fn scenario() -> impl Strategy<Value = (Vec<f64>, usize, Forecast, StepCluster)>
         0u32..6,
         0u32..5,
         1u32..60,
-        prop::sample::select(vec![1u32, 5, 30]),
+        prop::sample::select(vec![15u32, 60, 300, 1800]),
     )
         .prop_flat_map(|(demand, capacity, delay, min, span, step)| {
             let cluster = ClusterConfig {
@@ -56,6 +56,12 @@ fn scenario() -> impl Strategy<Value = (Vec<f64>, usize, Forecast, StepCluster)>
         })
 }
 
+/// Container-steps (or violating steps) in whole minutes, as the reports state them:
+/// exact at steps of whole minutes, rounded to the nearest minute at 15 s.
+fn to_minutes(steps: u64, cluster: &StepCluster) -> u64 {
+    (steps * u64::from(cluster.step_seconds) + 30) / 60
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(200))]
 
@@ -65,7 +71,7 @@ proptest! {
         // The floor: no schedule that serves every step the cluster can serve (ready at
         // least the clamped need everywhere) bills less.
         let need = needs(&demand[t0..], &cluster);
-        let floor = floor_cost(&need, d) * u64::from(cluster.step_minutes);
+        let floor = to_minutes(floor_cost(&need, d), &cluster);
         let serves_all = |tl: &prescale::sim::Timeline| tl.ready.iter().zip(&need).all(|(r, n)| r >= n);
         // The share floor: no schedule that meets the SLO's share of minutes without a
         // violation has fewer ready container-steps than its bound; where the cluster can
@@ -99,7 +105,6 @@ proptest! {
                 prop_assert!(r >= cluster.min_replicas && r <= cluster.max_replicas);
             }
             let m = policy_metrics("m", kind.name(), &tl, &cluster);
-            let step = u64::from(cluster.step_minutes);
             // The bill, from the cluster model alone: every ready container-step, plus, for
             // each decision k ≥ 1 that raised the target, its launches billed while starting:
             // from launch (step t0 − d + k) to ready (t0 + k), inside the test period, so
@@ -108,7 +113,7 @@ proptest! {
             let starting_steps: u64 = (1..n)
                 .map(|k| u64::from(tl.ready[k].saturating_sub(tl.ready[k - 1])) * k.min(d) as u64)
                 .sum();
-            prop_assert_eq!(m.container_minutes, (ready_steps + starting_steps) * step);
+            prop_assert_eq!(m.container_minutes, to_minutes(ready_steps + starting_steps, &cluster));
             // A switch is a decision whose target differs from the previous one.
             let changes = (1..n).filter(|&k| tl.ready[k] != tl.ready[k - 1]).count() as u64;
             prop_assert_eq!(m.scaling_switches, changes);
@@ -116,7 +121,7 @@ proptest! {
             // served minutes add up to the test period.
             let violating = (0..n).filter(|&i| tl.demand[i] > f64::from(tl.ready[i]) * cluster.capacity_per_step).count() as u64;
             let served = (0..n).filter(|&i| tl.unserved[i] == 0.0).count() as u64;
-            prop_assert_eq!(m.sla_violation_minutes, violating * step);
+            prop_assert_eq!(m.sla_violation_minutes, to_minutes(violating, &cluster));
             prop_assert_eq!(violating + served, n as u64);
             if serves_all(&tl) {
                 prop_assert!(m.container_minutes >= floor, "{} beat the floor", kind.name());
@@ -131,7 +136,7 @@ proptest! {
                     prop_assert!(!reachable || met(&tl), "optimal missed the share");
                     prop_assert_eq!(
                         m.container_minutes,
-                        floor_cost(&share, d) * u64::from(cluster.step_minutes)
+                        to_minutes(floor_cost(&share, d), &cluster)
                     );
                 }
                 "oracle" => {
@@ -144,7 +149,7 @@ proptest! {
                     }
                 }
                 "static-2" if (cluster.min_replicas..=cluster.max_replicas).contains(&2) => {
-                    prop_assert_eq!(m.container_minutes, 2 * n as u64 * step);
+                    prop_assert_eq!(m.container_minutes, to_minutes(2 * n as u64, &cluster));
                     prop_assert_eq!(m.scaling_switches, 0);
                 }
                 _ => {}
@@ -166,9 +171,9 @@ proptest! {
     ) {
         let mut cluster = cluster;
         let model = if requests { ServingModel::REQUESTS } else { ServingModel::QUEUE };
-        let capacity_per_min = cluster.capacity_per_step / f64::from(cluster.step_minutes);
+        let capacity_per_min = cluster.capacity_per_step / cluster.step_min();
         cluster.serving = ServingConfig { model, service_cv: cv, ..ServingConfig::default() }
-            .at_step(capacity_per_min, cluster.step_minutes);
+            .at_step(capacity_per_min, cluster.step_seconds);
         let ctx = PolicyContext { cluster: &cluster, tuned: None };
         for name in ["reactive-hpa", "buffered", "optimal"] {
             let kind = PolicyKind::from_name(name).unwrap();

@@ -38,8 +38,7 @@ fn run_fold(
     let mut model_cfg = grid.settings.model.clone();
     model_cfg.seed = cluster.serving.seed;
     // The fold's validation window, which may be shorter than asked ([`setup`]).
-    model_cfg.validation_days =
-        fold.validation.len() as f64 * f64::from(trace.step_minutes) / (24.0 * 60.0);
+    model_cfg.validation_days = fold.validation.len() as f64 / trace.steps_per_day() as f64;
     let split = Split {
         train_len: fold.test.start,
         test_len: fold.test.len(),
@@ -287,8 +286,9 @@ fn setup(plan: &BacktestPlan) -> Result<Setup> {
             ..grid.settings.cluster.serving.clone()
         },
         startup_spread: grid.settings.cluster.startup_spread,
+        tick_seconds: 0,
     };
-    let step = cluster.at_step(trace.step_minutes);
+    let step = cluster.at_step(trace.step_seconds);
     let lead = step.delay_steps + 1;
     let min_train = build_models(&grid.models, &grid.settings.model)
         .iter()
@@ -296,7 +296,7 @@ fn setup(plan: &BacktestPlan) -> Result<Setup> {
         .max()
         .unwrap_or(0)
         .max(lead);
-    let per_day = 24.0 * 60.0 / f64::from(trace.step_minutes);
+    let per_day = trace.steps_per_day() as f64;
     let steps = |days: f64| (days * per_day).round() as usize;
     let (test, validation) = (
         steps(grid.settings.split.test_days),
@@ -703,7 +703,7 @@ mod tests {
         w.serialize(Row::of(
             &Trace {
                 start: chrono::DateTime::UNIX_EPOCH,
-                step_minutes: 1,
+                step_seconds: 60,
                 requests: vec![0.0; 3],
                 in_event: None,
             },

@@ -14,9 +14,9 @@ pub(super) fn run(cfg: &GenerateConfig, data: &DataDir) -> Result<Trace> {
     let path = data.workload();
     write_atomic(&path, &trace.to_csv()).context("writing the trace")?;
     eprintln!(
-        "generate: {} steps of {} min from {} with {} (seed {}) -> {}",
+        "generate: {} steps of {} from {} with {} (seed {}) -> {}",
         trace.len(),
-        trace.step_minutes,
+        crate::trace::step_in_words(trace.step_seconds),
         format_timestamp(trace.start),
         crate::words::count(events.len(), "event"),
         cfg.seed,

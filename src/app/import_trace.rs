@@ -21,11 +21,11 @@ pub(super) fn run(files: &[PathBuf], opts: &ImportOptions, out: &Path) -> Result
     write_atomic(out, &trace.to_csv()).with_context(|| format!("writing {}", out.display()))?;
     print!("{}", imported.report);
     eprintln!(
-        "import: {} -> {} ({} steps of {} min) in {:.2} s",
+        "import: {} -> {} ({} steps of {}) in {:.2} s",
         names.join(", "),
         out.display(),
         trace.len(),
-        trace.step_minutes,
+        crate::trace::step_in_words(trace.step_seconds),
         started.elapsed().as_secs_f64()
     );
     Ok(())

@@ -18,10 +18,10 @@ use crate::{interrupt, recommend};
 /// Runs the experiment's policies and reports. Stops before writing if Ctrl-C was
 /// pressed.
 pub(super) fn run(e: &Experiment, trace: &Trace) -> Result<Outcome> {
-    let step = e.settings.cluster.at_step(trace.step_minutes);
+    let at_trace_step = e.settings.cluster.at_step(trace.step_seconds);
     let policy_cfg = e.policy_cfg();
     // The first decision looks back one step before t0 − d.
-    let split = trace.split(&e.settings.split, step.delay_steps + 1)?;
+    let split = trace.split(&e.settings.split, at_trace_step.delay_steps + 1)?;
     // Forecasts are read only when a selected policy uses them.
     let models = if e.policies.iter().any(|p| p.uses_forecast()) {
         load_forecasts(
@@ -35,11 +35,17 @@ pub(super) fn run(e: &Experiment, trace: &Trace) -> Result<Outcome> {
     } else {
         Vec::new()
     };
+    // Decided at the tick from here on: the trace, its split and the forecasts spread
+    // over it (the forecasts were checked against the trace as trained, above).
+    let (trace, split, models) =
+        experiment::at_tick(trace, split, models, e.settings.cluster.tick_seconds)?;
+    let trace = &trace;
+    let step = e.settings.cluster.at_step(trace.step_seconds);
     let busiest = trace.requests[split.test_range()]
         .iter()
         .copied()
         .fold(0.0, f64::max);
-    if let Some(advice) = capacity_advice(busiest, &e.settings.cluster, trace.step_minutes) {
+    if let Some(advice) = capacity_advice(busiest, &e.settings.cluster, trace.step_seconds) {
         eprintln!("warning: {advice}");
     }
     if models.is_empty() && e.policies.iter().any(|p| p.uses_forecast()) {
@@ -95,10 +101,10 @@ pub(super) fn run(e: &Experiment, trace: &Trace) -> Result<Outcome> {
         eprintln!("note: {n}");
     }
     eprintln!(
-        "simulate: {} over {} test steps of {} min in {tested:.3} s",
+        "simulate: {} over {} test steps of {} in {tested:.3} s",
         crate::words::count(outcome.runs.len(), "run"),
         split.test_len,
-        trace.step_minutes,
+        crate::trace::step_in_words(trace.step_seconds),
     );
     if let Some(r) = &recommendation {
         eprintln!(
@@ -127,12 +133,12 @@ const AIM: f64 = 20.0;
 /// A one-line warning when the busiest test step (`busiest` requests) needs fewer than
 /// [`FEW`] containers or more than `--max-replicas`, naming the `--capacity` that makes
 /// it need about [`AIM`]; `None` when the capacity is sensible.
-fn capacity_advice(busiest: f64, cluster: &ClusterConfig, step_minutes: u32) -> Option<String> {
-    let need = cluster.at_step(step_minutes).containers_for(busiest);
+fn capacity_advice(busiest: f64, cluster: &ClusterConfig, step_seconds: u32) -> Option<String> {
+    let need = cluster.at_step(step_seconds).containers_for(busiest);
     if (FEW..=i64::from(cluster.max_replicas)).contains(&need) {
         return None;
     }
-    let per_minute = busiest / f64::from(step_minutes) / AIM;
+    let per_minute = busiest / (f64::from(step_seconds) / 60.0) / AIM;
     // Two significant digits, printed as such: a value a user would type.
     let magnitude = per_minute.max(0.01).log10().floor() as i32;
     let decimals = (1 - magnitude).max(0) as usize;
@@ -146,7 +152,8 @@ fn capacity_advice(busiest: f64, cluster: &ClusterConfig, step_minutes: u32) -> 
         )
     };
     Some(format!(
-        "the busiest test step ({busiest} requests in {step_minutes} min) needs {need} containers at --capacity {} ({why}); --capacity {suggested} would make it need about {AIM}",
+        "the busiest test step ({busiest} requests in {}) needs {need} containers at --capacity {} ({why}); --capacity {suggested} would make it need about {AIM}",
+        crate::trace::step_in_words(step_seconds),
         cluster.capacity_per_min
     ))
 }
@@ -159,10 +166,10 @@ mod tests {
     fn capacity_advice_names_a_capacity_for_about_twenty_containers() {
         let c = ClusterConfig::default();
         // 480 requests per minute at 50 each: 10 containers, sensible.
-        assert_eq!(capacity_advice(480.0, &c, 1), None);
+        assert_eq!(capacity_advice(480.0, &c, 60), None);
         // 180 requests in a 5-minute step: 36 per minute, 1 container of 250 per step.
         // 36 / 20 = 1.8 requests per minute per container.
-        let advice = capacity_advice(180.0, &c, 5).unwrap();
+        let advice = capacity_advice(180.0, &c, 300).unwrap();
         assert!(
             advice.contains("needs 1 containers at --capacity 50"),
             "{advice}"
@@ -170,10 +177,10 @@ mod tests {
         assert!(advice.contains("--capacity 1.8 would"), "{advice}");
         // The public ELB trace's busiest test step: 656 in 5 minutes, 3 containers;
         // 656 / 5 / 20 = 6.56, printed with two significant digits.
-        let advice = capacity_advice(656.0, &c, 5).unwrap();
+        let advice = capacity_advice(656.0, &c, 300).unwrap();
         assert!(advice.contains("--capacity 6.6 would"), "{advice}");
         // 60,000 per minute: 1,200 containers, above the 100 allowed; 3,000 suggested.
-        let advice = capacity_advice(60_000.0, &c, 1).unwrap();
+        let advice = capacity_advice(60_000.0, &c, 60).unwrap();
         assert!(advice.contains("more than --max-replicas 100"), "{advice}");
         assert!(advice.contains("--capacity 3000 would"), "{advice}");
     }

@@ -48,6 +48,7 @@ fn run_unit(
             ..settings.cluster.serving.clone()
         },
         startup_spread: settings.cluster.startup_spread,
+        tick_seconds: 0,
     };
     let base = cluster_at(&grid.settings, spec.capacities[0]);
     let mut model_cfg = grid.settings.model.clone();
@@ -72,7 +73,7 @@ fn run_unit(
     }
     // Every configuration also runs on the validation window before the test period
     // (from the same fits' forecasts of it), the figures a choice reads.
-    let history = base.at_step(trace.step_minutes).delay_steps + 1;
+    let history = base.at_step(trace.step_seconds).delay_steps + 1;
     let window = experiment::validation_window(&model_cfg, trace, split, &forecasts, history);
     let on_window = experiment::on_window(&forecasts, &window);
     let vsplit = Split {
@@ -98,7 +99,7 @@ fn run_unit(
                 // at the grid's settings.
                 let (settings, knob) = policy.at_knob(&grid.settings, value);
                 let cfg = settings.policy_config(&model_cfg);
-                let step = cluster_at(&settings, capacity).at_step(trace.step_minutes);
+                let step = cluster_at(&settings, capacity).at_step(trace.step_seconds);
                 let (costs, validation_costs) = match references.iter().find(|(c, _, _)| *c == step)
                 {
                     Some(&(_, costs, v)) => (costs, v),

@@ -9,8 +9,8 @@ pub struct GenerateConfig {
     pub start: DateTime<Utc>,
     /// Length of the trace, in days. Defaults to 14.
     pub days: f64,
-    /// Minutes per step. Defaults to 1.
-    pub step_minutes: u32,
+    /// Seconds per step. Defaults to 60.
+    pub step_seconds: u32,
     /// Seed of the one random source. Defaults to 42.
     pub seed: u64,
     /// Mean demand before seasonality, in requests per minute. Defaults to 120.
@@ -40,7 +40,7 @@ impl Default for GenerateConfig {
         Self {
             start: Utc.with_ymd_and_hms(2026, 1, 5, 0, 0, 0).unwrap(),
             days: 14.0,
-            step_minutes: 1,
+            step_seconds: 60,
             seed: 42,
             base_per_min: 120.0,
             daily_amplitude: 0.5,

@@ -15,6 +15,9 @@ pub use model::{LstmConfig, LstmEngine, ModelConfig, RefitEvery};
 pub use serving::{ServingConfig, ServingModel};
 pub(crate) use tolerances::Tolerances;
 
+/// Seconds in a day: every trace step divides it, so days hold whole steps.
+pub const SECONDS_PER_DAY: u32 = 86_400;
+
 /// The standard normal's 90th percentile.
 const Z_90: f64 = 1.281_551_565_545;
 
@@ -35,6 +38,9 @@ pub struct ClusterConfig {
     /// each launch drawing its own (seeded); policies plan with its 90th percentile.
     /// Defaults to 0, a constant delay.
     pub startup_spread: f64,
+    /// Seconds between decisions where finer than the trace's step, each step's requests
+    /// spread evenly over its ticks; 0, the default, decides at the trace's step.
+    pub tick_seconds: u32,
 }
 
 impl Default for ClusterConfig {
@@ -46,6 +52,7 @@ impl Default for ClusterConfig {
             max_replicas: 100,
             serving: ServingConfig::default(),
             startup_spread: 0.0,
+            tick_seconds: 0,
         }
     }
 }
@@ -90,6 +97,14 @@ pub struct PolicyConfig {
     /// `t − 1 − lag`. Defaults to 1 (metrics-server's window and scrape and the
     /// controller's 15 s sync, `docs/experiment.md`).
     pub metrics_lag_min: u32,
+    /// The HPA controller's sync period, seconds: `reactive-hpa` decides once a sync
+    /// (holding between syncs at steps finer than it) and its scale-up limit allows
+    /// `max(2n, n + 4)` a sync. Defaults to 15 (`--horizontal-pod-autoscaler-sync-period`).
+    pub hpa_sync_s: u32,
+    /// `knative-kpa`'s target: the share of a pod's concurrency slots it aims to keep
+    /// in flight (Knative's `container-concurrency-target-percentage` over 100).
+    /// Defaults to 0.7.
+    pub kpa_target: f64,
     /// γ of `slo-feedback`: how far one step's requests missing the deadline beyond the
     /// SLO's share move its headroom, per step's worth of requests. Defaults to 0.1.
     pub feedback_gain: f64,
@@ -147,6 +162,8 @@ impl Default for PolicyConfig {
             hpa_metric: HpaMetric::Utilization,
             metrics_lag_min: 1,
             feedback_gain: 0.1,
+            kpa_target: 0.7,
+            hpa_sync_s: 15,
         }
     }
 }

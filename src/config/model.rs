@@ -57,10 +57,10 @@ impl RefitEvery {
         self.0
     }
 
-    /// The interval in steps of `step_minutes` (rounded up, at least one); `None` when never.
-    pub fn steps(self, step_minutes: u32) -> Option<usize> {
+    /// The interval in steps of `step_seconds` (rounded up, at least one); `None` when never.
+    pub fn steps(self, step_seconds: u32) -> Option<usize> {
         self.0
-            .map(|m| (m.div_ceil(step_minutes.max(1)) as usize).max(1))
+            .map(|m| ((60 * u64::from(m)).div_ceil(u64::from(step_seconds.max(1))) as usize).max(1))
     }
 }
 

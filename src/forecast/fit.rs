@@ -48,7 +48,7 @@ pub fn split_for(
     models: &[Box<dyn Forecaster>],
     cluster: &ClusterConfig,
 ) -> Result<Split> {
-    let delay = cluster.at_step(trace.step_minutes).delay_steps;
+    let delay = cluster.at_step(trace.step_seconds).delay_steps;
     let (min_train, neediest) = models
         .iter()
         .map(|m| (m.min_train_steps(trace, delay + 1), m.name()))
@@ -73,7 +73,7 @@ pub fn common_validation(
     split: Split,
     cluster: &ClusterConfig,
 ) -> (ModelConfig, Option<String>) {
-    let lead = cluster.at_step(trace.step_minutes).delay_steps + 1;
+    let lead = cluster.at_step(trace.step_seconds).delay_steps + 1;
     let Some((need, neediest)) = models
         .iter()
         .map(|m| (m.min_train_steps(trace, lead), m.name()))
@@ -94,7 +94,7 @@ pub fn common_validation(
         split.train_len
     );
     let shrunk = ModelConfig {
-        validation_days: spare as f64 * f64::from(trace.step_minutes) / (24.0 * 60.0),
+        validation_days: spare as f64 / trace.steps_per_day() as f64,
         ..cfg.clone()
     };
     (shrunk, Some(note))
@@ -102,7 +102,7 @@ pub fn common_validation(
 
 /// Steps of the validation window `cfg` asks for on this trace (0: none).
 pub fn validation_steps(cfg: &ModelConfig, trace: &Trace) -> usize {
-    (cfg.validation_days * 24.0 * 60.0 / f64::from(trace.step_minutes)).round() as usize
+    (cfg.validation_days * trace.steps_per_day() as f64).round() as usize
 }
 
 /// Fits one model and forecasts the test period, touching no file. With a validation
@@ -120,7 +120,7 @@ pub fn fit(
     cfg: &ModelConfig,
 ) -> Result<Trained> {
     let name = model.name();
-    let lead_steps = cluster.at_step(trace.step_minutes).delay_steps + 1;
+    let lead_steps = cluster.at_step(trace.step_seconds).delay_steps + 1;
     let mut notes = Vec::new();
     let mut v = validation_steps(cfg, trace);
     let need = model.min_train_steps(trace, lead_steps);

@@ -54,8 +54,8 @@ pub struct LstmMeta {
     pub std: f64,
     /// Steps from the last input step to the target (startup delay in steps + 1).
     pub lead_steps: usize,
-    /// Minutes per step of the trace it was trained on.
-    pub step_minutes: u32,
+    /// Seconds per step of the trace it was trained on.
+    pub step_seconds: u32,
     /// Residual quantiles (requests per step) added to the forecast for the interval.
     pub lower_offset: f64,
     /// See `lower_offset`.
@@ -444,7 +444,7 @@ impl Forecaster for LstmModel {
             mean,
             std,
             lead_steps: lead,
-            step_minutes: input.trace.step_minutes,
+            step_seconds: input.trace.step_seconds,
             lower_offset: lower,
             upper_offset: upper,
             epochs,

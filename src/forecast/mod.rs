@@ -32,12 +32,12 @@ pub enum ForecastError {
         have: usize,
     },
     /// The model's seasonal period is not a whole number of steps.
-    #[error("{model} needs a step that divides one day, got {step_minutes} min")]
+    #[error("{model} needs a step that divides one day, got {step_seconds} s")]
     Step {
         /// The model.
         model: &'static str,
         /// The trace's step.
-        step_minutes: u32,
+        step_seconds: u32,
     },
     /// `predict` was called before `fit`.
     #[error("{0} was asked to predict before it was fitted")]
@@ -138,6 +138,24 @@ impl Forecast {
         Some(inside as f64 / actual.len().max(1) as f64)
     }
 
+    /// The forecasts of a trace spread over `k` ticks a step
+    /// ([`crate::trace::Trace::spread`]): each tick's is its step's over `k`.
+    pub fn spread(&self, k: usize) -> Forecast {
+        let k = k.max(1);
+        let each = |v: &[f64]| -> Vec<f64> {
+            v.iter()
+                .flat_map(|&x| std::iter::repeat_n(if k == 1 { x } else { x / k as f64 }, k))
+                .collect()
+        };
+        Forecast {
+            yhat: each(&self.yhat),
+            interval: self.interval.as_ref().map(|b| Interval {
+                lower: each(&b.lower),
+                upper: each(&b.upper),
+            }),
+        }
+    }
+
     /// The forecast for step `i`.
     pub fn at(&self, i: usize) -> PointForecast {
         PointForecast {
@@ -232,6 +250,14 @@ impl Validation {
     /// The window's steps in the trace.
     pub fn range(&self) -> Range<usize> {
         self.start..self.start + self.forecast.len()
+    }
+
+    /// The window on the trace spread over `k` ticks a step ([`Forecast::spread`]).
+    pub fn spread(&self, k: usize) -> Validation {
+        Validation {
+            start: self.start * k,
+            forecast: self.forecast.spread(k),
+        }
     }
 }
 
@@ -401,9 +427,9 @@ mod tests {
             assert!(bad.parse::<RefitEvery>().is_err(), "{bad}");
         }
         // 6 hours of 5-minute steps is 72; 7 minutes of 5-minute steps rounds up to 2.
-        assert_eq!(RefitEvery::DEFAULT.steps(5), Some(72));
-        assert_eq!(RefitEvery::minutes(7).unwrap().steps(5), Some(2));
-        assert_eq!(RefitEvery::NEVER.steps(5), None);
+        assert_eq!(RefitEvery::DEFAULT.steps(300), Some(72));
+        assert_eq!(RefitEvery::minutes(7).unwrap().steps(300), Some(2));
+        assert_eq!(RefitEvery::NEVER.steps(300), None);
     }
 
     #[test]

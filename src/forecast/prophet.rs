@@ -692,7 +692,7 @@ impl Forecaster for ProphetModel {
     fn min_train_steps(&self, trace: &Trace, lead_steps: usize) -> usize {
         // Less than a day cannot separate a trend from the daily cycle; with refits the
         // first fit stops `lead − 1` steps before the train period ends.
-        let refit_lag = match self.refit_every.steps(trace.step_minutes) {
+        let refit_lag = match self.refit_every.steps(trace.step_seconds) {
             Some(_) => lead_steps.saturating_sub(1),
             None => 0,
         };
@@ -704,7 +704,7 @@ impl Forecaster for ProphetModel {
         self.lead = input.lead_steps;
         // With refits, the first fit reads what a decision for the first test step has
         // seen, as every later one does.
-        let data_len = match self.refit_every.steps(input.trace.step_minutes) {
+        let data_len = match self.refit_every.steps(input.trace.step_seconds) {
             Some(_) => input.train_len + 1 - input.lead_steps,
             None => input.train_len,
         };
@@ -720,7 +720,7 @@ impl Forecaster for ProphetModel {
 
     fn predict(&self, trace: &Trace, targets: Range<usize>) -> Result<Forecast, ForecastError> {
         let first = self.fitted.as_ref().ok_or(ForecastError::NotFitted(NAME))?;
-        let Some(every) = self.refit_every.steps(trace.step_minutes) else {
+        let Some(every) = self.refit_every.steps(trace.step_seconds) else {
             return Ok(self.forecast(first, trace, targets, self.seed));
         };
         if targets.start < self.lead {
@@ -825,7 +825,7 @@ mod tests {
     fn trace() -> Trace {
         generate(&GenerateConfig {
             days: 5.0,
-            step_minutes: 5,
+            step_seconds: 300,
             ..GenerateConfig::default()
         })
         .unwrap()

@@ -33,10 +33,10 @@ impl SeasonalNaive {
     }
 
     fn season(trace: &Trace) -> Result<usize, ForecastError> {
-        if (24 * 60) % trace.step_minutes != 0 {
+        if !crate::config::SECONDS_PER_DAY.is_multiple_of(trace.step_seconds.max(1)) {
             return Err(ForecastError::Step {
                 model: NAME,
-                step_minutes: trace.step_minutes,
+                step_seconds: trace.step_seconds,
             });
         }
         Ok(trace.steps_per_day())
@@ -105,7 +105,7 @@ mod tests {
         // for j = 4..10 are [1, 1, 1, 1, 5, -3]; numpy.quantile(r, [0.1, 0.9]) = [-1.0, 3.0].
         let trace = Trace {
             start: Utc.with_ymd_and_hms(2026, 1, 5, 0, 0, 0).unwrap(),
-            step_minutes: 360,
+            step_seconds: 21_600,
             requests: vec![10., 20., 30., 40., 11., 21., 31., 41., 16., 18., 99., 98.],
             in_event: None,
         };
@@ -126,7 +126,7 @@ mod tests {
     fn rejects_a_train_period_under_a_day() {
         let trace = Trace {
             start: Utc.with_ymd_and_hms(2026, 1, 5, 0, 0, 0).unwrap(),
-            step_minutes: 60,
+            step_seconds: 3600,
             requests: vec![1.0; 30],
             in_event: None,
         };

@@ -12,6 +12,8 @@
 mod buffered;
 mod burst;
 mod confidence_aware;
+mod keda;
+mod knative_kpa;
 mod optimal;
 mod oracle;
 mod policy_aware;
@@ -29,6 +31,8 @@ mod policy_template;
 
 pub use buffered::Buffered;
 pub use confidence_aware::ConfidenceAware;
+pub use keda::Keda;
+pub use knative_kpa::KnativeKpa;
 pub use oracle::Oracle;
 pub use policy_aware::PolicyAware;
 pub use reactive_hpa::ReactiveHpa;
@@ -300,6 +304,8 @@ impl PolicyKind {
         PolicyKind(&confidence_aware::SPEC),
         PolicyKind(&policy_aware::SPEC),
         PolicyKind(&reactive_hpa::SPEC),
+        PolicyKind(&knative_kpa::SPEC),
+        PolicyKind(&keda::SPEC),
         PolicyKind(&predictive_hpa::SPEC),
         PolicyKind(&slo_targeted::SPEC),
         PolicyKind(&slo_feedback::SPEC),
@@ -413,7 +419,7 @@ pub(crate) mod test_support {
     /// The default cluster at 1-minute steps: 50 requests per container, served by the
     /// threshold rule (the policies' hand-worked cases count capacity).
     pub(crate) fn cluster() -> StepCluster {
-        ClusterConfig::threshold().at_step(1)
+        ClusterConfig::threshold().at_step(60)
     }
 
     /// An observation with a forecast of `yhat` (bounds `lower`, `upper`).

@@ -5,8 +5,9 @@ use super::{yhat, Buffered, Input, Observation, Policy, PolicySpec};
 use crate::serving::StepCluster;
 
 /// Moves the previous target toward the buffered target by at most one container per
-/// minute (`step_minutes` containers per step). The first decision takes the buffered
-/// target as it is.
+/// minute: as many as the minutes that begin in the step (5 in a 5-minute step; in
+/// 15-second steps one at every fourth). The first decision takes the buffered target
+/// as it is.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct PolicyAware {
     /// Head-room as a fraction of the forecast.
@@ -20,7 +21,9 @@ impl Policy for PolicyAware {
             None => goal,
             Some(prev) => {
                 let prev = i64::from(prev);
-                let max_move = i64::from(cluster.step_minutes);
+                // Minutes begun by the end of this step, less those begun before it.
+                let (t, s) = (obs.history.len() as i64, i64::from(cluster.step_seconds));
+                let max_move = ((t + 1) * s).div_euclid(60) - (t * s).div_euclid(60);
                 prev + (goal - prev).clamp(-max_move, max_move)
             }
         }
@@ -62,5 +65,26 @@ mod tests {
             p.decide(&with_forecast(400.0, 0.0, 0.0, Some(10)), &cluster()),
             10
         );
+    }
+
+    #[test]
+    fn below_a_minute_it_moves_one_container_a_minute() {
+        // 15-second steps: a minute begins with every fourth step, so eight decisions
+        // from 4 toward 10 (capacity 12.5 a step; 100 × 1.15 / 12.5 → 10) move twice.
+        use crate::config::ClusterConfig;
+        let c = ClusterConfig::threshold().at_step(15);
+        let mut p = PolicyAware { buffer: 0.15 };
+        let history = [0.0; 8];
+        let mut prev = 4;
+        let mut got = Vec::new();
+        for t in 0..8 {
+            let obs = Observation {
+                history: &history[..t],
+                ..with_forecast(100.0, 0.0, 0.0, Some(prev))
+            };
+            prev = p.decide(&obs, &c) as u32;
+            got.push(prev);
+        }
+        assert_eq!(got, [4, 4, 4, 5, 5, 5, 5, 6]);
     }
 }

@@ -42,8 +42,7 @@ impl Policy for PredictiveHpa {
         let forecast = Buffered::target(self.buffer, yhat(obs), cluster);
         let reactive = self.recommender.recommend_from(obs, self.reading, cluster);
         let desired = forecast.max(reactive).max(self.burst.target(obs, cluster));
-        self.stabilizer
-            .stabilize(desired, obs.previous_target, cluster)
+        self.stabilizer.stabilize(desired, obs, cluster)
     }
 }
 
@@ -97,11 +96,21 @@ mod tests {
         let mut p = PredictiveHpa::new(&idealized());
         // 10 from the forecast, then both sides ask for 2 (80 on 10 containers: 16 %,
         // ratio 0.2 -> 2; forecast 80 -> 92 -> 2): held at 10 for 4 more decisions.
-        assert_eq!(p.decide(&obs(&[400.0], 400.0, Some(10)), &cluster()), 10);
-        for _ in 0..4 {
-            assert_eq!(p.decide(&obs(&[80.0], 80.0, Some(10)), &cluster()), 10);
+        // Each decision a minute after the last (a history a step longer).
+        let at = |minute: usize, last: f64| {
+            let mut h = vec![0.0; minute];
+            h.push(last);
+            h
+        };
+        assert_eq!(
+            p.decide(&obs(&at(0, 400.0), 400.0, Some(10)), &cluster()),
+            10
+        );
+        for minute in 1..=4 {
+            let h = at(minute, 80.0);
+            assert_eq!(p.decide(&obs(&h, 80.0, Some(10)), &cluster()), 10);
         }
-        assert_eq!(p.decide(&obs(&[80.0], 80.0, Some(10)), &cluster()), 2);
+        assert_eq!(p.decide(&obs(&at(5, 80.0), 80.0, Some(10)), &cluster()), 2);
     }
 
     #[test]

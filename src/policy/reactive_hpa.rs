@@ -25,11 +25,16 @@
 //!   and lowered to the highest of the scale-down window (300 s: this one and those of the
 //!   last 5 minutes); the raw recommendation is recorded.
 //!
+//! - `convertDesiredReplicasWithBehaviorRate` with the default scale-up policies (the
+//!   larger of +100 % and +4 pods per 15 s period): each controller sync allows
+//!   `max(2n, n + 4)` from `n`; a step that spans several syncs allows them compounded
+//!   (×16 or more in a minute, so at 1-minute steps it binds only above that).
+//! - The controller syncs every `--hpa-sync` (15 s): at steps finer than that it decides
+//!   at the steps a sync falls in and holds between them.
+//!
 //! The current count is the desired count of the last decision (a Deployment's
 //! `spec.replicas`). The first decision, before any measurement, sizes the cluster for
-//! the demand it last saw at the target utilization. The scale rate limits of
-//! `convertDesiredReplicasWithBehaviorRate` (by default +100 % or +4 pods per 15 s up)
-//! are left out: at one decision per minute they never bind below 16× growth.
+//! the demand it last saw at the target utilization. It keeps one pod at least.
 
 use std::collections::VecDeque;
 
@@ -165,40 +170,59 @@ impl Recommender {
 /// scale-down window.
 #[derive(Debug, Clone, PartialEq)]
 pub(super) struct Stabilizer {
-    window_minutes: u32,
-    /// Raw recommendations of the decisions inside the scale-down window.
-    recent: VecDeque<i64>,
+    window_s: u64,
+    /// Raw recommendations of the decisions inside the scale-down window, with when
+    /// they were made (seconds since the first step).
+    recent: VecDeque<(u64, i64)>,
 }
 
 impl Stabilizer {
     /// A fresh window.
     pub(super) fn new(window_minutes: u32) -> Self {
         Self {
-            window_minutes,
+            window_s: 60 * u64::from(window_minutes),
             recent: VecDeque::new(),
         }
     }
 
-    /// The stabilized target for the raw recommendation `desired`, recording it: the
-    /// current count raised to `desired`, lowered to the highest recommendation of the
-    /// window (this one included). The first decision takes `desired` as it is.
+    /// The stabilized target for the raw recommendation `desired` of the decision `obs`
+    /// is made at, recording it: the current count (the previous target) raised to
+    /// `desired`, lowered to the highest recommendation of the window (those younger
+    /// than it, this one included: at steps of whole minutes, the last
+    /// `ceil(window / step)` decisions). The first decision takes `desired` as it is.
     pub(super) fn stabilize(
         &mut self,
         desired: i64,
-        current: Option<u32>,
+        obs: &Observation,
         cluster: &StepCluster,
     ) -> i64 {
-        let current = current.map_or(desired, i64::from);
-        // The window in whole steps: recommendations younger than it, this one included.
-        let window_steps = cluster.steps_of(self.window_minutes).max(1);
-        self.recent.push_back(desired);
-        while self.recent.len() > window_steps {
+        let current = obs.previous_target.map_or(desired, i64::from);
+        let now_s = obs.history.len() as u64 * u64::from(cluster.step_seconds);
+        while let Some(&(at, _)) = self.recent.front() {
+            if at + self.window_s > now_s {
+                break;
+            }
             self.recent.pop_front();
         }
-        let down = *self.recent.iter().max().expect("just pushed");
+        self.recent.push_back((now_s, desired));
+        let down = self.recent.iter().map(|r| r.1).max().expect("just pushed");
         // The scale-up window is 0 s: its lowest recommendation is this one.
         current.max(desired).min(down)
     }
+}
+
+/// The HPA controller's syncs that fall in the step starting `now_s` seconds in: the
+/// multiples of `sync_s` in `[now_s, now_s + step_s)`.
+pub(super) fn syncs_in_step(now_s: u64, step_s: u64, sync_s: u64) -> u64 {
+    let sync = sync_s.max(1);
+    (now_s + step_s).div_ceil(sync) - now_s.div_ceil(sync)
+}
+
+/// `convertDesiredReplicasWithBehaviorRate`'s scale-up limit after `syncs` syncs from
+/// `current` replicas, under the default scale-up policies (`selectPolicy: Max` of
+/// +100 % and +4 pods per 15 s period): each sync allows `max(2 · n, n + 4)`.
+pub(super) fn scale_up_limit(current: u32, syncs: u64) -> i64 {
+    (0..syncs).fold(i64::from(current), |n, _| (2 * n).max(n + 4))
 }
 
 /// HPA v2 with a tolerance band and scale-down stabilization.
@@ -207,6 +231,10 @@ pub struct ReactiveHpa {
     recommender: Recommender,
     reading: Reading,
     stabilizer: Stabilizer,
+    /// The controller's sync period, seconds.
+    sync_s: u32,
+    /// Whether the cluster allows zero containers, which the HPA does not use.
+    at_zero: bool,
 }
 
 impl ReactiveHpa {
@@ -216,15 +244,38 @@ impl ReactiveHpa {
             recommender: Recommender::new(cfg.hpa_target_utilization, cfg.hpa_tolerance),
             reading: Reading::of(cfg),
             stabilizer: Stabilizer::new(cfg.hpa_stabilization_min),
+            sync_s: cfg.hpa_sync_s,
+            at_zero: false,
         }
     }
 }
 
 impl Policy for ReactiveHpa {
     fn decide(&mut self, obs: &Observation, cluster: &StepCluster) -> i64 {
+        let step = u64::from(cluster.step_seconds);
+        let now_s = obs.history.len() as u64 * step;
+        let syncs = syncs_in_step(now_s, step, u64::from(self.sync_s));
+        if let Some(current) = obs.previous_target {
+            // No sync in this step (a step finer than the sync period): it holds.
+            if syncs == 0 {
+                return i64::from(current);
+            }
+        }
         let desired = self.recommender.recommend_from(obs, self.reading, cluster);
-        self.stabilizer
-            .stabilize(desired, obs.previous_target, cluster)
+        let stabilized = self.stabilizer.stabilize(desired, obs, cluster);
+        let limited = match obs.previous_target {
+            Some(current) => stabilized.min(scale_up_limit(current, syncs)),
+            None => stabilized,
+        };
+        // Kubernetes' HPA keeps one pod at least: it cannot come back from zero on its
+        // own (`keda` and `knative-kpa` can).
+        limited.max(1)
+    }
+
+    fn note(&self) -> Option<String> {
+        self.at_zero.then(|| {
+            "keeps 1 container at --min-replicas 0: Kubernetes' HPA cannot scale from zero on its own (keda and knative-kpa can)".into()
+        })
     }
 }
 
@@ -233,7 +284,12 @@ pub(super) const SPEC: PolicySpec = PolicySpec {
     name: "reactive-hpa",
     about: "Kubernetes HPA v2 on --hpa-metric, --metrics-lag old: 70 % target, 5-minute scale-down stabilization.",
     input: Input::History,
-    build: |cfg, _| Box::new(ReactiveHpa::new(cfg)),
+    build: |cfg, ctx| {
+        Box::new(ReactiveHpa {
+            at_zero: ctx.cluster.min_replicas == 0,
+            ..ReactiveHpa::new(cfg)
+        })
+    },
     knob: Some(&crate::settings::HPA_TARGET),
     tune: None,
 };
@@ -243,6 +299,7 @@ mod tests {
     use super::super::test_support::*;
     use super::*;
     use crate::cluster::StepOutcome;
+    use crate::config::ClusterConfig;
 
     /// The HPA reading last step's true demand, as the tests of its arithmetic want.
     fn idealized() -> PolicyConfig {
@@ -295,23 +352,72 @@ mod tests {
         assert_eq!(h.decide(&obs(&[211.0], Some(3)), &cluster()), 6);
     }
 
+    /// `minute + 1` steps of history ending in `last`: the decision at that minute.
+    fn at(minute: usize, last: f64) -> Vec<f64> {
+        let mut h = vec![0.0; minute];
+        h.push(last);
+        h
+    }
+
     #[test]
     fn scale_up_is_immediate_scale_down_waits_five_minutes() {
         let mut h = ReactiveHpa::new(&idealized());
         // 10 containers, demand 350: 70 % -> keep 10.
-        assert_eq!(h.decide(&obs(&[350.0], Some(10)), &cluster()), 10);
+        assert_eq!(h.decide(&obs(&at(0, 350.0), Some(10)), &cluster()), 10);
         // Demand drops to 70: 14 %, ratio 0.2 -> raw 2, but the window still holds the 10
         // for the 4 following decisions.
         let mut prev = 10;
         for minute in 1..=4 {
-            let t = h.decide(&obs(&[70.0], Some(prev)), &cluster());
+            let t = h.decide(&obs(&at(minute, 70.0), Some(prev)), &cluster());
             assert_eq!(t, 10, "minute {minute}");
             prev = t as u32;
         }
         // Five decisions after the 10, the window holds only 2s.
-        assert_eq!(h.decide(&obs(&[70.0], Some(prev)), &cluster()), 2);
-        // A spike scales up in the same step: 700 on 2 × 50 = 700 % -> ratio 10 -> 20.
-        assert_eq!(h.decide(&obs(&[700.0], Some(2)), &cluster()), 20);
+        assert_eq!(h.decide(&obs(&at(5, 70.0), Some(prev)), &cluster()), 2);
+        // A spike scales up in the same step: 700 on 2 × 50 = 700 % -> ratio 10 -> 20
+        // (the rate limit over a minute's 4 syncs allows 2 -> 6 -> 12 -> 24 -> 48).
+        assert_eq!(h.decide(&obs(&at(6, 700.0), Some(2)), &cluster()), 20);
+    }
+
+    #[test]
+    fn scale_up_is_limited_to_the_larger_of_double_and_four_pods_a_sync() {
+        // 15-second steps (12.5 requests a container), one sync a step, demand over the
+        // current count: 125 on 1 is 1000 %, raw ceil(1000 / 70 · 1) = 15, limited to
+        // max(2, 1 + 4) = 5; 625 on 5, raw 72, limited to 10; 1250 on 10, raw 143,
+        // limited to 20.
+        let c = ClusterConfig::threshold().at_step(15);
+        let mut h = ReactiveHpa::new(&idealized());
+        let got: Vec<i64> = [(1, 125.0), (5, 625.0), (10, 1250.0)]
+            .iter()
+            .enumerate()
+            .map(|(minute, &(prev, demand))| {
+                h.decide(&obs(&at(minute + 1, demand), Some(prev)), &c)
+            })
+            .collect();
+        assert_eq!(got, vec![5, 10, 20]);
+        // scale_up_limit itself: +4 wins below 4 pods, doubling from 4.
+        assert_eq!(
+            (0..5).map(|s| scale_up_limit(1, s)).collect::<Vec<_>>(),
+            vec![1, 5, 10, 20, 40]
+        );
+    }
+
+    #[test]
+    fn below_the_sync_period_it_decides_at_the_steps_a_sync_falls_in() {
+        // 5-second steps, a 15 s sync: syncs at 0 s, 15 s, 30 s: steps 0, 3, 6.
+        assert_eq!(
+            (0..7)
+                .map(|t| syncs_in_step(5 * t, 5, 15))
+                .collect::<Vec<_>>(),
+            vec![1, 0, 0, 1, 0, 0, 1]
+        );
+        // A minute holds four; 90 s from 10 s holds 15 s … 90 s: six.
+        assert_eq!(syncs_in_step(60, 60, 15), 4);
+        assert_eq!(syncs_in_step(10, 90, 15), 6);
+        // Between syncs the previous target holds, whatever the demand.
+        let c = ClusterConfig::threshold().at_step(5);
+        let mut h = ReactiveHpa::new(&idealized());
+        assert_eq!(h.decide(&obs(&at(1, 5000.0), Some(3)), &c), 3);
     }
 
     #[test]
@@ -347,6 +453,7 @@ mod tests {
             starting,
             served,
             backlog: 0.0,
+            in_flight: 0.0,
             settled: (served, demand - served),
             switched: false,
         }
@@ -403,7 +510,7 @@ mod tests {
             startup_delay_min: 1,
             ..crate::config::ClusterConfig::default()
         }
-        .at_step(1);
+        .at_step(60);
         let first_rise = |lag: u32| {
             let tl = simulate(
                 &demand,

@@ -114,8 +114,7 @@ impl Policy for SloFeedback {
         self.observe(obs, cluster);
         let forecast = cluster.containers_for((1.0 + self.headroom) * yhat(obs));
         let desired = forecast.max(self.burst.target(obs, cluster));
-        self.stabilizer
-            .stabilize(desired, obs.previous_target, cluster)
+        self.stabilizer.stabilize(desired, obs, cluster)
     }
 
     fn slo_target(&self) -> Option<f64> {
@@ -171,7 +170,7 @@ mod tests {
         start: f64,
         cfg: &PolicyConfig,
     ) -> (crate::sim::Timeline, f64) {
-        let cluster = ClusterConfig::default().at_step(1);
+        let cluster = ClusterConfig::default().at_step(60);
         let ctx = PolicyContext {
             cluster: &cluster,
             tuned: Some(Tuned {
@@ -244,7 +243,7 @@ mod tests {
         // test period (100) and γ the default gain, the steps read one minute late.
         let (demand, forecast) = shifted(600);
         let cfg = PolicyConfig::default();
-        let cluster = ClusterConfig::default().at_step(1);
+        let cluster = ClusterConfig::default().at_step(60);
         let ctx = PolicyContext {
             cluster: &cluster,
             tuned: Some(Tuned {
@@ -281,7 +280,7 @@ mod tests {
         // The search runs it at values it is trying: open loop, the same run as
         // slo-targeted's at that headroom, so its start is slo-targeted's headroom.
         let (demand, forecast) = shifted(300);
-        let cluster = ClusterConfig::default().at_step(1);
+        let cluster = ClusterConfig::default().at_step(60);
         let cfg = PolicyConfig::default();
         let ctx = PolicyContext {
             cluster: &cluster,

@@ -56,8 +56,7 @@ impl Policy for SloTargeted {
     fn decide(&mut self, obs: &Observation, cluster: &StepCluster) -> i64 {
         let forecast = cluster.containers_for((1.0 + self.headroom()) * yhat(obs));
         let desired = forecast.max(self.burst.target(obs, cluster));
-        self.stabilizer
-            .stabilize(desired, obs.previous_target, cluster)
+        self.stabilizer.stabilize(desired, obs, cluster)
     }
 
     fn slo_target(&self) -> Option<f64> {

@@ -59,10 +59,10 @@ pub struct Serving {
 }
 
 impl ServingConfig {
-    /// The settings at a step of `step_minutes` for containers serving
+    /// The settings at a step of `step_seconds` seconds for containers serving
     /// `capacity_per_min` requests a minute: one slot's mean service time is
     /// `60 · concurrency / capacity` seconds.
-    pub fn at_step(&self, capacity_per_min: f64, step_minutes: u32) -> Serving {
+    pub fn at_step(&self, capacity_per_min: f64, step_seconds: u32) -> Serving {
         let mean_s = 60.0 * f64::from(self.concurrency.max(1)) / capacity_per_min;
         let deadline_s = if self.deadline_s > 0.0 {
             self.deadline_s
@@ -71,7 +71,7 @@ impl ServingConfig {
         };
         Serving {
             model: self.model,
-            step_s: 60.0 * f64::from(step_minutes),
+            step_s: f64::from(step_seconds),
             service: ServiceTime::new(mean_s, self.service_cv),
             deadline_s,
             timeout_s: self.timeout_s,
@@ -340,7 +340,7 @@ mod tests {
                 },
                 ..ClusterConfig::default()
             }
-            .at_step(1)
+            .at_step(60)
             .serving
         };
         let u = Unreachable::of(&at(99.0, ServingModel::QUEUE)).unwrap();
@@ -374,7 +374,7 @@ mod tests {
             },
             ..ClusterConfig::default()
         }
-        .at_step(1)
+        .at_step(60)
     }
 
     /// Share within the deadline, p99 and share dropped of 600 steps of constant
@@ -448,7 +448,7 @@ mod tests {
             },
             ..ClusterConfig::default()
         }
-        .at_step(1);
+        .at_step(60);
         assert_eq!(c.serving.deadline_s, 2.5);
         let mut d = des::Des::with_even_arrivals(c.serving);
         let first = d.serve(1, 120.0);
@@ -512,7 +512,7 @@ mod tests {
         strict.serving.slo_share = 0.9999;
         let r = need(&strict, 100.0);
         assert!(r < 10, "{r}");
-        let t = ClusterConfig::threshold().at_step(1);
+        let t = ClusterConfig::threshold().at_step(60);
         assert_eq!(need(&t, 101.0), 3);
     }
 }

@@ -6,23 +6,25 @@ use super::Serving;
 use crate::config::ClusterConfig;
 
 impl ClusterConfig {
-    /// The same cluster in units of the trace's step: capacity per step and the
-    /// (planned) startup delay rounded up to whole steps (`docs/experiment.md`, Trace).
-    pub fn at_step(&self, step_minutes: u32) -> StepCluster {
+    /// The same cluster in units of the trace's step (`step_seconds`): capacity per step
+    /// and the (planned) startup delay rounded up to whole steps (`docs/experiment.md`,
+    /// Trace).
+    pub fn at_step(&self, step_seconds: u32) -> StepCluster {
+        let step_s = step_seconds.max(1);
         let delay_steps = if self.startup_spread > 0.0 {
-            (self.planned_delay_min() / f64::from(step_minutes)).ceil() as usize
+            (60.0 * self.planned_delay_min() / f64::from(step_s)).ceil() as usize
         } else {
-            self.startup_delay_min.div_ceil(step_minutes) as usize
+            (60 * self.startup_delay_min).div_ceil(step_s) as usize
         };
         StepCluster {
-            capacity_per_step: self.capacity_per_min * f64::from(step_minutes),
+            capacity_per_step: self.capacity_per_min * (f64::from(step_s) / 60.0),
             delay_steps,
             startup_delay_min: self.startup_delay_min,
             startup_spread: self.startup_spread,
             min_replicas: self.min_replicas,
             max_replicas: self.max_replicas,
-            step_minutes,
-            serving: self.serving.at_step(self.capacity_per_min, step_minutes),
+            step_seconds,
+            serving: self.serving.at_step(self.capacity_per_min, step_s),
         }
     }
 }
@@ -43,8 +45,8 @@ pub struct StepCluster {
     pub min_replicas: u32,
     /// Most containers.
     pub max_replicas: u32,
-    /// Minutes in one step.
-    pub step_minutes: u32,
+    /// Seconds in one step.
+    pub step_seconds: u32,
     /// How the ready containers serve, at this step.
     pub serving: Serving,
 }
@@ -52,12 +54,23 @@ pub struct StepCluster {
 impl StepCluster {
     /// Whole steps in a day (as [`crate::trace::Trace::steps_per_day`] counts them).
     pub fn steps_per_day(&self) -> usize {
-        (24 * 60 / self.step_minutes.max(1)) as usize
+        (crate::config::SECONDS_PER_DAY / self.step_seconds.max(1)) as usize
     }
 
     /// Steps that cover `minutes`, rounded up (a metrics lag, a window).
     pub fn steps_of(&self, minutes: u32) -> usize {
-        minutes.div_ceil(self.step_minutes.max(1)) as usize
+        self.steps_of_s(60 * minutes)
+    }
+
+    /// Steps that cover `seconds`, rounded up (a scaler's window or period).
+    pub fn steps_of_s(&self, seconds: u32) -> usize {
+        seconds.div_ceil(self.step_seconds.max(1)) as usize
+    }
+
+    /// The step in minutes (a fraction below one minute): container-steps times it are
+    /// container-minutes.
+    pub fn step_min(&self) -> f64 {
+        f64::from(self.step_seconds) / 60.0
     }
 
     /// Clamps a target into `[min_replicas, max_replicas]`.
@@ -111,7 +124,7 @@ pub(crate) fn test_cluster(d: u32) -> StepCluster {
         startup_delay_min: d,
         ..ClusterConfig::threshold()
     }
-    .at_step(1)
+    .at_step(60)
 }
 
 #[cfg(test)]
@@ -121,21 +134,21 @@ mod tests {
     #[test]
     fn at_step_scales_capacity_and_rounds_delay_up() {
         let c = ClusterConfig::default();
-        let s = c.at_step(5);
+        let s = c.at_step(300);
         // 50 req/min × 5 min; a 2-minute delay is one whole 5-minute step.
         assert_eq!(s.capacity_per_step, 250.0);
         assert_eq!(s.delay_steps, 1);
-        assert_eq!(c.at_step(1).delay_steps, 2);
+        assert_eq!(c.at_step(60).delay_steps, 2);
         let c3 = ClusterConfig {
             startup_delay_min: 31,
             ..c
         };
-        assert_eq!(c3.at_step(30).delay_steps, 2);
+        assert_eq!(c3.at_step(1800).delay_steps, 2);
     }
 
     #[test]
     fn containers_for_is_a_ceiling() {
-        let s = ClusterConfig::default().at_step(1);
+        let s = ClusterConfig::default().at_step(60);
         assert_eq!(s.containers_for(100.0), 2);
         assert_eq!(s.containers_for(100.5), 3);
         // Just above a multiple needs one more: the simulator counts 100.00000001
@@ -150,7 +163,7 @@ mod tests {
             capacity_per_min: 0.3,
             ..ClusterConfig::default()
         }
-        .at_step(1);
+        .at_step(60);
         assert_eq!(tenth.containers_for(0.9), 4);
         assert_eq!(s.containers_for(0.0), 0);
         assert_eq!(s.containers_for(-4.0), 0);

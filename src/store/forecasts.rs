@@ -26,8 +26,8 @@ pub(crate) struct ForecastMeta {
     pub(crate) trace_fingerprint: String,
     /// Steps in the trace.
     pub(crate) trace_steps: usize,
-    /// Minutes per step.
-    pub(crate) step_minutes: u32,
+    /// Seconds per step.
+    pub(crate) step_seconds: u32,
     /// First test timestamp.
     pub(crate) test_start: String,
     /// Steps in the test period.
@@ -83,7 +83,7 @@ impl RefitSchedule {
         lead: usize,
         validation_steps: usize,
     ) -> Option<Self> {
-        let every_steps = every.steps(trace.step_minutes)?;
+        let every_steps = every.steps(trace.step_seconds)?;
         let targets = split.train_len - validation_steps..split.train_len + split.test_len;
         let fits = refit_blocks(targets, lead, every_steps)
             .into_iter()
@@ -108,10 +108,10 @@ impl ForecastMeta {
             model: model.to_string(),
             trace_fingerprint: trace_fingerprint(trace),
             trace_steps: trace.len(),
-            step_minutes: trace.step_minutes,
+            step_seconds: trace.step_seconds,
             test_start: format_timestamp(trace.timestamp(split.train_len)),
             test_steps: split.test_len,
-            lead_steps: cluster.at_step(trace.step_minutes).delay_steps + 1,
+            lead_steps: cluster.at_step(trace.step_seconds).delay_steps + 1,
             startup_delay_min: cluster.startup_delay_min,
             validation_steps: 0,
             interval_stretch: None,
@@ -138,11 +138,14 @@ impl ForecastMeta {
         let mut out = Vec::new();
         // Another trace: that alone is the reason (its step, length and split follow).
         if self.trace_fingerprint != run.trace_fingerprint
-            && (self.trace_steps != run.trace_steps || self.step_minutes != run.step_minutes)
+            && (self.trace_steps != run.trace_steps || self.step_seconds != run.step_seconds)
         {
             out.push(format!(
-                "it was made from another trace ({} steps of {} min; this run's has {} of {} min)",
-                self.trace_steps, self.step_minutes, run.trace_steps, run.step_minutes
+                "it was made from another trace ({} steps of {}; this run's has {} of {})",
+                self.trace_steps,
+                crate::trace::step_in_words(self.step_seconds),
+                run.trace_steps,
+                crate::trace::step_in_words(run.step_seconds)
             ));
             return out;
         }
@@ -162,7 +165,7 @@ impl ForecastMeta {
         if self.test_start != run.test_start || self.test_steps != run.test_steps {
             // The same trace's length and step (the clause above returned otherwise).
             let days = |steps: usize| {
-                let d = steps as f64 * f64::from(self.step_minutes) / (24.0 * 60.0);
+                let d = steps as f64 * f64::from(self.step_seconds) / 86_400.0;
                 format!("{}", (d * 1000.0).round() / 1000.0)
             };
             let hint = format!(" (pass --test-days {} to use them)", days(self.test_steps));
@@ -189,7 +192,7 @@ impl ForecastMeta {
 pub(crate) fn trace_fingerprint(trace: &Trace) -> String {
     let mut h = crate::hash::Fnv::new();
     h.eat(&trace.start.timestamp().to_le_bytes());
-    h.eat(&trace.step_minutes.to_le_bytes());
+    h.eat(&trace.step_seconds.to_le_bytes());
     for r in &trace.requests {
         h.eat(&r.to_bits().to_le_bytes());
     }
@@ -389,7 +392,7 @@ mod tests {
     fn trace() -> Trace {
         Trace {
             start: Utc.with_ymd_and_hms(2026, 1, 5, 0, 0, 0).unwrap(),
-            step_minutes: 1,
+            step_seconds: 60,
             requests: vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0],
             in_event: None,
         }

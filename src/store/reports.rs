@@ -175,9 +175,9 @@ fn forecasts_wide(test: &TestPeriod, models: &[ModelForecast]) -> Vec<u8> {
 fn read_forecasts_wide(bytes: &[u8]) -> Result<(TestPeriod, Vec<ModelForecast>), ReadError> {
     let t = Table::parse(bytes)?;
     let stamps = t.timestamps()?;
-    let step_minutes = match stamps.as_slice() {
-        [a, b, ..] => ((*b - *a).num_minutes()).max(1) as u32,
-        _ => 1,
+    let step_seconds = match stamps.as_slice() {
+        [a, b, ..] => ((*b - *a).num_seconds()).max(1) as u32,
+        _ => 60,
     };
     let in_event = match t.find("in_event") {
         Some(_) => Some(
@@ -190,7 +190,7 @@ fn read_forecasts_wide(bytes: &[u8]) -> Result<(TestPeriod, Vec<ModelForecast>),
     };
     let test = TestPeriod {
         start: stamps[0],
-        step_minutes,
+        step_seconds,
         actual: t.required("actual")?,
         in_event,
     };
@@ -460,7 +460,7 @@ mod tests {
     fn test_period(in_event: bool) -> TestPeriod {
         TestPeriod {
             start: Utc.with_ymd_and_hms(2026, 1, 5, 0, 0, 0).unwrap(),
-            step_minutes: 5,
+            step_seconds: 300,
             actual: vec![10.0, 120.0, 33.0],
             in_event: in_event.then(|| vec![false, true, true]),
         }
@@ -508,7 +508,7 @@ mod tests {
                    4,11,2026-01-05T00:01:00Z,3,2\n";
         let (test, models) = read_forecasts_wide(csv.as_bytes()).unwrap();
         assert_eq!(test.actual, vec![10.0, 11.0]);
-        assert_eq!(test.step_minutes, 1);
+        assert_eq!(test.step_seconds, 60);
         assert_eq!(models[0].forecast.yhat, vec![2.0, 3.0]);
         assert_eq!(
             models[0].forecast.interval.as_ref().unwrap().upper,

@@ -160,7 +160,7 @@ impl Grid {
         self.traces
             .iter()
             .flat_map(|t| t.capacities.iter())
-            .map(|&c| serving.at_step(c, 1))
+            .map(|&c| serving.at_step(c, 60))
             .collect()
     }
 

@@ -59,7 +59,8 @@ impl GenerateConfig {
 /// Draws the trace. Returns it with `in_event` set, and the events that shaped it.
 pub fn generate(cfg: &GenerateConfig) -> Result<(Trace, Vec<Event>), SettingError> {
     DAYS.check(Value::Number(cfg.days))?;
-    let step = f64::from(cfg.step_minutes.max(1));
+    // The step in minutes, the unit of the shape's times and rates.
+    let step = f64::from(cfg.step_seconds.max(1)) / 60.0;
     let span_min = cfg.days * 24.0 * 60.0;
     let n = (span_min / step).round() as usize;
     let mut rng = StdRng::seed_from_u64(cfg.seed);
@@ -101,7 +102,7 @@ pub fn generate(cfg: &GenerateConfig) -> Result<(Trace, Vec<Event>), SettingErro
     let noise = LogNormal::new(-sigma * sigma / 2.0, sigma).expect("finite sigma");
     let mut requests = Vec::with_capacity(n);
     for (i, ex) in excess.iter().enumerate() {
-        let t = cfg.start + Duration::minutes((i as f64 * step) as i64);
+        let t = cfg.start + Duration::seconds(i as i64 * i64::from(cfg.step_seconds.max(1)));
         let rate = cfg.base_per_min * step * cfg.seasonal(t) * noise.sample(&mut rng) * (1.0 + ex);
         let count = if rate > 0.0 {
             Poisson::new(rate).expect("positive rate").sample(&mut rng)
@@ -114,7 +115,7 @@ pub fn generate(cfg: &GenerateConfig) -> Result<(Trace, Vec<Event>), SettingErro
     Ok((
         Trace {
             start: cfg.start,
-            step_minutes: cfg.step_minutes.max(1),
+            step_seconds: cfg.step_seconds.max(1),
             requests,
             in_event: Some(in_event),
         },
@@ -135,7 +136,7 @@ mod tests {
     fn default_trace_has_spec_length_and_start() {
         let (t, _) = generate(&GenerateConfig::default()).unwrap();
         assert_eq!(t.len(), 20_160);
-        assert_eq!(t.step_minutes, 1);
+        assert_eq!(t.step_seconds, 60);
         assert_eq!(
             super::super::format_timestamp(t.start),
             "2026-01-05T00:00:00Z"
@@ -210,7 +211,7 @@ mod tests {
         // Poisson with mean 200 over 200 days: sd ≈ 14, so ±45 is over 3 sd.
         let cfg = GenerateConfig {
             days: 200.0,
-            step_minutes: 60,
+            step_seconds: 3600,
             ..Default::default()
         };
         let (_, events) = generate(&cfg).unwrap();

@@ -9,7 +9,7 @@ pub mod import;
 use chrono::{DateTime, Duration, SecondsFormat, Utc};
 use thiserror::Error;
 
-use crate::config::SplitConfig;
+use crate::config::{SplitConfig, SECONDS_PER_DAY};
 
 /// Why a trace could not be read or split. Line numbers count the header as line 1.
 #[derive(Debug, Error, PartialEq)]
@@ -198,6 +198,15 @@ pub fn excerpt(text: &str, max: usize) -> String {
     }
 }
 
+/// A step in seconds, in words: `15 s`, `1 min`, `1 h`.
+pub fn step_in_words(seconds: u32) -> String {
+    if seconds.is_multiple_of(60) {
+        minutes_in_words(i64::from(seconds / 60))
+    } else {
+        format!("{seconds} s")
+    }
+}
+
 /// A duration in minutes, in words: `90 min`, `2 h`, `3 d 4 h`.
 pub fn minutes_in_words(minutes: i64) -> String {
     let (d, h, m) = (minutes / 1440, minutes % 1440 / 60, minutes % 60);
@@ -215,8 +224,9 @@ pub fn minutes_in_words(minutes: i64) -> String {
 pub struct Trace {
     /// Timestamp of the first step, UTC.
     pub start: DateTime<Utc>,
-    /// Minutes between consecutive steps.
-    pub step_minutes: u32,
+    /// Seconds between consecutive steps (60 for a trace of minutes; a step divides a
+    /// day where the forecasting models need whole days).
+    pub step_seconds: u32,
     /// Requests arriving in each step.
     pub requests: Vec<f64>,
     /// Whether each step lies inside a synthetic event (generated traces only).
@@ -237,6 +247,14 @@ impl Split {
     pub fn test_range(&self) -> std::ops::Range<usize> {
         self.train_len..self.train_len + self.test_len
     }
+
+    /// The same split of the trace spread over `k` ticks a step ([`Trace::spread`]).
+    pub fn spread(self, k: usize) -> Split {
+        Split {
+            train_len: self.train_len * k,
+            test_len: self.test_len * k,
+        }
+    }
 }
 
 impl Trace {
@@ -252,19 +270,45 @@ impl Trace {
 
     /// Timestamp of step `i`.
     pub fn timestamp(&self, i: usize) -> DateTime<Utc> {
-        self.start + Duration::minutes(i as i64 * i64::from(self.step_minutes))
+        self.start + Duration::seconds(i as i64 * i64::from(self.step_seconds))
+    }
+
+    /// The trace decided at a tick of `1 / k` of its step: each step's requests spread
+    /// evenly over its `k` ticks (as the discrete-event model spreads a step's arrivals
+    /// over the step), each tick in the step's event.
+    pub fn spread(&self, k: usize) -> Trace {
+        let k = k.max(1);
+        let share = 1.0 / k as f64;
+        Trace {
+            start: self.start,
+            step_seconds: self.step_seconds / k as u32,
+            requests: self
+                .requests
+                .iter()
+                .flat_map(|&r| std::iter::repeat_n(if k == 1 { r } else { r * share }, k))
+                .collect(),
+            in_event: self
+                .in_event
+                .as_ref()
+                .map(|e| e.iter().flat_map(|&x| std::iter::repeat_n(x, k)).collect()),
+        }
     }
 
     /// Steps in one day at this trace's step (rounded down).
     pub fn steps_per_day(&self) -> usize {
-        (24 * 60 / self.step_minutes) as usize
+        (SECONDS_PER_DAY / self.step_seconds.max(1)) as usize
+    }
+
+    /// The step in minutes (a fraction below one minute), for rates stated per minute.
+    pub fn step_min(&self) -> f64 {
+        f64::from(self.step_seconds) / 60.0
     }
 
     /// Splits off the last `test_days` as the test period. `min_train` is the fewest train
     /// steps any later stage needs (the simulator's first decision looks `d + 1` steps back).
     pub fn split(&self, cfg: &SplitConfig, min_train: usize) -> Result<Split, TraceError> {
-        let test_len =
-            (cfg.test_days * 24.0 * 60.0 / f64::from(self.step_minutes)).round() as usize;
+        let test_len = (cfg.test_days * f64::from(SECONDS_PER_DAY) / f64::from(self.step_seconds))
+            .round() as usize;
         let test_len = test_len.max(1);
         let need = test_len + min_train.max(1);
         if self.len() < need {
@@ -315,10 +359,11 @@ mod tests {
     use super::*;
     use chrono::TimeZone;
 
+    /// `n` steps of `step` minutes.
     fn trace(n: usize, step: u32) -> Trace {
         Trace {
             start: Utc.with_ymd_and_hms(2026, 1, 5, 0, 0, 0).unwrap(),
-            step_minutes: step,
+            step_seconds: 60 * step,
             requests: (0..n).map(|i| i as f64).collect(),
             in_event: None,
         }

@@ -108,7 +108,7 @@ pub(super) fn render(test: &TestPeriod, m: &ModelForecast) -> DrawResult<Vec<u8>
                 m.model
             ),
         )?;
-        let six_hours = ((6.0 * 60.0) / f64::from(test.step_minutes)).round() as usize;
+        let six_hours = ((6.0 * 3600.0) / f64::from(test.step_seconds)).round() as usize;
         panel(
             &bottom,
             test,

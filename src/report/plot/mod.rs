@@ -115,7 +115,10 @@ fn time_mesh<'a, 'b: 'a>(chart: &mut Chart<'a, 'b>, test: &TestPeriod) -> DrawRe
     chart
         .configure_mesh()
         .x_desc("time (UTC)")
-        .y_desc(format!("requests per {} min", test.step_minutes))
+        .y_desc(format!(
+            "requests per {}",
+            crate::trace::step_in_words(test.step_seconds)
+        ))
         .x_labels(8)
         .x_label_formatter(&label)
         .y_label_formatter(&|y| format!("{y:.0}"))

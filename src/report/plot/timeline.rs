@@ -74,7 +74,7 @@ pub(super) fn render(results: &Results, picked: &[RunTimeline]) -> DrawResult<Ve
     let capacity = |t: &RunTimeline, i: usize| f64::from(t.timeline.ready[i]) * cap;
     let day = busiest(
         &test.actual,
-        (24.0 * 60.0 / f64::from(test.step_minutes)).round() as usize,
+        (86_400.0 / f64::from(test.step_seconds)).round() as usize,
     );
     let hours = |i: usize| test.hours(i);
     let y_max = day

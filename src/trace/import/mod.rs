@@ -126,9 +126,9 @@ pub struct ImportOptions {
     pub time_column: Option<String>,
     /// The count column (csv); detected from [`COUNT_COLUMNS`] when `None`.
     pub count_column: Option<String>,
-    /// The step of the trace, in minutes; `None`: the file's own step where it is a
-    /// whole number of minutes, else 1 minute (events are binned into 1 minute).
-    pub step_minutes: Option<u32>,
+    /// The step of the trace, in seconds; `None`: the file's own step where it is a
+    /// whole number of seconds that divides a day (events are binned into 1 minute).
+    pub step_seconds: Option<u32>,
     /// What a series' values count. Defaults to per step.
     pub count_unit: CountUnit,
     /// The longest gap filled by interpolation, in minutes. Defaults to
@@ -150,7 +150,7 @@ impl Default for ImportOptions {
             format: Format::Auto,
             time_column: None,
             count_column: None,
-            step_minutes: None,
+            step_seconds: None,
             count_unit: CountUnit::PerStep,
             max_gap_minutes: DEFAULT_MAX_GAP_MIN,
             series: None,
@@ -379,7 +379,7 @@ pub fn regular(raw: Raw, opts: &ImportOptions, mut report: Report) -> Result<Imp
                 return Err(TraceError::NoRows);
             }
             events.sort_by_key(|e| e.0);
-            let step = i64::from(opts.step_minutes.unwrap_or(1).max(1)) * 60_000;
+            let step = i64::from(opts.step_seconds.unwrap_or(60).max(1)) * 1000;
             let first = events[0].0.div_euclid(step);
             let last = events[events.len() - 1].0.div_euclid(step);
             let mut requests = vec![0.0; (last - first + 1) as usize];
@@ -411,7 +411,7 @@ pub fn regular(raw: Raw, opts: &ImportOptions, mut report: Report) -> Result<Imp
             ));
             let trace = Trace {
                 start: Utc.timestamp_millis_opt(first * step).unwrap(),
-                step_minutes: (step / 60_000) as u32,
+                step_seconds: (step / 1000) as u32,
                 requests: requests.into_iter().map(to_micro).collect(),
                 in_event: None,
             };
@@ -455,17 +455,20 @@ pub fn regular(raw: Raw, opts: &ImportOptions, mut report: Report) -> Result<Imp
             let mut gaps: Vec<i64> = points.windows(2).map(|w| w[1].ms - w[0].ms).collect();
             gaps.sort_unstable();
             let native = gaps[(gaps.len() - 1) / 2];
-            let target = match opts.step_minutes {
-                Some(m) => i64::from(m.max(1)) * 60_000,
-                None if native % 60_000 == 0 => native,
-                None => 60_000,
+            let day_ms = i64::from(crate::config::SECONDS_PER_DAY) * 1000;
+            let target = match opts.step_seconds {
+                Some(s) => i64::from(s.max(1)) * 1000,
+                None if native % 1000 == 0 && day_ms % native == 0 => native,
+                // The finest step at or above the file's that a day holds whole: samples
+                // summed into it (counts cannot be split).
+                None => ((native + 999) / 1000..=i64::from(crate::config::SECONDS_PER_DAY))
+                    .map(|s| s * 1000)
+                    .find(|&t| day_ms % t == 0 && t % native == 0)
+                    .ok_or_else(|| TraceError::Step {
+                        native: step_words(native),
+                        why: "no step of whole seconds that divides a day is a multiple of it: resample the trace to whole seconds".into(),
+                    })?,
             };
-            if opts.step_minutes.is_none() && native > target {
-                return Err(TraceError::Step {
-                    native: step_words(native),
-                    why: "not a whole number of minutes, and counts cannot be split: resample the trace to whole minutes".into(),
-                });
-            }
             if native > target {
                 return Err(TraceError::Step {
                     native: step_words(native),
@@ -577,7 +580,7 @@ pub fn regular(raw: Raw, opts: &ImportOptions, mut report: Report) -> Result<Imp
             };
             let trace = Trace {
                 start: Utc.timestamp_millis_opt(start).unwrap(),
-                step_minutes: (target / 60_000) as u32,
+                step_seconds: (target / 1000) as u32,
                 requests: requests.into_iter().map(to_micro).collect(),
                 in_event: has_events.then_some(in_event),
             };
@@ -602,7 +605,7 @@ fn range_fact(report: &mut Report, trace: &Trace) {
     report.fact(format!(
         "{} steps of {} from {} to {}",
         trace.len(),
-        minutes_in_words(i64::from(trace.step_minutes)),
+        crate::trace::step_in_words(trace.step_seconds),
         format_timestamp(trace.start),
         format_timestamp(trace.timestamp(trace.len().saturating_sub(1)))
     ));
@@ -652,16 +655,25 @@ mod tests {
     }
 
     #[test]
-    fn fifteen_second_rates_sum_into_minutes() {
-        // 00:00:15 … 00:02:00 every 15 s at 2 req/s: the partial minute 00:00 (three
-        // samples) is dropped; each whole minute is 4 × 15 s × 2 = 120 requests.
+    fn fifteen_second_rates_are_read_at_their_step_or_summed_into_minutes() {
+        // 00:00:15 … 00:02:00 every 15 s at 2 req/s: 30 requests a step at the file's
+        // own step (the default); with --step 1m the partial minute 00:00 (three samples)
+        // is dropped and each whole minute is 4 × 15 s × 2 = 120 requests.
         let pts: Vec<(i64, f64)> = (1..=8).map(|k| (1_767_225_600 + 15 * k, 2.0)).collect();
         let o = ImportOptions {
             count_unit: CountUnit::PerSecond,
             ..opts()
         };
+        let own = regular(series(&pts), &o, Report::default()).unwrap();
+        assert_eq!(own.trace.step_seconds, 15);
+        assert_eq!(own.trace.requests, vec![30.0; 8]);
+        assert_eq!(format_timestamp(own.trace.start), "2026-01-01T00:00:15Z");
+        let o = ImportOptions {
+            step_seconds: Some(60),
+            ..o
+        };
         let t = regular(series(&pts), &o, Report::default()).unwrap();
-        assert_eq!(t.trace.step_minutes, 1);
+        assert_eq!(t.trace.step_seconds, 60);
         assert_eq!(t.trace.requests, vec![120.0]);
         assert_eq!(format_timestamp(t.trace.start), "2026-01-01T00:01:00Z");
         assert!(
@@ -669,6 +681,19 @@ mod tests {
             "{:?}",
             t.report
         );
+    }
+
+    #[test]
+    fn a_step_a_day_does_not_hold_whole_is_summed_into_one_it_does() {
+        // Samples every 7 s: 86,400 = 2^7 · 3^3 · 5^2 has no divisor that 7 divides, so
+        // no step of whole 7-second samples fits a day whole.
+        let pts: Vec<(i64, f64)> = (0..20).map(|k| (7 * k, 1.0)).collect();
+        let e = regular(series(&pts), &opts(), Report::default()).unwrap_err();
+        assert!(e.to_string().contains("resample the trace"), "{e}");
+        // Every 45 s: divides a day (1,920 steps), read as it is.
+        let pts: Vec<(i64, f64)> = (0..4).map(|k| (45 * k, 1.0)).collect();
+        let t = regular(series(&pts), &opts(), Report::default()).unwrap();
+        assert_eq!(t.trace.step_seconds, 45);
     }
 
     #[test]
@@ -719,7 +744,7 @@ mod tests {
     fn a_coarse_trace_is_not_split() {
         let pts = [(0, 1.0), (300, 1.0), (600, 1.0)];
         let o = ImportOptions {
-            step_minutes: Some(1),
+            step_seconds: Some(60),
             ..opts()
         };
         assert_eq!(
@@ -761,7 +786,7 @@ mod tests {
     fn reads_our_own_format() {
         let t =
             parse("timestamp,requests\n2026-01-05T00:00:00Z,3\n2026-01-05T00:01:00Z,4\n").unwrap();
-        assert_eq!(t.trace.step_minutes, 1);
+        assert_eq!(t.trace.step_seconds, 60);
         assert_eq!(t.trace.requests, vec![3.0, 4.0]);
         assert_eq!(t.filled_steps, 0);
         assert_eq!(format_timestamp(t.trace.start), "2026-01-05T00:00:00Z");
@@ -786,7 +811,7 @@ mod tests {
     fn zoned_timestamps_are_converted_to_utc() {
         let t = parse("ds,y\n2026-01-05T02:00:00+02:00,1\n2026-01-05T02:05:00+02:00,2\n").unwrap();
         assert_eq!(format_timestamp(t.trace.start), "2026-01-05T00:00:00Z");
-        assert_eq!(t.trace.step_minutes, 5);
+        assert_eq!(t.trace.step_seconds, 300);
     }
 
     #[test]

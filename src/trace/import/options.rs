@@ -46,12 +46,9 @@ pub const OPTIONS: &[ImportOption] = &[
     ImportOption {
         name: "step",
         value_name: "DURATION",
-        help: "Step of the trace (1m, 5m, 1h): finer samples are summed into it, requests binned [default: the file's own step when it is whole minutes, else 1m]",
+        help: "Step of the trace (15s, 1m, 5m, 1h; a whole number of seconds that divides a day): finer samples are summed into it, requests binned [default: the file's own step, requests 1m]",
         set: |o, v| {
-            match minutes(v)? {
-                0 => return Err("a step of no time".into()),
-                m => o.step_minutes = Some(m),
-            }
+            o.step_seconds = Some(step_seconds(v)?);
             Ok(())
         },
     },
@@ -113,9 +110,25 @@ fn text(field: &mut Option<String>, v: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// A duration in whole minutes: `0` (or `0m`, `0h`) for none, or a whole number with a
-/// unit, `s` (a whole number of minutes of them), `m`/`min`, `h` or `d`.
-pub fn minutes(text: &str) -> Result<u32, String> {
+/// A trace's step in seconds: a duration of whole seconds (`15s`, `1m`, `1h`) that
+/// divides a day, so that days hold whole steps (the forecasts' seasons and the
+/// validation days count them).
+pub fn step_seconds(text: &str) -> Result<u32, String> {
+    let seconds = duration_seconds(text)?;
+    if seconds == 0 {
+        return Err("a step of no time".into());
+    }
+    if !crate::config::SECONDS_PER_DAY.is_multiple_of(seconds) {
+        return Err(format!(
+            "`{text}` does not divide a day: a day must hold whole steps"
+        ));
+    }
+    Ok(seconds)
+}
+
+/// A duration in whole seconds: `0` for none, or a whole number with a unit, `s`,
+/// `m`/`min`, `h` or `d`.
+fn duration_seconds(text: &str) -> Result<u32, String> {
     let t = text.trim();
     if t == "0" {
         return Ok(0);
@@ -135,12 +148,17 @@ pub fn minutes(text: &str) -> Result<u32, String> {
         "d" => n * 86_400,
         _ => return Err(format!("`{text}`: the unit must be s, m, h or d")),
     };
+    u32::try_from(seconds).map_err(|_| format!("`{text}` is too long"))
+}
+
+/// A duration in whole minutes: `0` (or `0m`, `0h`) for none, or a whole number with a
+/// unit, `s` (a whole number of minutes of them), `m`/`min`, `h` or `d`.
+pub fn minutes(text: &str) -> Result<u32, String> {
+    let seconds = duration_seconds(text)?;
     if seconds % 60 != 0 {
-        return Err(format!(
-            "`{text}` is not a whole number of minutes: steps are read in whole minutes"
-        ));
+        return Err(format!("`{text}` is not a whole number of minutes"));
     }
-    u32::try_from(seconds / 60).map_err(|_| format!("`{text}` is too long"))
+    Ok(seconds / 60)
 }
 
 #[cfg(test)]
@@ -157,10 +175,24 @@ mod tests {
         assert_eq!(minutes("0m"), Ok(0));
         assert_eq!(
             minutes("90s"),
-            Err("`90s` is not a whole number of minutes: steps are read in whole minutes".into())
+            Err("`90s` is not a whole number of minutes".into())
         );
         assert!(minutes("banana").is_err());
         assert!(minutes("5w").unwrap_err().contains("the unit must be"));
+    }
+
+    #[test]
+    fn steps_are_whole_seconds_that_divide_a_day() {
+        assert_eq!(step_seconds("15s"), Ok(15));
+        assert_eq!(step_seconds("1m"), Ok(60));
+        assert_eq!(step_seconds("1h"), Ok(3600));
+        assert_eq!(step_seconds("1s"), Ok(1));
+        // 86,400 / 7 is no whole number: a day would end inside a step.
+        assert_eq!(
+            step_seconds("7s"),
+            Err("`7s` does not divide a day: a day must hold whole steps".into())
+        );
+        assert_eq!(step_seconds("0s"), Err("a step of no time".into()));
     }
 
     #[test]
@@ -186,7 +218,7 @@ mod tests {
                 format: Format::Csv,
                 time_column: Some("when".into()),
                 count_column: Some("hits".into()),
-                step_minutes: Some(5),
+                step_seconds: Some(300),
                 count_unit: CountUnit::PerSecond,
                 max_gap_minutes: 0,
                 series: Some("job=\"a\"".into()),
