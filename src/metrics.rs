@@ -76,6 +76,14 @@ pub struct PolicyMetrics {
     /// under the queue models, of minutes without a violation under `threshold`.
     #[serde(default = "not_a_number")]
     pub slo_attained_pct: f64,
+    /// Times the service came back from zero ready containers in the test period (0 in
+    /// files written before the column existed).
+    #[serde(default)]
+    pub cold_starts: u64,
+    /// Requests that arrived while no container was ready: each waited for a cold start
+    /// (or was dropped at the timeout).
+    #[serde(default)]
+    pub requests_at_zero: f64,
 }
 
 impl Default for PolicyMetrics {
@@ -99,6 +107,8 @@ impl Default for PolicyMetrics {
             dropped_requests: f64::NAN,
             peak_backlog: f64::NAN,
             slo_attained_pct: f64::NAN,
+            cold_starts: 0,
+            requests_at_zero: 0.0,
         }
     }
 }
@@ -366,6 +376,20 @@ pub(crate) const COLUMNS: &[Column] = &[
         shown: None,
         checked: None,
     },
+    Column {
+        name: "cold_starts",
+        kind: ColumnType::Whole,
+        get: |m| Cell::Whole(m.cold_starts),
+        shown: None,
+        checked: None,
+    },
+    Column {
+        name: "requests_at_zero",
+        kind: ColumnType::Number,
+        get: |m| Cell::Number(m.requests_at_zero),
+        shown: None,
+        checked: None,
+    },
 ];
 
 /// The shown columns, left to right.
@@ -421,6 +445,19 @@ pub fn policy_metrics(
         dropped_requests: round6(tl.dropped.iter().sum()),
         peak_backlog: round6(tl.backlog.iter().copied().fold(0.0, f64::max)),
         slo_attained_pct: round6(attained_pct(tl, 0..tl.len(), cluster)),
+        cold_starts: tl
+            .ready
+            .windows(2)
+            .filter(|w| w[0] == 0 && w[1] > 0)
+            .count() as u64,
+        requests_at_zero: round6(
+            tl.ready
+                .iter()
+                .zip(&tl.demand)
+                .filter(|(&r, _)| r == 0)
+                // From +0.0: an empty f64 sum is −0.0, which a CSV would print.
+                .fold(0.0, |sum, (_, d)| sum + d),
+        ),
     }
 }
 

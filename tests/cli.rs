@@ -53,7 +53,7 @@ fn run_all_on_a_short_trace_writes_every_report() {
     }
     let summary = fs::read_to_string(dir.path().join("reports/metrics_summary.csv")).unwrap();
     assert!(summary.starts_with(
-        "model,policy,sla_violation_minutes,violation_rate,unserved_requests,container_minutes,scaling_switches,cost_vs_oracle,cost_vs_optimal,slo_target,requests_within_deadline_pct,latency_p50_s,latency_p95_s,latency_p99_s,dropped_requests,peak_backlog,slo_attained_pct\n"
+        "model,policy,sla_violation_minutes,violation_rate,unserved_requests,container_minutes,scaling_switches,cost_vs_oracle,cost_vs_optimal,slo_target,requests_within_deadline_pct,latency_p50_s,latency_p95_s,latency_p99_s,dropped_requests,peak_backlog,slo_attained_pct,cold_starts,requests_at_zero\n"
     ));
     let rows = rows(&summary);
     // Model-free policies once, forecast policies once for each of seasonal-naive, prophet

@@ -3,6 +3,7 @@
 //! one (constant 1.2 s service times), `--min-replicas 0`.
 
 use prescale::config::{ClusterConfig, PolicyConfig, ServingConfig, ServingModel};
+use prescale::metrics::policy_metrics;
 use prescale::policy::{Keda, KnativeKpa};
 use prescale::serving::StepCluster;
 use prescale::sim::simulate;
@@ -60,6 +61,10 @@ fn keda_goes_to_zero_after_its_cooldown_and_the_next_request_waits_a_cold_start(
         (tl.unserved[i], tl.dropped[i], tl.within[i]),
         (1.0, 0.0, 0.0)
     );
+    // The reports count it: one cold start (zero to one at step 130), one request that
+    // arrived at zero containers.
+    let m = policy_metrics("none", "keda", &tl, &c);
+    assert_eq!((m.cold_starts, m.requests_at_zero), (1, 1.0));
     let mut keda = Keda::new(&PolicyConfig::default());
     let tl = simulate(&demand, t0..demand.len(), None, &mut keda, &cluster(152.0)).unwrap();
     assert_eq!((tl.unserved[i], tl.within[i]), (0.0, 1.0));
