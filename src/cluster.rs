@@ -172,7 +172,12 @@ impl Cluster {
         }
         let service = self.server.serve(self.ready, demand);
         let busy = service.served * self.config.serving.service.mean_s / self.config.serving.step_s;
-        let in_flight = busy + (self.backlog + service.backlog) / 2.0;
+        let in_flight = match busy + (self.backlog + service.backlog) / 2.0 {
+            // The fluid queue drains toward zero without reaching it: its residue is no
+            // request in flight (a scaler counts whole requests).
+            x if x < IN_FLIGHT_RESIDUE => 0.0,
+            x => x,
+        };
         self.backlog = service.backlog;
         StepOutcome {
             demand,
@@ -187,6 +192,10 @@ impl Cluster {
         }
     }
 }
+
+/// Fewer requests in flight than this, on average over a step, are none: a millionth of
+/// a request is what the fluid queue leaves as it drains, not a request.
+const IN_FLIGHT_RESIDUE: f64 = 1e-6;
 
 /// Mixed into the seed for the startup delays' draws, so they do not repeat the
 /// request model's.

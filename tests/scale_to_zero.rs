@@ -112,3 +112,28 @@ fn knative_kpa_goes_to_zero_over_a_quiet_spell_and_its_first_requests_wait_a_col
     let i = 80 - t0;
     assert_eq!((tl.unserved[i], tl.dropped[i]), (20.0, 0.0));
 }
+
+#[test]
+fn under_the_fluid_queue_the_kpa_also_comes_back_from_zero() {
+    // The default serving model: at zero containers a step's arrivals time out (the
+    // 2-minute cold start outlasts the 30 s timeout), and those of its last 30 s are
+    // held at its end (a 30 s timeout covers the whole 15-second step: all 20), the
+    // backlog the KPA reads as concurrency.
+    let mut demand = vec![20.0; 40];
+    demand.extend(vec![0.0; 40]);
+    demand.extend(vec![20.0; 30]);
+    let t0 = 20;
+    let c = ClusterConfig {
+        min_replicas: 0,
+        max_replicas: 10,
+        ..ClusterConfig::default()
+    }
+    .at_step(15);
+    let mut kpa = KnativeKpa::new(1, 0.7);
+    let tl = simulate(&demand, t0..demand.len(), None, &mut kpa, &c).unwrap();
+    let ready = |step: usize| tl.ready[step - t0];
+    assert!((60..80).any(|s| ready(s) == 0), "{:?}", &tl.ready[20..60]);
+    assert_eq!(tl.backlog[80 - t0], 20.0);
+    assert_eq!(tl.dropped[80 - t0], 20.0);
+    assert!(ready(89) >= 1, "{:?}", &tl.ready[55..75]);
+}

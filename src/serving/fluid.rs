@@ -249,9 +249,13 @@ fn integrate(
     let mut sums = StepSums::default();
     let slots = ready * s.concurrency;
     if slots == 0 {
-        // Nobody serves: every arrival times out.
+        // Nobody serves: every arrival times out (no container starts within a timeout
+        // at the defaults: whole minutes against 30 s). Those of the step's last
+        // `timeout` seconds still wait at its end, held as Knative's activator holds
+        // them: the backlog a scaler sees, none of it served later.
         sums.dropped = arrivals;
-        return (0.0, 0.0, sums);
+        let waiting = arrivals * (s.timeout_s / s.step_s).min(1.0);
+        return (0.0, waiting, sums);
     }
     let table = erlang_table(slots);
     let q = Queue {
