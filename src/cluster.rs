@@ -79,7 +79,9 @@ impl Cluster {
             (
                 StdRng::seed_from_u64(config.serving.seed ^ STARTUP_SEED),
                 LogNormal::new(
-                    f64::from(config.startup_delay_min.max(1)).ln(),
+                    // The median in minutes, as the draws were made before delays were
+                    // stated in seconds (the same draws, bit for bit).
+                    (f64::from(config.startup_delay_s.max(1)) / 60.0).ln(),
                     config.startup_spread,
                 )
                 .expect("a positive spread"),
@@ -114,7 +116,7 @@ impl Cluster {
         match &mut self.delays {
             None => self.config.delay_steps,
             Some((rng, dist)) => {
-                let minutes = if self.config.startup_delay_min == 0 {
+                let minutes = if self.config.startup_delay_s == 0 {
                     0.0
                 } else {
                     dist.sample(rng)
@@ -252,7 +254,7 @@ mod tests {
         // σ = 0.5 around 4 minutes: the 90th percentile is 4 · e^(0.5 · 1.2816) = 7.59
         // minutes, 8 steps to plan with.
         let c = ClusterConfig {
-            startup_delay_min: 4,
+            startup_delay_s: 240,
             startup_spread: 0.5,
             ..ClusterConfig::threshold()
         };

@@ -358,7 +358,7 @@ mod tests {
     fn small(serving: crate::config::ServingModel, slo: f64) -> StepCluster {
         let mut c = crate::config::ClusterConfig {
             capacity_per_min: 10.0,
-            startup_delay_min: 0,
+            startup_delay_s: 0,
             max_replicas: 4,
             ..crate::config::ClusterConfig::default()
         };

@@ -274,7 +274,7 @@ fn base_grid(
     let defaults = Settings::default();
     Ok(Grid {
         traces: Vec::new(),
-        startup_delays: vec![defaults.cluster.startup_delay_min],
+        startup_delays: vec![defaults.cluster.startup_delay_s / 60],
         seeds: vec![defaults.model.seed],
         models: sweep::models("--model", model.unwrap_or(&all))?,
         policies: sweep::policies("--policy", policy.unwrap_or(&all))?,
@@ -627,7 +627,7 @@ mod tests {
         // resolved experiment holds it where the table's `get` reads it.
         for s in settings::ALL {
             let v = match s.kind {
-                settings::Kind::Number => {
+                settings::Kind::Number | settings::Kind::Time => {
                     let d = s.default_value().number();
                     // A valid neighbour of the default.
                     [d * 0.5, d * 0.9, d + 1.0]

@@ -124,6 +124,9 @@ pub enum Kind {
         /// Seconds in one unit of a bare number.
         bare: u32,
     },
+    /// A time in seconds, fractions allowed: a bare number of seconds, or a number with
+    /// a unit (`500ms`, `2.5s`, `2m`); its value is a [`Value::Number`] of seconds.
+    Time,
     /// One of a list of names.
     Choice(&'static [&'static str]),
 }
@@ -205,6 +208,24 @@ fn seconds_text(s: u32) -> String {
     }
 }
 
+/// A time given as text, in seconds: a bare number, or a number with a unit (`ms`, `s`,
+/// `m`/`min`, `h`); `None` for anything else.
+fn parse_time(text: &str) -> Option<f64> {
+    let t = text.trim();
+    let split = t
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(t.len());
+    let n: f64 = t[..split].parse().ok()?;
+    let unit = match &t[split..] {
+        "" | "s" => 1.0,
+        "ms" => 1e-3,
+        "m" | "min" => 60.0,
+        "h" => 3600.0,
+        _ => return None,
+    };
+    Some(n * unit)
+}
+
 /// A span given as text: a whole number with a unit (`s`, `m`/`min`, `h`, `d`), or a
 /// bare whole number of `bare` seconds each; `None` for anything else.
 fn parse_seconds(text: &str, bare: u32) -> Option<u32> {
@@ -276,7 +297,7 @@ impl Setting {
     /// Checks a value of the right kind against the range.
     pub fn check(&self, value: Value) -> Result<Value, SettingError> {
         let ok = match (self.kind, value) {
-            (Kind::Number, Value::Number(x)) => (self.valid)(x),
+            (Kind::Number | Kind::Time, Value::Number(x)) => (self.valid)(x),
             (Kind::Whole, Value::Whole(n)) => (self.valid)(n as f64),
             (Kind::Duration, Value::Duration(_)) => true,
             (Kind::Seconds { .. }, Value::Seconds(s)) => (self.valid)(f64::from(s)),
@@ -295,6 +316,7 @@ impl Setting {
         let t = text.trim();
         let value = match self.kind {
             Kind::Number => t.parse().ok().map(Value::Number),
+            Kind::Time => parse_time(t).map(Value::Number),
             Kind::Whole => t.parse().ok().map(Value::Whole),
             Kind::Duration => t.parse().ok().map(Value::Duration),
             Kind::Seconds { bare } => parse_seconds(t, bare).map(Value::Seconds),
@@ -307,8 +329,8 @@ impl Setting {
     /// of another type (the caller names what it wanted, [`Self::want`]).
     pub fn from_toml(&self, v: &toml::Value) -> Result<Value, Option<SettingError>> {
         let value = match (self.kind, v) {
-            (Kind::Number, toml::Value::Float(x)) => Value::Number(*x),
-            (Kind::Number, toml::Value::Integer(i)) => Value::Number(*i as f64),
+            (Kind::Number | Kind::Time, toml::Value::Float(x)) => Value::Number(*x),
+            (Kind::Number | Kind::Time, toml::Value::Integer(i)) => Value::Number(*i as f64),
             (Kind::Whole, toml::Value::Integer(i)) => {
                 Value::Whole(u64::try_from(*i).map_err(|_| Some(self.out_of_range(i)))?)
             }
@@ -321,7 +343,7 @@ impl Setting {
                     .parse(s)
                     .map_err(|_| Some(self.out_of_range(format!("{s:?}"))))
             }
-            (Kind::Duration | Kind::Seconds { .. }, toml::Value::String(s)) => {
+            (Kind::Duration | Kind::Seconds { .. } | Kind::Time, toml::Value::String(s)) => {
                 return self
                     .parse(s)
                     .map_err(|_| Some(self.out_of_range(format!("{s:?}"))))
@@ -344,6 +366,7 @@ impl Setting {
             Kind::Whole => "a whole number",
             Kind::Duration => "a duration such as \"6h\", or \"never\"",
             Kind::Seconds { .. } => "a duration such as \"15s\" or \"2m\"",
+            Kind::Time => "a number of seconds, or a time such as \"500ms\"",
             Kind::Choice(_) => "a name",
         }
     }
@@ -531,18 +554,18 @@ impl Settings {
     }
 }
 
-/// Minutes from launch until a container serves.
+/// Time from launch until a container serves.
 pub const STARTUP_DELAY: Setting = Setting {
     name: "startup-delay",
     heading: CLUSTER,
     stages: SPLIT,
-    value_name: "MINUTES",
-    help: "Minutes from launching a container until it serves (rounded up to whole trace steps)",
-    kind: Kind::Whole,
-    range: "a whole number of minutes, 0 or more",
-    valid: small,
-    get: |s| Value::Whole(u64::from(s.cluster.startup_delay_min)),
-    set: |s, v| s.cluster.startup_delay_min = v.whole() as u32,
+    value_name: "DURATION",
+    help: "Time from launching a container until it serves, the cold start (90s, 2m; a bare number counts minutes), rounded up to whole trace steps",
+    kind: Kind::Seconds { bare: 60 },
+    range: "a duration (90s, 2m; a bare number counts minutes)",
+    valid: |_| true,
+    get: |s| Value::Seconds(s.cluster.startup_delay_s),
+    set: |s, v| s.cluster.startup_delay_s = v.whole() as u32,
     axis: true,
     per_trace: false,
     trials: &[],
@@ -660,8 +683,8 @@ pub const DEADLINE: Setting = Setting {
     heading: CLUSTER,
     stages: SIM,
     value_name: "SECONDS",
-    help: "Latency a request must complete within, in seconds (queue, requests); 0: 2.5 mean service times, 3 s at the default capacity and concurrency",
-    kind: Kind::Number,
+    help: "Latency a request must complete within (queue, requests; a bare number counts seconds, or 500ms, 2m); 0: 2.5 mean service times, 3 s at the default capacity and concurrency",
+    kind: Kind::Time,
     range: "0 or a positive number of seconds",
     valid: |x| x.is_finite() && x >= 0.0,
     get: |s| Value::Number(s.cluster.serving.deadline_s),
@@ -677,8 +700,8 @@ pub const TIMEOUT: Setting = Setting {
     heading: CLUSTER,
     stages: SIM,
     value_name: "SECONDS",
-    help: "Seconds a request waits for a free slot before it is dropped (queue, requests)",
-    kind: Kind::Number,
+    help: "Time a request waits for a free slot before it is dropped (queue, requests; a bare number counts seconds, or 2m)",
+    kind: Kind::Time,
     range: "a positive number of seconds",
     valid: positive,
     get: |s| Value::Number(s.cluster.serving.timeout_s),
@@ -1073,10 +1096,38 @@ mod tests {
     }
 
     #[test]
+    fn times_take_durations_and_a_bare_number_keeps_its_unit() {
+        // The startup delay: a bare number counts minutes, as before.
+        assert_eq!(STARTUP_DELAY.parse("2"), Ok(Value::Seconds(120)));
+        assert_eq!(STARTUP_DELAY.parse("90s"), Ok(Value::Seconds(90)));
+        assert_eq!(STARTUP_DELAY.parse("2m"), Ok(Value::Seconds(120)));
+        assert_eq!(STARTUP_DELAY.parse("1h"), Ok(Value::Seconds(3600)));
+        assert!(STARTUP_DELAY.parse("1.5").is_err());
+        assert!(STARTUP_DELAY.parse("90x").is_err());
+        assert_eq!(STARTUP_DELAY.default_value().to_string(), "2m");
+        // The deadline and the timeout: a bare number counts seconds.
+        assert_eq!(DEADLINE.parse("3"), Ok(Value::Number(3.0)));
+        assert_eq!(DEADLINE.parse("500ms"), Ok(Value::Number(0.5)));
+        assert_eq!(DEADLINE.parse("2.5s"), Ok(Value::Number(2.5)));
+        assert_eq!(TIMEOUT.parse("2m"), Ok(Value::Number(120.0)));
+        assert!(TIMEOUT.parse("-1").is_err());
+        assert!(DEADLINE.parse("5 parsecs").is_err());
+        // A grid file's integers keep the bare unit; its strings are durations.
+        assert_eq!(
+            STARTUP_DELAY.from_toml(&toml::Value::Integer(5)),
+            Ok(Value::Seconds(300))
+        );
+        assert_eq!(
+            STARTUP_DELAY.from_toml(&toml::Value::String("45s".into())),
+            Ok(Value::Seconds(45))
+        );
+    }
+
+    #[test]
     fn set_then_get_round_trips() {
         for s in ALL {
             let v = match s.kind {
-                Kind::Number => Value::Number(0.5),
+                Kind::Number | Kind::Time => Value::Number(0.5),
                 Kind::Whole => Value::Whole(7),
                 Kind::Duration => Value::Duration(RefitEvery::minutes(90).unwrap()),
                 Kind::Seconds { .. } => Value::Seconds(30),

@@ -270,7 +270,7 @@ fn cases() -> Vec<Case> {
             1,
             &["`min-replicas` = 8: must be at most `max-replicas` (4)"],
         ),
-        case("negative startup delay", vec![], &["simulate", "--startup-delay", "-1"], 1, &["`startup-delay` = -1: must be a whole number of minutes, 0 or more"]),
+        case("negative startup delay", vec![], &["simulate", "--startup-delay", "-1"], 1, &["`startup-delay` = -1: must be a duration (90s, 2m; a bare number counts minutes)"]),
         case("negative buffer", vec![], &["simulate", "--buffer", "-0.5"], 1, &["`buffer` = -0.5: must be a fraction of the forecast, at least 0"]),
         case("buffer not a number", vec![], &["run-all", "--buffer", "lots"], 1, &["`buffer` = lots: must be a fraction"]),
         case("interval width of 1.5", vec![], &["train", "--interval-width", "1.5"], 1, &["`interval-width` = 1.5: must be strictly between 0 and 1"]),

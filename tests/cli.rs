@@ -437,7 +437,7 @@ fn help_shows_units_and_defaults() {
         .stdout(
             predicate::str::contains("Requests one container serves per minute")
                 .and(predicate::str::contains("[default: 50]"))
-                .and(predicate::str::contains("[default: 2]"))
+                .and(predicate::str::contains("[default: 2m]"))
                 .and(predicate::str::contains("[default: 0.15]")),
         );
 }

@@ -24,7 +24,7 @@ fn scenario() -> impl Strategy<Value = (Vec<f64>, usize, Forecast, StepCluster)>
         .prop_flat_map(|(demand, capacity, delay, min, span, step)| {
             let cluster = ClusterConfig {
                 capacity_per_min: capacity,
-                startup_delay_min: delay,
+                startup_delay_s: 60 * delay,
                 min_replicas: min,
                 max_replicas: min + span,
                 ..ClusterConfig::threshold()

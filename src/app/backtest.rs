@@ -278,7 +278,7 @@ fn setup(plan: &BacktestPlan) -> Result<Setup> {
     let trace = grid.unit_trace(unit, &files[0])?;
     let cluster = ClusterConfig {
         capacity_per_min: *capacity,
-        startup_delay_min: unit.delay,
+        startup_delay_s: 60 * unit.delay,
         min_replicas: spec.min_replicas,
         max_replicas: spec.max_replicas,
         serving: ServingConfig {

@@ -40,7 +40,7 @@ fn run_unit(
     // The unit's cluster under `settings` (which a knob such as `slo` may change).
     let cluster_at = |settings: &Settings, capacity: f64| ClusterConfig {
         capacity_per_min: capacity,
-        startup_delay_min: unit.delay,
+        startup_delay_s: 60 * unit.delay,
         min_replicas: spec.min_replicas,
         max_replicas: spec.max_replicas,
         serving: ServingConfig {

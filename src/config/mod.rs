@@ -26,8 +26,8 @@ const Z_90: f64 = 1.281_551_565_545;
 pub struct ClusterConfig {
     /// Requests one ready container serves per minute. Defaults to 50.
     pub capacity_per_min: f64,
-    /// Minutes from launching a container until it serves. Defaults to 2.
-    pub startup_delay_min: u32,
+    /// Seconds from launching a container until it serves. Defaults to 120.
+    pub startup_delay_s: u32,
     /// Fewest containers the cluster may run. Defaults to 1.
     pub min_replicas: u32,
     /// Most containers the cluster may run. Defaults to 100.
@@ -47,7 +47,7 @@ impl Default for ClusterConfig {
     fn default() -> Self {
         Self {
             capacity_per_min: 50.0,
-            startup_delay_min: 2,
+            startup_delay_s: 120,
             min_replicas: 1,
             max_replicas: 100,
             serving: ServingConfig::default(),
@@ -58,10 +58,15 @@ impl Default for ClusterConfig {
 }
 
 impl ClusterConfig {
+    /// The startup delay in minutes (a fraction where it is not whole minutes).
+    pub fn startup_delay_min(&self) -> f64 {
+        f64::from(self.startup_delay_s) / 60.0
+    }
+
     /// The startup delay policies plan with, in minutes: the delay, or with a spread
     /// its lognormal's 90th percentile, `d · e^(1.2816 σ)`.
     pub fn planned_delay_min(&self) -> f64 {
-        f64::from(self.startup_delay_min) * (Z_90 * self.startup_spread).exp()
+        self.startup_delay_min() * (Z_90 * self.startup_spread).exp()
     }
 }
 
@@ -203,7 +208,7 @@ mod tests {
     fn defaults_match_spec() {
         let c = ClusterConfig::default();
         assert_eq!(c.capacity_per_min, 50.0);
-        assert_eq!(c.startup_delay_min, 2);
+        assert_eq!(c.startup_delay_s, 120);
         assert_eq!((c.min_replicas, c.max_replicas), (1, 100));
         assert_eq!(PolicyConfig::default().buffer, 0.15);
         assert_eq!(SplitConfig::default().test_days, 3.0);

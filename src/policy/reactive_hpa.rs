@@ -507,7 +507,7 @@ mod tests {
             .map(|i| if i < 40 { 100.0 } else { 400.0 })
             .collect();
         let c = crate::config::ClusterConfig {
-            startup_delay_min: 1,
+            startup_delay_s: 60,
             ..crate::config::ClusterConfig::default()
         }
         .at_step(60);

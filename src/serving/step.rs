@@ -14,12 +14,12 @@ impl ClusterConfig {
         let delay_steps = if self.startup_spread > 0.0 {
             (60.0 * self.planned_delay_min() / f64::from(step_s)).ceil() as usize
         } else {
-            (60 * self.startup_delay_min).div_ceil(step_s) as usize
+            self.startup_delay_s.div_ceil(step_s) as usize
         };
         StepCluster {
             capacity_per_step: self.capacity_per_min * (f64::from(step_s) / 60.0),
             delay_steps,
-            startup_delay_min: self.startup_delay_min,
+            startup_delay_s: self.startup_delay_s,
             startup_spread: self.startup_spread,
             min_replicas: self.min_replicas,
             max_replicas: self.max_replicas,
@@ -37,8 +37,8 @@ pub struct StepCluster {
     /// Steps from launch until a container serves as policies plan it (the startup
     /// delay `d`, or its 90th percentile where it is spread).
     pub delay_steps: usize,
-    /// The startup delay, minutes (the median of each launch's own where spread).
-    pub startup_delay_min: u32,
+    /// The startup delay, seconds (the median of each launch's own where spread).
+    pub startup_delay_s: u32,
     /// σ of the lognormal each launch's delay is drawn from; 0: every launch takes `d`.
     pub startup_spread: f64,
     /// Fewest containers.
@@ -121,7 +121,7 @@ impl StepCluster {
 pub(crate) fn test_cluster(d: u32) -> StepCluster {
     ClusterConfig {
         capacity_per_min: 10.0,
-        startup_delay_min: d,
+        startup_delay_s: 60 * d,
         ..ClusterConfig::threshold()
     }
     .at_step(60)
@@ -140,10 +140,19 @@ mod tests {
         assert_eq!(s.delay_steps, 1);
         assert_eq!(c.at_step(60).delay_steps, 2);
         let c3 = ClusterConfig {
-            startup_delay_min: 31,
-            ..c
+            startup_delay_s: 31 * 60,
+            ..c.clone()
         };
         assert_eq!(c3.at_step(1800).delay_steps, 2);
+        // A delay of seconds: 90 s is six 15-second steps, two 1-minute steps.
+        let c90 = ClusterConfig {
+            startup_delay_s: 90,
+            ..c.clone()
+        };
+        assert_eq!(c90.at_step(15).delay_steps, 6);
+        assert_eq!(c90.at_step(60).delay_steps, 2);
+        // 15 s a step at 50 a minute: 12.5 requests.
+        assert_eq!(c.at_step(15).capacity_per_step, 12.5);
     }
 
     #[test]

@@ -35,7 +35,7 @@ pub(crate) struct ForecastMeta {
     /// Steps from the last observed step to the target (startup delay in steps + 1).
     pub(crate) lead_steps: usize,
     /// The startup delay the forecasts were made for, in minutes.
-    pub(crate) startup_delay_min: u32,
+    pub(crate) startup_delay_s: u32,
     /// Steps of the validation window (the last ones of the train period, which the fit
     /// did not read) forecast in `<model>.validation.csv`; 0 when there is none.
     #[serde(default)]
@@ -112,7 +112,7 @@ impl ForecastMeta {
             test_start: format_timestamp(trace.timestamp(split.train_len)),
             test_steps: split.test_len,
             lead_steps: cluster.at_step(trace.step_seconds).delay_steps + 1,
-            startup_delay_min: cluster.startup_delay_min,
+            startup_delay_s: cluster.startup_delay_s,
             validation_steps: 0,
             interval_stretch: None,
             refits: None,
@@ -150,10 +150,11 @@ impl ForecastMeta {
             return out;
         }
         if self.lead_steps != run.lead_steps {
-            out.push(if self.startup_delay_min != run.startup_delay_min {
+            out.push(if self.startup_delay_s != run.startup_delay_s {
                 format!(
-                    "it was trained for a {} min startup delay, this run uses {} min",
-                    self.startup_delay_min, run.startup_delay_min
+                    "it was trained for a {} startup delay, this run uses {}",
+                    crate::trace::step_in_words(self.startup_delay_s),
+                    crate::trace::step_in_words(run.startup_delay_s)
                 )
             } else {
                 format!(
@@ -441,7 +442,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let data = DataDir(dir.path().to_path_buf());
         let cluster = ClusterConfig {
-            startup_delay_min: 1,
+            startup_delay_s: 60,
             ..ClusterConfig::default()
         };
         let model = ModelForecast {
@@ -514,7 +515,7 @@ mod tests {
         assert!(!err.contains("test period"), "{err}");
         // Another delay: the message names both delays.
         let slow = ClusterConfig {
-            startup_delay_min: 3,
+            startup_delay_s: 180,
             ..cluster.clone()
         };
         let err = load_forecasts(
@@ -570,7 +571,7 @@ mod tests {
             &trace(),
             SPLIT,
             &ClusterConfig {
-                startup_delay_min: 1,
+                startup_delay_s: 60,
                 ..ClusterConfig::default()
             },
         );

@@ -241,7 +241,15 @@ impl Grid {
             return Err(GridError::Empty(setting.name.to_string()));
         }
         if setting.name == settings::STARTUP_DELAY.name {
-            self.startup_delays = values.iter().map(|v| v.whole() as u32).collect();
+            // A sweep's rows name a delay in whole minutes.
+            if let Some(v) = values.iter().find(|v| v.whole() % 60 != 0) {
+                return Err(GridError::Range {
+                    key: setting.name.to_string(),
+                    value: v.to_string(),
+                    range: "whole minutes in a sweep or backtest (its rows name the delay in minutes); run-all and simulate take seconds",
+                });
+            }
+            self.startup_delays = values.iter().map(|v| (v.whole() / 60) as u32).collect();
         } else if setting.name == settings::SEED.name {
             self.seeds = values.iter().map(|v| v.whole()).collect();
         } else if setting.name == settings::CAPACITY.name {
@@ -721,6 +729,21 @@ mod tests {
         assert_eq!(
             err("bufer = [0.1]\n[[trace]]\ndays = 3"),
             "unknown key `bufer`: did you mean `buffer`?"
+        );
+        // Delays are whole minutes in a sweep: strings of seconds that are, pass.
+        assert_eq!(
+            err("startup-delay = [\"90s\"]\n[[trace]]\ndays = 3"),
+            "`startup-delay` = 90s: must be whole minutes in a sweep or backtest (its rows name the delay in minutes); run-all and simulate take seconds"
+        );
+        assert_eq!(
+            from_toml(
+                "startup-delay = [\"120s\", 5]\n[[trace]]\ndays = 3",
+                Path::new("."),
+                base()
+            )
+            .unwrap()
+            .startup_delays,
+            vec![2, 5]
         );
         assert_eq!(
             err("startup-delai = [1]\n[[trace]]\ndays = 3"),
