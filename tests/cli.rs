@@ -5,7 +5,7 @@ use std::fs;
 use std::path::Path;
 
 mod common;
-use common::{generate, named_rows, prescale, report};
+use common::{generate, named_rows, prescale, report, snapshot, train};
 use predicates::prelude::*;
 use prescale::policy::PolicyKind;
 
@@ -192,18 +192,7 @@ fn train_then_simulate_in_separate_processes() {
     let data = dir.path().join("data");
     let reports = dir.path().join("reports");
     generate(&data, "3");
-    prescale()
-        .args([
-            "train",
-            "--model",
-            "seasonal-naive",
-            "--test-days",
-            "1",
-            "--data-dir",
-        ])
-        .arg(&data)
-        .assert()
-        .success();
+    train(&data, "seasonal-naive");
     prescale()
         .args([
             "simulate",
@@ -251,41 +240,12 @@ fn train_then_simulate_in_separate_processes() {
         );
 }
 
-/// Every file under `dir`, by its path inside it, with its bytes.
-fn tree(dir: &Path) -> std::collections::BTreeMap<String, Vec<u8>> {
-    let mut out = std::collections::BTreeMap::new();
-    let mut todo = vec![dir.to_path_buf()];
-    while let Some(d) = todo.pop() {
-        for e in fs::read_dir(&d).unwrap() {
-            let p = e.unwrap().path();
-            if p.is_dir() {
-                todo.push(p);
-            } else {
-                let name = p.strip_prefix(dir).unwrap().display().to_string();
-                out.insert(name, fs::read(&p).unwrap());
-            }
-        }
-    }
-    out
-}
-
 #[test]
 fn a_minute_trace_at_a_tick_of_a_minute_is_todays_run_and_finer_ticks_spread_it() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     generate(&data, "3");
-    prescale()
-        .args([
-            "train",
-            "--model",
-            "seasonal-naive",
-            "--test-days",
-            "1",
-            "--data-dir",
-        ])
-        .arg(&data)
-        .assert()
-        .success();
+    train(&data, "seasonal-naive");
     let simulate = |name: &str, extra: &[&str]| {
         prescale()
             .args(["simulate", "--model", "seasonal-naive", "--test-days", "1"])
@@ -302,8 +262,8 @@ fn a_minute_trace_at_a_tick_of_a_minute_is_todays_run_and_finer_ticks_spread_it(
     let today = simulate("today", &[]);
     let minute = simulate("minute", &["--tick", "60s"]);
     assert_eq!(
-        tree(&today),
-        tree(&minute),
+        snapshot(&today),
+        snapshot(&minute),
         "--tick 60s on a trace of minutes"
     );
     // At 15 s: four ticks a minute, each a quarter of its minute's requests.

@@ -6,7 +6,7 @@ use std::fs;
 use std::path::Path;
 
 mod common;
-use common::{generate, prescale, report};
+use common::{generate, prescale, report, train};
 
 /// Decodes a PNG into its size and RGB pixels.
 fn decode(path: &Path) -> image::RgbImage {
@@ -78,18 +78,7 @@ fn fixture(dir: &Path, policies: &str) {
     let data = dir.join("data");
     let reports = dir.join("reports");
     generate(&data, "3");
-    prescale()
-        .args([
-            "train",
-            "--model",
-            "seasonal-naive,prophet",
-            "--test-days",
-            "1",
-            "--data-dir",
-        ])
-        .arg(&data)
-        .assert()
-        .success();
+    train(&data, "seasonal-naive,prophet");
     prescale()
         .args([
             "simulate",

@@ -21,6 +21,15 @@ pub(crate) fn generate(data: &Path, days: &str) {
         .success();
 }
 
+/// `prescale train --model MODELS --test-days 1 --data-dir DATA`, which must succeed.
+pub(crate) fn train(data: &Path, models: &str) {
+    prescale()
+        .args(["train", "--model", models, "--test-days", "1", "--data-dir"])
+        .arg(data)
+        .assert()
+        .success();
+}
+
 /// `prescale report --reports-dir REPORTS`, which must succeed.
 pub(crate) fn report(reports: &Path) -> assert_cmd::assert::Assert {
     prescale()
@@ -31,7 +40,8 @@ pub(crate) fn report(reports: &Path) -> assert_cmd::assert::Assert {
         .success()
 }
 
-/// Every file under `dir` with its bytes, to compare a folder before and after a run.
+/// Every file under `dir`, by its path inside it, with its bytes: to compare a folder
+/// before and after a run, or two folders.
 pub(crate) fn snapshot(dir: &Path) -> BTreeMap<String, Vec<u8>> {
     let mut out = BTreeMap::new();
     let mut stack = vec![dir.to_path_buf()];
@@ -41,7 +51,8 @@ pub(crate) fn snapshot(dir: &Path) -> BTreeMap<String, Vec<u8>> {
             if p.is_dir() {
                 stack.push(p);
             } else {
-                out.insert(p.display().to_string(), fs::read(&p).unwrap());
+                let name = p.strip_prefix(dir).unwrap().display().to_string();
+                out.insert(name, fs::read(&p).unwrap());
             }
         }
     }
