@@ -14,6 +14,9 @@ use crate::config::Tolerances;
 use crate::forecast::ModelKind;
 use crate::policy::PolicyKind;
 use crate::settings::{self, Setting, Stage, MODELS, OUTPUT, POLICIES, TRACE};
+
+/// The `--help` heading of `import --prometheus` and its flags.
+const PROMETHEUS: &str = "From a running Prometheus";
 use crate::trace::import::options::{ImportOption, OPTIONS};
 
 /// The word that selects every model or policy.
@@ -507,8 +510,32 @@ impl clap::Args for ImportArgs {
 #[derive(Debug, Args)]
 pub struct ImportCmd {
     /// The files of one trace, in order (several day files of a log or of Azure Functions).
-    #[arg(value_name = "FILE", required = true)]
+    #[arg(
+        value_name = "FILE",
+        required_unless_present = "prometheus",
+        conflicts_with = "prometheus"
+    )]
     pub files: Vec<PathBuf>,
+    /// Read the trace from a running Prometheus at this base URL instead of files:
+    /// query_range split into requests under its 11,000-point limit, at --step (1m).
+    #[arg(long, value_name = "URL", requires_all = ["query", "start", "end"], help_heading = PROMETHEUS)]
+    pub prometheus: Option<String>,
+    /// The PromQL expression (its series are summed, or chosen with --series).
+    #[arg(long, value_name = "PROMQL", requires = "prometheus", help_heading = PROMETHEUS)]
+    pub query: Option<String>,
+    /// First step, RFC 3339 (2026-01-05T00:00:00Z), included.
+    #[arg(long, value_name = "TIME", requires = "prometheus", help_heading = PROMETHEUS)]
+    pub start: Option<String>,
+    /// Last step, RFC 3339, included.
+    #[arg(long, value_name = "TIME", requires = "prometheus", help_heading = PROMETHEUS)]
+    pub end: Option<String>,
+    /// A file holding a bearer token [default: $PRESCALE_PROMETHEUS_TOKEN where set].
+    #[arg(long, value_name = "FILE", requires = "prometheus", conflicts_with = "basic_auth_file", help_heading = PROMETHEUS)]
+    pub bearer_token_file: Option<PathBuf>,
+    /// A file holding `user:password` for basic authentication [default:
+    /// $PRESCALE_PROMETHEUS_BASIC_AUTH where set].
+    #[arg(long, value_name = "FILE", requires = "prometheus", help_heading = PROMETHEUS)]
+    pub basic_auth_file: Option<PathBuf>,
     /// How they are read.
     #[command(flatten)]
     pub import: ImportArgs,

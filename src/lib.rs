@@ -26,6 +26,7 @@ pub mod policy;
 mod progress;
 mod recommend;
 mod regression;
+pub mod remote;
 mod report;
 mod results;
 pub mod serving;

@@ -12,6 +12,7 @@ use crate::cli::{
 use crate::config::{ClusterConfig, GenerateConfig, PolicyConfig, Tolerances};
 use crate::forecast::ModelKind;
 use crate::policy::PolicyKind;
+use crate::remote::RangeQuery;
 use crate::serving::Unreachable;
 use crate::settings::{SettingError, Settings};
 use crate::store::{DataDir, ReportsDir};
@@ -46,8 +47,8 @@ pub(crate) enum Plan {
     Backtest(BacktestPlan),
     /// Read a trace and write it normalized.
     Import {
-        /// The files, in order.
-        files: Vec<PathBuf>,
+        /// Where the trace is read from.
+        source: ImportSource,
         /// How they are read.
         options: ImportOptions,
         /// Where the trace goes.
@@ -215,11 +216,43 @@ pub(crate) fn resolve(cli: Cli) -> anyhow::Result<Plan> {
         Command::Sweep(c) => Plan::Sweep(sweep_plan(c)?),
         Command::Merge(c) => Plan::Merge(c.dir),
         Command::Backtest(c) => Plan::Backtest(backtest_plan(c)?),
-        Command::Import(c) => Plan::Import {
-            options: c.import.options()?,
-            files: c.files,
-            out: c.out,
-        },
+        Command::Import(c) => {
+            let mut options = c.import.options()?;
+            let source = match c.prometheus {
+                None => ImportSource::Files(c.files),
+                Some(url) => {
+                    let time = |flag: &str, text: Option<String>| -> anyhow::Result<_> {
+                        let text = text.unwrap_or_default();
+                        chrono::DateTime::parse_from_rfc3339(&text)
+                            .map(|t| t.with_timezone(&chrono::Utc))
+                            .map_err(|_| {
+                                anyhow::anyhow!(
+                                    "{flag} {}: not an RFC 3339 time such as 2026-01-05T00:00:00Z",
+                                    crate::trace::excerpt(&text, 40)
+                                )
+                            })
+                    };
+                    // The query's step is the trace's: 1 minute unless --step says.
+                    let step_seconds = *options.step_seconds.get_or_insert(60);
+                    ImportSource::Prometheus {
+                        query: RangeQuery {
+                            url,
+                            query: c.query.unwrap_or_default(),
+                            start: time("--start", c.start)?,
+                            end: time("--end", c.end)?,
+                            step_seconds,
+                        },
+                        bearer_token_file: c.bearer_token_file,
+                        basic_auth_file: c.basic_auth_file,
+                    }
+                }
+            };
+            Plan::Import {
+                options,
+                source,
+                out: c.out,
+            }
+        }
         Command::Check(c) => Plan::Check(CheckPlan {
             tolerances: Tolerances {
                 violation_minutes_abs: c.violation_abs_tol,
@@ -403,6 +436,22 @@ fn refuse_tick(grid: &Grid, what: &str) -> anyhow::Result<()> {
         );
     }
     Ok(())
+}
+
+/// Where `import` reads a trace from.
+#[derive(Debug)]
+pub(crate) enum ImportSource {
+    /// Files, in order.
+    Files(Vec<PathBuf>),
+    /// A running Prometheus; credentials from a file, or the environment.
+    Prometheus {
+        /// The range query.
+        query: RangeQuery,
+        /// `--bearer-token-file`.
+        bearer_token_file: Option<PathBuf>,
+        /// `--basic-auth-file`.
+        basic_auth_file: Option<PathBuf>,
+    },
 }
 
 /// A backtest's plan: its flags resolved as a sweep's (one trace), after this

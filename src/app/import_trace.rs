@@ -7,26 +7,91 @@ use std::time::Instant;
 
 use anyhow::{Context, Result};
 
+use crate::plan::ImportSource;
+use crate::remote::{self, Auth, RangeQuery};
 use crate::store::{read, write_atomic};
-use crate::trace::import::{self, ImportOptions};
+use crate::trace::import::{self, ImportOptions, Imported};
 
-/// Reads `files` as one trace and writes it to `out`.
-pub(super) fn run(files: &[PathBuf], opts: &ImportOptions, out: &Path) -> Result<()> {
+/// Reads the trace from `source` and writes it to `out`.
+pub(super) fn run(source: &ImportSource, opts: &ImportOptions, out: &Path) -> Result<()> {
     let started = Instant::now();
-    let bytes = files.iter().map(|f| read(f)).collect::<Result<Vec<_>>>()?;
-    let names: Vec<String> = files.iter().map(|f| f.display().to_string()).collect();
-    let imported =
-        import::read(&bytes, opts).with_context(|| format!("reading {}", names.join(", ")))?;
+    let (imported, from) = match source {
+        ImportSource::Files(files) => from_files(files, opts)?,
+        ImportSource::Prometheus {
+            query,
+            bearer_token_file,
+            basic_auth_file,
+        } => {
+            let auth = auth(bearer_token_file.as_deref(), basic_auth_file.as_deref())?;
+            from_prometheus(query, &auth, opts)?
+        }
+    };
     let trace = &imported.trace;
     write_atomic(out, &trace.to_csv()).with_context(|| format!("writing {}", out.display()))?;
     print!("{}", imported.report);
     eprintln!(
         "import: {} -> {} ({} steps of {}) in {:.2} s",
-        names.join(", "),
+        from,
         out.display(),
         trace.len(),
         crate::trace::step_in_words(trace.step_seconds),
         started.elapsed().as_secs_f64()
     );
     Ok(())
+}
+
+/// Reads `files` as one trace; and their names, for the summary line.
+fn from_files(files: &[PathBuf], opts: &ImportOptions) -> Result<(Imported, String)> {
+    let bytes = files.iter().map(|f| read(f)).collect::<Result<Vec<_>>>()?;
+    let names: Vec<String> = files.iter().map(|f| f.display().to_string()).collect();
+    let names = names.join(", ");
+    let imported = import::read(&bytes, opts).with_context(|| format!("reading {names}"))?;
+    Ok((imported, names))
+}
+
+/// Reads the range query's trace from Prometheus; and where from, for the summary line.
+fn from_prometheus(
+    query: &RangeQuery,
+    auth: &Auth,
+    opts: &ImportOptions,
+) -> Result<(Imported, String)> {
+    let fetched = remote::fetch(query, auth)?;
+    let mut imported = import::read_pages(&fetched.pages, opts)
+        .with_context(|| format!("reading query {:?} from {}", query.query, query.url))?;
+    imported.report.fact(format!(
+        "query {:?} read from {} in {} of at most {} points each{}",
+        query.query,
+        query.url,
+        crate::words::count(fetched.pages.len(), "request"),
+        remote::POINTS_PER_REQUEST,
+        match fetched.retries {
+            0 => String::new(),
+            n => format!(", {} retried", crate::words::count(n, "time")),
+        }
+    ));
+    Ok((imported, query.url.clone()))
+}
+
+/// Credentials from `--bearer-token-file` or `--basic-auth-file`, else from
+/// `PRESCALE_PROMETHEUS_TOKEN` or `PRESCALE_PROMETHEUS_BASIC_AUTH`, else none. A file's
+/// trailing newline is not part of the secret.
+fn auth(bearer: Option<&Path>, basic: Option<&Path>) -> Result<Auth> {
+    let secret = |path: &Path| -> Result<String> {
+        let text =
+            std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+        Ok(text.trim_end_matches(['\n', '\r']).to_string())
+    };
+    let env = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+    Ok(match (bearer, basic) {
+        (Some(p), _) => Auth::Bearer(secret(p)?),
+        (None, Some(p)) => Auth::Basic(secret(p)?),
+        (None, None) => match (
+            env("PRESCALE_PROMETHEUS_TOKEN"),
+            env("PRESCALE_PROMETHEUS_BASIC_AUTH"),
+        ) {
+            (Some(t), _) => Auth::Bearer(t),
+            (None, Some(b)) => Auth::Basic(b),
+            (None, None) => Auth::None,
+        },
+    })
 }

@@ -71,10 +71,10 @@ pub fn run(cli: Cli) -> Result<()> {
             backtest::run(&p)?
         }
         Plan::Import {
-            files,
+            source,
             options,
             out,
-        } => import_trace::run(&files, &options, &out)?,
+        } => import_trace::run(&source, &options, &out)?,
     }
     Ok(())
 }

@@ -203,7 +203,8 @@ pub struct Report {
 
 impl Report {
     /// Adds a fact, once: several files of one format state theirs alike.
-    fn fact(&mut self, s: impl Into<String>) {
+    /// Records a fact about the input, once.
+    pub fn fact(&mut self, s: impl Into<String>) {
         let s = s.into();
         if !self.facts.contains(&s) {
             self.facts.push(s);
@@ -324,6 +325,25 @@ pub fn read<B: AsRef<[u8]>>(files: &[B], opts: &ImportOptions) -> Result<Importe
         report.fact(format!("{} files, read in the order given", files.len()));
     }
     regular(raw, opts, report)
+}
+
+/// Reads the answers of one Prometheus range query fetched in pieces, in order
+/// ([`crate::remote`]): one trace, as one `query_range` JSON of the whole range would
+/// read.
+pub fn read_pages<B: AsRef<[u8]>>(
+    pages: &[B],
+    opts: &ImportOptions,
+) -> Result<Imported, TraceError> {
+    let mut report = Report {
+        format: Some(Format::Prometheus),
+        ..Report::default()
+    };
+    let mut all: Option<Raw> = None;
+    for page in pages {
+        let raw = prometheus::parse(page.as_ref(), opts, &mut report)?;
+        all = Some(merge(all, raw, 0));
+    }
+    regular(all.ok_or(TraceError::NoRows)?, opts, report)
 }
 
 /// Joins what two files parsed to (lines of the second counted after the first's).

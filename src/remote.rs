@@ -1,0 +1,287 @@
+//! A trace read from a running Prometheus: `/api/v1/query_range` over HTTP
+//! (`docs/experiment.md`, The trace). Prometheus refuses a range query of more than
+//! 11,000 points per series, so the range is split into requests of at most
+//! [`POINTS_PER_REQUEST`] steps, disjoint and in order (both ends of the range
+//! included); each answer is the JSON the `prometheus` format reads, and the import
+//! joins them. A connection that fails, a 429 or a 5xx is retried; any other refusal is
+//! one line naming the server, the query and Prometheus' own words.
+
+use std::io::Read;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use thiserror::Error;
+
+/// Steps per request: under Prometheus' limit of 11,000 points per series.
+pub const POINTS_PER_REQUEST: i64 = 10_000;
+
+/// Tries per request (the first and two retries), with these waits before the retries.
+const RETRY_WAITS_MS: [u64; 2] = [500, 2000];
+
+/// One range query.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RangeQuery {
+    /// The server's base URL (`http://prometheus:9090`), without `/api/v1/…`.
+    pub url: String,
+    /// The PromQL expression.
+    pub query: String,
+    /// The first step, included.
+    pub start: DateTime<Utc>,
+    /// The last step, included.
+    pub end: DateTime<Utc>,
+    /// Seconds between steps.
+    pub step_seconds: u32,
+}
+
+/// How to authenticate, as read from a file or the environment (never the command line,
+/// where any user of the machine would see it).
+#[derive(Clone, PartialEq, Default)]
+pub enum Auth {
+    /// No `Authorization` header.
+    #[default]
+    None,
+    /// `Authorization: Bearer TOKEN`.
+    Bearer(String),
+    /// `Authorization: Basic base64(user:password)`, from `user:password`.
+    Basic(String),
+}
+
+impl std::fmt::Debug for Auth {
+    /// Says which, never the secret.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Auth::None => "Auth::None",
+            Auth::Bearer(_) => "Auth::Bearer(…)",
+            Auth::Basic(_) => "Auth::Basic(…)",
+        })
+    }
+}
+
+impl Auth {
+    /// The `Authorization` header's value, if any.
+    fn header(&self) -> Option<String> {
+        use base64::Engine;
+        match self {
+            Auth::None => None,
+            Auth::Bearer(token) => Some(format!("Bearer {token}")),
+            Auth::Basic(pair) => Some(format!(
+                "Basic {}",
+                base64::engine::general_purpose::STANDARD.encode(pair)
+            )),
+        }
+    }
+}
+
+/// Why a range could not be read.
+#[derive(Debug, Error, PartialEq)]
+pub enum RemoteError {
+    /// The range is empty or backwards, or the step is zero.
+    #[error("--start {start} is after --end {end}")]
+    Range {
+        /// The start, RFC 3339.
+        start: String,
+        /// The end, RFC 3339.
+        end: String,
+    },
+    /// No answer after every try.
+    #[error("cannot reach Prometheus at {url} for query {query:?} ({tries} tries): {why}")]
+    Unreachable {
+        /// The base URL.
+        url: String,
+        /// The query.
+        query: String,
+        /// Tries made.
+        tries: usize,
+        /// The last failure.
+        why: String,
+    },
+    /// Prometheus refused the query.
+    #[error("Prometheus at {url} refused query {query:?} (HTTP {status}): {said}")]
+    Refused {
+        /// The base URL.
+        url: String,
+        /// The query.
+        query: String,
+        /// The HTTP status.
+        status: u16,
+        /// Its error type and message, or an excerpt of the body.
+        said: String,
+    },
+}
+
+/// What a range read took.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Fetched {
+    /// Each request's answer, in order: a query_range JSON document.
+    pub pages: Vec<Vec<u8>>,
+    /// Requests that were retried, and how often in all.
+    pub retries: usize,
+}
+
+/// The requests' ranges, unix seconds, both ends included: disjoint, in order, each of at
+/// most [`POINTS_PER_REQUEST`] steps, covering `start..=end`.
+pub fn windows(q: &RangeQuery) -> Result<Vec<(i64, i64)>, RemoteError> {
+    let (start, end, step) = (
+        q.start.timestamp(),
+        q.end.timestamp(),
+        i64::from(q.step_seconds.max(1)),
+    );
+    if start > end {
+        return Err(RemoteError::Range {
+            start: crate::trace::format_timestamp(q.start),
+            end: crate::trace::format_timestamp(q.end),
+        });
+    }
+    let mut out = Vec::new();
+    let mut from = start;
+    while from <= end {
+        let to = (from + (POINTS_PER_REQUEST - 1) * step).min(end);
+        out.push((from, to));
+        from += POINTS_PER_REQUEST * step;
+    }
+    Ok(out)
+}
+
+/// Reads the range, one request per [`windows`] entry.
+pub fn fetch(q: &RangeQuery, auth: &Auth) -> Result<Fetched, RemoteError> {
+    let agent = ureq::AgentBuilder::new()
+        .timeout_connect(Duration::from_secs(5))
+        .timeout(Duration::from_secs(60))
+        .build();
+    let endpoint = format!("{}/api/v1/query_range", q.url.trim_end_matches('/'));
+    let mut pages = Vec::new();
+    let mut retries = 0;
+    for (from, to) in windows(q)? {
+        let mut tries = 0;
+        let page = loop {
+            tries += 1;
+            let mut request = agent
+                .get(&endpoint)
+                .query("query", &q.query)
+                .query("start", &from.to_string())
+                .query("end", &to.to_string())
+                .query("step", &format!("{}s", q.step_seconds.max(1)));
+            if let Some(h) = auth.header() {
+                request = request.set("Authorization", &h);
+            }
+            let failure = match request.call() {
+                Ok(response) => break body(response),
+                Err(ureq::Error::Status(status, response))
+                    if status != 429 && !(500..600).contains(&status) =>
+                {
+                    return Err(RemoteError::Refused {
+                        url: q.url.clone(),
+                        query: q.query.clone(),
+                        status,
+                        said: said(&body(response)),
+                    });
+                }
+                Err(ureq::Error::Status(status, response)) => {
+                    format!("HTTP {status}: {}", said(&body(response)))
+                }
+                Err(e) => e.to_string(),
+            };
+            match RETRY_WAITS_MS.get(tries - 1) {
+                Some(&wait) => {
+                    retries += 1;
+                    std::thread::sleep(Duration::from_millis(wait));
+                }
+                None => {
+                    return Err(RemoteError::Unreachable {
+                        url: q.url.clone(),
+                        query: q.query.clone(),
+                        tries,
+                        why: crate::trace::excerpt(&failure, 160),
+                    })
+                }
+            }
+        };
+        pages.push(page);
+    }
+    Ok(Fetched { pages, retries })
+}
+
+/// A response's body (empty where it cannot be read).
+fn body(response: ureq::Response) -> Vec<u8> {
+    let mut out = Vec::new();
+    let _ = response.into_reader().read_to_end(&mut out);
+    out
+}
+
+/// What an error body says: Prometheus' `errorType: error`, or a short excerpt.
+fn said(body: &[u8]) -> String {
+    let doc: Option<serde_json::Value> = serde_json::from_slice(body).ok();
+    let field = |k: &str| {
+        doc.as_ref()
+            .and_then(|d| d.get(k))
+            .and_then(|v| v.as_str())
+            .map(str::to_string)
+    };
+    match (field("errorType"), field("error")) {
+        (Some(kind), Some(error)) => crate::trace::excerpt(&format!("{kind}: {error}"), 200),
+        _ => crate::trace::excerpt(String::from_utf8_lossy(body).trim(), 120),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn query(minutes: i64) -> RangeQuery {
+        let start = Utc.with_ymd_and_hms(2026, 1, 5, 0, 0, 0).unwrap();
+        RangeQuery {
+            url: "http://127.0.0.1:1".into(),
+            query: "sum(rate(requests_total[1m]))".into(),
+            start,
+            end: start + chrono::Duration::minutes(minutes - 1),
+            step_seconds: 60,
+        }
+    }
+
+    #[test]
+    fn windows_cover_the_range_once_under_the_point_limit() {
+        // 14 days of minutes, 20,160 points: 10,000 + 10,000 + 160.
+        let w = windows(&query(20_160)).unwrap();
+        assert_eq!(w.len(), 3);
+        let points: Vec<i64> = w.iter().map(|(a, b)| (b - a) / 60 + 1).collect();
+        assert_eq!(points, vec![10_000, 10_000, 160]);
+        let q = query(20_160);
+        assert_eq!(w[0].0, q.start.timestamp());
+        assert_eq!(w[2].1, q.end.timestamp());
+        // Disjoint and adjacent: each starts one step after the last ended.
+        assert!(w.windows(2).all(|p| p[1].0 == p[0].1 + 60));
+        // One point is one request; exactly 10,000, one; one more, two.
+        assert_eq!(windows(&query(1)).unwrap().len(), 1);
+        assert_eq!(windows(&query(10_000)).unwrap().len(), 1);
+        assert_eq!(windows(&query(10_001)).unwrap().len(), 2);
+    }
+
+    #[test]
+    fn a_backwards_range_is_refused() {
+        let mut q = query(10);
+        std::mem::swap(&mut q.start, &mut q.end);
+        assert!(matches!(windows(&q), Err(RemoteError::Range { .. })));
+    }
+
+    #[test]
+    fn credentials_become_the_header_and_never_show_in_debug() {
+        // RFC 7617's example: Aladdin:open sesame.
+        assert_eq!(
+            Auth::Basic("Aladdin:open sesame".into()).header().unwrap(),
+            "Basic QWxhZGRpbjpvcGVuIHNlc2FtZQ=="
+        );
+        assert_eq!(Auth::Bearer("t0k".into()).header().unwrap(), "Bearer t0k");
+        assert!(!format!("{:?}", Auth::Bearer("t0k".into())).contains("t0k"));
+    }
+
+    #[test]
+    fn an_error_body_is_read_in_prometheus_words() {
+        let body = br#"{"status":"error","errorType":"bad_data","error":"invalid parameter \"query\": 1:6: parse error"}"#;
+        assert_eq!(
+            said(body),
+            "bad_data: invalid parameter \"query\": 1:6: parse error"
+        );
+        assert_eq!(said(b"  Service Unavailable\n"), "Service Unavailable");
+    }
+}
