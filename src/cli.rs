@@ -78,6 +78,40 @@ pub enum Command {
     Merge(MergeCmd),
     /// Choose on one window, judge on the next: rolling-origin folds, each family's knob chosen on a validation window, the recommendation judged on test windows no choice saw.
     Backtest(BacktestCmd),
+    /// Write a run's choice as manifests `kubectl apply` takes: an autoscaling/v2 HPA, a KEDA ScaledObject or a Knative Service, with the settings the run simulated.
+    Export(ExportCmd),
+}
+
+/// `export`.
+#[derive(Debug, Args)]
+pub struct ExportCmd {
+    /// Folder of the run whose recommended.csv and settings.toml are read.
+    #[arg(long, value_name = "DIR", default_value = "reports")]
+    pub reports_dir: PathBuf,
+    /// Which row of recommended.csv: recommended, runner-up or reactive-hpa.
+    #[arg(long, value_name = "ROLE", default_value = "recommended", value_parser = ["recommended", "runner-up", "reactive-hpa"])]
+    pub role: String,
+    /// The Deployment (or Knative Service) the scaler scales.
+    #[arg(long, value_name = "NAME")]
+    pub name: String,
+    /// Its namespace.
+    #[arg(long, value_name = "NS", default_value = "default")]
+    pub namespace: String,
+    /// Where the manifests go (YAML); `-` for standard output.
+    #[arg(long, value_name = "FILE", default_value = "-", help_heading = OUTPUT)]
+    pub out: PathBuf,
+    /// keda: the Prometheus its trigger queries.
+    #[arg(long, value_name = "URL")]
+    pub prometheus: Option<String>,
+    /// keda: the PromQL of the service's requests per second (summed over its pods).
+    #[arg(long, value_name = "PROMQL")]
+    pub query: Option<String>,
+    /// knative-kpa: the container image of the Knative Service.
+    #[arg(long, value_name = "IMAGE")]
+    pub image: Option<String>,
+    /// reactive-hpa at --hpa-metric rps: the per-pod requests-per-second metric's name.
+    #[arg(long, value_name = "NAME")]
+    pub pods_metric: Option<String>,
 }
 
 /// `backtest`.

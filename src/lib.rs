@@ -14,6 +14,7 @@ pub mod cli;
 pub mod cluster;
 pub mod config;
 pub mod experiment;
+mod export;
 pub mod fanout;
 pub mod floor;
 pub mod forecast;

@@ -54,6 +54,8 @@ pub(crate) enum Plan {
         /// Where the trace goes.
         out: PathBuf,
     },
+    /// Write a run's choice as manifests.
+    Export(ExportPlan),
 }
 
 /// A sweep: its grid, where it writes, which shard.
@@ -253,6 +255,19 @@ pub(crate) fn resolve(cli: Cli) -> anyhow::Result<Plan> {
                 out: c.out,
             }
         }
+        Command::Export(c) => Plan::Export(ExportPlan {
+            reports: ReportsDir(c.reports_dir),
+            role: c.role,
+            out: c.out,
+            target: crate::export::Target {
+                name: c.name,
+                namespace: c.namespace,
+                prometheus: c.prometheus,
+                query: c.query,
+                image: c.image,
+                pods_metric: c.pods_metric,
+            },
+        }),
         Command::Check(c) => Plan::Check(CheckPlan {
             tolerances: Tolerances {
                 violation_minutes_abs: c.violation_abs_tol,
@@ -436,6 +451,19 @@ fn refuse_tick(grid: &Grid, what: &str) -> anyhow::Result<()> {
         );
     }
     Ok(())
+}
+
+/// `export`: which run, which row, where the manifests go and what they point at.
+#[derive(Debug)]
+pub(crate) struct ExportPlan {
+    /// The run's reports.
+    pub(crate) reports: ReportsDir,
+    /// The row of `recommended.csv`.
+    pub(crate) role: String,
+    /// Where the YAML goes (`-`: standard output).
+    pub(crate) out: PathBuf,
+    /// The names and what the user adds.
+    pub(crate) target: crate::export::Target,
 }
 
 /// Where `import` reads a trace from.

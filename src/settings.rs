@@ -377,6 +377,46 @@ impl Setting {
     }
 }
 
+impl Settings {
+    /// Every setting as `name = value`, one a line, in the grid file's syntax: what a run
+    /// was simulated with (`reports/settings.toml`), read back by [`Self::from_toml`].
+    pub fn to_toml(&self) -> String {
+        let mut out = String::from(
+            "# The settings this run was simulated with (prescale's flags and grid keys).\n",
+        );
+        for s in ALL {
+            let v = (s.get)(self);
+            let text = match v {
+                Value::Number(x) if !x.is_finite() => continue,
+                Value::Number(x) => format!("{x:?}"),
+                Value::Whole(n) => n.to_string(),
+                Value::Duration(_) | Value::Seconds(_) | Value::Choice(_) => {
+                    format!("{:?}", v.to_string())
+                }
+            };
+            out.push_str(&format!("{} = {text}\n", s.name));
+        }
+        out
+    }
+
+    /// Settings from [`Self::to_toml`]'s text: the defaults, then each key's value.
+    pub fn from_toml(text: &str) -> Result<Settings, String> {
+        let table: toml::Table = text
+            .parse()
+            .map_err(|e: toml::de::Error| e.message().to_string())?;
+        let mut out = Settings::default();
+        for (key, v) in &table {
+            let s = find(key).ok_or_else(|| format!("unknown key `{key}`"))?;
+            let value = s.from_toml(v).map_err(|e| match e {
+                Some(e) => e.to_string(),
+                None => format!("`{key}` must be {}", s.want()),
+            })?;
+            (s.set)(&mut out, value);
+        }
+        Ok(out)
+    }
+}
+
 /// Looks a setting up by name.
 pub fn find(name: &str) -> Option<&'static Setting> {
     ALL.iter().copied().find(|s| s.name == name)
@@ -1120,6 +1160,31 @@ mod tests {
         assert_eq!(
             STARTUP_DELAY.from_toml(&toml::Value::String("45s".into())),
             Ok(Value::Seconds(45))
+        );
+    }
+
+    #[test]
+    fn a_runs_settings_round_trip_through_their_toml() {
+        // Every setting away from its default (as set_then_get_round_trips sets them),
+        // written and read back equal; the defaults likewise.
+        let mut s = Settings::default();
+        for setting in ALL {
+            let v = match setting.kind {
+                Kind::Number | Kind::Time => Value::Number(0.5),
+                Kind::Whole => Value::Whole(7),
+                Kind::Duration => Value::Duration(RefitEvery::minutes(90).unwrap()),
+                Kind::Seconds { .. } => Value::Seconds(30),
+                Kind::Choice(names) => Value::Choice(names[names.len() - 1]),
+            };
+            (setting.set)(&mut s, v);
+        }
+        assert_eq!(Settings::from_toml(&s.to_toml()), Ok(s));
+        let d = Settings::default();
+        assert_eq!(Settings::from_toml(&d.to_toml()), Ok(d.clone()));
+        assert!(d.to_toml().contains("\nstartup-delay = \"2m\"\n"));
+        assert_eq!(
+            Settings::from_toml("nope = 1"),
+            Err("unknown key `nope`".to_string())
         );
     }
 

@@ -30,6 +30,10 @@ fn scenario() -> impl Strategy<Value = (Vec<f64>, usize, Forecast, StepCluster)>
                 ..ClusterConfig::threshold()
             }
             .at_step(step);
+            // At 15-second steps a 5-minute delay is 20 steps: the first decision needs
+            // 21 of history and a test step after them.
+            let mut demand = demand;
+            demand.resize(demand.len().max(cluster.delay_steps + 2), 0.0);
             let n = demand.len();
             let first = (cluster.delay_steps + 1).min(n - 1);
             (Just(demand), first..n, Just(cluster))

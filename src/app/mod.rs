@@ -11,6 +11,7 @@
 
 mod backtest;
 mod check;
+mod export;
 mod generate;
 mod import_trace;
 mod report;
@@ -70,6 +71,7 @@ pub fn run(cli: Cli) -> Result<()> {
             p.notes.iter().for_each(|n| eprintln!("{n}"));
             backtest::run(&p)?
         }
+        Plan::Export(p) => export::run(&p)?,
         Plan::Import {
             source,
             options,

@@ -115,7 +115,7 @@ pub(super) fn run(e: &Experiment, trace: &Trace) -> Result<Outcome> {
     interrupt::check()?;
     let mut results = Results::of(trace, split, &models, &outcome, step.capacity_per_step);
     results.recommendation = recommendation;
-    let n = write_reports(&e.reports, &results, &outcome.forecast_metrics)?;
+    let n = write_reports(&e.reports, &results, &outcome.forecast_metrics, &e.settings)?;
     eprintln!("reports: {n} files in {}", e.reports.path().display());
     draw(&e.reports, &results)?;
     print!("{}", console::summary(&results));

@@ -129,6 +129,12 @@ impl ReportsDir {
         self.0.join("recommended.csv")
     }
 
+    /// `settings.toml`: every setting the run was simulated with, as `name = value`
+    /// (`export` reads it beside `recommended.csv`).
+    pub(crate) fn settings(&self) -> PathBuf {
+        self.0.join("settings.toml")
+    }
+
     /// `timelines/recommended.csv`: the recommendation's run on the test period.
     pub(crate) fn recommended_timeline(&self) -> PathBuf {
         self.0.join("timelines").join("recommended.csv")

@@ -319,9 +319,11 @@ pub(crate) fn write_reports(
     dir: &ReportsDir,
     results: &Results,
     forecast_metrics: &[ForecastMetrics],
+    settings: &crate::settings::Settings,
 ) -> Result<usize> {
     let mut files = vec![
         (dir.metrics(), to_csv(&results.rows)),
+        (dir.settings(), settings.to_toml().into_bytes()),
         (dir.forecast_metrics(), to_csv(forecast_metrics)),
         (
             dir.forecasts(),
