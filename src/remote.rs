@@ -114,7 +114,7 @@ pub enum RemoteError {
 pub struct Fetched {
     /// Each request's answer, in order: a query_range JSON document.
     pub pages: Vec<Vec<u8>>,
-    /// Requests that were retried, and how often in all.
+    /// Retries made, over all the requests.
     pub retries: usize,
 }
 

@@ -147,20 +147,22 @@ fn fourteen_days_of_minutes_come_in_three_requests_and_equal_the_series() {
         .all(|(_, a)| a.as_deref() == Some("Bearer s3cret")));
 }
 
+/// `import --prometheus URL --query QUERY` of the hour from 2026-01-05T00:00Z into `out`.
+fn import_an_hour(url: &str, query: &str, out: &std::path::Path) -> assert_cmd::Command {
+    let mut c = prescale();
+    c.args(["import", "--prometheus", url, "--query", query])
+        .args(["--start", "2026-01-05T00:00:00Z"])
+        .args(["--end", "2026-01-05T00:59:00Z"])
+        .arg("--out")
+        .arg(out);
+    c
+}
+
 #[test]
 fn a_transient_failure_is_retried() {
     let (url, seen) = stand_in(MONDAY, 60, 1);
     let dir = tempfile::tempdir().unwrap();
-    prescale()
-        .args(["import", "--prometheus", &url, "--query", "requests"])
-        .args([
-            "--start",
-            "2026-01-05T00:00:00Z",
-            "--end",
-            "2026-01-05T00:59:00Z",
-        ])
-        .arg("--out")
-        .arg(dir.path().join("t.csv"))
+    import_an_hour(&url, "requests", &dir.path().join("t.csv"))
         .assert()
         .success()
         .stdout(predicate::str::contains("1 time retried"));
@@ -172,16 +174,7 @@ fn a_bad_query_and_a_server_that_is_down_are_one_line_each() {
     let (url, _) = stand_in(MONDAY, 60, 0);
     let dir = tempfile::tempdir().unwrap();
     let run = |url: &str, query: &str| {
-        prescale()
-            .args(["import", "--prometheus", url, "--query", query])
-            .args([
-                "--start",
-                "2026-01-05T00:00:00Z",
-                "--end",
-                "2026-01-05T00:59:00Z",
-            ])
-            .arg("--out")
-            .arg(dir.path().join("t.csv"))
+        import_an_hour(url, query, &dir.path().join("t.csv"))
             .assert()
             .code(1)
     };

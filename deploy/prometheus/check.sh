@@ -73,6 +73,7 @@ range=(--start 2026-01-05T00:00:00Z --end 2026-01-18T23:59:00Z)
     --out "$work/pulled.csv" >"$work/import.out" 2>"$work/import.err"
 grep -o 'in [0-9]* requests of at most [0-9]* points each' "$work/import.out" |
     sed 's/^/prometheus check: read /'
+sed 's/^/prometheus check: /' "$work/import.err"
 cut -d, -f1,2 "$work/gen/workload.csv" | cmp -s - "$work/pulled.csv" ||
     { echo "prometheus check: the trace read back differs from the original" >&2; exit 1; }
 echo "prometheus check: $(($(wc -l <"$work/pulled.csv") - 1)) minutes read back equal to the original"

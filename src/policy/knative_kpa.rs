@@ -204,9 +204,10 @@ mod tests {
     #[test]
     fn panic_never_scales_down_and_ends_a_stable_window_after_it_last_held() {
         // Panic at step 1 (70 in flight on 1 pod: 10 pods, 10 ≥ 2); then the load falls
-        // to 14 on 10 pods: 2 pods by either window, but no scale-down while panicking.
-        // The last over-threshold reading was at 15 s (decision 1); panic ends once 60 s
-        // have passed since it, strictly: at 90 s (decision 6), whose count is the stable
+        // to 14 on 10 pods: the panic window asks for 2, the stable window for 6, 5, 4
+        // as the 70 leaves it, but no scale-down while panicking. The last
+        // over-threshold reading was at 15 s (decision 1); panic ends once 60 s have
+        // passed since it, strictly: at 90 s (decision 6), whose count is the stable
         // one, 2, not below half the ready pods (floor(10 / 2) = 5 bounds it: 5).
         let mut kpa = KnativeKpa::new(10, 0.7);
         let mut past = vec![step(1, 70.0)];
