@@ -819,6 +819,23 @@ pub const WINDOW: Setting = Setting {
     trials: &[],
 };
 
+/// Days of recent history the LSTM trains on.
+pub const LSTM_SPAN: Setting = Setting {
+    name: "lstm-span",
+    heading: MODELS,
+    stages: TRAIN,
+    value_name: "DAYS",
+    help: "LSTM: days of the most recent history whose windows it trains on, so a fit costs the same however long the history (0: every window)",
+    kind: Kind::Number,
+    range: "0 or a positive number of days",
+    valid: |x| x.is_finite() && x >= 0.0,
+    get: |s| Value::Number(s.model.lstm.train_span_days),
+    set: |s, v| s.model.lstm.train_span_days = v.number(),
+    axis: false,
+    per_trace: false,
+    trials: &[],
+};
+
 /// LSTM hidden units.
 pub const HIDDEN: Setting = Setting {
     name: "hidden",
@@ -1094,6 +1111,7 @@ pub const ALL: &[&Setting] = &[
     &SERVICE_CV,
     &INTERVAL_WIDTH,
     &WINDOW,
+    &LSTM_SPAN,
     &HIDDEN,
     &EPOCHS,
     &PATIENCE,

@@ -139,3 +139,29 @@ fn early_stopping_keeps_the_best_epochs_weights() {
     assert_eq!(all.meta().unwrap().epochs.len(), 4);
     assert_eq!(all.meta().unwrap().best_epoch, 4);
 }
+
+#[test]
+fn a_span_trains_on_the_last_days_windows_only() {
+    // 1,000 train steps of one minute, lead 3, window 16: a window ending at e predicts
+    // e + 3 < 1000, so every window is the 982 ending at 15 … 996; a span of 0.5 days
+    // (720 steps) keeps the 720 ending at 277 … 996. 10 % of each held out: 98 of 982,
+    // 72 of 720.
+    let windows = |span: f64| {
+        let m = fit(
+            LstmConfig {
+                train_span_days: span,
+                ..small(42, 1)
+            },
+            &sine(),
+        );
+        let note = m.notes().join(" ");
+        let at = note.find(" windows, ").unwrap();
+        let count: usize = note[..at].rsplit(' ').next().unwrap().parse().unwrap();
+        let held: usize = note[at + 10..].split(' ').next().unwrap().parse().unwrap();
+        (count, held)
+    };
+    assert_eq!(windows(0.0), (982 - 98, 98));
+    assert_eq!(windows(0.5), (720 - 72, 72));
+    // A span longer than the history is every window.
+    assert_eq!(windows(30.0), (982 - 98, 98));
+}

@@ -132,6 +132,11 @@ pub struct LstmConfig {
     /// How the sequence is computed. Defaults to [`LstmEngine::Fast`].
     #[serde(default)]
     pub engine: LstmEngine,
+    /// Days of the most recent history whose windows it trains on (0: every window), so
+    /// that a fit costs the same however long the history a user has. Defaults to 14
+    /// (`docs/experiment.md`, lstm: measured at 14, 28, 56 and 90 days).
+    #[serde(default)]
+    pub train_span_days: f64,
 }
 
 /// How the LSTM runs its sequence; both compute the same function with the same weights.
@@ -159,6 +164,7 @@ impl Default for LstmConfig {
             interval_width: 0.8,
             seed: 42,
             engine: LstmEngine::Fast,
+            train_span_days: 14.0,
         }
     }
 }

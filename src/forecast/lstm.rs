@@ -340,8 +340,14 @@ impl Forecaster for LstmModel {
             .map(|v| ((v - mean) / std) as f32)
             .collect();
         let lead = input.lead_steps;
-        // A window ending at e predicts the step e + lead.
-        let ends: Vec<usize> = (cfg.window - 1..input.train_len - lead).collect();
+        // A window ending at e predicts the step e + lead; only those of the last
+        // `train_span_days` (whole steps) are trained on and held out.
+        let span = (cfg.train_span_days * input.trace.steps_per_day() as f64).round() as usize;
+        let first = match span {
+            0 => cfg.window - 1,
+            s => (cfg.window - 1).max((input.train_len - lead).saturating_sub(s)),
+        };
+        let ends: Vec<usize> = (first..input.train_len - lead).collect();
         let n_val = ((ends.len() as f64 * cfg.validation_fraction).round() as usize)
             .clamp(1, ends.len() - 1);
         let (train_ends, val_ends) = ends.split_at(ends.len() - n_val);
