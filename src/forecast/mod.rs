@@ -141,12 +141,7 @@ impl Forecast {
     /// The forecasts of a trace spread over `k` ticks a step
     /// ([`crate::trace::Trace::spread`]): each tick's is its step's over `k`.
     pub fn spread(&self, k: usize) -> Forecast {
-        let k = k.max(1);
-        let each = |v: &[f64]| -> Vec<f64> {
-            v.iter()
-                .flat_map(|&x| std::iter::repeat_n(if k == 1 { x } else { x / k as f64 }, k))
-                .collect()
-        };
+        let each = |v: &[f64]| crate::trace::spread(v, k);
         Forecast {
             yhat: each(&self.yhat),
             interval: self.interval.as_ref().map(|b| Interval {

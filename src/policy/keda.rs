@@ -60,8 +60,7 @@ impl Keda {
 
 impl Policy for Keda {
     fn decide(&mut self, obs: &Observation, cluster: &StepCluster) -> i64 {
-        let t = obs.history.len();
-        let now_s = t as u64 * u64::from(cluster.step_seconds);
+        let (t, now_s) = (obs.history.len(), obs.now_s(cluster));
         let every = cluster.steps_of_s(POLLING_INTERVAL_S).max(1);
         // A poll at this step: were there requests since the last one?
         let poll = t.is_multiple_of(every).then(|| {

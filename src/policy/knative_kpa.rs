@@ -84,7 +84,7 @@ impl Policy for KnativeKpa {
         let Some(last) = obs.past.last() else {
             return INITIAL_SCALE;
         };
-        let now_s = obs.history.len() as u64 * u64::from(cluster.step_seconds);
+        let now_s = obs.now_s(cluster);
         let panic_window_s = (f64::from(STABLE_WINDOW_S) * PANIC_WINDOW_SHARE).round() as u32;
         let stable = window_mean(obs.past, cluster.steps_of_s(STABLE_WINDOW_S));
         let panic = window_mean(obs.past, cluster.steps_of_s(panic_window_s.max(1)));

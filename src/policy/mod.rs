@@ -66,6 +66,14 @@ pub struct Observation<'a> {
     pub previous_target: Option<u32>,
 }
 
+impl Observation<'_> {
+    /// Seconds from the trace's first step to this decision's step: the clock a scaler
+    /// keeps its windows, polls and syncs by.
+    pub fn now_s(&self, cluster: &StepCluster) -> u64 {
+        self.history.len() as u64 * u64::from(cluster.step_seconds)
+    }
+}
+
 /// A scaling policy.
 pub trait Policy {
     /// Decides the target for `t + d` (before clamping to `[min, max]`).

@@ -197,7 +197,7 @@ impl Stabilizer {
         cluster: &StepCluster,
     ) -> i64 {
         let current = obs.previous_target.map_or(desired, i64::from);
-        let now_s = obs.history.len() as u64 * u64::from(cluster.step_seconds);
+        let now_s = obs.now_s(cluster);
         while let Some(&(at, _)) = self.recent.front() {
             if at + self.window_s > now_s {
                 break;
@@ -252,8 +252,7 @@ impl ReactiveHpa {
 
 impl Policy for ReactiveHpa {
     fn decide(&mut self, obs: &Observation, cluster: &StepCluster) -> i64 {
-        let step = u64::from(cluster.step_seconds);
-        let now_s = obs.history.len() as u64 * step;
+        let (step, now_s) = (u64::from(cluster.step_seconds), obs.now_s(cluster));
         let syncs = syncs_in_step(now_s, step, u64::from(self.sync_s));
         if let Some(current) = obs.previous_target {
             // No sync in this step (a step finer than the sync period): it holds.

@@ -278,15 +278,10 @@ impl Trace {
     /// over the step), each tick in the step's event.
     pub fn spread(&self, k: usize) -> Trace {
         let k = k.max(1);
-        let share = 1.0 / k as f64;
         Trace {
             start: self.start,
             step_seconds: self.step_seconds / k as u32,
-            requests: self
-                .requests
-                .iter()
-                .flat_map(|&r| std::iter::repeat_n(if k == 1 { r } else { r * share }, k))
-                .collect(),
+            requests: spread(&self.requests, k),
             in_event: self
                 .in_event
                 .as_ref()
@@ -347,6 +342,16 @@ impl Trace {
         }
         out.into_bytes()
     }
+}
+
+/// Each of `values` (per step) spread evenly over `k` ticks: `k` copies of it over `k`
+/// (the values themselves where `k` is 1).
+pub fn spread(values: &[f64], k: usize) -> Vec<f64> {
+    let k = k.max(1);
+    values
+        .iter()
+        .flat_map(|&v| std::iter::repeat_n(if k == 1 { v } else { v / k as f64 }, k))
+        .collect()
 }
 
 /// RFC 3339 with a `Z` and whole seconds: the one timestamp format prescale writes.
