@@ -75,6 +75,9 @@ impl Auth {
 /// Why a range could not be read.
 #[derive(Debug, Error, PartialEq)]
 pub enum RemoteError {
+    /// A URL without its scheme, which no request could use.
+    #[error("--prometheus {0}: give the server's URL with its scheme, as http://{0}")]
+    NoScheme(String),
     /// The range is empty or backwards, or the step is zero.
     #[error("--start {start} is after --end {end}")]
     Range {
@@ -144,6 +147,9 @@ pub fn windows(q: &RangeQuery) -> Result<Vec<(i64, i64)>, RemoteError> {
 
 /// Reads the range, one request per [`windows`] entry.
 pub fn fetch(q: &RangeQuery, auth: &Auth) -> Result<Fetched, RemoteError> {
+    if !(q.url.starts_with("http://") || q.url.starts_with("https://")) {
+        return Err(RemoteError::NoScheme(q.url.clone()));
+    }
     let agent = ureq::AgentBuilder::new()
         .timeout_connect(Duration::from_secs(5))
         .timeout(Duration::from_secs(60))
@@ -255,6 +261,18 @@ mod tests {
         assert_eq!(windows(&query(1)).unwrap().len(), 1);
         assert_eq!(windows(&query(10_000)).unwrap().len(), 1);
         assert_eq!(windows(&query(10_001)).unwrap().len(), 2);
+    }
+
+    #[test]
+    fn a_url_without_its_scheme_is_refused_before_any_request() {
+        let q = RangeQuery {
+            url: "prometheus:9090".into(),
+            ..query(10)
+        };
+        assert_eq!(
+            fetch(&q, &Auth::None).unwrap_err().to_string(),
+            "--prometheus prometheus:9090: give the server's URL with its scheme, as http://prometheus:9090"
+        );
     }
 
     #[test]

@@ -401,9 +401,10 @@ impl Settings {
 
     /// Settings from [`Self::to_toml`]'s text: the defaults, then each key's value.
     pub fn from_toml(text: &str) -> Result<Settings, String> {
-        let table: toml::Table = text
-            .parse()
-            .map_err(|e: toml::de::Error| e.message().to_string())?;
+        let table: toml::Table = text.parse().map_err(|e: toml::de::Error| {
+            // One line: toml's message may run over several.
+            e.message().split_whitespace().collect::<Vec<_>>().join(" ")
+        })?;
         let mut out = Settings::default();
         for (key, v) in &table {
             let s = find(key).ok_or_else(|| format!("unknown key `{key}`"))?;
@@ -1204,6 +1205,9 @@ mod tests {
             Settings::from_toml("nope = 1"),
             Err("unknown key `nope`".to_string())
         );
+        // A file that is no TOML: one line.
+        let e = Settings::from_toml("garbage = = 1").unwrap_err();
+        assert!(!e.contains('\n') && !e.is_empty(), "{e}");
     }
 
     #[test]

@@ -238,6 +238,12 @@ fn cases() -> Vec<Case> {
         // An import option's bad value is refused as a setting's is: exit 1, one line.
         case("a step that is no duration", vec![], &["simulate", "--step", "banana"], 1, &["`step` = banana: `banana` is not a duration"]),
         case("a step that does not divide a day", vec![], &["import", "x.csv", "--step", "7s"], 1, &["`step` = 7s", "does not divide a day"]),
+        case("a Prometheus URL without its scheme", vec![], &["import", "--prometheus", "prom:9090", "--query", "up", "--start", "2026-01-05T00:00:00Z", "--end", "2026-01-05T01:00:00Z"], 1, &["--prometheus prom:9090: give the server's URL with its scheme"]),
+        case("a Prometheus range backwards", vec![], &["import", "--prometheus", "http://127.0.0.1:1", "--query", "up", "--start", "2026-01-05T00:00:00Z", "--end", "2026-01-04T00:00:00Z"], 1, &["--start 2026-01-05T00:00:00Z is after --end"]),
+        case("a Prometheus time that is no time", vec![], &["import", "--prometheus", "http://127.0.0.1:1", "--query", "up", "--start", "yesterday", "--end", "2026-01-04T00:00:00Z"], 1, &["--start yesterday: not an RFC 3339 time"]),
+        case("export without a run", vec![], &["export", "--name", "api", "--reports-dir", "nowhere"], 1, &["no nowhere/recommended.csv", "run `prescale simulate`"]),
+        case("a tick that does not divide a day", vec![], &["simulate", "--tick", "7s"], 1, &["`tick` = 7s"]),
+        case("a sweep's delay of seconds", vec![], &["sweep", "--startup-delay", "90s"], 1, &["`startup-delay` = 90s: must be whole minutes in a sweep"]),
         case(
             "trace shorter than the test split",
             vec![("t.csv", text(&trace(600)))],
