@@ -1009,6 +1009,28 @@ pub const HPA_SYNC: Setting = Setting {
     trials: &[],
 };
 
+/// knative-kpa's stable window.
+pub const KPA_WINDOW: Setting = Setting {
+    name: "kpa-window",
+    help: "knative-kpa's stable window, over which it averages concurrency (its panic window is 10 % of it; a bare number counts seconds)",
+    range: "6s to 1h, as Knative allows",
+    valid: |s| (6.0..=3600.0).contains(&s),
+    get: |s| Value::Seconds(s.policy.kpa_window_s),
+    set: |s, v| s.policy.kpa_window_s = v.whole() as u32,
+    ..HPA_SYNC
+};
+
+/// knative-kpa's scale-down delay.
+pub const KPA_SCALE_DOWN_DELAY: Setting = Setting {
+    name: "kpa-scale-down-delay",
+    help: "knative-kpa's scale-down delay: it keeps the highest count it decided within it (a bare number counts seconds; 0, Knative's default: none)",
+    range: "0 to 1h, as Knative allows",
+    valid: |s| (0.0..=3600.0).contains(&s),
+    get: |s| Value::Seconds(s.policy.kpa_scale_down_delay_s),
+    set: |s, v| s.policy.kpa_scale_down_delay_s = v.whole() as u32,
+    ..HPA_SYNC
+};
+
 /// knative-kpa's target concurrency share.
 pub const KPA_TARGET: Setting = Setting {
     name: "kpa-target",
@@ -1126,6 +1148,8 @@ pub const ALL: &[&Setting] = &[
     &PREDICTIVE_HPA_TARGET,
     &KPA_TARGET,
     &HPA_SYNC,
+    &KPA_WINDOW,
+    &KPA_SCALE_DOWN_DELAY,
     &BURST_LOOKBACK,
     &FEEDBACK_GAIN,
     &HPA_METRIC,

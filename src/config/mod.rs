@@ -102,6 +102,12 @@ pub struct PolicyConfig {
     /// `t − 1 − lag`. Defaults to 1 (metrics-server's window and scrape and the
     /// controller's 15 s sync, `docs/experiment.md`).
     pub metrics_lag_min: u32,
+    /// `knative-kpa`'s `stable-window`, seconds (its panic window is 10 % of it).
+    /// Defaults to 60.
+    pub kpa_window_s: u32,
+    /// `knative-kpa`'s `scale-down-delay`, seconds: it keeps the highest count it
+    /// decided within it. Defaults to 0, Knative's default.
+    pub kpa_scale_down_delay_s: u32,
     /// The HPA controller's sync period, seconds: `reactive-hpa` decides once a sync
     /// (holding between syncs at steps finer than it) and its scale-up limit allows
     /// `max(2n, n + 4)` a sync. Defaults to 15 (`--horizontal-pod-autoscaler-sync-period`).
@@ -168,6 +174,8 @@ impl Default for PolicyConfig {
             metrics_lag_min: 1,
             feedback_gain: 0.1,
             kpa_target: 0.7,
+            kpa_window_s: 60,
+            kpa_scale_down_delay_s: 0,
             hpa_sync_s: 15,
         }
     }

@@ -236,7 +236,8 @@ pub(crate) fn manifests(
                         a("min-scale"): cluster.min_replicas.to_string(),
                         a("max-scale"): cluster.max_replicas.to_string(),
                         a("initial-scale"): "1",
-                        a("window"): "60s",
+                        a("window"): format!("{}s", settings.policy.kpa_window_s),
+                        a("scale-down-delay"): format!("{}s", settings.policy.kpa_scale_down_delay_s),
                         a("panic-window-percentage"): "10.0",
                         a("panic-threshold-percentage"): "200.0"
                     }},

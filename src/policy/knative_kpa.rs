@@ -4,7 +4,7 @@
 //!
 //! - It scales on concurrency: the requests in flight (in service or queued at the
 //!   queue-proxy; at zero pods, held by the activator) averaged over the stable window
-//!   (60 s) and over the panic window (10 % of it, 6 s). Both read the serving model's
+//!   (`--kpa-window`, 60 s) and over the panic window (10 % of it, 6 s). Both read the serving model's
 //!   [`StepOutcome::in_flight`] of the last steps that cover them (at least one).
 //! - The target per pod is the container concurrency times the target percentage:
 //!   `--concurrency` slots × `--kpa-target` (0.7), as a KServe predictor with
@@ -19,6 +19,8 @@
 //!   the scale-down rate lets one pod go to zero; the grace period bounds network
 //!   programming, not how long the last pod stays, and the pod retention period is 0, so
 //!   nothing more waits. `--min-replicas` (Knative's min-scale) bounds it, 1 by default.
+//! - `scale-down-delay` (`--kpa-scale-down-delay`, 0 as in Knative): the count is the
+//!   highest decided within it (`delayWindow`).
 //! - The first decision is the initial scale, 1.
 //!
 //! Knative decides every 2 s; here once per step, with its windows kept in seconds
@@ -29,8 +31,6 @@ use crate::cluster::StepOutcome;
 use crate::config::PolicyConfig;
 use crate::serving::StepCluster;
 
-/// `stable-window`, seconds.
-const STABLE_WINDOW_S: u32 = 60;
 /// `panic-window-percentage`: the panic window as a share of the stable window.
 const PANIC_WINDOW_SHARE: f64 = 0.10;
 /// `panic-threshold-percentage` over 100.
@@ -47,6 +47,13 @@ const INITIAL_SCALE: i64 = 1;
 pub struct KnativeKpa {
     /// Target concurrency per pod: slots × target percentage.
     target: f64,
+    /// `stable-window`, seconds (`--kpa-window`, 60).
+    stable_window_s: u32,
+    /// `scale-down-delay`, seconds (`--kpa-scale-down-delay`, 0: none): the count is the
+    /// highest decided within it.
+    scale_down_delay_s: u64,
+    /// The counts decided within the scale-down delay, with when (seconds).
+    delayed: std::collections::VecDeque<(u64, i64)>,
     /// When panic was last entered or extended, in seconds since the first step;
     /// `None` when not panicking.
     panic_since_s: Option<u64>,
@@ -62,9 +69,38 @@ impl KnativeKpa {
         let millionths = (target_share * 1e6).round();
         Self {
             target: f64::from(concurrency.max(1)) * millionths / 1e6,
+            stable_window_s: 60,
+            scale_down_delay_s: 0,
+            delayed: std::collections::VecDeque::new(),
             panic_since_s: None,
             max_panic_pods: 0,
         }
+    }
+
+    /// The same KPA with a `stable-window` of `stable_s` seconds (its panic window 10 %
+    /// of it) and a `scale-down-delay` of `delay_s` seconds.
+    pub fn with_windows(self, stable_s: u32, delay_s: u32) -> Self {
+        Self {
+            stable_window_s: stable_s.max(1),
+            scale_down_delay_s: u64::from(delay_s),
+            ..self
+        }
+    }
+
+    /// The scale-down delay (`delayWindow` in `Scale`): the highest count decided in the
+    /// last `scale-down-delay` seconds, this one included.
+    fn delay(&mut self, now_s: u64, desired: i64) -> i64 {
+        if self.scale_down_delay_s == 0 {
+            return desired;
+        }
+        while let Some(&(at, _)) = self.delayed.front() {
+            if at + self.scale_down_delay_s > now_s {
+                break;
+            }
+            self.delayed.pop_front();
+        }
+        self.delayed.push_back((now_s, desired));
+        self.delayed.iter().map(|d| d.1).max().expect("just pushed")
     }
 
     /// Whether it is panicking.
@@ -85,8 +121,8 @@ impl Policy for KnativeKpa {
             return INITIAL_SCALE;
         };
         let now_s = obs.now_s(cluster);
-        let panic_window_s = (f64::from(STABLE_WINDOW_S) * PANIC_WINDOW_SHARE).round() as u32;
-        let stable = window_mean(obs.past, cluster.steps_of_s(STABLE_WINDOW_S));
+        let panic_window_s = (f64::from(self.stable_window_s) * PANIC_WINDOW_SHARE).round() as u32;
+        let stable = window_mean(obs.past, cluster.steps_of_s(self.stable_window_s));
         let panic = window_mean(obs.past, cluster.steps_of_s(panic_window_s.max(1)));
 
         let ready = f64::from(last.ready.max(1));
@@ -100,18 +136,20 @@ impl Policy for KnativeKpa {
         let over = dppc / ready >= PANIC_THRESHOLD;
         match self.panic_since_s {
             _ if over => self.panic_since_s = Some(now_s),
-            Some(since) if since + u64::from(STABLE_WINDOW_S) < now_s => {
+            Some(since) if since + u64::from(self.stable_window_s) < now_s => {
                 self.panic_since_s = None;
                 self.max_panic_pods = 0;
             }
             _ => {}
         }
-        if !self.panicking() {
-            return desired_stable;
-        }
-        // No scale-down while panicking: the highest count of the panic holds.
-        self.max_panic_pods = self.max_panic_pods.max(desired_stable.max(desired_panic));
-        self.max_panic_pods
+        let desired = if self.panicking() {
+            // No scale-down while panicking: the highest count of the panic holds.
+            self.max_panic_pods = self.max_panic_pods.max(desired_stable.max(desired_panic));
+            self.max_panic_pods
+        } else {
+            desired_stable
+        };
+        self.delay(now_s, desired)
     }
 }
 
@@ -121,10 +159,10 @@ pub(super) const SPEC: PolicySpec = PolicySpec {
     about: "Knative's KPA on in-flight requests: 60 s stable and 6 s panic windows, --kpa-target of --concurrency per pod, scales to zero at --min-replicas 0.",
     input: Input::History,
     build: |cfg: &PolicyConfig, ctx| {
-        Box::new(KnativeKpa::new(
-            ctx.cluster.serving.concurrency,
-            cfg.kpa_target,
-        ))
+        Box::new(
+            KnativeKpa::new(ctx.cluster.serving.concurrency, cfg.kpa_target)
+                .with_windows(cfg.kpa_window_s, cfg.kpa_scale_down_delay_s),
+        )
     },
     knob: Some(&crate::settings::KPA_TARGET),
     tune: None,
@@ -215,6 +253,22 @@ mod tests {
         let got = run(&mut kpa, &past, 15);
         assert_eq!(got, vec![1, 10, 10, 10, 10, 10, 5, 5]);
         assert!(!kpa.panicking());
+    }
+
+    #[test]
+    fn a_scale_down_delay_holds_the_highest_count_it_saw() {
+        // 15-second steps, a 60 s scale-down delay: 35 in flight on 5 pods, then 7 on 5.
+        // Without the delay the stable window's mean is 35, 21, 16.3, 14, 7, 7: counts 5,
+        // 3, 3, 2, 1, 1, the last two raised to floor(5 / 2) = 2. With it, each count is
+        // the highest decided in the last 60 s: the 5 of 15 s holds through 60 s and
+        // leaves at 75 s (15 + 60 is not after 75), the 3 of 30 s at 90 s.
+        let mut kpa = KnativeKpa::new(10, 0.7).with_windows(60, 60);
+        let mut past = vec![step(5, 35.0)];
+        past.extend(vec![step(5, 7.0); 5]);
+        let got = run(&mut kpa, &past, 15);
+        let mut plain = KnativeKpa::new(10, 0.7);
+        assert_eq!(run(&mut plain, &past, 15), vec![1, 5, 3, 3, 2, 2, 2]);
+        assert_eq!(got, vec![1, 5, 5, 5, 5, 3, 3]);
     }
 
     #[test]
