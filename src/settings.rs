@@ -217,11 +217,9 @@ fn parse_time(text: &str) -> Option<f64> {
         .unwrap_or(t.len());
     let n: f64 = t[..split].parse().ok()?;
     let unit = match &t[split..] {
-        "" | "s" => 1.0,
+        "" => 1.0,
         "ms" => 1e-3,
-        "m" | "min" => 60.0,
-        "h" => 3600.0,
-        _ => return None,
+        unit => unit_seconds(unit)? as f64,
     };
     Some(n * unit)
 }
@@ -234,13 +232,21 @@ fn parse_seconds(text: &str, bare: u32) -> Option<u32> {
     let n: u64 = t[..digits].parse().ok()?;
     let unit = match &t[digits..] {
         "" => u64::from(bare),
-        "s" => 1,
-        "m" | "min" => 60,
-        "h" => 3600,
-        "d" => 86_400,
-        _ => return None,
+        unit => unit_seconds(unit)?,
     };
     u32::try_from(n.checked_mul(unit)?).ok()
+}
+
+/// Seconds in a duration's unit: `s`, `m` or `min`, `h`, `d`; `None` for any other.
+/// The one table of units every duration a flag or file gives is read with.
+pub(crate) fn unit_seconds(unit: &str) -> Option<u64> {
+    match unit {
+        "s" => Some(1),
+        "m" | "min" => Some(60),
+        "h" => Some(3600),
+        "d" => Some(86_400),
+        _ => None,
+    }
 }
 
 /// One setting.

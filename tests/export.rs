@@ -6,7 +6,7 @@
 use std::path::Path;
 
 mod common;
-use common::prescale;
+use common::{prescale, quick_run};
 use serde_json::Value;
 
 fn data(name: &str) -> String {
@@ -58,13 +58,7 @@ fn chosen(reports: &Path, role: &str, column: &str) -> String {
 fn the_picks_export_as_manifests_the_published_schemas_accept() {
     let dir = tempfile::tempdir().unwrap();
     let (data_dir, reports) = (dir.path().join("data"), dir.path().join("reports"));
-    prescale()
-        .args(["run-all", "--quick", "--data-dir"])
-        .arg(&data_dir)
-        .arg("--reports-dir")
-        .arg(&reports)
-        .assert()
-        .success();
+    quick_run(&data_dir, &reports);
 
     // reactive-hpa's own pick: an HPA the strict schema accepts, at the knob it picked.
     let out = export(&reports, &["--role", "reactive-hpa"]).success();

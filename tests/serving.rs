@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::fs;
 
 mod common;
-use common::prescale;
+use common::{prescale, quick_run};
 
 /// (model, policy) → (percent of requests within the deadline, p99 latency in seconds).
 fn read(path: &std::path::Path) -> BTreeMap<(String, String), (f64, f64)> {
@@ -29,13 +29,7 @@ fn read(path: &std::path::Path) -> BTreeMap<(String, String), (f64, f64)> {
 fn the_queue_model_tracks_the_request_level_replay_on_the_quick_experiment() {
     let dir = tempfile::tempdir().unwrap();
     let (data, reports) = (dir.path().join("data"), dir.path().join("reports"));
-    prescale()
-        .args(["run-all", "--quick", "--data-dir"])
-        .arg(&data)
-        .arg("--reports-dir")
-        .arg(&reports)
-        .assert()
-        .success();
+    quick_run(&data, &reports);
     let requests = dir.path().join("requests");
     prescale()
         .args(["simulate", "--serving", "requests", "--test-days", "2"])

@@ -117,8 +117,9 @@ mod tests {
     use crate::config::ClusterConfig;
 
     /// Decisions of KEDA over `demand` at `step_s`-second steps with `--min-replicas`
-    /// `min`, each decision's target fed back as the next one's current count, with no
-    /// measurement of the cluster (the HPA keeps its count without one).
+    /// `min`, as KEDA returns them (before the simulator's clamp, which would hide a 0
+    /// below the minimum), each clamped target fed back as the next one's current count,
+    /// with no measurement of the cluster (the HPA keeps its count without one).
     fn run(demand: &[f64], step_s: u32, min: u32) -> Vec<i64> {
         let cluster = ClusterConfig {
             min_replicas: min,
@@ -137,9 +138,9 @@ mod tests {
                     future: &[],
                     previous_target: previous,
                 };
-                let target = cluster.clamp(keda.decide(&obs, &cluster));
-                previous = Some(target);
-                i64::from(target)
+                let decided = keda.decide(&obs, &cluster);
+                previous = Some(cluster.clamp(decided));
+                decided
             })
             .collect()
     }

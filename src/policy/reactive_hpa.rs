@@ -402,6 +402,18 @@ mod tests {
     }
 
     #[test]
+    fn it_keeps_one_container_where_the_cluster_allows_none() {
+        // No demand on 3 containers: every raw recommendation is 0 (0 % utilization,
+        // ratio 0), and stabilization lowers the count to the window's highest, 0; the
+        // HPA asks for 1 instead, whatever the cluster's minimum.
+        let mut h = ReactiveHpa::new(&idealized());
+        let got: Vec<i64> = (0..7)
+            .map(|minute| h.decide(&obs(&at(minute, 0.0), Some(3)), &cluster()))
+            .collect();
+        assert_eq!(got, vec![1; 7]);
+    }
+
+    #[test]
     fn below_the_sync_period_it_decides_at_the_steps_a_sync_falls_in() {
         // 5-second steps, a 15 s sync: syncs at 0 s, 15 s, 30 s: steps 0, 3, 6.
         assert_eq!(

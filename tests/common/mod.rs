@@ -30,6 +30,17 @@ pub(crate) fn train(data: &Path, models: &str) {
         .success();
 }
 
+/// `prescale run-all --quick` into `data` and `reports`, which must succeed.
+pub(crate) fn quick_run(data: &Path, reports: &Path) {
+    prescale()
+        .args(["run-all", "--quick", "--data-dir"])
+        .arg(data)
+        .arg("--reports-dir")
+        .arg(reports)
+        .assert()
+        .success();
+}
+
 /// `prescale report --reports-dir REPORTS`, which must succeed.
 pub(crate) fn report(reports: &Path) -> assert_cmd::assert::Assert {
     prescale()

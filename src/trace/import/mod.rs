@@ -379,12 +379,9 @@ fn merge(a: Option<Raw>, b: Raw, offset: usize) -> Raw {
 
 /// A step in milliseconds, in words.
 fn step_words(ms: i64) -> String {
-    if ms % 60_000 == 0 {
-        minutes_in_words(ms / 60_000)
-    } else if ms % 1000 == 0 {
-        format!("{} s", ms / 1000)
-    } else {
-        format!("{ms} ms")
+    match u32::try_from(ms / 1000) {
+        Ok(s) if ms % 1000 == 0 => crate::trace::step_in_words(s),
+        _ => format!("{ms} ms"),
     }
 }
 

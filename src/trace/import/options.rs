@@ -141,14 +141,9 @@ fn duration_seconds(text: &str) -> Result<u32, String> {
     let n: u64 = number
         .parse()
         .map_err(|_| format!("`{text}` is not a duration such as 30m, 1h or 1d"))?;
-    let seconds = match unit {
-        "s" => n,
-        "m" | "min" => n * 60,
-        "h" => n * 3600,
-        "d" => n * 86_400,
-        _ => return Err(format!("`{text}`: the unit must be s, m, h or d")),
-    };
-    u32::try_from(seconds).map_err(|_| format!("`{text}` is too long"))
+    let per = crate::settings::unit_seconds(unit)
+        .ok_or_else(|| format!("`{text}`: the unit must be s, m, h or d"))?;
+    u32::try_from(n * per).map_err(|_| format!("`{text}` is too long"))
 }
 
 /// A duration in whole minutes: `0` (or `0m`, `0h`) for none, or a whole number with a
