@@ -322,12 +322,13 @@ fn base_grid(
     let defaults = Settings::default();
     Ok(Grid {
         traces: Vec::new(),
-        startup_delays: vec![defaults.cluster.startup_delay_s / 60],
-        seeds: vec![defaults.model.seed],
+        axes: crate::settings::AXES
+            .iter()
+            .map(|a| vec![(a.get)(&defaults)])
+            .collect(),
         models: sweep::models("--model", model.unwrap_or(&all))?,
         policies: sweep::policies("--policy", policy.unwrap_or(&all))?,
         knobs: Default::default(),
-        capacities: vec![defaults.cluster.capacity_per_min],
         slo_levels,
         settings: defaults,
     })
@@ -359,7 +360,8 @@ fn flag_grid(
     }
     let capacity_given = given.iter().any(|(g, _)| g.name == "capacity");
     if let Some(c) = base.settings.capacity_from_service_time(capacity_given)? {
-        base.capacities = vec![c];
+        base.axes[sweep::axis_index(&crate::settings::CAPACITY)] =
+            vec![crate::settings::Value::Number(c)];
         base.settings.cluster.capacity_per_min = c;
     }
     base.settings.check()?;
@@ -373,7 +375,7 @@ fn flag_grid(
         name: sweep::default_name(&src),
         source: src,
         import: import.options()?,
-        capacities: base.capacities.clone(),
+        axes: base.axes.clone(),
         min_replicas: base.settings.cluster.min_replicas,
         max_replicas: base.settings.cluster.max_replicas,
     }];
@@ -511,13 +513,13 @@ fn backtest_plan(c: BacktestCmd) -> anyhow::Result<BacktestPlan> {
         };
         (crate::settings::SLO.set)(&mut grid.settings, crate::settings::Value::Number(*level));
     }
-    for (what, n) in [
-        ("startup delay", grid.startup_delays.len()),
-        ("seed", grid.seeds.len()),
-        ("capacity", grid.capacities.len()),
-    ] {
-        if n > 1 {
-            anyhow::bail!("a backtest runs at one {what}; {n} were given");
+    for (axis, values) in crate::settings::AXES.iter().zip(&grid.axes) {
+        if values.len() > 1 {
+            anyhow::bail!(
+                "a backtest runs at one `{}`; {} were given",
+                axis.name,
+                values.len()
+            );
         }
     }
     refuse_tick(&grid, "a backtest")?;
@@ -535,7 +537,8 @@ fn backtest_plan(c: BacktestCmd) -> anyhow::Result<BacktestPlan> {
         anyhow::bail!("{}", u.message());
     }
     let mut at = grid.settings.clone();
-    at.cluster.capacity_per_min = grid.capacities[0];
+    at.cluster.capacity_per_min =
+        grid.axes[sweep::axis_index(&crate::settings::CAPACITY)][0].number();
     Ok(BacktestPlan {
         notes: derived(&given, &at),
         shard,
@@ -598,7 +601,11 @@ fn sweep_deadlines(grid: &Grid) -> Vec<String> {
     let mut capacities: Vec<f64> = grid
         .traces
         .iter()
-        .flat_map(|t| t.capacities.iter().copied())
+        .flat_map(|t| {
+            t.values(&crate::settings::CAPACITY)
+                .iter()
+                .map(|v| v.number())
+        })
         .collect();
     capacities.sort_by(f64::total_cmp);
     capacities.dedup();
@@ -813,11 +820,17 @@ mod tests {
         let Ok(Plan::Sweep(p)) = plan(&["sweep", "--service-time", "0.6"]) else {
             panic!("not a sweep")
         };
-        assert_eq!(p.grid.traces[0].capacities, vec![100.0]);
+        assert_eq!(
+            p.grid.traces[0].values(&crate::settings::CAPACITY),
+            [crate::settings::Value::Number(100.0)]
+        );
         let Ok(Plan::Backtest(b)) = plan(&["backtest", "--service-time", "0.6"]) else {
             panic!("not a backtest")
         };
-        assert_eq!(b.grid.capacities, vec![100.0]);
+        assert_eq!(
+            b.grid.traces[0].values(&crate::settings::CAPACITY),
+            [crate::settings::Value::Number(100.0)]
+        );
         // A sweep names each capacity's deadline: 60 / 40 × 2.5 = 3.75 s, 60 / 80 × 2.5.
         let Ok(Plan::Sweep(p)) = plan(&["sweep", "--capacity", "40,80"]) else {
             panic!("not a sweep")
@@ -886,7 +899,10 @@ mod tests {
         ]) else {
             panic!("not a sweep")
         };
-        assert_eq!(p.grid.startup_delays, vec![1, 2, 5, 10]);
+        assert_eq!(
+            p.grid.traces[0].values(&crate::settings::STARTUP_DELAY),
+            [1, 2, 5, 10].map(|m| crate::settings::Value::Seconds(60 * m))
+        );
         assert_eq!(p.grid.knobs["buffer"], vec![0.0, 0.15]);
         assert_eq!(p.grid.knobs["hpa-target"], vec![0.5, 0.7]);
         assert_eq!(p.grid.traces[0].max_replicas, 40);

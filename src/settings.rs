@@ -249,6 +249,60 @@ pub(crate) fn unit_seconds(unit: &str) -> Option<u64> {
     }
 }
 
+/// How a sweep runs a setting's list of values and names them in its rows.
+#[derive(Debug)]
+pub struct Axis {
+    /// Its key column in `sweep.csv`, its parts and the SLO table.
+    pub column: &'static str,
+    /// Its heading in the console's SLO table.
+    pub heading: &'static str,
+    /// `Some(prefix)`: each value is a work unit of its own, named `<prefix><value>` in
+    /// the unit's id (what the training or the trace reads: the models are fitted per
+    /// value); `None`: every value runs from one unit's fits (what only the replay reads).
+    pub unit: Option<&'static str>,
+    /// What the column holds.
+    pub holds: Holds,
+}
+
+/// What an axis's key column holds for a value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Holds {
+    /// The number.
+    Number,
+    /// The whole number.
+    Whole,
+    /// A span of seconds in whole minutes (a value that is none is refused).
+    Minutes,
+}
+
+impl Axis {
+    /// The column's value for `v`: `None` where the column cannot hold it (seconds that
+    /// are no whole minutes).
+    pub fn column_value(&self, v: Value) -> Option<f64> {
+        match self.holds {
+            Holds::Number => Some(v.number()),
+            Holds::Whole => Some(v.whole() as f64),
+            Holds::Minutes => v.whole().is_multiple_of(60).then(|| (v.whole() / 60) as f64),
+        }
+    }
+
+    /// A column's value as text, in a unit's id.
+    pub fn text(&self, v: f64) -> String {
+        match self.holds {
+            Holds::Number => format!("{v:?}"),
+            Holds::Whole | Holds::Minutes => format!("{}", v as u64),
+        }
+    }
+
+    /// A column's value as the console shows it: `3 min`, `50.0`, `42`.
+    pub fn console(&self, v: f64) -> String {
+        match self.holds {
+            Holds::Minutes => format!("{} min", v as u64),
+            Holds::Number | Holds::Whole => self.text(v),
+        }
+    }
+}
+
 /// One setting.
 #[derive(Debug)]
 pub struct Setting {
@@ -273,9 +327,10 @@ pub struct Setting {
     pub get: fn(&Settings) -> Value,
     /// Where it lives: sets it (to a valid value).
     pub set: fn(&mut Settings, Value),
-    /// A sweep axis: the sweep takes a list of values and runs each as its own unit or
-    /// capacity (a policy's knob is a list too, by being its knob).
-    pub axis: bool,
+    /// A sweep axis: the sweep takes a list of values, runs each and names it in a key
+    /// column of its rows (a policy's knob is a list too, by being its knob). An axis is
+    /// this and a line in [`AXES`].
+    pub axis: Option<Axis>,
     /// A sweep's `[[trace]]` table may set it for that trace.
     pub per_trace: bool,
     /// The values a backtest tries for a policy's knob when none are given (empty for
@@ -467,7 +522,7 @@ pub const DAYS: Setting = Setting {
     valid: positive,
     get: |s| Value::Number(s.generate.days),
     set: |s, v| s.generate.days = v.number(),
-    axis: false,
+    axis: None,
     per_trace: true,
     trials: &[],
 };
@@ -484,7 +539,7 @@ pub const STEP: Setting = Setting {
     valid: |s| s >= 1.0 && f64::from(crate::config::SECONDS_PER_DAY) % s == 0.0,
     get: |s| Value::Seconds(s.generate.step_seconds),
     set: |s, v| s.generate.step_seconds = v.whole() as u32,
-    axis: false,
+    axis: None,
     per_trace: true,
     trials: &[],
 };
@@ -501,7 +556,7 @@ pub const TICK: Setting = Setting {
     valid: |s| s == 0.0 || f64::from(crate::config::SECONDS_PER_DAY) % s == 0.0,
     get: |s| Value::Seconds(s.cluster.tick_seconds),
     set: |s, v| s.cluster.tick_seconds = v.whole() as u32,
-    axis: false,
+    axis: None,
     per_trace: false,
     trials: &[],
 };
@@ -518,7 +573,7 @@ pub const TEST_DAYS: Setting = Setting {
     valid: positive,
     get: |s| Value::Number(s.split.test_days),
     set: |s, v| s.split.test_days = v.number(),
-    axis: false,
+    axis: None,
     per_trace: false,
     trials: &[],
 };
@@ -539,7 +594,12 @@ pub const SEED: Setting = Setting {
         s.model.seed = v.whole();
         s.cluster.serving.seed = v.whole();
     },
-    axis: true,
+    axis: Some(Axis {
+        column: "seed",
+        heading: "seed",
+        unit: Some("s"),
+        holds: Holds::Whole,
+    }),
     per_trace: false,
     trials: &[],
 };
@@ -556,7 +616,12 @@ pub const CAPACITY: Setting = Setting {
     valid: positive,
     get: |s| Value::Number(s.cluster.capacity_per_min),
     set: |s, v| s.cluster.capacity_per_min = v.number(),
-    axis: true,
+    axis: Some(Axis {
+        column: "capacity_per_min",
+        heading: "capacity",
+        unit: None,
+        holds: Holds::Number,
+    }),
     per_trace: true,
     trials: &[],
 };
@@ -573,7 +638,7 @@ pub const SERVICE_TIME: Setting = Setting {
     valid: |x| x.is_finite() && x >= 0.0,
     get: |s| Value::Number(s.cluster.serving.service_time_s),
     set: |s, v| s.cluster.serving.service_time_s = v.number(),
-    axis: false,
+    axis: None,
     per_trace: false,
     trials: &[],
 };
@@ -613,7 +678,12 @@ pub const STARTUP_DELAY: Setting = Setting {
     valid: |_| true,
     get: |s| Value::Seconds(s.cluster.startup_delay_s),
     set: |s, v| s.cluster.startup_delay_s = v.whole() as u32,
-    axis: true,
+    axis: Some(Axis {
+        column: "startup_delay_min",
+        heading: "delay",
+        unit: Some("d"),
+        holds: Holds::Minutes,
+    }),
     per_trace: false,
     trials: &[],
 };
@@ -630,7 +700,7 @@ pub const STARTUP_SPREAD: Setting = Setting {
     valid: |x| (0.0..=3.0).contains(&x),
     get: |s| Value::Number(s.cluster.startup_spread),
     set: |s, v| s.cluster.startup_spread = v.number(),
-    axis: false,
+    axis: None,
     per_trace: false,
     trials: &[],
 };
@@ -647,7 +717,7 @@ pub const MIN_REPLICAS: Setting = Setting {
     valid: small,
     get: |s| Value::Whole(u64::from(s.cluster.min_replicas)),
     set: |s, v| s.cluster.min_replicas = v.whole() as u32,
-    axis: false,
+    axis: None,
     per_trace: true,
     trials: &[],
 };
@@ -664,7 +734,7 @@ pub const MAX_REPLICAS: Setting = Setting {
     valid: at_least_one,
     get: |s| Value::Whole(u64::from(s.cluster.max_replicas)),
     set: |s, v| s.cluster.max_replicas = v.whole() as u32,
-    axis: false,
+    axis: None,
     per_trace: true,
     trials: &[],
 };
@@ -685,7 +755,7 @@ pub const SERVING: Setting = Setting {
             s.cluster.serving.model = m;
         }
     },
-    axis: false,
+    axis: None,
     per_trace: false,
     trials: &[],
 };
@@ -702,7 +772,7 @@ pub const SLO: Setting = Setting {
     valid: |x| x > 0.0 && x <= 100.0,
     get: |s| Value::Number(s.cluster.serving.slo_percent),
     set: |s, v| s.cluster.serving.slo_percent = v.number(),
-    axis: false,
+    axis: None,
     per_trace: false,
     trials: &[],
 };
@@ -719,7 +789,7 @@ pub const CONFIDENCE: Setting = Setting {
     valid: |x| (0.0..100.0).contains(&x),
     get: |s| Value::Number(s.cluster.serving.confidence_percent),
     set: |s, v| s.cluster.serving.confidence_percent = v.number(),
-    axis: false,
+    axis: None,
     per_trace: false,
     trials: &[],
 };
@@ -736,7 +806,7 @@ pub const DEADLINE: Setting = Setting {
     valid: |x| x.is_finite() && x >= 0.0,
     get: |s| Value::Number(s.cluster.serving.deadline_s),
     set: |s, v| s.cluster.serving.deadline_s = v.number(),
-    axis: false,
+    axis: None,
     per_trace: false,
     trials: &[],
 };
@@ -753,7 +823,7 @@ pub const TIMEOUT: Setting = Setting {
     valid: positive,
     get: |s| Value::Number(s.cluster.serving.timeout_s),
     set: |s, v| s.cluster.serving.timeout_s = v.number(),
-    axis: false,
+    axis: None,
     per_trace: false,
     trials: &[],
 };
@@ -770,7 +840,7 @@ pub const CONCURRENCY: Setting = Setting {
     valid: |x| (1.0..=10_000.0).contains(&x),
     get: |s| Value::Whole(u64::from(s.cluster.serving.concurrency)),
     set: |s, v| s.cluster.serving.concurrency = v.whole() as u32,
-    axis: false,
+    axis: None,
     per_trace: false,
     trials: &[],
 };
@@ -787,7 +857,7 @@ pub const SERVICE_CV: Setting = Setting {
     valid: |x| (0.0..=10.0).contains(&x),
     get: |s| Value::Number(s.cluster.serving.service_cv),
     set: |s, v| s.cluster.serving.service_cv = v.number(),
-    axis: false,
+    axis: None,
     per_trace: false,
     trials: &[],
 };
@@ -804,7 +874,7 @@ pub const INTERVAL_WIDTH: Setting = Setting {
     valid: |x| x > 0.0 && x < 1.0,
     get: |s| Value::Number(s.model.interval_width),
     set: |s, v| s.model.interval_width = v.number(),
-    axis: false,
+    axis: None,
     per_trace: false,
     trials: &[0.5, 0.8, 0.9, 0.95, 0.99],
 };
@@ -821,7 +891,7 @@ pub const WINDOW: Setting = Setting {
     valid: at_least_one,
     get: |s| Value::Whole(s.model.lstm.window as u64),
     set: |s, v| s.model.lstm.window = v.whole() as usize,
-    axis: false,
+    axis: None,
     per_trace: false,
     trials: &[],
 };
@@ -838,7 +908,7 @@ pub const LSTM_SPAN: Setting = Setting {
     valid: |x| x.is_finite() && x >= 0.0,
     get: |s| Value::Number(s.model.lstm.train_span_days),
     set: |s, v| s.model.lstm.train_span_days = v.number(),
-    axis: false,
+    axis: None,
     per_trace: false,
     trials: &[],
 };
@@ -887,7 +957,7 @@ pub const MIN_DELTA: Setting = Setting {
     valid: |x| x.is_finite() && x >= 0.0,
     get: |s| Value::Number(s.model.lstm.min_delta),
     set: |s, v| s.model.lstm.min_delta = v.number(),
-    axis: false,
+    axis: None,
     per_trace: false,
     trials: &[],
 };
@@ -914,7 +984,7 @@ pub const LEARNING_RATE: Setting = Setting {
     valid: positive,
     get: |s| Value::Number(s.model.lstm.learning_rate),
     set: |s, v| s.model.lstm.learning_rate = v.number(),
-    axis: false,
+    axis: None,
     per_trace: false,
     trials: &[],
 };
@@ -932,7 +1002,7 @@ pub const VALIDATION_DAYS: Setting = Setting {
     valid: |x| x.is_finite() && x >= 0.0,
     get: |s| Value::Number(s.model.validation_days),
     set: |s, v| s.model.validation_days = v.number(),
-    axis: false,
+    axis: None,
     per_trace: false,
     trials: &[],
 };
@@ -949,7 +1019,7 @@ pub const REFIT_EVERY: Setting = Setting {
     valid: |_| true,
     get: |s| Value::Duration(s.model.refit_every),
     set: |s, v| s.model.refit_every = v.duration(),
-    axis: false,
+    axis: None,
     per_trace: false,
     trials: &[],
 };
@@ -966,7 +1036,7 @@ pub const BUFFER: Setting = Setting {
     valid: |x| x.is_finite() && x >= 0.0,
     get: |s| Value::Number(s.policy.buffer),
     set: |s, v| s.policy.buffer = v.number(),
-    axis: false,
+    axis: None,
     per_trace: false,
     trials: &[0.0, 0.1, 0.2, 0.3, 0.5, 0.75, 1.0],
 };
@@ -983,7 +1053,7 @@ pub const HPA_TARGET: Setting = Setting {
     valid: utilization,
     get: |s| Value::Number(s.policy.hpa_target_utilization),
     set: |s, v| s.policy.hpa_target_utilization = v.number(),
-    axis: false,
+    axis: None,
     per_trace: false,
     trials: &[0.5, 0.6, 0.7, 0.8, 0.9],
 };
@@ -1010,7 +1080,7 @@ pub const HPA_SYNC: Setting = Setting {
     valid: |s| s >= 1.0,
     get: |s| Value::Seconds(s.policy.hpa_sync_s),
     set: |s, v| s.policy.hpa_sync_s = v.whole() as u32,
-    axis: false,
+    axis: None,
     per_trace: false,
     trials: &[],
 };
@@ -1058,7 +1128,7 @@ pub const BURST_LOOKBACK: Setting = Setting {
     valid: small,
     get: |s| Value::Whole(u64::from(s.policy.burst_lookback_min)),
     set: |s, v| s.policy.burst_lookback_min = v.whole() as u32,
-    axis: false,
+    axis: None,
     per_trace: false,
     trials: &[],
 };
@@ -1075,7 +1145,7 @@ pub const FEEDBACK_GAIN: Setting = Setting {
     valid: |x| x.is_finite() && x > 0.0,
     get: |s| Value::Number(s.policy.feedback_gain),
     set: |s, v| s.policy.feedback_gain = v.number(),
-    axis: false,
+    axis: None,
     per_trace: false,
     trials: &[],
 };
@@ -1096,7 +1166,7 @@ pub const HPA_METRIC: Setting = Setting {
             s.policy.hpa_metric = m;
         }
     },
-    axis: false,
+    axis: None,
     per_trace: false,
     trials: &[],
 };
@@ -1113,10 +1183,14 @@ pub const METRICS_LAG: Setting = Setting {
     valid: small,
     get: |s| Value::Whole(u64::from(s.policy.metrics_lag_min)),
     set: |s, v| s.policy.metrics_lag_min = v.whole() as u32,
-    axis: false,
+    axis: None,
     per_trace: false,
     trials: &[],
 };
+
+/// The sweep's axes, in the order of their key columns (and of a unit's id). A new axis
+/// is its setting's [`Axis`] and a line here.
+pub const AXES: &[&Setting] = &[&STARTUP_DELAY, &CAPACITY, &SEED];
 
 /// Every setting, in `--help` order within each heading.
 pub const ALL: &[&Setting] = &[

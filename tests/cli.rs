@@ -628,7 +628,7 @@ fn backtest_refuses_what_it_cannot_run_in_one_line() {
         ),
         (
             vec!["--startup-delay", "1,2"],
-            "Error: a backtest runs at one startup delay; 2 were given",
+            "Error: a backtest runs at one `startup-delay`; 2 were given",
         ),
         (
             vec!["--slo", "99,99.9"],

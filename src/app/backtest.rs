@@ -12,7 +12,6 @@ use serde::{Deserialize, Serialize};
 use crate::choice::trials::{self, Bench, Window};
 use crate::choice::{self, FamilyRecord, Figures, Fold, Trial};
 use crate::config::ClusterConfig;
-use crate::config::ServingConfig;
 use crate::experiment::ModelForecast;
 use crate::forecast::fit::{build_models, fit_all};
 use crate::metrics;
@@ -268,25 +267,21 @@ fn setup(plan: &BacktestPlan) -> Result<Setup> {
     let grid = &plan.grid;
     let units = grid.units();
     let [unit] = units.as_slice() else {
-        bail!("a backtest runs one trace at one startup delay and one seed");
+        bail!("a backtest runs one trace at one value of each axis");
     };
     let spec = &grid.traces[unit.trace];
-    let [capacity] = spec.capacities.as_slice() else {
-        bail!("a backtest runs at one capacity");
+    let points = spec.within();
+    let [point] = points.as_slice() else {
+        bail!("a backtest runs at one value of each axis");
     };
     let files = trace_files(grid)?;
     let trace = grid.unit_trace(unit, &files[0])?;
+    let at = crate::sweep::settings_at(&unit.settings(&grid.settings), point);
     let cluster = ClusterConfig {
-        capacity_per_min: *capacity,
-        startup_delay_s: 60 * unit.delay,
         min_replicas: spec.min_replicas,
         max_replicas: spec.max_replicas,
-        serving: ServingConfig {
-            seed: unit.seed,
-            ..grid.settings.cluster.serving.clone()
-        },
-        startup_spread: grid.settings.cluster.startup_spread,
         tick_seconds: 0,
+        ..at.cluster
     };
     let step = cluster.at_step(trace.step_seconds);
     let lead = step.delay_steps + 1;

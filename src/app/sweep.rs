@@ -12,7 +12,6 @@ use std::time::Instant;
 use anyhow::{Context, Result};
 
 use crate::config::ClusterConfig;
-use crate::config::ServingConfig;
 use crate::experiment::{self, ModelForecast, Period};
 use crate::forecast::fit::{build_models, fit_all, split_for};
 use crate::plan::SweepPlan;
@@ -22,7 +21,7 @@ use crate::settings::Settings;
 use crate::store::shards::Manifest;
 use crate::store::sweep::{trace_files, SweepDir, SweepMeta};
 use crate::sweep::rows::{self, SweepRow, Validated};
-use crate::sweep::{shard, Grid, Unit};
+use crate::sweep::{axis_columns, settings_at, shard, Grid, Unit};
 use crate::trace::{Split, Trace};
 use crate::words::count;
 use crate::{interrupt, progress};
@@ -37,22 +36,18 @@ fn run_unit(
     trace: &Trace,
 ) -> Result<(Vec<SweepRow>, usize, usize, usize)> {
     let spec = &grid.traces[unit.trace];
-    // The unit's cluster under `settings` (which a knob such as `slo` may change).
-    let cluster_at = |settings: &Settings, capacity: f64| ClusterConfig {
-        capacity_per_min: capacity,
-        startup_delay_s: 60 * unit.delay,
+    // The unit's cluster under `settings` (at a point of the axes within the unit, and
+    // a knob such as `slo` may change it).
+    let cluster_at = |settings: &Settings| ClusterConfig {
         min_replicas: spec.min_replicas,
         max_replicas: spec.max_replicas,
-        serving: ServingConfig {
-            seed: unit.seed,
-            ..settings.cluster.serving.clone()
-        },
-        startup_spread: settings.cluster.startup_spread,
         tick_seconds: 0,
+        ..settings.cluster.clone()
     };
-    let base = cluster_at(&grid.settings, spec.capacities[0]);
-    let mut model_cfg = grid.settings.model.clone();
-    model_cfg.seed = unit.seed;
+    let at_unit = unit.settings(&grid.settings);
+    let points = spec.within();
+    let base = cluster_at(&settings_at(&at_unit, &points[0]));
+    let model_cfg = at_unit.model.clone();
     let mut models = build_models(&grid.models, &model_cfg);
     let split = split_for(trace, &grid.settings.split, &models, &base)
         .with_context(|| format!("unit {}", unit.id))?;
@@ -83,8 +78,9 @@ fn run_unit(
     let mut rows = Vec::new();
     let mut simulations = 0;
     let mut validation_simulations = 0;
-    for &capacity in &spec.capacities {
-        let place = (spec.name.as_str(), unit.delay, capacity, unit.seed);
+    for point in &points {
+        let at_point = settings_at(&at_unit, point);
+        let place = (spec.name.as_str(), axis_columns(&at_point));
         // The references' costs on both windows, once per cluster (a knob may change
         // its SLO).
         type Costs = (u64, u64);
@@ -97,9 +93,9 @@ fn run_unit(
             for value in values {
                 // The knob's value set where the setting lives, on top of models trained
                 // at the grid's settings.
-                let (settings, knob) = policy.at_knob(&grid.settings, value);
+                let (settings, knob) = policy.at_knob(&at_point, value);
                 let cfg = settings.policy_config(&model_cfg);
-                let step = cluster_at(&settings, capacity).at_step(trace.step_seconds);
+                let step = cluster_at(&settings).at_step(trace.step_seconds);
                 let (costs, validation_costs) = match references.iter().find(|(c, _, _)| *c == step)
                 {
                     Some(&(_, costs, v)) => (costs, v),
@@ -142,7 +138,7 @@ fn run_unit(
                             let days = crate::metrics::daily_attained_pct(&v.timeline, &step);
                             Validated::of(&v.metrics, v.tuned, days)
                         });
-                    SweepRow::new(place, knob, &r.metrics, v)
+                    SweepRow::new(place.clone(), knob, &r.metrics, v)
                 }));
             }
         }
@@ -266,25 +262,33 @@ pub(super) fn merge(dir: &Path) -> Result<()> {
     Ok(())
 }
 
-/// The console's SLO table: per trace, delay, capacity and seed and each level, the
+/// The console's SLO table: per trace, axis values (delay, capacity, seed) and level, the
 /// cheapest configuration meeting it on the test period (in-sample), then the
 /// recommendation chosen on the validation window with its test result.
 fn slo_summary(slo: &polars::prelude::DataFrame) -> Result<String> {
+    let axes = |text: &dyn Fn(&crate::settings::Axis, usize) -> String| -> String {
+        crate::settings::AXES
+            .iter()
+            .enumerate()
+            .map(|(k, s)| format!(" {:>8}", text(s.axis.as_ref().expect("an axis"), k)))
+            .collect()
+    };
     let line = |p: &rows::SloPick, figures: String| {
         format!(
-            "{:<16} {:>6} {:>8} {:>6}  {:>7}  {:<50} {figures}\n",
+            "{:<16}{}  {:>7}  {:<50} {figures}\n",
             p.trace,
-            format!("{} min", p.delay),
-            format!("{:?}", p.capacity),
-            p.seed,
+            axes(&|a, k| a.console(p.at[k])),
             format!("{:?}", p.level),
             p.name(),
         )
     };
     let head = |last: &str| {
         format!(
-            "{:<16} {:>6} {:>8} {:>6}  {:>7}  {:<50} {last}\n",
-            "trace", "delay", "capacity", "seed", "SLO %", "model / policy (knob or tuned value)"
+            "{:<16}{}  {:>7}  {:<50} {last}\n",
+            "trace",
+            axes(&|a, _| a.heading.to_string()),
+            "SLO %",
+            "model / policy (knob or tuned value)"
         )
     };
     let mut out = String::from(

@@ -37,7 +37,7 @@ pub(crate) static PART: Layout = Layout {
     stem: "sweep",
     unit: "unit",
     header: rows::header,
-    key_columns: rows::KEY.len(),
+    key_columns: rows::KEY_LEN,
     check: check_value,
 };
 

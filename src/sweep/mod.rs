@@ -1,7 +1,8 @@
-//! The sweep's grid: which traces, startup delays, seeds, models, policies and knob
-//! values to run, from command-line lists or a TOML file, validated up front; its work
-//! units (trace × startup delay × seed: the models are trained once per unit) and their
-//! deterministic split into shards. Pure: files are read by the caller.
+//! The sweep's grid: which traces, axis values ([`settings::AXES`]: startup delays,
+//! capacities, seeds), models, policies and knob values to run, from command-line lists
+//! or a TOML file, validated up front; its work units (a trace at one value of each axis
+//! the training reads: the models are trained once per unit) and their deterministic
+//! split into shards. Pure: files are read by the caller.
 
 pub(crate) mod rows;
 
@@ -79,10 +80,57 @@ pub(crate) enum GridError {
     Shard(String),
 }
 
-/// Whether a sweep takes a list of `s`'s values: an axis (startup delay, seed, capacity),
-/// or some policy's knob.
+/// Whether a sweep takes a list of `s`'s values: an axis ([`settings::AXES`]), or some
+/// policy's knob.
 pub(crate) fn is_list(s: &Setting) -> bool {
-    s.axis || PolicyKind::knobs().iter().any(|k| k.name == s.name)
+    s.axis.is_some() || PolicyKind::knobs().iter().any(|k| k.name == s.name)
+}
+
+/// Where axis `s` stands in [`settings::AXES`] (and in a grid's and a trace's lists).
+pub(crate) fn axis_index(s: &Setting) -> usize {
+    settings::AXES
+        .iter()
+        .position(|a| a.name == s.name)
+        .expect("a sweep axis")
+}
+
+/// A setting's value at one point of the grid.
+pub(crate) type At = (&'static Setting, Value);
+
+/// Every combination of one value of each list, the first list slowest.
+fn product(lists: &[(&'static Setting, &[Value])]) -> Vec<Vec<At>> {
+    lists.iter().fold(vec![Vec::new()], |points, (s, values)| {
+        points
+            .iter()
+            .flat_map(|p| {
+                values.iter().map(move |&v| {
+                    let mut p = p.clone();
+                    p.push((*s, v));
+                    p
+                })
+            })
+            .collect()
+    })
+}
+
+/// `base` with each of `at`'s values set.
+pub(crate) fn settings_at(base: &Settings, at: &[At]) -> Settings {
+    let mut s = base.clone();
+    for (setting, v) in at {
+        (setting.set)(&mut s, *v);
+    }
+    s
+}
+
+/// The key columns' values of a row run at `s`, in [`settings::AXES`] order.
+pub(crate) fn axis_columns(s: &Settings) -> Vec<f64> {
+    settings::AXES
+        .iter()
+        .map(|a| {
+            let axis = a.axis.as_ref().expect("an axis");
+            axis.column_value((a.get)(s)).unwrap_or(f64::NAN)
+        })
+        .collect()
 }
 
 /// Where one of the grid's traces comes from.
@@ -106,12 +154,38 @@ pub(crate) struct TraceSpec {
     pub(crate) source: SweepTrace,
     /// Column names for a CSV.
     pub(crate) import: ImportOptions,
-    /// Capacities per container, requests per minute.
-    pub(crate) capacities: Vec<f64>,
+    /// Each axis's values for this trace, in [`settings::AXES`] order: the grid's, or
+    /// the trace's own for an axis a `[[trace]]` table may set.
+    pub(crate) axes: Vec<Vec<Value>>,
     /// Fewest containers.
     pub(crate) min_replicas: u32,
     /// Most containers.
     pub(crate) max_replicas: u32,
+}
+
+impl TraceSpec {
+    /// The values of axis `s` for this trace.
+    pub(crate) fn values(&self, s: &Setting) -> &[Value] {
+        &self.axes[axis_index(s)]
+    }
+
+    /// The points of the axes with (`unit`) or without a unit of their own, each the
+    /// values to set, in [`settings::AXES`] order, the first axis slowest.
+    fn points(&self, unit: bool) -> Vec<Vec<At>> {
+        let lists: Vec<(&'static Setting, &[Value])> = settings::AXES
+            .iter()
+            .zip(&self.axes)
+            .filter(|(a, _)| a.axis.as_ref().is_some_and(|x| x.unit.is_some()) == unit)
+            .map(|(a, v)| (*a, v.as_slice()))
+            .collect();
+        product(&lists)
+    }
+
+    /// The points one unit of this trace runs from its fits: every combination of the
+    /// axes without a unit of their own (the capacities).
+    pub(crate) fn within(&self) -> Vec<Vec<At>> {
+        self.points(false)
+    }
 }
 
 /// Everything a sweep runs.
@@ -119,10 +193,9 @@ pub(crate) struct TraceSpec {
 pub(crate) struct Grid {
     /// The traces.
     pub(crate) traces: Vec<TraceSpec>,
-    /// Startup delays, minutes.
-    pub(crate) startup_delays: Vec<u32>,
-    /// Seeds of the generator and of model training.
-    pub(crate) seeds: Vec<u64>,
+    /// Each axis's values, in [`settings::AXES`] order: every trace's, unless it states
+    /// its own.
+    pub(crate) axes: Vec<Vec<Value>>,
     /// The models.
     pub(crate) models: Vec<ModelKind>,
     /// The policies.
@@ -130,8 +203,6 @@ pub(crate) struct Grid {
     /// Values of each knob the grid turns, by knob name; a policy whose knob is not here
     /// runs at its default.
     pub(crate) knobs: BTreeMap<String, Vec<f64>>,
-    /// Capacities of a trace that names none, requests per container and minute.
-    pub(crate) capacities: Vec<f64>,
     /// SLO levels of the SLO table, percent (of `slo_attained_pct`: requests in time, or minutes without a violation under `threshold`).
     pub(crate) slo_levels: Vec<f64>,
     /// Every other setting (the test period, the models' training, the policies'
@@ -139,17 +210,30 @@ pub(crate) struct Grid {
     pub(crate) settings: Settings,
 }
 
-/// One work unit: a trace at one startup delay with one seed.
-#[derive(Debug, Clone, PartialEq)]
+/// One work unit: a trace at one value of each axis with a unit of its own (a startup
+/// delay, a seed).
+#[derive(Debug, Clone)]
 pub(crate) struct Unit {
     /// Index into [`Grid::traces`].
     pub(crate) trace: usize,
-    /// Startup delay, minutes.
-    pub(crate) delay: u32,
-    /// Seed.
-    pub(crate) seed: u64,
-    /// Its name: `<trace>/d<delay>/s<seed>`.
+    /// Its axes' values.
+    pub(crate) at: Vec<At>,
+    /// Its name: `<trace>/d<delay>/s<seed>`, each axis's prefix and column value.
     pub(crate) id: String,
+}
+
+impl PartialEq for Unit {
+    fn eq(&self, other: &Self) -> bool {
+        let names = |u: &Unit| u.at.iter().map(|(s, v)| (s.name, *v)).collect::<Vec<_>>();
+        self.trace == other.trace && self.id == other.id && names(self) == names(other)
+    }
+}
+
+impl Unit {
+    /// `base` at the unit's values.
+    pub(crate) fn settings(&self, base: &Settings) -> Settings {
+        settings_at(base, &self.at)
+    }
 }
 
 impl Grid {
@@ -159,8 +243,8 @@ impl Grid {
         serving.slo_percent = slo_pct;
         self.traces
             .iter()
-            .flat_map(|t| t.capacities.iter())
-            .map(|&c| serving.at_step(c, 60))
+            .flat_map(|t| t.values(&settings::CAPACITY))
+            .map(|c| serving.at_step(c.number(), 60))
             .collect()
     }
 
@@ -193,26 +277,30 @@ impl Grid {
                 .trace),
             SweepTrace::Synthetic { days } => Ok(generate(&GenerateConfig {
                 days: *days,
-                seed: unit.seed,
+                seed: unit.settings(&self.settings).generate.seed,
                 ..GenerateConfig::default()
             })?
             .0),
         }
     }
 
-    /// Every unit, in a fixed order: trace, delay, seed.
+    /// Every unit, in a fixed order: trace, then its axes' values ([`settings::AXES`]
+    /// order, the first slowest).
     pub(crate) fn units(&self) -> Vec<Unit> {
         let mut out = Vec::new();
         for (t, spec) in self.traces.iter().enumerate() {
-            for &delay in &self.startup_delays {
-                for &seed in &self.seeds {
-                    out.push(Unit {
-                        trace: t,
-                        delay,
-                        seed,
-                        id: format!("{}/d{delay}/s{seed}", spec.name),
-                    });
+            for at in spec.points(true) {
+                let mut id = spec.name.clone();
+                for (s, v) in &at {
+                    let axis = s.axis.as_ref().expect("an axis");
+                    let column = axis.column_value(*v).unwrap_or(f64::NAN);
+                    id.push_str(&format!(
+                        "/{}{}",
+                        axis.unit.unwrap_or(""),
+                        axis.text(column)
+                    ));
                 }
+                out.push(Unit { trace: t, at, id });
             }
         }
         out
@@ -240,20 +328,16 @@ impl Grid {
         if values.is_empty() {
             return Err(GridError::Empty(setting.name.to_string()));
         }
-        if setting.name == settings::STARTUP_DELAY.name {
-            // A sweep's rows name a delay in whole minutes.
-            if let Some(v) = values.iter().find(|v| v.whole() % 60 != 0) {
+        if let Some(axis) = &setting.axis {
+            // A sweep's rows name the value in its column (a delay in whole minutes).
+            if let Some(v) = values.iter().find(|v| axis.column_value(**v).is_none()) {
                 return Err(GridError::Range {
                     key: setting.name.to_string(),
                     value: v.to_string(),
-                    range: "whole minutes in a sweep or backtest (its rows name the delay in minutes); run-all and simulate take seconds",
+                    range: "whole minutes in a sweep or backtest (its rows name it in minutes); run-all and simulate take seconds",
                 });
             }
-            self.startup_delays = values.iter().map(|v| (v.whole() / 60) as u32).collect();
-        } else if setting.name == settings::SEED.name {
-            self.seeds = values.iter().map(|v| v.whole()).collect();
-        } else if setting.name == settings::CAPACITY.name {
-            self.capacities = values.iter().map(|v| v.number()).collect();
+            self.axes[axis_index(setting)] = values;
         } else {
             self.knobs.insert(
                 setting.name.to_string(),
@@ -271,14 +355,8 @@ impl Grid {
         let models: Vec<&str> = self.models.iter().map(|m| m.name()).collect();
         let policies: Vec<&str> = self.policies.iter().map(|p| p.name()).collect();
         let canonical = format!(
-            "{:?}|{:?}|{:?}|{models:?}|{policies:?}|{:?}|{:?}|{:?}|{:?}",
-            self.traces,
-            self.startup_delays,
-            self.seeds,
-            self.knobs,
-            self.capacities,
-            self.slo_levels,
-            self.settings
+            "{:?}|{:?}|{models:?}|{policies:?}|{:?}|{:?}|{:?}",
+            self.traces, self.axes, self.knobs, self.slo_levels, self.settings
         );
         h.eat(canonical.as_bytes());
         for c in contents {
@@ -325,13 +403,13 @@ pub(crate) fn validate(grid: &Grid) -> Result<(), GridError> {
         }
     };
     nonempty("trace", grid.traces.len())?;
-    nonempty("startup-delay", grid.startup_delays.len())?;
-    nonempty("seed", grid.seeds.len())?;
     nonempty("model", grid.models.len())?;
     nonempty("policy", grid.policies.len())?;
     nonempty("slo-level", grid.slo_levels.len())?;
     for t in &grid.traces {
-        nonempty("capacity", t.capacities.len())?;
+        for (axis, values) in settings::AXES.iter().zip(&t.axes) {
+            nonempty(axis.name, values.len())?;
+        }
         let mut s = grid.settings.clone();
         s.cluster.min_replicas = t.min_replicas;
         s.cluster.max_replicas = t.max_replicas;
@@ -533,7 +611,7 @@ pub(crate) fn from_toml(text: &str, dir: &Path, mut base: Grid) -> Result<Grid, 
         .settings
         .capacity_from_service_time(table.contains_key(settings::CAPACITY.name))?
     {
-        base.capacities = vec![c];
+        base.axes[axis_index(&settings::CAPACITY)] = vec![Value::Number(c)];
         base.settings.cluster.capacity_per_min = c;
     }
     base.traces.clear();
@@ -559,7 +637,7 @@ fn trace_entry(v: &toml::Value, dir: &Path, grid: &Grid) -> Result<TraceSpec, Gr
             days: own.generate.days,
         },
         import: ImportOptions::default(),
-        capacities: grid.capacities.clone(),
+        axes: grid.axes.clone(),
         min_replicas: 0,
         max_replicas: 0,
     };
@@ -584,7 +662,10 @@ fn trace_entry(v: &toml::Value, dir: &Path, grid: &Grid) -> Result<TraceSpec, Gr
                 })?
             }
             k => match settings::find(k).filter(|s| s.per_trace) {
-                Some(s) if s.axis && grid.settings.cluster.serving.service_time_s > 0.0 => {
+                Some(s)
+                    if s.name == settings::CAPACITY.name
+                        && grid.settings.cluster.serving.service_time_s > 0.0 =>
+                {
                     return Err(settings::SettingError::TwoSpeeds {
                         capacity: setting_values(&format!("trace.{k}"), s, value)?
                             .first()
@@ -593,11 +674,12 @@ fn trace_entry(v: &toml::Value, dir: &Path, grid: &Grid) -> Result<TraceSpec, Gr
                     }
                     .into())
                 }
-                Some(s) if s.axis => {
-                    spec.capacities = setting_values(&format!("trace.{k}"), s, value)?
-                        .iter()
-                        .map(|v| v.number())
-                        .collect()
+                Some(s) if s.axis.is_some() => {
+                    let values = setting_values(&format!("trace.{k}"), s, value)?;
+                    if values.is_empty() {
+                        return Err(GridError::Empty(format!("trace.{k}")));
+                    }
+                    spec.axes[axis_index(s)] = values;
                 }
                 Some(s) => (s.set)(&mut own, setting_value(&format!("trace.{k}"), s, value)?),
                 None => return Err(unknown_key(&format!("trace.{k}"), &trace_keys())),
@@ -633,22 +715,29 @@ mod tests {
     use super::*;
     use crate::config::RefitEvery;
 
+    /// Delay 2 min, capacity 50, seed 42.
+    fn axes() -> Vec<Vec<Value>> {
+        vec![
+            vec![Value::Seconds(120)],
+            vec![Value::Number(50.0)],
+            vec![Value::Whole(42)],
+        ]
+    }
+
     fn base() -> Grid {
         Grid {
             traces: vec![TraceSpec {
                 name: "synthetic".into(),
                 source: SweepTrace::Synthetic { days: 14.0 },
                 import: ImportOptions::default(),
-                capacities: vec![50.0],
+                axes: axes(),
                 min_replicas: 1,
                 max_replicas: 100,
             }],
-            startup_delays: vec![2],
-            seeds: vec![42],
+            axes: axes(),
             models: ModelKind::ALL.to_vec(),
             policies: PolicyKind::ALL.to_vec(),
             knobs: BTreeMap::new(),
-            capacities: vec![50.0],
             slo_levels: vec![99.0, 99.5, 99.9],
             settings: Settings::default(),
         }
@@ -664,7 +753,10 @@ mod tests {
             base(),
         )
         .unwrap();
-        assert_eq!(g.traces[0].capacities, vec![200.0]);
+        assert_eq!(
+            g.traces[0].values(&settings::CAPACITY),
+            [Value::Number(200.0)]
+        );
         let err = |text: &str| {
             from_toml(text, Path::new("."), base())
                 .unwrap_err()
@@ -700,7 +792,10 @@ mod tests {
             g.traces[0].source,
             SweepTrace::File("/grids/traces/checkout.csv".into())
         );
-        assert_eq!(g.traces[0].capacities, vec![40.0, 80.0]);
+        assert_eq!(
+            g.traces[0].values(&settings::CAPACITY),
+            [Value::Number(40.0), Value::Number(80.0)]
+        );
         assert_eq!(g.traces[1].source, SweepTrace::Synthetic { days: 5.0 });
         assert_eq!(g.knobs["buffer"], vec![0.0, 0.1]);
         assert_eq!(g.settings.model.refit_every, RefitEvery::DEFAULT);
@@ -733,7 +828,7 @@ mod tests {
         // Delays are whole minutes in a sweep: strings of seconds that are, pass.
         assert_eq!(
             err("startup-delay = [\"90s\"]\n[[trace]]\ndays = 3"),
-            "`startup-delay` = 90s: must be whole minutes in a sweep or backtest (its rows name the delay in minutes); run-all and simulate take seconds"
+            "`startup-delay` = 90s: must be whole minutes in a sweep or backtest (its rows name it in minutes); run-all and simulate take seconds"
         );
         assert_eq!(
             from_toml(
@@ -742,8 +837,9 @@ mod tests {
                 base()
             )
             .unwrap()
-            .startup_delays,
-            vec![2, 5]
+            .traces[0]
+                .values(&settings::STARTUP_DELAY),
+            [Value::Seconds(120), Value::Seconds(300)]
         );
         assert_eq!(
             err("startup-delai = [1]\n[[trace]]\ndays = 3"),
@@ -797,15 +893,54 @@ mod tests {
         assert_eq!(g.fingerprint(&[]), base().fingerprint(&[]));
         assert_ne!(g.fingerprint(&[]), g.fingerprint(&[b"a".to_vec()]));
         let mut other = base();
-        other.seeds = vec![43];
+        other.axes[axis_index(&settings::SEED)] = vec![Value::Whole(43)];
         assert_ne!(g.fingerprint(&[]), other.fingerprint(&[]));
+    }
+
+    #[test]
+    fn the_axes_make_the_units_and_the_points_within_them() {
+        // Delays 1 and 2 min and seed 7 make 2 units; capacities 40 and 80 run within
+        // each from its fits, so every row is one of 2 × 2 points.
+        let g = from_toml(
+            "startup-delay = [1, 2]\nseed = [7]\ncapacity = [40, 80]\n[[trace]]\nname = \"t\"\ndays = 3",
+            Path::new("."),
+            base(),
+        )
+        .unwrap();
+        let units = g.units();
+        let ids: Vec<&str> = units.iter().map(|u| u.id.as_str()).collect();
+        assert_eq!(ids, ["t/d1/s7", "t/d2/s7"]);
+        let at = units[1].settings(&g.settings);
+        assert_eq!(at.cluster.startup_delay_s, 120);
+        assert_eq!(
+            (at.model.seed, at.generate.seed, at.cluster.serving.seed),
+            (7, 7, 7)
+        );
+        let points = g.traces[0].within();
+        assert_eq!(points.len(), 2);
+        let row = settings_at(&at, &points[1]);
+        // The key columns: the delay in minutes, the capacity, the seed.
+        assert_eq!(axis_columns(&row), vec![2.0, 80.0, 7.0]);
+        // Every combination, the first list slowest.
+        let a = [Value::Whole(1), Value::Whole(2)];
+        let b = [Value::Number(0.5), Value::Number(1.5), Value::Number(2.5)];
+        let p = product(&[(&settings::SEED, &a), (&settings::CAPACITY, &b)]);
+        let flat: Vec<(u64, f64)> = p
+            .iter()
+            .map(|x| (x[0].1.whole(), x[1].1.number()))
+            .collect();
+        assert_eq!(
+            flat,
+            [(1, 0.5), (1, 1.5), (1, 2.5), (2, 0.5), (2, 1.5), (2, 2.5)]
+        );
     }
 
     #[test]
     fn shards_split_units_evenly_and_cover_them_once() {
         let mut g = base();
-        g.startup_delays = vec![1, 2, 5, 10];
-        g.seeds = vec![1, 2];
+        g.traces[0].axes[axis_index(&settings::STARTUP_DELAY)] =
+            [1, 2, 5, 10].map(|m| Value::Seconds(60 * m)).to_vec();
+        g.traces[0].axes[axis_index(&settings::SEED)] = vec![Value::Whole(1), Value::Whole(2)];
         let units = g.units();
         let mut seen: Vec<String> = Vec::new();
         for i in 1..=3 {

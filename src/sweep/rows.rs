@@ -1,5 +1,5 @@
-//! The sweep's long table: one row per (trace, startup delay, capacity, seed, model,
-//! policy, knob value) with every metric of `metrics_summary.csv`. Rows are written to
+//! The sweep's long table: one row per (trace, axis values ([`settings::AXES`]: startup
+//! delay, capacity, seed), model, policy, knob value) with every metric of `metrics_summary.csv`. Rows are written to
 //! part files as they come; polars reads the parts back, stacks and sorts them into
 //! `sweep.csv`, and ranks them into the SLO table, so an unsharded sweep and merged shards
 //! take the same path to the same bytes.
@@ -13,6 +13,7 @@ use polars_io::prelude::*;
 use crate::choice;
 use crate::metrics::{self, deployable_policy, Cell, ColumnType, PolicyMetrics, COLUMNS};
 use crate::report::plot::frontier::FrontierPoint;
+use crate::settings::{self, Holds};
 #[cfg(test)]
 use crate::store::shards::{PartError, PartRows};
 #[cfg(test)]
@@ -24,12 +25,9 @@ use crate::store::sweep::PART;
 pub(crate) struct SweepRow {
     /// The trace's name.
     pub(crate) trace: String,
-    /// Startup delay, minutes.
-    pub(crate) startup_delay_min: u32,
-    /// Capacity per container, requests per minute.
-    pub(crate) capacity_per_min: f64,
-    /// The unit's seed.
-    pub(crate) seed: u64,
+    /// Its axes' key column values, in [`settings::AXES`] order (the startup delay in
+    /// minutes, the capacity, the seed).
+    pub(crate) at: Vec<f64>,
     /// The knob turned, empty for a policy without one.
     pub(crate) knob: String,
     /// Its value.
@@ -70,17 +68,39 @@ impl Validated {
     }
 }
 
-/// The columns before the metrics: where a row ran. The sort key of `sweep.csv`.
-pub(crate) const KEY: [(&str, DataType); 8] = [
-    ("trace", DataType::String),
-    ("startup_delay_min", DataType::Int64),
-    ("capacity_per_min", DataType::Float64),
-    ("seed", DataType::Int64),
-    ("model", DataType::String),
-    ("policy", DataType::String),
-    ("knob", DataType::String),
-    ("value", DataType::Float64),
-];
+/// The axes' key columns and their types, in [`settings::AXES`] order.
+fn axis_key() -> impl Iterator<Item = (&'static str, DataType)> {
+    settings::AXES.iter().map(|s| {
+        let axis = s.axis.as_ref().expect("an axis");
+        let t = match axis.holds {
+            Holds::Number => DataType::Float64,
+            Holds::Whole | Holds::Minutes => DataType::Int64,
+        };
+        (axis.column, t)
+    })
+}
+
+/// The axes' key column names.
+fn axis_columns() -> Vec<&'static str> {
+    axis_key().map(|(name, _)| name).collect()
+}
+
+/// How many columns [`key`] has.
+pub(crate) const KEY_LEN: usize = 1 + settings::AXES.len() + 4;
+
+/// The columns before the metrics: where a row ran (the trace, then each axis), the
+/// model, the policy and its knob. The sort key of `sweep.csv`.
+pub(crate) fn key() -> Vec<(&'static str, DataType)> {
+    std::iter::once(("trace", DataType::String))
+        .chain(axis_key())
+        .chain([
+            ("model", DataType::String),
+            ("policy", DataType::String),
+            ("knob", DataType::String),
+            ("value", DataType::Float64),
+        ])
+        .collect()
+}
 
 /// The columns after the metrics: the configuration on the validation window (empty
 /// where it has none). A choice reads these, never the test period's.
@@ -95,16 +115,14 @@ pub(crate) const VALIDATION: [(&str, DataType); 5] = [
 impl SweepRow {
     /// A row from a run's metrics, its run on the validation window and where it ran.
     pub(crate) fn new(
-        (trace, delay, capacity, seed): (&str, u32, f64, u64),
+        (trace, at): (&str, Vec<f64>),
         knob: Option<(&str, f64)>,
         m: &PolicyMetrics,
         validation: Option<Validated>,
     ) -> Self {
         Self {
             trace: trace.to_string(),
-            startup_delay_min: delay,
-            capacity_per_min: capacity,
-            seed,
+            at,
             knob: knob.map_or(String::new(), |k| k.0.to_string()),
             value: knob.map(|k| k.1),
             metrics: m.clone(),
@@ -115,16 +133,19 @@ impl SweepRow {
     /// The row's cells, in [`header`] order.
     pub(crate) fn cells(&self) -> Vec<Cell> {
         let m = &self.metrics;
-        let mut out = vec![
-            Cell::Text(self.trace.clone()),
-            Cell::Whole(u64::from(self.startup_delay_min)),
-            Cell::Number(self.capacity_per_min),
-            Cell::Whole(self.seed),
+        let mut out = vec![Cell::Text(self.trace.clone())];
+        out.extend(settings::AXES.iter().zip(&self.at).map(|(s, &x)| {
+            match s.axis.as_ref().map(|a| a.holds) {
+                Some(Holds::Number) | None => Cell::Number(x),
+                Some(Holds::Whole | Holds::Minutes) => Cell::Whole(x as u64),
+            }
+        }));
+        out.extend([
             Cell::Text(m.model.clone()),
             Cell::Text(m.policy.clone()),
             Cell::Text(self.knob.clone()),
             self.value.map_or(Cell::Missing, Cell::Number),
-        ];
+        ]);
         out.extend(COLUMNS.iter().map(|c| (c.get)(m)));
         let v = self.validation.as_ref();
         out.extend([
@@ -140,8 +161,9 @@ impl SweepRow {
 
 /// The column names of a part and of `sweep.csv`.
 pub(crate) fn header() -> Vec<&'static str> {
-    KEY.iter()
-        .map(|(name, _)| *name)
+    key()
+        .into_iter()
+        .map(|(name, _)| name)
         .chain(COLUMNS.iter().map(|c| c.name))
         .chain(VALIDATION.iter().map(|(name, _)| *name))
         .collect()
@@ -155,8 +177,9 @@ pub(crate) fn schema() -> Schema {
         ColumnType::Number => DataType::Float64,
     };
     Schema::from_iter(
-        KEY.iter()
-            .map(|(name, t)| Field::new((*name).into(), t.clone()))
+        key()
+            .into_iter()
+            .map(|(name, t)| Field::new(name.into(), t))
             .chain(COLUMNS.iter().map(|c| Field::new(c.name.into(), metric(c))))
             .chain(
                 VALIDATION
@@ -182,7 +205,7 @@ pub(crate) fn combine(parts: &[DataFrame]) -> PolarsResult<DataFrame> {
         all.vstack_mut(p)?;
     }
     all.sort(
-        KEY.map(|(name, _)| name),
+        key().into_iter().map(|(name, _)| name).collect::<Vec<_>>(),
         SortMultipleOptions::default()
             .with_maintain_order(true)
             .with_nulls_last(false),
@@ -199,7 +222,7 @@ pub(crate) fn to_csv(df: &DataFrame) -> PolarsResult<Vec<u8>> {
     Ok(out)
 }
 
-/// The SLO table: for each SLO level and each (trace, startup delay, capacity, seed), the
+/// The SLO table: for each SLO level and each (trace, axis values), the
 /// cheapest configuration of each deployable policy family (model, knob value) whose SLO
 /// attainment (`slo_attained_pct`: requests within the deadline under the queue models,
 /// minutes without a violation under `threshold`) meets the level, and the cheapest
@@ -212,8 +235,8 @@ pub(crate) fn slo_table(
     levels: &[f64],
     confidence: f64,
 ) -> PolarsResult<DataFrame> {
-    let group: Vec<String> = ["trace", "startup_delay_min", "capacity_per_min", "seed"]
-        .iter()
+    let group: Vec<String> = std::iter::once("trace")
+        .chain(axis_columns())
         .map(|s| s.to_string())
         .collect();
     let deployable: BooleanChunked = df
@@ -264,46 +287,41 @@ pub(crate) fn slo_table(
         });
     }
     let table = out.unwrap_or_else(|| DataFrame::empty_with_schema(&schema()));
-    let cols = [
-        "slo_level",
-        "trace",
-        "startup_delay_min",
-        "capacity_per_min",
-        "seed",
-        "family",
-        "chosen_on",
-        "model",
-        "policy",
-        "knob",
-        "value",
-        "slo_attained_pct",
-        "violation_rate",
-        "sla_violation_minutes",
-        "container_minutes",
-        "cost_vs_optimal",
-        "validation_slo_attained_pct",
-        "validation_cost_vs_optimal",
-        "validation_container_minutes",
-        "tuned_value",
-        "validation_days_pct",
-    ];
+    let cols = ["slo_level", "trace"]
+        .into_iter()
+        .chain(axis_columns())
+        .chain([
+            "family",
+            "chosen_on",
+            "model",
+            "policy",
+            "knob",
+            "value",
+            "slo_attained_pct",
+            "violation_rate",
+            "sla_violation_minutes",
+            "container_minutes",
+            "cost_vs_optimal",
+            "validation_slo_attained_pct",
+            "validation_cost_vs_optimal",
+            "validation_container_minutes",
+            "tuned_value",
+            "validation_days_pct",
+        ]);
     if table.height() == 0 {
         return Ok(DataFrame::empty());
     }
-    table.select(cols)?.sort(
-        [
-            "slo_level",
-            "trace",
-            "startup_delay_min",
-            "capacity_per_min",
-            "seed",
-            "family",
-        ],
-        SortMultipleOptions::default().with_maintain_order(true),
-    )
+    let by: Vec<&str> = ["slo_level", "trace"]
+        .into_iter()
+        .chain(axis_columns())
+        .chain(["family"])
+        .collect();
+    table
+        .select(cols)?
+        .sort(by, SortMultipleOptions::default().with_maintain_order(true))
 }
 
-/// The recommended configuration of each (trace, startup delay, capacity, seed) at SLO
+/// The recommended configuration of each (trace, axis values) at SLO
 /// `level`, chosen from the validation columns alone as a one-fold backtest chooses
 /// (`docs/experiment.md`, Backtests): each (model, policy) family's pick is its cheapest
 /// configuration that met the level on the validation window, or the closest
@@ -315,16 +333,14 @@ pub(crate) fn slo_table(
 fn recommended_rows(df: &DataFrame, level: f64, confidence: f64) -> PolarsResult<Vec<IdxSize>> {
     let text = |name: &str| -> PolarsResult<StringChunked> { Ok(df.column(name)?.str()?.clone()) };
     let (trace, model, policy) = (text("trace")?, text("model")?, text("policy")?);
-    let delay = df.column("startup_delay_min")?.i64()?.clone();
-    let seed = df.column("seed")?.i64()?.clone();
-    let capacity = df.column("capacity_per_min")?.f64()?.clone();
+    let at = axis_values(df)?;
     let attained = df.column("validation_slo_attained_pct")?.f64()?.clone();
     let minutes = df.column("validation_container_minutes")?.i64()?.clone();
     let cost = df.column("validation_cost_vs_optimal")?.f64()?.clone();
     let days = text("validation_days_pct")?;
     // Groups and, in each, families, in first-appearance order; each family's rows.
     // Indexed, so a sweep of many units stays linear in its rows.
-    type Group = (Option<String>, Option<i64>, Option<u64>, Option<i64>);
+    type Group = (Option<String>, Vec<Option<u64>>);
     type Family = ((String, String), Vec<usize>);
     let mut groups: Vec<Vec<Family>> = Vec::new();
     let mut group_at: std::collections::HashMap<Group, usize> = Default::default();
@@ -334,9 +350,7 @@ fn recommended_rows(df: &DataFrame, level: f64, confidence: f64) -> PolarsResult
         }
         let g: Group = (
             trace.get(i).map(String::from),
-            delay.get(i),
-            capacity.get(i).map(f64::to_bits),
-            seed.get(i),
+            at.iter().map(|c| c.get(i).map(f64::to_bits)).collect(),
         );
         let f = (
             model.get(i).unwrap_or_default().to_string(),
@@ -383,6 +397,14 @@ fn recommended_rows(df: &DataFrame, level: f64, confidence: f64) -> PolarsResult
     Ok(out)
 }
 
+/// The axes' key columns of `df` as numbers, in [`settings::AXES`] order.
+fn axis_values(df: &DataFrame) -> PolarsResult<Vec<Float64Chunked>> {
+    axis_columns()
+        .into_iter()
+        .map(|name| Ok(df.column(name)?.cast(&DataType::Float64)?.f64()?.clone()))
+        .collect()
+}
+
 /// One configuration of the SLO table at one level: the cheapest meeting it on the test
 /// period (an "overall" row, in-sample) or the one chosen on the validation window (a
 /// "recommended" row).
@@ -392,12 +414,8 @@ pub(crate) struct SloPick {
     pub(crate) level: f64,
     /// Trace.
     pub(crate) trace: String,
-    /// Startup delay, minutes.
-    pub(crate) delay: i64,
-    /// Capacity per container, requests per minute.
-    pub(crate) capacity: f64,
-    /// Seed.
-    pub(crate) seed: i64,
+    /// Its axes' key column values, in [`settings::AXES`] order.
+    pub(crate) at: Vec<f64>,
     /// Model, or `none`.
     pub(crate) model: String,
     /// Policy.
@@ -433,7 +451,6 @@ pub(crate) fn picks(slo: &DataFrame, of: &str) -> PolarsResult<Vec<SloPick>> {
     let text = |name: &str| -> PolarsResult<StringChunked> { Ok(slo.column(name)?.str()?.clone()) };
     let float =
         |name: &str| -> PolarsResult<Float64Chunked> { Ok(slo.column(name)?.f64()?.clone()) };
-    let int = |name: &str| -> PolarsResult<Int64Chunked> { Ok(slo.column(name)?.i64()?.clone()) };
     let (family, trace, model, policy, knob) = (
         text("family")?,
         text("trace")?,
@@ -441,9 +458,8 @@ pub(crate) fn picks(slo: &DataFrame, of: &str) -> PolarsResult<Vec<SloPick>> {
         text("policy")?,
         text("knob")?,
     );
-    let (level, capacity, value, cost, attained) = (
+    let (level, value, cost, attained) = (
         float("slo_level")?,
-        float("capacity_per_min")?,
         float("value")?,
         float("cost_vs_optimal")?,
         float("slo_attained_pct")?,
@@ -453,7 +469,7 @@ pub(crate) fn picks(slo: &DataFrame, of: &str) -> PolarsResult<Vec<SloPick>> {
         float("validation_cost_vs_optimal")?,
         float("tuned_value")?,
     );
-    let (delay, seed) = (int("startup_delay_min")?, int("seed")?);
+    let at = axis_values(slo)?;
     let mut out = Vec::new();
     for i in 0..slo.height() {
         if family.get(i) != Some(of) {
@@ -462,9 +478,7 @@ pub(crate) fn picks(slo: &DataFrame, of: &str) -> PolarsResult<Vec<SloPick>> {
         out.push(SloPick {
             level: level.get(i).unwrap_or(f64::NAN),
             trace: trace.get(i).unwrap_or_default().to_string(),
-            delay: delay.get(i).unwrap_or_default(),
-            capacity: capacity.get(i).unwrap_or(f64::NAN),
-            seed: seed.get(i).unwrap_or_default(),
+            at: at.iter().map(|c| c.get(i).unwrap_or(f64::NAN)).collect(),
             model: model.get(i).unwrap_or_default().to_string(),
             policy: policy.get(i).unwrap_or_default().to_string(),
             knob: knob
@@ -481,8 +495,9 @@ pub(crate) fn picks(slo: &DataFrame, of: &str) -> PolarsResult<Vec<SloPick>> {
     Ok(out)
 }
 
-/// The points of `trace` at its first capacity and seed, for its frontier plot, each
-/// with the SLO levels at which the SLO table `slo` recommends it.
+/// The points of `trace` at the first value of every axis but the startup delay (its
+/// first capacity and seed), one line per delay, for its frontier plot, each with the
+/// SLO levels at which the SLO table `slo` recommends it.
 pub(crate) fn frontier_points(
     df: &DataFrame,
     slo: &DataFrame,
@@ -493,16 +508,23 @@ pub(crate) fn frontier_points(
     if mine.height() == 0 {
         return Ok(Vec::new());
     }
-    let cap0 = mine.column("capacity_per_min")?.f64()?.get(0);
-    let seed0 = mine.column("seed")?.i64()?.get(0);
-    // The plot's recommendations: this trace's, at its first capacity and seed.
+    let delay_at = crate::sweep::axis_index(&settings::STARTUP_DELAY);
+    let at = axis_values(&mine)?;
+    let row_at =
+        |i: usize| -> Vec<f64> { at.iter().map(|c| c.get(i).unwrap_or(f64::NAN)).collect() };
+    // Every axis but the delay at the trace's first row's value.
+    let first = row_at(0);
+    let on_plot = |x: &[f64]| {
+        x.iter()
+            .zip(&first)
+            .enumerate()
+            .all(|(k, (a, b))| k == delay_at || a.to_bits() == b.to_bits())
+    };
+    // The plot's recommendations: this trace's, at the plot's values.
     let recommended: Vec<&SloPick> = all_picks
         .iter()
-        .filter(|k| k.trace == trace && Some(k.capacity) == cap0 && Some(k.seed) == seed0)
+        .filter(|k| k.trace == trace && on_plot(&k.at))
         .collect();
-    let caps = mine.column("capacity_per_min")?.f64()?.clone();
-    let seeds = mine.column("seed")?.i64()?.clone();
-    let delays = mine.column("startup_delay_min")?.i64()?.clone();
     let models = mine.column("model")?.str()?.clone();
     let policies = mine.column("policy")?.str()?.clone();
     let costs = mine.column("cost_vs_optimal")?.f64()?.clone();
@@ -510,14 +532,12 @@ pub(crate) fn frontier_points(
     let values = mine.column("value")?.f64()?.clone();
     let mut out = Vec::new();
     for i in 0..mine.height() {
-        let (Some(cap), Some(seed)) = (caps.get(i), seeds.get(i)) else {
-            continue;
-        };
-        if Some(cap) != cap0 || Some(seed) != seed0 {
+        let x = row_at(i);
+        if !on_plot(&x) {
             continue;
         }
-        if let (Some(d), Some(m), Some(p), Some(c), Some(r)) = (
-            delays.get(i),
+        let d = x[delay_at];
+        if let (Some(m), Some(p), Some(c), Some(r)) = (
             models.get(i),
             policies.get(i),
             costs.get(i),
@@ -527,7 +547,7 @@ pub(crate) fn frontier_points(
             let recommended_at = recommended
                 .iter()
                 .filter(|k| {
-                    k.delay == d
+                    k.at[delay_at] == d
                         && k.model == m
                         && k.policy == p
                         && k.knob.as_ref().map(|k| k.1) == value
@@ -591,9 +611,7 @@ mod tests {
     ) -> SweepRow {
         SweepRow {
             trace: trace.into(),
-            startup_delay_min: delay,
-            capacity_per_min: 50.0,
-            seed: 42,
+            at: vec![f64::from(delay), 50.0, 42.0],
             knob: value.map_or(String::new(), |_| "buffer".into()),
             value,
             metrics: PolicyMetrics {
