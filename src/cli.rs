@@ -33,6 +33,24 @@ fn model_values() -> PossibleValuesParser {
     )
 }
 
+/// One model's name, each with its help line.
+fn single_model_values() -> PossibleValuesParser {
+    PossibleValuesParser::new(
+        ModelKind::ALL
+            .iter()
+            .map(|m| PossibleValue::new(m.name()).help(m.about())),
+    )
+}
+
+/// One policy's name, each with its help line.
+fn single_policy_values() -> PossibleValuesParser {
+    PossibleValuesParser::new(
+        PolicyKind::ALL
+            .iter()
+            .map(|p| PossibleValue::new(p.name()).help(p.about())),
+    )
+}
+
 /// `--policy`'s values: "all" and every registered policy, each with its help line.
 fn policy_values() -> PossibleValuesParser {
     PossibleValuesParser::new(
@@ -80,6 +98,55 @@ pub enum Command {
     Backtest(BacktestCmd),
     /// Write a run's choice as manifests `kubectl apply` takes: an autoscaling/v2 HPA, a KEDA ScaledObject or a Knative Service, with the settings the run simulated.
     Export(ExportCmd),
+    /// Run a policy live against a running Prometheus, as a scaler KEDA reads (GET /desired, /metrics, /healthz); or with --replay, step a past period through it and write each step's target.
+    Serve(ServeCmd),
+}
+
+/// `serve`.
+#[derive(Debug, Args)]
+pub struct ServeCmd {
+    /// The Prometheus the service's demand is read from (its base URL, http://host:9090).
+    #[arg(long, value_name = "URL", help_heading = PROMETHEUS)]
+    pub prometheus: String,
+    /// The PromQL of the service's demand: requests per step (or a rate, with --count-unit per-second).
+    #[arg(long, value_name = "PROMQL", help_heading = PROMETHEUS)]
+    pub query: String,
+    /// The PromQL of the replicas actually running: each decision is logged beside it (shadow mode).
+    #[arg(long, value_name = "PROMQL", help_heading = PROMETHEUS)]
+    pub actual_query: Option<String>,
+    /// A file holding a bearer token [default: $PRESCALE_PROMETHEUS_TOKEN where set].
+    #[arg(long, value_name = "FILE", conflicts_with = "basic_auth_file", help_heading = PROMETHEUS)]
+    pub bearer_token_file: Option<PathBuf>,
+    /// A file holding `user:password` for basic authentication [default: $PRESCALE_PROMETHEUS_BASIC_AUTH where set].
+    #[arg(long, value_name = "FILE", help_heading = PROMETHEUS)]
+    pub basic_auth_file: Option<PathBuf>,
+    /// History read at the start to fit the model and tune the policy on (a replay reads it before the days it replays).
+    #[arg(long, value_name = "DURATION", default_value = "11d", help_heading = PROMETHEUS)]
+    pub history: String,
+    /// How the demand is read (its step: --step, 1m by default).
+    #[command(flatten)]
+    pub import: ImportArgs,
+    /// The model whose forecasts the policy reads (a forecast policy's).
+    #[arg(long, value_name = "NAME", value_parser = single_model_values(), help_heading = MODELS)]
+    pub model: Option<String>,
+    /// The policy.
+    #[arg(long, value_name = "NAME", value_parser = single_policy_values(), help_heading = POLICIES)]
+    pub policy: String,
+    /// The run's settings.
+    #[command(flatten)]
+    pub settings: SettingArgs<ForServe>,
+    /// Where to listen for GET /desired, /metrics and /healthz.
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:9464", help_heading = OUTPUT)]
+    pub listen: String,
+    /// Now, pinned (RFC 3339): the clock runs on from it (tests; re-running a past moment) [default: the system clock].
+    #[arg(long, value_name = "TIME", help_heading = OUTPUT)]
+    pub clock: Option<String>,
+    /// Step a clock through the last --test-days before --clock (or now) as fast as it can, deciding at each step as live, and write `timestamp,target,forecast` to --out; serves nothing.
+    #[arg(long, requires = "out", help_heading = OUTPUT)]
+    pub replay: bool,
+    /// Where a replay writes its steps.
+    #[arg(long, value_name = "FILE", requires = "replay", help_heading = OUTPUT)]
+    pub out: Option<PathBuf>,
 }
 
 /// `export`.
@@ -91,19 +158,25 @@ pub struct ExportCmd {
     /// Which row of recommended.csv: recommended, runner-up or reactive-hpa.
     #[arg(long, value_name = "ROLE", default_value = "recommended", value_parser = ["recommended", "runner-up", "reactive-hpa"])]
     pub role: String,
-    /// The Deployment (or Knative Service) the scaler scales.
-    #[arg(long, value_name = "NAME")]
-    pub name: String,
+    /// The Deployment (or Knative Service) the scaler scales [a sweep's: each trace's name].
+    #[arg(long, value_name = "NAME", required_unless_present = "sweep_dir")]
+    pub name: Option<String>,
+    /// A sweep's folder instead: one set of manifests per trace, its recommendation at --slo-level (each trace's name names its Deployment).
+    #[arg(long, value_name = "DIR", requires = "slo_level", conflicts_with_all = ["reports_dir", "role"])]
+    pub sweep_dir: Option<PathBuf>,
+    /// With --sweep-dir: the SLO level of slo_table.csv whose recommendations are exported.
+    #[arg(long, value_name = "PCT", requires = "sweep_dir")]
+    pub slo_level: Option<f64>,
     /// Its namespace.
     #[arg(long, value_name = "NS", default_value = "default")]
     pub namespace: String,
     /// Where the manifests go (YAML); `-` for standard output.
     #[arg(long, value_name = "FILE", default_value = "-", help_heading = OUTPUT)]
     pub out: PathBuf,
-    /// keda: the Prometheus its trigger queries.
+    /// keda, or a forecast policy: the Prometheus its trigger (or `prescale serve`) queries.
     #[arg(long, value_name = "URL")]
     pub prometheus: Option<String>,
-    /// keda: the PromQL of the service's requests per second (summed over its pods).
+    /// keda, or a forecast policy: the PromQL of the service's requests per second (summed over its pods).
     #[arg(long, value_name = "PROMQL")]
     pub query: Option<String>,
     /// knative-kpa: the container image of the Knative Service.
@@ -112,6 +185,9 @@ pub struct ExportCmd {
     /// reactive-hpa at --hpa-metric rps: the per-pod requests-per-second metric's name.
     #[arg(long, value_name = "NAME")]
     pub pods_metric: Option<String>,
+    /// A forecast policy: the container image whose `prescale` runs `serve` (its query: --query on --prometheus, in requests per second).
+    #[arg(long, value_name = "IMAGE")]
+    pub serve_image: Option<String>,
 }
 
 /// `backtest`.
@@ -235,6 +311,13 @@ pub struct ForSweep;
 impl Scope for ForSweep {
     const STAGES: &'static [Stage] = &[Stage::Generate, Stage::Train, Stage::Simulate];
     const SWEEP: bool = true;
+}
+
+/// `serve`'s settings: the models' and the policies' (the test period: a replay's days).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ForServe;
+impl Scope for ForServe {
+    const STAGES: &'static [Stage] = &[Stage::Train, Stage::Simulate];
 }
 
 /// `backtest`'s settings: a sweep's, one fold a day by default, knobs along their trials.

@@ -345,36 +345,13 @@ pub fn run_with(
     }
     for m in models {
         for &kind in policies.iter().filter(|p| p.uses_forecast()) {
-            if kind.needs_interval() && m.forecast.interval.is_none() {
-                skipped.push(format!(
-                    "{} x {}: the model has no interval",
-                    m.model,
-                    kind.name()
-                ));
-                continue;
+            match build_on(trace, m, kind, policy_cfg, cluster)? {
+                Built::Skipped(why) => skipped.push(why),
+                Built::Policy(mut policy, tuned) => {
+                    let tl = sim(policy.as_mut(), Some(&m.forecast))?;
+                    record(&m.model, kind, policy.as_ref(), tl, tuned.map(|t| t.value));
+                }
             }
-            let tuned = match (kind.tune(), &m.validation) {
-                (Some(_), None) => {
-                    skipped.push(format!(
-                        "{} x {}: the model has no validation window (train with --validation-days above 0 and a train period long enough for it)",
-                        m.model,
-                        kind.name()
-                    ));
-                    continue;
-                }
-                (Some(_), Some(v)) => {
-                    let key = (kind.name(), policy_cfg.clone(), *cluster);
-                    Some(
-                        m.tunings
-                            .get_or_tune(key, || tune(trace, v, kind, policy_cfg, cluster))?,
-                    )
-                }
-                (None, _) => None,
-            };
-            let ctx = PolicyContext { cluster, tuned };
-            let mut policy = kind.build(policy_cfg, &ctx);
-            let tl = sim(policy.as_mut(), Some(&m.forecast))?;
-            record(&m.model, kind, policy.as_ref(), tl, tuned.map(|t| t.value));
         }
     }
     // The references' costs: given, or read from their rows, or simulated.
@@ -407,6 +384,53 @@ pub fn run_with(
         notes,
         references: (oracle, optimal),
     })
+}
+
+/// A forecast policy built on a model's forecasts, or why it cannot run on them.
+pub enum Built {
+    /// The policy, and the value it tuned on the model's validation window (a tuned
+    /// policy's).
+    Policy(Box<dyn Policy>, Option<Tuned>),
+    /// Why not, in one line naming the model and the policy.
+    Skipped(String),
+}
+
+/// `kind` built to run on `m`'s forecasts: tuned on `m`'s validation window where it
+/// tunes (once per policy, config and cluster: the tunings are shared), as every replay
+/// of it builds it, the simulator's and `serve`'s.
+pub fn build_on(
+    trace: &Trace,
+    m: &ModelForecast,
+    kind: PolicyKind,
+    policy_cfg: &PolicyConfig,
+    cluster: &StepCluster,
+) -> Result<Built, SimError> {
+    if kind.needs_interval() && m.forecast.interval.is_none() {
+        return Ok(Built::Skipped(format!(
+            "{} x {}: the model has no interval",
+            m.model,
+            kind.name()
+        )));
+    }
+    let tuned = match (kind.tune(), &m.validation) {
+        (Some(_), None) => {
+            return Ok(Built::Skipped(format!(
+                "{} x {}: the model has no validation window (train with --validation-days above 0 and a train period long enough for it)",
+                m.model,
+                kind.name()
+            )));
+        }
+        (Some(_), Some(v)) => {
+            let key = (kind.name(), policy_cfg.clone(), *cluster);
+            Some(
+                m.tunings
+                    .get_or_tune(key, || tune(trace, v, kind, policy_cfg, cluster))?,
+            )
+        }
+        (None, _) => None,
+    };
+    let ctx = PolicyContext { cluster, tuned };
+    Ok(Built::Policy(kind.build(policy_cfg, &ctx), tuned))
 }
 
 /// `kind`'s tuned value on the validation window `v`: the smallest its search finds

@@ -21,6 +21,7 @@ pub mod forecast;
 mod hash;
 pub mod hold;
 pub mod interrupt;
+pub mod live;
 pub mod metrics;
 mod plan;
 pub mod policy;

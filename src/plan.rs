@@ -56,6 +56,40 @@ pub(crate) enum Plan {
     },
     /// Write a run's choice as manifests.
     Export(ExportPlan),
+    /// Run a policy live, or replay a past period through it.
+    Serve(ServePlan),
+}
+
+/// `serve`: where the demand is read, the model, the policy, their settings, and where
+/// the decisions go.
+#[derive(Debug, Clone)]
+pub(crate) struct ServePlan {
+    /// The Prometheus base URL.
+    pub(crate) url: String,
+    /// The demand's PromQL.
+    pub(crate) query: String,
+    /// The running replicas' PromQL, for shadow mode.
+    pub(crate) actual_query: Option<String>,
+    /// A bearer token's file.
+    pub(crate) bearer_token_file: Option<PathBuf>,
+    /// A basic-auth pair's file.
+    pub(crate) basic_auth_file: Option<PathBuf>,
+    /// Seconds of history read to fit on.
+    pub(crate) history_s: u32,
+    /// How the demand is read; its step is set.
+    pub(crate) options: ImportOptions,
+    /// The model, for a forecast policy.
+    pub(crate) model: Option<crate::forecast::ModelKind>,
+    /// The policy.
+    pub(crate) policy: crate::policy::PolicyKind,
+    /// Every setting.
+    pub(crate) settings: Settings,
+    /// The address to listen on.
+    pub(crate) listen: String,
+    /// Now, pinned.
+    pub(crate) clock: Option<chrono::DateTime<chrono::Utc>>,
+    /// A replay's output file; `None`: live.
+    pub(crate) replay: Option<PathBuf>,
 }
 
 /// A sweep: its grid, where it writes, which shard.
@@ -255,17 +289,20 @@ pub(crate) fn resolve(cli: Cli) -> anyhow::Result<Plan> {
                 out: c.out,
             }
         }
+        Command::Serve(c) => Plan::Serve(serve_plan(c)?),
         Command::Export(c) => Plan::Export(ExportPlan {
             reports: ReportsDir(c.reports_dir),
             role: c.role,
+            sweep: c.sweep_dir.zip(c.slo_level),
             out: c.out,
             target: crate::export::Target {
-                name: c.name,
+                name: c.name.unwrap_or_default(),
                 namespace: c.namespace,
                 prometheus: c.prometheus,
                 query: c.query,
                 image: c.image,
                 pods_metric: c.pods_metric,
+                serve_image: c.serve_image,
             },
         }),
         Command::Check(c) => Plan::Check(CheckPlan {
@@ -282,6 +319,83 @@ pub(crate) fn resolve(cli: Cli) -> anyhow::Result<Plan> {
         }),
     };
     Ok(plan)
+}
+
+/// `serve`'s plan: the flags checked, each refusal one line.
+fn serve_plan(c: crate::cli::ServeCmd) -> anyhow::Result<ServePlan> {
+    let s = settings(&c.settings)?;
+    reachable(&s.cluster)?;
+    let policy = crate::policy::PolicyKind::from_name(&c.policy).expect("clap checked it");
+    if !policy.realizable() {
+        anyhow::bail!(
+            "--policy {}: a reference that reads the future; serve runs a policy a cluster can",
+            policy.name()
+        );
+    }
+    let model = c
+        .model
+        .as_deref()
+        .map(|m| crate::forecast::ModelKind::from_name(m).expect("clap checked it"));
+    match (policy.uses_forecast(), model) {
+        (true, None) => anyhow::bail!(
+            "--policy {} reads a forecast: name its model with --model",
+            policy.name()
+        ),
+        (false, Some(m)) => anyhow::bail!(
+            "--policy {} reads no forecast: drop --model {}",
+            policy.name(),
+            m.name()
+        ),
+        _ => {}
+    }
+    if s.cluster.tick_seconds != 0 {
+        anyhow::bail!("--tick: serve decides at each step of its trace (--step)");
+    }
+    if s.model.validation_days <= 0.0 && (policy.tune().is_some() || policy.needs_interval()) {
+        anyhow::bail!(
+            "`validation-days` = {}: --policy {} is tuned or calibrated on a validation window; give a positive number of days",
+            s.model.validation_days,
+            policy.name()
+        );
+    }
+    let mut options = c.import.options()?;
+    options.step_seconds.get_or_insert(60);
+    let history_s = crate::trace::import::options::duration_seconds(&c.history).map_err(|why| {
+        anyhow::anyhow!("--history {}: {why}", crate::trace::excerpt(&c.history, 40))
+    })?;
+    if history_s == 0 {
+        anyhow::bail!(
+            "--history 0: serve fits on the history it reads; give a duration such as 14d"
+        );
+    }
+    let clock = c
+        .clock
+        .map(|text| {
+            chrono::DateTime::parse_from_rfc3339(&text)
+                .map(|t| t.with_timezone(&chrono::Utc))
+                .map_err(|_| {
+                    anyhow::anyhow!(
+                        "--clock {}: not an RFC 3339 time such as 2026-01-19T00:00:00Z",
+                        crate::trace::excerpt(&text, 40)
+                    )
+                })
+        })
+        .transpose()?;
+    Ok(ServePlan {
+        url: c.prometheus,
+        query: c.query,
+        actual_query: c.actual_query,
+        bearer_token_file: c.bearer_token_file,
+        basic_auth_file: c.basic_auth_file,
+        history_s,
+        options,
+        model,
+        policy,
+        settings: s,
+        listen: c.listen,
+        clock,
+        replay: c.replay.then_some(c.out).flatten(),
+    })
 }
 
 /// Refuses an SLO no cluster reaches under `cluster` ([`Unreachable`]), before any
@@ -462,6 +576,8 @@ pub(crate) struct ExportPlan {
     pub(crate) reports: ReportsDir,
     /// The row of `recommended.csv`.
     pub(crate) role: String,
+    /// A sweep's folder and the SLO level whose recommendations are exported, instead.
+    pub(crate) sweep: Option<(PathBuf, f64)>,
     /// Where the YAML goes (`-`: standard output).
     pub(crate) out: PathBuf,
     /// The names and what the user adds.

@@ -26,7 +26,7 @@ use crate::sim::{SimError, Timeline};
 use crate::trace::{format_timestamp, Split, Trace};
 
 /// One family's pick and how it did on both windows: a row of `recommendation.csv`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub(crate) struct Choice {
     /// `recommended`, `runner-up` or `reactive-hpa`.
     pub(crate) role: String,

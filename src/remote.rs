@@ -58,6 +58,34 @@ impl std::fmt::Debug for Auth {
 }
 
 impl Auth {
+    /// Credentials from `--bearer-token-file` or `--basic-auth-file`, else from
+    /// `PRESCALE_PROMETHEUS_TOKEN` or `PRESCALE_PROMETHEUS_BASIC_AUTH`, else none. A
+    /// file's trailing newline is not part of the secret.
+    pub fn from_files(
+        bearer: Option<&std::path::Path>,
+        basic: Option<&std::path::Path>,
+    ) -> anyhow::Result<Auth> {
+        use anyhow::Context;
+        let secret = |path: &std::path::Path| -> anyhow::Result<String> {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("reading {}", path.display()))?;
+            Ok(text.trim_end_matches(['\n', '\r']).to_string())
+        };
+        let env = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+        Ok(match (bearer, basic) {
+            (Some(p), _) => Auth::Bearer(secret(p)?),
+            (None, Some(p)) => Auth::Basic(secret(p)?),
+            (None, None) => match (
+                env("PRESCALE_PROMETHEUS_TOKEN"),
+                env("PRESCALE_PROMETHEUS_BASIC_AUTH"),
+            ) {
+                (Some(t), _) => Auth::Bearer(t),
+                (None, Some(b)) => Auth::Basic(b),
+                (None, None) => Auth::None,
+            },
+        })
+    }
+
     /// The `Authorization` header's value, if any.
     fn header(&self) -> Option<String> {
         use base64::Engine;
@@ -147,37 +175,94 @@ pub fn windows(q: &RangeQuery) -> Result<Vec<(i64, i64)>, RemoteError> {
 
 /// Reads the range, one request per [`windows`] entry.
 pub fn fetch(q: &RangeQuery, auth: &Auth) -> Result<Fetched, RemoteError> {
-    if !(q.url.starts_with("http://") || q.url.starts_with("https://")) {
-        return Err(RemoteError::NoScheme(q.url.clone()));
-    }
-    let agent = ureq::AgentBuilder::new()
-        .timeout_connect(Duration::from_secs(5))
-        .timeout(Duration::from_secs(60))
-        .build();
-    let endpoint = format!("{}/api/v1/query_range", q.url.trim_end_matches('/'));
+    let server = Server::new(&q.url, auth)?;
     let mut pages = Vec::new();
     let mut retries = 0;
     for (from, to) in windows(q)? {
+        let (page, tries) = server.get(
+            "query_range",
+            &q.query,
+            &[
+                ("start", from.to_string()),
+                ("end", to.to_string()),
+                ("step", format!("{}s", q.step_seconds.max(1))),
+            ],
+        )?;
+        retries += tries - 1;
+        pages.push(page);
+    }
+    Ok(Fetched { pages, retries })
+}
+
+/// The value of an instant query at `time`: its series summed, `None` where it has
+/// none (the replicas running, for `serve --actual-query`).
+pub fn instant(
+    url: &str,
+    query: &str,
+    time: DateTime<Utc>,
+    auth: &Auth,
+) -> Result<Option<f64>, RemoteError> {
+    let server = Server::new(url, auth)?;
+    let (body, _) = server.get("query", query, &[("time", time.timestamp().to_string())])?;
+    let doc: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
+    let values: Vec<f64> = doc["data"]["result"]
+        .as_array()
+        .map(|series| {
+            series
+                .iter()
+                .filter_map(|s| s["value"][1].as_str()?.parse().ok())
+                .collect()
+        })
+        .unwrap_or_default();
+    Ok((!values.is_empty()).then(|| values.iter().sum()))
+}
+
+/// A Prometheus server's HTTP API, with the client's timeouts and the credentials.
+struct Server<'a> {
+    url: &'a str,
+    auth: &'a Auth,
+    agent: ureq::Agent,
+}
+
+impl<'a> Server<'a> {
+    fn new(url: &'a str, auth: &'a Auth) -> Result<Self, RemoteError> {
+        if !(url.starts_with("http://") || url.starts_with("https://")) {
+            return Err(RemoteError::NoScheme(url.to_string()));
+        }
+        let agent = ureq::AgentBuilder::new()
+            .timeout_connect(Duration::from_secs(5))
+            .timeout(Duration::from_secs(60))
+            .build();
+        Ok(Self { url, auth, agent })
+    }
+
+    /// `GET /api/v1/<api>?query=…&<params>`: the body and the tries it took. A failed
+    /// connection, a 429 or a 5xx is retried; any other refusal is an error at once.
+    fn get(
+        &self,
+        api: &str,
+        query: &str,
+        params: &[(&str, String)],
+    ) -> Result<(Vec<u8>, usize), RemoteError> {
+        let endpoint = format!("{}/api/v1/{api}", self.url.trim_end_matches('/'));
         let mut tries = 0;
-        let page = loop {
+        loop {
             tries += 1;
-            let mut request = agent
-                .get(&endpoint)
-                .query("query", &q.query)
-                .query("start", &from.to_string())
-                .query("end", &to.to_string())
-                .query("step", &format!("{}s", q.step_seconds.max(1)));
-            if let Some(h) = auth.header() {
+            let mut request = self.agent.get(&endpoint).query("query", query);
+            for (k, v) in params {
+                request = request.query(k, v);
+            }
+            if let Some(h) = self.auth.header() {
                 request = request.set("Authorization", &h);
             }
             let failure = match request.call() {
-                Ok(response) => break body(response),
+                Ok(response) => return Ok((body(response), tries)),
                 Err(ureq::Error::Status(status, response))
                     if status != 429 && !(500..600).contains(&status) =>
                 {
                     return Err(RemoteError::Refused {
-                        url: q.url.clone(),
-                        query: q.query.clone(),
+                        url: self.url.to_string(),
+                        query: query.to_string(),
                         status,
                         said: said(&body(response)),
                     });
@@ -188,23 +273,18 @@ pub fn fetch(q: &RangeQuery, auth: &Auth) -> Result<Fetched, RemoteError> {
                 Err(e) => e.to_string(),
             };
             match RETRY_WAITS_MS.get(tries - 1) {
-                Some(&wait) => {
-                    retries += 1;
-                    std::thread::sleep(Duration::from_millis(wait));
-                }
+                Some(&wait) => std::thread::sleep(Duration::from_millis(wait)),
                 None => {
                     return Err(RemoteError::Unreachable {
-                        url: q.url.clone(),
-                        query: q.query.clone(),
+                        url: self.url.to_string(),
+                        query: query.to_string(),
                         tries,
                         why: crate::trace::excerpt(&failure, 160),
                     })
                 }
             }
-        };
-        pages.push(page);
+        }
     }
-    Ok(Fetched { pages, retries })
 }
 
 /// A response's body (empty where it cannot be read).

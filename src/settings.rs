@@ -282,7 +282,10 @@ impl Axis {
         match self.holds {
             Holds::Number => Some(v.number()),
             Holds::Whole => Some(v.whole() as f64),
-            Holds::Minutes => v.whole().is_multiple_of(60).then(|| (v.whole() / 60) as f64),
+            Holds::Minutes => v
+                .whole()
+                .is_multiple_of(60)
+                .then(|| (v.whole() / 60) as f64),
         }
     }
 

@@ -11,9 +11,10 @@
 use thiserror::Error;
 
 use crate::cluster::{Cluster, StepOutcome};
-use crate::forecast::Forecast;
+use crate::forecast::{Forecast, PointForecast};
 use crate::policy::{Observation, Policy};
 use crate::serving::Latencies;
+use crate::serving::Ledger;
 use crate::serving::SloMeasure;
 use crate::serving::StepCluster;
 
@@ -136,26 +137,23 @@ pub fn simulate(
     // Observe → decide → step, from the first decision at t0 − d to the last test step.
     // Decision k is made at step t0 − d + k and sets the containers ready at t0 + k; in
     // the last d steps no decision is made and the target is held.
-    let mut cluster_state = Cluster::new(*cluster, d);
-    let mut past: Vec<StepOutcome> = Vec::with_capacity(n + d);
+    let mut stepper = Stepper::new(cluster, d);
     for t in t0 - d..end {
         let k = t + d - t0;
         let target = (k < n).then(|| {
-            let obs = Observation {
-                history: &demand[..t],
-                past: &past,
-                forecast: forecast.map(|f| f.at(k)),
+            stepper.decide(
+                policy,
+                &demand[..t],
+                forecast.map(|f| f.at(k)),
                 // The last observed step t − 1 is test step k − d − 1.
-                past_forecast: forecast.and_then(|f| k.checked_sub(d + 1).map(|j| f.at(j))),
-                future: &demand[t + d..end],
-                previous_target: cluster_state.last_target(),
-            };
-            cluster.clamp(policy.decide(&obs, cluster))
+                forecast.and_then(|f| k.checked_sub(d + 1).map(|j| f.at(j))),
+                &demand[t + d..end],
+            )
         });
-        past.push(cluster_state.step(target, demand[t]));
+        stepper.step(target, demand[t]);
     }
 
-    let ledger = cluster_state.finish();
+    let (ledger, past) = stepper.finish();
     let test_steps = &past[d..];
     let unserved = ledger.missed[d..].to_vec();
     let slo = cluster.serving.slo_share;
@@ -185,6 +183,68 @@ pub fn simulate(
         scaling_switches: past.iter().filter(|o| o.switched).count() as u64,
     };
     Ok(tl)
+}
+
+/// The observe → decide → step loop, one step at a time: [`simulate`] runs it over a
+/// test period, `serve` at each tick of its clock (`crate::live`), so a live decision is
+/// the simulator's for the same demand and forecasts (`docs/experiment.md`, Serving the
+/// policy live). The policy sees what the cluster did as this cluster model served the
+/// demand (the twin of the one it scales).
+pub struct Stepper {
+    cluster: StepCluster,
+    state: Cluster,
+    past: Vec<StepOutcome>,
+}
+
+impl Stepper {
+    /// A cluster with no decision made yet, whose requests' latencies are kept from step
+    /// `accounted_from` on (`usize::MAX`: none, for a loop without end).
+    pub fn new(cluster: &StepCluster, accounted_from: usize) -> Self {
+        Self {
+            cluster: *cluster,
+            state: Cluster::new(*cluster, accounted_from),
+            past: Vec::new(),
+        }
+    }
+
+    /// The target decided at step `t` = `history.len()` for `t + d`, clamped to the
+    /// cluster's bounds: `policy` sees the demand of every step before `t`, what the
+    /// cluster did in each step served so far, `forecast` (for `t + d`), `past_forecast`
+    /// (the one made for `t − 1`) and, for a foresight policy, `future`.
+    pub fn decide(
+        &self,
+        policy: &mut dyn Policy,
+        history: &[f64],
+        forecast: Option<PointForecast>,
+        past_forecast: Option<PointForecast>,
+        future: &[f64],
+    ) -> u32 {
+        let obs = Observation {
+            history,
+            past: &self.past,
+            forecast,
+            past_forecast,
+            future,
+            previous_target: self.state.last_target(),
+        };
+        self.cluster.clamp(policy.decide(&obs, &self.cluster))
+    }
+
+    /// Serves one step's `demand` under `target`, the decision made at the step
+    /// (`None`: the last target held).
+    pub fn step(&mut self, target: Option<u32>, demand: f64) {
+        self.past.push(self.state.step(target, demand));
+    }
+
+    /// What the cluster did in each step served so far, oldest first.
+    pub fn past(&self) -> &[StepOutcome] {
+        &self.past
+    }
+
+    /// What became of every step's requests, and each step's outcome.
+    pub fn finish(self) -> (Ledger, Vec<StepOutcome>) {
+        (self.state.finish(), self.past)
+    }
 }
 
 #[cfg(test)]

@@ -93,14 +93,70 @@ fn the_picks_export_as_manifests_the_published_schemas_accept() {
     bad["spec"]["minReplica"] = Value::from(1);
     assert!(!errors(&hpa_schema, &bad).is_empty());
 
-    // The recommendation is a forecast policy here: refused in one line.
+    // The recommendation is a forecast policy here: `prescale serve` running it, and a
+    // ScaledObject reading its /desired. Without the flags it needs: one line.
     let refused = export(&reports, &[]).code(1);
     let err = String::from_utf8(refused.get_output().stderr.clone()).unwrap();
     assert_eq!(err.lines().count(), 1, "{err}");
-    assert!(
-        err.contains("is a forecast policy: it runs as `prescale serve`"),
-        "{err}"
+    assert!(err.contains("needs --prometheus"), "{err}");
+    let (model, policy) = (
+        chosen(&reports, "recommended", "model"),
+        chosen(&reports, "recommended", "policy"),
     );
+    let rps = r#"sum(rate(http_requests_total{job="model-api"}[1m]))"#;
+    let served = export(
+        &reports,
+        &[
+            "--prometheus",
+            "http://prometheus.monitoring:9090",
+            "--query",
+            rps,
+            "--serve-image",
+            "registry.example/prescale:1",
+        ],
+    )
+    .success();
+    let docs = documents(&String::from_utf8(served.get_output().stdout.clone()).unwrap());
+    let kinds: Vec<&str> = docs.iter().map(|d| d["kind"].as_str().unwrap()).collect();
+    assert_eq!(kinds, ["Deployment", "Service", "ScaledObject"]);
+    let crd: Value = serde_yaml::from_str(&data("keda.sh_scaledobjects.yaml")).unwrap();
+    let so_schema = &crd["spec"]["versions"][0]["schema"]["openAPIV3Schema"];
+    assert_eq!(errors(so_schema, &docs[2]), Vec::<String>::new());
+    let trigger = &docs[2]["spec"]["triggers"][0];
+    assert_eq!(trigger["type"], "metrics-api");
+    assert_eq!(trigger["metricType"], "AverageValue");
+    assert_eq!(
+        trigger["metadata"]["url"],
+        "http://model-api-prescale.ml.svc:9464/desired"
+    );
+    assert_eq!(trigger["metadata"]["valueLocation"], "replicas");
+    assert_eq!(trigger["metadata"]["targetValue"], "1");
+    // The Service selects the Deployment's pods, on the port serve listens on.
+    let pod = &docs[0]["spec"]["template"];
+    assert_eq!(docs[1]["spec"]["selector"], pod["metadata"]["labels"]);
+    let args: Vec<String> = pod["spec"]["containers"][0]["args"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a.as_str().unwrap().to_string())
+        .collect();
+    let after = |flag: &str| {
+        let i = args.iter().position(|a| a == flag).unwrap();
+        args[i + 1].clone()
+    };
+    assert_eq!((after("--model"), after("--policy")), (model, policy));
+    assert_eq!(after("--query"), rps);
+    assert_eq!(after("--listen"), "0.0.0.0:9464");
+    // The quick run's settings that differ from the defaults travel as flags, and
+    // `prescale serve` takes every one: it gets as far as the clock given last.
+    assert_eq!(after("--validation-days"), "1");
+    let taken = prescale()
+        .args(&args)
+        .args(["--clock", "then"])
+        .assert()
+        .code(1);
+    let err = String::from_utf8(taken.get_output().stderr.clone()).unwrap();
+    assert!(err.contains("--clock then: not an RFC 3339 time"), "{err}");
 
     // keda at --min-replicas 0: a ScaledObject KEDA's CRD schema accepts, scaling to zero.
     let keda_reports = dir.path().join("keda");
@@ -176,6 +232,118 @@ fn the_picks_export_as_manifests_the_published_schemas_accept() {
     let err = String::from_utf8(bad_name.get_output().stderr.clone()).unwrap();
     assert!(
         err.contains("--name \"Model_API\": a Kubernetes name"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_sweep_exports_one_set_per_trace() {
+    let dir = tempfile::tempdir().unwrap();
+    let grid = dir.path().join("grid.toml");
+    std::fs::write(
+        &grid,
+        r#"startup-delay = [1, 3]
+model = ["seasonal-naive"]
+policy = ["reactive-hpa", "buffered"]
+test-days = 1
+validation-days = 1
+slo-level = [90]
+
+[[trace]]
+name = "model-api"
+days = 4
+
+[[trace]]
+name = "search-api"
+days = 4
+capacity = [80]
+max-replicas = 40
+"#,
+    )
+    .unwrap();
+    let sweep = dir.path().join("sweep");
+    prescale()
+        .args(["sweep", "--grid"])
+        .arg(&grid)
+        .arg("--reports-dir")
+        .arg(&sweep)
+        .assert()
+        .success();
+    let out = prescale()
+        .args(["export", "--slo-level", "90", "--sweep-dir"])
+        .arg(&sweep)
+        .args([
+            "--namespace",
+            "ml",
+            "--prometheus",
+            "http://prometheus:9090",
+        ])
+        .args([
+            "--query",
+            "sum(rate(requests_total[1m]))",
+            "--serve-image",
+            "prescale:1",
+        ])
+        .assert()
+        .success();
+    let text = String::from_utf8(out.get_output().stdout.clone()).unwrap();
+    // Each trace's set opens with its own comment block and scales its own Deployment.
+    let heads: Vec<&str> = text
+        .lines()
+        .filter(|l| l.starts_with("# prescale export:"))
+        .collect();
+    assert_eq!(
+        heads,
+        [
+            "# prescale export: the sweep's recommendation for trace model-api at SLO 90 %",
+            "# prescale export: the sweep's recommendation for trace search-api at SLO 90 %"
+        ]
+    );
+    assert!(text.contains("# the sweep ran this trace at 2 settings of its axes"));
+    let docs = documents(&text);
+    let hpa_schema: Value =
+        serde_json::from_str(&data("horizontalpodautoscaler-autoscaling-v2.json")).unwrap();
+    let crd: Value = serde_yaml::from_str(&data("keda.sh_scaledobjects.yaml")).unwrap();
+    let so_schema = &crd["spec"]["versions"][0]["schema"]["openAPIV3Schema"];
+    // The scaler of each trace: its kind from the recommended row of slo_table.csv at
+    // the trace's first delay, its bounds from its own settings.
+    let table = std::fs::read_to_string(sweep.join("slo_table.csv")).unwrap();
+    for (trace, max) in [("model-api", 100), ("search-api", 40)] {
+        let row = table
+            .lines()
+            .find(|l| l.starts_with(&format!("90.0,{trace},1,")) && l.contains(",recommended,"))
+            .unwrap();
+        let policy = row.split(',').nth(8).unwrap();
+        let scaler = docs
+            .iter()
+            .find(|d| {
+                d["metadata"]["name"] == trace
+                    && ["HorizontalPodAutoscaler", "ScaledObject"]
+                        .contains(&d["kind"].as_str().unwrap())
+            })
+            .unwrap();
+        match policy {
+            "reactive-hpa" => {
+                assert_eq!(scaler["kind"], "HorizontalPodAutoscaler");
+                assert_eq!(errors(&hpa_schema, scaler), Vec::<String>::new());
+                assert_eq!(scaler["spec"]["maxReplicas"], max);
+            }
+            _ => {
+                assert_eq!(scaler["kind"], "ScaledObject");
+                assert_eq!(errors(so_schema, scaler), Vec::<String>::new());
+                assert_eq!(scaler["spec"]["maxReplicaCount"], max);
+            }
+        }
+    }
+    // A level the sweep did not ask for: one line.
+    let none = prescale()
+        .args(["export", "--slo-level", "95", "--sweep-dir"])
+        .arg(&sweep)
+        .assert()
+        .code(1);
+    let err = String::from_utf8(none.get_output().stderr.clone()).unwrap();
+    assert!(
+        err.contains("has no recommended row at SLO level 95"),
         "{err}"
     );
 }

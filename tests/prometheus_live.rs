@@ -1,104 +1,30 @@
-//! `import --prometheus` against a small stand-in for Prometheus' HTTP API on the
-//! loopback interface: it answers `/api/v1/query_range` from a series it holds, refusing
-//! (as Prometheus does, HTTP 400 `bad_data`) a range of more than 11,000 points, so a
-//! client that does not split fails here. (CI runs the same import against a real
-//! Prometheus: `.ci/prometheus.sh`.)
+//! `import --prometheus` against the stand-in for Prometheus' HTTP API
+//! (`common/prometheus.rs`), which refuses a range of more than 11,000 points as
+//! Prometheus does, so a client that does not split fails here. (CI runs the same import
+//! against a real Prometheus: `deploy/prometheus/check.sh`.)
 
-use std::io::{BufRead, BufReader, Write};
-use std::net::{TcpListener, TcpStream};
-use std::sync::{Arc, Mutex};
+use std::net::TcpListener;
+use std::sync::Arc;
 
 mod common;
 use common::prescale;
+use common::prometheus::{self, Seen};
 use predicates::prelude::*;
-
-/// What the stand-in saw: each request's query string and Authorization header.
-type Seen = Arc<Mutex<Vec<(String, Option<String>)>>>;
 
 /// Serves `value(t)` for every minute from `first` (unix seconds) for `minutes`; the
 /// first `fail_first` requests get a 503. Returns its base URL and what it saw.
 fn stand_in(first: i64, minutes: i64, fail_first: usize) -> (String, Seen) {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    let seen: Seen = Arc::default();
-    let log = Arc::clone(&seen);
-    std::thread::spawn(move || {
-        for (n, stream) in listener.incoming().enumerate() {
-            let Ok(stream) = stream else { return };
-            answer(stream, first, minutes, n < fail_first, &log);
-        }
-    });
-    (url, seen)
+    let s = prometheus::stand_in(
+        Arc::new(move |t| {
+            (t >= first && t < first + 60 * minutes && (t - first) % 60 == 0).then(|| value(t))
+        }),
+        fail_first,
+    );
+    (s.url, s.seen)
 }
 
 fn value(t: i64) -> f64 {
     (t / 60 % 97) as f64 + 0.5
-}
-
-fn answer(mut stream: TcpStream, first: i64, minutes: i64, fail: bool, seen: &Seen) {
-    let mut reader = BufReader::new(stream.try_clone().unwrap());
-    let mut line = String::new();
-    reader.read_line(&mut line).unwrap();
-    let target = line.split_whitespace().nth(1).unwrap_or("").to_string();
-    let mut auth = None;
-    loop {
-        let mut h = String::new();
-        if reader.read_line(&mut h).unwrap() == 0 || h.trim().is_empty() {
-            break;
-        }
-        if let Some((k, v)) = h.split_once(':') {
-            if k.eq_ignore_ascii_case("authorization") {
-                auth = Some(v.trim().to_string());
-            }
-        }
-    }
-    let query = target.split_once('?').map_or("", |p| p.1).to_string();
-    seen.lock().unwrap().push((query.clone(), auth));
-    let param = |k: &str| {
-        query
-            .split('&')
-            .find_map(|kv| kv.strip_prefix(&format!("{k}=")))
-            .unwrap_or("")
-            .to_string()
-    };
-    let (status, body) = if fail {
-        ("503 Service Unavailable", "overloaded".to_string())
-    } else if param("query") != "requests" {
-        (
-            "400 Bad Request",
-            r#"{"status":"error","errorType":"bad_data","error":"unknown series"}"#.to_string(),
-        )
-    } else {
-        let (start, end) = (
-            param("start").parse::<i64>().unwrap(),
-            param("end").parse::<i64>().unwrap(),
-        );
-        let step = param("step").trim_end_matches('s').parse::<i64>().unwrap();
-        if (end - start) / step + 1 > 11_000 {
-            (
-                "400 Bad Request",
-                r#"{"status":"error","errorType":"bad_data","error":"exceeded maximum resolution of 11,000 points per timeseries. Try decreasing the query resolution (?step=XX)"}"#.to_string(),
-            )
-        } else {
-            let values: Vec<String> = (start..=end)
-                .step_by(step as usize)
-                .filter(|&t| t >= first && t < first + 60 * minutes)
-                .map(|t| format!("[{t},\"{}\"]", value(t)))
-                .collect();
-            (
-                "200 OK",
-                format!(
-                    r#"{{"status":"success","data":{{"resultType":"matrix","result":[{{"metric":{{"job":"api"}},"values":[{}]}}]}}}}"#,
-                    values.join(",")
-                ),
-            )
-        }
-    };
-    let _ = write!(
-        stream,
-        "HTTP/1.1 {status}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    );
 }
 
 /// 2026-01-05T00:00:00Z.

@@ -3,7 +3,10 @@
 # holding a 14-day per-minute trace that promtool backfilled, started on a free loopback
 # port; `prescale import --prometheus` must read the trace back equal to the original
 # (in 3 requests, each under the server's 11,000-point limit), a bad query must fail in
-# one line, and exactly the process started here is stopped. Prints what it ran.
+# one line; `prescale serve --replay` of the last 3 days must decide, step for step,
+# what `simulate` decides on the CSV (three policies); the live `prescale serve` must
+# answer /healthz and /desired and its /metrics pass `promtool check metrics`; and
+# exactly the processes started here are stopped. Prints what it ran.
 set -euo pipefail
 t0=$(date +%s)
 prescale=${PRESCALE:-${CARGO_TARGET_DIR:-$(dirname "$0")/../../target}/release/prescale}
@@ -23,7 +26,13 @@ if ! command -v prometheus >/dev/null || ! command -v promtool >/dev/null; then
 fi
 work=$(mktemp -d)
 pid=
+serve_pid=
 stop() {
+    if [ -n "$serve_pid" ]; then
+        kill "$serve_pid" 2>/dev/null || true
+        wait "$serve_pid" 2>/dev/null || true
+        echo "prometheus check: stopped the scaler it started (pid $serve_pid)"
+    fi
     if [ -n "$pid" ]; then
         kill "$pid" 2>/dev/null || true
         wait "$pid" 2>/dev/null || true
@@ -45,12 +54,20 @@ promtool tsdb create-blocks-from openmetrics "$work/trace.om" "$work/tsdb" >/dev
 echo "prometheus check: backfilled $(($(wc -l <"$work/trace.om") - 2)) samples with promtool"
 
 # A free loopback port: one nothing answers on.
-port=
-for _ in $(seq 50); do
-    p=$((20000 + RANDOM % 40000))
-    if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then port=$p; break; fi
-done
-[ -n "$port" ] || { echo "prometheus check: no free port" >&2; exit 1; }
+free_port() {
+    for _ in $(seq 50); do
+        p=$((20000 + RANDOM % 40000))
+        if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then echo "$p"; return; fi
+    done
+    echo "prometheus check: no free port" >&2
+    exit 1
+}
+# GET $2 from 127.0.0.1:$1: the body, or nothing where the answer is not 200.
+get() {
+    (exec 3<>"/dev/tcp/127.0.0.1/$1" && printf 'GET %s HTTP/1.0\r\n\r\n' "$2" >&3 &&
+        awk 'NR == 1 && $2 != 200 { exit 1 } body { print } /^\r?$/ { body = 1 }' <&3) 2>/dev/null
+}
+port=$(free_port)
 printf 'global:\n  scrape_interval: 1h\n' >"$work/prometheus.yml"
 prometheus --config.file="$work/prometheus.yml" --storage.tsdb.path="$work/tsdb" \
     --storage.tsdb.retention.time=100y --web.listen-address="127.0.0.1:$port" \
@@ -85,4 +102,42 @@ fi
 [ "$(wc -l <"$work/bad.err")" -eq 1 ] && grep -q 'refused query "rate("' "$work/bad.err" ||
     { echo "prometheus check: a bad query's error is not one line naming it:" >&2; cat "$work/bad.err" >&2; exit 1; }
 echo "prometheus check: a bad query fails in one line: $(cat "$work/bad.err")"
+
+# serve --replay of the last 3 days against simulate on the CSV: the same targets.
+"$prescale" run-all --trace "$work/gen/workload.csv" --model seasonal-naive \
+    --policy predictive-hpa,slo-targeted,reactive-hpa --data-dir "$work/run" \
+    --reports-dir "$work/reports" >/dev/null 2>"$work/run-all.err"
+for pick in seasonal-naive:predictive-hpa seasonal-naive:slo-targeted none:reactive-hpa; do
+    model=${pick%%:*} policy=${pick#*:}
+    with_model=()
+    [ "$model" = none ] || with_model=(--model "$model")
+    "$prescale" serve --prometheus "$url" --query prescale_requests "${with_model[@]}" \
+        --policy "$policy" --clock 2026-01-19T00:00:00Z --replay --out "$work/replay.csv" \
+        2>"$work/replay.err"
+    sed 's/^/prometheus check: /' "$work/replay.err"
+    cmp -s <(cut -d, -f1,3 "$work/reports/timelines/${model}_$policy.csv") \
+        <(cut -d, -f1,2 "$work/replay.csv") ||
+        { echo "prometheus check: the replay of $model x $policy differs from simulate" >&2; exit 1; }
+    echo "prometheus check: $model x $policy: $(($(wc -l <"$work/replay.csv") - 1)) replayed targets equal simulate's"
+done
+
+# The live scaler, its clock 30 s into the step after the data's last: it decides from
+# the history, then serves.
+serve_port=$(free_port)
+"$prescale" serve --prometheus "$url" --query prescale_requests --model seasonal-naive \
+    --policy predictive-hpa --clock 2026-01-19T00:00:30Z --listen "127.0.0.1:$serve_port" \
+    --actual-query 'count(prescale_requests)' >/dev/null 2>"$work/serve.log" &
+serve_pid=$!
+healthy=
+for _ in $(seq 120); do
+    if [ "$(get "$serve_port" /healthz)" = ok ]; then healthy=1; break; fi
+    sleep 0.5
+done
+[ -n "$healthy" ] || { echo "prometheus check: serve did not become healthy" >&2; cat "$work/serve.log" >&2; exit 1; }
+echo "prometheus check: serve /desired: $(get "$serve_port" /desired)"
+get "$serve_port" /metrics >"$work/metrics.txt"
+promtool check metrics <"$work/metrics.txt" ||
+    { echo "prometheus check: serve's /metrics fails promtool check metrics" >&2; exit 1; }
+echo "prometheus check: serve's /metrics ($(grep -c '^prescale_' "$work/metrics.txt") samples) passes promtool check metrics; $(grep -E '^prescale_(tick_duration_seconds|resident_memory_bytes)' "$work/metrics.txt" | sed 's/{[^}]*}//' | tr '\n' ' ')"
+sed 's/^/prometheus check: /' "$work/serve.log"
 echo "prometheus check: OK in $(($(date +%s) - t0)) s"

@@ -8,10 +8,15 @@ use crate::plan::ExportPlan;
 use crate::recommend::Choice;
 use crate::settings::Settings;
 use crate::store::reports::from_csv;
+use crate::store::sweep::SweepDir;
 use crate::store::{read, write_atomic};
 
-/// Writes the manifests of `p.role`'s row.
+/// Writes the manifests of `p.role`'s row, or of each trace's recommendation of a
+/// sweep.
 pub(super) fn run(p: &ExportPlan) -> Result<()> {
+    if let Some((dir, level)) = &p.sweep {
+        return sweep(p, &SweepDir(dir.clone()), *level);
+    }
     let path = p.reports.recommended();
     if !path.exists() {
         bail!(
@@ -36,18 +41,69 @@ pub(super) fn run(p: &ExportPlan) -> Result<()> {
         .map_err(|e| anyhow::anyhow!("reading {}: {e}", settings_path.display()))?;
     let manifests = export::manifests(choice, &settings, &p.target)?;
     let file = export::file(choice, &manifests);
+    emit(
+        p,
+        &file,
+        &format!("{} × {} ({})", choice.model, choice.policy, choice.role),
+    )
+}
+
+/// Writes `file` to `--out` (or standard output), saying what went where.
+fn emit(p: &ExportPlan, file: &str, what: &str) -> Result<()> {
     if p.out.as_os_str() == "-" {
         print!("{file}");
     } else {
         write_atomic(&p.out, file.as_bytes())
             .with_context(|| format!("writing {}", p.out.display()))?;
-        eprintln!(
-            "export: {} × {} ({}) -> {}",
-            choice.model,
-            choice.policy,
-            choice.role,
-            p.out.display()
-        );
+        eprintln!("export: {what} -> {}", p.out.display());
     }
     Ok(())
+}
+
+/// One set of manifests per trace of the sweep in `dir`: its recommendation at `level`,
+/// at the settings it was swept with, scaling the Deployment named after the trace.
+fn sweep(p: &ExportPlan, dir: &SweepDir, level: f64) -> Result<()> {
+    let path = dir.slo_table();
+    if !path.exists() {
+        bail!(
+            "no {} (run `prescale sweep` first, or `merge` its shards)",
+            path.display()
+        );
+    }
+    let picks = export::sweep_picks(&read(&path)?, level)
+        .map_err(|e| anyhow::anyhow!("reading {}: {e}", path.display()))?;
+    if picks.is_empty() {
+        bail!(
+            "{} has no recommended row at SLO level {level} (give one of the sweep's --slo-levels)",
+            path.display()
+        );
+    }
+    let mut file = String::new();
+    for pick in &picks {
+        let settings_path = dir.settings(&pick.trace);
+        if !settings_path.exists() {
+            bail!(
+                "no {}: this sweep is older than `export --sweep-dir`; run it again",
+                settings_path.display()
+            );
+        }
+        let text = String::from_utf8_lossy(&read(&settings_path)?).into_owned();
+        let settings = Settings::from_toml(&text)
+            .map_err(|e| anyhow::anyhow!("reading {}: {e}", settings_path.display()))?;
+        let target = export::Target {
+            name: pick.trace.clone(),
+            ..p.target.clone()
+        };
+        let manifests = export::manifests(&pick.choice, &export::at_pick(&settings, pick), &target)
+            .with_context(|| format!("trace {} (its name names the Deployment: give the trace a name such as name = \"model-api\" in the grid)", pick.trace))?;
+        file.push_str(&export::sweep_file(pick, &manifests));
+    }
+    emit(
+        p,
+        &file,
+        &format!(
+            "{} at SLO {level} %",
+            crate::words::count(picks.len(), "trace")
+        ),
+    )
 }

@@ -22,7 +22,7 @@ pub(super) fn run(source: &ImportSource, opts: &ImportOptions, out: &Path) -> Re
             bearer_token_file,
             basic_auth_file,
         } => {
-            let auth = auth(bearer_token_file.as_deref(), basic_auth_file.as_deref())?;
+            let auth = Auth::from_files(bearer_token_file.as_deref(), basic_auth_file.as_deref())?;
             from_prometheus(query, &auth, opts)?
         }
     };
@@ -70,28 +70,4 @@ fn from_prometheus(
         }
     ));
     Ok((imported, query.url.clone()))
-}
-
-/// Credentials from `--bearer-token-file` or `--basic-auth-file`, else from
-/// `PRESCALE_PROMETHEUS_TOKEN` or `PRESCALE_PROMETHEUS_BASIC_AUTH`, else none. A file's
-/// trailing newline is not part of the secret.
-fn auth(bearer: Option<&Path>, basic: Option<&Path>) -> Result<Auth> {
-    let secret = |path: &Path| -> Result<String> {
-        let text =
-            std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-        Ok(text.trim_end_matches(['\n', '\r']).to_string())
-    };
-    let env = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
-    Ok(match (bearer, basic) {
-        (Some(p), _) => Auth::Bearer(secret(p)?),
-        (None, Some(p)) => Auth::Basic(secret(p)?),
-        (None, None) => match (
-            env("PRESCALE_PROMETHEUS_TOKEN"),
-            env("PRESCALE_PROMETHEUS_BASIC_AUTH"),
-        ) {
-            (Some(t), _) => Auth::Bearer(t),
-            (None, Some(b)) => Auth::Basic(b),
-            (None, None) => Auth::None,
-        },
-    })
 }

@@ -15,6 +15,7 @@ mod export;
 mod generate;
 mod import_trace;
 mod report;
+mod serve;
 mod simulate;
 mod sweep;
 mod train;
@@ -72,6 +73,7 @@ pub fn run(cli: Cli) -> Result<()> {
             backtest::run(&p)?
         }
         Plan::Export(p) => export::run(&p)?,
+        Plan::Serve(p) => serve::run(&p)?,
         Plan::Import {
             source,
             options,

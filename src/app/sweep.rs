@@ -175,6 +175,7 @@ pub(super) fn run(plan: &SweepPlan) -> Result<()> {
         },
     );
     let (mut manifest, mut rows) = shards.resume(fresh)?;
+    dir.write_settings(grid)?;
     let resumed = manifest.units.len();
     let started = Instant::now();
     let bar = progress::bar(mine.len() as u64, format!("sweep shard {i}/{n}"));

@@ -13,8 +13,13 @@
 //!   annotations (concurrency metric, target percentage, windows, min and max scale) and
 //!   `containerConcurrency`, running `--image`.
 //!
-//! A forecast policy runs as `prescale serve` behind a ScaledObject, which this version
-//! does not have: it is refused in one line, naming the roles that can be exported.
+//! - a forecast policy: `prescale serve` running it (a Deployment and its Service, the
+//!   model, the policy, the knob it picked and every setting the run changed as flags,
+//!   reading `--query` on `--prometheus` as requests per second), and a KEDA
+//!   `ScaledObject` whose `metrics-api` trigger reads serve's `GET /desired`: value
+//!   `replicas`, metric type `AverageValue` with target 1, so that KEDA's HPA asks for
+//!   exactly the replicas served, its behavior under `advanced` letting any change
+//!   through at once (the policy already decided how fast to move).
 
 pub(crate) mod yaml;
 
@@ -41,19 +46,16 @@ pub(crate) struct Target {
     /// reactive-hpa under `--hpa-metric rps`: the per-pod requests-per-second metric's
     /// name in the custom metrics API.
     pub(crate) pods_metric: Option<String>,
+    /// A forecast policy: the image whose `prescale` runs `serve`.
+    pub(crate) serve_image: Option<String>,
 }
+
+/// The port `prescale serve` listens on in the exported Deployment.
+const SERVE_PORT: u16 = 9464;
 
 /// Why a choice cannot be exported.
 #[derive(Debug, Error, PartialEq)]
 pub(crate) enum ExportError {
-    /// A forecast policy needs `prescale serve`.
-    #[error("{model} × {policy} is a forecast policy: it runs as `prescale serve` behind a KEDA ScaledObject, which this version does not have yet; export --role reactive-hpa (or a keda or knative-kpa pick) instead")]
-    NeedsServe {
-        /// The model.
-        model: String,
-        /// The policy.
-        policy: String,
-    },
     /// The policy is a reference or has no deployed counterpart.
     #[error("{0} is not a scaler anyone deploys")]
     NotDeployable(String),
@@ -252,11 +254,138 @@ pub(crate) fn manifests(
         policy if policy.starts_with("static-") => Err(ExportError::NotDeployable(format!(
             "{policy} (a fixed count: set the Deployment's replicas)"
         ))),
-        _ => Err(ExportError::NeedsServe {
-            model: choice.model.clone(),
-            policy: choice.policy.clone(),
-        }),
+        _ => {
+            let prometheus = target.prometheus.clone().ok_or_else(|| {
+                missing(
+                    "--prometheus",
+                    "the Prometheus `prescale serve` reads the demand from",
+                )
+            })?;
+            let query = target.query.clone().ok_or_else(|| {
+                missing("--query", "the PromQL of the service's requests per second")
+            })?;
+            let image = target.serve_image.clone().ok_or_else(|| {
+                missing(
+                    "--serve-image",
+                    "the container image whose prescale runs `serve`",
+                )
+            })?;
+            let serve = format!("{}-prescale", target.name);
+            if !is_label(&serve) {
+                return Err(ExportError::Name {
+                    flag: "--name",
+                    value: serve,
+                });
+            }
+            let mut args: Vec<String> = [
+                "serve",
+                "--prometheus",
+                &prometheus,
+                "--query",
+                &query,
+                "--count-unit",
+                "per-second",
+            ]
+            .iter()
+            .map(|a| a.to_string())
+            .collect();
+            if choice.model != crate::metrics::NO_MODEL {
+                args.extend(["--model".to_string(), choice.model.clone()]);
+            }
+            args.extend(["--policy".to_string(), choice.policy.clone()]);
+            args.extend(serve_flags(choice, settings));
+            args.extend(["--listen".to_string(), format!("0.0.0.0:{SERVE_PORT}")]);
+            let labels = json!({"app.kubernetes.io/name": serve});
+            let probe = |path: &str| json!({"httpGet": {"path": path, "port": "http"}});
+            let deployment = json!({
+                "apiVersion": "apps/v1",
+                "kind": "Deployment",
+                "metadata": {"name": serve, "namespace": target.namespace},
+                "spec": {
+                    "replicas": 1,
+                    "selector": {"matchLabels": labels},
+                    "template": {
+                        "metadata": {"labels": labels},
+                        "spec": {"containers": [{
+                            "name": "prescale",
+                            "image": image,
+                            "command": ["prescale"],
+                            "args": args,
+                            "ports": [{"name": "http", "containerPort": SERVE_PORT}],
+                            "readinessProbe": probe("/healthz"),
+                            "livenessProbe": {"httpGet": {"path": "/metrics", "port": "http"}},
+                            "resources": {"requests": {"cpu": "50m", "memory": "256Mi"}}
+                        }]}
+                    }
+                }
+            });
+            let service = json!({
+                "apiVersion": "v1",
+                "kind": "Service",
+                "metadata": {"name": serve, "namespace": target.namespace},
+                "spec": {
+                    "selector": labels,
+                    "ports": [{"name": "http", "port": SERVE_PORT, "targetPort": "http"}]
+                }
+            });
+            let any_change = json!({
+                "scaleUp": {
+                    "stabilizationWindowSeconds": 0,
+                    "selectPolicy": "Max",
+                    "policies": [{"type": "Pods", "value": cluster.max_replicas, "periodSeconds": 15}]
+                },
+                "scaleDown": {
+                    "stabilizationWindowSeconds": 0,
+                    "selectPolicy": "Max",
+                    "policies": [{"type": "Percent", "value": 100, "periodSeconds": 15}]
+                }
+            });
+            let scaled = json!({
+                "apiVersion": "keda.sh/v1alpha1",
+                "kind": "ScaledObject",
+                "metadata": metadata,
+                "spec": {
+                    "scaleTargetRef": {"name": target.name},
+                    "pollingInterval": 15,
+                    "minReplicaCount": cluster.min_replicas,
+                    "maxReplicaCount": cluster.max_replicas,
+                    "advanced": {"horizontalPodAutoscalerConfig": {"behavior": any_change}},
+                    "triggers": [{
+                        "type": "metrics-api",
+                        "metricType": "AverageValue",
+                        "metadata": {
+                            "url": format!("http://{serve}.{}.svc:{SERVE_PORT}/desired", target.namespace),
+                            "format": "json",
+                            "valueLocation": "replicas",
+                            "targetValue": "1",
+                            "activationTargetValue": "0"
+                        }
+                    }]
+                }
+            });
+            Ok(vec![deployment, service, scaled])
+        }
     }
+}
+
+/// The flags that give `prescale serve` the run's settings: every setting the models
+/// and the policies read that the run set away from its default, and the knob the
+/// choice picked.
+fn serve_flags(choice: &Choice, settings: &Settings) -> Vec<String> {
+    use crate::settings::{find, Stage, ALL};
+    let mut s = settings.clone();
+    if let (Some(v), Some(knob)) = (choice.knob_value, find(&choice.knob)) {
+        if let Ok(value) = knob.parse(&v.to_string()) {
+            (knob.set)(&mut s, value);
+        }
+    }
+    ALL.iter()
+        .filter(|x| x.read_by(Stage::Train) || x.read_by(Stage::Simulate))
+        // A number that is none (NaN) is unset, as in `settings.toml`.
+        .filter(|x| !matches!((x.get)(&s), crate::settings::Value::Number(n) if !n.is_finite()))
+        .filter(|x| (x.get)(&s).to_string() != x.default_value().to_string())
+        .flat_map(|x| [format!("--{}", x.name), (x.get)(&s).to_string()])
+        .collect()
 }
 
 /// The comment block that opens the file: what was chosen, on which window, and how
@@ -302,6 +431,155 @@ pub(crate) fn header(choice: &Choice) -> String {
 /// The file: the header, then each manifest as a YAML document.
 pub(crate) fn file(choice: &Choice, manifests: &[Value]) -> String {
     let mut out = header(choice);
+    for m in manifests {
+        out.push_str("---\n");
+        out.push_str(&yaml::to_yaml(m));
+    }
+    out
+}
+
+/// A sweep's recommendation for one trace at one SLO level: a `recommended` row of
+/// `slo_table.csv`.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct SweepPick {
+    /// The trace.
+    pub(crate) trace: String,
+    /// Its axes' key column values, in [`crate::settings::AXES`] order.
+    pub(crate) at: Vec<f64>,
+    /// The SLO level, percent.
+    pub(crate) level: f64,
+    /// The choice (model, policy, knob value, tuned value).
+    pub(crate) choice: Choice,
+    /// Rows of the trace at the level: more than one where it was swept at several
+    /// axis values (the first is exported).
+    pub(crate) of: usize,
+}
+
+/// The first `recommended` row of each trace at SLO `level` in `slo_table.csv`'s bytes,
+/// in table order; `Err` names what cannot be read.
+pub(crate) fn sweep_picks(bytes: &[u8], level: f64) -> Result<Vec<SweepPick>, String> {
+    let mut reader = csv::Reader::from_reader(bytes);
+    let header = reader.headers().map_err(|e| e.to_string())?.clone();
+    let col = |name: &str| {
+        header
+            .iter()
+            .position(|h| h == name)
+            .ok_or_else(|| format!("no {name} column"))
+    };
+    let axes: Vec<usize> = crate::settings::AXES
+        .iter()
+        .map(|s| col(s.axis.as_ref().expect("an axis").column))
+        .collect::<Result<_, _>>()?;
+    let [trace, family, lvl, model, policy, knob, value, tuned, attained, cost] = [
+        "trace",
+        "family",
+        "slo_level",
+        "model",
+        "policy",
+        "knob",
+        "value",
+        "tuned_value",
+        "slo_attained_pct",
+        "cost_vs_optimal",
+    ]
+    .map(col);
+    let (trace, family, lvl, model, policy, knob, value, tuned, attained, cost) = (
+        trace?, family?, lvl?, model?, policy?, knob?, value?, tuned?, attained?, cost?,
+    );
+    let mut out: Vec<SweepPick> = Vec::new();
+    for (i, row) in reader.records().enumerate() {
+        let row = row.map_err(|e| format!("row {}: {e}", i + 2))?;
+        let number = |k: usize| row.get(k).and_then(|v| v.parse::<f64>().ok());
+        if row.get(family) != Some("recommended")
+            || number(lvl).is_none_or(|l| (l - level).abs() > 1e-9)
+        {
+            continue;
+        }
+        let name = row.get(trace).unwrap_or_default().to_string();
+        if let Some(p) = out.iter_mut().find(|p| p.trace == name) {
+            p.of += 1;
+            continue;
+        }
+        out.push(SweepPick {
+            at: axes
+                .iter()
+                .map(|&k| number(k).unwrap_or(f64::NAN))
+                .collect(),
+            level,
+            choice: Choice {
+                role: "recommended".into(),
+                model: row.get(model).unwrap_or_default().to_string(),
+                policy: row.get(policy).unwrap_or_default().to_string(),
+                knob: row.get(knob).unwrap_or_default().to_string(),
+                knob_value: number(value),
+                tuned_value: number(tuned),
+                slo_pct: level,
+                test_slo_pct: number(attained).unwrap_or(f64::NAN),
+                test_cost_vs_optimal: number(cost).unwrap_or(f64::NAN),
+                ..Choice::default()
+            },
+            trace: name,
+            of: 1,
+        });
+    }
+    Ok(out)
+}
+
+/// `settings` at the pick's axis values and SLO level: what its rows were simulated
+/// with.
+pub(crate) fn at_pick(settings: &Settings, pick: &SweepPick) -> Settings {
+    use crate::settings::{Holds, Value, AXES, SLO};
+    let mut s = settings.clone();
+    for (axis, &x) in AXES.iter().zip(&pick.at) {
+        let value = match axis.axis.as_ref().map(|a| a.holds) {
+            Some(Holds::Minutes) => Value::Seconds((x * 60.0).round() as u32),
+            Some(Holds::Whole) => Value::Whole(x as u64),
+            _ => Value::Number(x),
+        };
+        if x.is_finite() {
+            (axis.set)(&mut s, value);
+        }
+    }
+    (SLO.set)(&mut s, Value::Number(pick.level));
+    s
+}
+
+/// One trace's set from a sweep: its comment block, then each manifest.
+pub(crate) fn sweep_file(pick: &SweepPick, manifests: &[Value]) -> String {
+    use crate::settings::AXES;
+    let c = &pick.choice;
+    let at: Vec<String> = AXES
+        .iter()
+        .zip(&pick.at)
+        .map(|(s, &x)| {
+            let axis = s.axis.as_ref().expect("an axis");
+            format!("{} {}", axis.heading, axis.console(x))
+        })
+        .collect();
+    let mut lines = vec![
+        format!(
+            "prescale export: the sweep's recommendation for trace {} at SLO {} %",
+            pick.trace, pick.level
+        ),
+        format!(
+            "{}, chosen on the validation window before the test period; on the test period {:.2} % at {:.3}× the optimum",
+            c.name(),
+            c.test_slo_pct,
+            c.test_cost_vs_optimal
+        ),
+        format!("at {}", at.join(", ")),
+    ];
+    if pick.of > 1 {
+        lines.push(format!(
+            "the sweep ran this trace at {} settings of its axes; this is the first (slo_table.csv has the others)",
+            pick.of
+        ));
+    }
+    lines.push(format!(
+        "settings: the sweep's settings-{}.toml at these values",
+        pick.trace
+    ));
+    let mut out: String = lines.iter().map(|l| format!("# {l}\n")).collect();
     for m in manifests {
         out.push_str("---\n");
         out.push_str(&yaml::to_yaml(m));

@@ -83,6 +83,33 @@ impl SweepDir {
         }
     }
 
+    /// `settings-<trace>.toml`: the settings a trace was swept at (every setting but
+    /// the axes, which each row names), for `export --sweep-dir`.
+    pub(crate) fn settings(&self, trace: &str) -> PathBuf {
+        self.0.join(format!("settings-{trace}.toml"))
+    }
+
+    /// `slo_table.csv`.
+    pub(crate) fn slo_table(&self) -> PathBuf {
+        self.0.join("slo_table.csv")
+    }
+
+    /// Writes each trace's settings ([`Self::settings`]).
+    pub(crate) fn write_settings(&self, grid: &Grid) -> Result<()> {
+        let files: Vec<(PathBuf, Vec<u8>)> = grid
+            .traces
+            .iter()
+            .enumerate()
+            .map(|(t, spec)| {
+                (
+                    self.settings(&spec.name),
+                    grid.trace_settings(t).to_toml().into_bytes(),
+                )
+            })
+            .collect();
+        write_all_atomic(&files).context("writing the traces' settings")
+    }
+
     /// `sweep.csv`: every row, merged and sorted.
     pub(crate) fn sweep_csv(&self) -> PathBuf {
         self.0.join("sweep.csv")
@@ -96,10 +123,8 @@ impl SweepDir {
         slo_table: Vec<u8>,
         frontiers: Vec<(String, Vec<u8>)>,
     ) -> Result<()> {
-        let mut files: Vec<(PathBuf, Vec<u8>)> = vec![
-            (self.sweep_csv(), sweep),
-            (self.0.join("slo_table.csv"), slo_table),
-        ];
+        let mut files: Vec<(PathBuf, Vec<u8>)> =
+            vec![(self.sweep_csv(), sweep), (self.slo_table(), slo_table)];
         for (trace, png) in frontiers {
             files.push((self.0.join(format!("frontier_{trace}.png")), png));
         }

@@ -268,6 +268,21 @@ impl Grid {
             .collect()
     }
 
+    /// The settings trace `t` is swept at: the grid's, with its replica bounds and the
+    /// first value of each axis (a row names its own).
+    pub(crate) fn trace_settings(&self, t: usize) -> Settings {
+        let spec = &self.traces[t];
+        let mut s = self.settings.clone();
+        s.cluster.min_replicas = spec.min_replicas;
+        s.cluster.max_replicas = spec.max_replicas;
+        for (axis, values) in settings::AXES.iter().zip(&spec.axes) {
+            if let Some(&v) = values.first() {
+                (axis.set)(&mut s, v);
+            }
+        }
+        s
+    }
+
     /// The unit's trace from its file's bytes ([`crate::store::sweep::trace_files`]): the file parsed, or the workload generated with the unit's seed.
     pub(crate) fn unit_trace(&self, unit: &Unit, bytes: &[u8]) -> anyhow::Result<Trace> {
         let spec = &self.traces[unit.trace];

@@ -7,6 +7,8 @@ use std::path::Path;
 
 use assert_cmd::Command;
 
+pub(crate) mod prometheus;
+
 /// The binary under test.
 pub(crate) fn prescale() -> Command {
     Command::cargo_bin("prescale").unwrap()

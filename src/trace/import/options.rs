@@ -128,7 +128,7 @@ pub fn step_seconds(text: &str) -> Result<u32, String> {
 
 /// A duration in whole seconds: `0` for none, or a whole number with a unit, `s`,
 /// `m`/`min`, `h` or `d`.
-fn duration_seconds(text: &str) -> Result<u32, String> {
+pub fn duration_seconds(text: &str) -> Result<u32, String> {
     let t = text.trim();
     if t == "0" {
         return Ok(0);
