@@ -17,7 +17,6 @@ use crate::settings::{self, Setting, Stage, MODELS, OUTPUT, POLICIES, TRACE};
 
 /// The `--help` heading of `import --prometheus` and its flags.
 const PROMETHEUS: &str = "From a running Prometheus";
-use crate::trace::import::options::{ImportOption, OPTIONS};
 
 /// The word that selects every model or policy.
 pub const ALL: &str = "all";
@@ -123,9 +122,6 @@ pub struct ServeCmd {
     /// History read at the start to fit the model and tune the policy on (a replay reads it before the days it replays).
     #[arg(long, value_name = "DURATION", default_value = "11d", help_heading = PROMETHEUS)]
     pub history: String,
-    /// How the demand is read (its step: --step, 1m by default).
-    #[command(flatten)]
-    pub import: ImportArgs,
     /// The model whose forecasts the policy reads (a forecast policy's).
     #[arg(long, value_name = "NAME", value_parser = single_model_values(), help_heading = MODELS)]
     pub model: Option<String>,
@@ -196,9 +192,6 @@ pub struct BacktestCmd {
     /// The CSV trace [default: the synthetic workload, generated with --seed].
     #[arg(long, value_name = "FILE", help_heading = TRACE)]
     pub trace: Option<PathBuf>,
-    /// How --trace is read.
-    #[command(flatten)]
-    pub import: ImportArgs,
     /// Folds: test windows of --test-days each, back to back at the trace's end.
     #[arg(long, value_name = "K", default_value_t = 4, help_heading = TRACE)]
     pub folds: usize,
@@ -236,9 +229,6 @@ pub struct SweepCmd {
     /// One CSV trace to sweep [default: the synthetic workload, generated with each seed].
     #[arg(long, value_name = "FILE", help_heading = TRACE)]
     pub trace: Option<PathBuf>,
-    /// How --trace is read.
-    #[command(flatten)]
-    pub import: ImportArgs,
     /// Every setting's flag; axes and knobs take comma-separated lists.
     #[command(flatten)]
     pub settings: SettingArgs<ForSweep>,
@@ -288,28 +278,38 @@ impl Scope for ForGenerate {
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ForTrain;
 impl Scope for ForTrain {
-    const STAGES: &'static [Stage] = &[Stage::Train];
+    const STAGES: &'static [Stage] = &[Stage::Import, Stage::Train];
 }
 
 /// `simulate`'s settings.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ForSimulate;
 impl Scope for ForSimulate {
-    const STAGES: &'static [Stage] = &[Stage::Simulate];
+    const STAGES: &'static [Stage] = &[Stage::Import, Stage::Simulate];
 }
 
 /// `run-all`'s settings.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ForRunAll;
 impl Scope for ForRunAll {
-    const STAGES: &'static [Stage] = &[Stage::Generate, Stage::Train, Stage::Simulate];
+    const STAGES: &'static [Stage] = &[
+        Stage::Generate,
+        Stage::Import,
+        Stage::Train,
+        Stage::Simulate,
+    ];
 }
 
 /// `sweep`'s settings.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ForSweep;
 impl Scope for ForSweep {
-    const STAGES: &'static [Stage] = &[Stage::Generate, Stage::Train, Stage::Simulate];
+    const STAGES: &'static [Stage] = &[
+        Stage::Generate,
+        Stage::Import,
+        Stage::Train,
+        Stage::Simulate,
+    ];
     const SWEEP: bool = true;
 }
 
@@ -317,14 +317,26 @@ impl Scope for ForSweep {
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ForServe;
 impl Scope for ForServe {
-    const STAGES: &'static [Stage] = &[Stage::Train, Stage::Simulate];
+    const STAGES: &'static [Stage] = &[Stage::Import, Stage::Train, Stage::Simulate];
+}
+
+/// `import`'s settings: how a trace is read.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ForImport;
+impl Scope for ForImport {
+    const STAGES: &'static [Stage] = &[Stage::Import];
 }
 
 /// `backtest`'s settings: a sweep's, one fold a day by default, knobs along their trials.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ForBacktest;
 impl Scope for ForBacktest {
-    const STAGES: &'static [Stage] = &[Stage::Generate, Stage::Train, Stage::Simulate];
+    const STAGES: &'static [Stage] = &[
+        Stage::Generate,
+        Stage::Import,
+        Stage::Train,
+        Stage::Simulate,
+    ];
     const SWEEP: bool = true;
     const DEFAULTS: &'static [(&'static str, &'static str)] = &[("test-days", "1")];
     const TRIALS: bool = true;
@@ -381,7 +393,14 @@ impl<S: Scope> clap::FromArgMatches for SettingArgs<S> {
 
 impl<S: Scope> clap::Args for SettingArgs<S> {
     fn augment_args(cmd: clap::Command) -> clap::Command {
+        // One flag per name: `--step` is the synthetic trace's and an imported one's
+        // (both take its value, `from_arg_matches`); the first in the table says so.
+        let mut named: Vec<&str> = Vec::new();
         Self::settings().fold(cmd, |cmd, s| {
+            if named.contains(&s.name) {
+                return cmd;
+            }
+            named.push(s.name);
             let default = match S::DEFAULTS.iter().find(|(n, _)| *n == s.name) {
                 Some((_, v)) => v.to_string(),
                 None if S::TRIALS && !s.trials.is_empty() => s
@@ -405,6 +424,10 @@ impl<S: Scope> clap::Args for SettingArgs<S> {
                     s.help,
                     users.join(", ")
                 ),
+                // How a trace is read says its default in words (the file's own step).
+                (false, _) if matches!(s.kind, crate::settings::Kind::Text(_)) => {
+                    s.help.to_string()
+                }
                 (false, _) => format!("{} [default: {default}]", s.help),
             };
             let arg = clap::Arg::new(s.name)
@@ -563,64 +586,6 @@ pub struct TraceArgs {
     /// Trace to use instead of <DATA_DIR>/workload.csv: any format `prescale import` reads (CSV, Prometheus JSON, access log, per-request CSV, Azure Functions; gzip too).
     #[arg(long, value_name = "FILE", help_heading = TRACE)]
     pub trace: Option<PathBuf>,
-    /// How it is read.
-    #[command(flatten)]
-    pub import: ImportArgs,
-}
-
-/// How a trace file is read (`prescale import` and every `--trace`): one flag per entry
-/// of the import options' table ([`crate::trace::import::options::OPTIONS`]).
-#[derive(Debug, Clone, Default)]
-pub struct ImportArgs {
-    /// The options given, in table order, with their values as typed (checked by each
-    /// entry's parser when the plan is resolved: [`Self::options`]).
-    pub given: Vec<(&'static ImportOption, String)>,
-}
-
-impl ImportArgs {
-    /// The options of the import: the defaults with every option given set, or the first
-    /// value its entry's parser refuses, named with its flag (exit 1, as a setting's).
-    pub fn options(&self) -> anyhow::Result<crate::trace::import::ImportOptions> {
-        let mut o = crate::trace::import::ImportOptions::default();
-        for (option, value) in &self.given {
-            (option.set)(&mut o, value)
-                .map_err(|why| anyhow::anyhow!("`{}` = {value}: {why}", option.name))?;
-        }
-        Ok(o)
-    }
-}
-
-impl clap::FromArgMatches for ImportArgs {
-    fn from_arg_matches(m: &clap::ArgMatches) -> Result<Self, clap::Error> {
-        let given = OPTIONS
-            .iter()
-            .filter_map(|o| m.get_one::<String>(o.name).map(|v| (o, v.clone())))
-            .collect();
-        Ok(Self { given })
-    }
-
-    fn update_from_arg_matches(&mut self, m: &clap::ArgMatches) -> Result<(), clap::Error> {
-        *self = Self::from_arg_matches(m)?;
-        Ok(())
-    }
-}
-
-impl clap::Args for ImportArgs {
-    fn augment_args(cmd: clap::Command) -> clap::Command {
-        OPTIONS.iter().fold(cmd, |cmd, o| {
-            cmd.arg(
-                clap::Arg::new(o.name)
-                    .long(o.name)
-                    .value_name(o.value_name)
-                    .help(o.help)
-                    .help_heading(TRACE),
-            )
-        })
-    }
-
-    fn augment_args_for_update(cmd: clap::Command) -> clap::Command {
-        Self::augment_args(cmd)
-    }
 }
 
 /// `import`.
@@ -655,7 +620,7 @@ pub struct ImportCmd {
     pub basic_auth_file: Option<PathBuf>,
     /// How they are read.
     #[command(flatten)]
-    pub import: ImportArgs,
+    pub settings: SettingArgs<ForImport>,
     /// Where the normalized trace goes (timestamp,requests), for every other command.
     #[arg(long, value_name = "FILE", default_value = "data/workload.csv", help_heading = OUTPUT)]
     pub out: PathBuf,

@@ -6,7 +6,7 @@
 use std::path::PathBuf;
 
 use crate::cli::{
-    BacktestCmd, Cli, Command, DataArgs, ForBacktest, ImportArgs, ModelSelect, PolicySelect, Scope,
+    BacktestCmd, Cli, Command, DataArgs, ForBacktest, ModelSelect, PolicySelect, Scope,
     SettingArgs, SweepCmd, TraceArgs, ALL,
 };
 use crate::config::{ClusterConfig, GenerateConfig, PolicyConfig, Tolerances};
@@ -134,10 +134,8 @@ pub(crate) enum TraceSource {
 /// One experiment: the trace, the split, the cluster, the models and the policies.
 #[derive(Debug, Clone)]
 pub(crate) struct Experiment {
-    /// Where the trace comes from.
+    /// Where the trace comes from (how it is read: `settings.import`).
     pub(crate) source: TraceSource,
-    /// Column names for an imported trace.
-    pub(crate) import: ImportOptions,
     /// The data folder.
     pub(crate) data: DataDir,
     /// The reports folder.
@@ -253,7 +251,7 @@ pub(crate) fn resolve(cli: Cli) -> anyhow::Result<Plan> {
         Command::Merge(c) => Plan::Merge(c.dir),
         Command::Backtest(c) => Plan::Backtest(backtest_plan(c)?),
         Command::Import(c) => {
-            let mut options = c.import.options()?;
+            let mut options = settings(&c.settings)?.import;
             let source = match c.prometheus {
                 None => ImportSource::Files(c.files),
                 Some(url) => {
@@ -358,9 +356,9 @@ fn serve_plan(c: crate::cli::ServeCmd) -> anyhow::Result<ServePlan> {
             policy.name()
         );
     }
-    let mut options = c.import.options()?;
+    let mut options = s.import.clone();
     options.step_seconds.get_or_insert(60);
-    let history_s = crate::trace::import::options::duration_seconds(&c.history).map_err(|why| {
+    let history_s = crate::config::duration_seconds(&c.history).map_err(|why| {
         anyhow::anyhow!("--history {}: {why}", crate::trace::excerpt(&c.history, 40))
     })?;
     if history_s == 0 {
@@ -452,7 +450,6 @@ fn base_grid(
 /// the settings, lists the axes and knobs (the grid file's rule), one trace, validated.
 fn flag_grid(
     trace: Option<&PathBuf>,
-    import: &ImportArgs,
     given: &[(&'static crate::settings::Setting, Vec<String>)],
     model: Option<&[String]>,
     policy: Option<&[String]>,
@@ -488,7 +485,7 @@ fn flag_grid(
     base.traces = vec![TraceSpec {
         name: sweep::default_name(&src),
         source: src,
-        import: import.options()?,
+        import: base.settings.import.clone(),
         axes: base.axes.clone(),
         min_replicas: base.settings.cluster.min_replicas,
         max_replicas: base.settings.cluster.max_replicas,
@@ -508,7 +505,6 @@ fn sweep_plan(c: SweepCmd) -> anyhow::Result<SweepPlan> {
     let grid = match &c.grid {
         None => flag_grid(
             c.trace.as_ref(),
-            &c.import,
             &c.settings.given,
             c.model.as_deref(),
             c.policy.as_deref(),
@@ -616,7 +612,6 @@ fn backtest_plan(c: BacktestCmd) -> anyhow::Result<BacktestPlan> {
     // The backtest reads no SLO levels (it has one --slo).
     let mut grid = flag_grid(
         c.trace.as_ref(),
-        &c.import,
         &given,
         c.model.as_deref(),
         c.policy.as_deref(),
@@ -694,7 +689,6 @@ fn experiment(
     };
     Ok(Experiment {
         source,
-        import: trace.import.options()?,
         data: DataDir(data.data_dir.clone()),
         reports: ReportsDir(reports_dir.unwrap_or_else(|| PathBuf::from("reports"))),
         models: model_kinds,
@@ -840,6 +834,13 @@ mod tests {
                 settings::Kind::Duration => "1h".to_string(),
                 settings::Kind::Seconds { .. } => "30s".to_string(),
                 settings::Kind::Choice(names) => names[names.len() - 1].to_string(),
+                settings::Kind::Text(_) => match s.name {
+                    "format" => "csv".to_string(),
+                    "step" => "5m".to_string(),
+                    "count-unit" => "per-second".to_string(),
+                    "max-gap" => "30m".to_string(),
+                    _ => "x".to_string(),
+                },
             };
             let name = format!("--{}", s.name);
             // An SLO every setting's neighbour leaves reachable (a 1 s deadline serves

@@ -9,6 +9,7 @@
 use thiserror::Error;
 
 use crate::config::GenerateConfig;
+use crate::config::ImportOptions;
 use crate::config::ModelConfig;
 use crate::config::RefitEvery;
 
@@ -35,6 +36,16 @@ pub enum SettingError {
         /// The service time given.
         service_s: f64,
     },
+    /// A value of how a trace is read that its parser refused, in its words.
+    #[error("`{name}` = {value}: {why}")]
+    Read {
+        /// The setting.
+        name: &'static str,
+        /// The value, as given.
+        value: String,
+        /// What is wrong with it.
+        why: String,
+    },
     /// `min-replicas` above `max-replicas`.
     #[error("`min-replicas` = {min}: must be at most `max-replicas` ({max})")]
     MinAboveMax {
@@ -58,6 +69,8 @@ pub struct Settings {
     pub model: ModelConfig,
     /// The policies.
     pub policy: PolicyConfig,
+    /// How the trace is read.
+    pub import: ImportOptions,
 }
 
 impl Settings {
@@ -101,6 +114,8 @@ pub const OUTPUT: &str = "Output";
 /// it runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Stage {
+    /// Reading a trace from where it lives (a file's format, columns, step, gaps).
+    Import,
     /// Generating the synthetic workload.
     Generate,
     /// Fitting the models.
@@ -110,7 +125,7 @@ pub enum Stage {
 }
 
 /// What a setting's values are.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy)]
 pub enum Kind {
     /// A number (f64).
     Number,
@@ -129,6 +144,9 @@ pub enum Kind {
     Time,
     /// One of a list of names.
     Choice(&'static [&'static str]),
+    /// Text, read by its own parser into how a trace is read (`Err`: what is wrong with
+    /// it, in words); its value is a [`Value::Text`].
+    Text(fn(&mut ImportOptions, &str) -> Result<(), String>),
 }
 
 /// One value of a setting.
@@ -144,6 +162,8 @@ pub enum Value {
     Seconds(u32),
     /// Of a [`Kind::Choice`] setting: the name chosen.
     Choice(&'static str),
+    /// Of a [`Kind::Text`] setting: the text (empty: unset).
+    Text(&'static str),
 }
 
 impl Value {
@@ -153,7 +173,7 @@ impl Value {
             Value::Number(x) => x,
             Value::Whole(n) => n as f64,
             Value::Seconds(s) => f64::from(s),
-            Value::Duration(_) | Value::Choice(_) => f64::NAN,
+            Value::Duration(_) | Value::Choice(_) | Value::Text(_) => f64::NAN,
         }
     }
 
@@ -163,7 +183,7 @@ impl Value {
             Value::Number(x) => x as u64,
             Value::Whole(n) => n,
             Value::Seconds(s) => u64::from(s),
-            Value::Duration(_) | Value::Choice(_) => 0,
+            Value::Duration(_) | Value::Choice(_) | Value::Text(_) => 0,
         }
     }
 
@@ -171,9 +191,11 @@ impl Value {
     pub fn duration(self) -> RefitEvery {
         match self {
             Value::Duration(d) => d,
-            Value::Number(_) | Value::Whole(_) | Value::Seconds(_) | Value::Choice(_) => {
-                RefitEvery::NEVER
-            }
+            Value::Number(_)
+            | Value::Whole(_)
+            | Value::Seconds(_)
+            | Value::Choice(_)
+            | Value::Text(_) => RefitEvery::NEVER,
         }
     }
 
@@ -181,7 +203,34 @@ impl Value {
     pub fn choice(self) -> &'static str {
         match self {
             Value::Choice(c) => c,
-            Value::Number(_) | Value::Whole(_) | Value::Duration(_) | Value::Seconds(_) => "",
+            Value::Number(_)
+            | Value::Whole(_)
+            | Value::Duration(_)
+            | Value::Seconds(_)
+            | Value::Text(_) => "",
+        }
+    }
+
+    /// The text given (empty for other kinds).
+    pub fn text(self) -> &'static str {
+        match self {
+            Value::Text(t) => t,
+            _ => "",
+        }
+    }
+}
+
+/// `text` as a `'static` str, each distinct text stored once for the process (a few
+/// column names and durations from a command line or a grid file).
+fn intern(text: &str) -> &'static str {
+    static SEEN: std::sync::Mutex<Vec<&'static str>> = std::sync::Mutex::new(Vec::new());
+    let mut seen = SEEN.lock().unwrap_or_else(|p| p.into_inner());
+    match seen.iter().find(|t| **t == text) {
+        Some(t) => t,
+        None => {
+            let t: &'static str = Box::leak(text.to_string().into_boxed_str());
+            seen.push(t);
+            t
         }
     }
 }
@@ -193,7 +242,7 @@ impl std::fmt::Display for Value {
             Value::Whole(n) => write!(f, "{n}"),
             Value::Duration(d) => write!(f, "{d}"),
             Value::Seconds(s) => write!(f, "{}", seconds_text(*s)),
-            Value::Choice(c) => write!(f, "{c}"),
+            Value::Choice(c) | Value::Text(c) => write!(f, "{c}"),
         }
     }
 }
@@ -237,17 +286,7 @@ fn parse_seconds(text: &str, bare: u32) -> Option<u32> {
     u32::try_from(n.checked_mul(unit)?).ok()
 }
 
-/// Seconds in a duration's unit: `s`, `m` or `min`, `h`, `d`; `None` for any other.
-/// The one table of units every duration a flag or file gives is read with.
-pub(crate) fn unit_seconds(unit: &str) -> Option<u64> {
-    match unit {
-        "s" => Some(1),
-        "m" | "min" => Some(60),
-        "h" => Some(3600),
-        "d" => Some(86_400),
-        _ => None,
-    }
-}
+pub(crate) use crate::config::unit_seconds;
 
 /// How a sweep runs a setting's list of values and names them in its rows.
 #[derive(Debug)]
@@ -366,6 +405,8 @@ impl Setting {
             (Kind::Duration, Value::Duration(_)) => true,
             (Kind::Seconds { .. }, Value::Seconds(s)) => (self.valid)(f64::from(s)),
             (Kind::Choice(names), Value::Choice(c)) => names.contains(&c),
+            // Its parser checked it ([`Self::parse`]); empty: unset, the default.
+            (Kind::Text(_), Value::Text(_)) => true,
             _ => false,
         };
         if ok {
@@ -385,6 +426,15 @@ impl Setting {
             Kind::Duration => t.parse().ok().map(Value::Duration),
             Kind::Seconds { bare } => parse_seconds(t, bare).map(Value::Seconds),
             Kind::Choice(names) => names.iter().find(|n| **n == t).map(|n| Value::Choice(n)),
+            Kind::Text(read) => {
+                return read(&mut ImportOptions::default(), t)
+                    .map(|()| Value::Text(intern(t)))
+                    .map_err(|why| SettingError::Read {
+                        name: self.name,
+                        value: t.to_string(),
+                        why,
+                    })
+            }
         };
         self.check(value.ok_or_else(|| self.out_of_range(t))?)
     }
@@ -412,6 +462,16 @@ impl Setting {
                     .parse(s)
                     .map_err(|_| Some(self.out_of_range(format!("{s:?}"))))
             }
+            (Kind::Text(_), toml::Value::String(s)) => {
+                return self.parse(s).map_err(|e| match e {
+                    SettingError::Read { name, why, .. } => Some(SettingError::Read {
+                        name,
+                        value: format!("{s:?}"),
+                        why,
+                    }),
+                    e => Some(e),
+                })
+            }
             (Kind::Seconds { bare }, toml::Value::Integer(i)) => Value::Seconds(
                 u32::try_from(*i)
                     .ok()
@@ -432,6 +492,7 @@ impl Setting {
             Kind::Seconds { .. } => "a duration such as \"15s\" or \"2m\"",
             Kind::Time => "a number of seconds, or a time such as \"500ms\"",
             Kind::Choice(_) => "a name",
+            Kind::Text(_) => "a string",
         }
     }
 
@@ -448,13 +509,14 @@ impl Settings {
         let mut out = String::from(
             "# The settings this run was simulated with (prescale's flags and grid keys).\n",
         );
-        for s in ALL {
+        // How the trace was read is not how it was simulated: its options stay out.
+        for s in ALL.iter().filter(|s| !s.read_by(Stage::Import)) {
             let v = (s.get)(self);
             let text = match v {
                 Value::Number(x) if !x.is_finite() => continue,
                 Value::Number(x) => format!("{x:?}"),
                 Value::Whole(n) => n.to_string(),
-                Value::Duration(_) | Value::Seconds(_) | Value::Choice(_) => {
+                Value::Duration(_) | Value::Seconds(_) | Value::Choice(_) | Value::Text(_) => {
                     format!("{:?}", v.to_string())
                 }
             };
@@ -482,9 +544,16 @@ impl Settings {
     }
 }
 
-/// Looks a setting up by name.
+/// Looks a setting up by name (the first of that name: `step` is the synthetic trace's
+/// and an imported one's, one flag for both, [`named`]).
 pub fn find(name: &str) -> Option<&'static Setting> {
     ALL.iter().copied().find(|s| s.name == name)
+}
+
+/// Every setting of this name: one flag or key may set two (`step`: the synthetic
+/// trace's and an imported one's).
+pub fn named(name: &str) -> impl Iterator<Item = &'static Setting> + '_ {
+    ALL.iter().copied().filter(move |s| s.name == name)
 }
 
 const GEN: &[Stage] = &[Stage::Generate];
@@ -536,7 +605,7 @@ pub const STEP: Setting = Setting {
     heading: TRACE,
     stages: GEN,
     value_name: "DURATION",
-    help: "Step of the synthetic trace (15s, 1m, 5m; a bare number counts seconds): below a minute, the scalers that act in seconds (the HPA's 15 s sync) are modelled at their own tick",
+    help: "Step of the synthetic trace (15s, 1m, 5m; a bare number counts seconds): below a minute, the scalers that act in seconds (the HPA's 15 s sync) are modelled at their own tick; a trace read instead (--trace) has its finer samples summed into it",
     kind: Kind::Seconds { bare: 1 },
     range: "a step of whole seconds that divides a day",
     valid: |s| s >= 1.0 && f64::from(crate::config::SECONDS_PER_DAY) % s == 0.0,
@@ -1191,6 +1260,206 @@ pub const METRICS_LAG: Setting = Setting {
     trials: &[],
 };
 
+const IMPORT: &[Stage] = &[Stage::Import];
+
+/// An entry of how a trace is read: a flag of every command that reads one (under the
+/// trace heading, its default in its help) and a key of a grid file, top-level or of a
+/// `[[trace]]` table. `read` parses a value into the field it sets (`Err`: what is
+/// wrong, in words), `get` shows the field, `set` is `read` on the settings (given a
+/// value `read` accepted).
+const fn import_option(
+    name: &'static str,
+    value_name: &'static str,
+    help: &'static str,
+    read: Read,
+    get: fn(&Settings) -> Value,
+    set: fn(&mut Settings, Value),
+) -> Setting {
+    Setting {
+        name,
+        heading: TRACE,
+        stages: IMPORT,
+        value_name,
+        help,
+        kind: Kind::Text(read),
+        range: "",
+        valid: |_| true,
+        get,
+        set,
+        axis: None,
+        per_trace: true,
+        trials: &[],
+    }
+}
+
+/// A parser of how a trace is read: sets its field from a value, or says what is wrong.
+type Read = fn(&mut ImportOptions, &str) -> Result<(), String>;
+
+/// `read` on the settings' import options, where the value was checked by it (an unset
+/// one, empty, leaves the field).
+fn read_into(s: &mut Settings, v: Value, read: Read) {
+    if !v.text().is_empty() {
+        let _ = read(&mut s.import, v.text());
+    }
+}
+
+/// An optional text as a value (empty: unset).
+fn text_value(t: &Option<String>) -> Value {
+    Value::Text(intern(t.as_deref().unwrap_or("")))
+}
+
+fn read_format(o: &mut ImportOptions, v: &str) -> Result<(), String> {
+    o.format = v.parse()?;
+    Ok(())
+}
+
+/// The trace file's format.
+pub const FORMAT: Setting = import_option(
+    "format",
+    "FORMAT",
+    "The file's format: auto, csv, prometheus, access-log, requests or azure-functions [default: auto: told from the content]",
+    read_format,
+    |s| Value::Text(s.import.format.name()),
+    |s, v| read_into(s, v, read_format),
+);
+
+fn read_time_column(o: &mut ImportOptions, v: &str) -> Result<(), String> {
+    crate::config::text(&mut o.time_column, v)
+}
+
+/// The timestamp column.
+pub const TIME_COLUMN: Setting = import_option(
+    "time-column",
+    "NAME",
+    "Timestamp column (csv, requests) [default: detected from timestamp/ds/time]",
+    read_time_column,
+    |s| text_value(&s.import.time_column),
+    |s, v| read_into(s, v, read_time_column),
+);
+
+fn read_count_column(o: &mut ImportOptions, v: &str) -> Result<(), String> {
+    crate::config::text(&mut o.count_column, v)
+}
+
+/// The count column.
+pub const COUNT_COLUMN: Setting = import_option(
+    "count-column",
+    "NAME",
+    "Count column (csv) [default: detected from requests/value/y/count]",
+    read_count_column,
+    |s| text_value(&s.import.count_column),
+    |s, v| read_into(s, v, read_count_column),
+);
+
+fn read_step(o: &mut ImportOptions, v: &str) -> Result<(), String> {
+    o.step_seconds = Some(crate::config::step_seconds(v)?);
+    Ok(())
+}
+
+/// The trace's step.
+pub const IMPORT_STEP: Setting = import_option(
+    "step",
+    "DURATION",
+    "Step of the trace (15s, 1m, 5m, 1h; a whole number of seconds that divides a day): finer samples are summed into it, requests binned [default: the file's own step, requests 1m]",
+    read_step,
+    |s| match s.import.step_seconds {
+        Some(step) => Value::Text(intern(&seconds_text(step))),
+        None => Value::Text(""),
+    },
+    |s, v| read_into(s, v, read_step),
+);
+
+fn read_count_unit(o: &mut ImportOptions, v: &str) -> Result<(), String> {
+    o.count_unit = v.parse()?;
+    Ok(())
+}
+
+/// What a series' values count.
+pub const COUNT_UNIT: Setting = import_option(
+    "count-unit",
+    "UNIT",
+    "What a series' values count: per-step (counts) or per-second (a rate, as Prometheus' rate() gives) [default: per-step]",
+    read_count_unit,
+    |s| {
+        Value::Text(match s.import.count_unit {
+            crate::config::CountUnit::PerStep => "per-step",
+            crate::config::CountUnit::PerSecond => "per-second",
+        })
+    },
+    |s, v| read_into(s, v, read_count_unit),
+);
+
+fn read_max_gap(o: &mut ImportOptions, v: &str) -> Result<(), String> {
+    o.max_gap_minutes = crate::config::minutes(v)?;
+    Ok(())
+}
+
+/// The longest gap filled.
+pub const MAX_GAP: Setting = import_option(
+    "max-gap",
+    "DURATION",
+    "Longest gap filled by linear interpolation; a longer one is an error naming it (0: none) [default: 1h]",
+    read_max_gap,
+    |s| Value::Text(intern(&format!("{}m", s.import.max_gap_minutes))),
+    |s, v| read_into(s, v, read_max_gap),
+);
+
+fn read_series(o: &mut ImportOptions, v: &str) -> Result<(), String> {
+    crate::config::text(&mut o.series, v)
+}
+
+/// A Prometheus series.
+pub const SERIES: Setting = import_option(
+    "series",
+    "LABELS",
+    "Prometheus: take the series with these labels, label=\"value\"[,…] [default: all, summed]",
+    read_series,
+    |s| text_value(&s.import.series),
+    |s, v| read_into(s, v, read_series),
+);
+
+fn read_weight_column(o: &mut ImportOptions, v: &str) -> Result<(), String> {
+    crate::config::text(&mut o.weight_column, v)
+}
+
+/// A per-request CSV's weight column.
+pub const WEIGHT_COLUMN: Setting = import_option(
+    "weight-column",
+    "NAME",
+    "requests: sum this column per step instead of counting rows (GeneratedTokens: work, not requests)",
+    read_weight_column,
+    |s| text_value(&s.import.weight_column),
+    |s, v| read_into(s, v, read_weight_column),
+);
+
+fn read_function(o: &mut ImportOptions, v: &str) -> Result<(), String> {
+    crate::config::text(&mut o.function, v)
+}
+
+/// An Azure Functions function.
+pub const FUNCTION: Setting = import_option(
+    "function",
+    "HASH",
+    "azure-functions: the functions whose hash starts with this",
+    read_function,
+    |s| text_value(&s.import.function),
+    |s, v| read_into(s, v, read_function),
+);
+
+fn read_app(o: &mut ImportOptions, v: &str) -> Result<(), String> {
+    crate::config::text(&mut o.app, v)
+}
+
+/// An Azure Functions app.
+pub const APP: Setting = import_option(
+    "app",
+    "HASH",
+    "azure-functions: every function of the apps whose hash starts with this [default: the busiest app]",
+    read_app,
+    |s| text_value(&s.import.app),
+    |s, v| read_into(s, v, read_app),
+);
+
 /// The sweep's axes, in the order of their key columns (and of a unit's id). A new axis
 /// is its setting's [`Axis`] and a line here.
 pub const AXES: &[&Setting] = &[&STARTUP_DELAY, &CAPACITY, &SEED];
@@ -1199,6 +1468,16 @@ pub const AXES: &[&Setting] = &[&STARTUP_DELAY, &CAPACITY, &SEED];
 pub const ALL: &[&Setting] = &[
     &DAYS,
     &STEP,
+    &FORMAT,
+    &TIME_COLUMN,
+    &COUNT_COLUMN,
+    &IMPORT_STEP,
+    &COUNT_UNIT,
+    &MAX_GAP,
+    &SERIES,
+    &WEIGHT_COLUMN,
+    &FUNCTION,
+    &APP,
     &TEST_DAYS,
     &SEED,
     &CAPACITY,
@@ -1243,21 +1522,123 @@ pub const ALL: &[&Setting] = &[
 mod tests {
     use super::*;
 
+    /// A value of `s` other than its default, of its kind.
+    fn example(s: &Setting) -> Value {
+        match s.kind {
+            Kind::Number | Kind::Time => Value::Number(0.5),
+            Kind::Whole => Value::Whole(7),
+            Kind::Duration => Value::Duration(RefitEvery::minutes(90).unwrap()),
+            Kind::Seconds { .. } => Value::Seconds(30),
+            Kind::Choice(names) => Value::Choice(names[names.len() - 1]),
+            Kind::Text(_) => Value::Text(text_example(s.name)),
+        }
+    }
+
+    /// A valid text of a setting of how a trace is read, other than its default.
+    pub(crate) fn text_example(name: &str) -> &'static str {
+        match name {
+            "format" => "csv",
+            "step" => "5m",
+            "count-unit" => "per-second",
+            "max-gap" => "30m",
+            _ => "x",
+        }
+    }
+
+    #[test]
+    fn how_a_trace_is_read_is_ten_settings_each_refusing_in_its_own_words() {
+        use crate::config::{CountUnit, Format};
+        let mut s = Settings::default();
+        for (name, value) in [
+            ("format", "csv"),
+            ("time-column", "when"),
+            ("count-column", "hits"),
+            ("step", "5m"),
+            ("count-unit", "per-second"),
+            ("max-gap", "0m"),
+            ("series", "job=\"a\""),
+            ("weight-column", "tokens"),
+            ("function", "ab"),
+            ("app", "cd"),
+        ] {
+            let option = named(name).find(|o| o.read_by(Stage::Import)).unwrap();
+            (option.set)(&mut s, option.parse(value).unwrap());
+            // What it shows reads back as what it holds.
+            assert_eq!(
+                option.parse(&(option.get)(&s).to_string()).unwrap(),
+                (option.get)(&s),
+                "{name}"
+            );
+        }
+        assert_eq!(
+            s.import,
+            ImportOptions {
+                format: Format::Csv,
+                time_column: Some("when".into()),
+                count_column: Some("hits".into()),
+                step_seconds: Some(300),
+                count_unit: CountUnit::PerSecond,
+                max_gap_minutes: 0,
+                series: Some("job=\"a\"".into()),
+                weight_column: Some("tokens".into()),
+                function: Some("ab".into()),
+                app: Some("cd".into()),
+            }
+        );
+        assert_eq!(ALL.iter().filter(|o| o.read_by(Stage::Import)).count(), 10);
+        assert_eq!(
+            FORMAT.parse("xml").unwrap_err().to_string(),
+            "`format` = xml: no format \"xml\" (known: auto, csv, prometheus, access-log, requests, azure-functions)"
+        );
+        assert_eq!(
+            IMPORT_STEP.parse("7s").unwrap_err().to_string(),
+            "`step` = 7s: `7s` does not divide a day: a day must hold whole steps"
+        );
+        assert_eq!(
+            COUNT_COLUMN.parse("").unwrap_err().to_string(),
+            "`count-column` = : empty"
+        );
+        // The format's help names every format.
+        assert!(
+            Format::ALL.iter().all(|f| FORMAT.help.contains(f.name())),
+            "{}",
+            FORMAT.help
+        );
+        // `step` names two settings, the synthetic trace's and an imported one's: one
+        // flag sets both.
+        let both: Vec<Stage> = named("step")
+            .flat_map(|s| s.stages.iter().copied())
+            .collect();
+        assert_eq!(both, [Stage::Generate, Stage::Import]);
+        // How the trace was read stays out of the settings a run was simulated with.
+        assert!(!s.to_toml().contains("time-column"));
+    }
+
     #[test]
     fn names_are_unique_and_every_default_is_valid() {
         for (i, s) in ALL.iter().enumerate() {
-            assert!(ALL[..i].iter().all(|o| o.name != s.name), "{}", s.name);
+            // One name, one setting; but `step`, the synthetic trace's and an imported
+            // one's, taken by one flag.
+            assert!(
+                ALL[..i].iter().all(|o| o.name != s.name
+                    || (o.read_by(Stage::Generate) && s.read_by(Stage::Import))),
+                "{}",
+                s.name
+            );
             assert_eq!(
                 s.check(s.default_value()),
                 Ok(s.default_value()),
                 "{}",
                 s.name
             );
-            // A default printed and parsed back is itself: the help shows what it runs.
-            assert_eq!(
-                s.parse(&s.default_value().to_string()),
-                Ok(s.default_value())
-            );
+            // A default printed and parsed back is itself: the help shows what it runs
+            // (an option of how a trace is read that is unset says so in words).
+            if s.default_value() != Value::Text("") {
+                assert_eq!(
+                    s.parse(&s.default_value().to_string()),
+                    Ok(s.default_value())
+                );
+            }
         }
     }
 
@@ -1294,15 +1675,9 @@ mod tests {
         // Every setting away from its default (as set_then_get_round_trips sets them),
         // written and read back equal; the defaults likewise.
         let mut s = Settings::default();
-        for setting in ALL {
-            let v = match setting.kind {
-                Kind::Number | Kind::Time => Value::Number(0.5),
-                Kind::Whole => Value::Whole(7),
-                Kind::Duration => Value::Duration(RefitEvery::minutes(90).unwrap()),
-                Kind::Seconds { .. } => Value::Seconds(30),
-                Kind::Choice(names) => Value::Choice(names[names.len() - 1]),
-            };
-            (setting.set)(&mut s, v);
+        // How a trace is read stays out of the file (its own test says so).
+        for setting in ALL.iter().filter(|x| !x.read_by(Stage::Import)) {
+            (setting.set)(&mut s, example(setting));
         }
         assert_eq!(Settings::from_toml(&s.to_toml()), Ok(s));
         let d = Settings::default();
@@ -1320,13 +1695,7 @@ mod tests {
     #[test]
     fn set_then_get_round_trips() {
         for s in ALL {
-            let v = match s.kind {
-                Kind::Number | Kind::Time => Value::Number(0.5),
-                Kind::Whole => Value::Whole(7),
-                Kind::Duration => Value::Duration(RefitEvery::minutes(90).unwrap()),
-                Kind::Seconds { .. } => Value::Seconds(30),
-                Kind::Choice(names) => Value::Choice(names[names.len() - 1]),
-            };
+            let v = example(s);
             let mut all = Settings::default();
             (s.set)(&mut all, v);
             assert_eq!((s.get)(&all), v, "{}", s.name);

@@ -116,7 +116,7 @@ fn load_trace(e: &Experiment) -> Result<Trace> {
         }
         Err(err) => return Err(err).with_context(|| format!("reading trace {}", path.display())),
     };
-    let imported = import::read(&[bytes], &e.import)
+    let imported = import::read(&[bytes], &e.settings.import)
         .with_context(|| format!("reading trace {}", path.display()))?;
     for change in &imported.report.changes {
         eprintln!("warning: {}: {change}", path.display());

@@ -6,11 +6,16 @@
 //! and flags are the settings table's (`settings.rs`).
 
 mod generate;
+mod import;
 mod model;
 mod serving;
 mod tolerances;
 
 pub use generate::GenerateConfig;
+pub use import::{
+    duration_seconds, minutes, step_seconds, CountUnit, Format, ImportOptions, DEFAULT_MAX_GAP_MIN,
+};
+pub(crate) use import::{text, unit_seconds};
 pub use model::{LstmConfig, LstmEngine, ModelConfig, RefitEvery};
 pub use serving::{ServingConfig, ServingModel};
 pub(crate) use tolerances::Tolerances;

@@ -55,16 +55,6 @@ pub(crate) enum GridError {
         /// The valid range.
         range: &'static str,
     },
-    /// A trace's import option that its parser refused.
-    #[error("`{key}` = {value}: {why}")]
-    Option {
-        /// The key.
-        key: String,
-        /// The value given.
-        value: String,
-        /// What is wrong with it.
-        why: String,
-    },
     /// A name that is not a model or a policy.
     #[error("`{key}`: no {what} named {name:?}")]
     Name {
@@ -457,9 +447,37 @@ fn known_keys() -> Vec<&'static str> {
 /// The keys a `[[trace]]` table may hold.
 fn trace_keys() -> Vec<&'static str> {
     let mut keys: Vec<&str> = vec!["name", "file"];
-    keys.extend(import::options::OPTIONS.iter().map(|o| o.name));
     keys.extend(settings::ALL.iter().filter(|s| s.per_trace).map(|s| s.name));
     keys
+}
+
+/// Sets every setting named `name` (among those `which` takes) to `value`, the TOML
+/// value of `key`: one key may set two (`step`: the synthetic trace's and an imported
+/// one's), each that can read the value; an error where none can.
+fn set_named(
+    settings: &mut Settings,
+    name: &str,
+    key: &str,
+    value: &toml::Value,
+    which: impl Fn(&Setting) -> bool,
+) -> Result<(), GridError> {
+    let mut first_error = None;
+    let mut set = false;
+    for s in settings::named(name).filter(|s| which(s)) {
+        match setting_value(key, s, value) {
+            Ok(v) => {
+                (s.set)(settings, v);
+                set = true;
+            }
+            Err(e) => {
+                first_error.get_or_insert(e);
+            }
+        }
+    }
+    match (set, first_error) {
+        (false, Some(e)) => Err(e),
+        _ => Ok(()),
+    }
 }
 
 /// The unknown-key error for `key` (as written, `trace.` prefix and all) among `known`:
@@ -616,7 +634,7 @@ pub(crate) fn from_toml(text: &str, dir: &Path, mut base: Grid) -> Result<Grid, 
             "slo-level" => base.slo_levels = numbers(key, value)?,
             k => match settings::find(k) {
                 Some(s) if is_list(s) => base.set_list(s, setting_values(key, s, value)?)?,
-                Some(s) => (s.set)(&mut base.settings, setting_value(key, s, value)?),
+                Some(_) => set_named(&mut base.settings, k, key, value, |_| true)?,
                 None => return Err(unknown_key(k, &known_keys())),
             },
         }
@@ -667,40 +685,35 @@ fn trace_entry(v: &toml::Value, dir: &Path, grid: &Grid) -> Result<TraceSpec, Gr
         match key.as_str() {
             "name" => spec.name = text("a name")?,
             "file" => file = Some(dir.join(text("a file path")?)),
-            k if import::options::find(k).is_some() => {
-                let option = import::options::find(k).expect("just found");
-                let v = text("a string")?;
-                (option.set)(&mut spec.import, &v).map_err(|why| GridError::Option {
-                    key: format!("trace.{k}"),
-                    value: format!("{v:?}"),
-                    why,
-                })?
-            }
-            k => match settings::find(k).filter(|s| s.per_trace) {
-                Some(s)
-                    if s.name == settings::CAPACITY.name
-                        && grid.settings.cluster.serving.service_time_s > 0.0 =>
-                {
-                    return Err(settings::SettingError::TwoSpeeds {
-                        capacity: setting_values(&format!("trace.{k}"), s, value)?
-                            .first()
-                            .map_or(f64::NAN, |v| v.number()),
-                        service_s: grid.settings.cluster.serving.service_time_s,
+            k => match settings::named(k).find(|s| s.per_trace && s.axis.is_none()) {
+                Some(_) => set_named(&mut own, k, &format!("trace.{k}"), value, |s| s.per_trace)?,
+                None => match settings::find(k).filter(|s| s.per_trace) {
+                    Some(s)
+                        if s.name == settings::CAPACITY.name
+                            && grid.settings.cluster.serving.service_time_s > 0.0 =>
+                    {
+                        return Err(settings::SettingError::TwoSpeeds {
+                            capacity: setting_values(&format!("trace.{k}"), s, value)?
+                                .first()
+                                .map_or(f64::NAN, |v| v.number()),
+                            service_s: grid.settings.cluster.serving.service_time_s,
+                        }
+                        .into())
                     }
-                    .into())
-                }
-                Some(s) if s.axis.is_some() => {
-                    let values = setting_values(&format!("trace.{k}"), s, value)?;
-                    if values.is_empty() {
-                        return Err(GridError::Empty(format!("trace.{k}")));
+                    Some(s) if s.axis.is_some() => {
+                        let values = setting_values(&format!("trace.{k}"), s, value)?;
+                        if values.is_empty() {
+                            return Err(GridError::Empty(format!("trace.{k}")));
+                        }
+                        spec.axes[axis_index(s)] = values;
                     }
-                    spec.axes[axis_index(s)] = values;
-                }
-                Some(s) => (s.set)(&mut own, setting_value(&format!("trace.{k}"), s, value)?),
-                None => return Err(unknown_key(&format!("trace.{k}"), &trace_keys())),
+                    Some(s) => (s.set)(&mut own, setting_value(&format!("trace.{k}"), s, value)?),
+                    None => return Err(unknown_key(&format!("trace.{k}"), &trace_keys())),
+                },
             },
         }
     }
+    spec.import = own.import.clone();
     spec.source = match file {
         Some(p) => SweepTrace::File(p),
         None => SweepTrace::Synthetic {

@@ -19,7 +19,6 @@
 pub mod access_log;
 pub mod azure_functions;
 pub mod csv;
-pub mod options;
 pub mod prometheus;
 pub mod requests;
 
@@ -32,134 +31,7 @@ use super::{excerpt, format_timestamp, minutes_in_words, Trace, TraceError};
 
 pub use csv::{parse_count, parse_timestamp, COUNT_COLUMNS, EVENT_COLUMN, TIMESTAMP_COLUMNS};
 
-/// A trace file's format.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub enum Format {
-    /// Told from the content.
-    #[default]
-    Auto,
-    /// A timestamp and a count column.
-    Csv,
-    /// Prometheus' `query_range` JSON.
-    Prometheus,
-    /// Common/Combined Log Format.
-    AccessLog,
-    /// One CSV row per request.
-    Requests,
-    /// Azure Functions 2019 invocation counts per function and minute.
-    AzureFunctions,
-}
-
-impl Format {
-    /// Every format, as named on the command line.
-    pub const ALL: [Format; 6] = [
-        Format::Auto,
-        Format::Csv,
-        Format::Prometheus,
-        Format::AccessLog,
-        Format::Requests,
-        Format::AzureFunctions,
-    ];
-
-    /// The command-line name.
-    pub fn name(self) -> &'static str {
-        match self {
-            Format::Auto => "auto",
-            Format::Csv => "csv",
-            Format::Prometheus => "prometheus",
-            Format::AccessLog => "access-log",
-            Format::Requests => "requests",
-            Format::AzureFunctions => "azure-functions",
-        }
-    }
-}
-
-impl std::str::FromStr for Format {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Self, String> {
-        Format::ALL
-            .into_iter()
-            .find(|f| f.name() == s)
-            .ok_or_else(|| {
-                let names: Vec<&str> = Format::ALL.iter().map(|f| f.name()).collect();
-                format!("no format {s:?} (known: {})", names.join(", "))
-            })
-    }
-}
-
-/// What a series' values count.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub enum CountUnit {
-    /// Requests in each sample's step.
-    #[default]
-    PerStep,
-    /// Requests per second (a rate, as Prometheus' `rate()` gives): counts are the rate
-    /// times the step's seconds.
-    PerSecond,
-}
-
-impl std::str::FromStr for CountUnit {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Self, String> {
-        match s {
-            "per-step" => Ok(CountUnit::PerStep),
-            "per-second" => Ok(CountUnit::PerSecond),
-            _ => Err(format!("no count unit {s:?} (known: per-step, per-second)")),
-        }
-    }
-}
-
-/// The longest gap filled by interpolation by default, in minutes: a scrape or logging
-/// outage of up to an hour is bridged; a longer one would invent traffic (a straight
-/// line across a night or a weekend), so it is refused (`docs/experiment.md`, The trace).
-pub const DEFAULT_MAX_GAP_MIN: u32 = 60;
-
-/// How to read a trace.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ImportOptions {
-    /// The format. Defaults to auto.
-    pub format: Format,
-    /// The timestamp column (csv, requests); detected from [`TIMESTAMP_COLUMNS`] when
-    /// `None`.
-    pub time_column: Option<String>,
-    /// The count column (csv); detected from [`COUNT_COLUMNS`] when `None`.
-    pub count_column: Option<String>,
-    /// The step of the trace, in seconds; `None`: the file's own step where it is a
-    /// whole number of seconds that divides a day (events are binned into 1 minute).
-    pub step_seconds: Option<u32>,
-    /// What a series' values count. Defaults to per step.
-    pub count_unit: CountUnit,
-    /// The longest gap filled by interpolation, in minutes. Defaults to
-    /// [`DEFAULT_MAX_GAP_MIN`].
-    pub max_gap_minutes: u32,
-    /// Prometheus: the series to take, `label="value"[,…]`; `None` sums them all.
-    pub series: Option<String>,
-    /// requests: a column whose values are summed instead of counting rows.
-    pub weight_column: Option<String>,
-    /// azure-functions: the function (a prefix of its hash).
-    pub function: Option<String>,
-    /// azure-functions: the app (a prefix of its hash); neither: the busiest app.
-    pub app: Option<String>,
-}
-
-impl Default for ImportOptions {
-    fn default() -> Self {
-        Self {
-            format: Format::Auto,
-            time_column: None,
-            count_column: None,
-            step_seconds: None,
-            count_unit: CountUnit::PerStep,
-            max_gap_minutes: DEFAULT_MAX_GAP_MIN,
-            series: None,
-            weight_column: None,
-            function: None,
-            app: None,
-        }
-    }
-}
+pub use crate::config::{CountUnit, Format, ImportOptions, DEFAULT_MAX_GAP_MIN};
 
 /// One value at one time, from a series format.
 #[derive(Debug, Clone, Copy, PartialEq)]
