@@ -137,7 +137,7 @@ pub struct ServeCmd {
     /// Now, pinned (RFC 3339): the clock runs on from it (tests; re-running a past moment) [default: the system clock].
     #[arg(long, value_name = "TIME", help_heading = OUTPUT)]
     pub clock: Option<String>,
-    /// Step a clock through the last --test-days before --clock (or now) as fast as it can, deciding at each step as live, and write `timestamp,target,forecast` to --out; serves nothing.
+    /// Step a clock through the last --test-days of the data Prometheus holds for the query (ending at its last sample, or at --clock) as fast as it can, deciding at each step as live, and write `timestamp,target,forecast` to --out; serves nothing.
     #[arg(long, requires = "out", help_heading = OUTPUT)]
     pub replay: bool,
     /// Where a replay writes its steps.

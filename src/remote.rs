@@ -217,6 +217,50 @@ pub fn instant(
     Ok((!values.is_empty()).then(|| values.iter().sum()))
 }
 
+/// The time of the last sample of `query` at or before `now`, looking back a year:
+/// `timestamp(query)` read at hourly steps (one request of at most 8,761 points) finds
+/// the hour, then at `step_seconds` over that hour and Prometheus' 5-minute lookback
+/// the sample itself. For a selector this is its last sample's own time; for an
+/// expression (a `rate()`), the last time it was evaluated with data, which the
+/// lookback can put up to 5 minutes after the last sample. `None` without any.
+pub fn last_sample(
+    url: &str,
+    query: &str,
+    now: DateTime<Utc>,
+    step_seconds: u32,
+    auth: &Auth,
+) -> Result<Option<DateTime<Utc>>, RemoteError> {
+    let server = Server::new(url, auth)?;
+    let stamps = format!("timestamp({query})");
+    let latest = |from: i64, to: i64, step: i64| -> Result<Option<i64>, RemoteError> {
+        let (body, _) = server.get(
+            "query_range",
+            &stamps,
+            &[
+                ("start", from.to_string()),
+                ("end", to.to_string()),
+                ("step", format!("{step}s")),
+            ],
+        )?;
+        let doc: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
+        Ok(doc["data"]["result"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .flat_map(|series| series["values"].as_array().into_iter().flatten())
+            .filter_map(|v| v[1].as_str()?.parse::<f64>().ok())
+            .map(|t| t.floor() as i64)
+            .max())
+    };
+    let now = now.timestamp();
+    let Some(hour) = latest(now - 365 * 86_400, now, 3600)? else {
+        return Ok(None);
+    };
+    let step = i64::from(step_seconds.max(1));
+    let last = latest(hour, (hour + 3600 + 300).min(now), step)?.unwrap_or(hour);
+    Ok(DateTime::from_timestamp(last, 0))
+}
+
 /// A Prometheus server's HTTP API, with the client's timeouts and the credentials.
 struct Server<'a> {
     url: &'a str,

@@ -98,6 +98,20 @@ fn a_replay_decides_what_simulate_decides() {
         assert!(live.iter().any(|x| x.1 != live[0].1), "{policy} moved");
         assert_eq!(live[0].0, "2026-01-10T00:00:00Z");
     }
+    // Without --clock: the days before the step after the last sample, the same.
+    let auto = dir.path().join("auto.csv");
+    prescale()
+        .args(["serve", "--prometheus", &prom.url, "--query", "requests"])
+        .args(["--policy", "reactive-hpa", "--history", "5d"])
+        .args(settings)
+        .args(["--replay", "--out"])
+        .arg(&auto)
+        .assert()
+        .success();
+    assert_eq!(
+        std::fs::read(&auto).unwrap(),
+        std::fs::read(dir.path().join("reactive-hpa.csv")).unwrap()
+    );
     // A clock past the data: its last step is named.
     prescale()
         .args(["serve", "--prometheus", &prom.url, "--query", "requests"])

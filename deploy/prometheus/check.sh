@@ -111,8 +111,12 @@ for pick in seasonal-naive:predictive-hpa seasonal-naive:slo-targeted none:react
     model=${pick%%:*} policy=${pick#*:}
     with_model=()
     [ "$model" = none ] || with_model=(--model "$model")
+    # reactive-hpa's replay finds the data's end itself (its last sample); the others are
+    # told it.
+    clock=(--clock 2026-01-19T00:00:00Z)
+    [ "$policy" != reactive-hpa ] || clock=()
     "$prescale" serve --prometheus "$url" --query prescale_requests "${with_model[@]}" \
-        --policy "$policy" --clock 2026-01-19T00:00:00Z --replay --out "$work/replay.csv" \
+        --policy "$policy" "${clock[@]}" --replay --out "$work/replay.csv" \
         2>"$work/replay.err"
     sed 's/^/prometheus check: /' "$work/replay.err"
     cmp -s <(cut -d, -f1,3 "$work/reports/timelines/${model}_$policy.csv") \

@@ -30,7 +30,24 @@ pub(super) fn run(p: &ServePlan) -> Result<()> {
     let auth = Auth::from_files(p.bearer_token_file.as_deref(), p.basic_auth_file.as_deref())?;
     let now = p.clock.unwrap_or_else(Utc::now);
     match &p.replay {
-        Some(out) => replay(p, &auth, floor(now, step_of(p)), out),
+        Some(out) => {
+            // The days before --clock, or before the step after the last sample.
+            let end = match p.clock {
+                Some(clock) => floor(clock, step_of(p)),
+                None => {
+                    let last = remote::last_sample(&p.url, &p.query, now, step_of(p), &auth)?
+                        .ok_or_else(|| {
+                            anyhow!(
+                                "query {:?}: Prometheus at {} holds no sample of it in the year before now",
+                                p.query,
+                                p.url
+                            )
+                        })?;
+                    floor(last, step_of(p)) + steps(1, step_of(p))
+                }
+            };
+            replay(p, &auth, end, out)
+        }
         None => live(p, &auth, now),
     }
 }
@@ -148,7 +165,8 @@ fn choose(p: &ServePlan, trace: &Trace, split: Split) -> Result<Chosen> {
     })
 }
 
-/// `serve --replay`: the `--test-days` before `end` stepped through the live scaler, one
+/// `serve --replay`: the `--test-days` before `end` (`--clock`, or the step after the
+/// query's last sample) stepped through the live scaler, one
 /// tick a step, after the model is fitted on the `--history` before them; each step's
 /// target and the forecast its decision read go to `out`.
 fn replay(p: &ServePlan, auth: &Auth, end: DateTime<Utc>, out: &Path) -> Result<()> {

@@ -1,8 +1,9 @@
 //! A small stand-in for Prometheus' HTTP API on the loopback interface: it answers
 //! `/api/v1/query_range` from a series it holds, refusing (as Prometheus does, HTTP 400
-//! `bad_data`) a range of more than 11,000 points and any query but `requests`, and
-//! `/api/v1/query` (`replicas`: 3; `requests`: the last sample at most 5 minutes old,
-//! Prometheus' lookback). CI runs the same commands against a real Prometheus
+//! `bad_data`) a range of more than 11,000 points and any query but `requests` and
+//! `timestamp(requests)` (the time of the sample each step reads, within Prometheus'
+//! 5-minute lookback), and `/api/v1/query` (`replicas`: 3; `requests`: the last sample
+//! at most 5 minutes old). CI runs the same commands against a real Prometheus
 //! (`deploy/prometheus/check.sh`).
 
 use std::io::{BufRead, BufReader, Write};
@@ -67,8 +68,11 @@ fn answer(mut stream: TcpStream, series: &Series, fail: bool, seen: &Seen) {
             .split('&')
             .find_map(|kv| kv.strip_prefix(&format!("{k}=")))
             .unwrap_or("")
-            .to_string()
+            .replace("%28", "(")
+            .replace("%29", ")")
     };
+    // The sample a step at `t` reads: the last within 5 minutes before it.
+    let lookback = |t: i64| (t - 299..=t).rev().find(|&u| series(u).is_some());
     let bad = |error: &str| {
         (
             "400 Bad Request",
@@ -81,7 +85,7 @@ fn answer(mut stream: TcpStream, series: &Series, fail: bool, seen: &Seen) {
         let time = param("time").parse::<i64>().unwrap();
         let value = match param("query").as_str() {
             "replicas" => Some(3.0),
-            "requests" => (time - 299..=time).rev().find_map(|t| series(t)),
+            "requests" => lookback(time).and_then(|u| series(u)),
             _ => None,
         };
         let result = value.map_or(String::new(), |v| {
@@ -93,9 +97,10 @@ fn answer(mut stream: TcpStream, series: &Series, fail: bool, seen: &Seen) {
                 r#"{{"status":"success","data":{{"resultType":"vector","result":[{result}]}}}}"#
             ),
         )
-    } else if param("query") != "requests" {
+    } else if param("query") != "requests" && param("query") != "timestamp(requests)" {
         bad("unknown series")
     } else {
+        let stamps = param("query") == "timestamp(requests)";
         let (start, end) = (
             param("start").parse::<i64>().unwrap(),
             param("end").parse::<i64>().unwrap(),
@@ -106,7 +111,10 @@ fn answer(mut stream: TcpStream, series: &Series, fail: bool, seen: &Seen) {
         } else {
             let values: Vec<String> = (start..=end)
                 .step_by(step as usize)
-                .filter_map(|t| series(t).map(|v| format!("[{t},\"{v}\"]")))
+                .filter_map(|t| match stamps {
+                    true => lookback(t).map(|u| format!("[{t},\"{u}\"]")),
+                    false => series(t).map(|v| format!("[{t},\"{v}\"]")),
+                })
                 .collect();
             (
                 "200 OK",
