@@ -29,16 +29,10 @@ pub(super) fn run(p: &ExportPlan) -> Result<()> {
     let Some(choice) = choices.iter().find(|c| c.role == p.role) else {
         bail!("{} has no {} row", path.display(), p.role);
     };
-    let settings_path = p.reports.settings();
-    if !settings_path.exists() {
-        bail!(
-            "no {}: these reports are older than `export`; run `prescale simulate` again",
-            settings_path.display()
-        );
-    }
-    let text = String::from_utf8_lossy(&read(&settings_path)?).into_owned();
-    let settings = Settings::from_toml(&text)
-        .map_err(|e| anyhow::anyhow!("reading {}: {e}", settings_path.display()))?;
+    let settings = read_settings(
+        &p.reports.settings(),
+        "these reports are older than `export`; run `prescale simulate` again",
+    )?;
     let manifests = export::manifests(choice, &settings, &p.target)?;
     let file = export::file(choice, &manifests);
     emit(
@@ -46,6 +40,15 @@ pub(super) fn run(p: &ExportPlan) -> Result<()> {
         &file,
         &format!("{} × {} ({})", choice.model, choice.policy, choice.role),
     )
+}
+
+/// The settings a run or a sweep wrote to `path`; where there is none, `older` says why.
+fn read_settings(path: &std::path::Path, older: &str) -> Result<Settings> {
+    if !path.exists() {
+        bail!("no {}: {older}", path.display());
+    }
+    let text = String::from_utf8_lossy(&read(path)?).into_owned();
+    Settings::from_toml(&text).map_err(|e| anyhow::anyhow!("reading {}: {e}", path.display()))
 }
 
 /// Writes `file` to `--out` (or standard output), saying what went where.
@@ -80,16 +83,10 @@ fn sweep(p: &ExportPlan, dir: &SweepDir, level: f64) -> Result<()> {
     }
     let mut file = String::new();
     for pick in &picks {
-        let settings_path = dir.settings(&pick.trace);
-        if !settings_path.exists() {
-            bail!(
-                "no {}: this sweep is older than `export --sweep-dir`; run it again",
-                settings_path.display()
-            );
-        }
-        let text = String::from_utf8_lossy(&read(&settings_path)?).into_owned();
-        let settings = Settings::from_toml(&text)
-            .map_err(|e| anyhow::anyhow!("reading {}: {e}", settings_path.display()))?;
+        let settings = read_settings(
+            &dir.settings(&pick.trace),
+            "this sweep is older than `export --sweep-dir`; run it again",
+        )?;
         let target = export::Target {
             name: pick.trace.clone(),
             ..p.target.clone()
