@@ -21,10 +21,11 @@ const PROMETHEUS: &str = "From a running Prometheus";
 /// The word that selects every model or policy.
 pub const ALL: &str = "all";
 
-/// `--model`'s values: "all" and every registered model, each with its help line.
-fn model_values() -> PossibleValuesParser {
+/// The registered models' names, each with its help line; "all" first where `all`.
+fn models(all: bool) -> PossibleValuesParser {
+    let every = all.then(|| PossibleValue::new(ALL).help("Every model"));
     PossibleValuesParser::new(
-        std::iter::once(PossibleValue::new(ALL).help("Every model")).chain(
+        every.into_iter().chain(
             ModelKind::ALL
                 .iter()
                 .map(|m| PossibleValue::new(m.name()).help(m.about())),
@@ -32,33 +33,36 @@ fn model_values() -> PossibleValuesParser {
     )
 }
 
-/// One model's name, each with its help line.
-fn single_model_values() -> PossibleValuesParser {
+/// The registered policies' names, each with its help line; "all" first where `all`.
+fn policies(all: bool) -> PossibleValuesParser {
+    let every = all.then(|| PossibleValue::new(ALL).help("Every policy"));
     PossibleValuesParser::new(
-        ModelKind::ALL
-            .iter()
-            .map(|m| PossibleValue::new(m.name()).help(m.about())),
-    )
-}
-
-/// One policy's name, each with its help line.
-fn single_policy_values() -> PossibleValuesParser {
-    PossibleValuesParser::new(
-        PolicyKind::ALL
-            .iter()
-            .map(|p| PossibleValue::new(p.name()).help(p.about())),
-    )
-}
-
-/// `--policy`'s values: "all" and every registered policy, each with its help line.
-fn policy_values() -> PossibleValuesParser {
-    PossibleValuesParser::new(
-        std::iter::once(PossibleValue::new(ALL).help("Every policy")).chain(
+        every.into_iter().chain(
             PolicyKind::ALL
                 .iter()
                 .map(|p| PossibleValue::new(p.name()).help(p.about())),
         ),
     )
+}
+
+/// `--model`'s values: "all" and every registered model.
+fn model_values() -> PossibleValuesParser {
+    models(true)
+}
+
+/// `--policy`'s values: "all" and every registered policy.
+fn policy_values() -> PossibleValuesParser {
+    policies(true)
+}
+
+/// One model's name.
+fn single_model_values() -> PossibleValuesParser {
+    models(false)
+}
+
+/// One policy's name.
+fn single_policy_values() -> PossibleValuesParser {
+    policies(false)
 }
 
 /// Which autoscaling policy should you use, and what does it cost you? prescale

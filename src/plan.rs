@@ -357,13 +357,14 @@ fn serve_plan(c: crate::cli::ServeCmd) -> anyhow::Result<ServePlan> {
         );
     }
     let mut options = s.import.clone();
-    options.step_seconds.get_or_insert(60);
-    let history_s = crate::config::duration_seconds(&c.history).map_err(|why| {
-        anyhow::anyhow!("--history {}: {why}", crate::trace::excerpt(&c.history, 40))
-    })?;
-    if history_s == 0 {
+    let step = *options.step_seconds.get_or_insert(60);
+    let history_s = crate::config::duration_seconds(&c.history)
+        .map_err(|why| anyhow::anyhow!("--history: {}", crate::trace::excerpt(&why, 120)))?;
+    if history_s == 0 || history_s % step != 0 {
         anyhow::bail!(
-            "--history 0: serve fits on the history it reads; give a duration such as 14d"
+            "--history {}: serve fits on the whole steps of {} it reads; give a duration such as 14d",
+            crate::trace::excerpt(&c.history, 40),
+            crate::trace::step_in_words(step)
         );
     }
     let clock = c

@@ -126,6 +126,16 @@ pub enum RemoteError {
         /// The last failure.
         why: String,
     },
+    /// An answer that is no JSON (a proxy's page, say).
+    #[error("the server at {url} answered query {query:?} with no JSON: {said}")]
+    NotJson {
+        /// The base URL.
+        url: String,
+        /// The query.
+        query: String,
+        /// An excerpt of the answer.
+        said: String,
+    },
     /// Prometheus refused the query.
     #[error("Prometheus at {url} refused query {query:?} (HTTP {status}): {said}")]
     Refused {
@@ -204,7 +214,7 @@ pub fn instant(
 ) -> Result<Option<f64>, RemoteError> {
     let server = Server::new(url, auth)?;
     let (body, _) = server.get("query", query, &[("time", time.timestamp().to_string())])?;
-    let doc: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
+    let doc = server.json(query, &body)?;
     let values: Vec<f64> = doc["data"]["result"]
         .as_array()
         .map(|series| {
@@ -217,12 +227,12 @@ pub fn instant(
     Ok((!values.is_empty()).then(|| values.iter().sum()))
 }
 
-/// The time of the last sample of `query` at or before `now`, looking back a year:
-/// `timestamp(query)` read at hourly steps (one request of at most 8,761 points) finds
-/// the hour, then at `step_seconds` over that hour and Prometheus' 5-minute lookback
-/// the sample itself. For a selector this is its last sample's own time; for an
-/// expression (a `rate()`), the last time it was evaluated with data, which the
-/// lookback can put up to 5 minutes after the last sample. `None` without any.
+/// The time of the last sample of `query` at or before `now`, looking back ten years:
+/// `timestamp(query)` read at daily steps (3,651 points), then at hourly steps over
+/// that day, then at `step_seconds` over that hour and Prometheus' 5-minute lookback:
+/// three requests. For a selector this is its last sample's own time; for an expression
+/// (a `rate()`), the last time it was evaluated with data, which the lookback can put up
+/// to 5 minutes after the last sample. `None` without any.
 pub fn last_sample(
     url: &str,
     query: &str,
@@ -242,7 +252,7 @@ pub fn last_sample(
                 ("step", format!("{step}s")),
             ],
         )?;
-        let doc: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
+        let doc = server.json(&stamps, &body)?;
         Ok(doc["data"]["result"]
             .as_array()
             .into_iter()
@@ -253,9 +263,10 @@ pub fn last_sample(
             .max())
     };
     let now = now.timestamp();
-    let Some(hour) = latest(now - 365 * 86_400, now, 3600)? else {
+    let Some(day) = latest(now - 3652 * 86_400, now, 86_400)? else {
         return Ok(None);
     };
+    let hour = latest(day, (day + 86_400 + 300).min(now), 3600)?.unwrap_or(day);
     let step = i64::from(step_seconds.max(1));
     let last = latest(hour, (hour + 3600 + 300).min(now), step)?.unwrap_or(hour);
     Ok(DateTime::from_timestamp(last, 0))
@@ -278,6 +289,15 @@ impl<'a> Server<'a> {
             .timeout(Duration::from_secs(60))
             .build();
         Ok(Self { url, auth, agent })
+    }
+
+    /// An answer's JSON document; an error naming the query where it is none.
+    fn json(&self, query: &str, body: &[u8]) -> Result<serde_json::Value, RemoteError> {
+        serde_json::from_slice(body).map_err(|_| RemoteError::NotJson {
+            url: self.url.to_string(),
+            query: query.to_string(),
+            said: said(body),
+        })
     }
 
     /// `GET /api/v1/<api>?query=…&<params>`: the body and the tries it took. A failed

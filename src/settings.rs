@@ -247,6 +247,15 @@ impl std::fmt::Display for Value {
     }
 }
 
+/// `text` cut to at most `max` characters (an ellipsis where cut): an error quotes what
+/// it was given, not a whole file pasted into a flag.
+fn short(text: &str, max: usize) -> String {
+    match text.char_indices().nth(max) {
+        Some((i, _)) => format!("{}…", &text[..i]),
+        None => text.to_string(),
+    }
+}
+
 /// A span of seconds as a flag takes it: `15s`, `2m`, `1h` (`0s` for none).
 fn seconds_text(s: u32) -> String {
     match s {
@@ -431,8 +440,8 @@ impl Setting {
                     .map(|()| Value::Text(intern(t)))
                     .map_err(|why| SettingError::Read {
                         name: self.name,
-                        value: t.to_string(),
-                        why,
+                        value: short(t, 40),
+                        why: short(&why, 160),
                     })
             }
         };
@@ -462,15 +471,20 @@ impl Setting {
                     .parse(s)
                     .map_err(|_| Some(self.out_of_range(format!("{s:?}"))))
             }
-            (Kind::Text(_), toml::Value::String(s)) => {
-                return self.parse(s).map_err(|e| match e {
+            (Kind::Text(_), toml::Value::String(_) | toml::Value::Integer(_)) => {
+                let s = match v {
+                    toml::Value::String(s) => s.clone(),
+                    toml::Value::Integer(i) => i.to_string(),
+                    _ => String::new(),
+                };
+                return self.parse(&s).map_err(|e| match e {
                     SettingError::Read { name, why, .. } => Some(SettingError::Read {
                         name,
                         value: format!("{s:?}"),
                         why,
                     }),
                     e => Some(e),
-                })
+                });
             }
             (Kind::Seconds { bare }, toml::Value::Integer(i)) => Value::Seconds(
                 u32::try_from(*i)
@@ -658,8 +672,8 @@ pub const SEED: Setting = Setting {
     value_name: "N",
     help: "Seed of the generator, of model training and of the requests model; the same seed gives the same files",
     kind: Kind::Whole,
-    range: "a whole number, 0 or more",
-    valid: |_| true,
+    range: "a whole number from 0 to 2^53 (9007199254740992)",
+    valid: |x| x <= 9_007_199_254_740_992.0,
     get: |s| Value::Whole(s.model.seed),
     set: |s, v| {
         s.generate.seed = v.whole();
@@ -1352,7 +1366,13 @@ pub const COUNT_COLUMN: Setting = import_option(
 );
 
 fn read_step(o: &mut ImportOptions, v: &str) -> Result<(), String> {
-    o.step_seconds = Some(crate::config::step_seconds(v)?);
+    // A bare whole number counts seconds, as the synthetic trace's step has it (one
+    // `--step` sets both).
+    let text = match v.trim().parse::<u32>() {
+        Ok(n) if n > 0 => format!("{n}s"),
+        _ => v.to_string(),
+    };
+    o.step_seconds = Some(crate::config::step_seconds(&text)?);
     Ok(())
 }
 
@@ -1360,7 +1380,7 @@ fn read_step(o: &mut ImportOptions, v: &str) -> Result<(), String> {
 pub const IMPORT_STEP: Setting = import_option(
     "step",
     "DURATION",
-    "Step of the trace (15s, 1m, 5m, 1h; a whole number of seconds that divides a day): finer samples are summed into it, requests binned [default: the file's own step, requests 1m]",
+    "Step of the trace (15s, 1m, 5m, 1h; a bare number counts seconds; whole seconds that divide a day): finer samples are summed into it, requests binned [default: the file's own step, requests 1m]",
     read_step,
     |s| match s.import.step_seconds {
         Some(step) => Value::Text(intern(&seconds_text(step))),
@@ -1604,6 +1624,10 @@ mod tests {
             "{}",
             FORMAT.help
         );
+        // A bare number counts seconds, as the synthetic trace's step has it.
+        let mut bare = Settings::default();
+        (IMPORT_STEP.set)(&mut bare, IMPORT_STEP.parse("30").unwrap());
+        assert_eq!(bare.import.step_seconds, Some(30));
         // `step` names two settings, the synthetic trace's and an imported one's: one
         // flag sets both.
         let both: Vec<Stage> = named("step")

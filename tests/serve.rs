@@ -264,7 +264,11 @@ fn live_keeps_its_decision_marked_stale_while_prometheus_is_down() {
     let (_serving, addr, log) = serve(&prom, dir.path(), "2026-01-11T00:00:50Z");
     let first = wait_for(&addr, "/desired", 60, |code, _| code == 200);
     prom.down.store(true, Ordering::SeqCst);
-    let stale = wait_for(&addr, "/desired", 40, |_, b| b.contains("\"stale\":true"));
+    // Stale once the clock passes 00:01; the tick there fails after its retries.
+    wait_for(&addr, "/metrics", 40, |_, b| {
+        metric(b, "prescale_errors_total") == 1.0
+    });
+    let stale = wait_for(&addr, "/desired", 5, |_, b| b.contains("\"stale\":true"));
     let (a, b): (serde_json::Value, serde_json::Value) = (
         serde_json::from_str(&first).unwrap(),
         serde_json::from_str(&stale).unwrap(),
@@ -308,6 +312,11 @@ fn bad_serve_commands_are_one_line_each() {
     assert!(run(&["--policy", "reactive-hpa", "--clock", "yesterday"])
         .contains("--clock yesterday: not an RFC 3339 time"));
     assert!(run(&["--policy", "reactive-hpa", "--history", "0"]).contains("--history 0"));
+    assert!(run(&["--policy", "reactive-hpa", "--history", "90s"])
+        .contains("--history 90s: serve fits on the whole steps of 1 min it reads"));
+    assert!(
+        run(&["--policy", "reactive-hpa", "--history", "213503982334602d"]).contains("is too long")
+    );
     let busy = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let taken = busy.local_addr().unwrap().to_string();
     assert!(run(&["--policy", "reactive-hpa", "--listen", &taken])

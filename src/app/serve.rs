@@ -38,7 +38,7 @@ pub(super) fn run(p: &ServePlan) -> Result<()> {
                     let last = remote::last_sample(&p.url, &p.query, now, step_of(p), &auth)?
                         .ok_or_else(|| {
                             anyhow!(
-                                "query {:?}: Prometheus at {} holds no sample of it in the year before now",
+                                "query {:?}: Prometheus at {} holds no sample of it in the ten years before now",
                                 p.query,
                                 p.url
                             )
@@ -253,8 +253,11 @@ struct Status {
     step_s: u32,
     /// The last decision, the time of its step and of the step it is for.
     decision: Option<(Decision, DateTime<Utc>, DateTime<Utc>)>,
-    /// Whether the last decision is older than the current step.
+    /// Whether the last tick could not decide.
     stale: bool,
+    /// The clock: its time at an instant, to tell at answer time whether the decision
+    /// served is older than the current step.
+    clock: Option<(DateTime<Utc>, Instant)>,
     ticks: u64,
     errors: u64,
     fits: u64,
@@ -265,6 +268,19 @@ struct Status {
 }
 
 impl Status {
+    /// Whether the decision served is stale: the last tick could not decide, or the
+    /// clock has passed the decision's step (a tick that is late or still reading).
+    fn is_stale(&self) -> bool {
+        let behind = match (self.decision, self.clock) {
+            (Some((_, at, _)), Some((t0, i0))) => {
+                let now = t0 + chrono::Duration::milliseconds(i0.elapsed().as_millis() as i64);
+                floor(now, self.step_s) > at
+            }
+            _ => false,
+        };
+        self.stale || behind
+    }
+
     /// `GET /desired`: the last decision as JSON; `None` before the first.
     fn desired(&self) -> Option<String> {
         let (d, at, to) = self.decision?;
@@ -274,7 +290,7 @@ impl Status {
             "time": format_timestamp(at),
             "for": format_timestamp(to),
             "step": crate::trace::step_in_words(self.step_s),
-            "stale": self.stale,
+            "stale": self.is_stale(),
             "policy": self.policy,
             "model": self.model,
         });
@@ -318,7 +334,7 @@ impl Status {
             "prescale_stale",
             "gauge",
             "1 while the decision served is older than the current step (Prometheus down, refusing or behind), else 0.",
-            Some(f64::from(u8::from(self.stale))),
+            Some(f64::from(u8::from(self.is_stale()))),
         );
         metric(
             "prescale_last_fit_timestamp_seconds",
@@ -430,11 +446,16 @@ fn respond(request: tiny_http::Request, status: &Mutex<Status>) {
 /// The live scaler: listens, fits on the history before `start`'s step, then ticks once
 /// a step of its clock (the system's, or running on from `--clock`) until interrupted.
 fn live(p: &ServePlan, auth: &Auth, start: DateTime<Utc>) -> Result<()> {
+    // The clock runs from here: the history read and the fit take their time on it.
+    let clock_from = Instant::now();
+    let now =
+        move || start + chrono::Duration::milliseconds(clock_from.elapsed().as_millis() as i64);
     let step_s = step_of(p);
     let status = Arc::new(Mutex::new(Status {
         policy: p.policy.name(),
         model: p.model.map(|m| m.name()),
         step_s,
+        clock: Some((start, clock_from)),
         ..Status::default()
     }));
     let server =
@@ -484,8 +505,6 @@ fn live(p: &ServePlan, auth: &Auth, start: DateTime<Utc>) -> Result<()> {
     }
     let mut scaler = Scaler::new(chosen.policy, &step, first);
     let mut seen = history;
-    let clock_from = Instant::now();
-    let now = || start + chrono::Duration::milliseconds(clock_from.elapsed().as_millis() as i64);
     let mut incident: Option<String> = None;
     let mut last_tick: Option<usize> = None;
     let mut refits = 0;
@@ -501,6 +520,16 @@ fn live(p: &ServePlan, auth: &Auth, start: DateTime<Utc>) -> Result<()> {
         let cpu = cpu_seconds();
         let at = first_at + steps(t - first, step_s);
         let outcome = tick(p, auth, &mut seen, t, &mut scaler, forecasts.as_mut(), d);
+        // The replicas running, read before the status is locked (the endpoints answer
+        // while Prometheus is slow).
+        let shadow = match (&outcome, &p.actual_query) {
+            (Ok(_), Some(q)) => match remote::instant(&p.url, q, at, auth) {
+                Ok(Some(running)) => format!(", running {running}"),
+                Ok(None) => ", running unknown (no series)".to_string(),
+                Err(e) => format!(", running unknown ({e})"),
+            },
+            _ => String::new(),
+        };
         let mut s = status.lock().expect("not poisoned");
         s.ticks += 1;
         match outcome {
@@ -523,14 +552,6 @@ fn live(p: &ServePlan, auth: &Auth, start: DateTime<Utc>) -> Result<()> {
                 let forecast = decision
                     .forecast
                     .map_or(String::new(), |f| format!(", forecast {:.1}", f.yhat));
-                let shadow = match &p.actual_query {
-                    Some(q) => match remote::instant(&p.url, q, at, auth) {
-                        Ok(Some(running)) => format!(", running {running}"),
-                        Ok(None) => ", running unknown (no series)".to_string(),
-                        Err(e) => format!(", running unknown ({e})"),
-                    },
-                    None => String::new(),
-                };
                 eprintln!(
                     "serve: {} desired {} for {}{forecast}{shadow}",
                     format_timestamp(at),

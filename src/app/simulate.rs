@@ -35,6 +35,10 @@ pub(super) fn run(e: &Experiment, trace: &Trace) -> Result<Outcome> {
     } else {
         Vec::new()
     };
+    // What the run was simulated with, for `export`: the settings, the step its trace
+    // has (an imported trace's own, or the generated one's).
+    let mut recorded = e.settings.clone();
+    recorded.generate.step_seconds = trace.step_seconds;
     // Decided at the tick from here on: the trace, its split and the forecasts spread
     // over it (the forecasts were checked against the trace as trained, above).
     let (trace, split, models) =
@@ -115,7 +119,7 @@ pub(super) fn run(e: &Experiment, trace: &Trace) -> Result<Outcome> {
     interrupt::check()?;
     let mut results = Results::of(trace, split, &models, &outcome, step.capacity_per_step);
     results.recommendation = recommendation;
-    let n = write_reports(&e.reports, &results, &outcome.forecast_metrics, &e.settings)?;
+    let n = write_reports(&e.reports, &results, &outcome.forecast_metrics, &recorded)?;
     eprintln!("reports: {n} files in {}", e.reports.path().display());
     draw(&e.reports, &results)?;
     print!("{}", console::summary(&results));

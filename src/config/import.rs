@@ -186,7 +186,9 @@ pub fn duration_seconds(text: &str) -> Result<u32, String> {
         .map_err(|_| format!("`{text}` is not a duration such as 30m, 1h or 1d"))?;
     let per =
         unit_seconds(unit).ok_or_else(|| format!("`{text}`: the unit must be s, m, h or d"))?;
-    u32::try_from(n * per).map_err(|_| format!("`{text}` is too long"))
+    n.checked_mul(per)
+        .and_then(|x| u32::try_from(x).ok())
+        .ok_or_else(|| format!("`{text}` is too long"))
 }
 
 /// A duration in whole minutes: `0` (or `0m`, `0h`) for none, or a whole number with a

@@ -254,6 +254,10 @@ pub(crate) fn manifests(
         policy if policy.starts_with("static-") => Err(ExportError::NotDeployable(format!(
             "{policy} (a fixed count: set the Deployment's replicas)"
         ))),
+        _ if cluster.tick_seconds != 0 => Err(ExportError::NotDeployable(format!(
+            "{} as simulated at --tick {} s (serve decides at its trace's step; export a run at the step)",
+            choice.policy, cluster.tick_seconds
+        ))),
         _ => {
             let prometheus = target.prometheus.clone().ok_or_else(|| {
                 missing(
@@ -368,23 +372,39 @@ pub(crate) fn manifests(
     }
 }
 
-/// The flags that give `prescale serve` the run's settings: every setting the models
-/// and the policies read that the run set away from its default, and the knob the
+/// The flags that give `prescale serve` the run's settings: the step of the trace it
+/// simulated, every setting the models and the policies read that the run set away from
+/// its default (a capacity `--service-time` states is left to it), and the knob the
 /// choice picked.
 fn serve_flags(choice: &Choice, settings: &Settings) -> Vec<String> {
-    use crate::settings::{find, Stage, ALL};
+    use crate::settings::find;
     let mut s = settings.clone();
     if let (Some(v), Some(knob)) = (choice.knob_value, find(&choice.knob)) {
         if let Ok(value) = knob.parse(&v.to_string()) {
             (knob.set)(&mut s, value);
         }
     }
+    let step = s.generate.step_seconds;
+    let derived = s.cluster.serving.service_time_s > 0.0;
+    let step_flag = (step != 60).then(|| ["--step".to_string(), format!("{step}s")]);
+    step_flag
+        .into_iter()
+        .flatten()
+        .chain(serve_settings(&s, derived))
+        .collect()
+}
+
+/// `serve_flags`' settings part: each setting the models and policies read, away from
+/// its default, as `--name value`.
+fn serve_settings(s: &Settings, derived_capacity: bool) -> Vec<String> {
+    use crate::settings::{Stage, ALL, CAPACITY};
     ALL.iter()
         .filter(|x| x.read_by(Stage::Train) || x.read_by(Stage::Simulate))
+        .filter(|x| !(derived_capacity && x.name == CAPACITY.name))
         // A number that is none (NaN) is unset, as in `settings.toml`.
-        .filter(|x| !matches!((x.get)(&s), crate::settings::Value::Number(n) if !n.is_finite()))
-        .filter(|x| (x.get)(&s).to_string() != x.default_value().to_string())
-        .flat_map(|x| [format!("--{}", x.name), (x.get)(&s).to_string()])
+        .filter(|x| !matches!((x.get)(s), crate::settings::Value::Number(n) if !n.is_finite()))
+        .filter(|x| (x.get)(s).to_string() != x.default_value().to_string())
+        .flat_map(|x| [format!("--{}", x.name), (x.get)(s).to_string()])
         .collect()
 }
 
@@ -585,4 +605,63 @@ pub(crate) fn sweep_file(pick: &SweepPick, manifests: &[Value]) -> String {
         out.push_str(&yaml::to_yaml(m));
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn forecast_pick() -> Choice {
+        Choice {
+            role: "recommended".into(),
+            model: "lstm".into(),
+            policy: "buffered".into(),
+            knob: "buffer".into(),
+            knob_value: Some(0.25),
+            ..Choice::default()
+        }
+    }
+
+    fn target() -> Target {
+        Target {
+            name: "model-api".into(),
+            namespace: "ml".into(),
+            prometheus: Some("http://prometheus:9090".into()),
+            query: Some("sum(rate(requests_total[1m]))".into()),
+            serve_image: Some("prescale:1".into()),
+            ..Target::default()
+        }
+    }
+
+    #[test]
+    fn serve_gets_the_runs_step_its_knob_and_what_it_can_take() {
+        let mut s = Settings::default();
+        s.generate.step_seconds = 300;
+        s.cluster.serving.service_time_s = 0.6;
+        s.cluster.capacity_per_min = 100.0;
+        let flags = serve_flags(&forecast_pick(), &s);
+        let after = |flag: &str| {
+            let i = flags.iter().position(|f| f == flag)?;
+            flags.get(i + 1).cloned()
+        };
+        assert_eq!(after("--step").as_deref(), Some("300s"));
+        assert_eq!(after("--buffer").as_deref(), Some("0.25"));
+        assert_eq!(after("--service-time").as_deref(), Some("0.6"));
+        // The capacity the service time states is left to it: serve refuses both.
+        assert_eq!(after("--capacity"), None);
+        // At the defaults, nothing but the knob.
+        assert_eq!(
+            serve_flags(&forecast_pick(), &Settings::default()),
+            ["--buffer", "0.25"]
+        );
+    }
+
+    #[test]
+    fn a_run_decided_at_a_finer_tick_is_not_exported_for_serve() {
+        let mut s = Settings::default();
+        s.cluster.tick_seconds = 15;
+        let err = manifests(&forecast_pick(), &s, &target()).unwrap_err();
+        assert!(err.to_string().contains("--tick 15 s"), "{err}");
+        assert!(manifests(&forecast_pick(), &Settings::default(), &target()).is_ok());
+    }
 }

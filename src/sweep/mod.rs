@@ -453,7 +453,7 @@ fn trace_keys() -> Vec<&'static str> {
 
 /// Sets every setting named `name` (among those `which` takes) to `value`, the TOML
 /// value of `key`: one key may set two (`step`: the synthetic trace's and an imported
-/// one's), each that can read the value; an error where none can.
+/// one's, which read the same values), the first refusal an error.
 fn set_named(
     settings: &mut Settings,
     name: &str,
@@ -461,23 +461,11 @@ fn set_named(
     value: &toml::Value,
     which: impl Fn(&Setting) -> bool,
 ) -> Result<(), GridError> {
-    let mut first_error = None;
-    let mut set = false;
     for s in settings::named(name).filter(|s| which(s)) {
-        match setting_value(key, s, value) {
-            Ok(v) => {
-                (s.set)(settings, v);
-                set = true;
-            }
-            Err(e) => {
-                first_error.get_or_insert(e);
-            }
-        }
+        let v = setting_value(key, s, value)?;
+        (s.set)(settings, v);
     }
-    match (set, first_error) {
-        (false, Some(e)) => Err(e),
-        _ => Ok(()),
-    }
+    Ok(())
 }
 
 /// The unknown-key error for `key` (as written, `trace.` prefix and all) among `known`:
@@ -923,6 +911,24 @@ mod tests {
         let mut other = base();
         other.axes[axis_index(&settings::SEED)] = vec![Value::Whole(43)];
         assert_ne!(g.fingerprint(&[]), other.fingerprint(&[]));
+    }
+
+    #[test]
+    fn one_step_key_sets_the_generated_and_the_read_step_alike() {
+        for text in [
+            "step = 300\n[[trace]]\ndays = 3",
+            "[[trace]]\ndays = 3\nstep = \"5m\"",
+        ] {
+            let g = from_toml(text, Path::new("."), base()).unwrap();
+            assert_eq!(g.traces[0].import.step_seconds, Some(300), "{text}");
+        }
+        let g = from_toml("step = 300\n[[trace]]\ndays = 3", Path::new("."), base()).unwrap();
+        assert_eq!(g.settings.generate.step_seconds, 300);
+        // A value one of them refuses is an error, not half set.
+        let err = from_toml("step = \"7s\"\n[[trace]]\ndays = 3", Path::new("."), base())
+            .unwrap_err()
+            .to_string();
+        assert!(err.starts_with("`step` = "), "{err}");
     }
 
     #[test]
