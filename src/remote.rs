@@ -204,6 +204,20 @@ pub fn fetch(q: &RangeQuery, auth: &Auth) -> Result<Fetched, RemoteError> {
     Ok(Fetched { pages, retries })
 }
 
+/// The range read as a trace, as the `prometheus` import reads a file (series, rates,
+/// gaps by `opts`): the import, the requests it took and the retries among them.
+pub fn read_trace(
+    q: &RangeQuery,
+    auth: &Auth,
+    opts: &crate::trace::import::ImportOptions,
+) -> anyhow::Result<(crate::trace::import::Imported, usize, usize)> {
+    use anyhow::Context;
+    let fetched = fetch(q, auth)?;
+    let imported = crate::trace::import::read_pages(&fetched.pages, opts)
+        .with_context(|| format!("reading query {:?} from {}", q.query, q.url))?;
+    Ok((imported, fetched.pages.len(), fetched.retries))
+}
+
 /// The value of an instant query at `time`: its series summed, `None` where it has
 /// none (the replicas running, for `serve --actual-query`).
 pub fn instant(

@@ -337,6 +337,20 @@ impl Axis {
         }
     }
 
+    /// Whether the column holds whole numbers (else any number).
+    pub fn whole(&self) -> bool {
+        self.holds != Holds::Number
+    }
+
+    /// The value a column's value stands for: [`Self::column_value`]'s inverse.
+    pub fn value_of(&self, x: f64) -> Value {
+        match self.holds {
+            Holds::Number => Value::Number(x),
+            Holds::Whole => Value::Whole(x as u64),
+            Holds::Minutes => Value::Seconds((x * 60.0).round() as u32),
+        }
+    }
+
     /// A column's value as text, in a unit's id.
     pub fn text(&self, v: f64) -> String {
         match self.holds {
@@ -1636,6 +1650,28 @@ mod tests {
         assert_eq!(both, [Stage::Generate, Stage::Import]);
         // How the trace was read stays out of the settings a run was simulated with.
         assert!(!s.to_toml().contains("time-column"));
+    }
+
+    #[test]
+    fn an_axis_column_reads_back_as_its_value() {
+        for (axis, v, column) in [
+            (&STARTUP_DELAY, Value::Seconds(180), 3.0),
+            (&CAPACITY, Value::Number(62.5), 62.5),
+            (&SEED, Value::Whole(7), 7.0),
+        ] {
+            let a = axis.axis.as_ref().unwrap();
+            assert_eq!(a.column_value(v), Some(column), "{}", axis.name);
+            assert_eq!(a.value_of(column), v, "{}", axis.name);
+        }
+        // A delay the minutes column cannot hold.
+        assert_eq!(
+            STARTUP_DELAY
+                .axis
+                .as_ref()
+                .unwrap()
+                .column_value(Value::Seconds(90)),
+            None
+        );
     }
 
     #[test]

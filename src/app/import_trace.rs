@@ -55,16 +55,14 @@ fn from_prometheus(
     auth: &Auth,
     opts: &ImportOptions,
 ) -> Result<(Imported, String)> {
-    let fetched = remote::fetch(query, auth)?;
-    let mut imported = import::read_pages(&fetched.pages, opts)
-        .with_context(|| format!("reading query {:?} from {}", query.query, query.url))?;
+    let (mut imported, requests, retries) = remote::read_trace(query, auth, opts)?;
     imported.report.fact(format!(
         "query {:?} read from {} in {} of at most {} points each{}",
         query.query,
         query.url,
-        crate::words::count(fetched.pages.len(), "request"),
+        crate::words::count(requests, "request"),
         remote::POINTS_PER_REQUEST,
-        match fetched.retries {
+        match retries {
             0 => String::new(),
             n => format!(", {} retried", crate::words::count(n, "time")),
         }

@@ -23,7 +23,7 @@ use crate::plan::ServePlan;
 use crate::policy::{Policy, PolicyContext};
 use crate::remote::{self, Auth, RangeQuery};
 use crate::store::write_atomic;
-use crate::trace::{format_timestamp, import, Split, Trace};
+use crate::trace::{format_timestamp, Split, Trace};
 
 /// Runs `serve`: a replay where the plan has one, else the live scaler.
 pub(super) fn run(p: &ServePlan) -> Result<()> {
@@ -79,10 +79,7 @@ fn read(p: &ServePlan, auth: &Auth, from: DateTime<Utc>, to: DateTime<Utc>) -> R
         end: to - steps(1, step),
         step_seconds: step,
     };
-    let fetched = remote::fetch(&q, auth)?;
-    Ok(import::read_pages(&fetched.pages, &p.options)
-        .with_context(|| format!("reading query {:?} from {}", p.query, p.url))?
-        .trace)
+    Ok(remote::read_trace(&q, auth, &p.options)?.0.trace)
 }
 
 /// The policy built and, for a forecast policy, its model fitted.
@@ -253,8 +250,6 @@ struct Status {
     step_s: u32,
     /// The last decision, the time of its step and of the step it is for.
     decision: Option<(Decision, DateTime<Utc>, DateTime<Utc>)>,
-    /// Whether the last tick could not decide.
-    stale: bool,
     /// The clock: its time at an instant, to tell at answer time whether the decision
     /// served is older than the current step.
     clock: Option<(DateTime<Utc>, Instant)>,
@@ -268,17 +263,16 @@ struct Status {
 }
 
 impl Status {
-    /// Whether the decision served is stale: the last tick could not decide, or the
-    /// clock has passed the decision's step (a tick that is late or still reading).
+    /// Whether the decision served is stale: the clock has passed the step it was made
+    /// at (the tick since could not decide, or is late, or is still reading).
     fn is_stale(&self) -> bool {
-        let behind = match (self.decision, self.clock) {
+        match (self.decision, self.clock) {
             (Some((_, at, _)), Some((t0, i0))) => {
                 let now = t0 + chrono::Duration::milliseconds(i0.elapsed().as_millis() as i64);
                 floor(now, self.step_s) > at
             }
             _ => false,
-        };
-        self.stale || behind
+        }
     }
 
     /// `GET /desired`: the last decision as JSON; `None` before the first.
@@ -541,7 +535,6 @@ fn live(p: &ServePlan, auth: &Auth, start: DateTime<Utc>) -> Result<()> {
                     );
                 }
                 s.decision = Some((decision, at, at + steps(d, step_s)));
-                s.stale = false;
                 if let Some(f) = &forecasts {
                     if f.refits() > refits {
                         refits = f.refits();
@@ -561,7 +554,6 @@ fn live(p: &ServePlan, auth: &Auth, start: DateTime<Utc>) -> Result<()> {
             }
             Err(why) => {
                 s.errors += 1;
-                s.stale = s.decision.is_some();
                 if incident.is_none() {
                     let serving = match s.decision {
                         Some((d, made, _)) => format!(

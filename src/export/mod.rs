@@ -548,16 +548,11 @@ pub(crate) fn sweep_picks(bytes: &[u8], level: f64) -> Result<Vec<SweepPick>, St
 /// `settings` at the pick's axis values and SLO level: what its rows were simulated
 /// with.
 pub(crate) fn at_pick(settings: &Settings, pick: &SweepPick) -> Settings {
-    use crate::settings::{Holds, Value, AXES, SLO};
+    use crate::settings::{Value, AXES, SLO};
     let mut s = settings.clone();
-    for (axis, &x) in AXES.iter().zip(&pick.at) {
-        let value = match axis.axis.as_ref().map(|a| a.holds) {
-            Some(Holds::Minutes) => Value::Seconds((x * 60.0).round() as u32),
-            Some(Holds::Whole) => Value::Whole(x as u64),
-            _ => Value::Number(x),
-        };
-        if x.is_finite() {
-            (axis.set)(&mut s, value);
+    for (setting, &x) in AXES.iter().zip(&pick.at) {
+        if let (Some(axis), true) = (&setting.axis, x.is_finite()) {
+            (setting.set)(&mut s, axis.value_of(x));
         }
     }
     (SLO.set)(&mut s, Value::Number(pick.level));

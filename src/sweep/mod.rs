@@ -673,31 +673,29 @@ fn trace_entry(v: &toml::Value, dir: &Path, grid: &Grid) -> Result<TraceSpec, Gr
         match key.as_str() {
             "name" => spec.name = text("a name")?,
             "file" => file = Some(dir.join(text("a file path")?)),
-            k => match settings::named(k).find(|s| s.per_trace && s.axis.is_none()) {
+            k => match settings::find(k).filter(|s| s.per_trace) {
+                Some(s)
+                    if s.name == settings::CAPACITY.name
+                        && grid.settings.cluster.serving.service_time_s > 0.0 =>
+                {
+                    return Err(settings::SettingError::TwoSpeeds {
+                        capacity: setting_values(&format!("trace.{k}"), s, value)?
+                            .first()
+                            .map_or(f64::NAN, |v| v.number()),
+                        service_s: grid.settings.cluster.serving.service_time_s,
+                    }
+                    .into())
+                }
+                Some(s) if s.axis.is_some() => {
+                    let values = setting_values(&format!("trace.{k}"), s, value)?;
+                    if values.is_empty() {
+                        return Err(GridError::Empty(format!("trace.{k}")));
+                    }
+                    spec.axes[axis_index(s)] = values;
+                }
+                // Every per-trace setting of the name (`step`: both).
                 Some(_) => set_named(&mut own, k, &format!("trace.{k}"), value, |s| s.per_trace)?,
-                None => match settings::find(k).filter(|s| s.per_trace) {
-                    Some(s)
-                        if s.name == settings::CAPACITY.name
-                            && grid.settings.cluster.serving.service_time_s > 0.0 =>
-                    {
-                        return Err(settings::SettingError::TwoSpeeds {
-                            capacity: setting_values(&format!("trace.{k}"), s, value)?
-                                .first()
-                                .map_or(f64::NAN, |v| v.number()),
-                            service_s: grid.settings.cluster.serving.service_time_s,
-                        }
-                        .into())
-                    }
-                    Some(s) if s.axis.is_some() => {
-                        let values = setting_values(&format!("trace.{k}"), s, value)?;
-                        if values.is_empty() {
-                            return Err(GridError::Empty(format!("trace.{k}")));
-                        }
-                        spec.axes[axis_index(s)] = values;
-                    }
-                    Some(s) => (s.set)(&mut own, setting_value(&format!("trace.{k}"), s, value)?),
-                    None => return Err(unknown_key(&format!("trace.{k}"), &trace_keys())),
-                },
+                None => return Err(unknown_key(&format!("trace.{k}"), &trace_keys())),
             },
         }
     }

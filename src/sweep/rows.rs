@@ -13,7 +13,7 @@ use polars_io::prelude::*;
 use crate::choice;
 use crate::metrics::{self, deployable_policy, Cell, ColumnType, PolicyMetrics, COLUMNS};
 use crate::report::plot::frontier::FrontierPoint;
-use crate::settings::{self, Holds};
+use crate::settings;
 #[cfg(test)]
 use crate::store::shards::{PartError, PartRows};
 #[cfg(test)]
@@ -72,9 +72,9 @@ impl Validated {
 fn axis_key() -> impl Iterator<Item = (&'static str, DataType)> {
     settings::AXES.iter().map(|s| {
         let axis = s.axis.as_ref().expect("an axis");
-        let t = match axis.holds {
-            Holds::Number => DataType::Float64,
-            Holds::Whole | Holds::Minutes => DataType::Int64,
+        let t = match axis.whole() {
+            true => DataType::Int64,
+            false => DataType::Float64,
         };
         (axis.column, t)
     })
@@ -135,9 +135,9 @@ impl SweepRow {
         let m = &self.metrics;
         let mut out = vec![Cell::Text(self.trace.clone())];
         out.extend(settings::AXES.iter().zip(&self.at).map(|(s, &x)| {
-            match s.axis.as_ref().map(|a| a.holds) {
-                Some(Holds::Number) | None => Cell::Number(x),
-                Some(Holds::Whole | Holds::Minutes) => Cell::Whole(x as u64),
+            match s.axis.as_ref().is_some_and(|a| a.whole()) {
+                true => Cell::Whole(x as u64),
+                false => Cell::Number(x),
             }
         }));
         out.extend([
