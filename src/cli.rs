@@ -193,6 +193,9 @@ pub struct ExportCmd {
 /// `backtest`.
 #[derive(Debug, Args)]
 pub struct BacktestCmd {
+    /// A TOML grid file of a fleet: one `[[trace]]` table per service, each at one value of each axis, backtested alike (a sweep's grid file; one --slo); the grid flags below then stay unset.
+    #[arg(long, value_name = "FILE", help_heading = TRACE)]
+    pub grid: Option<PathBuf>,
     /// The CSV trace [default: the synthetic workload, generated with --seed].
     #[arg(long, value_name = "FILE", help_heading = TRACE)]
     pub trace: Option<PathBuf>,
@@ -208,10 +211,10 @@ pub struct BacktestCmd {
     /// Policies, comma-separated [default: all].
     #[arg(long, value_name = "NAME", value_parser = policy_values(), value_delimiter = ',', help_heading = POLICIES)]
     pub policy: Option<Vec<String>>,
-    /// Folder of backtest.csv and recommendation.md (and of the shards' parts).
+    /// Folder of backtest.csv and recommendation.md (of a fleet: fleet.csv and fleet.md, and each trace's two files in a folder of its name), and of the shards' parts.
     #[arg(long, value_name = "DIR", default_value = "reports", help_heading = OUTPUT)]
     pub reports_dir: PathBuf,
-    /// Run only shard I of N (1-based: the folds k with (k - 1) mod N = I - 1), as one worker of a batch job; `merge` joins the parts.
+    /// Run only shard I of N (1-based: of the units, each trace's folds in the grid's order, the j-th with (j - 1) mod N = I - 1), as one worker of a batch job; `merge` joins the parts.
     #[arg(long, value_name = "I/N", help_heading = OUTPUT)]
     pub shard: Option<String>,
 }

@@ -498,7 +498,6 @@ fn flag_grid(
 /// The sweep's grid from its flags, or from its grid file (then the grid flags must be
 /// unset), validated.
 fn sweep_plan(c: SweepCmd) -> anyhow::Result<SweepPlan> {
-    use anyhow::Context;
     let shard = match &c.shard {
         Some(s) => sweep::parse_shard(s)?,
         None => (1, 1),
@@ -524,21 +523,12 @@ fn sweep_plan(c: SweepCmd) -> anyhow::Result<SweepPlan> {
                     .iter()
                     .map(|(s, _)| (format!("--{}", s.name), true)),
             );
-            if let Some((flag, _)) = given.into_iter().find(|g| g.1) {
-                anyhow::bail!(
-                    "{flag} cannot be given with --grid: put it in {}",
-                    path.display()
-                );
-            }
-            let text = std::fs::read_to_string(path)
-                .with_context(|| format!("reading grid {}", path.display()))?;
-            let dir = path.parent().unwrap_or(std::path::Path::new("."));
             let base = base_grid(
                 c.model.as_deref(),
                 c.policy.as_deref(),
                 c.slo_levels.clone(),
             )?;
-            sweep::from_toml(&text, dir, base).with_context(|| format!("{}", path.display()))?
+            grid_file(path, given, base)?
         }
     };
     if let Some(u) = grid.unreachable_slo() {
@@ -551,6 +541,53 @@ fn sweep_plan(c: SweepCmd) -> anyhow::Result<SweepPlan> {
         dir: c.reports_dir,
         shard,
     })
+}
+
+/// The grid in the file at `path` over `base`, where none of the flags `given` (name,
+/// given) was given: a grid file states what they would.
+fn grid_file(
+    path: &std::path::Path,
+    given: impl IntoIterator<Item = (String, bool)>,
+    base: Grid,
+) -> anyhow::Result<Grid> {
+    use anyhow::Context;
+    if let Some((flag, _)) = given.into_iter().find(|g| g.1) {
+        anyhow::bail!(
+            "{flag} cannot be given with --grid: put it in {}",
+            path.display()
+        );
+    }
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("reading grid {}", path.display()))?;
+    let dir = path.parent().unwrap_or(std::path::Path::new("."));
+    sweep::from_toml(&text, dir, base).with_context(|| format!("{}", path.display()))
+}
+
+/// A fleet's traces each name a folder of its reports: the names must differ and be
+/// plain folder names.
+fn fleet_names(grid: &Grid) -> anyhow::Result<()> {
+    let mut seen = std::collections::BTreeSet::new();
+    for t in &grid.traces {
+        let plain = !t.name.is_empty()
+            && t.name != "."
+            && t.name != ".."
+            && t.name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "._-".contains(c));
+        if !plain {
+            anyhow::bail!(
+                "trace name `{}`: a fleet's trace names a folder of its reports: use letters, digits, `.`, `_` and `-`",
+                t.name
+            );
+        }
+        if !seen.insert(t.name.as_str()) {
+            anyhow::bail!(
+                "two traces are named `{}`: a fleet's trace names a folder of its reports; give each its own `name`",
+                t.name
+            );
+        }
+    }
+    Ok(())
 }
 
 /// `--tick` is run-all's and simulate's: a sweep or backtest decides at each trace's
@@ -603,21 +640,56 @@ fn backtest_plan(c: BacktestCmd) -> anyhow::Result<BacktestPlan> {
     if c.folds == 0 {
         anyhow::bail!("`folds` = 0: must be a whole number, at least 1");
     }
-    let mut given = c.settings.given;
-    for (name, value) in <ForBacktest as Scope>::DEFAULTS {
-        if !given.iter().any(|(s, _)| s.name == *name) {
+    let defaults = <ForBacktest as Scope>::DEFAULTS
+        .iter()
+        .map(|(name, value)| {
             let setting = crate::settings::find(name).expect("a setting of the table");
-            given.push((setting, vec![value.to_string()]));
+            (setting, value.to_string())
+        });
+    // The backtest reads no SLO levels (it has one --slo). The flags given, where the
+    // grid is the flags'.
+    let mut flags = None;
+    let mut grid = match &c.grid {
+        None => {
+            let mut given = c.settings.given;
+            for (setting, value) in defaults {
+                if !given.iter().any(|(s, _)| s.name == setting.name) {
+                    given.push((setting, vec![value]));
+                }
+            }
+            let grid = flag_grid(
+                c.trace.as_ref(),
+                &given,
+                c.model.as_deref(),
+                c.policy.as_deref(),
+                vec![90.0],
+            )?;
+            flags = Some(given);
+            grid
         }
-    }
-    // The backtest reads no SLO levels (it has one --slo).
-    let mut grid = flag_grid(
-        c.trace.as_ref(),
-        &given,
-        c.model.as_deref(),
-        c.policy.as_deref(),
-        vec![90.0],
-    )?;
+        Some(path) => {
+            let given = [
+                ("--trace", c.trace.is_some()),
+                ("--model", c.model.is_some()),
+                ("--policy", c.policy.is_some()),
+            ]
+            .into_iter()
+            .map(|(f, g)| (f.to_string(), g))
+            .chain(
+                c.settings
+                    .given
+                    .iter()
+                    .map(|(s, _)| (format!("--{}", s.name), true)),
+            );
+            let mut base = base_grid(c.model.as_deref(), c.policy.as_deref(), vec![90.0])?;
+            for (setting, value) in defaults {
+                (setting.set)(&mut base.settings, setting.parse(&value)?);
+            }
+            let grid = grid_file(path, given, base)?;
+            fleet_names(&grid)?;
+            grid
+        }
+    };
     // `slo` is slo-targeted's knob in a sweep; a backtest judges every family by one SLO.
     if let Some(levels) = grid.knobs.remove(crate::settings::SLO.name) {
         let [level] = levels.as_slice() else {
@@ -625,13 +697,20 @@ fn backtest_plan(c: BacktestCmd) -> anyhow::Result<BacktestPlan> {
         };
         (crate::settings::SLO.set)(&mut grid.settings, crate::settings::Value::Number(*level));
     }
-    for (axis, values) in crate::settings::AXES.iter().zip(&grid.axes) {
-        if values.len() > 1 {
-            anyhow::bail!(
-                "a backtest runs at one `{}`; {} were given",
-                axis.name,
-                values.len()
-            );
+    for t in &grid.traces {
+        for (axis, values) in crate::settings::AXES.iter().zip(&t.axes) {
+            if values.len() > 1 {
+                let of = if grid.traces.len() > 1 {
+                    format!(" for trace `{}`", t.name)
+                } else {
+                    String::new()
+                };
+                anyhow::bail!(
+                    "a backtest runs at one `{}`; {} were given{of}",
+                    axis.name,
+                    values.len()
+                );
+            }
         }
     }
     refuse_tick(&grid, "a backtest")?;
@@ -652,7 +731,10 @@ fn backtest_plan(c: BacktestCmd) -> anyhow::Result<BacktestPlan> {
     at.cluster.capacity_per_min =
         grid.axes[sweep::axis_index(&crate::settings::CAPACITY)][0].number();
     Ok(BacktestPlan {
-        notes: derived(&given, &at),
+        notes: match &flags {
+            Some(given) => derived(given, &at),
+            None => sweep_deadlines(&grid),
+        },
         shard,
         grid,
         folds: c.folds,

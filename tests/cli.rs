@@ -616,6 +616,122 @@ fn backtest_writes_one_row_per_fold_family_and_knob_and_is_deterministic() {
 }
 
 #[test]
+fn a_fleet_backtest_is_each_traces_own_backtest_and_its_shards_merge_to_its_bytes() {
+    // Three traces in one grid (two synthetic, one at its own capacity, and a real one):
+    // each trace's backtest.csv and recommendation.md must be the bytes of that trace's
+    // backtest run alone with the same flags; fleet.csv must say what those files say;
+    // and 3 shards merged must give every file the unsharded run wrote.
+    let tmp = tempfile::tempdir().unwrap();
+    let nyc = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/nyc_taxi.csv");
+    let grid = tmp.path().join("fleet.toml");
+    fs::write(
+        &grid,
+        format!(
+            "model = [\"seasonal-naive\"]\npolicy = [\"reactive-hpa\", \"buffered\"]\nslo = 85\ntest-days = 0.5\nvalidation-days = 0.5\n\n[[trace]]\nname = \"four\"\ndays = 4\n\n[[trace]]\nname = \"big\"\ndays = 4\ncapacity = [80]\n\n[[trace]]\nfile = {:?}\n",
+            nyc.display().to_string()
+        ),
+    )
+    .unwrap();
+    let whole = tmp.path().join("whole");
+    let fleet = |out: &Path, extra: &[&str]| {
+        prescale()
+            .args(["backtest", "--folds", "2", "--grid"])
+            .arg(&grid)
+            .args(extra)
+            .arg("--reports-dir")
+            .arg(out)
+            .assert()
+            .success();
+    };
+    fleet(&whole, &[]);
+    let alone: [(&str, Vec<String>); 3] = [
+        ("four", vec!["--days".into(), "4".into()]),
+        (
+            "big",
+            vec![
+                "--days".into(),
+                "4".into(),
+                "--capacity".into(),
+                "80".into(),
+            ],
+        ),
+        (
+            "nyc_taxi",
+            vec!["--trace".into(), nyc.display().to_string()],
+        ),
+    ];
+    let fleet_rows = named_rows(&whole.join("fleet.csv"));
+    assert_eq!(fleet_rows.len(), 3);
+    for ((name, flags), line) in alone.iter().zip(&fleet_rows) {
+        let own = tmp.path().join(format!("alone-{name}"));
+        prescale()
+            .args(["backtest", "--folds", "2", "--test-days", "0.5"])
+            .args(["--validation-days", "0.5", "--model", "seasonal-naive"])
+            .args(["--policy", "reactive-hpa,buffered", "--slo", "85"])
+            .args(flags)
+            .arg("--reports-dir")
+            .arg(&own)
+            .assert()
+            .success();
+        for f in ["backtest.csv", "recommendation.md"] {
+            assert_eq!(
+                fs::read_to_string(whole.join(name).join(f)).unwrap(),
+                fs::read_to_string(own.join(f)).unwrap(),
+                "{name}/{f}"
+            );
+        }
+        // fleet.csv's line, from the trace's own backtest.csv.
+        let rows = named_rows(&own.join("backtest.csv"));
+        let picks: Vec<_> = rows.iter().filter(|r| r["recommended"] == "1").collect();
+        assert_eq!(picks.len(), 2, "{name}");
+        assert_eq!(line["trace"], *name);
+        assert_eq!(line["model"], picks[0]["model"]);
+        assert_eq!(line["policy"], picks[0]["policy"]);
+        assert_eq!(line["folds"], "2");
+        let held = picks
+            .iter()
+            .filter(|r| r["test_slo_pct"].parse::<f64>().unwrap() >= 85.0)
+            .count();
+        assert_eq!(line["folds_held"], held.to_string(), "{name}");
+        let cost: f64 = picks
+            .iter()
+            .map(|r| r["test_cost_vs_optimal"].parse::<f64>().unwrap())
+            .sum::<f64>()
+            / 2.0;
+        let stated: f64 = line["test_cost_vs_optimal"].parse().unwrap();
+        assert!((stated - cost).abs() < 1e-6, "{name}: {stated} vs {cost}");
+    }
+    let md = fs::read_to_string(whole.join("fleet.md")).unwrap();
+    assert!(
+        md.starts_with("# A fleet of 3 traces, each recommended at SLO 85 %"),
+        "{md}"
+    );
+    // Three shards, merged.
+    let parts = tmp.path().join("parts");
+    for shard in ["3/3", "1/3", "2/3"] {
+        fleet(&parts, &["--shard", shard]);
+    }
+    assert!(!parts.join("fleet.csv").exists());
+    prescale().arg("merge").arg(&parts).assert().success();
+    for f in [
+        "fleet.csv",
+        "fleet.md",
+        "four/backtest.csv",
+        "four/recommendation.md",
+        "big/backtest.csv",
+        "big/recommendation.md",
+        "nyc_taxi/backtest.csv",
+        "nyc_taxi/recommendation.md",
+    ] {
+        assert_eq!(
+            fs::read(whole.join(f)).unwrap(),
+            fs::read(parts.join(f)).unwrap(),
+            "{f}"
+        );
+    }
+}
+
+#[test]
 fn backtest_refuses_what_it_cannot_run_in_one_line() {
     for (args, message) in [
         (

@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
-# Runs a prescale sweep as a Slurm array job on this machine, for CI and for a laptop:
-#   deploy/slurm/run-local.sh GRID OUTDIR [N]
+# Runs a prescale sweep or a fleet's backtest as a Slurm array job on this machine, for
+# CI and for a laptop:
+#   deploy/slurm/run-local.sh GRID OUTDIR [N [sweep|backtest [FLAG...]]]
 # If a Slurm cluster answers (sinfo), the jobs go to it. Otherwise this script brings up
 # a single-node cluster of its own: it installs munge and Slurm from the Debian packages
 # where they are missing (as root), writes their configuration into a temporary folder,
 # starts munged, slurmctld and slurmd there (ports 26817/26818), and on exit stops
 # exactly the daemons it started, by their process ids, and removes the folder. Safe to
-# run twice in a row. Then it submits the N-shard array job and the merge (submit.sh),
+# run twice in a row. Then it submits the N-shard array job of the command (sweep by
+# default; FLAGs go to every shard) and the merge (submit.sh),
 # waits for both (at most $PRESCALE_SLURM_TIMEOUT seconds, default 600) and prints where
 # the merged files are. N defaults to 4. The prescale binary is $PRESCALE, else
 # target/release/prescale under $CARGO_TARGET_DIR or the repository, else `prescale`.
@@ -19,9 +21,12 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
-grid=${1:?usage: run-local.sh GRID OUTDIR [N]}
-out=${2:?usage: run-local.sh GRID OUTDIR [N]}
+usage="usage: run-local.sh GRID OUTDIR [N [sweep|backtest [FLAG...]]]"
+grid=${1:?$usage}
+out=${2:?$usage}
 n=${3:-4}
+command=${4:-sweep}
+shift $(( $# < 4 ? $# : 4 ))
 timeout_s=${PRESCALE_SLURM_TIMEOUT:-600}
 say() { printf 'slurm: %s\n' "$*"; }
 
@@ -130,7 +135,7 @@ CONF
 fi
 
 mkdir -p "$out"
-read -r array merge < <("$here/submit.sh" "$grid" "$out" "$n")
+read -r array merge < <("$here/submit.sh" "$grid" "$out" "$n" "$command" "$@")
 say "submitted array job $array (tasks 1-$n) and merge job $merge (afterok:$array)"
 
 # Waits until job $1 (an array: all its tasks) is neither queued nor running; fails past
@@ -169,7 +174,7 @@ if [ "${PRESCALE_SLURM_TRIAL:-}" = requeue ]; then
     state=""
     for _ in $(seq 1200); do
         state=$(squeue -h -j "$task" -o '%T' 2>/dev/null || true)
-        [ "$state" = RUNNING ] && [ -f "$out/sweep.part-2-of-$n.json" ] && break
+        [ "$state" = RUNNING ] && [ -f "$out/$command.part-2-of-$n.json" ] && break
         [ -z "$state" ] && break
         sleep 0.05
     done
@@ -194,6 +199,10 @@ if ! grep -q '^merge: ' "$out"/slurm-*-merge.out 2>/dev/null; then
 fi
 say "merge: $(grep '^merge: ' "$out"/slurm-*-merge.out | tail -1)"
 if [ "${PRESCALE_SLURM_TRIAL:-}" = requeue ]; then
-    say "task ${array}_2 after its requeue: $(grep '^sweep: shard' "$out/slurm-${array}_2.out" | tail -1)"
+    say "task ${array}_2 after its requeue: $(grep -E "^$command:? shard" "$out/slurm-${array}_2.out" | tail -1)"
 fi
-say "merged files in $out: sweep.csv slo_table.csv $(cd "$out" && ls frontier_*.png | tr '\n' ' ')"
+if [ "$command" = sweep ]; then
+    say "merged files in $out: sweep.csv slo_table.csv $(cd "$out" && ls frontier_*.png | tr '\n' ' ')"
+else
+    say "merged files in $out: fleet.csv fleet.md $(cd "$out" && ls -d */ | tr '\n' ' ')"
+fi

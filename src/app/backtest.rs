@@ -27,13 +27,12 @@ use crate::{interrupt, progress};
 /// test window, from one fit per model; and each model's interval coverage.
 fn run_fold(
     plan: &BacktestPlan,
-    trace: &Trace,
+    setup: &Setup,
     fold: &Fold,
-    cluster: &ClusterConfig,
-    step: &StepCluster,
     bar: &indicatif::ProgressBar,
 ) -> Result<(Vec<Trial>, Coverage)> {
     let grid = &plan.grid;
+    let (trace, cluster, step) = (&setup.trace, &setup.cluster, &setup.step);
     let mut model_cfg = grid.settings.model.clone();
     model_cfg.seed = cluster.serving.seed;
     // The fold's validation window, which may be shorter than asked ([`setup`]).
@@ -204,30 +203,49 @@ impl Row {
 }
 
 /// What a backtest's part manifest records besides the store's fields: the SLO,
-/// percent, how sure a pick must be that it holds (`--confidence`, percent), and the
-/// SLO's terms (`of requests within 3 s`). Its units are the folds.
+/// percent, how sure a pick must be that it holds (`--confidence`, percent), and each
+/// trace's folds and SLO terms. Its units are the traces' folds.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 struct BacktestMeta {
+    slo_percent: f64,
+    confidence_percent: f64,
+    traces: Vec<TraceMeta>,
+}
+
+/// One trace of a backtest, as its manifest records it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct TraceMeta {
+    /// Its name (a fleet's folder of its reports).
+    name: String,
+    /// Its folds.
+    folds: usize,
+    /// Its SLO's terms (`of requests within 3 s`).
+    terms: String,
+}
+
+/// What the choice and the report of one trace read: its folds, the SLO and its terms.
+struct Summary {
+    folds: usize,
     slo_percent: f64,
     confidence_percent: f64,
     terms: String,
 }
 
-/// What the merge reads of the backtest's parts: the folds in all and the SLO.
-struct Summary {
-    folds: usize,
-    meta: BacktestMeta,
-}
-
-/// The backtest's part files in the shard store: `backtest.csv`'s rows, one run per
-/// (fold, model, policy, knob value); serde checks each value's type when they are read.
+/// The backtest's part files in the shard store: the trace's name, then `backtest.csv`'s
+/// row, one run per (trace, fold, model, policy, knob value); serde checks each value's
+/// type when they are read.
 static PART: Layout = Layout {
     stem: "backtest",
     unit: "fold",
-    header: row_header,
-    key_columns: 8,
+    header: part_header,
+    key_columns: 9,
     check: |_, _| None,
 };
+
+/// A part's columns: the trace, then a row's.
+fn part_header() -> Vec<&'static str> {
+    std::iter::once("trace").chain(row_header()).collect()
+}
 
 /// The columns of `backtest.csv`, in [`Row`]'s order.
 fn row_header() -> Vec<&'static str> {
@@ -256,26 +274,44 @@ fn row_header() -> Vec<&'static str> {
     ]
 }
 
-/// A fold's unit name in the shard store.
-fn fold_id(index: usize) -> String {
-    format!("fold {index}")
+/// A fold's unit name in the shard store: `fold 2`, of a fleet `nyc_taxi fold 2`.
+fn fold_id(trace: &str, many: bool, index: usize) -> String {
+    if many {
+        format!("{trace} fold {index}")
+    } else {
+        format!("fold {index}")
+    }
 }
 
-/// The backtest's trace, cluster (at the plan's settings and at the trace's step) and
-/// folds.
-fn setup(plan: &BacktestPlan) -> Result<Setup> {
+/// Each trace's setup, in the grid's order, and the grid's and trace files'
+/// fingerprint (the sweep's).
+fn setup(plan: &BacktestPlan) -> Result<(String, Vec<Setup>)> {
     let grid = &plan.grid;
+    let files = trace_files(grid)?;
     let units = grid.units();
-    let [unit] = units.as_slice() else {
-        bail!("a backtest runs one trace at one value of each axis");
-    };
+    let many = units.len() > 1;
+    let setups = units
+        .iter()
+        .map(|unit| {
+            let setup = trace_setup(plan, unit, &files[unit.trace]);
+            match many {
+                true => setup.with_context(|| format!("trace `{}`", grid.traces[unit.trace].name)),
+                false => setup,
+            }
+        })
+        .collect::<Result<Vec<_>>>()?;
+    Ok((grid.fingerprint(&files), setups))
+}
+
+/// One trace's trace, cluster (at the plan's settings and at the trace's step) and folds.
+fn trace_setup(plan: &BacktestPlan, unit: &crate::sweep::Unit, bytes: &[u8]) -> Result<Setup> {
+    let grid = &plan.grid;
     let spec = &grid.traces[unit.trace];
     let points = spec.within();
     let [point] = points.as_slice() else {
         bail!("a backtest runs at one value of each axis");
     };
-    let files = trace_files(grid)?;
-    let trace = grid.unit_trace(unit, &files[0])?;
+    let trace = grid.unit_trace(unit, bytes)?;
     let at = crate::sweep::settings_at(&unit.settings(&grid.settings), point);
     let cluster = ClusterConfig {
         min_replicas: spec.min_replicas,
@@ -307,8 +343,13 @@ fn setup(plan: &BacktestPlan) -> Result<Setup> {
             if fits < day || fits >= validation {
                 choice::folds(trace.len(), plan.folds, test, validation, min_train)?
             } else {
+                let of = if grid.traces.len() > 1 {
+                    format!(" of trace `{}`", spec.name)
+                } else {
+                    String::new()
+                };
                 eprintln!(
-                    "note: validation windows of {} before each fold, not {}: the trace holds no more beside {} of {} test steps and the models' {} train steps",
+                    "note: validation windows of {} before each fold{of}, not {}: the trace holds no more beside {} of {} test steps and the models' {} train steps",
                     crate::words::count(fits / day, "day"),
                     crate::words::count(validation.div_ceil(day), "day"),
                     crate::words::count(plan.folds, "fold"),
@@ -321,7 +362,7 @@ fn setup(plan: &BacktestPlan) -> Result<Setup> {
         other => other?,
     };
     Ok(Setup {
-        fingerprint: grid.fingerprint(&files),
+        name: spec.name.clone(),
         trace,
         cluster,
         step,
@@ -329,10 +370,10 @@ fn setup(plan: &BacktestPlan) -> Result<Setup> {
     })
 }
 
-/// What a backtest runs on.
+/// What one trace's backtest runs on.
 struct Setup {
-    /// The grid's and the trace file's fingerprint (the sweep's).
-    fingerprint: String,
+    /// The trace's name in the grid.
+    name: String,
     trace: Trace,
     cluster: ClusterConfig,
     step: StepCluster,
@@ -341,23 +382,32 @@ struct Setup {
 
 /// Runs the backtest (or its shard) and writes its reports (or its part).
 pub(super) fn run(plan: &BacktestPlan) -> Result<()> {
-    let Setup {
-        fingerprint,
-        trace,
-        cluster,
-        step,
-        folds,
-    } = setup(plan)?;
-    let (i, n) = plan.shard;
-    let mine: Vec<&Fold> = folds
+    let (fingerprint, setups) = setup(plan)?;
+    let many = setups.len() > 1;
+    // The units: every trace's folds, in the grid's order; shard i of n runs the j-th
+    // (from 1) where (j − 1) mod n = i − 1.
+    let units: Vec<(&Setup, &Fold)> = setups
         .iter()
-        .filter(|f| (f.index - 1) % n == i - 1)
+        .flat_map(|s| s.folds.iter().map(move |f| (s, f)))
+        .collect();
+    let (i, n) = plan.shard;
+    let mine: Vec<(&Setup, &Fold)> = units
+        .iter()
+        .enumerate()
+        .filter(|(j, _)| j % n == i - 1)
+        .map(|(_, u)| *u)
         .collect();
     let dir = &plan.reports;
     let shards = ShardDir {
         dir: dir.path(),
         layout: &PART,
     };
+    // One SLO for every trace.
+    let serving = &setups
+        .first()
+        .context("a backtest of no trace")?
+        .step
+        .serving;
     let fresh = Manifest::fresh(
         crate::hash::hex(
             format!(
@@ -367,23 +417,41 @@ pub(super) fn run(plan: &BacktestPlan) -> Result<()> {
             .as_bytes(),
         ),
         (i, n),
-        folds.iter().map(|f| fold_id(f.index)).collect(),
+        units
+            .iter()
+            .map(|(s, f)| fold_id(&s.name, many, f.index))
+            .collect(),
         BacktestMeta {
-            slo_percent: 100.0 * step.serving.slo_share,
-            confidence_percent: step.serving.confidence_pct,
-            terms: crate::recommend::slo_terms(&step),
+            slo_percent: 100.0 * serving.slo_share,
+            confidence_percent: serving.confidence_pct,
+            traces: setups
+                .iter()
+                .map(|s| TraceMeta {
+                    name: s.name.clone(),
+                    folds: s.folds.len(),
+                    terms: crate::recommend::slo_terms(&s.step),
+                })
+                .collect(),
         },
     );
     let (mut manifest, mut rows) = shards.resume(fresh)?;
     let resumed = manifest.units.len();
     let started = std::time::Instant::now();
     let bar = progress::bar(mine.len() as u64, format!("backtest {i}/{n}"));
-    for fold in &mine {
-        let id = fold_id(fold.index);
+    for (s, fold) in &mine {
+        let id = fold_id(&s.name, many, fold.index);
         if !manifest.done(&id) {
-            let (trials, coverage) = run_fold(plan, &trace, fold, &cluster, &step, &bar)?;
+            let ran = run_fold(plan, s, fold, &bar);
+            let (trials, coverage) = match many {
+                true => ran.with_context(|| format!("trace `{}`", s.name))?,
+                false => ran?,
+            };
             let before = rows.len();
-            rows.extend(trials.iter().map(|t| Row::of(&trace, fold, t, &coverage)));
+            rows.extend(
+                trials
+                    .iter()
+                    .map(|t| (&s.name, Row::of(&s.trace, fold, t, &coverage))),
+            );
             rows.record(&mut manifest, &id, before);
             shards.write_part(&rows, &mut manifest)?;
         }
@@ -392,19 +460,38 @@ pub(super) fn run(plan: &BacktestPlan) -> Result<()> {
     bar.finish_and_clear();
     let took = started.elapsed().as_secs_f64();
     let part = shards.part(i, n);
+    let what = if many {
+        format!(
+            "{} of {}",
+            crate::words::count(units.len(), "fold"),
+            crate::words::count(setups.len(), "trace")
+        )
+    } else {
+        crate::words::count(units.len(), "fold")
+    };
     if n == 1 {
         merge(dir.path())?;
+        let out = if many {
+            format!(
+                "{}, {}",
+                dir.fleet_csv().display(),
+                dir.fleet_md().display()
+            )
+        } else {
+            format!(
+                "{}, {}",
+                dir.backtest().display(),
+                dir.recommendation().display()
+            )
+        };
         eprintln!(
-            "backtest: {} ({resumed} finished before), {} in {took:.1} s -> {}, {}",
-            crate::words::count(folds.len(), "fold"),
+            "backtest: {what} ({resumed} finished before), {} in {took:.1} s -> {out}",
             crate::words::count(rows.len(), "trial"),
-            dir.backtest().display(),
-            dir.recommendation().display()
         );
     } else {
         eprintln!(
-            "backtest shard {i}/{n}: folds {:?} ({resumed} finished before), {} trials in {took:.1} s -> {}; `prescale merge {}` joins the parts",
-            mine.iter().map(|f| f.index).collect::<Vec<_>>(),
+            "backtest shard {i}/{n}: {} of {what} ({resumed} finished before), {} trials in {took:.1} s -> {}; `prescale merge {}` joins the parts",
+            mine.len(),
             rows.len(),
             part.csv.display(),
             dir.path().display()
@@ -413,21 +500,8 @@ pub(super) fn run(plan: &BacktestPlan) -> Result<()> {
     Ok(())
 }
 
-/// Makes the picks and the recommendation from every fold's rows (`all`), writes
-/// `backtest.csv` and `recommendation.md` as one set and prints the recommendation.
-fn write_reports(dir: &crate::store::ReportsDir, all: &[u8], m: &Summary) -> Result<()> {
-    let (csv, md) = finish(all, m)?;
-    write_all_atomic(&[
-        (dir.backtest(), csv),
-        (dir.recommendation(), md.clone().into_bytes()),
-    ])
-    .context("writing the backtest's reports")?;
-    print!("{}", crate::report::console::from_markdown(&md));
-    Ok(())
-}
-
 /// Rows as CSV bytes.
-fn to_csv(rows: &[Row]) -> Result<Vec<u8>> {
+fn to_csv<T: Serialize>(rows: &[T]) -> Result<Vec<u8>> {
     let mut w = csv::Writer::from_writer(Vec::new());
     for r in rows {
         w.serialize(r)?;
@@ -435,54 +509,137 @@ fn to_csv(rows: &[Row]) -> Result<Vec<u8>> {
     w.into_inner().context("writing backtest rows")
 }
 
-/// Merges the backtest parts in `dir` into `backtest.csv` and `recommendation.md`;
-/// `Ok(false)` when `dir` holds no backtest part.
+/// Merges the backtest parts in `dir`: of one trace into `backtest.csv` and
+/// `recommendation.md` (printed), of a fleet into those two files in a folder per trace
+/// and `fleet.csv` and `fleet.md` (printed); `Ok(false)` when `dir` holds no backtest part.
 pub(super) fn merge(dir: &std::path::Path) -> Result<bool> {
     let shards = ShardDir { dir, layout: &PART };
     if !shards.holds_parts()? {
         return Ok(false);
     }
     let parts = shards.checked_parts::<BacktestMeta>()?;
-    // The rows of every part, back in fold order.
-    let mut rows: Vec<Row> = Vec::new();
+    let mut rows: Vec<(String, Row)> = Vec::new();
     for (_, _, part) in &parts {
-        rows.extend(read_rows(part)?);
+        rows.extend(read_part(part)?);
     }
-    rows.sort_by_key(|r| r.fold);
     let first = &parts[0].1;
-    let summary = Summary {
-        folds: first.grid_units.len(),
-        meta: first.meta.clone(),
-    };
+    let meta = &first.meta;
     let out = crate::store::ReportsDir(dir.to_path_buf());
-    write_reports(&out, &to_csv(&rows)?, &summary)?;
+    let many = meta.traces.len() > 1;
+    let mut files: Vec<(std::path::PathBuf, Vec<u8>)> = Vec::new();
+    let mut fleet: Vec<FleetRow> = Vec::new();
+    let mut printed = String::new();
+    for t in &meta.traces {
+        // This trace's rows, back in fold order (each fold's in the order they ran).
+        let mut mine: Vec<Row> = rows
+            .iter()
+            .filter(|(name, _)| *name == t.name)
+            .map(|(_, r)| r.clone())
+            .collect();
+        mine.sort_by_key(|r| r.fold);
+        let summary = Summary {
+            folds: t.folds,
+            slo_percent: meta.slo_percent,
+            confidence_percent: meta.confidence_percent,
+            terms: t.terms.clone(),
+        };
+        let (csv, md, line) = finish(mine, &summary)?;
+        let at = if many {
+            out.trace(&t.name)
+        } else {
+            out.clone()
+        };
+        files.push((at.backtest(), csv));
+        files.push((at.recommendation(), md.clone().into_bytes()));
+        fleet.push(FleetRow {
+            trace: t.name.clone(),
+            ..line
+        });
+        printed = md;
+    }
+    if many {
+        printed = fleet_md(&fleet, meta);
+        files.push((out.fleet_csv(), to_csv(&fleet)?));
+        files.push((out.fleet_md(), printed.clone().into_bytes()));
+    }
+    write_all_atomic(&files).context("writing the backtest's reports")?;
+    print!("{}", crate::report::console::from_markdown(&printed));
     if first.of > 1 {
+        let folds: usize = meta.traces.iter().map(|t| t.folds).sum();
         eprintln!(
-            "merge: {}, {} -> {}, {}",
+            "merge: {}, {} -> {}",
             crate::words::count(parts.len(), "backtest part"),
-            crate::words::count(summary.folds, "fold"),
-            out.backtest().display(),
-            out.recommendation().display()
+            crate::words::count(folds, "fold"),
+            if many {
+                format!(
+                    "{}, {}",
+                    out.fleet_csv().display(),
+                    out.fleet_md().display()
+                )
+            } else {
+                format!(
+                    "{}, {}",
+                    out.backtest().display(),
+                    out.recommendation().display()
+                )
+            }
         );
     }
     Ok(true)
 }
 
-/// The rows of a part.
-fn read_rows(bytes: &[u8]) -> Result<Vec<Row>> {
-    csv::Reader::from_reader(bytes)
-        .deserialize()
-        .collect::<Result<Vec<Row>, _>>()
+/// The rows of a part: each with its trace's name.
+fn read_part(bytes: &[u8]) -> Result<Vec<(String, Row)>> {
+    let mut r = csv::Reader::from_reader(bytes);
+    let header = csv::StringRecord::from(row_header());
+    r.records()
+        .map(|rec| {
+            let rec = rec?;
+            let row: csv::StringRecord = rec.iter().skip(1).collect();
+            Ok((rec[0].to_string(), row.deserialize(Some(&header))?))
+        })
+        .collect::<Result<Vec<_>, csv::Error>>()
         .context("reading a backtest part")
 }
 
-/// `backtest.csv` and `recommendation.md` from every fold's rows (a part's bytes, or all
-/// parts' rows in fold order): the picks and the recommendation are made here, for the
-/// unsharded run and the merge alike.
-fn finish(part: &[u8], m: &Summary) -> Result<(Vec<u8>, String)> {
-    let mut rows = read_rows(part)?;
+/// One trace's recommendation and its evidence: a row of `fleet.csv`.
+#[derive(Debug, Clone, Default, Serialize)]
+struct FleetRow {
+    trace: String,
+    model: String,
+    policy: String,
+    /// The pick of each fold, `; `-separated (one where every fold's is the same).
+    picks: String,
+    folds: usize,
+    folds_held: usize,
+    /// The stated chance of a day meeting the SLO, percent, the mean over the folds.
+    stated_hold_pct: Option<f64>,
+    test_days_met: usize,
+    test_days: usize,
+    /// Mean test cost over the optimum.
+    test_cost_vs_optimal: Option<f64>,
+    /// Mean test cost over the best in hindsight, over the folds where one met the SLO.
+    regret: Option<f64>,
+    reactive_hpa_folds_held: Option<usize>,
+    reactive_hpa_test_cost_vs_optimal: Option<f64>,
+}
+
+/// The mean of `x`, `None` for none.
+fn mean(x: &[f64]) -> Option<f64> {
+    (!x.is_empty()).then(|| x.iter().sum::<f64>() / x.len() as f64)
+}
+
+/// Rounded for a report (6 places).
+fn round(x: Option<f64>) -> Option<f64> {
+    x.map(crate::metrics::round6)
+}
+
+/// `backtest.csv` and `recommendation.md` from one trace's rows in fold order, and its
+/// line of `fleet.csv` (its trace left for the caller): the picks and the recommendation
+/// are made here, for the unsharded run and the merge alike.
+fn finish(mut rows: Vec<Row>, m: &Summary) -> Result<(Vec<u8>, String, FleetRow)> {
     let trials: Vec<Trial> = rows.iter().map(Row::trial).collect();
-    let rule = choice::Rule::new(m.meta.slo_percent, m.meta.confidence_percent);
+    let rule = choice::Rule::new(m.slo_percent, m.confidence_percent);
     let records = choice::records(&trials, m.folds, &rule);
     let best = choice::recommend(&records);
     for r in &records {
@@ -496,7 +653,86 @@ fn finish(part: &[u8], m: &Summary) -> Result<(Vec<u8>, String)> {
         }
     }
     let md = recommendation(&rows, &trials, &records, best, m);
-    Ok((to_csv(&rows)?, md))
+    let mut line = FleetRow {
+        folds: m.folds,
+        ..FleetRow::default()
+    };
+    if let Some(r) = best.map(|b| &records[b]) {
+        let mut picks: Vec<String> = r.picks.iter().map(|&i| trials[i].setting()).collect();
+        picks.dedup();
+        let regrets: Vec<f64> = r
+            .picks
+            .iter()
+            .filter_map(|&i| {
+                let h = choice::hindsight(&trials, trials[i].window, m.slo_percent)?;
+                Some(rows[i].test_container_minutes as f64 / rows[h].test_container_minutes as f64)
+            })
+            .collect();
+        let stated: Vec<f64> = r.stated.iter().flatten().map(|p| 100.0 * p).collect();
+        let reactive = records.iter().find(|r| r.policy == "reactive-hpa");
+        line = FleetRow {
+            model: r.model.clone(),
+            policy: r.policy.clone(),
+            picks: picks.join("; "),
+            folds_held: r.test_met,
+            stated_hold_pct: round(mean(&stated)),
+            test_days_met: r.test_days.0,
+            test_days: r.test_days.1,
+            test_cost_vs_optimal: round(mean(&r.test_costs)),
+            regret: round(mean(&regrets)),
+            reactive_hpa_folds_held: reactive.map(|r| r.test_met),
+            reactive_hpa_test_cost_vs_optimal: reactive.and_then(|r| round(mean(&r.test_costs))),
+            ..line
+        };
+    }
+    Ok((to_csv(&rows)?, md, line))
+}
+
+/// `fleet.md`: each trace's recommendation and how it held, and the fleet's totals.
+fn fleet_md(fleet: &[FleetRow], meta: &BacktestMeta) -> String {
+    let num =
+        |x: Option<f64>, places: usize| x.map_or("-".to_string(), |x| format!("{x:.places$}"));
+    let mut out = format!(
+        "# A fleet of {}, each recommended at SLO {} %\n\nEach trace's folder holds its `backtest.csv` and `recommendation.md`; each recommendation was chosen on its trace's validation windows alone and judged on its test windows.\n\n",
+        crate::words::count(fleet.len(), "trace"),
+        meta.slo_percent
+    );
+    out.push_str("| trace | recommendation | folds held | stated chance of a day | test days met | test cost × optimal | regret × | reactive-hpa folds held | reactive-hpa cost × optimal |\n");
+    out.push_str("| :--- | :--- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n");
+    for (r, t) in fleet.iter().zip(&meta.traces) {
+        let what = if r.model.is_empty() {
+            "none".to_string()
+        } else {
+            format!("{} × {} ({})", r.model, r.policy, r.picks)
+        };
+        out.push_str(&format!(
+            "| {} | {what} | {} of {} | {} | {} of {} | {} | {} | {} | {} |\n",
+            t.name,
+            r.folds_held,
+            r.folds,
+            r.stated_hold_pct
+                .map_or("-".to_string(), |p| format!("{p:.0} %")),
+            r.test_days_met,
+            r.test_days,
+            num(r.test_cost_vs_optimal, 3),
+            num(r.regret, 3),
+            r.reactive_hpa_folds_held
+                .map_or("-".to_string(), |k| format!("{k} of {}", r.folds)),
+            num(r.reactive_hpa_test_cost_vs_optimal, 3),
+        ));
+    }
+    let held: usize = fleet.iter().map(|r| r.folds_held).sum();
+    let folds: usize = fleet.iter().map(|r| r.folds).sum();
+    let stated: Vec<f64> = fleet.iter().filter_map(|r| r.stated_hold_pct).collect();
+    let (days_met, days) = fleet
+        .iter()
+        .fold((0, 0), |a, r| (a.0 + r.test_days_met, a.1 + r.test_days));
+    out.push_str(&format!(
+        "\nThe recommendations held on {held} of {folds} test folds ({:.0} %){}; {days_met} of {days} test days met.\n",
+        100.0 * held as f64 / folds.max(1) as f64,
+        mean(&stated).map_or(String::new(), |p| format!(", stated on average a day's chance of {p:.0} %")),
+    ));
+    out
 }
 
 /// A family with its pick: `lstm × buffered (buffer 0.2)`.
@@ -546,8 +782,8 @@ fn recommendation(
     best: Option<usize>,
     m: &Summary,
 ) -> String {
-    let slo = m.meta.slo_percent;
-    let mut out = format!("# Recommended at SLO {slo} % ({})\n\n", m.meta.terms);
+    let slo = m.slo_percent;
+    let mut out = format!("# Recommended at SLO {slo} % ({})\n\n", m.terms);
     let (Some(b), Some(first)) = (best, rows.first()) else {
         out.push_str("No family ran.\n");
         return out;
@@ -558,8 +794,8 @@ fn recommendation(
         first.test_start,
         m.folds,
         first.test_start,
-        if m.meta.confidence_percent > 0.0 {
-            format!("whose validation days put a day's chance of meeting the SLO at {} % or more (`--confidence`; a window of one day: met on it)", m.meta.confidence_percent)
+        if m.confidence_percent > 0.0 {
+            format!("whose validation days put a day's chance of meeting the SLO at {} % or more (`--confidence`; a window of one day: met on it)", m.confidence_percent)
         } else {
             "that met the SLO on validation (`--confidence 0`)".to_string()
         }
@@ -572,7 +808,7 @@ fn recommendation(
     ));
     out.push_str("| fold | test window | pick | validation SLO % | days met | a day's chance | test SLO % | test days met | test cost × optimal | regret × |\n");
     out.push_str("| ---: | :--- | :--- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n");
-    let rule = choice::Rule::new(slo, m.meta.confidence_percent);
+    let rule = choice::Rule::new(slo, m.confidence_percent);
     let days = |f: &choice::Figures| format!("{} of {}", f.days_met(slo), f.days.len());
     for &i in &rec.picks {
         let (t, row) = (&trials[i], &rows[i]);
@@ -733,27 +969,36 @@ mod tests {
         assert_eq!(text.lines().next().unwrap(), row_header().join(","));
     }
 
+    /// The plan's one trace's setup.
+    fn only(p: &BacktestPlan) -> Setup {
+        let (_, mut setups) = setup(p).unwrap();
+        assert_eq!(setups.len(), 1);
+        setups.remove(0)
+    }
+
     #[test]
     fn no_choice_sees_the_window_it_is_judged_on() {
         let p = plan();
-        let Setup {
-            trace,
-            cluster,
-            step,
-            folds,
-            ..
-        } = setup(&p).unwrap();
+        let setup = only(&p);
+        let (folds, step) = (&setup.folds, &setup.step);
         assert_eq!(folds.len(), 2);
         let last = &folds[1];
         let bar = indicatif::ProgressBar::hidden();
-        let (before, _) = run_fold(&p, &trace, last, &cluster, &step, &bar).unwrap();
+        let (before, _) = run_fold(&p, &setup, last, &bar).unwrap();
         // Triple the last test window's demand: what the fold chose (every validation
         // figure, hence every pick) must not move; its test figures must.
-        let mut poisoned = trace.clone();
+        let mut poisoned = setup.trace.clone();
         for x in &mut poisoned.requests[last.test.clone()] {
             *x *= 3.0;
         }
-        let (after, _) = run_fold(&p, &poisoned, last, &cluster, &step, &bar).unwrap();
+        let poisoned = Setup {
+            trace: poisoned,
+            name: setup.name.clone(),
+            cluster: setup.cluster.clone(),
+            step: setup.step,
+            folds: setup.folds.clone(),
+        };
+        let (after, _) = run_fold(&p, &poisoned, last, &bar).unwrap();
         assert_eq!(before.len(), after.len());
         for (a, b) in before.iter().zip(&after) {
             assert_eq!(a.chosen_on, b.chosen_on, "{:?}", a.knob);
@@ -762,7 +1007,7 @@ mod tests {
             .iter()
             .zip(&after)
             .any(|(a, b)| a.judged_on != b.judged_on));
-        let rule = choice::Rule::of(&step);
+        let rule = choice::Rule::of(step);
         let picks = |t: &[Trial]| -> Vec<Vec<usize>> {
             choice::records(t, 1, &rule)
                 .into_iter()
@@ -789,17 +1034,12 @@ mod tests {
         // them), against the model fitted, its interval calibrated and the policy
         // simulated here without the backtest's code paths.
         let p = plan();
-        let Setup {
-            trace,
-            cluster,
-            step,
-            folds,
-            ..
-        } = setup(&p).unwrap();
+        let setup = only(&p);
+        let (trace, step, folds) = (setup.trace.clone(), setup.step, setup.folds.clone());
         let bar = indicatif::ProgressBar::hidden();
         let mut trials = Vec::new();
         for f in &folds {
-            trials.extend(run_fold(&p, &trace, f, &cluster, &step, &bar).unwrap().0);
+            trials.extend(run_fold(&p, &setup, f, &bar).unwrap().0);
         }
         // Half-day validation windows: one day each, so the picks are the bare rule's
         // and slo-targeted's search below aims at the SLO itself.

@@ -108,6 +108,21 @@ impl ReportsDir {
         self.0.join("recommendation.md")
     }
 
+    /// A fleet backtest's `fleet.csv`: one row per trace, its recommendation and evidence.
+    pub(crate) fn fleet_csv(&self) -> PathBuf {
+        self.0.join("fleet.csv")
+    }
+
+    /// A fleet backtest's `fleet.md`: the same as a table, with the fleet's totals.
+    pub(crate) fn fleet_md(&self) -> PathBuf {
+        self.0.join("fleet.md")
+    }
+
+    /// A fleet backtest's folder of one trace's `backtest.csv` and `recommendation.md`.
+    pub(crate) fn trace(&self, name: &str) -> Self {
+        Self(self.0.join(name))
+    }
+
     /// `metrics_summary.csv`: one row per (model, policy).
     pub(crate) fn metrics(&self) -> PathBuf {
         self.0.join("metrics_summary.csv")

@@ -514,9 +514,10 @@ fn setting_value(key: &str, s: &Setting, v: &toml::Value) -> Result<Value, GridE
     })
 }
 
-/// A list setting's values in a TOML file.
+/// A list setting's values in a TOML file: a list, or one value (`slo = 99`: `[99]`).
 fn setting_values(key: &str, s: &Setting, v: &toml::Value) -> Result<Vec<Value>, GridError> {
-    list(key, v)?
+    v.as_array()
+        .map_or(std::slice::from_ref(v), Vec::as_slice)
         .iter()
         .map(|x| {
             setting_value(key, s, x).map_err(|e| match e {
@@ -821,6 +822,15 @@ mod tests {
         .unwrap();
         assert_eq!(hourly.settings.model.refit_every.as_minutes(), Some(60));
         assert_ne!(hourly.fingerprint(&[]), g.fingerprint(&[]));
+        // One value where a list goes is a list of one.
+        let one = from_toml(
+            "buffer = 0.2\nslo = 99\n[[trace]]\ndays = 5\n",
+            Path::new("/grids"),
+            base(),
+        )
+        .unwrap();
+        assert_eq!(one.knobs["buffer"], vec![0.2]);
+        assert_eq!(one.knobs["slo"], vec![99.0]);
         // 2 traces × 2 delays × 2 seeds, trace-major.
         let ids: Vec<String> = g.units().into_iter().map(|u| u.id).collect();
         assert_eq!(ids.len(), 8);
