@@ -1013,6 +1013,40 @@ pub const LSTM_SPAN: Setting = Setting {
     trials: &[],
 };
 
+/// Days of recent history Prophet fits on.
+pub const PROPHET_SPAN: Setting = Setting {
+    name: "prophet-span",
+    heading: MODELS,
+    stages: TRAIN,
+    value_name: "DAYS",
+    help: "Prophet: days of the most recent history each fit and refit reads, so a fit costs the same however long the history (0: all of it)",
+    kind: Kind::Number,
+    range: "0 or a positive number of days",
+    valid: |x| x.is_finite() && x >= 0.0,
+    get: |s| Value::Number(s.model.prophet_span_days),
+    set: |s, v| s.model.prophet_span_days = v.number(),
+    axis: None,
+    per_trace: false,
+    trials: &[],
+};
+
+/// The most points a Prophet fit reads.
+pub const PROPHET_MAX_POINTS: Setting = Setting {
+    name: "prophet-max-points",
+    heading: MODELS,
+    stages: TRAIN,
+    value_name: "N",
+    help: "Prophet: the most points a fit reads; longer data is averaged in groups of whole steps, so a fit's cost stops growing with the history (its terms are functions of time, read as well from the means) (0: one point per step)",
+    kind: Kind::Whole,
+    range: "a whole number, 0 or more",
+    valid: small,
+    get: |s| Value::Whole(s.model.prophet_max_points as u64),
+    set: |s, v| s.model.prophet_max_points = v.whole() as usize,
+    axis: None,
+    per_trace: false,
+    trials: &[],
+};
+
 /// LSTM hidden units.
 pub const HIDDEN: Setting = Setting {
     name: "hidden",
@@ -1539,6 +1573,8 @@ pub const ALL: &[&Setting] = &[
     &LEARNING_RATE,
     &VALIDATION_DAYS,
     &REFIT_EVERY,
+    &PROPHET_SPAN,
+    &PROPHET_MAX_POINTS,
     &BUFFER,
     &HPA_TARGET,
     &PREDICTIVE_HPA_TARGET,

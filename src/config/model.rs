@@ -22,6 +22,12 @@ pub struct ModelConfig {
     pub validation_days: f64,
     /// How often Prophet refits while it forecasts. Defaults to every 6 hours.
     pub refit_every: RefitEvery,
+    /// Days of the most recent history each Prophet fit and refit reads (0, the
+    /// default: all of it).
+    pub prophet_span_days: f64,
+    /// The most points a Prophet fit reads: longer data is averaged in groups of whole
+    /// steps (0: one point per step). Defaults to 10,000 (`docs/experiment.md`, Models).
+    pub prophet_max_points: usize,
 }
 
 impl Default for ModelConfig {
@@ -32,6 +38,8 @@ impl Default for ModelConfig {
             lstm: LstmConfig::default(),
             validation_days: 7.0,
             refit_every: RefitEvery::DEFAULT,
+            prophet_span_days: 0.0,
+            prophet_max_points: 10_000,
         }
     }
 }

@@ -56,6 +56,11 @@ pub struct ProphetModel {
     uncertainty_samples: usize,
     /// How often `predict` refits. Defaults to never.
     refit_every: RefitEvery,
+    /// Days of the most recent data each fit reads; 0 (the default) for all of it.
+    span_days: f64,
+    /// The most points a fit reads: longer data is averaged in groups of whole steps;
+    /// 0 (the default) for one point per step however many.
+    max_points: usize,
     /// The lead of the last fit.
     lead: usize,
     fitted: Option<Fitted>,
@@ -94,8 +99,11 @@ impl Fourier {
 
 #[derive(Debug, Clone)]
 struct Fitted {
-    /// Steps of data fitted: `requests[..data_len]`.
+    /// Steps of data fitted: `requests[data_start..data_len]`.
+    data_start: usize,
     data_len: usize,
+    /// Steps each point of the fit averaged.
+    steps_per_point: usize,
     /// Trend and coefficients, `beta` in canonical column order.
     params: OptimizedParams,
     /// The feature of each canonical column.
@@ -107,6 +115,10 @@ struct Fitted {
     t_span: f64,
     /// The abs-max scale of `y` (Prophet's default scaling).
     y_scale: f64,
+    /// The standard deviation of one step's demand about the fit, requests: σ_obs (in
+    /// requests) where a point is a step, else the steps' own residuals' (a point's
+    /// mean varies less than a step).
+    noise_sd: f64,
 }
 
 impl Fitted {
@@ -313,7 +325,7 @@ pub struct ObjectiveCheck {
 
 impl ProphetModel {
     /// The MAP objective (`prophet_map`: Stan's log density, `propto`, no Jacobian) on
-    /// the data of the last fit (`trace`'s first `train_len` steps), at the fitted
+    /// the data of the last fit (`trace`'s steps from the fit's first to `train_len`), at the fitted
     /// parameters and at `other`; `None` before a fit or when `other`'s terms are not the
     /// fitted ones.
     pub fn objective_check(
@@ -323,17 +335,12 @@ impl ProphetModel {
         other: &MapParams,
     ) -> Option<ObjectiveCheck> {
         let f = self.fitted.as_ref()?;
-        let ds: Vec<i64> = (0..train_len)
-            .map(|i| trace.timestamp(i).timestamp())
-            .collect();
+        let (_, ds, y) = self.fit_points(trace, train_len, f.steps_per_point);
         let t: Vec<f64> = ds
             .iter()
             .map(|d| (d - f.t_start) as f64 / f.t_span)
             .collect();
-        let y: Vec<f64> = trace.requests[..train_len]
-            .iter()
-            .map(|v| v / f.y_scale)
-            .collect();
+        let y: Vec<f64> = y.iter().map(|v| v / f.y_scale).collect();
         let x: Vec<f64> = ds
             .iter()
             .flat_map(|&d| f.features.iter().map(move |feat| feat.at(d)))
@@ -393,6 +400,8 @@ impl ProphetModel {
             seed,
             uncertainty_samples: 1000,
             refit_every: RefitEvery::NEVER,
+            span_days: 0.0,
+            max_points: 0,
             lead: 1,
             fitted: None,
             notes: Vec::new(),
@@ -408,6 +417,63 @@ impl ProphetModel {
             refit_every: every,
             ..self
         }
+    }
+
+    /// The same model, each fit reading only the last `days` of the data it may read
+    /// (0: all of it), so a fit costs the same however long the history.
+    pub fn with_span(self, days: f64) -> Self {
+        Self {
+            span_days: days,
+            ..self
+        }
+    }
+
+    /// The same model, a fit reading at most `points` points (0: every step): longer data
+    /// is averaged in groups of whole steps. The model is a function of time, so its
+    /// terms are read as well from the means, at a cost that stops growing with the data.
+    pub fn with_max_points(self, points: usize) -> Self {
+        Self {
+            max_points: points,
+            ..self
+        }
+    }
+
+    /// The first step of the last `span_days` of `trace.requests[..data_len]`.
+    fn span_start(&self, trace: &Trace, data_len: usize) -> usize {
+        if self.span_days > 0.0 {
+            let span = (self.span_days * trace.steps_per_day() as f64).round() as usize;
+            data_len.saturating_sub(span.max(1))
+        } else {
+            0
+        }
+    }
+
+    /// Steps each point of a fit of `steps` steps averages: the fewest that make at most
+    /// `max_points` points.
+    fn steps_per_point(&self, steps: usize) -> usize {
+        if self.max_points == 0 {
+            1
+        } else {
+            steps.div_ceil(self.max_points).max(1)
+        }
+    }
+
+    /// The points a fit on `trace.requests[..data_len]` reads, `k` steps each: from the
+    /// last `span_days` of it, whole groups of `k` steps ending at `data_len`, each the
+    /// group's mean at its middle (to the second). Returns the first step read, the
+    /// points' timestamps and their values.
+    fn fit_points(&self, trace: &Trace, data_len: usize, k: usize) -> (usize, Vec<i64>, Vec<f64>) {
+        let start = self.span_start(trace, data_len);
+        let start = data_len - (data_len - start) / k * k;
+        let middle = ((k - 1) as i64 * trace.step_seconds as i64) / 2;
+        let (ds, y) = (start..data_len)
+            .step_by(k)
+            .map(|a| {
+                let mean = trace.requests[a..a + k].iter().sum::<f64>() / k as f64;
+                (trace.timestamp(a).timestamp() + middle, mean)
+            })
+            .unzip();
+        (start, ds, y)
     }
 
     fn model_error(message: impl ToString) -> ForecastError {
@@ -466,7 +532,7 @@ impl ProphetModel {
         let delta = &f.params.delta;
         let mean_abs_delta =
             delta.iter().map(|d| d.abs()).sum::<f64>() / delta.len().max(1) as f64 + 1e-8;
-        let noise = Normal::new(0.0, *f.params.sigma_obs * f.y_scale).expect("positive sigma");
+        let noise = Normal::new(0.0, f.noise_sd).expect("positive sigma");
         let lambda = f.t_change.len() as f64 * (t_max - 1.0);
         let mut rng = StdRng::seed_from_u64(seed);
         // samples[i] holds the draws for step i.
@@ -551,18 +617,20 @@ impl Fitted {
 }
 
 impl ProphetModel {
-    /// Fits Prophet on `trace.requests[..data_len]`, from `warm`'s parameters when given,
-    /// else from Prophet's own initial ones.
+    /// Fits Prophet on `trace.requests[..data_len]` (its last `span_days`), from `warm`'s
+    /// parameters when given, else from Prophet's own initial ones.
     fn fit_on(
         &self,
         trace: &Trace,
         data_len: usize,
         warm: Option<&Fitted>,
     ) -> Result<(Fitted, FitStats), ForecastError> {
-        let ds: Vec<i64> = (0..data_len)
-            .map(|i| trace.timestamp(i).timestamp())
-            .collect();
-        let y = trace.requests[..data_len].to_vec();
+        // A refit groups the steps as the fit it starts from did.
+        let k = warm.map_or_else(
+            || self.steps_per_point(data_len - self.span_start(trace, data_len)),
+            |w| w.steps_per_point,
+        );
+        let (data_start, ds, y) = self.fit_points(trace, data_len, k);
         let span = ds[ds.len() - 1] - ds[0];
         // Prophet's own rule for "auto", made explicit so the user hears about it
         // (`Fitted::warnings`).
@@ -639,14 +707,32 @@ impl ProphetModel {
             Self::identify(&seen.columns, &ds, &seasonalities)?
         };
         let fitted = Fitted {
+            data_start,
             data_len,
+            steps_per_point: k,
             params: seen.params,
             features,
             t_change: seen.t_change,
             t_start: ds[0],
             t_span: span as f64,
             y_scale,
+            noise_sd: 0.0,
         };
+        let noise_sd = if k == 1 {
+            *fitted.params.sigma_obs * y_scale
+        } else {
+            let steps = data_start..data_len;
+            let n = steps.len().max(1) as f64;
+            let squares: f64 = steps
+                .map(|i| {
+                    let d = trace.timestamp(i).timestamp();
+                    let t = (d - fitted.t_start) as f64 / fitted.t_span;
+                    (trace.requests[i] - Self::point(&fitted, t, d)).powi(2)
+                })
+                .sum();
+            (squares / n).sqrt().max(f64::MIN_POSITIVE)
+        };
+        let fitted = Fitted { noise_sd, ..fitted };
         Ok((
             fitted,
             FitStats {
@@ -711,8 +797,12 @@ impl Forecaster for ProphetModel {
         let (fitted, fit) = self.fit_on(input.trace, data_len, None)?;
         self.notes = fitted.warnings();
         self.notes.push(format!(
-            "prophet: fit {:.2} s on {data_len} steps, {} L-BFGS iterations (ended: {:?}, objective {:.6})",
-            fit.seconds, fit.iterations, fit.end, fit.objective
+            "prophet: fit {:.2} s on {} steps, {} L-BFGS iterations (ended: {:?}, objective {:.6})",
+            fit.seconds,
+            data_len - fitted.data_start,
+            fit.iterations,
+            fit.end,
+            fit.objective
         ));
         self.fitted = Some(fitted);
         Ok(())
@@ -810,7 +900,12 @@ pub(super) const SPEC: super::ModelSpec = super::ModelSpec {
     name: "prophet",
     about: "Prophet: trend, daily and weekly seasonality, with an interval.",
     build: |cfg| {
-        Box::new(ProphetModel::new(cfg.interval_width, cfg.seed).with_refits(cfg.refit_every))
+        Box::new(
+            ProphetModel::new(cfg.interval_width, cfg.seed)
+                .with_refits(cfg.refit_every)
+                .with_span(cfg.prophet_span_days)
+                .with_max_points(cfg.prophet_max_points),
+        )
     },
 };
 
@@ -846,6 +941,96 @@ mod tests {
 
     fn timestamps(trace: &Trace, n: usize) -> Vec<i64> {
         (0..n).map(|i| trace.timestamp(i).timestamp()).collect()
+    }
+
+    #[test]
+    fn a_fit_reads_the_means_of_whole_groups_of_steps_from_the_span_at_their_middles() {
+        // 1-minute steps whose demand is the step's index: a group's mean is its middle
+        // index. 23 steps in groups of 5 ending at step 23: 3..8, 8..13, 13..18, 18..23
+        // (the first 3 steps make no whole group), means 5, 10, 15, 20, stamped 2
+        // minutes after each group's first step.
+        let trace = Trace {
+            start: chrono::DateTime::UNIX_EPOCH,
+            step_seconds: 60,
+            requests: (0..30).map(f64::from).collect(),
+            in_event: None,
+        };
+        let (start, ds, y) = model().fit_points(&trace, 23, 5);
+        assert_eq!(start, 3);
+        assert_eq!(y, [5.0, 10.0, 15.0, 20.0]);
+        assert_eq!(ds, [300, 600, 900, 1200]);
+        // A span of 10 minutes: its last 10 steps, two groups.
+        let (start, ds, y) = model().with_span(10.0 / 1440.0).fit_points(&trace, 23, 5);
+        assert_eq!((start, ds, y), (13, vec![900, 1200], vec![15.0, 20.0]));
+        // One step a point: every step as it is.
+        let (start, ds, y) = model().fit_points(&trace, 4, 1);
+        assert_eq!(
+            (start, ds, y),
+            (0, vec![0, 60, 120, 180], vec![0.0, 1.0, 2.0, 3.0])
+        );
+        // At most 5 points: 23 steps in groups of 5 (⌈23 / 5⌉), 10 in groups of 2, 5 in 1.
+        let capped = model().with_max_points(5);
+        assert_eq!(
+            [23, 10, 5, 0].map(|n| capped.steps_per_point(n)),
+            [5, 2, 1, 1]
+        );
+        assert_eq!(model().steps_per_point(1_000_000), 1);
+    }
+
+    #[test]
+    fn a_fit_on_the_means_of_three_steps_forecasts_as_the_fit_on_every_step() {
+        // Four days of 5-minute steps fitted on every step and on 15-minute means: their
+        // curves over the days fitted agree within 3 % of the demand's level, the next
+        // day's forecast errs by no more than 10 % more, and the intervals, whose noise
+        // is a step's, are as wide within 15 %.
+        let trace = trace();
+        let (len, next) = (4 * 288, 4 * 288..5 * 288);
+        let forecast = |m: ProphetModel, targets: Range<usize>| {
+            let (f, _) = m.fit_on(&trace, len, None).unwrap();
+            m.forecast(&f, &trace, targets, 7)
+        };
+        // 1,152 steps at most 384 points: groups of 3.
+        let coarse = || model().with_max_points(384);
+        let mean = |x: &[f64]| x.iter().sum::<f64>() / x.len() as f64;
+        let level = mean(&trace.requests[..len]);
+        let (fine_in, coarse_in) = (forecast(model(), 0..len), forecast(coarse(), 0..len));
+        let apart: Vec<f64> = fine_in
+            .yhat
+            .iter()
+            .zip(&coarse_in.yhat)
+            .map(|(a, b)| (a - b).abs())
+            .collect();
+        assert!(
+            mean(&apart) < 0.03 * level,
+            "{} against {level}",
+            mean(&apart)
+        );
+        let (fine, coarse) = (
+            forecast(model(), next.clone()),
+            forecast(coarse(), next.clone()),
+        );
+        let mae = |f: &Forecast| {
+            let errors: Vec<f64> = f
+                .yhat
+                .iter()
+                .zip(&trace.requests[next.clone()])
+                .map(|(a, b)| (a - b).abs())
+                .collect();
+            mean(&errors)
+        };
+        assert!(
+            mae(&coarse) < 1.1 * mae(&fine),
+            "{} against {}",
+            mae(&coarse),
+            mae(&fine)
+        );
+        let width = |f: &Forecast| {
+            let i = f.interval.as_ref().unwrap();
+            let w: Vec<f64> = i.upper.iter().zip(&i.lower).map(|(u, l)| u - l).collect();
+            mean(&w)
+        };
+        let ratio = width(&coarse) / width(&fine);
+        assert!((ratio - 1.0).abs() < 0.15, "interval widths {ratio}");
     }
 
     #[test]
@@ -918,7 +1103,9 @@ mod tests {
         };
         let init = warm.init(&t_change, &columns(&prev, &ds));
         let new = Fitted {
+            data_start: 0,
             data_len: ds.len(),
+            steps_per_point: 1,
             params: OptimizedParams {
                 k: init.k,
                 m: init.m,
@@ -932,6 +1119,7 @@ mod tests {
             t_start: ds[0],
             t_span,
             y_scale,
+            noise_sd: 0.0,
         };
         let start = ds[0] as f64;
         let rel = |a: f64, b: f64| (a - b).abs() / b.abs().max(1e-9);
