@@ -202,6 +202,9 @@ pub struct BacktestCmd {
     /// Folds: test windows of --test-days each, back to back at the trace's end.
     #[arg(long, value_name = "K", default_value_t = 4, help_heading = TRACE)]
     pub folds: usize,
+    /// Fit every model afresh in each fold. By default a model that refits as it forecasts (Prophet) runs one chain of refits from the first fold's validation window to the trace's end, and each fold reads its windows from it: each forecast still reads only the data before its block, at a third of the fits.
+    #[arg(long, help_heading = TRACE)]
+    pub fit_each_fold: bool,
     /// Every setting's flag; knobs take comma-separated lists (each knob's trials by default).
     #[command(flatten)]
     pub settings: SettingArgs<ForBacktest>,
@@ -214,7 +217,7 @@ pub struct BacktestCmd {
     /// Folder of backtest.csv and recommendation.md (of a fleet: fleet.csv and fleet.md, and each trace's two files in a folder of its name), and of the shards' parts.
     #[arg(long, value_name = "DIR", default_value = "reports", help_heading = OUTPUT)]
     pub reports_dir: PathBuf,
-    /// Run only shard I of N (1-based: of the units, each trace's folds in the grid's order, the j-th with (j - 1) mod N = I - 1), as one worker of a batch job; `merge` joins the parts.
+    /// Run only shard I of N (1-based: the units are each trace's folds in the grid's order, and shard I runs the I-th of N runs of consecutive units), as one worker of a batch job; `merge` joins the parts.
     #[arg(long, value_name = "I/N", help_heading = OUTPUT)]
     pub shard: Option<String>,
 }

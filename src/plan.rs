@@ -112,6 +112,9 @@ pub(crate) struct BacktestPlan {
     pub(crate) grid: Grid,
     /// Folds.
     pub(crate) folds: usize,
+    /// Whether a refitting model's folds read one chain of refits (else each fold fits
+    /// afresh: `--fit-each-fold`).
+    pub(crate) chained: bool,
     /// Where the reports go.
     pub(crate) reports: ReportsDir,
     /// Shard `i` of `n` (1 of 1 without `--shard`): the folds `k` with `(k − 1) mod n = i − 1`.
@@ -738,6 +741,7 @@ fn backtest_plan(c: BacktestCmd) -> anyhow::Result<BacktestPlan> {
         shard,
         grid,
         folds: c.folds,
+        chained: !c.fit_each_fold,
         reports: ReportsDir(c.reports_dir),
     })
 }

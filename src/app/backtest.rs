@@ -13,7 +13,8 @@ use crate::choice::trials::{self, Bench, Window};
 use crate::choice::{self, FamilyRecord, Figures, Fold, Trial};
 use crate::config::ClusterConfig;
 use crate::experiment::ModelForecast;
-use crate::forecast::fit::{build_models, fit_all};
+use crate::forecast::fit::{self, build_models, side_by_side};
+use crate::forecast::{FitInput, Forecast, Forecaster};
 use crate::metrics;
 use crate::plan::BacktestPlan;
 use crate::serving::StepCluster;
@@ -29,6 +30,7 @@ fn run_fold(
     plan: &BacktestPlan,
     setup: &Setup,
     fold: &Fold,
+    reach: usize,
     bar: &indicatif::ProgressBar,
 ) -> Result<(Vec<Trial>, Coverage)> {
     let grid = &plan.grid;
@@ -48,7 +50,15 @@ fn run_fold(
     interrupt::check()?;
     bar.set_message(format!("fold {}: fitting", fold.index));
     let mut models = build_models(&grid.models, &model_cfg);
-    for trained in fit_all(&mut models, trace, split, cluster, &model_cfg) {
+    let fitted = side_by_side(&mut models, |model| {
+        let refits = model.refit_every().steps(trace.step_seconds).is_some();
+        if !(plan.chained && refits) {
+            return fit::fit(model, trace, split, cluster, &model_cfg);
+        }
+        let (chain, start) = setup.chain(model, reach)?;
+        fit::from_chain(model, &chain, start, trace, split, cluster, &model_cfg)
+    });
+    for trained in fitted {
         let trained = trained.with_context(|| format!("fold {}", fold.index))?;
         let f = ModelForecast::of(&trained);
         let validation = match f.validation {
@@ -274,6 +284,14 @@ fn row_header() -> Vec<&'static str> {
     ]
 }
 
+/// The indices of shard `i` of `n`'s units among `len`: the `i`-th of `n` runs of
+/// consecutive ones, the first `len mod n` one longer.
+fn consecutive(len: usize, i: usize, n: usize) -> Range<usize> {
+    let (base, extra) = (len / n, len % n);
+    let start = (i - 1) * base + (i - 1).min(extra);
+    start..start + base + usize::from(i <= extra)
+}
+
 /// A fold's unit name in the shard store: `fold 2`, of a fleet `nyc_taxi fold 2`.
 fn fold_id(trace: &str, many: bool, index: usize) -> String {
     if many {
@@ -367,6 +385,7 @@ fn trace_setup(plan: &BacktestPlan, unit: &crate::sweep::Unit, bytes: &[u8]) -> 
         cluster,
         step,
         folds,
+        chains: Default::default(),
     })
 }
 
@@ -378,25 +397,55 @@ struct Setup {
     cluster: ClusterConfig,
     step: StepCluster,
     folds: Vec<Fold>,
+    /// Each refitting model's chain of refits, by model, once made ([`Setup::chain`]).
+    chains: std::sync::Mutex<std::collections::BTreeMap<String, Forecast>>,
+}
+
+impl Setup {
+    /// `model`'s forecast from the first fold's validation window to step `end` (the
+    /// last test window's end that this run judges), by one fit before the window that
+    /// refits as it forecasts, and the step it starts at: made once (with `model`, the
+    /// first fold's to ask), then read by every fold. Fold 1's windows are exactly its
+    /// own fit's; a later fold's blocks are the chain's, each fitted warm on the data
+    /// before it (no block reads later data). A chain to an earlier end is this one's
+    /// beginning, block for block, so every shard reads the same forecasts.
+    fn chain(&self, model: &mut dyn Forecaster, end: usize) -> Result<(Forecast, usize)> {
+        let start = self.folds[0].validation.start;
+        let name = model.name().to_string();
+        if let Some(f) = self.chains.lock().expect("not poisoned").get(&name) {
+            return Ok((f.clone(), start));
+        }
+        let fitted = model.fit(&FitInput {
+            trace: &self.trace,
+            train_len: start,
+            lead_steps: self.step.delay_steps + 1,
+        });
+        interrupt::check()?;
+        fitted.with_context(|| format!("training {name}"))?;
+        let chain = model
+            .predict(&self.trace, start..end)
+            .with_context(|| format!("forecasting with {name}"))?;
+        self.chains
+            .lock()
+            .expect("not poisoned")
+            .insert(name, chain.clone());
+        Ok((chain, start))
+    }
 }
 
 /// Runs the backtest (or its shard) and writes its reports (or its part).
 pub(super) fn run(plan: &BacktestPlan) -> Result<()> {
     let (fingerprint, setups) = setup(plan)?;
     let many = setups.len() > 1;
-    // The units: every trace's folds, in the grid's order; shard i of n runs the j-th
-    // (from 1) where (j − 1) mod n = i − 1.
+    // The units: every trace's folds, in the grid's order; shard i of n runs the i-th of
+    // n runs of consecutive units (their lengths differ by one at most), so that a shard
+    // holds few traces and makes few chains of refits ([`Setup::chain`]).
     let units: Vec<(&Setup, &Fold)> = setups
         .iter()
         .flat_map(|s| s.folds.iter().map(move |f| (s, f)))
         .collect();
     let (i, n) = plan.shard;
-    let mine: Vec<(&Setup, &Fold)> = units
-        .iter()
-        .enumerate()
-        .filter(|(j, _)| j % n == i - 1)
-        .map(|(_, u)| *u)
-        .collect();
+    let mine = &units[consecutive(units.len(), i, n)];
     let dir = &plan.reports;
     let shards = ShardDir {
         dir: dir.path(),
@@ -411,8 +460,8 @@ pub(super) fn run(plan: &BacktestPlan) -> Result<()> {
     let fresh = Manifest::fresh(
         crate::hash::hex(
             format!(
-                "{fingerprint}|{}|{}",
-                plan.folds, plan.grid.settings.model.validation_days
+                "{fingerprint}|{}|{}|{}",
+                plan.folds, plan.grid.settings.model.validation_days, plan.chained
             )
             .as_bytes(),
         ),
@@ -438,10 +487,17 @@ pub(super) fn run(plan: &BacktestPlan) -> Result<()> {
     let resumed = manifest.units.len();
     let started = std::time::Instant::now();
     let bar = progress::bar(mine.len() as u64, format!("backtest {i}/{n}"));
-    for (s, fold) in &mine {
+    for (s, fold) in mine {
         let id = fold_id(&s.name, many, fold.index);
         if !manifest.done(&id) {
-            let ran = run_fold(plan, s, fold, &bar);
+            // The trace's chain reaches the last test window this shard judges on it.
+            let reach = mine
+                .iter()
+                .filter(|(t, _)| std::ptr::eq(*t, *s))
+                .map(|(_, f)| f.test.end)
+                .max()
+                .unwrap_or(fold.test.end);
+            let ran = run_fold(plan, s, fold, reach, &bar);
             let (trials, coverage) = match many {
                 true => ran.with_context(|| format!("trace `{}`", s.name))?,
                 false => ran?,
@@ -927,6 +983,89 @@ mod tests {
     }
 
     #[test]
+    fn prophets_folds_read_one_chain_of_refits_that_never_reads_ahead() {
+        // Prophet refitting every 6 hours, 2 folds of half a day (two blocks each) after
+        // half a day of validation. Chained, fold 1 is exactly its own fit's; fold 2's
+        // choices do not move when its test window's demand triples (its chain is made
+        // again on the poisoned trace, and no block of its validation window reads it).
+        let args = [
+            "prescale",
+            "backtest",
+            "--days",
+            "4",
+            "--folds",
+            "2",
+            "--test-days",
+            "0.5",
+            "--validation-days",
+            "0.5",
+            "--model",
+            "prophet",
+            "--policy",
+            "buffered",
+        ];
+        let Plan::Backtest(chained) = resolve(Cli::try_parse_from(args).unwrap()).unwrap() else {
+            panic!("a backtest");
+        };
+        assert!(chained.chained);
+        let scratch = BacktestPlan {
+            chained: false,
+            ..chained.clone()
+        };
+        let bar = indicatif::ProgressBar::hidden();
+        let setup = only(&chained);
+        let folds = setup.folds.clone();
+        let end = folds[1].test.end;
+        let run =
+            |p: &BacktestPlan, s: &Setup, k: usize| run_fold(p, s, &folds[k], end, &bar).unwrap().0;
+        let own = only(&scratch);
+        assert_eq!(run(&chained, &setup, 0), run(&scratch, &own, 0));
+        // A shard of fold 1 alone makes the chain to fold 1's end only: the same fold.
+        let alone = run_fold(
+            &chained,
+            &only(&chained),
+            &folds[0],
+            folds[0].test.end,
+            &bar,
+        );
+        assert_eq!(alone.unwrap().0, run(&chained, &setup, 0));
+        let before = run(&chained, &setup, 1);
+        assert_ne!(before, run(&scratch, &own, 1), "fold 2 reads the chain");
+        let mut poisoned = setup.trace.clone();
+        for x in &mut poisoned.requests[folds[1].test.clone()] {
+            *x *= 3.0;
+        }
+        let poisoned = Setup {
+            trace: poisoned,
+            name: setup.name.clone(),
+            cluster: setup.cluster.clone(),
+            step: setup.step,
+            folds: setup.folds.clone(),
+            chains: Default::default(),
+        };
+        let after = run(&chained, &poisoned, 1);
+        for (a, b) in before.iter().zip(&after) {
+            assert_eq!(a.chosen_on, b.chosen_on, "{:?}", a.knob);
+        }
+        assert!(before
+            .iter()
+            .zip(&after)
+            .any(|(a, b)| a.judged_on != b.judged_on));
+    }
+
+    #[test]
+    fn shards_are_runs_of_consecutive_units_that_cover_them_once() {
+        let runs = |len, n| (1..=n).map(|i| consecutive(len, i, n)).collect::<Vec<_>>();
+        assert_eq!(runs(6, 4), [0..2, 2..4, 4..5, 5..6]);
+        assert_eq!(runs(4, 2), [0..2, 2..4]);
+        assert_eq!(runs(2, 3), [0..1, 1..2, 2..2]);
+        for (len, n) in [(20, 3), (5, 5), (7, 1), (0, 2)] {
+            let all: Vec<usize> = runs(len, n).into_iter().flatten().collect();
+            assert_eq!(all, (0..len).collect::<Vec<_>>(), "{len} in {n}");
+        }
+    }
+
+    #[test]
     fn the_part_header_is_the_rows_own() {
         // The store checks a part's header against PART's: it must be the one serde
         // writes for a Row.
@@ -984,7 +1123,7 @@ mod tests {
         assert_eq!(folds.len(), 2);
         let last = &folds[1];
         let bar = indicatif::ProgressBar::hidden();
-        let (before, _) = run_fold(&p, &setup, last, &bar).unwrap();
+        let (before, _) = run_fold(&p, &setup, last, last.test.end, &bar).unwrap();
         // Triple the last test window's demand: what the fold chose (every validation
         // figure, hence every pick) must not move; its test figures must.
         let mut poisoned = setup.trace.clone();
@@ -997,8 +1136,9 @@ mod tests {
             cluster: setup.cluster.clone(),
             step: setup.step,
             folds: setup.folds.clone(),
+            chains: Default::default(),
         };
-        let (after, _) = run_fold(&p, &poisoned, last, &bar).unwrap();
+        let (after, _) = run_fold(&p, &poisoned, last, last.test.end, &bar).unwrap();
         assert_eq!(before.len(), after.len());
         for (a, b) in before.iter().zip(&after) {
             assert_eq!(a.chosen_on, b.chosen_on, "{:?}", a.knob);
@@ -1039,7 +1179,7 @@ mod tests {
         let bar = indicatif::ProgressBar::hidden();
         let mut trials = Vec::new();
         for f in &folds {
-            trials.extend(run_fold(&p, &setup, f, &bar).unwrap().0);
+            trials.extend(run_fold(&p, &setup, f, f.test.end, &bar).unwrap().0);
         }
         // Half-day validation windows: one day each, so the picks are the bare rule's
         // and slo-targeted's search below aims at the SLO itself.

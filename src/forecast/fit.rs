@@ -120,6 +120,56 @@ pub fn fit(
     cfg: &ModelConfig,
 ) -> Result<Trained> {
     let name = model.name();
+    let (v, lead_steps, notes) = window(model, trace, split, cluster, cfg);
+    let fitted = model.fit(&FitInput {
+        trace,
+        train_len: split.train_len - v,
+        lead_steps,
+    });
+    // An interrupt wins over whatever the fit returned.
+    interrupt::check()?;
+    fitted.with_context(|| format!("training {name}"))?;
+    let both = model
+        .predict(trace, split.train_len - v..split.train_len + split.test_len)
+        .with_context(|| format!("forecasting with {name}"))?;
+    calibrated(model, trace, split, v, both, notes, cfg)
+}
+
+/// [`fit`]'s result read from `chain`, a forecast from step `chain_start` on made by one
+/// fit before it that refits as it goes (the backtest's folds share one: a target's
+/// forecast is the fit's that read the data before its block, whichever fold asks), in
+/// place of a fit of its own. `model` is the chain's.
+pub fn from_chain(
+    model: &dyn Forecaster,
+    chain: &Forecast,
+    chain_start: usize,
+    trace: &Trace,
+    split: Split,
+    cluster: &ClusterConfig,
+    cfg: &ModelConfig,
+) -> Result<Trained> {
+    let (v, _, notes) = window(model, trace, split, cluster, cfg);
+    let start = split.train_len - v;
+    let end = split.train_len + split.test_len;
+    anyhow::ensure!(
+        chain_start <= start && end - chain_start <= chain.len(),
+        "{}: its chain of refits does not cover steps {start}..{end}",
+        model.name()
+    );
+    let both = chain.slice(start - chain_start..end - chain_start);
+    calibrated(model, trace, split, v, both, notes, cfg)
+}
+
+/// The validation window's steps for `model` (0 where it cannot spare them: a note says
+/// so) and the decision's lead, in steps.
+fn window(
+    model: &dyn Forecaster,
+    trace: &Trace,
+    split: Split,
+    cluster: &ClusterConfig,
+    cfg: &ModelConfig,
+) -> (usize, usize, Vec<String>) {
+    let name = model.name();
     let lead_steps = cluster.at_step(trace.step_seconds).delay_steps + 1;
     let mut notes = Vec::new();
     let mut v = validation_steps(cfg, trace);
@@ -133,18 +183,23 @@ pub fn fit(
         ));
         v = 0;
     }
-    let fitted = model.fit(&FitInput {
-        trace,
-        train_len: split.train_len - v,
-        lead_steps,
-    });
-    // An interrupt wins over whatever the fit returned.
-    interrupt::check()?;
-    fitted.with_context(|| format!("training {name}"))?;
+    (v, lead_steps, notes)
+}
+
+/// The model's output from its forecast of the validation window (`v` steps before the
+/// test period) and the test period in one (`both`): the interval calibrated
+/// split-conformal on the window where there is one.
+fn calibrated(
+    model: &dyn Forecaster,
+    trace: &Trace,
+    split: Split,
+    v: usize,
+    both: Forecast,
+    notes: Vec<String>,
+    cfg: &ModelConfig,
+) -> Result<Trained> {
+    let name = model.name();
     let start = split.train_len - v;
-    let both = model
-        .predict(trace, start..split.train_len + split.test_len)
-        .with_context(|| format!("forecasting with {name}"))?;
     let (mut validation, mut test) = (both.slice(0..v), both.slice(v..both.len()));
     let actual = |r: Range<usize>| &trace.requests[r];
     let mut interval = None;
