@@ -117,7 +117,8 @@ pub(crate) struct BacktestPlan {
     pub(crate) chained: bool,
     /// Where the reports go.
     pub(crate) reports: ReportsDir,
-    /// Shard `i` of `n` (1 of 1 without `--shard`): the folds `k` with `(k − 1) mod n = i − 1`.
+    /// Shard `i` of `n` (1 of 1 without `--shard`): the `i`-th of `n` runs of consecutive
+    /// units, each trace's folds in the grid's order.
     pub(crate) shard: (usize, usize),
     /// What the user should know before it runs ([`derived`]).
     pub(crate) notes: Vec<String>,
@@ -577,9 +578,9 @@ fn fleet_names(grid: &Grid) -> anyhow::Result<()> {
             && t.name
                 .chars()
                 .all(|c| c.is_ascii_alphanumeric() || "._-".contains(c));
-        if !plain {
+        if !plain || t.name == "fleet.csv" || t.name == "fleet.md" {
             anyhow::bail!(
-                "trace name `{}`: a fleet's trace names a folder of its reports: use letters, digits, `.`, `_` and `-`",
+                "trace name `{}`: a fleet's trace names a folder of its reports: use letters, digits, `.`, `_` and `-`, and not fleet.csv or fleet.md",
                 t.name
             );
         }

@@ -617,17 +617,19 @@ fn backtest_writes_one_row_per_fold_family_and_knob_and_is_deterministic() {
 
 #[test]
 fn a_fleet_backtest_is_each_traces_own_backtest_and_its_shards_merge_to_its_bytes() {
-    // Three traces in one grid (two synthetic, one at its own capacity, and a real one):
-    // each trace's backtest.csv and recommendation.md must be the bytes of that trace's
-    // backtest run alone with the same flags; fleet.csv must say what those files say;
-    // and 3 shards merged must give every file the unsharded run wrote.
+    // Three traces in one grid (two synthetic, one at its own capacity, and a real one),
+    // Prophet refitting every 5 hours (so test windows end inside its blocks) and a
+    // policy that reads its interval: each trace's backtest.csv and recommendation.md
+    // must be the bytes of that trace's backtest run alone with the same flags;
+    // fleet.csv must say what those files say; and 4 shards (two of them splitting a
+    // trace's folds) merged must give every file the unsharded run wrote.
     let tmp = tempfile::tempdir().unwrap();
     let nyc = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/nyc_taxi.csv");
     let grid = tmp.path().join("fleet.toml");
     fs::write(
         &grid,
         format!(
-            "model = [\"seasonal-naive\"]\npolicy = [\"reactive-hpa\", \"buffered\"]\nslo = 85\ntest-days = 0.5\nvalidation-days = 0.5\n\n[[trace]]\nname = \"four\"\ndays = 4\n\n[[trace]]\nname = \"big\"\ndays = 4\ncapacity = [80]\n\n[[trace]]\nfile = {:?}\n",
+            "model = [\"seasonal-naive\", \"prophet\"]\nrefit-every = \"5h\"\npolicy = [\"reactive-hpa\", \"buffered\", \"confidence-aware\"]\nslo = 85\ntest-days = 0.5\nvalidation-days = 0.5\n\n[[trace]]\nname = \"four\"\ndays = 4\n\n[[trace]]\nname = \"big\"\ndays = 4\ncapacity = [80]\n\n[[trace]]\nfile = {:?}\n",
             nyc.display().to_string()
         ),
     )
@@ -666,8 +668,19 @@ fn a_fleet_backtest_is_each_traces_own_backtest_and_its_shards_merge_to_its_byte
         let own = tmp.path().join(format!("alone-{name}"));
         prescale()
             .args(["backtest", "--folds", "2", "--test-days", "0.5"])
-            .args(["--validation-days", "0.5", "--model", "seasonal-naive"])
-            .args(["--policy", "reactive-hpa,buffered", "--slo", "85"])
+            .args([
+                "--validation-days",
+                "0.5",
+                "--model",
+                "seasonal-naive,prophet",
+            ])
+            .args(["--refit-every", "5h"])
+            .args([
+                "--policy",
+                "reactive-hpa,buffered,confidence-aware",
+                "--slo",
+                "85",
+            ])
             .args(flags)
             .arg("--reports-dir")
             .arg(&own)
@@ -706,9 +719,9 @@ fn a_fleet_backtest_is_each_traces_own_backtest_and_its_shards_merge_to_its_byte
         md.starts_with("# A fleet of 3 traces, each recommended at SLO 85 %"),
         "{md}"
     );
-    // Three shards, merged.
+    // Four shards of the 6 units (2, 2, 1, 1: the last trace's folds apart), merged.
     let parts = tmp.path().join("parts");
-    for shard in ["3/3", "1/3", "2/3"] {
+    for shard in ["3/4", "1/4", "4/4", "2/4"] {
         fleet(&parts, &["--shard", shard]);
     }
     assert!(!parts.join("fleet.csv").exists());

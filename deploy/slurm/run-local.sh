@@ -203,6 +203,8 @@ if [ "${PRESCALE_SLURM_TRIAL:-}" = requeue ]; then
 fi
 if [ "$command" = sweep ]; then
     say "merged files in $out: sweep.csv slo_table.csv $(cd "$out" && ls frontier_*.png | tr '\n' ' ')"
+elif [ -f "$out/fleet.csv" ]; then
+    say "merged files in $out: fleet.csv fleet.md and a folder per trace: $(cd "$out" && ls -d -- */ | tr '\n' ' ')"
 else
-    say "merged files in $out: fleet.csv fleet.md $(cd "$out" && ls -d */ | tr '\n' ' ')"
+    say "merged files in $out: backtest.csv recommendation.md"
 fi

@@ -250,6 +250,11 @@ static PART: Layout = Layout {
     header: part_header,
     key_columns: 9,
     check: |_, _| None,
+    owner: |k, len, n| {
+        (1..=n)
+            .find(|&i| consecutive(len, i, n).contains(&k))
+            .unwrap_or(n)
+    },
 };
 
 /// A part's columns: the trace, then a row's.
@@ -402,18 +407,27 @@ struct Setup {
 }
 
 impl Setup {
-    /// `model`'s forecast from the first fold's validation window to step `end` (the
+    /// `model`'s forecast from the first fold's validation window through step `end` (the
     /// last test window's end that this run judges), by one fit before the window that
     /// refits as it forecasts, and the step it starts at: made once (with `model`, the
-    /// first fold's to ask), then read by every fold. Fold 1's windows are exactly its
-    /// own fit's; a later fold's blocks are the chain's, each fitted warm on the data
-    /// before it (no block reads later data). A chain to an earlier end is this one's
-    /// beginning, block for block, so every shard reads the same forecasts.
+    /// first fold's to ask), then read by every fold. Fold 1's windows are its own fit's
+    /// where they end on a block's end; a later fold's blocks are the chain's, each fitted
+    /// warm on the data before it (no block reads later data). The chain runs on to the
+    /// end of the block holding `end` (or of the last fold), so its blocks are the whole
+    /// backtest's chain's, block for block: every shard reads the same forecasts.
     fn chain(&self, model: &mut dyn Forecaster, end: usize) -> Result<(Forecast, usize)> {
         let start = self.folds[0].validation.start;
+        let last = self.folds.last().map_or(end, |f| f.test.end);
+        let every = model
+            .refit_every()
+            .steps(self.trace.step_seconds)
+            .unwrap_or(1);
+        let end = (start + (end - start).div_ceil(every.max(1)) * every).min(last);
         let name = model.name().to_string();
         if let Some(f) = self.chains.lock().expect("not poisoned").get(&name) {
-            return Ok((f.clone(), start));
+            if f.len() >= end - start {
+                return Ok((f.clone(), start));
+            }
         }
         let fitted = model.fit(&FitInput {
             trace: &self.trace,
@@ -715,7 +729,9 @@ fn finish(mut rows: Vec<Row>, m: &Summary) -> Result<(Vec<u8>, String, FleetRow)
     };
     if let Some(r) = best.map(|b| &records[b]) {
         let mut picks: Vec<String> = r.picks.iter().map(|&i| trials[i].setting()).collect();
-        picks.dedup();
+        if picks.iter().all(|p| *p == picks[0]) {
+            picks.truncate(1);
+        }
         let regrets: Vec<f64> = r
             .picks
             .iter()
@@ -984,10 +1000,12 @@ mod tests {
 
     #[test]
     fn prophets_folds_read_one_chain_of_refits_that_never_reads_ahead() {
-        // Prophet refitting every 6 hours, 2 folds of half a day (two blocks each) after
-        // half a day of validation. Chained, fold 1 is exactly its own fit's; fold 2's
-        // choices do not move when its test window's demand triples (its chain is made
-        // again on the poisoned trace, and no block of its validation window reads it).
+        // Prophet refitting every 5 hours, 2 folds of half a day after half a day of
+        // validation: fold 1 ends inside a block (hour 24 of 20–25). Chained, fold 1's
+        // choices are its own fit's; a shard that judges fold 1 alone reads what the
+        // whole run's fold 1 reads, byte for byte; fold 2's choices do not move when its
+        // test window's demand triples (its chain is made again on the poisoned trace,
+        // and no block of its validation window reads it).
         let args = [
             "prescale",
             "backtest",
@@ -1003,6 +1021,8 @@ mod tests {
             "prophet",
             "--policy",
             "buffered",
+            "--refit-every",
+            "5h",
         ];
         let Plan::Backtest(chained) = resolve(Cli::try_parse_from(args).unwrap()).unwrap() else {
             panic!("a backtest");
@@ -1019,8 +1039,13 @@ mod tests {
         let run =
             |p: &BacktestPlan, s: &Setup, k: usize| run_fold(p, s, &folds[k], end, &bar).unwrap().0;
         let own = only(&scratch);
-        assert_eq!(run(&chained, &setup, 0), run(&scratch, &own, 0));
-        // A shard of fold 1 alone makes the chain to fold 1's end only: the same fold.
+        let (a, b) = (run(&chained, &setup, 0), run(&scratch, &own, 0));
+        for (a, b) in a.iter().zip(&b) {
+            assert_eq!(a.chosen_on, b.chosen_on, "{:?}", a.knob);
+        }
+        // A shard of fold 1 alone: the same fold, byte for byte, its interval's coverage
+        // too (a block cut short would draw its interval otherwise).
+        let whole = run_fold(&chained, &setup, &folds[0], end, &bar).unwrap();
         let alone = run_fold(
             &chained,
             &only(&chained),
@@ -1028,7 +1053,7 @@ mod tests {
             folds[0].test.end,
             &bar,
         );
-        assert_eq!(alone.unwrap().0, run(&chained, &setup, 0));
+        assert_eq!(alone.unwrap(), whole);
         let before = run(&chained, &setup, 1);
         assert_ne!(before, run(&scratch, &own, 1), "fold 2 reads the chain");
         let mut poisoned = setup.trace.clone();
@@ -1063,6 +1088,9 @@ mod tests {
             let all: Vec<usize> = runs(len, n).into_iter().flatten().collect();
             assert_eq!(all, (0..len).collect::<Vec<_>>(), "{len} in {n}");
         }
+        // The merge names the shard of a missing unit by the same split.
+        let owners: Vec<usize> = (0..6).map(|k| (PART.owner)(k, 6, 4)).collect();
+        assert_eq!(owners, [1, 1, 2, 2, 3, 4]);
     }
 
     #[test]

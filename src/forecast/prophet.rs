@@ -448,8 +448,9 @@ impl ProphetModel {
         }
     }
 
-    /// Steps each point of a fit of `steps` steps averages: the fewest that make at most
-    /// `max_points` points.
+    /// Steps each point of a fit of `steps` steps averages: `⌈steps / max_points⌉`, so
+    /// the fit reads at most `max_points` points (the steps before the first whole group
+    /// are left out).
     fn steps_per_point(&self, steps: usize) -> usize {
         if self.max_points == 0 {
             1

@@ -29,6 +29,14 @@ pub(crate) struct Layout {
     pub(crate) key_columns: usize,
     /// What the value of column `k` must be, where `value` is not that (`a number`).
     pub(crate) check: fn(usize, &str) -> Option<&'static str>,
+    /// The shard (1-based) that runs unit `k` (0-based) of `len` when there are `n`
+    /// ([`round_robin`], or the kind's own), for naming a missing part.
+    pub(crate) owner: fn(usize, usize, usize) -> usize,
+}
+
+/// Unit `k` goes to shard `k mod n + 1`: a sweep's units.
+pub(crate) fn round_robin(k: usize, _len: usize, n: usize) -> usize {
+    k % n + 1
 }
 
 /// What a part's manifest records: the store's fields and the kind's own (`meta`).
@@ -561,7 +569,7 @@ impl ShardDir<'_> {
                 missing.len(),
                 first.grid_units.len(),
                 self.layout.unit,
-                self.part_name(k % n + 1, n)
+                self.part_name((self.layout.owner)(*k, first.grid_units.len(), n), n)
             );
         }
         let mut out = Vec::new();
@@ -618,6 +626,7 @@ mod tests {
         header: || vec!["unit", "policy", "cost"],
         key_columns: 2,
         check: |k, v| (k == 2 && v.parse::<u64>().is_err()).then_some("a whole number"),
+        owner: round_robin,
     };
 
     /// Shard 1 of 1 of a grid of units a and b, with the rows of `units` finished.

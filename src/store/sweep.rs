@@ -39,6 +39,7 @@ pub(crate) static PART: Layout = Layout {
     header: rows::header,
     key_columns: rows::KEY_LEN,
     check: check_value,
+    owner: super::shards::round_robin,
 };
 
 /// What the value of column `k` of a part must be, where `value` is not that: the key
