@@ -193,7 +193,7 @@ pub struct ExportCmd {
 /// `backtest`.
 #[derive(Debug, Args)]
 pub struct BacktestCmd {
-    /// A TOML grid file of a fleet: one `[[trace]]` table per service, each at one value of each axis, backtested alike (a sweep's grid file; one --slo); the grid flags below then stay unset.
+    /// A TOML grid file of a fleet: one `[[trace]]` table per service, each at one value of each axis, backtested alike (a sweep's grid file, with one `slo`); the grid flags below then stay unset.
     #[arg(long, value_name = "FILE", help_heading = TRACE)]
     pub grid: Option<PathBuf>,
     /// The CSV trace [default: the synthetic workload, generated with --seed].

@@ -1036,7 +1036,7 @@ pub const PROPHET_MAX_POINTS: Setting = Setting {
     heading: MODELS,
     stages: TRAIN,
     value_name: "N",
-    help: "Prophet: the most points a fit reads; longer data is averaged in groups of whole steps, so a fit's cost stops growing with the history (its terms are functions of time, read as well from the means) (0: one point per step)",
+    help: "Prophet: the most points a first fit reads; longer data is averaged in groups of whole steps (its refits group as it did), so a fit's cost stops growing with the history: its terms are functions of time, read as well from the means (0: one point per step)",
     kind: Kind::Whole,
     range: "a whole number, 0 or more",
     valid: small,
