@@ -976,25 +976,35 @@ mod tests {
     /// A 4-day synthetic trace, 2 folds of half a day after half a day of validation,
     /// seasonal-naive only (it fits in no time), three families with knobs.
     fn plan() -> BacktestPlan {
-        let args = [
-            "prescale",
-            "backtest",
-            "--days",
-            "4",
-            "--folds",
-            "2",
-            "--test-days",
-            "0.5",
-            "--validation-days",
-            "0.5",
+        plan_of(&[
             "--model",
             "seasonal-naive",
             "--policy",
             "reactive-hpa,buffered,predictive-hpa,slo-targeted,optimal",
-        ];
+        ])
+    }
+
+    /// The 4-day synthetic trace's 2 folds of half a day after half a day of validation,
+    /// with `more` flags.
+    fn plan_of(more: &[&str]) -> BacktestPlan {
+        let folds = ["prescale", "backtest", "--days", "4", "--folds", "2"];
+        let windows = ["--test-days", "0.5", "--validation-days", "0.5"];
+        let args = folds.iter().chain(&windows).chain(more);
         match resolve(Cli::try_parse_from(args).unwrap()).unwrap() {
             Plan::Backtest(p) => p,
             other => panic!("{other:?}"),
+        }
+    }
+
+    /// `setup` on `trace` instead, with no chain made yet.
+    fn on_trace(setup: &Setup, trace: Trace) -> Setup {
+        Setup {
+            trace,
+            name: setup.name.clone(),
+            cluster: setup.cluster.clone(),
+            step: setup.step,
+            folds: setup.folds.clone(),
+            chains: Default::default(),
         }
     }
 
@@ -1006,27 +1016,14 @@ mod tests {
         // whole run's fold 1 reads, byte for byte; fold 2's choices do not move when its
         // test window's demand triples (its chain is made again on the poisoned trace,
         // and no block of its validation window reads it).
-        let args = [
-            "prescale",
-            "backtest",
-            "--days",
-            "4",
-            "--folds",
-            "2",
-            "--test-days",
-            "0.5",
-            "--validation-days",
-            "0.5",
+        let chained = plan_of(&[
             "--model",
             "prophet",
             "--policy",
             "buffered",
             "--refit-every",
             "5h",
-        ];
-        let Plan::Backtest(chained) = resolve(Cli::try_parse_from(args).unwrap()).unwrap() else {
-            panic!("a backtest");
-        };
+        ]);
         assert!(chained.chained);
         let scratch = BacktestPlan {
             chained: false,
@@ -1060,14 +1057,7 @@ mod tests {
         for x in &mut poisoned.requests[folds[1].test.clone()] {
             *x *= 3.0;
         }
-        let poisoned = Setup {
-            trace: poisoned,
-            name: setup.name.clone(),
-            cluster: setup.cluster.clone(),
-            step: setup.step,
-            folds: setup.folds.clone(),
-            chains: Default::default(),
-        };
+        let poisoned = on_trace(&setup, poisoned);
         let after = run(&chained, &poisoned, 1);
         for (a, b) in before.iter().zip(&after) {
             assert_eq!(a.chosen_on, b.chosen_on, "{:?}", a.knob);
@@ -1158,14 +1148,7 @@ mod tests {
         for x in &mut poisoned.requests[last.test.clone()] {
             *x *= 3.0;
         }
-        let poisoned = Setup {
-            trace: poisoned,
-            name: setup.name.clone(),
-            cluster: setup.cluster.clone(),
-            step: setup.step,
-            folds: setup.folds.clone(),
-            chains: Default::default(),
-        };
+        let poisoned = on_trace(&setup, poisoned);
         let (after, _) = run_fold(&p, &poisoned, last, last.test.end, &bar).unwrap();
         assert_eq!(before.len(), after.len());
         for (a, b) in before.iter().zip(&after) {
