@@ -541,22 +541,10 @@ pub(super) fn run(plan: &BacktestPlan) -> Result<()> {
     };
     if n == 1 {
         merge(dir.path())?;
-        let out = if many {
-            format!(
-                "{}, {}",
-                dir.fleet_csv().display(),
-                dir.fleet_md().display()
-            )
-        } else {
-            format!(
-                "{}, {}",
-                dir.backtest().display(),
-                dir.recommendation().display()
-            )
-        };
         eprintln!(
-            "backtest: {what} ({resumed} finished before), {} in {took:.1} s -> {out}",
+            "backtest: {what} ({resumed} finished before), {} in {took:.1} s -> {}",
             crate::words::count(rows.len(), "trial"),
+            reports(dir, many)
         );
     } else {
         eprintln!(
@@ -640,22 +628,21 @@ pub(super) fn merge(dir: &std::path::Path) -> Result<bool> {
             "merge: {}, {} -> {}",
             crate::words::count(parts.len(), "backtest part"),
             crate::words::count(folds, "fold"),
-            if many {
-                format!(
-                    "{}, {}",
-                    out.fleet_csv().display(),
-                    out.fleet_md().display()
-                )
-            } else {
-                format!(
-                    "{}, {}",
-                    out.backtest().display(),
-                    out.recommendation().display()
-                )
-            }
+            reports(&out, many)
         );
     }
     Ok(true)
+}
+
+/// The reports a backtest writes in `dir`, for a message: a fleet's (`many`) or one
+/// trace's.
+fn reports(dir: &crate::store::ReportsDir, many: bool) -> String {
+    let (a, b) = if many {
+        (dir.fleet_csv(), dir.fleet_md())
+    } else {
+        (dir.backtest(), dir.recommendation())
+    };
+    format!("{}, {}", a.display(), b.display())
 }
 
 /// The rows of a part: each with its trace's name.
