@@ -983,8 +983,12 @@ mod tests {
         }
     }
 
-    /// `setup` on `trace` instead, with no chain made yet.
-    fn on_trace(setup: &Setup, trace: Trace) -> Setup {
+    /// `setup` with `fold`'s test window's demand tripled, no chain made yet.
+    fn tripled(setup: &Setup, fold: &Fold) -> Setup {
+        let mut trace = setup.trace.clone();
+        for x in &mut trace.requests[fold.test.clone()] {
+            *x *= 3.0;
+        }
         Setup {
             trace,
             name: setup.name.clone(),
@@ -993,6 +997,19 @@ mod tests {
             folds: setup.folds.clone(),
             chains: Default::default(),
         }
+    }
+
+    /// Every trial's figures where it was chosen are the same `before` and `after`, and
+    /// some trial's where it was judged are not.
+    fn chose_alike(before: &[Trial], after: &[Trial]) {
+        assert_eq!(before.len(), after.len());
+        for (a, b) in before.iter().zip(after) {
+            assert_eq!(a.chosen_on, b.chosen_on, "{:?}", a.knob);
+        }
+        assert!(before
+            .iter()
+            .zip(after)
+            .any(|(a, b)| a.judged_on != b.judged_on));
     }
 
     #[test]
@@ -1040,19 +1057,7 @@ mod tests {
         assert_eq!(alone.unwrap(), whole);
         let before = run(&chained, &setup, 1);
         assert_ne!(before, run(&scratch, &own, 1), "fold 2 reads the chain");
-        let mut poisoned = setup.trace.clone();
-        for x in &mut poisoned.requests[folds[1].test.clone()] {
-            *x *= 3.0;
-        }
-        let poisoned = on_trace(&setup, poisoned);
-        let after = run(&chained, &poisoned, 1);
-        for (a, b) in before.iter().zip(&after) {
-            assert_eq!(a.chosen_on, b.chosen_on, "{:?}", a.knob);
-        }
-        assert!(before
-            .iter()
-            .zip(&after)
-            .any(|(a, b)| a.judged_on != b.judged_on));
+        chose_alike(&before, &run(&chained, &tripled(&setup, &folds[1]), 1));
     }
 
     #[test]
@@ -1131,20 +1136,9 @@ mod tests {
         let (before, _) = run_fold(&p, &setup, last, last.test.end, &bar).unwrap();
         // Triple the last test window's demand: what the fold chose (every validation
         // figure, hence every pick) must not move; its test figures must.
-        let mut poisoned = setup.trace.clone();
-        for x in &mut poisoned.requests[last.test.clone()] {
-            *x *= 3.0;
-        }
-        let poisoned = on_trace(&setup, poisoned);
+        let poisoned = tripled(&setup, last);
         let (after, _) = run_fold(&p, &poisoned, last, last.test.end, &bar).unwrap();
-        assert_eq!(before.len(), after.len());
-        for (a, b) in before.iter().zip(&after) {
-            assert_eq!(a.chosen_on, b.chosen_on, "{:?}", a.knob);
-        }
-        assert!(before
-            .iter()
-            .zip(&after)
-            .any(|(a, b)| a.judged_on != b.judged_on));
+        chose_alike(&before, &after);
         let rule = choice::Rule::of(step);
         let picks = |t: &[Trial]| -> Vec<Vec<usize>> {
             choice::records(t, 1, &rule)

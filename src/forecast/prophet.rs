@@ -116,8 +116,9 @@ struct Fitted {
     /// The abs-max scale of `y` (Prophet's default scaling).
     y_scale: f64,
     /// The standard deviation of one step's demand about the fit, requests: σ_obs (in
-    /// requests) where a point is a step, else the steps' own residuals' (a point's
-    /// mean varies less than a step).
+    /// requests) where a point is a step, else the root mean square of each step's
+    /// residual against the curve at its group's middle (a point's mean varies less than
+    /// a step).
     noise_sd: f64,
 }
 
@@ -663,6 +664,8 @@ impl ProphetModel {
             }),
         };
         let mut prophet = Prophet::new(opts, optimizer);
+        // Each point's mean, for the noise of a step below (only where a point is several).
+        let means = if k > 1 { y.clone() } else { Vec::new() };
         let data = TrainingData::new(ds.clone(), y).map_err(Self::model_error)?;
         let optimize = OptimizeOpts {
             seed: Some((self.seed % u64::from(u32::MAX)) as u32),
@@ -719,19 +722,30 @@ impl ProphetModel {
             y_scale,
             noise_sd: 0.0,
         };
+        // A step's residual is taken against the curve at its group's middle: the sum of
+        // its squares is the group's squares about its mean plus k times the mean's
+        // squared residual (the steps' deviations from their mean sum to 0), so one
+        // evaluation of the curve a group, not a step.
         let noise_sd = if k == 1 {
             *fitted.params.sigma_obs * y_scale
         } else {
-            let steps = data_start..data_len;
-            let n = steps.len().max(1) as f64;
-            let squares: f64 = steps
-                .map(|i| {
-                    let d = trace.timestamp(i).timestamp();
+            let squares: f64 = ds
+                .iter()
+                .zip(&means)
+                .enumerate()
+                .map(|(g, (&d, &mean))| {
+                    let a = data_start + g * k;
+                    let about_mean: f64 = trace.requests[a..a + k]
+                        .iter()
+                        .map(|v| (v - mean).powi(2))
+                        .sum();
                     let t = (d - fitted.t_start) as f64 / fitted.t_span;
-                    (trace.requests[i] - Self::point(&fitted, t, d)).powi(2)
+                    about_mean + k as f64 * (mean - Self::point(&fitted, t, d)).powi(2)
                 })
                 .sum();
-            (squares / n).sqrt().max(f64::MIN_POSITIVE)
+            (squares / (data_len - data_start).max(1) as f64)
+                .sqrt()
+                .max(f64::MIN_POSITIVE)
         };
         let fitted = Fitted { noise_sd, ..fitted };
         Ok((
