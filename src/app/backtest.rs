@@ -316,14 +316,19 @@ fn setup(plan: &BacktestPlan) -> Result<(String, Vec<Setup>)> {
     let setups = units
         .iter()
         .map(|unit| {
-            let setup = trace_setup(plan, unit, &files[unit.trace]);
-            match many {
-                true => setup.with_context(|| format!("trace `{}`", grid.traces[unit.trace].name)),
-                false => setup,
-            }
+            let name = &grid.traces[unit.trace].name;
+            of_trace(trace_setup(plan, unit, &files[unit.trace]), many, name)
         })
         .collect::<Result<Vec<_>>>()?;
     Ok((grid.fingerprint(&files), setups))
+}
+
+/// `result`, its error naming the trace where the backtest has `many`.
+fn of_trace<T>(result: Result<T>, many: bool, name: &str) -> Result<T> {
+    match many {
+        true => result.with_context(|| format!("trace `{name}`")),
+        false => result,
+    }
 }
 
 /// One trace's trace, cluster (at the plan's settings and at the trace's step) and folds.
@@ -454,12 +459,18 @@ pub(super) fn run(plan: &BacktestPlan) -> Result<()> {
     // The units: every trace's folds, in the grid's order; shard i of n runs the i-th of
     // n runs of consecutive units (their lengths differ by one at most), so that a shard
     // holds few traces and makes few chains of refits ([`Setup::chain`]).
-    let units: Vec<(&Setup, &Fold)> = setups
+    let units: Vec<(usize, &Fold)> = setups
         .iter()
-        .flat_map(|s| s.folds.iter().map(move |f| (s, f)))
+        .enumerate()
+        .flat_map(|(t, s)| s.folds.iter().map(move |f| (t, f)))
         .collect();
     let (i, n) = plan.shard;
     let mine = &units[consecutive(units.len(), i, n)];
+    // Each trace's chain reaches the last test window this shard judges on it.
+    let mut reach = vec![0; setups.len()];
+    for &(t, f) in mine {
+        reach[t] = reach[t].max(f.test.end);
+    }
     let dir = &plan.reports;
     let shards = ShardDir {
         dir: dir.path(),
@@ -482,7 +493,7 @@ pub(super) fn run(plan: &BacktestPlan) -> Result<()> {
         (i, n),
         units
             .iter()
-            .map(|(s, f)| fold_id(&s.name, many, f.index))
+            .map(|&(t, f)| fold_id(&setups[t].name, many, f.index))
             .collect(),
         BacktestMeta {
             slo_percent: 100.0 * serving.slo_share,
@@ -501,21 +512,12 @@ pub(super) fn run(plan: &BacktestPlan) -> Result<()> {
     let resumed = manifest.units.len();
     let started = std::time::Instant::now();
     let bar = progress::bar(mine.len() as u64, format!("backtest {i}/{n}"));
-    for (s, fold) in mine {
+    for &(t, fold) in mine {
+        let s = &setups[t];
         let id = fold_id(&s.name, many, fold.index);
         if !manifest.done(&id) {
-            // The trace's chain reaches the last test window this shard judges on it.
-            let reach = mine
-                .iter()
-                .filter(|(t, _)| std::ptr::eq(*t, *s))
-                .map(|(_, f)| f.test.end)
-                .max()
-                .unwrap_or(fold.test.end);
-            let ran = run_fold(plan, s, fold, reach, &bar);
-            let (trials, coverage) = match many {
-                true => ran.with_context(|| format!("trace `{}`", s.name))?,
-                false => ran?,
-            };
+            let ran = run_fold(plan, s, fold, reach[t], &bar);
+            let (trials, coverage) = of_trace(ran, many, &s.name)?;
             let before = rows.len();
             rows.extend(
                 trials
@@ -576,9 +578,12 @@ pub(super) fn merge(dir: &std::path::Path) -> Result<bool> {
         return Ok(false);
     }
     let parts = shards.checked_parts::<BacktestMeta>()?;
-    let mut rows: Vec<(String, Row)> = Vec::new();
+    // Each trace's rows, in the parts' order.
+    let mut rows: std::collections::HashMap<String, Vec<Row>> = Default::default();
     for (_, _, part) in &parts {
-        rows.extend(read_part(part)?);
+        for (trace, row) in read_part(part)? {
+            rows.entry(trace).or_default().push(row);
+        }
     }
     let first = &parts[0].1;
     let meta = &first.meta;
@@ -589,11 +594,7 @@ pub(super) fn merge(dir: &std::path::Path) -> Result<bool> {
     let mut printed = String::new();
     for t in &meta.traces {
         // This trace's rows, back in fold order (each fold's in the order they ran).
-        let mut mine: Vec<Row> = rows
-            .iter()
-            .filter(|(name, _)| *name == t.name)
-            .map(|(_, r)| r.clone())
-            .collect();
+        let mut mine = rows.remove(&t.name).unwrap_or_default();
         mine.sort_by_key(|r| r.fold);
         let summary = Summary {
             folds: t.folds,
@@ -681,6 +682,13 @@ struct FleetRow {
     reactive_hpa_test_cost_vs_optimal: Option<f64>,
 }
 
+/// Trial `i`'s regret: its test cost over the best configuration's in hindsight on its
+/// window (`None` where no configuration met the SLO there).
+fn regret(rows: &[Row], trials: &[Trial], i: usize, slo: f64) -> Option<f64> {
+    let h = choice::hindsight(trials, trials[i].window, slo)?;
+    Some(rows[i].test_container_minutes as f64 / rows[h].test_container_minutes as f64)
+}
+
 /// The mean of `x`, `None` for none.
 fn mean(x: &[f64]) -> Option<f64> {
     (!x.is_empty()).then(|| x.iter().sum::<f64>() / x.len() as f64)
@@ -722,10 +730,7 @@ fn finish(mut rows: Vec<Row>, m: &Summary) -> Result<(Vec<u8>, String, FleetRow)
         let regrets: Vec<f64> = r
             .picks
             .iter()
-            .filter_map(|&i| {
-                let h = choice::hindsight(&trials, trials[i].window, m.slo_percent)?;
-                Some(rows[i].test_container_minutes as f64 / rows[h].test_container_minutes as f64)
-            })
+            .filter_map(|&i| regret(&rows, &trials, i, m.slo_percent))
             .collect();
         let stated: Vec<f64> = r.stated.iter().flatten().map(|p| 100.0 * p).collect();
         let reactive = records.iter().find(|r| r.policy == "reactive-hpa");
@@ -758,7 +763,7 @@ fn fleet_md(fleet: &[FleetRow], meta: &BacktestMeta) -> String {
     );
     out.push_str("| trace | recommendation | folds held | stated chance of a day | test days met | test cost × optimal | regret × | reactive-hpa folds held | reactive-hpa cost × optimal |\n");
     out.push_str("| :--- | :--- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n");
-    for (r, t) in fleet.iter().zip(&meta.traces) {
+    for r in fleet {
         let what = if r.model.is_empty() {
             "none".to_string()
         } else {
@@ -766,7 +771,7 @@ fn fleet_md(fleet: &[FleetRow], meta: &BacktestMeta) -> String {
         };
         out.push_str(&format!(
             "| {} | {what} | {} of {} | {} | {} of {} | {} | {} | {} | {} |\n",
-            t.name,
+            r.trace,
             r.folds_held,
             r.folds,
             r.stated_hold_pct
@@ -807,7 +812,7 @@ fn label(t: &Trial) -> String {
 /// 1.120× the optimum on average (1.050–1.200)`.
 fn evidence(r: &FamilyRecord) -> String {
     let costs = &r.test_costs;
-    let mean = costs.iter().sum::<f64>() / costs.len().max(1) as f64;
+    let mean = mean(costs).unwrap_or(0.0);
     let (lo, hi) = costs
         .iter()
         .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &c| {
@@ -871,9 +876,7 @@ fn recommendation(
     let days = |f: &choice::Figures| format!("{} of {}", f.days_met(slo), f.days.len());
     for &i in &rec.picks {
         let (t, row) = (&trials[i], &rows[i]);
-        let regret = choice::hindsight(trials, t.window, slo)
-            .map(|h| row.test_container_minutes as f64 / rows[h].test_container_minutes as f64)
-            .map_or("-".to_string(), |r| format!("{r:.3}"));
+        let regret = regret(rows, trials, i, slo).map_or("-".to_string(), |r| format!("{r:.3}"));
         let test = t
             .judged_on
             .as_ref()
