@@ -421,7 +421,8 @@ pub fn build_on(
             )));
         }
         (Some(_), Some(v)) => {
-            let key = (kind.name(), policy_cfg.clone(), *cluster);
+            // One tuning for a cluster with and without latencies: its search keeps none.
+            let key = (kind.name(), policy_cfg.clone(), cluster.with_latencies());
             Some(
                 m.tunings
                     .get_or_tune(key, || tune(trace, v, kind, policy_cfg, cluster))?,
@@ -446,6 +447,8 @@ fn tune(
     cluster: &StepCluster,
 ) -> Result<Tuned, SimError> {
     let search = kind.tune().expect("a tuned policy");
+    // The search reads what each run attains, never its latencies.
+    let cluster = &cluster.attainment_only();
     let steps = v.forecast.len();
     let rule = crate::hold::Rule::of(cluster);
     let mut failed = None;

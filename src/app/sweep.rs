@@ -118,9 +118,12 @@ fn run_unit(
                 let outcome = experiment::run_with(test, &[policy], &cfg)?;
                 let on_validation = match validation_costs {
                     Some(v) => {
+                        // Its rows read what the window's runs attain and cost alone.
+                        let lean = step.attainment_only();
                         let window = Period {
                             split: vsplit,
                             models: &on_window,
+                            cluster: &lean,
                             references: Some(v),
                             ..test
                         };

@@ -79,7 +79,9 @@ pub fn run_job(bench: &Bench, job: Job, window: &Window) -> Result<Vec<Run>, Sim
 /// Every job on `chosen_on` and, given one, on `judged_on` (the same models, each on that
 /// window), side by side; the trials in job order, then model order, numbered `window`.
 /// A trial's tuned value is the judged run's (tuned on the window chosen on, as every
-/// run on either window is), else the chosen run's.
+/// run on either window is), else the chosen run's. A trial is read for what it attains
+/// and costs alone ([`Figures`]), so its runs keep no latencies
+/// ([`StepCluster::attainment_only`]).
 pub fn run(
     bench: &Bench,
     jobs: &[Job],
@@ -87,6 +89,11 @@ pub fn run(
     chosen_on: &Window,
     judged_on: Option<&Window>,
 ) -> Result<Vec<Trial>, SimError> {
+    let lean = bench.step.attainment_only();
+    let bench = &Bench {
+        step: &lean,
+        ..*bench
+    };
     let per_job = crate::fanout::map_in_order(jobs, |&job| -> Result<Vec<Trial>, SimError> {
         let (_, knob) = job.0.at_knob(bench.settings, job.1);
         let chosen = run_job(bench, job, chosen_on)?;

@@ -111,7 +111,9 @@ impl Des {
             self.ledger.missed[step] += 1.0;
             self.settled.1 += 1.0;
         }
-        self.counts[step * latency::LEN + latency::bin(latency_s)] += 1.0;
+        if self.s.latencies {
+            self.counts[step * latency::LEN + latency::bin(latency_s)] += 1.0;
+        }
     }
 
     /// Serves the requests in `self.batch` in order on the slots, up to `end_s` (the
@@ -188,7 +190,9 @@ impl Server for Des {
         ] {
             v.push(0.0);
         }
-        self.counts.resize((step + 1) * latency::LEN, 0.0);
+        if self.s.latencies {
+            self.counts.resize((step + 1) * latency::LEN, 0.0);
+        }
         // Carried requests first (FIFO), then this step's, sorted, from exponential
         // spacings; each with its service time.
         self.batch.clear();
@@ -235,6 +239,10 @@ impl Server for Des {
         self.batch.extend(self.pending.drain(..));
         let start = self.ledger.within.len() as f64 * self.s.step_s;
         self.run_batch(start, f64::INFINITY);
+        if !self.s.latencies {
+            self.ledger.p99_s = vec![f64::NAN; self.ledger.within.len()];
+            return self.ledger;
+        }
         // The accounted steps' latencies, each bin a sum of whole counts (exact, as
         // adding them one by one was).
         let accounted = self.counts.get(self.accounted_from * latency::LEN..);

@@ -407,7 +407,7 @@ impl Server for Fluid {
         } else {
             0.0
         };
-        let p99 = if arrivals > 0.0 {
+        let p99 = if arrivals > 0.0 && self.s.latencies {
             let mass = if ready == 0 {
                 latency::mass_of(|t| f64::from(u8::from(t >= self.s.timeout_s)))
             } else {

@@ -56,6 +56,11 @@ pub struct Serving {
     pub confidence_pct: f64,
     /// The discrete-event model's seed.
     pub seed: u64,
+    /// Whether the servers keep latencies: each step's 99th percentile and the run's
+    /// distribution. Off for runs read only for what they attain and cost (a tuning's
+    /// search, a choice's trials: [`StepCluster::attainment_only`]); their timelines
+    /// then hold no latency (NaN, and an empty distribution).
+    pub latencies: bool,
 }
 
 impl ServingConfig {
@@ -79,6 +84,7 @@ impl ServingConfig {
             slo_share: self.slo_percent / 100.0,
             confidence_pct: self.confidence_percent,
             seed: self.seed,
+            latencies: true,
         }
     }
 }
@@ -107,7 +113,8 @@ pub struct Ledger {
     /// Requests that missed the deadline, dropped ones included.
     pub missed: Vec<f64>,
     /// 99th percentile of the latency of the step's requests (a dropped request counts
-    /// at the timeout), seconds; NaN under `threshold` or without requests.
+    /// at the timeout), seconds; NaN under `threshold`, without requests, or where the
+    /// run keeps no latencies ([`Serving::latencies`]).
     pub p99_s: Vec<f64>,
     /// The latencies of the accounted steps' requests (empty under `threshold`).
     pub latency: Latencies,
@@ -427,6 +434,37 @@ mod tests {
             assert!((dropped - (1.0 - 1.0 / 1.2)).abs() < 0.015, "{q:?} {r:?}");
         }
         assert!(r.0 < 0.01 && q.0 < 0.15, "{q:?} {r:?}");
+    }
+
+    #[test]
+    fn a_run_without_latencies_serves_the_same_bits() {
+        // Both queue models over a load that queues, drops and drains: without latencies
+        // every step's within, dropped, missed, served and backlog are the same bits, and
+        // only the latencies are gone.
+        let demand = [40.0, 260.0, 300.0, 120.0, 0.0, 90.0, 180.0];
+        for model in [ServingModel::QUEUE, ServingModel::REQUESTS] {
+            let full = cluster(model, 1.0);
+            let lean = full.attainment_only();
+            assert!(!lean.serving.latencies && lean.with_latencies() == full);
+            let (mut a, mut b) = (server(&full, 0), server(&lean, 0));
+            for (i, &d) in demand.iter().enumerate() {
+                let ready = 3 + (i as u32 % 3);
+                let (x, y) = (a.serve(ready, d), b.serve(ready, d));
+                assert_eq!(
+                    (x.served, x.backlog, x.settled),
+                    (y.served, y.backlog, y.settled),
+                    "{model:?} step {i}"
+                );
+            }
+            let (a, b) = (a.finish(), b.finish());
+            assert_eq!(
+                (&a.within, &a.dropped, &a.missed),
+                (&b.within, &b.dropped, &b.missed)
+            );
+            assert!(a.missed.iter().sum::<f64>() > 0.0 && a.p99_s[1] > full.serving.deadline_s);
+            assert!(b.p99_s.len() == demand.len() && b.p99_s.iter().all(|p| p.is_nan()));
+            assert!(a.latency.total() > 0.0 && b.latency.total() == 0.0);
+        }
     }
 
     #[test]

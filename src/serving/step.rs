@@ -73,6 +73,22 @@ impl StepCluster {
         f64::from(self.step_seconds) / 60.0
     }
 
+    /// The cluster for runs read only for what they attain and cost: its servers keep
+    /// no latencies ([`super::Serving::latencies`]), which is most of a fluid step's
+    /// work besides the queue itself; the attainment, the costs and every decision are
+    /// the same bits as with them.
+    pub fn attainment_only(mut self) -> Self {
+        self.serving.latencies = false;
+        self
+    }
+
+    /// The cluster with its servers keeping latencies: what a run's settings are, for a
+    /// cache of what does not depend on them.
+    pub fn with_latencies(mut self) -> Self {
+        self.serving.latencies = true;
+        self
+    }
+
     /// Clamps a target into `[min_replicas, max_replicas]`.
     pub fn clamp(&self, target: i64) -> u32 {
         target.clamp(i64::from(self.min_replicas), i64::from(self.max_replicas)) as u32
