@@ -202,7 +202,7 @@ pub struct BacktestCmd {
     /// Folds: test windows of --test-days each, back to back at the trace's end.
     #[arg(long, value_name = "K", default_value_t = 4, help_heading = TRACE)]
     pub folds: usize,
-    /// Fit every model afresh in each fold. By default a model that refits as it forecasts (Prophet) runs one chain of refits from the first fold's validation window to the trace's end, and each fold reads its windows from it: each forecast still reads only the data before its block, at a third of the fits.
+    /// Fit every model afresh in each fold. By default a model that refits as it forecasts (Prophet) runs one chain of refits from the first fold's validation window to the trace's end, and each fold reads its windows from it: each forecast still reads only the data before its block, at a third of the fits; and a model with weights (the LSTM) fits the first fold afresh and every later fold starting from the first fold's weights, with early stopping.
     #[arg(long, help_heading = TRACE)]
     pub fit_each_fold: bool,
     /// Every setting's flag; knobs take comma-separated lists (each knob's trials by default).

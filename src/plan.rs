@@ -112,7 +112,8 @@ pub(crate) struct BacktestPlan {
     pub(crate) grid: Grid,
     /// Folds.
     pub(crate) folds: usize,
-    /// Whether a refitting model's folds read one chain of refits (else each fold fits
+    /// Whether a refitting model's folds read one chain of refits, and a model with
+    /// weights fine-tunes the first fold's fit in later folds (else each fold fits
     /// afresh: `--fit-each-fold`).
     pub(crate) chained: bool,
     /// Where the reports go.

@@ -11,10 +11,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::choice::trials::{self, Bench, Window};
 use crate::choice::{self, FamilyRecord, Figures, Fold, Trial};
-use crate::config::ClusterConfig;
+use crate::config::{ClusterConfig, ModelConfig};
 use crate::experiment::ModelForecast;
 use crate::forecast::fit::{self, build_models, side_by_side};
-use crate::forecast::{FitInput, Forecast, Forecaster};
+use crate::forecast::{FitInput, Forecast, Forecaster, Weights};
 use crate::metrics;
 use crate::plan::BacktestPlan;
 use crate::serving::StepCluster;
@@ -26,6 +26,7 @@ use crate::{interrupt, progress};
 
 /// Every trial of one fold: each family at each knob value on the validation and the
 /// test window, from one fit per model; and each model's interval coverage.
+#[cfg(test)]
 fn run_fold(
     plan: &BacktestPlan,
     setup: &Setup,
@@ -33,16 +34,31 @@ fn run_fold(
     reach: usize,
     bar: &indicatif::ProgressBar,
 ) -> Result<(Vec<Trial>, Coverage)> {
+    judge_fold(plan, setup, fold, fit_fold(plan, setup, fold, reach, bar)?)
+}
+
+/// One fold's models, fitted: each model's forecasts of the validation window and of
+/// the test window, and its interval's coverage of the test window.
+struct FoldFit {
+    on_validation: Vec<ModelForecast>,
+    on_test: Vec<ModelForecast>,
+    coverage: Coverage,
+}
+
+/// Fits each model for `fold` once (or reads its forecasts from the chain of refits),
+/// on everything before the fold's validation window.
+fn fit_fold(
+    plan: &BacktestPlan,
+    setup: &Setup,
+    fold: &Fold,
+    reach: usize,
+    bar: &indicatif::ProgressBar,
+) -> Result<FoldFit> {
     let grid = &plan.grid;
-    let (trace, cluster, step) = (&setup.trace, &setup.cluster, &setup.step);
-    let mut model_cfg = grid.settings.model.clone();
-    model_cfg.seed = cluster.serving.seed;
-    // The fold's validation window, which may be shorter than asked ([`setup`]).
-    model_cfg.validation_days = fold.validation.len() as f64 / trace.steps_per_day() as f64;
-    let split = Split {
-        train_len: fold.test.start,
-        test_len: fold.test.len(),
-    };
+    let (trace, cluster) = (&setup.trace, &setup.cluster);
+    let model_cfg = setup.model_cfg(plan, fold);
+    let split = fold.split();
+    let first = fold.index == setup.folds[0].index;
     let mut on_validation = Vec::new();
     let mut on_test = Vec::new();
     // Each model's interval coverage of the test window, as trained and calibrated.
@@ -53,7 +69,15 @@ fn run_fold(
     let fitted = side_by_side(&mut models, |model| {
         let refits = model.refit_every().steps(trace.step_seconds).is_some();
         if !(plan.chained && refits) {
-            return fit::fit(model, trace, split, cluster, &model_cfg);
+            let warm = plan.chained && model.warm_starts();
+            if warm && !first {
+                model.warm_from(setup.first_weights(plan, model.name())?);
+            }
+            let trained = fit::fit(model, trace, split, cluster, &model_cfg)?;
+            if warm && first {
+                setup.keep_weights(model);
+            }
+            return Ok(trained);
         }
         let (chain, start) = setup.chain(model, reach)?;
         fit::from_chain(model, &chain, start, trace, split, cluster, &model_cfg)
@@ -92,6 +116,30 @@ fn run_fold(
         on_validation.extend(f.on_validation());
         on_test.push(f);
     }
+    Ok(FoldFit {
+        on_validation,
+        on_test,
+        coverage,
+    })
+}
+
+/// Every trial of `fold` from its models' fit: each family at each knob value on the
+/// validation and the test window; and each model's interval coverage.
+fn judge_fold(
+    plan: &BacktestPlan,
+    setup: &Setup,
+    fold: &Fold,
+    fit: FoldFit,
+) -> Result<(Vec<Trial>, Coverage)> {
+    let grid = &plan.grid;
+    let (trace, step) = (&setup.trace, &setup.step);
+    let model_cfg = setup.model_cfg(plan, fold);
+    let FoldFit {
+        on_validation,
+        on_test,
+        coverage,
+    } = fit;
+    interrupt::check()?;
     let window = |r: &Range<usize>| Split {
         train_len: r.start,
         test_len: r.len(),
@@ -396,6 +444,7 @@ fn trace_setup(plan: &BacktestPlan, unit: &crate::sweep::Unit, bytes: &[u8]) -> 
         step,
         folds,
         chains: Default::default(),
+        weights: Default::default(),
     })
 }
 
@@ -409,9 +458,59 @@ struct Setup {
     folds: Vec<Fold>,
     /// Each refitting model's chain of refits, by model, once made ([`Setup::chain`]).
     chains: std::sync::Mutex<std::collections::BTreeMap<String, Forecast>>,
+    /// The first fold's fitted weights of each model that warm-starts, by model, once
+    /// fitted ([`Setup::first_weights`]).
+    weights: std::sync::Mutex<std::collections::BTreeMap<String, Weights>>,
 }
 
 impl Setup {
+    /// The models' settings for `fold`: the run's, at the cluster's seed and the
+    /// fold's validation window (which may be shorter than asked: [`setup`]).
+    fn model_cfg(&self, plan: &BacktestPlan, fold: &Fold) -> ModelConfig {
+        let mut cfg = plan.grid.settings.model.clone();
+        cfg.seed = self.cluster.serving.seed;
+        cfg.validation_days = fold.validation.len() as f64 / self.trace.steps_per_day() as f64;
+        cfg
+    }
+
+    /// Keeps `model`'s weights as the first fold's fit of it.
+    fn keep_weights(&self, model: &dyn Forecaster) {
+        self.weights
+            .lock()
+            .expect("not poisoned")
+            .insert(model.name().to_string(), model.weights());
+    }
+
+    /// The weights of the first fold's fit of the model `name`, which every later fold's
+    /// fit starts from and fine-tunes (a model that warm-starts: the LSTM): kept from
+    /// the first fold where this run fitted it, else fitted here as the first fold
+    /// fits it, so a shard's later folds start from the same weights as the whole
+    /// run's.
+    fn first_weights(&self, plan: &BacktestPlan, name: &str) -> Result<Weights> {
+        if let Some(w) = self.weights.lock().expect("not poisoned").get(name) {
+            return Ok(w.clone());
+        }
+        let fold = &self.folds[0];
+        let cfg = self.model_cfg(plan, fold);
+        let kind = plan
+            .grid
+            .models
+            .iter()
+            .find(|k| k.name() == name)
+            .context("a fold's model is the grid's")?;
+        let mut model = kind.build(&cfg);
+        fit::fit(
+            model.as_mut(),
+            &self.trace,
+            fold.split(),
+            &self.cluster,
+            &cfg,
+        )
+        .with_context(|| format!("fold {}", fold.index))?;
+        self.keep_weights(model.as_ref());
+        Ok(model.weights())
+    }
+
     /// `model`'s forecast from the first fold's validation window through step `end` (the
     /// last test window's end that this run judges), by one fit before the window that
     /// refits as it forecasts, and the step it starts at: made once (with `model`, the
@@ -512,23 +611,49 @@ pub(super) fn run(plan: &BacktestPlan) -> Result<()> {
     let resumed = manifest.units.len();
     let started = std::time::Instant::now();
     let bar = progress::bar(mine.len() as u64, format!("backtest {i}/{n}"));
-    for &(t, fold) in mine {
-        let s = &setups[t];
-        let id = fold_id(&s.name, many, fold.index);
-        if !manifest.done(&id) {
-            let ran = run_fold(plan, s, fold, reach[t], &bar);
-            let (trials, coverage) = of_trace(ran, many, &s.name)?;
-            let before = rows.len();
-            rows.extend(
-                trials
-                    .iter()
-                    .map(|t| (&s.name, Row::of(&s.trace, fold, t, &coverage))),
-            );
-            rows.record(&mut manifest, &id, before);
-            shards.write_part(&rows, &mut manifest)?;
+    let id = |&(t, fold): &(usize, &Fold)| fold_id(&setups[t].name, many, fold.index);
+    let pending: Vec<(usize, &Fold)> = mine
+        .iter()
+        .filter(|u| !manifest.done(&id(u)))
+        .copied()
+        .collect();
+    // The next fold's models are fitted while this fold's trials run (one fold ahead):
+    // a fit that trains alone (the LSTM) leaves cores the trials can use. Each fold is
+    // what it would be one after the other.
+    std::thread::scope(|scope| -> Result<()> {
+        let (fits, fitted) = std::sync::mpsc::sync_channel(0);
+        let (bar, fitter, setups, reach) = (&bar, &pending, &setups, &reach);
+        scope.spawn(move || {
+            for &(t, fold) in fitter {
+                let fit = fit_fold(plan, &setups[t], fold, reach[t], bar);
+                let failed = fit.is_err();
+                if fits.send(fit).is_err() || failed {
+                    break;
+                }
+            }
+        });
+        for u in mine {
+            let (t, fold) = *u;
+            let s = &setups[t];
+            if !manifest.done(&id(u)) {
+                let fit = fitted
+                    .recv()
+                    .context("the backtest's fits stopped before its folds")?;
+                let ran = fit.and_then(|fit| judge_fold(plan, s, fold, fit));
+                let (trials, coverage) = of_trace(ran, many, &s.name)?;
+                let before = rows.len();
+                rows.extend(
+                    trials
+                        .iter()
+                        .map(|t| (&s.name, Row::of(&s.trace, fold, t, &coverage))),
+                );
+                rows.record(&mut manifest, &id(u), before);
+                shards.write_part(&rows, &mut manifest)?;
+            }
+            bar.inc(1);
         }
-        bar.inc(1);
-    }
+        Ok(())
+    })?;
     bar.finish_and_clear();
     let took = started.elapsed().as_secs_f64();
     let part = shards.part(i, n);
@@ -999,6 +1124,7 @@ mod tests {
             step: setup.step,
             folds: setup.folds.clone(),
             chains: Default::default(),
+            weights: Default::default(),
         }
     }
 
@@ -1061,6 +1187,39 @@ mod tests {
         let before = run(&chained, &setup, 1);
         assert_ne!(before, run(&scratch, &own, 1), "fold 2 reads the chain");
         chose_alike(&before, &run(&chained, &tripled(&setup, &folds[1]), 1));
+    }
+
+    #[test]
+    fn the_lstms_later_folds_fine_tune_the_first_folds_fit() {
+        // A small LSTM (2 epochs, 8 hidden units), 2 folds. Fold 2 starts from fold 1's
+        // weights: it differs from fold 2 fitted afresh; a shard that judges fold 2 alone
+        // fits fold 1's LSTM as the whole run did and reads the same fold 2, byte for
+        // byte; and fold 2's choices do not move when its test window's demand triples
+        // (fold 1's fit ends before fold 1's validation window).
+        let warm = plan_of(&[
+            "--model", "lstm", "--policy", "buffered", "--epochs", "2", "--hidden", "8",
+        ]);
+        let scratch = BacktestPlan {
+            chained: false,
+            ..warm.clone()
+        };
+        let bar = indicatif::ProgressBar::hidden();
+        let setup = only(&warm);
+        let folds = setup.folds.clone();
+        let end = folds[1].test.end;
+        let first = run_fold(&warm, &setup, &folds[0], end, &bar).unwrap();
+        assert_eq!(
+            first,
+            run_fold(&scratch, &only(&scratch), &folds[0], end, &bar).unwrap()
+        );
+        let whole = run_fold(&warm, &setup, &folds[1], end, &bar).unwrap();
+        let alone = run_fold(&warm, &only(&warm), &folds[1], end, &bar).unwrap();
+        assert_eq!(alone, whole);
+        let afresh = run_fold(&scratch, &only(&scratch), &folds[1], end, &bar).unwrap();
+        assert_ne!(afresh.0, whole.0, "fold 2 starts from fold 1's weights");
+        let poisoned = tripled(&setup, &folds[1]);
+        let after = run_fold(&warm, &poisoned, &folds[1], end, &bar).unwrap();
+        chose_alike(&whole.0, &after.0);
     }
 
     #[test]

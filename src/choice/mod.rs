@@ -38,6 +38,15 @@ impl Fold {
     pub fn train_len(&self) -> usize {
         self.validation.start
     }
+
+    /// The fold as a split whose test period is its test window (the validation window
+    /// the last steps of its train period).
+    pub fn split(&self) -> crate::trace::Split {
+        crate::trace::Split {
+            train_len: self.test.start,
+            test_len: self.test.len(),
+        }
+    }
 }
 
 /// Why a trace cannot hold the folds asked for.

@@ -227,7 +227,28 @@ pub trait Forecaster: Send {
     fn artifacts(&self) -> Result<Vec<Artifact>, ForecastError> {
         Ok(Vec::new())
     }
+
+    /// Whether a fit can start from an earlier fit's weights ([`Self::weights`],
+    /// [`Self::warm_from`]): a backtest's later folds then fine-tune the first fold's
+    /// fit (`docs/experiment.md`, Backtests). Models that fit in closed form, or warm
+    /// by a chain of their own refits, do not.
+    fn warm_starts(&self) -> bool {
+        false
+    }
+
+    /// The fitted model's weights, by name, for a later fit to start from; empty before
+    /// a fit or for a model that does not warm-start.
+    fn weights(&self) -> Weights {
+        Vec::new()
+    }
+
+    /// Makes the next fit start from `weights` (an earlier fit's, of the same
+    /// configuration) instead of its seeded draw.
+    fn warm_from(&mut self, _weights: Weights) {}
 }
+
+/// A model's weights by name, each flattened, in name order.
+pub type Weights = Vec<(String, Vec<f32>)>;
 
 /// A model's forecasts of the validation window (the last steps of the train period),
 /// made by the one fit that also forecasts the test period: fitted on everything before
