@@ -421,8 +421,10 @@ pub fn build_on(
             )));
         }
         (Some(_), Some(v)) => {
-            // One tuning for a cluster with and without latencies: its search keeps none.
-            let key = (kind.name(), policy_cfg.clone(), cluster.with_latencies());
+            // One tuning per search (shared by the policies tuned as one), and for a
+            // cluster with and without latencies: its search keeps none.
+            let search = kind.tune().expect("a tuned policy");
+            let key = (search.runs, policy_cfg.clone(), cluster.with_latencies());
             Some(
                 m.tunings
                     .get_or_tune(key, || tune(trace, v, kind, policy_cfg, cluster))?,
@@ -447,6 +449,8 @@ fn tune(
     cluster: &StepCluster,
 ) -> Result<Tuned, SimError> {
     let search = kind.tune().expect("a tuned policy");
+    // The runs are the search's policy's (slo-feedback's are slo-targeted's).
+    let kind = PolicyKind::from_name(search.runs).expect("a search runs a registered policy");
     // The search reads what each run attains, never its latencies.
     let cluster = &cluster.attainment_only();
     let steps = v.forecast.len();

@@ -143,6 +143,10 @@ impl Tuned {
 /// value grows).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Tune {
+    /// The policy whose runs the search makes (its registry name): a policy tuned as
+    /// another is (slo-feedback, open loop while it is tuned, runs as slo-targeted)
+    /// shares its search, so its tuned value is the other's, searched once.
+    pub runs: &'static str,
     /// What the value is, for the reports ("headroom"); a fraction, shown in percent.
     pub name: &'static str,
     /// The smallest value tried.
@@ -466,6 +470,11 @@ mod tests {
         assert!(PolicyKind::from_name("slo-targeted")
             .unwrap()
             .needs_validation());
+        // A search runs a registered policy that tunes by that very search.
+        for p in PolicyKind::ALL.iter().filter(|p| p.tune().is_some()) {
+            let runs = PolicyKind::from_name(p.tune().unwrap().runs).unwrap();
+            assert_eq!(runs.tune(), p.tune(), "{}", p.name());
+        }
     }
 
     #[test]

@@ -17,6 +17,7 @@ use crate::serving::StepCluster;
 /// The headrooms searched, as fractions of the forecast: from −90 % to +1000 %, to a
 /// tenth of a percent.
 pub(super) const SEARCH: Tune = Tune {
+    runs: "slo-targeted",
     name: "headroom",
     low: -0.9,
     high: 10.0,
