@@ -1,7 +1,7 @@
 //! `my-policy`: the point forecast plus a head-room (say what it does and where
 //! docs/experiment.md states its rule).
 
-use super::{yhat, Input, Observation, Policy, PolicySpec};
+use super::{yhat, Input, Observation, Policy, PolicySpec, Rises};
 use crate::serving::StepCluster;
 
 /// `ceil((1 + buffer) · forecast / capacity)`.
@@ -28,6 +28,9 @@ pub(super) const SPEC: PolicySpec = PolicySpec {
     build: |cfg, _ctx| Box::new(MyPolicy { buffer: cfg.buffer }),
     // The setting (src/settings.rs) a sweep turns along its frontier, or None.
     knob: Some(&crate::settings::BUFFER),
+    // Which way every day's SLO attainment and the cost rise along the knob, where
+    // they do (a backtest then searches its values by bisection), or None.
+    knob_rises: Some(Rises::WithValue),
     // The value it tunes on the validation window (Input::Validated), or None.
     tune: None,
 };

@@ -205,6 +205,9 @@ pub struct BacktestCmd {
     /// Fit every model afresh in each fold. By default a model that refits as it forecasts (Prophet) runs one chain of refits from the first fold's validation window to the trace's end, and each fold reads its windows from it: each forecast still reads only the data before its block, at a third of the fits; and a model with weights (the LSTM) fits the first fold afresh and every later fold starting from the first fold's weights, with early stopping.
     #[arg(long, help_heading = TRACE)]
     pub fit_each_fold: bool,
+    /// Run every knob value on each validation window. By default a family whose SLO attainment and cost rise along its knob (buffer, interval-width, hpa-target) runs there only the values a bisection for its pick tries (about log2 of them, or all where none holds): the same pick where they rise, at a fraction of the runs; every value still runs on each test window, so regret is against the full lists.
+    #[arg(long, help_heading = TRACE)]
+    pub full_knob_search: bool,
     /// Every setting's flag; knobs take comma-separated lists (each knob's trials by default).
     #[command(flatten)]
     pub settings: SettingArgs<ForBacktest>,

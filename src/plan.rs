@@ -116,6 +116,10 @@ pub(crate) struct BacktestPlan {
     /// weights fine-tunes the first fold's fit in later folds (else each fold fits
     /// afresh: `--fit-each-fold`).
     pub(crate) chained: bool,
+    /// Whether a family whose attainment and cost rise along its knob runs on the
+    /// validation window only the values a bisection for its pick tries (else every
+    /// value: `--full-knob-search`).
+    pub(crate) searched: bool,
     /// Where the reports go.
     pub(crate) reports: ReportsDir,
     /// Shard `i` of `n` (1 of 1 without `--shard`): the `i`-th of `n` runs of consecutive
@@ -744,6 +748,7 @@ fn backtest_plan(c: BacktestCmd) -> anyhow::Result<BacktestPlan> {
         grid,
         folds: c.folds,
         chained: !c.fit_each_fold,
+        searched: !c.full_knob_search,
         reports: ReportsDir(c.reports_dir),
     })
 }

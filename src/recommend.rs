@@ -191,7 +191,8 @@ pub(crate) fn choose(i: &Inputs) -> Result<Option<Chosen>, SimError> {
     let bench = i.bench();
     let chosen_on = Window::new(&bench, vsplit, &on_window)?;
     let jobs = trials::jobs(i.policies, PolicyKind::trials);
-    let trials = trials::run(&bench, &jobs, 1, &chosen_on, None)?;
+    // Every value runs: the margin's cost is read against the bare pick among them.
+    let trials = trials::run(&bench, &jobs, 1, &chosen_on, None, None)?;
     let rule = choice::Rule::of(i.step);
     let records = choice::records(&trials, 1, &rule);
     let order = choice::ranking(&records);
@@ -232,15 +233,15 @@ pub(crate) fn choose(i: &Inputs) -> Result<Option<Chosen>, SimError> {
                 ..chosen_on
             };
             let jobs = trials::jobs(&[policy], PolicyKind::trials);
-            let again = trials::run(&bare_bench, &jobs, 1, &mine, None)?;
-            let figures: Vec<&choice::Figures> = again.iter().map(|t| &t.chosen_on).collect();
+            let again = trials::run(&bare_bench, &jobs, 1, &mine, None, None)?;
+            let figures: Vec<&choice::Figures> = again.iter().map(Trial::chosen).collect();
             choice::pick(&figures, &bare_rule).map(|k| again[k].clone())
         } else {
             let mine: Vec<&Trial> = trials
                 .iter()
                 .filter(|t| t.family() == pick.family())
                 .collect();
-            let figures: Vec<&choice::Figures> = mine.iter().map(|t| &t.chosen_on).collect();
+            let figures: Vec<&choice::Figures> = mine.iter().map(|t| t.chosen()).collect();
             choice::pick(&figures, &bare_rule).map(|k| mine[k].clone())
         };
         let bare = bare.filter(|b| (b.knob, b.tuned) != (pick.knob, pick.tuned));
@@ -326,16 +327,16 @@ pub(crate) fn judge(
             slo_terms: terms.clone(),
             validation_start: stamp(window.start),
             validation_end: stamp(window.end),
-            validation_slo_pct: t.chosen_on.attained_pct,
-            validation_cost_vs_optimal: t.chosen_on.cost_vs_optimal,
+            validation_slo_pct: t.chosen().attained_pct,
+            validation_cost_vs_optimal: t.chosen().cost_vs_optimal,
             test_slo_pct: run.metrics.slo_attained_pct,
             test_cost_vs_optimal: run.metrics.cost_vs_optimal,
             test_container_minutes: run.metrics.container_minutes,
             confidence_pct: i.step.serving.confidence_pct,
-            validation_days: t.chosen_on.days.len(),
-            validation_days_met: t.chosen_on.days_met(rule.slo),
+            validation_days: t.chosen().days.len(),
+            validation_days_met: t.chosen().days_met(rule.slo),
             hold_pct: rule
-                .stated(&t.chosen_on.days)
+                .stated(&t.chosen().days)
                 .map(|p| crate::metrics::round6(100.0 * p)),
             test_days: test_days.len(),
             test_days_met: crate::hold::days_met(&test_days, rule.slo),

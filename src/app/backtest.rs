@@ -161,7 +161,16 @@ fn judge_fold(
         }
         _ => policy.trials(),
     });
-    let trials = trials::run(&bench, &jobs, fold.index, &chosen_on, Some(&judged_on))?;
+    let rule = choice::Rule::of(step);
+    let search = plan.searched.then_some(&rule);
+    let trials = trials::run(
+        &bench,
+        &jobs,
+        fold.index,
+        &chosen_on,
+        Some(&judged_on),
+        search,
+    )?;
     Ok((trials, coverage))
 }
 
@@ -180,9 +189,11 @@ struct Row {
     policy: String,
     knob: String,
     knob_value: Option<f64>,
-    validation_slo_pct: f64,
-    validation_cost_vs_optimal: f64,
-    validation_container_minutes: u64,
+    /// The validation figures: empty where the search along the family's knob did not
+    /// run the value there ([`trials::run`]).
+    validation_slo_pct: Option<f64>,
+    validation_cost_vs_optimal: Option<f64>,
+    validation_container_minutes: Option<u64>,
     /// SLO attainment on each day of the validation window, space-separated.
     validation_days_pct: String,
     test_slo_pct: f64,
@@ -218,10 +229,13 @@ impl Row {
             policy: t.policy.clone(),
             knob: t.knob.map_or(String::new(), |k| k.0.to_string()),
             knob_value: t.knob.map(|k| k.1),
-            validation_slo_pct: t.chosen_on.attained_pct,
-            validation_cost_vs_optimal: t.chosen_on.cost_vs_optimal,
-            validation_container_minutes: t.chosen_on.container_minutes,
-            validation_days_pct: choice::days_text(&t.chosen_on.days),
+            validation_slo_pct: t.chosen_on.as_ref().map(|f| f.attained_pct),
+            validation_cost_vs_optimal: t.chosen_on.as_ref().map(|f| f.cost_vs_optimal),
+            validation_container_minutes: t.chosen_on.as_ref().map(|f| f.container_minutes),
+            validation_days_pct: t
+                .chosen_on
+                .as_ref()
+                .map_or(String::new(), |f| choice::days_text(&f.days)),
             test_slo_pct: test.attained_pct,
             test_cost_vs_optimal: test.cost_vs_optimal,
             test_container_minutes: test.container_minutes,
@@ -244,12 +258,12 @@ impl Row {
                 .map(|s| s.name)
                 .zip(self.knob_value),
             tuned: self.tuned_value,
-            chosen_on: Figures {
-                attained_pct: self.validation_slo_pct,
-                cost_vs_optimal: self.validation_cost_vs_optimal,
-                container_minutes: self.validation_container_minutes,
+            chosen_on: self.validation_container_minutes.map(|minutes| Figures {
+                attained_pct: self.validation_slo_pct.unwrap_or(f64::NAN),
+                cost_vs_optimal: self.validation_cost_vs_optimal.unwrap_or(f64::NAN),
+                container_minutes: minutes,
                 days: choice::days_of(&self.validation_days_pct),
-            },
+            }),
             judged_on: Some(Figures {
                 attained_pct: self.test_slo_pct,
                 cost_vs_optimal: self.test_cost_vs_optimal,
@@ -584,8 +598,8 @@ pub(super) fn run(plan: &BacktestPlan) -> Result<()> {
     let fresh = Manifest::fresh(
         crate::hash::hex(
             format!(
-                "{fingerprint}|{}|{}|{}",
-                plan.folds, plan.grid.settings.model.validation_days, plan.chained
+                "{fingerprint}|{}|{}|{}|{}",
+                plan.folds, plan.grid.settings.model.validation_days, plan.chained, plan.searched
             )
             .as_bytes(),
         ),
@@ -1011,9 +1025,9 @@ fn recommendation(
             t.window,
             row.test_start,
             t.setting(),
-            row.validation_slo_pct,
-            days(&t.chosen_on),
-            rule.stated(&t.chosen_on.days)
+            t.chosen().attained_pct,
+            days(t.chosen()),
+            rule.stated(&t.chosen().days)
                 .map_or("-".to_string(), |p| format!("{:.0} %", 100.0 * p)),
             row.test_slo_pct,
             days(test),
@@ -1223,6 +1237,109 @@ mod tests {
     }
 
     #[test]
+    fn the_knobs_searched_rise_one_way_and_the_search_picks_as_every_value_would() {
+        // The real traces of tests/data (NAB, MIT-licensed: elb at 2.5 requests a minute,
+        // nyc_taxi) and the synthetic one, 2 folds of a day after 3 validation days,
+        // seasonal-naive, every policy whose knob is declared to rise one way, at its
+        // trials. Run on every value, each family's validation days and cost rise along
+        // its knob, the one way declared (what the bisection relies on); searched, every
+        // pick is the same, every test figure too, and some values did not run on the
+        // validation window.
+        let data = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/");
+        let policies: Vec<&str> = PolicyKind::ALL
+            .iter()
+            .filter(|p| p.knob_rises().is_some())
+            .map(|p| p.name())
+            .collect();
+        assert_eq!(policies.len(), 5, "{policies:?}");
+        let (elb, nyc) = (
+            format!("{data}elb_request_count_8c0756.csv"),
+            format!("{data}nyc_taxi.csv"),
+        );
+        let list = policies.join(",");
+        let traces: [Vec<&str>; 3] = [
+            vec!["--days", "6"],
+            vec!["--trace", &elb, "--capacity", "2.5"],
+            vec!["--trace", &nyc],
+        ];
+        let bar = indicatif::ProgressBar::hidden();
+        let (mut skipped, mut pairs) = (0, 0);
+        for trace in traces {
+            let mut args = vec!["prescale", "backtest", "--folds", "2", "--test-days", "1"];
+            args.extend(["--validation-days", "3", "--model", "seasonal-naive"]);
+            args.extend(["--policy", &list]);
+            args.extend(trace.iter().copied());
+            let Plan::Backtest(searched) = resolve(Cli::try_parse_from(&args).unwrap()).unwrap()
+            else {
+                panic!("a backtest")
+            };
+            let every = BacktestPlan {
+                searched: false,
+                ..searched.clone()
+            };
+            let setup = only(&searched);
+            let folds = setup.folds.clone();
+            let (mut all, mut some) = (Vec::new(), Vec::new());
+            for f in &folds {
+                all.extend(run_fold(&every, &setup, f, f.test.end, &bar).unwrap().0);
+                some.extend(run_fold(&searched, &setup, f, f.test.end, &bar).unwrap().0);
+            }
+            // Along each family's knob, least capacity first.
+            for p in PolicyKind::ALL.iter().filter(|p| p.knob_rises().is_some()) {
+                for (fold, model) in [
+                    (1, "seasonal-naive"),
+                    (2, "seasonal-naive"),
+                    (1, "none"),
+                    (2, "none"),
+                ] {
+                    let mut family: Vec<&Trial> = all
+                        .iter()
+                        .filter(|t| t.window == fold && t.model == model && t.policy == p.name())
+                        .collect();
+                    family.sort_by(|a, b| a.knob.unwrap().1.total_cmp(&b.knob.unwrap().1));
+                    if p.knob_rises() == Some(crate::policy::Rises::AgainstValue) {
+                        family.reverse();
+                    }
+                    for w in family.windows(2) {
+                        pairs += 1;
+                        let (a, b) = (w[0].chosen(), w[1].chosen());
+                        let days = a.days.iter().zip(&b.days);
+                        assert!(
+                            days.clone().all(|(x, y)| y >= x)
+                                && b.container_minutes >= a.container_minutes,
+                            "{:?} {} {fold}: {:?} {:?} -> {:?} {:?}",
+                            trace,
+                            p.name(),
+                            w[0].knob,
+                            a,
+                            w[1].knob,
+                            b
+                        );
+                    }
+                }
+            }
+            let rule = choice::Rule::of(&setup.step);
+            let picks = |t: &[Trial]| -> Vec<Vec<usize>> {
+                choice::records(t, folds.len(), &rule)
+                    .into_iter()
+                    .map(|r| r.picks)
+                    .collect()
+            };
+            assert_eq!(picks(&all), picks(&some), "{trace:?}");
+            assert_eq!(all.len(), some.len());
+            for (a, b) in all.iter().zip(&some) {
+                assert_eq!(a.judged_on, b.judged_on);
+                assert!(b.chosen_on.is_none() || b.chosen_on == a.chosen_on);
+            }
+            skipped += some.iter().filter(|t| t.chosen_on.is_none()).count();
+        }
+        // 3 traces × 2 folds × (3 forecast families of 7, 7 and 5 values, 2 model-free
+        // of 5): 3 × 2 × (6 + 6 + 4 + 4 + 4) pairs.
+        assert_eq!(pairs, 144);
+        assert!(skipped > 0);
+    }
+
+    #[test]
     fn shards_are_runs_of_consecutive_units_that_cover_them_once() {
         let runs = |len, n| (1..=n).map(|i| consecutive(len, i, n)).collect::<Vec<_>>();
         assert_eq!(runs(6, 4), [0..2, 2..4, 4..5, 5..6]);
@@ -1260,12 +1377,12 @@ mod tests {
                 policy: "p".into(),
                 knob: None,
                 tuned: None,
-                chosen_on: Figures {
+                chosen_on: Some(Figures {
                     attained_pct: 1.0,
                     cost_vs_optimal: 1.0,
                     container_minutes: 1,
                     days: vec![1.0, 2.0],
-                },
+                }),
                 judged_on: Some(Figures {
                     attained_pct: 1.0,
                     cost_vs_optimal: 1.0,

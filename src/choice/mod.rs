@@ -187,13 +187,21 @@ pub struct Trial {
     /// The value a tuned policy chose on the window it is chosen on (slo-targeted's
     /// headroom, [`crate::policy::Tune`]); `None` for the others.
     pub tuned: Option<f64>,
-    /// Its figures on the window it is chosen on (validation).
-    pub chosen_on: Figures,
+    /// Its figures on the window it is chosen on (validation); `None` where a search
+    /// along the family's knob did not run it there ([`trials::run`]).
+    pub chosen_on: Option<Figures>,
     /// Its figures on the window it is judged on (test); `None` before it is judged.
     pub judged_on: Option<Figures>,
 }
 
 impl Trial {
+    /// Its figures on the window it is chosen on: a pick's, which was run there.
+    pub fn chosen(&self) -> &Figures {
+        self.chosen_on
+            .as_ref()
+            .expect("a pick ran on the window it is chosen on")
+    }
+
     /// The family: (model, policy).
     pub fn family(&self) -> (&str, &str) {
         (&self.model, &self.policy)
@@ -282,10 +290,12 @@ pub fn records(trials: &[Trial], windows: usize, rule: &Rule) -> Vec<FamilyRecor
         .filter_map(|(model, policy)| {
             let mut picks = Vec::new();
             for k in 1..=windows {
+                // The family's trials run on the window chosen on.
                 let mine: Vec<usize> = (0..trials.len())
                     .filter(|&i| trials[i].window == k && trials[i].family() == (&model, &policy))
+                    .filter(|&i| trials[i].chosen_on.is_some())
                     .collect();
-                let figures: Vec<&Figures> = mine.iter().map(|&i| &trials[i].chosen_on).collect();
+                let figures: Vec<&Figures> = mine.iter().map(|&i| trials[i].chosen()).collect();
                 picks.push(mine[pick(&figures, rule)?]);
             }
             let chosen: Vec<&Trial> = picks.iter().map(|&i| &trials[i]).collect();
@@ -295,19 +305,19 @@ pub fn records(trials: &[Trial], windows: usize, rule: &Rule) -> Vec<FamilyRecor
             Some(FamilyRecord {
                 validation_met: chosen
                     .iter()
-                    .filter(|t| rule.holds(t.chosen_on.evidence()))
+                    .filter(|t| rule.holds(t.chosen().evidence()))
                     .count(),
                 stated: chosen
                     .iter()
-                    .map(|t| rule.stated(&t.chosen_on.days))
+                    .map(|t| rule.stated(&t.chosen().days))
                     .collect(),
-                validation_days: sum(chosen.iter().map(|t| days(Some(&t.chosen_on))).collect()),
+                validation_days: sum(chosen.iter().map(|t| days(Some(t.chosen()))).collect()),
                 test_days: sum(chosen.iter().map(|t| days(t.judged_on.as_ref())).collect()),
-                validation_attained: chosen.iter().map(|t| t.chosen_on.attained_pct).sum::<f64>()
+                validation_attained: chosen.iter().map(|t| t.chosen().attained_pct).sum::<f64>()
                     / n,
                 validation_cost: chosen
                     .iter()
-                    .map(|t| t.chosen_on.cost_vs_optimal)
+                    .map(|t| t.chosen().cost_vs_optimal)
                     .sum::<f64>()
                     / n,
                 test_met: chosen.iter().filter(|t| t.held(slo)).count(),
@@ -405,7 +415,7 @@ mod tests {
             policy: policy.into(),
             knob: Some(("buffer", value)),
             tuned: None,
-            chosen_on: figures(v.0, v.1),
+            chosen_on: Some(figures(v.0, v.1)),
             judged_on: Some(figures(t.0, t.1)),
         }
     }
@@ -441,15 +451,15 @@ mod tests {
             trial(1, "buffered", 0.1, (90.5, 110), (89.0, 111)),
             trial(1, "buffered", 0.2, (91.5, 120), (91.0, 121)),
         ];
-        trials[0].chosen_on.days = vec![88.5, 90.5, 92.5];
-        trials[1].chosen_on.days = vec![91.4, 91.5, 91.6];
+        trials[0].chosen_on.as_mut().unwrap().days = vec![88.5, 90.5, 92.5];
+        trials[1].chosen_on.as_mut().unwrap().days = vec![91.4, 91.5, 91.6];
         let bare = records(&trials, 1, &Rule::new(90.0, 0.0));
         assert_eq!(bare[0].picks, vec![0]);
         let sure = records(&trials, 1, &Rule::new(90.0, 90.0));
         assert_eq!(sure[0].picks, vec![1]);
         assert_eq!(sure[0].validation_met, 1);
         let p = Rule::new(90.0, 90.0)
-            .probability(&trials[1].chosen_on.days)
+            .probability(&trials[1].chosen().days)
             .unwrap();
         let t = 1.5 / (0.1 * (4.0f64 / 3.0).sqrt());
         assert!(

@@ -2,10 +2,10 @@
 //! chosen on and, where there is one, on the window it is judged on, every run from the
 //! same forecasts and references a deployed policy would have had there.
 
-use super::{Figures, Trial};
+use super::{Figures, Rule, Trial};
 use crate::config::ModelConfig;
 use crate::experiment::{self, ModelForecast, Period, Run};
-use crate::policy::PolicyKind;
+use crate::policy::{PolicyKind, Rises};
 use crate::serving::StepCluster;
 use crate::settings::Settings;
 use crate::sim::SimError;
@@ -82,42 +82,230 @@ pub fn run_job(bench: &Bench, job: Job, window: &Window) -> Result<Vec<Run>, Sim
 /// run on either window is), else the chosen run's. A trial is read for what it attains
 /// and costs alone ([`Figures`]), so its runs keep no latencies
 /// ([`StepCluster::attainment_only`]).
+///
+/// With `search` (the rule picks are made by) and a window to judge on, a family whose
+/// attainment and cost rise one way along its knob ([`PolicyKind::knob_rises`]), at
+/// three values or more, runs on the window chosen on only the values a bisection for
+/// its pick tries ([`bisect`]): its other trials have no figures there. Every value
+/// still runs on the window judged on, so the best in hindsight is the full lists'.
 pub fn run(
     bench: &Bench,
     jobs: &[Job],
     window: usize,
     chosen_on: &Window,
     judged_on: Option<&Window>,
+    search: Option<&Rule>,
 ) -> Result<Vec<Trial>, SimError> {
     let lean = bench.step.attainment_only();
     let bench = &Bench {
         step: &lean,
         ..*bench
     };
-    let per_job = crate::fanout::map_in_order(jobs, |&job| -> Result<Vec<Trial>, SimError> {
-        let (_, knob) = job.0.at_knob(bench.settings, job.1);
-        let chosen = run_job(bench, job, chosen_on)?;
-        let judged = match judged_on {
-            Some(w) => run_job(bench, job, w)?.into_iter().map(Some).collect(),
-            None => vec![None; chosen.len()],
-        };
-        Ok(chosen
-            .into_iter()
-            .zip(judged)
-            .map(|(c, j): (Run, Option<Run>)| Trial {
-                window,
-                model: c.metrics.model.clone(),
-                policy: c.metrics.policy.clone(),
-                knob,
-                tuned: j.as_ref().map_or(c.tuned, |j| j.tuned),
-                chosen_on: Figures::of(&c.metrics, &c.timeline, bench.step),
-                judged_on: j.map(|j| Figures::of(&j.metrics, &j.timeline, bench.step)),
-            })
-            .collect())
+    let searched = |p: PolicyKind| {
+        search.is_some()
+            && judged_on.is_some()
+            && p.knob_rises().is_some()
+            && jobs.iter().filter(|j| j.0 == p).count() >= 3
+    };
+    // Every job, and a search per searched policy and model (once for a model-free
+    // policy), side by side.
+    let mut tasks: Vec<Task> = (0..jobs.len()).map(Task::Job).collect();
+    let mut policies: Vec<PolicyKind> = Vec::new();
+    for &(p, _) in jobs {
+        if searched(p) && !policies.contains(&p) {
+            policies.push(p);
+            match p.uses_forecast() {
+                true => tasks.extend((0..chosen_on.models.len()).map(|k| Task::Search(p, Some(k)))),
+                false => tasks.push(Task::Search(p, None)),
+            }
+        }
+    }
+    let done = crate::fanout::map_in_order(&tasks, |&task| -> Result<Done, SimError> {
+        match task {
+            Task::Job(j) => {
+                let job = jobs[j];
+                let chosen = match searched(job.0) {
+                    true => Vec::new(),
+                    false => run_job(bench, job, chosen_on)?,
+                };
+                let judged = match judged_on {
+                    Some(w) => run_job(bench, job, w)?.into_iter().map(Some).collect(),
+                    None => vec![None; chosen.len()],
+                };
+                Ok(Done::Job(chosen, judged))
+            }
+            Task::Search(p, k) => {
+                let models = k.map_or(&[][..], |k| &chosen_on.models[k..=k]);
+                let mine = Window {
+                    models,
+                    ..*chosen_on
+                };
+                let rule = search.expect("a search has its rule");
+                let mut order: Vec<usize> = (0..jobs.len()).filter(|&j| jobs[j].0 == p).collect();
+                let value = |j: usize| jobs[j].1.unwrap_or(f64::NAN);
+                order.sort_by(|&a, &b| value(a).total_cmp(&value(b)));
+                if p.knob_rises() == Some(Rises::AgainstValue) {
+                    order.reverse();
+                }
+                let mut failed = None;
+                let ran = bisect(
+                    &order,
+                    |j| match run_job(bench, jobs[j], &mine) {
+                        Ok(runs) => runs.into_iter().next(),
+                        Err(e) => {
+                            failed.get_or_insert(e);
+                            None
+                        }
+                    },
+                    |r: &Run| {
+                        let f = Figures::of(&r.metrics, &r.timeline, bench.step);
+                        rule.holds(f.evidence())
+                    },
+                );
+                if let Some(e) = failed {
+                    return Err(e);
+                }
+                Ok(Done::Search(
+                    ran.into_iter()
+                        .map(|(j, r)| {
+                            (
+                                j,
+                                r.metrics.model.clone(),
+                                Figures::of(&r.metrics, &r.timeline, bench.step),
+                            )
+                        })
+                        .collect(),
+                ))
+            }
+        }
     });
+    let mut searches: Vec<(usize, String, Figures)> = Vec::new();
+    let mut per_job = Vec::new();
+    for d in done {
+        match d? {
+            Done::Job(chosen, judged) => per_job.push((chosen, judged)),
+            Done::Search(found) => searches.extend(found),
+        }
+    }
     let mut trials = Vec::new();
-    for part in per_job {
-        trials.extend(part?);
+    for (j, (chosen, judged)) in per_job.into_iter().enumerate() {
+        let (_, knob) = jobs[j].0.at_knob(bench.settings, jobs[j].1);
+        let trial = |c: Option<Figures>, r: &Run, j_run: Option<&Run>| Trial {
+            window,
+            model: r.metrics.model.clone(),
+            policy: r.metrics.policy.clone(),
+            knob,
+            tuned: j_run.map_or(r.tuned, |j| j.tuned),
+            chosen_on: c,
+            judged_on: j_run.map(|j| Figures::of(&j.metrics, &j.timeline, bench.step)),
+        };
+        if searched(jobs[j].0) {
+            // Judged on every value; chosen on where the search ran it.
+            for r in judged.iter().flatten() {
+                let found = searches
+                    .iter()
+                    .position(|(k, m, _)| *k == j && *m == r.metrics.model)
+                    .map(|i| searches.swap_remove(i).2);
+                trials.push(trial(found, r, Some(r)));
+            }
+        } else {
+            for (c, jr) in chosen.iter().zip(&judged) {
+                let figures = Figures::of(&c.metrics, &c.timeline, bench.step);
+                trials.push(trial(Some(figures), c, jr.as_ref()));
+            }
+        }
     }
     Ok(trials)
+}
+
+/// A unit of [`run`]'s work.
+#[derive(Clone, Copy)]
+enum Task {
+    /// A job (an index into the jobs) on both windows, or where its policy is searched,
+    /// on the window judged on.
+    Job(usize),
+    /// A policy's search on the window chosen on, for one model (an index into the
+    /// window's models; `None` for a model-free policy).
+    Search(PolicyKind, Option<usize>),
+}
+
+/// What a [`Task`] ran.
+enum Done {
+    /// A job's runs on the window chosen on (none where it is searched) and judged on.
+    Job(Vec<Run>, Vec<Option<Run>>),
+    /// A search's runs: (job, model, figures on the window chosen on).
+    Search(Vec<(usize, String, Figures)>),
+}
+
+/// A bisection along a knob's values `order` (job indices, least capacity first) for the
+/// first whose run (`run`; `None`: the policy does not run there) `holds`, as the pick
+/// rule reads a run: where attainment and cost rise along `order`, the first that holds
+/// is the cheapest that does, the pick a run of every value would make, found in
+/// ⌈log₂(n + 1)⌉ runs of n. Where none holds, the pick is the likeliest, then the
+/// closest, which it does not bisect for: every value runs. The runs made, in order.
+pub fn bisect<R>(
+    order: &[usize],
+    mut run: impl FnMut(usize) -> Option<R>,
+    holds: impl Fn(&R) -> bool,
+) -> Vec<(usize, R)> {
+    let mut ran: Vec<(usize, R)> = Vec::new();
+    // The first value that holds lies at a position in lo..=hi (hi = n: none does).
+    let (mut lo, mut hi) = (0, order.len());
+    while lo < hi {
+        let mid = lo + (hi - lo) / 2;
+        let Some(r) = run(order[mid]) else {
+            return ran;
+        };
+        let ok = holds(&r);
+        ran.push((order[mid], r));
+        if ok {
+            hi = mid;
+        } else {
+            lo = mid + 1;
+        }
+    }
+    if lo == order.len() {
+        for &k in order {
+            if !ran.iter().any(|(j, _)| *j == k) {
+                if let Some(r) = run(k) {
+                    ran.push((k, r));
+                }
+            }
+        }
+    }
+    ran
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The values `bisect` runs and the first that holds, for 7 values of which those at
+    /// `from` on hold.
+    fn search(from: usize) -> (Vec<usize>, Option<usize>) {
+        let order: Vec<usize> = (10..17).collect();
+        let ran = bisect(&order, Some, |&j| j >= 10 + from);
+        let runs: Vec<usize> = ran.iter().map(|r| r.0).collect();
+        let first = ran.iter().filter(|r| r.1 >= 10 + from).map(|r| r.0).min();
+        (runs, first)
+    }
+
+    #[test]
+    fn a_bisection_runs_the_few_values_that_find_the_first_that_holds() {
+        // 7 values: ⌈log₂ 8⌉ = 3 runs wherever the first that holds is, and it is found.
+        for from in 0..7 {
+            let (runs, first) = search(from);
+            assert_eq!(runs.len(), 3, "{from}: {runs:?}");
+            assert_eq!(first, Some(10 + from));
+        }
+        // The middle first, then the halves: the first holding at position 4 takes
+        // 13 (fails), 15 (holds), 14 (holds).
+        assert_eq!(search(4).0, vec![13, 15, 14]);
+        // None holds: the three that showed it, then every other value.
+        let (runs, first) = search(7);
+        assert_eq!(runs, vec![13, 15, 16, 10, 11, 12, 14]);
+        assert_eq!(first, None);
+        // A policy that does not run there: nothing.
+        assert!(bisect(&[1, 2, 3], |_| None::<usize>, |_| true).is_empty());
+    }
 }

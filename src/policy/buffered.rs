@@ -1,6 +1,6 @@
 //! `buffered`: the point forecast plus a fixed head-room.
 
-use super::{yhat, Input, Observation, Policy, PolicySpec};
+use super::{yhat, Input, Observation, Policy, PolicySpec, Rises};
 use crate::serving::StepCluster;
 
 /// `ceil((1 + buffer) · forecast / capacity)`.
@@ -30,6 +30,7 @@ pub(super) const SPEC: PolicySpec = PolicySpec {
     input: Input::Forecast,
     build: |cfg, _| Box::new(Buffered { buffer: cfg.buffer }),
     knob: Some(&crate::settings::BUFFER),
+    knob_rises: Some(Rises::WithValue),
     tune: None,
 };
 

@@ -1,6 +1,6 @@
 //! `confidence-aware`: provision for the upper bound of the forecast interval.
 
-use super::{yhat, Input, Observation, Policy, PolicySpec};
+use super::{yhat, Input, Observation, Policy, PolicySpec, Rises};
 use crate::config::PolicyConfig;
 use crate::serving::normal_quantile;
 use crate::serving::StepCluster;
@@ -41,6 +41,7 @@ pub(super) const SPEC: PolicySpec = PolicySpec {
     input: Input::Interval,
     build: |cfg, _| Box::new(ConfidenceAware::new(cfg)),
     knob: Some(&crate::settings::INTERVAL_WIDTH),
+    knob_rises: Some(Rises::WithValue),
     tune: None,
 };
 

@@ -19,7 +19,7 @@
 //! At steps longer than the polling interval it polls once per step.
 
 use super::reactive_hpa::{scale_up_limit, syncs_in_step, Reading, Recommender, Stabilizer};
-use super::{Input, Observation, Policy, PolicySpec};
+use super::{Input, Observation, Policy, PolicySpec, Rises};
 use crate::config::{HpaMetric, PolicyConfig};
 use crate::serving::StepCluster;
 
@@ -108,6 +108,7 @@ pub(super) const SPEC: PolicySpec = PolicySpec {
     input: Input::History,
     build: |cfg, _| Box::new(Keda::new(cfg)),
     knob: Some(&crate::settings::HPA_TARGET),
+    knob_rises: Some(Rises::AgainstValue),
     tune: None,
 };
 

@@ -208,6 +208,16 @@ impl Tune {
     }
 }
 
+/// Which way a knob's value moves the capacity a policy holds: its SLO attainment on
+/// every day, and its cost.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rises {
+    /// Both rise with the value (a buffer, an interval's width).
+    WithValue,
+    /// Both rise as the value falls (a target utilization).
+    AgainstValue,
+}
+
 /// What a policy reads besides the demand history. It decides how often the policy runs
 /// (once, or once per model), whether a model without an interval can drive it, and
 /// whether a user could deploy it.
@@ -241,6 +251,11 @@ pub struct PolicySpec {
     /// The setting a sweep turns as the policy's knob to trace its frontier (from
     /// [`crate::settings`]); `None` for policies with nothing to tune.
     pub knob: Option<&'static Setting>,
+    /// Which way the SLO attainment of every day and the cost rise along the knob's
+    /// values, where they do: a backtest then finds a family's pick by bisection of the
+    /// knob's values on the window it is chosen on ([`crate::choice::trials`]);
+    /// `None` where they do not (or for no knob). Tested on the traces of `tests/data`.
+    pub knob_rises: Option<Rises>,
     /// The value the policy tunes on the validation window before it runs
     /// ([`Input::Validated`] policies); `None` for the rest.
     pub tune: Option<Tune>,
@@ -261,6 +276,11 @@ impl PolicyKind {
     /// The knob the policy declares.
     pub fn knob(self) -> Option<&'static Setting> {
         self.0.knob
+    }
+
+    /// Which way its SLO attainment and cost rise along its knob, where they do.
+    pub fn knob_rises(self) -> Option<Rises> {
+        self.0.knob_rises
     }
 
     /// The values a choice tries the policy at without a list of its own: its knob's

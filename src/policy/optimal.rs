@@ -36,6 +36,7 @@ pub(super) const SPEC: PolicySpec = PolicySpec {
     input: Input::Foresight,
     build: |_, _| Box::new(Optimal::default()),
     knob: None,
+    knob_rises: None,
     tune: None,
 };
 

@@ -35,6 +35,7 @@ pub(super) const SPEC: PolicySpec = PolicySpec {
     input: Input::Foresight,
     build: |_, _| Box::new(Oracle::default()),
     knob: None,
+    knob_rises: None,
     tune: None,
 };
 

@@ -1,7 +1,7 @@
 //! `policy-aware`: the buffered target, approached at most one container per minute,
 //! trading a little SLA for far fewer scaling switches.
 
-use super::{yhat, Buffered, Input, Observation, Policy, PolicySpec};
+use super::{yhat, Buffered, Input, Observation, Policy, PolicySpec, Rises};
 use crate::serving::StepCluster;
 
 /// Moves the previous target toward the buffered target by at most one container per
@@ -37,6 +37,7 @@ pub(super) const SPEC: PolicySpec = PolicySpec {
     input: Input::Forecast,
     build: |cfg, _| Box::new(PolicyAware { buffer: cfg.buffer }),
     knob: Some(&crate::settings::BUFFER),
+    knob_rises: Some(Rises::WithValue),
     tune: None,
 };
 

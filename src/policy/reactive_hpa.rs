@@ -38,7 +38,7 @@
 
 use std::collections::VecDeque;
 
-use super::{Input, Observation, Policy, PolicySpec};
+use super::{Input, Observation, Policy, PolicySpec, Rises};
 use crate::config::{HpaMetric, PolicyConfig};
 use crate::serving::StepCluster;
 
@@ -290,6 +290,7 @@ pub(super) const SPEC: PolicySpec = PolicySpec {
         })
     },
     knob: Some(&crate::settings::HPA_TARGET),
+    knob_rises: Some(Rises::AgainstValue),
     tune: None,
 };
 

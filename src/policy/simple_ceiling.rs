@@ -20,6 +20,7 @@ pub(super) const SPEC: PolicySpec = PolicySpec {
     input: Input::Forecast,
     build: |_, _| Box::new(SimpleCeiling),
     knob: None,
+    knob_rises: None,
     tune: None,
 };
 

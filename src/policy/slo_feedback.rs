@@ -140,6 +140,7 @@ pub(super) const SPEC: PolicySpec = PolicySpec {
     input: Input::Validated,
     build: |cfg, ctx| Box::new(SloFeedback::new(cfg, ctx)),
     knob: None,
+    knob_rises: None,
     tune: Some(SEARCH),
 };
 

@@ -93,6 +93,7 @@ pub(super) const SPEC: PolicySpec = PolicySpec {
     input: Input::Validated,
     build: |cfg, ctx| Box::new(SloTargeted::new(cfg, ctx)),
     knob: Some(&crate::settings::SLO),
+    knob_rises: None,
     tune: Some(SEARCH),
 };
 

@@ -20,6 +20,7 @@ pub(super) const SPEC: PolicySpec = PolicySpec {
     input: Input::History,
     build: |_, _| Box::new(StaticN(2)),
     knob: None,
+    knob_rises: None,
     tune: None,
 };
 

@@ -379,12 +379,12 @@ fn recommended_rows(df: &DataFrame, level: f64, confidence: f64) -> PolarsResult
                     policy: policy.clone(),
                     knob: None,
                     tuned: None,
-                    chosen_on: choice::Figures {
+                    chosen_on: Some(choice::Figures {
                         attained_pct: attained.get(i).unwrap_or(f64::NAN),
                         cost_vs_optimal: cost.get(i).unwrap_or(f64::NAN),
                         container_minutes: minutes.get(i).unwrap_or_default() as u64,
                         days: choice::days_of(days.get(i).unwrap_or_default()),
-                    },
+                    }),
                     judged_on: None,
                 });
             }
