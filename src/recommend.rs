@@ -237,10 +237,11 @@ pub(crate) fn choose(i: &Inputs) -> Result<Option<Chosen>, SimError> {
             let figures: Vec<&choice::Figures> = again.iter().map(Trial::chosen).collect();
             choice::pick(&figures, &bare_rule).map(|k| again[k].clone())
         } else {
-            let mine: Vec<&Trial> = trials
+            let mut mine: Vec<&Trial> = trials
                 .iter()
                 .filter(|t| t.family() == pick.family())
                 .collect();
+            mine.sort_by(|a, b| a.tie_rank().total_cmp(&b.tie_rank()));
             let figures: Vec<&choice::Figures> = mine.iter().map(|t| t.chosen()).collect();
             choice::pick(&figures, &bare_rule).map(|k| mine[k].clone())
         };

@@ -202,6 +202,20 @@ impl Trial {
             .expect("a pick ran on the window it is chosen on")
     }
 
+    /// Where a tie in cost between the family's trials falls (the lowest first): least
+    /// capacity first along a knob that declares which way capacity rises
+    /// ([`crate::policy::PolicyKind::knob_rises`]), the order a knob search walks, so a
+    /// search ties as a run of every value does; else 0 (as listed, the sort being
+    /// stable).
+    pub fn tie_rank(&self) -> f64 {
+        let rises = crate::policy::PolicyKind::from_name(&self.policy).and_then(|p| p.knob_rises());
+        match (rises, self.knob) {
+            (Some(crate::policy::Rises::WithValue), Some((_, v))) => v,
+            (Some(crate::policy::Rises::AgainstValue), Some((_, v))) => -v,
+            _ => 0.0,
+        }
+    }
+
     /// The family: (model, policy).
     pub fn family(&self) -> (&str, &str) {
         (&self.model, &self.policy)
@@ -221,9 +235,10 @@ impl Trial {
 }
 
 /// The family's pick on one window from its trials' figures there (all of one family
-/// and window): the cheapest that meets the rule ([`Rule::holds`]: expected to hold, or
-/// under the bare rule met), or where none does, the one likeliest to hold, then the
-/// one that came closest (then the cheapest). `None` for no trials.
+/// and window, in tie order: [`Trial::tie_rank`]): the cheapest that meets the rule
+/// ([`Rule::holds`]: expected to hold, or under the bare rule met), then the first, or
+/// where none does, the one likeliest to hold, then the one that came closest (then the
+/// cheapest). `None` for no trials.
 pub fn pick(chosen_on: &[&Figures], rule: &Rule) -> Option<usize> {
     let cost = |i: usize| chosen_on[i].container_minutes;
     let meeting: Vec<usize> = (0..chosen_on.len())
@@ -290,11 +305,12 @@ pub fn records(trials: &[Trial], windows: usize, rule: &Rule) -> Vec<FamilyRecor
         .filter_map(|(model, policy)| {
             let mut picks = Vec::new();
             for k in 1..=windows {
-                // The family's trials run on the window chosen on.
-                let mine: Vec<usize> = (0..trials.len())
+                // The family's trials run on the window chosen on, in tie order.
+                let mut mine: Vec<usize> = (0..trials.len())
                     .filter(|&i| trials[i].window == k && trials[i].family() == (&model, &policy))
                     .filter(|&i| trials[i].chosen_on.is_some())
                     .collect();
+                mine.sort_by(|&a, &b| trials[a].tie_rank().total_cmp(&trials[b].tie_rank()));
                 let figures: Vec<&Figures> = mine.iter().map(|&i| trials[i].chosen()).collect();
                 picks.push(mine[pick(&figures, rule)?]);
             }

@@ -200,12 +200,13 @@ pub fn run(
             judged_on: j_run.map(|j| Figures::of(&j.metrics, &j.timeline, bench.step)),
         };
         if searched(jobs[j].0) {
-            // Judged on every value; chosen on where the search ran it.
+            // Judged on every value; chosen on where the search ran it (or the same
+            // value listed twice).
             for r in judged.iter().flatten() {
                 let found = searches
                     .iter()
-                    .position(|(k, m, _)| *k == j && *m == r.metrics.model)
-                    .map(|i| searches.swap_remove(i).2);
+                    .find(|(k, m, _)| jobs[*k] == jobs[j] && *m == r.metrics.model)
+                    .map(|f| f.2.clone());
                 trials.push(trial(found, r, Some(r)));
             }
         } else {
