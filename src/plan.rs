@@ -112,9 +112,9 @@ pub(crate) struct BacktestPlan {
     pub(crate) grid: Grid,
     /// Folds.
     pub(crate) folds: usize,
-    /// Whether a refitting model's folds read one chain of refits, and a model with
-    /// weights fine-tunes the first fold's fit in later folds (else each fold fits
-    /// afresh: `--fit-each-fold`).
+    /// Whether a refitting model's folds read one chain of refits, and a model fitted once
+    /// for all folds (the LSTM) its one fit's forecast (else each fold fits afresh:
+    /// `--fit-each-fold`).
     pub(crate) chained: bool,
     /// Whether a family whose attainment and cost rise along its knob runs on the
     /// validation window only the values a bisection for its pick tries (else every

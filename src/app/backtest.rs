@@ -14,7 +14,7 @@ use crate::choice::{self, FamilyRecord, Figures, Fold, Trial};
 use crate::config::{ClusterConfig, ModelConfig};
 use crate::experiment::ModelForecast;
 use crate::forecast::fit::{self, build_models, side_by_side};
-use crate::forecast::{FitInput, Forecast, Forecaster, Weights};
+use crate::forecast::{FitInput, Forecast, Forecaster};
 use crate::metrics;
 use crate::plan::BacktestPlan;
 use crate::serving::StepCluster;
@@ -58,7 +58,6 @@ fn fit_fold(
     let (trace, cluster) = (&setup.trace, &setup.cluster);
     let model_cfg = setup.model_cfg(plan, fold);
     let split = fold.split();
-    let first = fold.index == setup.folds[0].index;
     let mut on_validation = Vec::new();
     let mut on_test = Vec::new();
     // Each model's interval coverage of the test window, as trained and calibrated.
@@ -68,16 +67,8 @@ fn fit_fold(
     let mut models = build_models(&grid.models, &model_cfg);
     let fitted = side_by_side(&mut models, |model| {
         let refits = model.refit_every().steps(trace.step_seconds).is_some();
-        if !(plan.chained && refits) {
-            let warm = plan.chained && model.warm_starts();
-            if warm && !first {
-                model.warm_from(setup.first_weights(plan, model.name())?);
-            }
-            let trained = fit::fit(model, trace, split, cluster, &model_cfg)?;
-            if warm && first {
-                setup.keep_weights(model);
-            }
-            return Ok(trained);
+        if !(plan.chained && (refits || model.fits_once_for_folds())) {
+            return fit::fit(model, trace, split, cluster, &model_cfg);
         }
         let (chain, start) = setup.chain(model, reach)?;
         fit::from_chain(model, &chain, start, trace, split, cluster, &model_cfg)
@@ -458,7 +449,6 @@ fn trace_setup(plan: &BacktestPlan, unit: &crate::sweep::Unit, bytes: &[u8]) -> 
         step,
         folds,
         chains: Default::default(),
-        weights: Default::default(),
     })
 }
 
@@ -470,11 +460,9 @@ struct Setup {
     cluster: ClusterConfig,
     step: StepCluster,
     folds: Vec<Fold>,
-    /// Each refitting model's chain of refits, by model, once made ([`Setup::chain`]).
+    /// Each chained model's forecast of every fold's windows, by model, once made
+    /// ([`Setup::chain`]).
     chains: std::sync::Mutex<std::collections::BTreeMap<String, Forecast>>,
-    /// The first fold's fitted weights of each model that warm-starts, by model, once
-    /// fitted ([`Setup::first_weights`]).
-    weights: std::sync::Mutex<std::collections::BTreeMap<String, Weights>>,
 }
 
 impl Setup {
@@ -487,60 +475,23 @@ impl Setup {
         cfg
     }
 
-    /// Keeps `model`'s weights as the first fold's fit of it.
-    fn keep_weights(&self, model: &dyn Forecaster) {
-        self.weights
-            .lock()
-            .expect("not poisoned")
-            .insert(model.name().to_string(), model.weights());
-    }
-
-    /// The weights of the first fold's fit of the model `name`, which every later fold's
-    /// fit starts from and fine-tunes (a model that warm-starts: the LSTM): kept from
-    /// the first fold where this run fitted it, else fitted here as the first fold
-    /// fits it, so a shard's later folds start from the same weights as the whole
-    /// run's.
-    fn first_weights(&self, plan: &BacktestPlan, name: &str) -> Result<Weights> {
-        if let Some(w) = self.weights.lock().expect("not poisoned").get(name) {
-            return Ok(w.clone());
-        }
-        let fold = &self.folds[0];
-        let cfg = self.model_cfg(plan, fold);
-        let kind = plan
-            .grid
-            .models
-            .iter()
-            .find(|k| k.name() == name)
-            .context("a fold's model is the grid's")?;
-        let mut model = kind.build(&cfg);
-        fit::fit(
-            model.as_mut(),
-            &self.trace,
-            fold.split(),
-            &self.cluster,
-            &cfg,
-        )
-        .with_context(|| format!("fold {}", fold.index))?;
-        self.keep_weights(model.as_ref());
-        Ok(model.weights())
-    }
-
     /// `model`'s forecast from the first fold's validation window through step `end` (the
-    /// last test window's end that this run judges), by one fit before the window that
-    /// refits as it forecasts, and the step it starts at: made once (with `model`, the
-    /// first fold's to ask), then read by every fold. Fold 1's windows are its own fit's
-    /// where they end on a block's end; a later fold's blocks are the chain's, each fitted
-    /// warm on the data before it (no block reads later data). The chain runs on to the
-    /// end of the block holding `end` (or of the last fold), so its blocks are the whole
-    /// backtest's chain's, block for block: every shard reads the same forecasts.
+    /// last test window's end that this run judges), by one fit before the window, and
+    /// the step it starts at: made once (with `model`, the first fold's to ask), then read
+    /// by every fold. A model that refits as it forecasts (Prophet) refits block by
+    /// block: fold 1's windows are its own fit's where they end on a block's end; a later
+    /// fold's blocks are the chain's, each fitted warm on the data before it (no block
+    /// reads later data); the chain runs on to the end of the block holding `end` (or of
+    /// the last fold), so its blocks are the whole backtest's chain's, block for block.
+    /// One that does not (the LSTM, reading the actual context) forecasts every fold's
+    /// windows at once. Either way every shard reads the same forecasts.
     fn chain(&self, model: &mut dyn Forecaster, end: usize) -> Result<(Forecast, usize)> {
         let start = self.folds[0].validation.start;
         let last = self.folds.last().map_or(end, |f| f.test.end);
-        let every = model
-            .refit_every()
-            .steps(self.trace.step_seconds)
-            .unwrap_or(1);
-        let end = (start + (end - start).div_ceil(every.max(1)) * every).min(last);
+        let end = match model.refit_every().steps(self.trace.step_seconds) {
+            Some(every) => (start + (end - start).div_ceil(every.max(1)) * every).min(last),
+            None => last,
+        };
         let name = model.name().to_string();
         if let Some(f) = self.chains.lock().expect("not poisoned").get(&name) {
             if f.len() >= end - start {
@@ -1138,7 +1089,6 @@ mod tests {
             step: setup.step,
             folds: setup.folds.clone(),
             chains: Default::default(),
-            weights: Default::default(),
         }
     }
 
@@ -1204,35 +1154,36 @@ mod tests {
     }
 
     #[test]
-    fn the_lstms_later_folds_fine_tune_the_first_folds_fit() {
-        // A small LSTM (2 epochs, 8 hidden units), 2 folds. Fold 2 starts from fold 1's
-        // weights: it differs from fold 2 fitted afresh; a shard that judges fold 2 alone
-        // fits fold 1's LSTM as the whole run did and reads the same fold 2, byte for
-        // byte; and fold 2's choices do not move when its test window's demand triples
-        // (fold 1's fit ends before fold 1's validation window).
-        let warm = plan_of(&[
+    fn the_lstm_is_fitted_once_for_every_fold() {
+        // A small LSTM (2 epochs, 8 hidden units), 2 folds. Fold 1 is its own fit's, byte
+        // for byte; fold 2 reads fold 1's fit (it differs from fold 2 fitted afresh); a
+        // shard that judges fold 2 alone fits as the whole run did and reads the same
+        // fold 2; and fold 2's choices do not move when its test window's demand triples
+        // (the fit ends before fold 1's validation window, and each forecast reads the
+        // context its decision could have seen).
+        let once = plan_of(&[
             "--model", "lstm", "--policy", "buffered", "--epochs", "2", "--hidden", "8",
         ]);
         let scratch = BacktestPlan {
             chained: false,
-            ..warm.clone()
+            ..once.clone()
         };
         let bar = indicatif::ProgressBar::hidden();
-        let setup = only(&warm);
+        let setup = only(&once);
         let folds = setup.folds.clone();
         let end = folds[1].test.end;
-        let first = run_fold(&warm, &setup, &folds[0], end, &bar).unwrap();
+        let first = run_fold(&once, &setup, &folds[0], end, &bar).unwrap();
         assert_eq!(
             first,
             run_fold(&scratch, &only(&scratch), &folds[0], end, &bar).unwrap()
         );
-        let whole = run_fold(&warm, &setup, &folds[1], end, &bar).unwrap();
-        let alone = run_fold(&warm, &only(&warm), &folds[1], end, &bar).unwrap();
+        let whole = run_fold(&once, &setup, &folds[1], end, &bar).unwrap();
+        let alone = run_fold(&once, &only(&once), &folds[1], end, &bar).unwrap();
         assert_eq!(alone, whole);
         let afresh = run_fold(&scratch, &only(&scratch), &folds[1], end, &bar).unwrap();
-        assert_ne!(afresh.0, whole.0, "fold 2 starts from fold 1's weights");
+        assert_ne!(afresh.0, whole.0, "fold 2 reads fold 1's fit");
         let poisoned = tripled(&setup, &folds[1]);
-        let after = run_fold(&warm, &poisoned, &folds[1], end, &bar).unwrap();
+        let after = run_fold(&once, &poisoned, &folds[1], end, &bar).unwrap();
         chose_alike(&whole.0, &after.0);
     }
 

@@ -132,7 +132,10 @@ pub fn fit(
     let both = model
         .predict(trace, split.train_len - v..split.train_len + split.test_len)
         .with_context(|| format!("forecasting with {name}"))?;
-    calibrated(model, trace, split, v, both, notes, cfg)
+    let artifacts = model
+        .artifacts()
+        .with_context(|| format!("saving {name}"))?;
+    calibrated(model, trace, split, v, both, notes, cfg, artifacts)
 }
 
 /// [`fit`]'s result read from `chain`, a forecast from step `chain_start` on made by one
@@ -157,7 +160,8 @@ pub fn from_chain(
         model.name()
     );
     let both = chain.slice(start - chain_start..end - chain_start);
-    calibrated(model, trace, split, v, both, notes, cfg)
+    // No files: the model that made the chain is the first fold's to ask, not this one.
+    calibrated(model, trace, split, v, both, notes, cfg, Vec::new())
 }
 
 /// The validation window's steps for `model` (0 where it cannot spare them: a note says
@@ -187,8 +191,9 @@ fn window(
 }
 
 /// The model's output from its forecast of the validation window (`v` steps before the
-/// test period) and the test period in one (`both`): the interval calibrated
-/// split-conformal on the window where there is one.
+/// test period) and the test period in one (`both`), with the files it saves: the
+/// interval calibrated split-conformal on the window where there is one.
+#[allow(clippy::too_many_arguments)]
 fn calibrated(
     model: &dyn Forecaster,
     trace: &Trace,
@@ -197,6 +202,7 @@ fn calibrated(
     both: Forecast,
     notes: Vec<String>,
     cfg: &ModelConfig,
+    artifacts: Vec<Artifact>,
 ) -> Result<Trained> {
     let name = model.name();
     let start = split.train_len - v;
@@ -227,9 +233,7 @@ fn calibrated(
             start,
             forecast: validation,
         }),
-        artifacts: model
-            .artifacts()
-            .with_context(|| format!("saving {name}"))?,
+        artifacts,
         interval,
         notes,
     })

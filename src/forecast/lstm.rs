@@ -21,7 +21,7 @@ use rand::{Rng, SeedableRng};
 use serde::{Deserialize, Serialize};
 
 use super::lstm_fast::LstmSequence;
-use super::{quantile, Artifact, FitInput, Forecast, ForecastError, Forecaster, Interval, Weights};
+use super::{quantile, Artifact, FitInput, Forecast, ForecastError, Forecaster, Interval};
 use crate::config::{LstmConfig, LstmEngine};
 use crate::progress;
 use crate::trace::Trace;
@@ -62,8 +62,7 @@ pub struct LstmMeta {
     pub upper_offset: f64,
     /// Losses per epoch.
     pub epochs: Vec<EpochLoss>,
-    /// The epoch whose weights the model keeps (1-based): the best validation MSE; 0
-    /// for a fit started from an earlier fit's weights that no epoch bettered.
+    /// The epoch whose weights the model keeps (1-based): the best validation MSE.
     #[serde(default)]
     pub best_epoch: usize,
 }
@@ -125,8 +124,6 @@ pub struct LstmModel {
     cfg: LstmConfig,
     fitted: Option<(VarMap, Net, LstmMeta)>,
     notes: Vec<String>,
-    /// Weights the next fit starts from ([`Forecaster::warm_from`]).
-    warm: Option<Weights>,
 }
 
 impl std::fmt::Debug for LstmModel {
@@ -190,13 +187,33 @@ impl LstmModel {
             cfg,
             fitted: None,
             notes: Vec::new(),
-            warm: None,
         }
     }
 
     /// The metadata of the fitted model.
     pub fn meta(&self) -> Option<&LstmMeta> {
         self.fitted.as_ref().map(|f| &f.2)
+    }
+
+    /// Every weight, by name, as flat f32 vectors (for comparing trainings).
+    pub fn weights(&self) -> Vec<(String, Vec<f32>)> {
+        let Some((varmap, _, _)) = &self.fitted else {
+            return Vec::new();
+        };
+        let data = varmap.data().lock().expect("not poisoned");
+        let mut out: Vec<(String, Vec<f32>)> = data
+            .iter()
+            .map(|(n, v)| {
+                (
+                    n.clone(),
+                    v.flatten_all()
+                        .and_then(|t| t.to_vec1())
+                        .unwrap_or_default(),
+                )
+            })
+            .collect();
+        out.sort_by(|a, b| a.0.cmp(&b.0));
+        out
     }
 
     /// Predicts standardized targets for windows ending at `ends`, in batches, without
@@ -270,7 +287,6 @@ impl LstmModel {
             cfg: meta.config.clone(),
             fitted: Some((varmap, net, meta)),
             notes: Vec::new(),
-            warm: None,
         })
     }
 }
@@ -284,22 +300,6 @@ fn snapshot(varmap: &VarMap) -> Vec<Tensor> {
         .into_iter()
         .map(|n| data[n].as_tensor().copy().expect("a CPU tensor copies"))
         .collect()
-}
-
-/// Sets every variable to `weights`, named as [`Forecaster::weights`] names them.
-fn set_weights(varmap: &VarMap, weights: &Weights) -> candle_core::Result<()> {
-    let data = varmap.data().lock().expect("not poisoned");
-    for (name, values) in weights {
-        let var = data
-            .get(name)
-            .ok_or_else(|| candle_core::Error::Msg(format!("no variable {name} to warm")))?;
-        var.set(&Tensor::from_vec(
-            values.clone(),
-            var.shape().clone(),
-            &Device::Cpu,
-        )?)?;
-    }
-    Ok(())
 }
 
 /// Sets every variable back to a [`snapshot`].
@@ -358,10 +358,6 @@ impl Forecaster for LstmModel {
 
         let mut rng = StdRng::seed_from_u64(cfg.seed);
         let (varmap, net) = init_net(&cfg, &mut rng).map_err(model_error)?;
-        let warm = self.warm.take();
-        if let Some(w) = &warm {
-            set_weights(&varmap, w).map_err(model_error)?;
-        }
         let mut opt = AdamW::new(
             varmap.all_vars(),
             ParamsAdamW {
@@ -380,18 +376,6 @@ impl Forecaster for LstmModel {
         let mut best: Option<(usize, f64, Vec<Tensor>, Vec<f32>)> = None;
         let mut waited = 0;
         let val_t: Vec<f32> = val_ends.iter().map(|&e| z[e + lead]).collect();
-        let mse = |pred: &[f32]| {
-            pred.iter()
-                .zip(&val_t)
-                .map(|(p, t)| f64::from(p - t).powi(2))
-                .sum::<f64>()
-                / val_t.len() as f64
-        };
-        // Started warm, the weights as given are epoch 0: training must beat them.
-        if warm.is_some() {
-            let val_pred = Self::predict_z(&net, &z, val_ends, &cfg).map_err(model_error)?;
-            best = Some((0, mse(&val_pred), snapshot(&varmap), val_pred));
-        }
         for epoch in 1..=cfg.epochs {
             let started = Instant::now();
             order.shuffle(&mut rng);
@@ -412,7 +396,12 @@ impl Forecaster for LstmModel {
                 ));
             }
             let val_pred = Self::predict_z(&net, &z, val_ends, &cfg).map_err(model_error)?;
-            let validation_mse = mse(&val_pred);
+            let validation_mse = val_pred
+                .iter()
+                .zip(&val_t)
+                .map(|(p, t)| f64::from(p - t).powi(2))
+                .sum::<f64>()
+                / val_t.len() as f64;
             let e = EpochLoss {
                 train_mse: sum / batches as f64,
                 validation_mse,
@@ -470,20 +459,11 @@ impl Forecaster for LstmModel {
         let total: f64 = meta.epochs.iter().map(|e| e.seconds).sum();
         let ran = meta.epochs.len();
         self.notes.push(format!(
-            "lstm: {}{ran} of at most {} epochs in {total:.1} s ({:.2} s/epoch) on {} windows, {} held out; kept {}'s weights (best validation MSE{})",
-            if warm.is_some() {
-                "started from an earlier fit's weights, "
-            } else {
-                ""
-            },
+            "lstm: {ran} of at most {} epochs in {total:.1} s ({:.2} s/epoch) on {} windows, {} held out; kept epoch {best_epoch}'s weights (best validation MSE{})",
             cfg.epochs,
             total / ran.max(1) as f64,
             train_ends.len(),
             val_ends.len(),
-            match best_epoch {
-                0 => "the earlier fit".to_string(),
-                e => format!("epoch {e}"),
-            },
             if ran < cfg.epochs {
                 format!("; stopped early, patience {}", cfg.patience)
             } else {
@@ -492,34 +472,6 @@ impl Forecaster for LstmModel {
         ));
         self.fitted = Some((varmap, net, meta));
         Ok(())
-    }
-
-    fn warm_starts(&self) -> bool {
-        true
-    }
-
-    fn weights(&self) -> Weights {
-        let Some((varmap, _, _)) = &self.fitted else {
-            return Vec::new();
-        };
-        let data = varmap.data().lock().expect("not poisoned");
-        let mut out: Vec<(String, Vec<f32>)> = data
-            .iter()
-            .map(|(n, v)| {
-                (
-                    n.clone(),
-                    v.flatten_all()
-                        .and_then(|t| t.to_vec1())
-                        .unwrap_or_default(),
-                )
-            })
-            .collect();
-        out.sort_by(|a, b| a.0.cmp(&b.0));
-        out
-    }
-
-    fn warm_from(&mut self, weights: Weights) {
-        self.warm = Some(weights);
     }
 
     fn predict(&self, trace: &Trace, targets: Range<usize>) -> Result<Forecast, ForecastError> {
@@ -560,6 +512,10 @@ impl Forecaster for LstmModel {
 
     fn notes(&self) -> Vec<String> {
         self.notes.clone()
+    }
+
+    fn fits_once_for_folds(&self) -> bool {
+        true
     }
 
     fn artifacts(&self) -> Result<Vec<Artifact>, ForecastError> {

@@ -228,27 +228,17 @@ pub trait Forecaster: Send {
         Ok(Vec::new())
     }
 
-    /// Whether a fit can start from an earlier fit's weights ([`Self::weights`],
-    /// [`Self::warm_from`]): a backtest's later folds then fine-tune the first fold's
-    /// fit (`docs/experiment.md`, Backtests). Models that fit in closed form, or warm
-    /// by a chain of their own refits, do not.
-    fn warm_starts(&self) -> bool {
+    /// Whether a backtest fits it once, before the first fold's validation window, and
+    /// reads every fold's windows from that fit's forecast, as `run-all` reads its
+    /// validation window and test period from one fit: a model whose fit costs and whose
+    /// forecasts read the latest data without it (the LSTM reads the actual context). A
+    /// model that refits as it forecasts (Prophet) is read from one chain of its refits
+    /// whatever this says; one that fits in no time and reads each fold's history in
+    /// its fit (seasonal-naive's interval) is fitted per fold.
+    fn fits_once_for_folds(&self) -> bool {
         false
     }
-
-    /// The fitted model's weights, by name, for a later fit to start from; empty before
-    /// a fit or for a model that does not warm-start.
-    fn weights(&self) -> Weights {
-        Vec::new()
-    }
-
-    /// Makes the next fit start from `weights` (an earlier fit's, of the same
-    /// configuration) instead of its seeded draw.
-    fn warm_from(&mut self, _weights: Weights) {}
 }
-
-/// A model's weights by name, each flattened, in name order.
-pub type Weights = Vec<(String, Vec<f32>)>;
 
 /// A model's forecasts of the validation window (the last steps of the train period),
 /// made by the one fit that also forecasts the test period: fitted on everything before
