@@ -582,8 +582,9 @@ pub(super) fn run(plan: &BacktestPlan) -> Result<()> {
         .filter(|u| !manifest.done(&id(u)))
         .copied()
         .collect();
-    // The next fold's models are fitted while this fold's trials run (one fold ahead):
-    // a fit that trains alone (the LSTM) leaves cores the trials can use. Each fold is
+    // The next fold's models are fitted while this fold's trials run (one fold ahead): a
+    // fit that runs on one core (a trace's first, with Prophet's chain and the LSTM's one
+    // fit: the next trace's, in a fleet) leaves cores the trials can use. Each fold is
     // what it would be one after the other.
     std::thread::scope(|scope| -> Result<()> {
         let (fits, fitted) = std::sync::mpsc::sync_channel(0);

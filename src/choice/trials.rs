@@ -101,23 +101,25 @@ pub fn run(
         step: &lean,
         ..*bench
     };
-    let searched = |p: PolicyKind| {
-        search.is_some()
+    // The policies searched, each once, in job order.
+    let mut policies: Vec<PolicyKind> = Vec::new();
+    for &(p, _) in jobs {
+        let searches = search.is_some()
             && judged_on.is_some()
             && p.knob_rises().is_some()
-            && jobs.iter().filter(|j| j.0 == p).count() >= 3
-    };
+            && jobs.iter().filter(|j| j.0 == p).count() >= 3;
+        if searches && !policies.contains(&p) {
+            policies.push(p);
+        }
+    }
+    let searched = |p: PolicyKind| policies.contains(&p);
     // Every job, and a search per searched policy and model (once for a model-free
     // policy), side by side.
     let mut tasks: Vec<Task> = (0..jobs.len()).map(Task::Job).collect();
-    let mut policies: Vec<PolicyKind> = Vec::new();
-    for &(p, _) in jobs {
-        if searched(p) && !policies.contains(&p) {
-            policies.push(p);
-            match p.uses_forecast() {
-                true => tasks.extend((0..chosen_on.models.len()).map(|k| Task::Search(p, Some(k)))),
-                false => tasks.push(Task::Search(p, None)),
-            }
+    for &p in &policies {
+        match p.uses_forecast() {
+            true => tasks.extend((0..chosen_on.models.len()).map(|k| Task::Search(p, Some(k)))),
+            false => tasks.push(Task::Search(p, None)),
         }
     }
     let done = crate::fanout::map_in_order(&tasks, |&task| -> Result<Done, SimError> {
