@@ -45,8 +45,8 @@ struct FoldFit {
     coverage: Coverage,
 }
 
-/// Fits each model for `fold` once (or reads its forecasts from the chain of refits),
-/// on everything before the fold's validation window.
+/// Fits each model for `fold` once, on everything before the fold's validation window,
+/// or reads its forecasts from the trace's chain ([`Setup::chain`]).
 fn fit_fold(
     plan: &BacktestPlan,
     setup: &Setup,
@@ -516,13 +516,18 @@ impl Setup {
     }
 }
 
+/// What a fold computes for the same flags, in a shard's fingerprint: a shard resumed or
+/// merged by a binary that computes folds otherwise refuses the parts. Raise it when a
+/// fold's rows change for the same flags (2: the LSTM fitted once for every fold).
+const FOLD_REVISION: u32 = 2;
+
 /// Runs the backtest (or its shard) and writes its reports (or its part).
 pub(super) fn run(plan: &BacktestPlan) -> Result<()> {
     let (fingerprint, setups) = setup(plan)?;
     let many = setups.len() > 1;
     // The units: every trace's folds, in the grid's order; shard i of n runs the i-th of
     // n runs of consecutive units (their lengths differ by one at most), so that a shard
-    // holds few traces and makes few chains of refits ([`Setup::chain`]).
+    // holds few traces and makes few chains ([`Setup::chain`]).
     let units: Vec<(usize, &Fold)> = setups
         .iter()
         .enumerate()
@@ -549,7 +554,7 @@ pub(super) fn run(plan: &BacktestPlan) -> Result<()> {
     let fresh = Manifest::fresh(
         crate::hash::hex(
             format!(
-                "{fingerprint}|{}|{}|{}|{}",
+                "{fingerprint}|{}|{}|{}|{}|{FOLD_REVISION}",
                 plan.folds, plan.grid.settings.model.validation_days, plan.chained, plan.searched
             )
             .as_bytes(),

@@ -139,9 +139,9 @@ pub fn fit(
 }
 
 /// [`fit`]'s result read from `chain`, a forecast from step `chain_start` on made by one
-/// fit before it that refits as it goes (the backtest's folds share one: a target's
-/// forecast is the fit's that read the data before its block, whichever fold asks), in
-/// place of a fit of its own. `model` is the chain's.
+/// fit before it (refitting as it goes where the model refits: a target's forecast is
+/// then the fit's that read the data before its block), which the backtest's folds
+/// share, in place of a fit of its own. `model` is of the chain's kind.
 pub fn from_chain(
     model: &dyn Forecaster,
     chain: &Forecast,
@@ -156,7 +156,7 @@ pub fn from_chain(
     let end = split.train_len + split.test_len;
     anyhow::ensure!(
         chain_start <= start && end - chain_start <= chain.len(),
-        "{}: its chain of refits does not cover steps {start}..{end}",
+        "{}: its chain of forecasts does not cover steps {start}..{end}",
         model.name()
     );
     let both = chain.slice(start - chain_start..end - chain_start);
