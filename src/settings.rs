@@ -1038,8 +1038,9 @@ pub const PROPHET_MAX_POINTS: Setting = Setting {
     value_name: "N",
     help: "Prophet: the most points a first fit reads; longer data is averaged in groups of whole steps (its refits group as it did), so a fit's cost stops growing with the history: its terms are functions of time, read as well from the means (0: one point per step)",
     kind: Kind::Whole,
-    range: "a whole number, 0 or more",
-    valid: small,
+    // A fit of one point fails inside Prophet, after the other models have trained.
+    range: "0 (every step) or a whole number from 2",
+    valid: |x| small(x) && x != 1.0,
     get: |s| Value::Whole(s.model.prophet_max_points as u64),
     set: |s, v| s.model.prophet_max_points = v.whole() as usize,
     axis: None,

@@ -283,6 +283,7 @@ fn cases() -> Vec<Case> {
         case("refit interval without a unit", vec![], &["train", "--refit-every", "6"], 1, &["`refit-every` = 6: must be `never` or a duration such as \"30m\", \"6h\" or \"1d\""]),
         case("refit interval of zero", vec![], &["run-all", "--refit-every", "0h"], 1, &["`refit-every` = 0h: must be"]),
         case("zero epochs", vec![], &["train", "--epochs", "0"], 1, &["`epochs` = 0: must be a whole number, at least 1"]),
+        case("Prophet fitted on one point", vec![], &["run-all", "--prophet-max-points", "1"], 1, &["`prophet-max-points` = 1: must be 0 (every step) or a whole number from 2"]),
         case("a setting its stage does not read", vec![], &["simulate", "--epochs", "3"], 2, &["--epochs"]),
         case("unknown policy", vec![], &["simulate", "--policy", "bufferd"], 2, &["bufferd", "buffered"]),
         case("unknown model", vec![], &["train", "--model", "prophett"], 2, &["prophett", "prophet"]),
