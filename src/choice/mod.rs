@@ -210,8 +210,7 @@ impl Trial {
     pub fn tie_rank(&self) -> f64 {
         let rises = crate::policy::PolicyKind::from_name(&self.policy).and_then(|p| p.knob_rises());
         match (rises, self.knob) {
-            (Some(crate::policy::Rises::WithValue), Some((_, v))) => v,
-            (Some(crate::policy::Rises::AgainstValue), Some((_, v))) => -v,
+            (Some(rises), Some((_, v))) => rises.rank(v),
             _ => 0.0,
         }
     }

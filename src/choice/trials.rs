@@ -5,7 +5,7 @@
 use super::{Figures, Rule, Trial};
 use crate::config::ModelConfig;
 use crate::experiment::{self, ModelForecast, Period, Run};
-use crate::policy::{PolicyKind, Rises};
+use crate::policy::PolicyKind;
 use crate::serving::StepCluster;
 use crate::settings::Settings;
 use crate::sim::SimError;
@@ -143,40 +143,31 @@ pub fn run(
                     ..*chosen_on
                 };
                 let rule = search.expect("a search has its rule");
+                let rises = p.knob_rises().expect("a searched knob rises one way");
+                let rank = |j: usize| rises.rank(jobs[j].1.unwrap_or(f64::NAN));
                 let mut order: Vec<usize> = (0..jobs.len()).filter(|&j| jobs[j].0 == p).collect();
-                let value = |j: usize| jobs[j].1.unwrap_or(f64::NAN);
-                order.sort_by(|&a, &b| value(a).total_cmp(&value(b)));
-                if p.knob_rises() == Some(Rises::AgainstValue) {
-                    order.reverse();
-                }
+                order.sort_by(|&a, &b| rank(a).total_cmp(&rank(b)));
                 let mut failed = None;
+                // Each run's figures once: the search reads them, the trial keeps them.
                 let ran = bisect(
                     &order,
                     |j| match run_job(bench, jobs[j], &mine) {
-                        Ok(runs) => runs.into_iter().next(),
+                        Ok(runs) => runs.into_iter().next().map(|r| {
+                            let f = Figures::of(&r.metrics, &r.timeline, bench.step);
+                            (r.metrics.model, f)
+                        }),
                         Err(e) => {
                             failed.get_or_insert(e);
                             None
                         }
                     },
-                    |r: &Run| {
-                        let f = Figures::of(&r.metrics, &r.timeline, bench.step);
-                        rule.holds(f.evidence())
-                    },
+                    |(_, f): &(String, Figures)| rule.holds(f.evidence()),
                 );
                 if let Some(e) = failed {
                     return Err(e);
                 }
                 Ok(Done::Search(
-                    ran.into_iter()
-                        .map(|(j, r)| {
-                            (
-                                j,
-                                r.metrics.model.clone(),
-                                Figures::of(&r.metrics, &r.timeline, bench.step),
-                            )
-                        })
-                        .collect(),
+                    ran.into_iter().map(|(j, (m, f))| (j, m, f)).collect(),
                 ))
             }
         }

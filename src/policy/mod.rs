@@ -218,6 +218,17 @@ pub enum Rises {
     AgainstValue,
 }
 
+impl Rises {
+    /// A knob value's place along the capacity it holds, least first: the order a knob
+    /// search walks and a tie in cost falls.
+    pub fn rank(self, value: f64) -> f64 {
+        match self {
+            Rises::WithValue => value,
+            Rises::AgainstValue => -value,
+        }
+    }
+}
+
 /// What a policy reads besides the demand history. It decides how often the policy runs
 /// (once, or once per model), whether a model without an interval can drive it, and
 /// whether a user could deploy it.
