@@ -702,10 +702,12 @@ mod tests {
         // Five generated days: the 2nd to 4th the validation days, the 5th the test; the
         // forecast is the demand a step late. Tuned with --confidence 90, the headroom
         // found puts a day's chance of meeting 90 % at 0.9 or more by the days' own
-        // spread, computed here by hand: the share of each day's requests in time, and
-        // with two degrees of freedom F(t) = 1/2 + t / (2 √(2 + t²)) at
-        // t = (mean − 90) / (s √(4/3)). 0.2 % less headroom falls short, and the bare
-        // rule's headroom is lower.
+        // spread, computed here by hand: the share of each day's requests in time, its
+        // miss over the ceiling c the service alone reaches (at least a hundredth of the
+        // budget c − 90), and with two degrees of freedom F(t) = 1/2 + t / (2 √(2 + t²))
+        // at t = (ln(c − 90) − m) / (s √(4/3)), m and s the misses' logarithms' mean and
+        // deviation. 0.2 % less headroom falls short, and the bare rule's headroom is
+        // lower.
         let day = 1440;
         let (trace, v, split, models) = fixture::days_late(5, 3 * day);
         let kind = PolicyKind::from_name("slo-targeted").unwrap();
@@ -739,9 +741,15 @@ mod tests {
                     100.0 * within / (within + missed)
                 })
                 .collect();
-            let mean = days.iter().sum::<f64>() / 3.0;
-            let s = (days.iter().map(|d| (d - mean).powi(2)).sum::<f64>() / 2.0).sqrt();
-            let t = (mean - 90.0) / (s * (4.0f64 / 3.0).sqrt());
+            let c = crate::serving::ceiling_pct(&cluster.serving);
+            let budget = c - 90.0;
+            let logs: Vec<f64> = days
+                .iter()
+                .map(|d| (c - d).max(0.01 * budget).ln())
+                .collect();
+            let mean = logs.iter().sum::<f64>() / 3.0;
+            let s = (logs.iter().map(|l| (l - mean).powi(2)).sum::<f64>() / 2.0).sqrt();
+            let t = (budget.ln() - mean) / (s * (4.0f64 / 3.0).sqrt());
             0.5 + t / (2.0 * (2.0 + t * t).sqrt())
         };
         let h = tuned_at(&cluster);

@@ -1,13 +1,18 @@
 //! How sure a choice is that its SLO holds (`docs/experiment.md`, Choosing with a
 //! margin). A configuration's SLO attainment on each day of the window it is chosen on
-//! is a sample of what it will attain on the days after. Taking the days as independent
-//! draws of one normal distribution, the attainment of a new day lies above
-//! `mean − t · s · √(1 + 1/n)` with the Student-t probability of `t` on `n − 1` degrees
-//! of freedom (the prediction interval for one new observation), where `mean` and `s` are
-//! the days' mean and sample standard deviation. [`Rule::probability`] is that chance of
-//! a day at or above the SLO; a pick must reach the `--confidence` asked for. With one
-//! day there is no spread to go by, and a pick must meet the SLO on the window as a
-//! whole: the bare rule, which is also what `--confidence 0` asks for.
+//! is a sample of what it will attain on the days after. A day's attainment is the
+//! ceiling the service alone reaches (every request served at once) less an excess miss
+//! that queueing and drops add: near zero on most days and, on a bad one, many times
+//! its usual size. Its logarithm is what the model takes as normal: the days' excess
+//! misses `e = ceiling − attainment` (at least a hundredth of the SLO's budget
+//! `b = ceiling − SLO`) as independent draws of one lognormal, so that a new day's
+//! `ln e` lies below `mean + t · s · √(1 + 1/n)` with the Student-t probability of `t` on
+//! `n − 1` degrees of freedom (the prediction interval for one new observation), `mean`
+//! and `s` the days' mean and sample standard deviation of `ln e`. [`Rule::probability`]
+//! is that chance of a day's excess within the budget, the SLO met; a pick must reach
+//! the `--confidence` asked for. With one day there is no spread to go by, and a pick
+//! must meet the SLO on the window as a whole: the bare rule, which is also what
+//! `--confidence 0` asks for.
 
 use crate::serving::StepCluster;
 
@@ -25,6 +30,10 @@ pub struct Rule {
     /// The chance of a day meeting the SLO a pick must reach, in (0, 1); `None`: the
     /// bare rule (met on the window as a whole).
     pub confidence: Option<f64>,
+    /// The attainment the service alone reaches, percent: the share of requests it
+    /// serves within the deadline (under the queue models), 100 where the SLO counts
+    /// minutes ([`crate::serving::ceiling_pct`]).
+    pub ceiling: f64,
 }
 
 /// One configuration's evidence on the window it is chosen on.
@@ -38,11 +47,13 @@ pub struct Evidence<'a> {
 }
 
 impl Rule {
-    /// The rule of an SLO of `slo` percent held with `confidence` percent (0: bare).
-    pub fn new(slo: f64, confidence_pct: f64) -> Self {
+    /// The rule of an SLO of `slo` percent held with `confidence` percent (0: bare),
+    /// under a service that alone reaches `ceiling` percent.
+    pub fn new(slo: f64, confidence_pct: f64, ceiling: f64) -> Self {
         Self {
             slo,
             confidence: (confidence_pct > 0.0).then_some(confidence_pct / 100.0),
+            ceiling,
         }
     }
 
@@ -51,18 +62,35 @@ impl Rule {
         Self::new(
             100.0 * cluster.serving.slo_share,
             cluster.serving.confidence_pct,
+            crate::serving::ceiling_pct(&cluster.serving),
         )
     }
 
     /// The chance that a day after the window meets the SLO, from the days' attainments;
-    /// `None` with fewer than two days.
+    /// `None` with fewer than two days. Where the SLO is the ceiling itself (no budget
+    /// to take logarithms of), the attainments are read as normal draws instead.
     pub fn probability(&self, days: &[f64]) -> Option<f64> {
-        let (mean, s) = mean_sd(days)?;
+        let budget = self.ceiling - self.slo;
         let n = days.len() as f64;
-        if s == 0.0 {
-            return Some(if attains(mean, self.slo) { 1.0 } else { 0.0 });
+        if budget <= 1e-6 {
+            let (mean, s) = mean_sd(days)?;
+            if s == 0.0 {
+                return Some(if attains(mean, self.slo) { 1.0 } else { 0.0 });
+            }
+            let t = (mean - self.slo) / (s * (1.0 + 1.0 / n).sqrt());
+            return Some(student_t_cdf(t, n - 1.0));
         }
-        let t = (mean - self.slo) / (s * (1.0 + 1.0 / n).sqrt());
+        let floor = EXCESS_FLOOR * budget;
+        let logs: Vec<f64> = days
+            .iter()
+            .map(|&d| (self.ceiling - d).max(floor).ln())
+            .collect();
+        let (mean, s) = mean_sd(&logs)?;
+        if s == 0.0 {
+            let met = attains(self.ceiling - mean.exp(), self.slo);
+            return Some(if met { 1.0 } else { 0.0 });
+        }
+        let t = (budget.ln() - mean) / (s * (1.0 + 1.0 / n).sqrt());
         Some(student_t_cdf(t, n - 1.0))
     }
 
@@ -88,6 +116,10 @@ impl Rule {
         }
     }
 }
+
+/// The least excess miss a day counts with, as a share of the SLO's budget: days that
+/// all but reach the ceiling are alike, and do not spread the logarithm without bound.
+const EXCESS_FLOOR: f64 = 0.01;
 
 /// The days whose attainment met an SLO of `slo` percent.
 pub fn days_met(days: &[f64], slo: f64) -> usize {
@@ -250,25 +282,27 @@ mod tests {
 
     #[test]
     fn the_chance_of_a_day_meeting_the_slo_by_hand() {
-        // Days 91, 92, 93 against 90 %: mean 92, s = 1, n = 3; t = 2 / √(4/3) = √3, and
-        // with two degrees of freedom F(√3) = 1/2 + √3 / (2 √5) = 0.887298…
-        let rule = Rule::new(90.0, 90.0);
-        let days = [91.0, 92.0, 93.0];
+        // SLO 90 % under a service that alone reaches 100 %: a budget of 10 points of
+        // excess miss. Days of 99, 100 − e and 100 − e² miss 1, e and e² over the
+        // ceiling: logarithms 0, 1, 2, mean 1, s = 1, n = 3; t = (ln 10 − 1) / √(4/3),
+        // and with two degrees of freedom F(t) = 1/2 + t / (2 √(2 + t²)) = 0.8118…
+        let rule = Rule::new(90.0, 90.0, 100.0);
+        let e = std::f64::consts::E;
+        let days = [99.0, 100.0 - e, 100.0 - e * e];
         let p = rule.probability(&days).unwrap();
-        assert!(
-            (p - (0.5 + 3f64.sqrt() / (2.0 * 5f64.sqrt()))).abs() < 1e-12,
-            "{p}"
-        );
-        // Short of 0.9: the rule does not hold, though every day met the SLO (it needs a
-        // mean t(0.9; 2) · √(4/3) = 2.1773 points above it at this spread).
-        let e = Evidence {
-            pooled: 92.0,
+        let t = (10f64.ln() - 1.0) / (4.0f64 / 3.0).sqrt();
+        let by_hand = 0.5 + t / (2.0 * (2.0 + t * t).sqrt());
+        assert!((p - by_hand).abs() < 1e-12, "{p} {by_hand}");
+        assert!((p - 0.8118).abs() < 1e-4, "{p}");
+        // Short of 0.9: the rule does not hold, though every day met the SLO.
+        let evidence = Evidence {
+            pooled: 95.0,
             days: &days,
         };
-        assert!(!rule.holds(e));
-        assert!(Rule::new(90.0, 85.0).holds(e));
+        assert!(!rule.holds(evidence));
+        assert!(Rule::new(90.0, 75.0, 100.0).holds(evidence));
         // The bare rule reads the window as a whole; so does any rule on one day.
-        assert!(Rule::new(90.0, 0.0).holds(e));
+        assert!(Rule::new(90.0, 0.0, 100.0).holds(evidence));
         assert!(rule.holds(Evidence {
             pooled: 90.0,
             days: &[90.0]
@@ -276,11 +310,52 @@ mod tests {
         assert_eq!(rule.probability(&[90.0]), None);
         // No spread: certain either way.
         assert_eq!(rule.probability(&[95.0, 95.0]), Some(1.0));
+        assert_eq!(rule.probability(&[90.0, 90.0]), Some(1.0));
         assert_eq!(rule.probability(&[85.0, 85.0]), Some(0.0));
-        // As stated: the more cautious of 0.887 and (3 + 1) / (3 + 2) = 0.8; of 1 and
+        // As stated: the more cautious of 0.8118 and (3 + 1) / (3 + 2) = 0.8; of 1 and
         // (2 + 1) / (2 + 2) = 0.75.
         assert!((rule.stated(&days).unwrap() - 0.8).abs() < 1e-12);
         assert_eq!(rule.stated(&[95.0, 95.0]), Some(0.75));
         assert_eq!(rule.stated(&[90.0]), None);
+    }
+
+    #[test]
+    fn a_day_at_the_ceiling_counts_a_hundredth_of_the_budget() {
+        // SLO 99 % under a service that alone reaches 99.5 %: a budget of 0.5. Days at
+        // (or, in the requests model's draws, above) the ceiling miss 0.005 over it, a
+        // hundredth of the budget: 99.5 and 99.6 alike, so these days are as if 0.005,
+        // 0.005 and 0.05 (logarithms ln 0.005 twice and ln 0.05, mean ln 0.005 + ln 10 / 3,
+        // s = ln 10 / √3).
+        let rule = Rule::new(99.0, 90.0, 99.5);
+        let p = rule.probability(&[99.5, 99.6, 99.45]).unwrap();
+        let l10 = 10f64.ln();
+        let t = (0.5f64.ln() - (0.005f64.ln() + l10 / 3.0))
+            / (l10 / 3f64.sqrt() * (4.0f64 / 3.0).sqrt());
+        assert!(
+            (p - (0.5 + t / (2.0 * (2.0 + t * t).sqrt()))).abs() < 1e-12,
+            "{p}"
+        );
+        assert_eq!(
+            rule.probability(&[99.5, 99.6, 99.45]),
+            rule.probability(&[99.55, 99.5, 99.45])
+        );
+        // Only the excess over the budget counts: days missing 10, 20 and 40 % of the
+        // budget over the ceiling are as likely to hold at 99 % under a 99.5 % ceiling as
+        // at 90 % under 100 %.
+        let p = rule.probability(&[99.45, 99.4, 99.3]).unwrap();
+        let q = Rule::new(90.0, 90.0, 100.0)
+            .probability(&[99.0, 98.0, 96.0])
+            .unwrap();
+        assert!((p - q).abs() < 1e-9, "{p} {q}");
+        // Where the SLO is the ceiling, no budget is left to take logarithms of: the days
+        // read as normal draws. Days 91, 92, 93 against 90 %: mean 92, s = 1, n = 3; t =
+        // 2 / √(4/3) = √3, F(√3; 2) = 1/2 + √3 / (2 √5).
+        let p = Rule::new(90.0, 90.0, 90.0)
+            .probability(&[91.0, 92.0, 93.0])
+            .unwrap();
+        assert!(
+            (p - (0.5 + 3f64.sqrt() / (2.0 * 5f64.sqrt()))).abs() < 1e-12,
+            "{p}"
+        );
     }
 }

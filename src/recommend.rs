@@ -220,7 +220,7 @@ pub(crate) fn choose(i: &Inputs) -> Result<Option<Chosen>, SimError> {
         step: &bare_step,
         ..bench
     };
-    let bare_rule = choice::Rule::new(rule.slo, 0.0);
+    let bare_rule = choice::Rule::new(rule.slo, 0.0, rule.ceiling);
     let mut chosen = Vec::new();
     for (role, r) in roles {
         let pick = trials[records[r].picks[0]].clone();

@@ -883,7 +883,7 @@ pub const CONFIDENCE: Setting = Setting {
     heading: CLUSTER,
     stages: SIM,
     value_name: "PERCENT",
-    help: "How sure a choice must be that --slo holds on a day after the validation window: each family's pick (slo-targeted's headroom too) is the cheapest whose validation days put the chance of a day meeting the SLO at this or more (a Student-t prediction from their spread); 0, or one validation day: the cheapest that met the SLO on the window as a whole",
+    help: "How sure a choice must be that --slo holds on a day after the validation window: each family's pick (slo-targeted's headroom too) is the cheapest whose validation days put the chance of a day meeting the SLO at this or more (a Student-t prediction from the spread of their miss over what the service alone reaches, in logarithms); 0, or one validation day: the cheapest that met the SLO on the window as a whole",
     kind: Kind::Number,
     range: "0 or a percent in (0, 100)",
     valid: |x| (0.0..100.0).contains(&x),

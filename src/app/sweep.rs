@@ -172,6 +172,7 @@ pub(super) fn run(plan: &SweepPlan) -> Result<()> {
         SweepMeta {
             slo_levels: grid.slo_levels.clone(),
             confidence_percent: grid.settings.cluster.serving.confidence_percent,
+            ceilings: grid.ceilings(),
             fits: 0,
             simulations: 0,
             validation_simulations: 0,
@@ -239,8 +240,13 @@ pub(super) fn merge(dir: &Path) -> Result<()> {
         })
         .collect::<Result<Vec<_>>>()?;
     let all = rows::combine(&frames).context("stacking the parts")?;
-    let slo = rows::slo_table(&all, &first.meta.slo_levels, first.meta.confidence_percent)
-        .context("ranking the SLO table")?;
+    let slo = rows::slo_table(
+        &all,
+        &first.meta.slo_levels,
+        first.meta.confidence_percent,
+        &first.meta.ceilings,
+    )
+    .context("ranking the SLO table")?;
     let mut frontiers = Vec::new();
     for trace in rows::traces(&all)? {
         let points = rows::frontier_points(&all, &slo, &trace)?;

@@ -420,7 +420,7 @@ mod tests {
     }
 
     fn bare(slo: f64) -> Rule {
-        Rule::new(slo, 0.0)
+        Rule::new(slo, 0.0, 100.0)
     }
 
     fn trial(fold: usize, policy: &str, value: f64, v: (f64, u64), t: (f64, u64)) -> Trial {
@@ -458,35 +458,44 @@ mod tests {
 
     #[test]
     fn the_margin_takes_the_cheapest_trial_its_days_make_likely_to_hold() {
-        // SLO 90, --confidence 90, three validation days each. 0.1 met the window as a
-        // whole (90.5) but its days spread 88.5..92.5: a day's chance F(0.25; 2) = 0.588.
-        // 0.2's days 91.4, 91.5, 91.6 (s = 0.1, mean 91.5): t = 1.5 / (0.1 √(4/3)) =
-        // 12.99, chance 0.997. The bare rule picks 0.1, the margin 0.2.
+        // SLO 90 under a service that alone reaches 100 % (a budget of 10 points of
+        // excess miss), --confidence 90, three validation days each. 0.1 met the window
+        // as a whole (90.5) but its days spread 88.5..92.5: excesses 11.5, 9.5, 7.5, a
+        // day's chance F(0.2686; 2) = 0.593 on their logarithms. 0.2's days 91.4, 91.5,
+        // 91.6 miss 8.6, 8.5, 8.4: chance 0.9966. The bare rule picks 0.1, the margin 0.2.
         let mut trials = vec![
             trial(1, "buffered", 0.1, (90.5, 110), (89.0, 111)),
             trial(1, "buffered", 0.2, (91.5, 120), (91.0, 121)),
         ];
         trials[0].chosen_on.as_mut().unwrap().days = vec![88.5, 90.5, 92.5];
         trials[1].chosen_on.as_mut().unwrap().days = vec![91.4, 91.5, 91.6];
-        let bare = records(&trials, 1, &Rule::new(90.0, 0.0));
+        let bare = records(&trials, 1, &Rule::new(90.0, 0.0, 100.0));
         assert_eq!(bare[0].picks, vec![0]);
-        let sure = records(&trials, 1, &Rule::new(90.0, 90.0));
+        let rule = Rule::new(90.0, 90.0, 100.0);
+        let sure = records(&trials, 1, &rule);
         assert_eq!(sure[0].picks, vec![1]);
         assert_eq!(sure[0].validation_met, 1);
-        let p = Rule::new(90.0, 90.0)
-            .probability(&trials[1].chosen().days)
-            .unwrap();
-        let t = 1.5 / (0.1 * (4.0f64 / 3.0).sqrt());
-        assert!(
-            (p - (0.5 + t / (2.0 * (2.0 + t * t).sqrt()))).abs() < 1e-9,
-            "{p}"
-        );
+        // By hand: the logarithms' mean m and sample deviation s, t = (ln 10 − m) /
+        // (s √(4/3)), and two degrees of freedom's F(t) = 1/2 + t / (2 √(2 + t²)).
+        let chance = |excess: [f64; 3]| {
+            let l = excess.map(f64::ln);
+            let m = (l[0] + l[1] + l[2]) / 3.0;
+            let s = (l.iter().map(|x| (x - m).powi(2)).sum::<f64>() / 2.0).sqrt();
+            let t = (10f64.ln() - m) / (s * (4.0f64 / 3.0).sqrt());
+            0.5 + t / (2.0 * (2.0 + t * t).sqrt())
+        };
+        for (i, excess) in [[11.5, 9.5, 7.5], [8.6, 8.5, 8.4]].into_iter().enumerate() {
+            let p = rule.probability(&trials[i].chosen().days).unwrap();
+            assert!((p - chance(excess)).abs() < 1e-9, "{p}");
+        }
+        assert!((chance([11.5, 9.5, 7.5]) - 0.5933).abs() < 1e-4);
+        assert!((chance([8.6, 8.5, 8.4]) - 0.9966).abs() < 1e-4);
         // As stated, the more cautious rule of succession: (3 + 1) / (3 + 2).
         assert_eq!(sure[0].stated[0], Some(0.8));
         assert_eq!(sure[0].validation_days, (3, 3));
         // Where no trial is likely enough, the likeliest: at --confidence 99.9 0.2's
-        // 0.997 falls short, and it is still the pick over 0.1's 0.588.
-        let strict = records(&trials, 1, &Rule::new(90.0, 99.9));
+        // 0.9966 falls short, and it is still the pick over 0.1's 0.593.
+        let strict = records(&trials, 1, &Rule::new(90.0, 99.9, 100.0));
         assert_eq!(
             (strict[0].picks.clone(), strict[0].validation_met),
             (vec![1], 0)

@@ -48,7 +48,7 @@ pub struct ServingConfig {
     pub slo_percent: f64,
     /// How sure a choice must be that the SLO holds on a day after the window it is
     /// chosen on, in percent; 0: the bare rule, met on that window as a whole
-    /// (`docs/experiment.md`, Choosing with a margin). Defaults to 90.
+    /// (`docs/experiment.md`, Choosing with a margin). Defaults to 95.
     pub confidence_percent: f64,
     /// Seed of the discrete-event model's arrivals and service times. Defaults to 42,
     /// the models' seed (the `seed` setting sets both).
@@ -65,7 +65,7 @@ impl Default for ServingConfig {
             service_cv: 1.0,
             service_time_s: 0.0,
             slo_percent: 90.0,
-            confidence_percent: 90.0,
+            confidence_percent: 95.0,
             seed: 42,
         }
     }

@@ -253,6 +253,17 @@ pub struct Unreachable {
     pub service: ServiceTime,
 }
 
+/// The attainment `serving`'s service alone reaches, percent: under the queue models the
+/// share of requests its service time brings within the deadline (no queueing, no
+/// drops), 100 where the SLO counts minutes.
+pub fn ceiling_pct(serving: &Serving) -> f64 {
+    if serving.model.kind().measure() == SloMeasure::RequestsInTime {
+        100.0 * serving.service.cdf(serving.deadline_s)
+    } else {
+        100.0
+    }
+}
+
 impl Unreachable {
     /// `serving`'s SLO, if no cluster reaches it; `None` where one may (or the model's
     /// SLO counts minutes, which enough containers always serve).

@@ -22,6 +22,9 @@ pub(crate) struct SweepMeta {
     pub(crate) slo_levels: Vec<f64>,
     /// How sure a recommended row must be that its SLO holds (`--confidence`, percent).
     pub(crate) confidence_percent: f64,
+    /// The attainment the service alone reaches at each capacity, percent:
+    /// `(capacity, ceiling)` pairs ([`crate::sweep::Grid::ceilings`]).
+    pub(crate) ceilings: Vec<(f64, f64)>,
     /// Models fitted by this part.
     pub(crate) fits: usize,
     /// Simulations of the test period run by this part.

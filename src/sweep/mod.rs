@@ -238,6 +238,20 @@ impl Grid {
             .collect()
     }
 
+    /// The attainment the service alone reaches at each capacity of the grid, percent
+    /// ([`crate::serving::ceiling_pct`]): `(capacity, ceiling)` pairs, what the SLO
+    /// table's recommended rows read their days' margin against.
+    pub(crate) fn ceilings(&self) -> Vec<(f64, f64)> {
+        self.traces
+            .iter()
+            .flat_map(|t| t.values(&settings::CAPACITY))
+            .map(|c| {
+                let serving = self.settings.cluster.serving.at_step(c.number(), 60);
+                (c.number(), crate::serving::ceiling_pct(&serving))
+            })
+            .collect()
+    }
+
     /// The settings' SLO, or a value of the `slo` knob (slo-targeted's, in a sweep), where
     /// no cluster reaches it at some capacity of the grid ([`Unreachable`]): a sweep and a
     /// backtest refuse it before any fitting.
@@ -360,7 +374,7 @@ impl Grid {
         let models: Vec<&str> = self.models.iter().map(|m| m.name()).collect();
         let policies: Vec<&str> = self.policies.iter().map(|p| p.name()).collect();
         let canonical = format!(
-            "{:?}|{:?}|{models:?}|{policies:?}|{:?}|{:?}|{:?}",
+            "{:?}|{:?}|{models:?}|{policies:?}|{:?}|{:?}|{:?}|{UNIT_REVISION}",
             self.traces, self.axes, self.knobs, self.slo_levels, self.settings
         );
         h.eat(canonical.as_bytes());
@@ -370,6 +384,12 @@ impl Grid {
         h.hex()
     }
 }
+
+/// What a unit computes for the same grid, in a shard's fingerprint: a shard resumed or
+/// merged by a binary that computes units otherwise refuses the parts. Raise it when a
+/// unit's rows change for the same grid (1: the margin read on the logarithm of the
+/// excess miss, which slo-targeted's search aims at).
+const UNIT_REVISION: u32 = 1;
 
 /// The units of shard `i` of `n` (1-based): every n-th unit from the i-th, so shards
 /// differ in size by one unit at most.

@@ -229,11 +229,14 @@ pub(crate) fn to_csv(df: &DataFrame) -> PolarsResult<Vec<u8>> {
 /// overall (`family` = "overall"). Chosen and judged on the same test period: in-sample.
 ///
 /// The recommended rows are picked with `confidence` (`--confidence`, percent; 0: bare)
-/// from the validation days ([`recommended_rows`]).
+/// from the validation days ([`recommended_rows`]), against the attainment the service
+/// alone reaches at a row's capacity (`ceilings`: `(capacity, percent)` pairs; 100 at a
+/// capacity not among them).
 pub(crate) fn slo_table(
     df: &DataFrame,
     levels: &[f64],
     confidence: f64,
+    ceilings: &[(f64, f64)],
 ) -> PolarsResult<DataFrame> {
     let group: Vec<String> = std::iter::once("trace")
         .chain(axis_columns())
@@ -273,7 +276,10 @@ pub(crate) fn slo_table(
         let mut both = families.vstack(&overall)?;
         let n = both.height();
         both.with_column(Column::new("chosen_on".into(), vec!["test"; n]))?;
-        let picked = IdxCa::from_vec("".into(), recommended_rows(&candidates, level, confidence)?);
+        let picked = IdxCa::from_vec(
+            "".into(),
+            recommended_rows(&candidates, level, confidence, ceilings)?,
+        );
         let mut recommended = candidates.take(&picked)?;
         let n = recommended.height();
         recommended.with_column(Column::new("family".into(), vec!["recommended"; n]))?;
@@ -330,7 +336,12 @@ pub(crate) fn slo_table(
 /// there ([`choice::ranking`]). Rows without validation
 /// figures take no part. Indices into `df`, one per group that has any, in the order the
 /// groups first appear.
-fn recommended_rows(df: &DataFrame, level: f64, confidence: f64) -> PolarsResult<Vec<IdxSize>> {
+fn recommended_rows(
+    df: &DataFrame,
+    level: f64,
+    confidence: f64,
+    ceilings: &[(f64, f64)],
+) -> PolarsResult<Vec<IdxSize>> {
     let text = |name: &str| -> PolarsResult<StringChunked> { Ok(df.column(name)?.str()?.clone()) };
     let (trace, model, policy) = (text("trace")?, text("model")?, text("policy")?);
     let at = axis_values(df)?;
@@ -338,6 +349,15 @@ fn recommended_rows(df: &DataFrame, level: f64, confidence: f64) -> PolarsResult
     let minutes = df.column("validation_container_minutes")?.i64()?.clone();
     let cost = df.column("validation_cost_vs_optimal")?.f64()?.clone();
     let days = text("validation_days_pct")?;
+    let capacity = df.column("capacity_per_min")?.cast(&DataType::Float64)?;
+    let capacity = capacity.f64()?;
+    let ceiling = |i: usize| {
+        let c = capacity.get(i).unwrap_or(f64::NAN);
+        ceilings
+            .iter()
+            .find(|&&(at, _)| (at - c).abs() <= 1e-9 * at.abs())
+            .map_or(100.0, |&(_, pct)| pct)
+    };
     // Groups and, in each, families, in first-appearance order; each family's rows.
     // Indexed, so a sweep of many units stays linear in its rows.
     type Group = (Option<String>, Vec<Option<u64>>);
@@ -389,7 +409,9 @@ fn recommended_rows(df: &DataFrame, level: f64, confidence: f64) -> PolarsResult
                 });
             }
         }
-        let records = choice::records(&trials, 1, &choice::Rule::new(level, confidence));
+        // A group is one capacity (an axis), so one ceiling.
+        let rule = choice::Rule::new(level, confidence, ceiling(rows_of[0]));
+        let records = choice::records(&trials, 1, &rule);
         if let Some(first) = choice::recommend(&records) {
             out.push(rows_of[records[first].picks[0]] as IdxSize);
         }
@@ -721,7 +743,7 @@ mod tests {
             row("t", 2, "confidence-aware", Some(0.8), 0, 99),
         ];
         let df = combine(&[read_part(&part_csv(&rows)).unwrap()]).unwrap();
-        let t = slo_table(&df, &[99.0, 99.5], 90.0).unwrap();
+        let t = slo_table(&df, &[99.0, 99.5], 90.0, &[]).unwrap();
         let overall = picks(&t, "overall").unwrap();
         assert_eq!(
             (overall[0].policy.as_str(), overall[0].knob.clone()),
@@ -771,7 +793,7 @@ mod tests {
             row("t", 2, "reactive-hpa", Some(0.7), 0, 150),
         ];
         let df = combine(&[read_part(&part_csv(&rows)).unwrap()]).unwrap();
-        let t = slo_table(&df, &[99.0, 99.9], 90.0).unwrap();
+        let t = slo_table(&df, &[99.0, 99.9], 90.0, &[]).unwrap();
         let text = String::from_utf8(to_csv(&t).unwrap()).unwrap();
         let lines: Vec<&str> = text.lines().collect();
         assert!(
