@@ -67,14 +67,20 @@ impl Rule {
     }
 
     /// The chance that a day after the window meets the SLO, from the days' attainments;
-    /// `None` with fewer than two days. Where the SLO is the ceiling itself (no budget
-    /// to take logarithms of), the attainments are read as normal draws instead.
+    /// `None` with fewer than two days; 0 where a day is no number. Where the SLO is
+    /// the ceiling itself or above it (no budget to take logarithms of: an SLO no cluster
+    /// reaches, which a sweep's `--slo-levels` only warns of), the attainments are read
+    /// as normal draws instead.
     pub fn probability(&self, days: &[f64]) -> Option<f64> {
         let budget = self.ceiling - self.slo;
         let n = days.len() as f64;
+        if days.len() >= 2 && days.iter().any(|d| d.is_nan()) {
+            // A day that is no number meets no SLO.
+            return Some(0.0);
+        }
         if budget <= 1e-6 {
             let (mean, s) = mean_sd(days)?;
-            if s == 0.0 {
+            if s <= SPREAD_NONE * mean.abs().max(1.0) {
                 return Some(if attains(mean, self.slo) { 1.0 } else { 0.0 });
             }
             let t = (mean - self.slo) / (s * (1.0 + 1.0 / n).sqrt());
@@ -86,7 +92,7 @@ impl Rule {
             .map(|&d| (self.ceiling - d).max(floor).ln())
             .collect();
         let (mean, s) = mean_sd(&logs)?;
-        if s == 0.0 {
+        if s <= SPREAD_NONE * mean.abs().max(1.0) {
             let met = attains(self.ceiling - mean.exp(), self.slo);
             return Some(if met { 1.0 } else { 0.0 });
         }
@@ -116,6 +122,10 @@ impl Rule {
         }
     }
 }
+
+/// A spread below this share of the mean's size is rounding, not spread: days that are
+/// one value (its logarithm computed alike) count as certain either way.
+const SPREAD_NONE: f64 = 1e-12;
 
 /// The least excess miss a day counts with, as a share of the SLO's budget: days that
 /// all but reach the ceiling are alike, and do not spread the logarithm without bound.
@@ -312,6 +322,16 @@ mod tests {
         assert_eq!(rule.probability(&[95.0, 95.0]), Some(1.0));
         assert_eq!(rule.probability(&[90.0, 90.0]), Some(1.0));
         assert_eq!(rule.probability(&[85.0, 85.0]), Some(0.0));
+        // Seven days of one value: no spread, though the logarithm's mean and deviation
+        // round (s of about 5e-16).
+        assert_eq!(rule.probability(&[90.0; 7]), Some(1.0));
+        assert_eq!(rule.probability(&[91.7; 7]), Some(1.0));
+        // A day that is no number meets no SLO.
+        assert_eq!(rule.probability(&[95.0, f64::NAN, 95.0]), Some(0.0));
+        assert!(!rule.holds(Evidence {
+            pooled: 95.0,
+            days: &[95.0, f64::NAN, 95.0]
+        }));
         // As stated: the more cautious of 0.8118 and (3 + 1) / (3 + 2) = 0.8; of 1 and
         // (2 + 1) / (2 + 2) = 0.75.
         assert!((rule.stated(&days).unwrap() - 0.8).abs() < 1e-12);

@@ -342,6 +342,24 @@ pub fn need(cluster: &StepCluster, demand: f64) -> u32 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_ceiling_is_what_the_service_alone_reaches() {
+        // Lognormal service of CV 1: σ² = ln 2, μ = ln(mean) − σ²/2; within 2.5 mean
+        // service times Φ((ln 2.5 + ln 2 / 2) / √(ln 2)) = Φ(1.51686) = 93.535 %, within 5
+        // Φ((ln 5 + ln 2 / 2) / √(ln 2)) = Φ(2.34941) = 99.060 % (normal tables).
+        let config = crate::config::ServingConfig::default();
+        let at_default = ceiling_pct(&config.at_step(50.0, 60));
+        assert!((at_default - 93.535).abs() < 1e-3, "{at_default}");
+        let mut six = config.clone();
+        six.deadline_s = 6.0;
+        let at_six = ceiling_pct(&six.at_step(50.0, 60));
+        assert!((at_six - 99.060).abs() < 1e-3, "{at_six}");
+        // Under threshold the SLO counts minutes, which enough containers always serve.
+        let mut threshold = config;
+        threshold.model = model_named("threshold").unwrap();
+        assert_eq!(ceiling_pct(&threshold.at_step(50.0, 60)), 100.0);
+    }
     use crate::config::ClusterConfig;
 
     #[test]

@@ -509,8 +509,12 @@ impl ShardDir<'_> {
             .filter(|n| n.starts_with(&prefix) && n.ends_with(".json"))
         {
             let path = self.dir.join(name);
-            let m: Manifest<M> = serde_json::from_slice(&read(&path)?)
-                .with_context(|| format!("reading {}", path.display()))?;
+            let m: Manifest<M> = serde_json::from_slice(&read(&path)?).with_context(|| {
+                format!(
+                    "reading {} (a manifest this prescale does not read, of another version?): rerun its shard",
+                    path.display()
+                )
+            })?;
             parts.push((name.trim_end_matches(".json").to_string(), m));
         }
         parts.sort_by_key(|(_, m)| (m.of, m.shard));

@@ -230,8 +230,8 @@ pub(crate) fn to_csv(df: &DataFrame) -> PolarsResult<Vec<u8>> {
 ///
 /// The recommended rows are picked with `confidence` (`--confidence`, percent; 0: bare)
 /// from the validation days ([`recommended_rows`]), against the attainment the service
-/// alone reaches at a row's capacity (`ceilings`: `(capacity, percent)` pairs; 100 at a
-/// capacity not among them).
+/// alone reaches at a row's capacity (`ceilings`: `(capacity, percent)` pairs; a
+/// capacity not among them is an error).
 pub(crate) fn slo_table(
     df: &DataFrame,
     levels: &[f64],
@@ -351,12 +351,15 @@ fn recommended_rows(
     let days = text("validation_days_pct")?;
     let capacity = df.column("capacity_per_min")?.cast(&DataType::Float64)?;
     let capacity = capacity.f64()?;
-    let ceiling = |i: usize| {
+    let ceiling = |i: usize| -> PolarsResult<f64> {
         let c = capacity.get(i).unwrap_or(f64::NAN);
         ceilings
             .iter()
             .find(|&&(at, _)| (at - c).abs() <= 1e-9 * at.abs())
-            .map_or(100.0, |&(_, pct)| pct)
+            .map(|&(_, pct)| pct)
+            .ok_or_else(|| {
+                polars_err!(ComputeError: "no ceiling recorded for capacity {c}: rerun the sweep")
+            })
     };
     // Groups and, in each, families, in first-appearance order; each family's rows.
     // Indexed, so a sweep of many units stays linear in its rows.
@@ -410,7 +413,7 @@ fn recommended_rows(
             }
         }
         // A group is one capacity (an axis), so one ceiling.
-        let rule = choice::Rule::new(level, confidence, ceiling(rows_of[0]));
+        let rule = choice::Rule::new(level, confidence, ceiling(rows_of[0])?);
         let records = choice::records(&trials, 1, &rule);
         if let Some(first) = choice::recommend(&records) {
             out.push(rows_of[records[first].picks[0]] as IdxSize);
@@ -743,7 +746,14 @@ mod tests {
             row("t", 2, "confidence-aware", Some(0.8), 0, 99),
         ];
         let df = combine(&[read_part(&part_csv(&rows)).unwrap()]).unwrap();
-        let t = slo_table(&df, &[99.0, 99.5], 90.0, &[]).unwrap();
+        // Minutes without a violation: the service alone reaches 100 % at capacity 50.
+        let err = slo_table(&df, &[99.0, 99.5], 90.0, &[(60.0, 100.0)]).unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("no ceiling recorded for capacity 50: rerun the sweep"),
+            "{err}"
+        );
+        let t = slo_table(&df, &[99.0, 99.5], 90.0, &[(50.0, 100.0)]).unwrap();
         let overall = picks(&t, "overall").unwrap();
         assert_eq!(
             (overall[0].policy.as_str(), overall[0].knob.clone()),
@@ -793,7 +803,7 @@ mod tests {
             row("t", 2, "reactive-hpa", Some(0.7), 0, 150),
         ];
         let df = combine(&[read_part(&part_csv(&rows)).unwrap()]).unwrap();
-        let t = slo_table(&df, &[99.0, 99.9], 90.0, &[]).unwrap();
+        let t = slo_table(&df, &[99.0, 99.9], 90.0, &[(50.0, 100.0)]).unwrap();
         let text = String::from_utf8(to_csv(&t).unwrap()).unwrap();
         let lines: Vec<&str> = text.lines().collect();
         assert!(
