@@ -72,32 +72,22 @@ impl Rule {
     /// reaches, which a sweep's `--slo-levels` only warns of), the attainments are read
     /// as normal draws instead.
     pub fn probability(&self, days: &[f64]) -> Option<f64> {
-        let budget = self.ceiling - self.slo;
-        let n = days.len() as f64;
         if days.len() >= 2 && days.iter().any(|d| d.is_nan()) {
             // A day that is no number meets no SLO.
             return Some(0.0);
         }
+        let budget = self.ceiling - self.slo;
         if budget <= 1e-6 {
-            let (mean, s) = mean_sd(days)?;
-            if s <= SPREAD_NONE * mean.abs().max(1.0) {
-                return Some(if attains(mean, self.slo) { 1.0 } else { 0.0 });
-            }
-            let t = (mean - self.slo) / (s * (1.0 + 1.0 / n).sqrt());
-            return Some(student_t_cdf(t, n - 1.0));
+            let short: Vec<f64> = days.iter().map(|&d| -d).collect();
+            return chance_at_most(&short, -self.slo, 1e-6);
         }
         let floor = EXCESS_FLOOR * budget;
         let logs: Vec<f64> = days
             .iter()
             .map(|&d| (self.ceiling - d).max(floor).ln())
             .collect();
-        let (mean, s) = mean_sd(&logs)?;
-        if s <= SPREAD_NONE * mean.abs().max(1.0) {
-            let met = attains(self.ceiling - mean.exp(), self.slo);
-            return Some(if met { 1.0 } else { 0.0 });
-        }
-        let t = (budget.ln() - mean) / (s * (1.0 + 1.0 / n).sqrt());
-        Some(student_t_cdf(t, n - 1.0))
+        // The reports' 1e-6 points of tolerance, as a logarithm's at the budget.
+        chance_at_most(&logs, budget.ln(), 1e-6 / budget)
     }
 
     /// The chance of a day meeting the SLO as the reports state it: the more cautious of
@@ -134,6 +124,22 @@ const EXCESS_FLOOR: f64 = 0.01;
 /// The days whose attainment met an SLO of `slo` percent.
 pub fn days_met(days: &[f64], slo: f64) -> usize {
     days.iter().filter(|&&d| attains(d, slo)).count()
+}
+
+/// The chance that one more draw lies at or below `bound` (to `tolerance`), taking `x`
+/// as independent normal draws: the Student-t prediction interval for one new
+/// observation, `F_t((bound − mean) / (s · √(1 + 1/n)); n − 1)`; certain either way where
+/// the values do not spread; `None` for fewer than two values.
+fn chance_at_most(x: &[f64], bound: f64, tolerance: f64) -> Option<f64> {
+    let (mean, s) = mean_sd(x)?;
+    if s <= SPREAD_NONE * mean.abs().max(1.0) {
+        return Some(if mean <= bound + tolerance { 1.0 } else { 0.0 });
+    }
+    let n = x.len() as f64;
+    Some(student_t_cdf(
+        (bound - mean) / (s * (1.0 + 1.0 / n).sqrt()),
+        n - 1.0,
+    ))
 }
 
 /// Mean and sample standard deviation; `None` for fewer than two values.
