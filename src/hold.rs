@@ -87,7 +87,7 @@ impl Rule {
             .map(|&d| (self.ceiling - d).max(floor).ln())
             .collect();
         // The reports' 1e-6 points of tolerance, as a logarithm's at the budget.
-        chance_at_most(&logs, budget.ln(), 1e-6 / budget)
+        chance_at_most(&logs, budget.ln(), (1e-6 / budget).ln_1p())
     }
 
     /// The chance of a day meeting the SLO as the reports state it: the more cautious of
@@ -376,12 +376,15 @@ mod tests {
         // Where the SLO is the ceiling, no budget is left to take logarithms of: the days
         // read as normal draws. Days 91, 92, 93 against 90 %: mean 92, s = 1, n = 3; t =
         // 2 / √(4/3) = √3, F(√3; 2) = 1/2 + √3 / (2 √5).
-        let p = Rule::new(90.0, 90.0, 90.0)
-            .probability(&[91.0, 92.0, 93.0])
-            .unwrap();
+        let at_ceiling = Rule::new(90.0, 90.0, 90.0);
+        let p = at_ceiling.probability(&[91.0, 92.0, 93.0]).unwrap();
         assert!(
             (p - (0.5 + 3f64.sqrt() / (2.0 * 5f64.sqrt()))).abs() < 1e-12,
             "{p}"
         );
+        // No spread there: certain either way, to the reports' 1e-6 points.
+        assert_eq!(at_ceiling.probability(&[91.0, 91.0]), Some(1.0));
+        assert_eq!(at_ceiling.probability(&[90.0 - 1e-7; 2]), Some(1.0));
+        assert_eq!(at_ceiling.probability(&[89.99, 89.99]), Some(0.0));
     }
 }
