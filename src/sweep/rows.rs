@@ -729,6 +729,30 @@ mod tests {
     }
 
     #[test]
+    fn the_recommended_rows_read_the_ceiling_recorded_for_their_capacity() {
+        // SLO 90, --confidence 95, three validation days each. buffered at 0.1 (100
+        // container-minutes) attains 91.5, 92, 92.5; at 0.3 (130) 93.3, 93.35, 93.4.
+        // Under a ceiling of 100 % 0.1's misses over it, 8.5, 8 and 7.5 of a budget of
+        // 10, put a day's chance at F(3.106; 2) = 0.955: 0.1 is the pick. Under the
+        // 93.5 % a service reaches within 2.5 mean service times its misses 2, 1.5 and 1
+        // of a budget of 3.5 spread more in logarithm: F(2.205; 2) = 0.921, and 0.3
+        // (misses 0.2, 0.15, 0.1: F(7.93; 2) = 0.992) is the pick.
+        let mut cheap = validated(row("t", 2, "buffered", Some(0.1), 0, 100), 0, 100);
+        let mut dear = validated(row("t", 2, "buffered", Some(0.3), 0, 130), 0, 130);
+        cheap.validation.as_mut().unwrap().days = vec![91.5, 92.0, 92.5];
+        dear.validation.as_mut().unwrap().days = vec![93.3, 93.35, 93.4];
+        let df = combine(&[read_part(&part_csv(&[cheap, dear])).unwrap()]).unwrap();
+        let pick = |ceiling: f64| {
+            let t = slo_table(&df, &[90.0], 95.0, &[(50.0, ceiling)]).unwrap();
+            let rec = picks(&t, "recommended").unwrap();
+            assert_eq!(rec.len(), 1);
+            rec[0].knob.clone().unwrap().1
+        };
+        assert_eq!(pick(100.0), 0.1);
+        assert_eq!(pick(93.5), 0.3);
+    }
+
+    #[test]
     fn the_recommendation_is_chosen_on_the_validation_columns_and_judged_on_the_test() {
         // SLO 99 (at most 10 violating minutes of 1,000). On the test period buffered at
         // 0 is the cheapest that met it (8 minutes, 100): the in-sample pick. On the
