@@ -205,7 +205,7 @@ pub struct BacktestCmd {
     /// Fit every model afresh in each fold. By default a model that refits as it forecasts (Prophet) runs one chain of refits from the first fold's validation window to the trace's end, and each fold reads its windows from it: each forecast still reads only the data before its block, at a third of the fits; and the LSTM is fitted once, before the first fold's validation window, and forecasts every fold's windows, as run-all's one fit forecasts its validation window and test period (it reads the actual context).
     #[arg(long, help_heading = TRACE)]
     pub fit_each_fold: bool,
-    /// Run every knob value on each validation window. By default a family whose SLO attainment and cost rise along its knob (buffer, interval-width, hpa-target) runs there, on 3 validation days or more, only the values a bisection for its pick tries (about log2 of them, or all where none holds): the same pick where they rise, at a fraction of the runs; every value still runs on each test window, so regret is against the full lists.
+    /// Run every knob value on each validation window. By default a family whose SLO attainment and cost rise along its knob (buffer, interval-width, hpa-target) runs there (on 1 validation day, or 3 or more) only the values a bisection for its pick tries (about log2 of them, or all where none holds): the same pick where they rise, at a fraction of the runs; every value still runs on each test window, so regret is against the full lists.
     #[arg(long, help_heading = TRACE)]
     pub full_knob_search: bool,
     /// Every setting's flag; knobs take comma-separated lists (each knob's trials by default).

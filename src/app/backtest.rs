@@ -114,8 +114,9 @@ fn fit_fold(
     })
 }
 
-/// The fewest validation days on which a knob search runs (`docs/experiment.md`, Knob
-/// searches): with two, one degree of freedom, the rule's verdict can fall along a knob.
+/// The fewest validation days whose spread a knob search reads (`docs/experiment.md`,
+/// Backtests: knob searches): with two, one degree of freedom, the rule's verdict can
+/// fall along a knob. A window of one day is read by the bare rule, and searched.
 const SEARCH_DAYS: usize = 3;
 
 /// Every trial of `fold` from its models' fit: each family at each knob value on the
@@ -157,11 +158,13 @@ fn judge_fold(
         _ => policy.trials(),
     });
     let rule = choice::Rule::of(step);
-    // A search relies on the rule's verdict rising along a knob; on fewer than
-    // SEARCH_DAYS validation days the days' spread is too thin a sample for that (at
-    // one degree of freedom a verdict fell along a target), and every value runs.
+    // A search relies on the rule's verdict rising along a knob; a spread read from
+    // fewer than SEARCH_DAYS validation days is too thin a sample for that (at one
+    // degree of freedom a verdict fell along a target), and every value runs. One day,
+    // or no confidence, is the bare rule, which rises with the window's attainment.
     let days = fold.validation.len() / step.steps_per_day().max(1);
-    let search = (plan.searched && days >= SEARCH_DAYS).then_some(&rule);
+    let thin = rule.confidence.is_some() && (2..SEARCH_DAYS).contains(&days);
+    let search = (plan.searched && !thin).then_some(&rule);
     let trials = trials::run(
         &bench,
         &jobs,
