@@ -15,6 +15,7 @@ use crate::config::{ClusterConfig, ModelConfig};
 use crate::experiment::ModelForecast;
 use crate::forecast::fit::{self, build_models, side_by_side};
 use crate::forecast::{FitInput, Forecast, Forecaster};
+use crate::hold::chance_cell;
 use crate::metrics;
 use crate::plan::BacktestPlan;
 use crate::serving::StepCluster;
@@ -890,8 +891,7 @@ fn fleet_md(fleet: &[FleetRow], meta: &BacktestMeta) -> String {
             r.trace,
             r.folds_held,
             r.folds,
-            r.stated_hold_pct
-                .map_or("-".to_string(), |p| format!("{p:.0} %")),
+            r.stated_hold_pct.map_or("-".to_string(), chance_cell),
             r.test_days_met,
             r.test_days,
             num(r.test_cost_vs_optimal, 3),
@@ -910,7 +910,7 @@ fn fleet_md(fleet: &[FleetRow], meta: &BacktestMeta) -> String {
     out.push_str(&format!(
         "\nThe recommendations held on {held} of {folds} test folds ({:.0} %){}; {days_met} of {days} test days met.\n",
         100.0 * held as f64 / folds.max(1) as f64,
-        mean(&stated).map_or(String::new(), |p| format!(", stated on average a day's chance of {p:.0} %")),
+        mean(&stated).map_or(String::new(), |p| format!(", stated on average a day's chance of {}", chance_cell(p))),
     ));
     out
 }
@@ -939,8 +939,8 @@ fn evidence(r: &FamilyRecord) -> String {
         String::new()
     } else {
         format!(
-            "; stated: a day meets it with a chance of {:.0} % on average over the folds, measured: {} of {} test days ({:.0} %)",
-            100.0 * stated.iter().sum::<f64>() / stated.len() as f64,
+            "; stated: a day meets it with a chance of {} on average over the folds, measured: {} of {} test days ({:.0} %)",
+            chance_cell(100.0 * stated.iter().sum::<f64>() / stated.len() as f64),
             r.test_days.0,
             r.test_days.1,
             100.0 * r.test_days.0 as f64 / r.test_days.1.max(1) as f64
@@ -1005,7 +1005,7 @@ fn recommendation(
             t.chosen().attained_pct,
             days(t.chosen()),
             rule.stated(&t.chosen().days)
-                .map_or("-".to_string(), |p| format!("{:.0} %", 100.0 * p)),
+                .map_or("-".to_string(), |p| chance_cell(100.0 * p)),
             row.test_slo_pct,
             days(test),
             row.test_cost_vs_optimal,

@@ -490,8 +490,8 @@ mod tests {
         }
         assert!((chance([11.5, 9.5, 7.5]) - 0.5933).abs() < 1e-4);
         assert!((chance([8.6, 8.5, 8.4]) - 0.9966).abs() < 1e-4);
-        // As stated, the more cautious rule of succession: (3 + 1) / (3 + 2).
-        assert_eq!(sure[0].stated[0], Some(0.8));
+        // As stated: the rule's own chance, read from the days' spread.
+        assert!((sure[0].stated[0].unwrap() - chance([8.6, 8.5, 8.4])).abs() < 1e-9);
         assert_eq!(sure[0].validation_days, (3, 3));
         // Where no trial is likely enough, the likeliest: at --confidence 99.9 0.2's
         // 0.9966 falls short, and it is still the pick over 0.1's 0.593.

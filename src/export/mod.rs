@@ -27,6 +27,7 @@ use serde_json::{json, Value};
 use thiserror::Error;
 
 use crate::config::HpaMetric;
+use crate::hold::chance_about;
 use crate::recommend::Choice;
 use crate::settings::Settings;
 
@@ -417,7 +418,7 @@ pub(crate) fn header(choice: &Choice) -> String {
         (None, None) => String::new(),
     };
     let hold = choice.hold_pct.map_or(String::new(), |p| {
-        format!("; expected to meet it on about {p:.0} % of days")
+        format!("; expected to meet it on {} of days", chance_about(p))
     });
     [
         format!("prescale export: the {} choice", choice.role),
