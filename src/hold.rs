@@ -81,7 +81,7 @@ impl Rule {
             // A day that is no number meets no SLO.
             return Some(Reading {
                 chance: 0.0,
-                spread: true,
+                spread: false,
             });
         }
         let budget = self.ceiling - self.slo;
@@ -104,7 +104,9 @@ impl Rule {
     /// does not (days all alike, read as certain; no budget left, where the attainments'
     /// reading overstated), the more cautious of it and the rule of succession on the
     /// days that met the SLO, `(met + 1) / (n + 2)` (a uniform prior on a day's chance,
-    /// updated by the days). `None` with fewer than two days.
+    /// updated by the days). `None` with fewer than two days. The two meet with a jump:
+    /// days that spread ever less read ever nearer certain, days exactly alike as the
+    /// days met say.
     pub fn stated(&self, days: &[f64]) -> Option<f64> {
         let r = self.reading(days)?;
         if r.spread {
@@ -126,21 +128,39 @@ impl Rule {
 }
 
 /// A stated chance of a day, in percent, as a table cell: `95 %`, or `> 99 %` where it
-/// would round to 100 (the rule's chance nears 1 without reaching it: no day is certain).
+/// would round to 100 and `< 1 %` where it would round to 0 without being 0 (a chance
+/// read from days that spread is never certain, though it can round to 1 in a float).
 pub fn chance_cell(pct: f64) -> String {
-    if pct >= 99.5 {
-        "> 99 %".to_string()
-    } else {
-        format!("{pct:.0} %")
+    match chance_edge(pct) {
+        Some(Edge::High) => "> 99 %".to_string(),
+        Some(Edge::Low) => "< 1 %".to_string(),
+        None => format!("{pct:.0} %"),
     }
 }
 
-/// A stated chance of a day, in percent, in a sentence: `about 95 %`, or `over 99 %`.
+/// A stated chance of a day, in percent, in a sentence: `about 95 %`, `over 99 %` or
+/// `under 1 %`.
 pub fn chance_about(pct: f64) -> String {
+    match chance_edge(pct) {
+        Some(Edge::High) => "over 99 %".to_string(),
+        Some(Edge::Low) => "under 1 %".to_string(),
+        None => format!("about {pct:.0} %"),
+    }
+}
+
+/// A chance that would round to 100 % or, not being 0, to 0 %.
+enum Edge {
+    High,
+    Low,
+}
+
+fn chance_edge(pct: f64) -> Option<Edge> {
     if pct >= 99.5 {
-        "over 99 %".to_string()
+        Some(Edge::High)
+    } else if pct > 0.0 && pct < 0.5 {
+        Some(Edge::Low)
     } else {
-        format!("about {pct:.0} %")
+        None
     }
 }
 
@@ -388,6 +408,7 @@ mod tests {
         assert_eq!(rule.stated(&[95.0, 95.0]), Some(0.75));
         assert_eq!(rule.stated(&[85.0, 85.0]), Some(0.0));
         assert_eq!(rule.stated(&[91.7; 7]), Some(8.0 / 9.0));
+        assert_eq!(rule.stated(&[95.0, f64::NAN, 95.0]), Some(0.0));
         assert_eq!(rule.stated(&[90.0]), None);
     }
 
@@ -443,7 +464,11 @@ mod tests {
         assert_eq!(chance_cell(99.49), "99 %");
         assert_eq!(chance_cell(99.5), "> 99 %");
         assert_eq!(chance_cell(99.999937), "> 99 %");
+        assert_eq!(chance_cell(0.3), "< 1 %");
+        assert_eq!(chance_cell(0.0), "0 %");
         assert_eq!(chance_about(88.9), "about 89 %");
         assert_eq!(chance_about(99.999937), "over 99 %");
+        assert_eq!(chance_about(0.3), "under 1 %");
+        assert_eq!(chance_about(0.0), "about 0 %");
     }
 }

@@ -434,12 +434,12 @@ pub(crate) fn render(choices: &[Choice]) -> String {
 fn sureness(c: &Choice) -> String {
     match c.hold_pct {
         Some(p) if c.confidence_pct > 0.0 => format!(
-            "expected to meet the SLO on {} of days (read from its validation days' spread; picked as the cheapest setting whose spread puts a day at --confidence {} % or more)",
+            "expected to meet the SLO on {} of days (from its validation days; picked as the cheapest setting whose spread puts a day at --confidence {} % or more)",
             chance_about(p),
             c.confidence_pct
         ),
         Some(p) => format!(
-            "expected to meet the SLO on {} of days (read from its validation days' spread; --confidence 0: picked as the cheapest setting that met it on the validation window, no margin)",
+            "expected to meet the SLO on {} of days (from its validation days; --confidence 0: picked as the cheapest setting that met it on the validation window, no margin)",
             chance_about(p)
         ),
         None => "how sure: not stated, one validation day shows no spread (--validation-days 2 or more states it)".to_string(),
@@ -576,7 +576,7 @@ mod tests {
             text,
             "Recommended at SLO 90 % of requests within 3 s: lstm × buffered at buffer 0.2\n  \
              chosen on the validation window 2026-01-15T00:00:00Z to 2026-01-16T00:00:00Z, without test data: validation 90.50 % at 0.912× the optimum, met on 6 of 7 days; test period 89.00 % at 0.900× (missed, on 2 of 3 days)\n  \
-             expected to meet the SLO on about 92 % of days (read from its validation days' spread; picked as the cheapest setting whose spread puts a day at --confidence 90 % or more)\n  \
+             expected to meet the SLO on about 92 % of days (from its validation days; picked as the cheapest setting whose spread puts a day at --confidence 90 % or more)\n  \
              the margin costs +6.2 % container-minutes on the test period over the bare pick (buffer 0.1: 88.00 %, missed)\n  \
              runner-up: lstm × slo-targeted at headroom +43.2 %: validation 90.50 % at 0.912× the optimum, met on 6 of 7 days; test period 89.50 % at 0.900× (missed, on 2 of 3 days)\n  \
              reactive-hpa at its own pick: none × reactive-hpa at hpa-target 0.6: validation 90.50 % at 0.912× the optimum, met on 6 of 7 days; test period 90.00 % at 0.900× (met, on 2 of 3 days)\n"

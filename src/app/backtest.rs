@@ -15,7 +15,7 @@ use crate::config::{ClusterConfig, ModelConfig};
 use crate::experiment::ModelForecast;
 use crate::forecast::fit::{self, build_models, side_by_side};
 use crate::forecast::{FitInput, Forecast, Forecaster};
-use crate::hold::chance_cell;
+use crate::hold::{chance_about, chance_cell};
 use crate::metrics;
 use crate::plan::BacktestPlan;
 use crate::serving::StepCluster;
@@ -910,7 +910,7 @@ fn fleet_md(fleet: &[FleetRow], meta: &BacktestMeta) -> String {
     out.push_str(&format!(
         "\nThe recommendations held on {held} of {folds} test folds ({:.0} %){}; {days_met} of {days} test days met.\n",
         100.0 * held as f64 / folds.max(1) as f64,
-        mean(&stated).map_or(String::new(), |p| format!(", stated on average a day's chance of {}", chance_cell(p))),
+        mean(&stated).map_or(String::new(), |p| format!(", stated on average a day's chance of {}", chance_about(p))),
     ));
     out
 }
@@ -940,7 +940,7 @@ fn evidence(r: &FamilyRecord) -> String {
     } else {
         format!(
             "; stated: a day meets it with a chance of {} on average over the folds, measured: {} of {} test days ({:.0} %)",
-            chance_cell(100.0 * stated.iter().sum::<f64>() / stated.len() as f64),
+            chance_about(100.0 * stated.iter().sum::<f64>() / stated.len() as f64),
             r.test_days.0,
             r.test_days.1,
             100.0 * r.test_days.0 as f64 / r.test_days.1.max(1) as f64

@@ -352,6 +352,7 @@ mod tests {
             );
             in_time(&tl.unwrap())
         };
+        assert!(targeted(&plain, 0.0) < 90.0, "{}", targeted(&plain, 0.0));
         assert!(targeted(&plain, 0.1) < 90.0, "{}", targeted(&plain, 0.1));
         assert!(targeted(&plain, 0.2) >= 90.0, "{}", targeted(&plain, 0.2));
         let fixed = targeted(&doubled, 0.2);
@@ -371,22 +372,24 @@ mod tests {
         )
         .unwrap();
         let h = p.headroom();
-        assert!(h > 1.0 && h < 2.0, "{h}");
+        assert!((h - 1.44).abs() < 0.01, "{h}");
         let fed = &seen[..seen.len() - cluster.steps_of(cfg.metrics_lag_min)];
         let late: f64 = fed.iter().map(|s| s.1).sum();
         let settled: f64 = fed.iter().map(|s| s.0 + s.1).sum();
         // The first decision is made a startup delay (one step) ahead, on the day before.
         let first = 4 * week - cluster.delay_steps;
-        let scale = plain[first - 48..first].iter().sum::<f64>() / 48.0;
+        let day = cluster.steps_per_day();
+        let scale = plain[first - day..first].iter().sum::<f64>() / day as f64;
         let lhs = late - 0.1 * settled;
         let rhs = (h - 0.2) * scale / cfg.feedback_gain;
         assert!((lhs - rhs).abs() < 1e-6 * settled, "{lhs} vs {rhs}");
-        // What the climb cost, as a share: under 2 points, so at least 88 % in time
-        // (a week of the doubled demand against the day before's mean).
+        // What the climb cost, as a share of the settled requests: 1.54 points, and the
+        // week's share in time 90 % less about that (88.58 %: the last step, not fed
+        // back, and the drops' accounting make up the rest).
         let climb = 100.0 * rhs / settled;
-        assert!(climb > 0.0 && climb < 2.0, "{climb}");
+        assert!((climb - 1.54).abs() < 0.01, "{climb}");
         assert!(
-            in_time(&tl) >= 88.0 && in_time(&tl) > fixed + 15.0,
+            (in_time(&tl) - (90.0 - climb)).abs() < 0.2,
             "{}",
             in_time(&tl)
         );

@@ -68,10 +68,10 @@ impl Policy for SloTargeted {
         self.tuned.map(|t| {
             let days = match t.chance {
                 Some(p) => format!(
-                    ", met on {} of {} days, a day's chance {:.0} %",
+                    ", met on {} of {} days, a day's chance {}",
                     t.days_met.0,
                     t.days_met.1,
-                    100.0 * p
+                    crate::hold::chance_cell(100.0 * p)
                 ),
                 None => String::new(),
             };
