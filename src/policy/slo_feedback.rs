@@ -254,23 +254,14 @@ mod tests {
         };
         let mut p = SloFeedback::new(&cfg, &ctx);
         let n = forecast.yhat.len();
-        let mut seen = Vec::new();
-        // The simulator's own loop, to keep what each decision observed.
-        let tl = simulate(
+        let (tl, late, settled) = fed_back(
+            &mut p,
             &demand,
             demand.len() - n..demand.len(),
-            Some(&forecast),
-            &mut Recorder {
-                inner: &mut p,
-                seen: &mut seen,
-            },
+            &forecast,
             &cluster,
-        )
-        .unwrap();
+        );
         assert_eq!(tl.len(), n);
-        let fed = &seen[..seen.len() - cfg.metrics_lag_min as usize];
-        let late: f64 = fed.iter().map(|s| s.1).sum();
-        let settled: f64 = fed.iter().map(|s| s.0 + s.1).sum();
         let lhs = late - 0.1 * settled;
         let rhs = (p.headroom() - 0.1) * 100.0 / cfg.feedback_gain;
         assert!((lhs - rhs).abs() < 1e-6 * settled, "{lhs} vs {rhs}");
@@ -359,23 +350,10 @@ mod tests {
         assert!(fixed < 70.0, "{fixed}");
 
         let mut p = SloFeedback::new(&cfg, &at(0.2));
-        let mut seen = Vec::new();
-        let tl = simulate(
-            &doubled,
-            4 * week..5 * week,
-            Some(&forecast),
-            &mut Recorder {
-                inner: &mut p,
-                seen: &mut seen,
-            },
-            &cluster,
-        )
-        .unwrap();
+        let (tl, late, settled) =
+            fed_back(&mut p, &doubled, 4 * week..5 * week, &forecast, &cluster);
         let h = p.headroom();
         assert!((h - 1.44).abs() < 0.01, "{h}");
-        let fed = &seen[..seen.len() - cluster.steps_of(cfg.metrics_lag_min)];
-        let late: f64 = fed.iter().map(|s| s.1).sum();
-        let settled: f64 = fed.iter().map(|s| s.0 + s.1).sum();
         // The first decision is made a startup delay (one step) ahead, on the day before.
         let first = 4 * week - cluster.delay_steps;
         let day = cluster.steps_per_day();
@@ -393,6 +371,35 @@ mod tests {
             "{}",
             in_time(&tl)
         );
+    }
+
+    /// Runs `p` over the steps `t` of `demand` in the simulator's own loop and sums what
+    /// it was fed back: the late and the settled requests of every step its last decision
+    /// observed, less the steps the default metrics lag had kept from it.
+    fn fed_back(
+        p: &mut SloFeedback,
+        demand: &[f64],
+        t: std::ops::Range<usize>,
+        forecast: &Forecast,
+        cluster: &StepCluster,
+    ) -> (crate::sim::Timeline, f64, f64) {
+        let mut seen = Vec::new();
+        let tl = simulate(
+            demand,
+            t,
+            Some(forecast),
+            &mut Recorder {
+                inner: p,
+                seen: &mut seen,
+            },
+            cluster,
+        )
+        .unwrap();
+        let lag = cluster.steps_of(PolicyConfig::default().metrics_lag_min);
+        let fed = &seen[..seen.len() - lag];
+        let late = fed.iter().map(|s| s.1).sum();
+        let settled = fed.iter().map(|s| s.0 + s.1).sum();
+        (tl, late, settled)
     }
 
     /// Passes decisions through, keeping every step the last decision had observed.
