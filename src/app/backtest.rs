@@ -1262,6 +1262,7 @@ mod tests {
             };
             let setup = only(&searched);
             let folds = setup.folds.clone();
+            let ceiling = crate::serving::ceiling_pct(&setup.step.serving);
             let (mut all, mut some) = (Vec::new(), Vec::new());
             for f in &folds {
                 all.extend(run_fold(&every, &setup, f, f.test.end, &bar).unwrap().0);
@@ -1287,7 +1288,6 @@ mod tests {
                         pairs += 1;
                         let (a, b) = (w[0].chosen(), w[1].chosen());
                         for slo in [90.0, 95.0, 99.0] {
-                            let ceiling = crate::serving::ceiling_pct(&setup.step.serving);
                             let rule = choice::Rule::new(slo, 95.0, ceiling);
                             if rule.holds(a.evidence()) && !rule.holds(b.evidence()) {
                                 falls.push(format!("{trace:?} {} {fold} at {slo}", p.name()));

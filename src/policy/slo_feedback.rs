@@ -164,32 +164,39 @@ mod tests {
         (demand, forecast)
     }
 
+    /// A policy tuned at headroom `start` on a validation window that reached 90 %.
+    fn tuned_at(cluster: &StepCluster, start: f64) -> PolicyContext<'_> {
+        PolicyContext {
+            cluster,
+            tuned: Some(Tuned {
+                attained_pct: 90.0,
+                ..Tuned::trying(start, 0)
+            }),
+        }
+    }
+
+    /// `kind` tuned at `start`, run over the forecast's steps at the end of `demand`: its
+    /// timeline and its headroom at the end.
     fn run(
         kind: &str,
         demand: &[f64],
         forecast: &Forecast,
         start: f64,
         cfg: &PolicyConfig,
+        cluster: &StepCluster,
     ) -> (crate::sim::Timeline, f64) {
-        let cluster = ClusterConfig::default().at_step(60);
-        let ctx = PolicyContext {
-            cluster: &cluster,
-            tuned: Some(Tuned {
-                attained_pct: 90.0,
-                ..Tuned::trying(start, 0)
-            }),
-        };
+        let ctx = tuned_at(cluster, start);
         let n = forecast.yhat.len();
         let t = demand.len() - n..demand.len();
         if kind == "slo-feedback" {
             let mut p = SloFeedback::new(cfg, &ctx);
-            let tl = simulate(demand, t, Some(forecast), &mut p, &cluster).unwrap();
+            let tl = simulate(demand, t, Some(forecast), &mut p, cluster).unwrap();
             (tl, p.headroom())
         } else {
             let mut p = crate::policy::PolicyKind::from_name(kind)
                 .unwrap()
                 .build(cfg, &ctx);
-            let tl = simulate(demand, t, Some(forecast), p.as_mut(), &cluster).unwrap();
+            let tl = simulate(demand, t, Some(forecast), p.as_mut(), cluster).unwrap();
             (tl, start)
         }
     }
@@ -209,8 +216,9 @@ mod tests {
         // climbs three times as fast and gives back a third as much.
         let (demand, forecast) = shifted(1440);
         let cfg = PolicyConfig::default();
-        let (fixed, _) = run("slo-targeted", &demand, &forecast, 0.1, &cfg);
-        let (fed, h) = run("slo-feedback", &demand, &forecast, 0.1, &cfg);
+        let cluster = ClusterConfig::default().at_step(60);
+        let (fixed, _) = run("slo-targeted", &demand, &forecast, 0.1, &cfg, &cluster);
+        let (fed, h) = run("slo-feedback", &demand, &forecast, 0.1, &cfg, &cluster);
         assert!(in_time(&fixed) < 70.0, "{}", in_time(&fixed));
         assert!((0.8..1.5).contains(&h), "{h}");
         let bound = 100.0 * (h - 0.1) * 100.0 / (cfg.feedback_gain * 288_000.0);
@@ -223,7 +231,7 @@ mod tests {
             feedback_gain: 0.3,
             ..cfg
         };
-        let (quick, _) = run("slo-feedback", &demand, &forecast, 0.1, &fast);
+        let (quick, _) = run("slo-feedback", &demand, &forecast, 0.1, &fast, &cluster);
         assert!(
             in_time(&quick) > in_time(&fed),
             "{} {}",
@@ -245,14 +253,7 @@ mod tests {
         let (demand, forecast) = shifted(600);
         let cfg = PolicyConfig::default();
         let cluster = ClusterConfig::default().at_step(60);
-        let ctx = PolicyContext {
-            cluster: &cluster,
-            tuned: Some(Tuned {
-                attained_pct: 90.0,
-                ..Tuned::trying(0.1, 0)
-            }),
-        };
-        let mut p = SloFeedback::new(&cfg, &ctx);
+        let mut p = SloFeedback::new(&cfg, &tuned_at(&cluster, 0.1));
         let n = forecast.yhat.len();
         let (tl, late, settled) = fed_back(
             &mut p,
@@ -323,25 +324,8 @@ mod tests {
         };
         let cluster = ClusterConfig::default().at_step(1800);
         let cfg = PolicyConfig::default();
-        let at = |h: f64| PolicyContext {
-            cluster: &cluster,
-            tuned: Some(Tuned {
-                attained_pct: 90.0,
-                ..Tuned::trying(h, 0)
-            }),
-        };
         let targeted = |demand: &[f64], h: f64| {
-            let mut p = crate::policy::PolicyKind::from_name("slo-targeted")
-                .unwrap()
-                .build(&cfg, &at(h));
-            let tl = simulate(
-                demand,
-                4 * week..5 * week,
-                Some(&forecast),
-                p.as_mut(),
-                &cluster,
-            );
-            in_time(&tl.unwrap())
+            in_time(&run("slo-targeted", demand, &forecast, h, &cfg, &cluster).0)
         };
         assert!(targeted(&plain, 0.0) < 90.0, "{}", targeted(&plain, 0.0));
         assert!(targeted(&plain, 0.1) < 90.0, "{}", targeted(&plain, 0.1));
@@ -349,7 +333,7 @@ mod tests {
         let fixed = targeted(&doubled, 0.2);
         assert!(fixed < 70.0, "{fixed}");
 
-        let mut p = SloFeedback::new(&cfg, &at(0.2));
+        let mut p = SloFeedback::new(&cfg, &tuned_at(&cluster, 0.2));
         let (tl, late, settled) =
             fed_back(&mut p, &doubled, 4 * week..5 * week, &forecast, &cluster);
         let h = p.headroom();

@@ -257,21 +257,21 @@ pub struct Unreachable {
 /// share of requests its service time brings within the deadline (no queueing, no
 /// drops), 100 where the SLO counts minutes.
 pub fn ceiling_pct(serving: &Serving) -> f64 {
-    if serving.model.kind().measure() == SloMeasure::RequestsInTime {
-        100.0 * serving.service.cdf(serving.deadline_s)
-    } else {
-        100.0
-    }
+    share_alone(serving).map_or(100.0, |share| 100.0 * share)
+}
+
+/// The share of requests `serving`'s service time alone brings within the deadline;
+/// `None` where the SLO counts minutes.
+fn share_alone(serving: &Serving) -> Option<f64> {
+    (serving.model.kind().measure() == SloMeasure::RequestsInTime)
+        .then(|| serving.service.cdf(serving.deadline_s))
 }
 
 impl Unreachable {
     /// `serving`'s SLO, if no cluster reaches it; `None` where one may (or the model's
     /// SLO counts minutes, which enough containers always serve).
     pub fn of(serving: &Serving) -> Option<Self> {
-        if serving.model.kind().measure() != SloMeasure::RequestsInTime {
-            return None;
-        }
-        let reachable = serving.service.cdf(serving.deadline_s);
+        let reachable = share_alone(serving)?;
         // To the reports' precision: an SLO equal to what is reachable is reachable.
         (serving.slo_share > reachable + 1e-9).then(|| Self {
             slo_pct: 100.0 * serving.slo_share,
