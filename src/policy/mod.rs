@@ -116,6 +116,31 @@ pub struct Tuned {
     pub chance: Option<f64>,
     /// Steps of the window.
     pub steps: usize,
+    /// The share in time a policy that then holds one by feedback aims at
+    /// ([`Tune::aims`]), tuned after the value, closed loop; `None` for the rest, and
+    /// until it is tuned. The fields above stay the value's, open loop.
+    pub aim: Option<Aim>,
+}
+
+/// The share in time a policy holds by feedback ([`Tune::aims`]), and why that one.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Aim {
+    /// The share, percent.
+    pub pct: f64,
+    /// Why that share.
+    pub why: AimWhy,
+}
+
+/// Why a policy aims at the share it does ([`Aim`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AimWhy {
+    /// The least whose own run on the window, closed loop, met the rule.
+    Least,
+    /// What the value reached on the window, open loop: no lower share's run met the
+    /// rule, nor that one's.
+    Reached,
+    /// The SLO: the value reached less on the window.
+    Slo,
 }
 
 impl Tuned {
@@ -133,6 +158,7 @@ impl Tuned {
             steps,
             days_met: (0, 0),
             chance: None,
+            aim: None,
         }
     }
 }
@@ -156,6 +182,13 @@ pub struct Tune {
     /// The step between the values tried (1 over a whole number); the bisection stops
     /// once the bracket is one step wide.
     pub tolerance: f64,
+    /// Whether the policy, once at its value, holds a share in time by feedback, and
+    /// tunes that share next on the same window, closed loop ([`Aim`]): the least, from
+    /// the SLO up to what its value reached, whose run of the policy itself meets the
+    /// rule; where none does, what the value reached (slo-feedback; `docs/experiment.md`,
+    /// slo-feedback). It is memoized under the policy's own name, so a policy that aims
+    /// runs another's search (`runs`).
+    pub aims: bool,
 }
 
 impl Tune {
@@ -174,8 +207,9 @@ impl Tune {
 
     /// The smallest value whose run (`run`) `meets` a goal, and the run; where even
     /// `high` falls short, `high` and its run. Every value returned was run. The values
-    /// tried are whole multiples of the tolerance (`k / 1000` for 0.001), so a value
-    /// reads as the short decimal it is in the reports.
+    /// tried are the whole multiples of the tolerance (`k / 1000` for 0.001) from `low`
+    /// to `high`, so a value reads as the short decimal it is in the reports; at least
+    /// one must lie there.
     pub fn search_by<R>(
         &self,
         mut run: impl FnMut(f64) -> R,
@@ -183,9 +217,10 @@ impl Tune {
     ) -> (f64, R) {
         let per_unit = (1.0 / self.tolerance).round();
         let value = |k: i64| k as f64 / per_unit;
+        // The multiples inside the bounds (a bound a float's error off one is that one).
         let (mut lo, mut hi) = (
-            (self.low * per_unit).round() as i64,
-            (self.high * per_unit).round() as i64,
+            (self.low * per_unit - 1e-6).ceil() as i64,
+            (self.high * per_unit + 1e-6).floor() as i64,
         );
         let low = run(value(lo));
         if meets(&low) {
@@ -501,10 +536,19 @@ mod tests {
         assert!(PolicyKind::from_name("slo-targeted")
             .unwrap()
             .needs_validation());
-        // A search runs a registered policy that tunes by that very search.
+        // A search runs a registered policy that tunes by that very search (an aim,
+        // tuned after it closed loop, is the tuned policy's own).
         for p in PolicyKind::ALL.iter().filter(|p| p.tune().is_some()) {
-            let runs = PolicyKind::from_name(p.tune().unwrap().runs).unwrap();
-            assert_eq!(runs.tune(), p.tune(), "{}", p.name());
+            let own = p.tune().unwrap();
+            let runs = PolicyKind::from_name(own.runs).unwrap();
+            let search = runs.tune().map(|t| Tune {
+                aims: own.aims,
+                ..t
+            });
+            assert_eq!(search, Some(own), "{}", p.name());
+            // An aim is memoized under the policy's own name, its search's under the
+            // policy the search runs: the two must differ.
+            assert!(!own.aims || own.runs != p.name(), "{}", p.name());
         }
     }
 

@@ -3,9 +3,11 @@
 //! is (the search runs it without feedback), then after every step it observes moves
 //! the headroom by what its own requests missed:
 //! `h ← h + γ · (late − (1 − aim) · settled) / scale`, adaptive conformal inference on
-//! the headroom (`docs/experiment.md`, slo-feedback). The aim is the share in time the
-//! start reached on the validation window (the SLO plus the margin `--confidence` asked
-//! for), never below the SLO. `late` and `settled` are the
+//! the headroom (`docs/experiment.md`, slo-feedback). The aim is tuned next on the same
+//! window, closed loop: the least share in time from the SLO up to what the start
+//! reached there whose run of this policy meets the SLO as `--confidence` asks
+//! ([`crate::policy::Tune::aims`]); where none does, what the start reached, never below
+//! the SLO. `late` and `settled` are the
 //! requests a latency histogram shows for the step (completed after the deadline or
 //! dropped, and all), read `--metrics-lag` old; under `threshold` a step counts 1 when
 //! it violated, of 1. `scale` is the mean demand per step of the day before the first
@@ -21,7 +23,7 @@
 use super::burst::Burst;
 use super::reactive_hpa::Stabilizer;
 use super::slo_targeted::SEARCH;
-use super::{yhat, Input, Observation, Policy, PolicyContext, PolicySpec, Tuned};
+use super::{yhat, AimWhy, Input, Observation, Policy, PolicyContext, PolicySpec, Tune, Tuned};
 use crate::config::PolicyConfig;
 use crate::serving::{SloMeasure, StepCluster};
 
@@ -29,8 +31,8 @@ use crate::serving::{SloMeasure, StepCluster};
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct SloFeedback {
     slo_share: f64,
-    /// The share in time the feedback holds: the SLO's, or what the start reached on
-    /// the validation window where that is more.
+    /// The share in time the feedback holds: the one tuned on the validation window
+    /// ([`Tuned::aim`]), else what the start reached there; never below the SLO's.
     aim: f64,
     /// Steps count as requests (`queue`, `requests`) or as minutes (`threshold`).
     minutes: bool,
@@ -59,10 +61,9 @@ impl SloFeedback {
         let tuning = ctx.tuned.is_some_and(|t| t.is_trial());
         Self {
             slo_share,
-            aim: ctx
-                .tuned
-                .filter(|t| !t.is_trial())
-                .map_or(slo_share, |t| (t.attained_pct / 100.0).max(slo_share)),
+            aim: ctx.tuned.filter(|t| !t.is_trial()).map_or(slo_share, |t| {
+                (t.aim.map_or(t.attained_pct, |a| a.pct) / 100.0).max(slo_share)
+            }),
             minutes: ctx.cluster.serving.model.kind().measure()
                 == SloMeasure::MinutesWithoutViolation,
             tuned: ctx.tuned,
@@ -123,8 +124,15 @@ impl Policy for SloFeedback {
 
     fn note(&self) -> Option<String> {
         self.tuned.map(|t| {
+            let why = match t.aim.map_or(AimWhy::Reached, |a| a.why) {
+                AimWhy::Least => {
+                    "the least share whose own run there met the SLO as --confidence asks"
+                }
+                AimWhy::Reached => "what the start reached there",
+                AimWhy::Slo => "the SLO, more than the start reached there",
+            };
             format!(
-                "starts at {}, tuned on the {} validation steps, then holds the {:.2} % it reached there by feedback",
+                "starts at {}, tuned on the {} validation steps, then holds {:.2} % by feedback: {why}",
                 SEARCH.show(t.value),
                 t.steps,
                 100.0 * self.aim,
@@ -136,12 +144,15 @@ impl Policy for SloFeedback {
 /// The registry entry.
 pub(super) const SPEC: PolicySpec = PolicySpec {
     name: "slo-feedback",
-    about: "slo-targeted whose headroom then moves every step by the share of its own requests that missed the deadline (adaptive conformal inference): its miss share converges to 1 − SLO.",
+    about: "slo-targeted whose headroom then moves every step by the share of its own requests that missed the deadline (adaptive conformal inference): its miss share converges to 1 − its aim: the least share, from the SLO up, whose own run on the validation window met the SLO with the margin --confidence asks (else what its start reached there).",
     input: Input::Validated,
     build: |cfg, ctx| Box::new(SloFeedback::new(cfg, ctx)),
     knob: None,
     knob_rises: None,
-    tune: Some(SEARCH),
+    tune: Some(Tune {
+        aims: true,
+        ..SEARCH
+    }),
 };
 
 #[cfg(test)]

@@ -22,6 +22,7 @@ pub(super) const SEARCH: Tune = Tune {
     low: -0.9,
     high: 10.0,
     tolerance: 1e-3,
+    aims: false,
 };
 
 /// A forecast with a tuned headroom.
@@ -142,6 +143,7 @@ mod tests {
             steps: 1440,
             days_met: (0, 0),
             chance: None,
+            aim: None,
         };
         let ctx = PolicyContext {
             cluster: &cl,
