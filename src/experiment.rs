@@ -81,10 +81,19 @@ pub fn at_tick(
     ))
 }
 
-/// What a tuned value depends on besides the model's window: the policy (for a value,
-/// the one its search runs, `Tune::runs`; for an aim, its own name), its settings and
-/// the cluster.
-type TuneKey = (&'static str, PolicyConfig, StepCluster);
+/// What a tuned value depends on besides the model's window: what is tuned, the
+/// policy's settings and the cluster.
+type TuneKey = (Tuning, PolicyConfig, StepCluster);
+
+/// What one memoized tuning is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Tuning {
+    /// A value, by the policy its search runs (`Tune::runs`): one for the policies tuned
+    /// as one.
+    Value(&'static str),
+    /// The aim of the named policy, from its value (`Tune::aims`).
+    Aim(&'static str),
+}
 
 /// Values tuned on one model's validation window ([`tune`], then [`aim`]), by
 /// [`TuneKey`]: a memo its clones share (an `Arc`), so the runs of the test period, the
@@ -425,12 +434,20 @@ pub fn build_on(
             // One tuning per search (shared by the policies tuned as one), and for a
             // cluster with and without latencies: its search keeps none.
             let search = kind.tune().expect("a tuned policy");
-            let key = (search.runs, policy_cfg.clone(), cluster.with_latencies());
+            let key = (
+                Tuning::Value(search.runs),
+                policy_cfg.clone(),
+                cluster.with_latencies(),
+            );
             let start = m
                 .tunings
                 .get_or_tune(key, || tune(trace, v, kind, policy_cfg, cluster))?;
             Some(if search.aims {
-                let key = (kind.name(), policy_cfg.clone(), cluster.with_latencies());
+                let key = (
+                    Tuning::Aim(kind.name()),
+                    policy_cfg.clone(),
+                    cluster.with_latencies(),
+                );
                 m.tunings
                     .get_or_tune(key, || aim(trace, v, kind, policy_cfg, cluster, start))?
             } else {
@@ -462,34 +479,27 @@ fn tune(
     let cluster = &cluster.attainment_only();
     let steps = v.forecast.len();
     let rule = crate::hold::Rule::of(cluster);
-    let mut failed = None;
-    let run = |value: f64| {
-        run_on_window(
-            trace,
-            v,
-            kind,
-            policy_cfg,
-            cluster,
-            Tuned::trying(value, steps),
-        )
-        .unwrap_or_else(|e| {
-            failed.get_or_insert(e);
-            (f64::NAN, Vec::new())
-        })
+    let window = Window {
+        trace,
+        v,
+        kind,
+        policy_cfg,
+        cluster,
     };
-    let (value, (attained_pct, days)) = search.search_by(run, |r| meets(&rule, r));
-    match failed {
-        Some(e) => Err(e),
-        None => Ok(Tuned {
-            value,
-            attained_pct,
-            steps,
-            days_met: (crate::hold::days_met(&days, rule.slo), days.len()),
-            chance: rule.stated(&days),
-            aim: None,
-        }),
-    }
+    let (value, (attained_pct, days)) =
+        window.search(&search, &rule, |value| Tuned::trying(value, steps))?;
+    Ok(Tuned {
+        value,
+        attained_pct,
+        steps,
+        days_met: (crate::hold::days_met(&days, rule.slo), days.len()),
+        chance: rule.stated(&days),
+        aim: None,
+    })
 }
+
+/// The step between the aims tried, in points of a share.
+const AIM_STEP_PCT: f64 = 0.01;
 
 /// `start` (`kind`'s value tuned on the validation window `v`) with the share in time
 /// `kind` holds by feedback from it ([`crate::policy::Tune::aims`]): the least, to a
@@ -518,30 +528,26 @@ fn aim(
     if reached <= rule.slo {
         return Ok(at(rule.slo, AimWhy::Slo));
     }
-    // No hundredth of a point may lie between the SLO and a share less than one above.
-    if reached < rule.slo + 0.01 {
+    // No step may lie between the SLO and a share less than one above it.
+    if reached < rule.slo + AIM_STEP_PCT {
         return Ok(at(reached, AimWhy::Reached));
     }
-    let mut failed = None;
-    let run = |aim: f64| {
-        let tuned = at(100.0 * aim, AimWhy::Least);
-        run_on_window(trace, v, kind, policy_cfg, cluster, tuned).unwrap_or_else(|e| {
-            failed.get_or_insert(e);
-            (f64::NAN, Vec::new())
-        })
-    };
     let shares = crate::policy::Tune {
         runs: kind.name(),
         name: "aim",
         low: rule.slo / 100.0,
         high: reached / 100.0,
-        tolerance: 1e-4,
+        tolerance: AIM_STEP_PCT / 100.0,
         aims: false,
     };
-    let (aim, last) = shares.search_by(run, |r| meets(&rule, r));
-    if let Some(e) = failed {
-        return Err(e);
-    }
+    let window = Window {
+        trace,
+        v,
+        kind,
+        policy_cfg,
+        cluster,
+    };
+    let (aim, last) = window.search(&shares, &rule, |aim| at(100.0 * aim, AimWhy::Least))?;
     Ok(if meets(&rule, &last) {
         at(100.0 * aim, AimWhy::Least)
     } else {
@@ -549,35 +555,61 @@ fn aim(
     })
 }
 
-/// `kind` at `tuned`, run on the validation window `v` from its forecasts: its SLO
-/// attainment over the window and on each whole day of it, percent.
-fn run_on_window(
-    trace: &Trace,
-    v: &Validation,
+/// A policy's runs on a model's validation window, as a search makes them.
+struct Window<'a> {
+    trace: &'a Trace,
+    v: &'a Validation,
     kind: PolicyKind,
-    policy_cfg: &PolicyConfig,
-    cluster: &StepCluster,
-    tuned: Tuned,
-) -> Result<(f64, Vec<f64>), SimError> {
-    let ctx = PolicyContext {
-        cluster,
-        tuned: Some(tuned),
-    };
-    let mut policy = kind.build(policy_cfg, &ctx);
-    let tl = simulate(
-        &trace.requests,
-        v.range(),
-        Some(&v.forecast),
-        policy.as_mut(),
-        cluster,
-    )?;
-    Ok((
-        metrics::policy_metrics(NO_MODEL, kind.name(), &tl, cluster).slo_attained_pct,
-        metrics::daily_attained_pct(&tl, cluster),
-    ))
+    policy_cfg: &'a PolicyConfig,
+    cluster: &'a StepCluster,
 }
 
-/// Whether a run on the window ([`run_on_window`]) meets `rule`.
+impl Window<'_> {
+    /// The policy at `tuned`, run on the window from its forecasts: its SLO attainment
+    /// over the window and on each whole day of it, percent.
+    fn run(&self, tuned: Tuned) -> Result<(f64, Vec<f64>), SimError> {
+        let ctx = PolicyContext {
+            cluster: self.cluster,
+            tuned: Some(tuned),
+        };
+        let mut policy = self.kind.build(self.policy_cfg, &ctx);
+        let tl = simulate(
+            &self.trace.requests,
+            self.v.range(),
+            Some(&self.v.forecast),
+            policy.as_mut(),
+            self.cluster,
+        )?;
+        Ok((
+            metrics::policy_metrics(NO_MODEL, self.kind.name(), &tl, self.cluster).slo_attained_pct,
+            metrics::daily_attained_pct(&tl, self.cluster),
+        ))
+    }
+
+    /// `search`'s least value whose run, the policy at `at(value)`, meets `rule`
+    /// ([`Tune::search_by`](crate::policy::Tune::search_by)), and that run; the first
+    /// run's error, if one failed.
+    fn search(
+        &self,
+        search: &crate::policy::Tune,
+        rule: &crate::hold::Rule,
+        at: impl Fn(f64) -> Tuned,
+    ) -> Result<(f64, (f64, Vec<f64>)), SimError> {
+        let mut failed = None;
+        let found = search.search_by(
+            |value| {
+                self.run(at(value)).unwrap_or_else(|e| {
+                    failed.get_or_insert(e);
+                    (f64::NAN, Vec::new())
+                })
+            },
+            |r| meets(rule, r),
+        );
+        failed.map_or(Ok(found), Err)
+    }
+}
+
+/// Whether a run on the window ([`Window::run`]) meets `rule`.
 fn meets(rule: &crate::hold::Rule, (pooled, days): &(f64, Vec<f64>)) -> bool {
     rule.holds(crate::hold::Evidence {
         pooled: *pooled,
@@ -666,7 +698,7 @@ mod tests {
                 hpa_target_utilization: target,
                 ..PolicyConfig::default()
             };
-            ("slo-targeted", cfg, cluster)
+            (Tuning::Value("slo-targeted"), cfg, cluster)
         };
         // Two threads at once, one of them on a clone: one tuning, both get its value.
         let copy = tunings.clone();
@@ -932,7 +964,8 @@ mod tests {
     fn slo_feedback_aims_at_the_slo_or_the_start_where_no_search_can_run() {
         // A start that reached less than the SLO aims at the SLO; one that reached less
         // than a hundredth of a point above it, at what it reached: no share a hundredth
-        // apart lies between. Neither runs the policy: the window here has no forecast.
+        // apart lies between. Neither runs the policy: the window here has no forecast,
+        // so a start a hundredth above the SLO, which searches, fails.
         let (trace, v, _, _, cluster) = five_days_at_90();
         let kind = PolicyKind::from_name("slo-feedback").unwrap();
         let cfg = PolicyConfig::default();
@@ -948,25 +981,27 @@ mod tests {
                 attained_pct: reached,
                 ..Tuned::trying(0.5, 0)
             };
-            aim(&trace, &v, kind, &cfg, &cluster, start).unwrap().aim
+            aim(&trace, &v, kind, &cfg, &cluster, start).map(|t| t.aim)
         };
         let slo = Some(Aim {
             pct: 90.0,
             why: AimWhy::Slo,
         });
-        assert_eq!(aim_of(89.0), slo);
-        assert_eq!(aim_of(90.0), slo);
+        assert_eq!(aim_of(89.0).unwrap(), slo);
+        assert_eq!(aim_of(90.0).unwrap(), slo);
         let reached = Some(Aim {
             pct: 90.005,
             why: AimWhy::Reached,
         });
-        assert_eq!(aim_of(90.005), reached);
+        assert_eq!(aim_of(90.005).unwrap(), reached);
+        assert!(aim_of(90.01).is_err());
     }
 
     #[test]
     fn slo_targeted_and_slo_feedback_share_the_headroom_whichever_is_built_first() {
-        // One search for the headroom, memoized under slo-targeted's name; the aim under
-        // slo-feedback's: slo-targeted never aims, and both start alike in either order.
+        // One search for the headroom, memoized as slo-targeted's value; the aim as
+        // slo-feedback's: slo-targeted never aims, both start alike in either order, and
+        // the model's memo holds those two tunings.
         let (trace, _, _, _, cluster) = five_days_at_90();
         let cfg = PolicyConfig::default();
         let tuned = |first: &str, second: &str| {
@@ -978,7 +1013,13 @@ mod tests {
                     _ => panic!("{name} tunes"),
                 }
             };
-            (built(first), built(second))
+            let both = (built(first), built(second));
+            let memo = models[0].tunings.0.lock().unwrap();
+            let tuned: Vec<Tuning> = memo.iter().map(|((t, _, _), _)| *t).collect();
+            assert_eq!(tuned.len(), 2, "{tuned:?}");
+            assert!(tuned.contains(&Tuning::Value("slo-targeted")), "{tuned:?}");
+            assert!(tuned.contains(&Tuning::Aim("slo-feedback")), "{tuned:?}");
+            both
         };
         let (targeted, feedback) = tuned("slo-targeted", "slo-feedback");
         let (feedback_first, targeted_second) = tuned("slo-feedback", "slo-targeted");

@@ -121,8 +121,8 @@ pub struct PolicyConfig {
     /// in flight (Knative's `container-concurrency-target-percentage` over 100).
     /// Defaults to 0.7.
     pub kpa_target: f64,
-    /// γ of `slo-feedback`: how far one step's requests missing the deadline beyond the
-    /// SLO's share move its headroom, per step's worth of requests. Defaults to 0.1.
+    /// γ of `slo-feedback`: how far one step's requests missing the deadline beyond its
+    /// aim's share move its headroom, per step's worth of requests. Defaults to 0.1.
     pub feedback_gain: f64,
 }
 
