@@ -81,6 +81,10 @@ pub(crate) struct Choice {
     pub(crate) bare_test_slo_pct: Option<f64>,
     /// The bare pick's container-minutes on the test period.
     pub(crate) bare_test_container_minutes: Option<u64>,
+    /// The share in time, percent, a pick that holds one by feedback aims at, tuned on
+    /// the validation window after its value (slo-feedback's); empty for the rest.
+    #[serde(default)]
+    pub(crate) aim_pct: Option<f64>,
 }
 
 impl Choice {
@@ -92,7 +96,10 @@ impl Choice {
             self.tuned_value,
         )
         .map_or(String::new(), |s| format!(" at {s}"));
-        format!("{} × {}{knob}", self.model, self.policy)
+        let aim = self
+            .aim_pct
+            .map_or(String::new(), |a| format!(", aiming at {a:.2} %"));
+        format!("{} × {}{knob}{aim}", self.model, self.policy)
     }
 
     /// Whether it met the SLO on the test period.
@@ -352,6 +359,7 @@ pub(crate) fn judge(
             },
             bare_test_slo_pct: bare_run.as_ref().map(|r| r.metrics.slo_attained_pct),
             bare_test_container_minutes: bare_run.as_ref().map(|r| r.metrics.container_minutes),
+            aim_pct: run.aim_pct.map(crate::metrics::round6),
         });
     }
     Ok((!choices.is_empty()).then_some(Recommendation { choices, timeline }))
@@ -551,6 +559,7 @@ mod tests {
             bare_setting: String::new(),
             bare_test_slo_pct: None,
             bare_test_container_minutes: None,
+            aim_pct: None,
         }
     }
 
@@ -560,9 +569,14 @@ mod tests {
         first.bare_setting = "buffer 0.1".into();
         first.bare_test_slo_pct = Some(88.0);
         first.bare_test_container_minutes = Some(16000);
+        // A pick that holds a share by feedback names its aim.
+        let runner_up = Choice {
+            aim_pct: Some(90.14),
+            ..choice("runner-up", "slo-feedback", None, Some(0.4321), 89.5)
+        };
         let text = render(&[
             first,
-            choice("runner-up", "slo-targeted", None, Some(0.4321), 89.5),
+            runner_up,
             choice(
                 "reactive-hpa",
                 "reactive-hpa",
@@ -578,7 +592,7 @@ mod tests {
              chosen on the validation window 2026-01-15T00:00:00Z to 2026-01-16T00:00:00Z, without test data: validation 90.50 % at 0.912× the optimum, met on 6 of 7 days; test period 89.00 % at 0.900× (missed, on 2 of 3 days)\n  \
              expected to meet the SLO on about 92 % of days (from its validation days; picked as the cheapest setting whose spread puts a day at --confidence 90 % or more)\n  \
              the margin costs +6.2 % container-minutes on the test period over the bare pick (buffer 0.1: 88.00 %, missed)\n  \
-             runner-up: lstm × slo-targeted at headroom +43.2 %: validation 90.50 % at 0.912× the optimum, met on 6 of 7 days; test period 89.50 % at 0.900× (missed, on 2 of 3 days)\n  \
+             runner-up: lstm × slo-feedback at headroom +43.2 %, aiming at 90.14 %: validation 90.50 % at 0.912× the optimum, met on 6 of 7 days; test period 89.50 % at 0.900× (missed, on 2 of 3 days)\n  \
              reactive-hpa at its own pick: none × reactive-hpa at hpa-target 0.6: validation 90.50 % at 0.912× the optimum, met on 6 of 7 days; test period 90.00 % at 0.900× (met, on 2 of 3 days)\n"
         );
         assert_eq!(render(&[]), "");
