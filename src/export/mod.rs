@@ -417,6 +417,11 @@ pub(crate) fn header(choice: &Choice) -> String {
         (None, Some(t)) => format!(" at tuned value {t}"),
         (None, None) => String::new(),
     };
+    // What a feedback policy holds, which `serve` tunes again from the data it reads.
+    let setting = match choice.aim_pct {
+        Some(a) => format!("{setting}, aiming at {a:.2} % in time"),
+        None => setting,
+    };
     let hold = choice.hold_pct.map_or(String::new(), |p| {
         format!("; expected to meet it on {} of days", chance_about(p))
     });
@@ -659,5 +664,41 @@ mod tests {
         let err = manifests(&forecast_pick(), &s, &target()).unwrap_err();
         assert!(err.to_string().contains("--tick 15 s"), "{err}");
         assert!(manifests(&forecast_pick(), &Settings::default(), &target()).is_ok());
+    }
+
+    #[test]
+    fn the_header_names_a_knob_a_tuned_value_and_a_feedback_aim() {
+        let line = |c: &Choice| header(c).lines().nth(1).unwrap().to_string();
+        let feedback = Choice {
+            model: "lstm".into(),
+            policy: "slo-feedback".into(),
+            tuned_value: Some(0.539),
+            aim_pct: Some(90.14),
+            slo_pct: 90.0,
+            slo_terms: "of requests within 3 s".into(),
+            ..Choice::default()
+        };
+        assert_eq!(
+            line(&feedback),
+            "# lstm × slo-feedback at tuned value 0.539, aiming at 90.14 % in time, for an SLO of 90 % of requests within 3 s"
+        );
+        let targeted = Choice {
+            policy: "slo-targeted".into(),
+            aim_pct: None,
+            ..feedback.clone()
+        };
+        assert_eq!(
+            line(&targeted),
+            "# lstm × slo-targeted at tuned value 0.539, for an SLO of 90 % of requests within 3 s"
+        );
+        let knob = Choice {
+            slo_pct: 90.0,
+            slo_terms: "of requests within 3 s".into(),
+            ..forecast_pick()
+        };
+        assert_eq!(
+            line(&knob),
+            "# lstm × buffered at buffer 0.25, for an SLO of 90 % of requests within 3 s"
+        );
     }
 }
