@@ -479,25 +479,18 @@ fn tune(
     let search = kind.tune().expect("a tuned policy");
     // The runs are the search's policy's (slo-feedback's are slo-targeted's).
     let kind = PolicyKind::from_name(search.runs).expect("a search runs a registered policy");
-    // The search reads what each run attains, never its latencies.
-    let cluster = &cluster.attainment_only();
+    let runs = ValidationRuns::new(trace, v, kind, policy_cfg, cluster);
     let steps = v.forecast.len();
-    let rule = crate::hold::Rule::of(cluster);
-    let window = Window {
-        trace,
-        v,
-        kind,
-        policy_cfg,
-        cluster,
-    };
     let (value, (attained_pct, days)) =
-        window.search(&search, &rule, |value| Tuned::trying(value, steps))?;
+        runs.search((search.low, search.high), search.tolerance, |value| {
+            Tuned::trying(value, steps)
+        })?;
     Ok(Tuned {
         value,
         attained_pct,
         steps,
-        days_met: (crate::hold::days_met(&days, rule.slo), days.len()),
-        chance: rule.stated(&days),
+        days_met: (crate::hold::days_met(&days, runs.rule.slo), days.len()),
+        chance: runs.rule.stated(&days),
         aim: None,
     })
 }
@@ -522,8 +515,8 @@ fn aim(
     cluster: &StepCluster,
     start: Tuned,
 ) -> Result<Tuned, SimError> {
-    let cluster = &cluster.attainment_only();
-    let rule = crate::hold::Rule::of(cluster);
+    let runs = ValidationRuns::new(trace, v, kind, policy_cfg, cluster);
+    let rule = runs.rule;
     let at = |pct: f64, why: AimWhy| Tuned {
         aim: Some(Aim { pct, why }),
         ..start
@@ -536,44 +529,56 @@ fn aim(
     if reached < rule.slo + AIM_STEP_PCT {
         return Ok(at(reached, AimWhy::Reached));
     }
-    let shares = crate::policy::Tune {
-        runs: kind.name(),
-        name: "aim",
-        low: rule.slo / 100.0,
-        high: reached / 100.0,
-        tolerance: AIM_STEP_PCT / 100.0,
-        aims: false,
-    };
-    let window = Window {
-        trace,
-        v,
-        kind,
-        policy_cfg,
-        cluster,
-    };
-    let (aim, last) = window.search(&shares, &rule, |aim| at(100.0 * aim, AimWhy::Least))?;
-    Ok(if meets(&rule, &last) {
+    let (aim, last) = runs.search(
+        (rule.slo / 100.0, reached / 100.0),
+        AIM_STEP_PCT / 100.0,
+        |aim| at(100.0 * aim, AimWhy::Least),
+    )?;
+    Ok(if runs.meets(&last) {
         at(100.0 * aim, AimWhy::Least)
     } else {
         at(reached, AimWhy::Reached)
     })
 }
 
-/// A policy's runs on a model's validation window, as a search makes them.
-struct Window<'a> {
+/// A policy's runs on a model's validation window, as a search makes them: what each
+/// attains (never its latencies), and the rule they are judged by.
+struct ValidationRuns<'a> {
     trace: &'a Trace,
     v: &'a Validation,
     kind: PolicyKind,
     policy_cfg: &'a PolicyConfig,
-    cluster: &'a StepCluster,
+    cluster: StepCluster,
+    /// What a run must show ([`crate::hold::Rule::of`] the cluster).
+    rule: crate::hold::Rule,
 }
 
-impl Window<'_> {
+impl<'a> ValidationRuns<'a> {
+    /// `kind`'s runs on `v` under `cluster`'s SLO and `--confidence`.
+    fn new(
+        trace: &'a Trace,
+        v: &'a Validation,
+        kind: PolicyKind,
+        policy_cfg: &'a PolicyConfig,
+        cluster: &StepCluster,
+    ) -> Self {
+        let cluster = cluster.attainment_only();
+        let rule = crate::hold::Rule::of(&cluster);
+        Self {
+            trace,
+            v,
+            kind,
+            policy_cfg,
+            cluster,
+            rule,
+        }
+    }
+
     /// The policy at `tuned`, run on the window from its forecasts: its SLO attainment
     /// over the window and on each whole day of it, percent.
     fn run(&self, tuned: Tuned) -> Result<(f64, Vec<f64>), SimError> {
         let ctx = PolicyContext {
-            cluster: self.cluster,
+            cluster: &self.cluster,
             tuned: Some(tuned),
         };
         let mut policy = self.kind.build(self.policy_cfg, &ctx);
@@ -582,43 +587,46 @@ impl Window<'_> {
             self.v.range(),
             Some(&self.v.forecast),
             policy.as_mut(),
-            self.cluster,
+            &self.cluster,
         )?;
         Ok((
-            metrics::policy_metrics(NO_MODEL, self.kind.name(), &tl, self.cluster).slo_attained_pct,
-            metrics::daily_attained_pct(&tl, self.cluster),
+            metrics::policy_metrics(NO_MODEL, self.kind.name(), &tl, &self.cluster)
+                .slo_attained_pct,
+            metrics::daily_attained_pct(&tl, &self.cluster),
         ))
     }
 
-    /// `search`'s least value whose run, the policy at `at(value)`, meets `rule`
-    /// ([`Tune::search_by`](crate::policy::Tune::search_by)), and that run; the first
+    /// The least value in `bounds`, a multiple of `step`, whose run, the policy at
+    /// `at(value)`, meets the rule ([`crate::policy::bisect`]), and that run; the first
     /// run's error, if one failed.
     fn search(
         &self,
-        search: &crate::policy::Tune,
-        rule: &crate::hold::Rule,
+        bounds: (f64, f64),
+        step: f64,
         at: impl Fn(f64) -> Tuned,
     ) -> Result<(f64, (f64, Vec<f64>)), SimError> {
         let mut failed = None;
-        let found = search.search_by(
+        let found = crate::policy::bisect(
+            bounds,
+            step,
             |value| {
                 self.run(at(value)).unwrap_or_else(|e| {
                     failed.get_or_insert(e);
                     (f64::NAN, Vec::new())
                 })
             },
-            |r| meets(rule, r),
+            |r| self.meets(r),
         );
         failed.map_or(Ok(found), Err)
     }
-}
 
-/// Whether a run on the window ([`Window::run`]) meets `rule`.
-fn meets(rule: &crate::hold::Rule, (pooled, days): &(f64, Vec<f64>)) -> bool {
-    rule.holds(crate::hold::Evidence {
-        pooled: *pooled,
-        days,
-    })
+    /// Whether a run ([`Self::run`]) meets the rule.
+    fn meets(&self, (pooled, days): &(f64, Vec<f64>)) -> bool {
+        self.rule.holds(crate::hold::Evidence {
+            pooled: *pooled,
+            days,
+        })
+    }
 }
 
 /// What the experiment's and the recommendation's tests run on.
@@ -633,6 +641,25 @@ pub(crate) mod fixture {
             yhat: r.map(|j| trace.requests[j - 1]).collect(),
             interval: None,
         }
+    }
+
+    /// `kind` at `tuned`, simulated over the steps `r` of `trace` from the forecast
+    /// [`late`] makes for them.
+    pub(crate) fn run_late(
+        trace: &Trace,
+        r: std::ops::Range<usize>,
+        kind: PolicyKind,
+        tuned: Tuned,
+        cfg: &PolicyConfig,
+        cluster: &StepCluster,
+    ) -> Timeline {
+        let ctx = PolicyContext {
+            cluster,
+            tuned: Some(tuned),
+        };
+        let mut p = kind.build(cfg, &ctx);
+        let forecast = late(trace, r.clone());
+        simulate(&trace.requests, r, Some(&forecast), p.as_mut(), cluster).unwrap()
     }
 
     /// Two generated days: the second the test period, the `validation` steps before it
@@ -879,19 +906,8 @@ mod tests {
             out.runs[0].tuned.unwrap()
         };
         let chance = |h: f64| {
-            let ctx = PolicyContext {
-                cluster: &cluster,
-                tuned: Some(Tuned::trying(h, 0)),
-            };
-            let mut p = kind.build(&cfg, &ctx);
-            let tl = simulate(
-                &trace.requests,
-                v.clone(),
-                Some(&fixture::late(&trace, v.clone())),
-                p.as_mut(),
-                &cluster,
-            )
-            .unwrap();
+            let tuned = Tuned::trying(h, 0);
+            let tl = fixture::run_late(&trace, v.clone(), kind, tuned, &cfg, &cluster);
             chance_of_three_days(&tl, 1440, &cluster)
         };
         let h = tuned_at(&cluster);
@@ -934,23 +950,11 @@ mod tests {
         );
         // Its run, closed loop from the start, on `range` aiming at `pct`.
         let run_at = |pct: f64, range: std::ops::Range<usize>| {
-            let ctx = PolicyContext {
-                cluster: &cluster,
-                tuned: Some(Tuned {
-                    aim: Some(Aim { pct, ..aim }),
-                    ..tuned
-                }),
+            let at = Tuned {
+                aim: Some(Aim { pct, ..aim }),
+                ..tuned
             };
-            let mut p = kind.build(&cfg, &ctx);
-            let forecast = fixture::late(&trace, range.clone());
-            simulate(
-                &trace.requests,
-                range,
-                Some(&forecast),
-                p.as_mut(),
-                &cluster,
-            )
-            .unwrap()
+            fixture::run_late(&trace, range, kind, at, &cfg, &cluster)
         };
         let chance = |pct: f64| chance_of_three_days(&run_at(pct, v.clone()), 1440, &cluster);
         assert!(chance(aim.pct) >= 0.9 - 1e-6, "{}", chance(aim.pct));
@@ -1006,6 +1010,31 @@ mod tests {
     }
 
     #[test]
+    fn slo_feedback_aims_at_what_its_start_reached_where_no_share_holds() {
+        // A start far below what the window needs (headroom −50 %), said to have reached
+        // 95 %: closed loop from it, the first day misses by far whatever the aim, so no
+        // share from 90 % to 95 % meets the rule, and the aim is the 95 % the start
+        // reached, as it stands (not the hundredth the search ran below it).
+        let (trace, _, _, models, cluster) = five_days_at_90();
+        let kind = PolicyKind::from_name("slo-feedback").unwrap();
+        let cfg = PolicyConfig::default();
+        let v = models[0].validation.clone().unwrap();
+        let reached = 95.004;
+        let start = Tuned {
+            attained_pct: reached,
+            ..Tuned::trying(-0.5, v.forecast.len())
+        };
+        let tuned = aim(&trace, &v, kind, &cfg, &cluster, start).unwrap();
+        assert_eq!(
+            tuned.aim,
+            Some(Aim {
+                pct: reached,
+                why: AimWhy::Reached,
+            })
+        );
+    }
+
+    #[test]
     fn slo_targeted_and_slo_feedback_share_the_headroom_whichever_is_built_first() {
         // One search for the headroom, memoized as slo-targeted's value; the aim as
         // slo-feedback's: slo-targeted never aims, both start alike in either order, and
@@ -1045,7 +1074,6 @@ mod tests {
         // test period; the forecast is the demand a step late, so a headroom is needed.
         let (trace, v, split, models) = fixture::two_days_late(840);
         let t = split.test_range();
-        let late = |r: std::ops::Range<usize>| fixture::late(&trace, r);
         let mut cluster = crate::config::ClusterConfig::default().at_step(60);
         cluster.serving.slo_share = 0.9;
         let kind = PolicyKind::from_name("slo-targeted").unwrap();
@@ -1054,23 +1082,9 @@ mod tests {
         // Replayed here, apart from the experiment's code: the headroom the search finds
         // on runs simulated here meets 90 % on the validation window, one 0.2 % lower
         // does not, and the policy at it on the test period is the experiment's row.
-        let build = |h: f64| {
-            let ctx = PolicyContext {
-                cluster: &cluster,
-                tuned: Some(Tuned::trying(h, 0)),
-            };
-            kind.build(&cfg, &ctx)
-        };
         let replay = |h: f64, r: std::ops::Range<usize>| {
-            let mut p = build(h);
-            let tl = simulate(
-                &trace.requests,
-                r.clone(),
-                Some(&late(r)),
-                p.as_mut(),
-                &cluster,
-            );
-            metrics::policy_metrics("late", kind.name(), &tl.unwrap(), &cluster)
+            let tl = fixture::run_late(&trace, r, kind, Tuned::trying(h, 0), &cfg, &cluster);
+            metrics::policy_metrics("late", kind.name(), &tl, &cluster)
         };
         let attained = |h: f64| replay(h, v.clone()).slo_attained_pct;
         let (h, at) = kind.tune().unwrap().search(90.0, attained);

@@ -96,10 +96,14 @@ impl Choice {
             self.tuned_value,
         )
         .map_or(String::new(), |s| format!(" at {s}"));
-        let aim = self
-            .aim_pct
-            .map_or(String::new(), |a| format!(", aiming at {a:.2} %"));
+        let aim = self.aiming().map_or(String::new(), |a| format!(", {a}"));
         format!("{} × {}{knob}{aim}", self.model, self.policy)
+    }
+
+    /// The share in time a pick that holds one by feedback aims at, as a user reads it:
+    /// `aiming at 90.14 %`.
+    pub(crate) fn aiming(&self) -> Option<String> {
+        self.aim_pct.map(|a| format!("aiming at {a:.2} %"))
     }
 
     /// Whether it met the SLO on the test period.
@@ -561,6 +565,18 @@ mod tests {
             bare_test_container_minutes: None,
             aim_pct: None,
         }
+    }
+
+    #[test]
+    fn a_file_written_before_the_aim_reads_without_one() {
+        // recommended.csv as run-all wrote it before the aim_pct column.
+        let old = "role,model,policy,knob,knob_value,tuned_value,slo_pct,slo_terms,validation_start,validation_end,validation_slo_pct,validation_cost_vs_optimal,test_slo_pct,test_cost_vs_optimal,test_container_minutes,confidence_pct,validation_days,validation_days_met,hold_pct,test_days,test_days_met,bare_setting,bare_test_slo_pct,bare_test_container_minutes\n\
+                   recommended,lstm,slo-feedback,,,0.539,90.0,of requests within 3 s,2026-01-09T00:00:00Z,2026-01-16T00:00:00Z,90.136228,1.064069,90.142549,1.066627,17994,95.0,7,7,96.020026,3,3,headroom +46.0 %,89.990405,17940\n";
+        let choices: Vec<Choice> = crate::store::reports::from_csv(old.as_bytes()).unwrap();
+        assert_eq!(choices.len(), 1);
+        assert_eq!(choices[0].aim_pct, None);
+        assert_eq!(choices[0].tuned_value, Some(0.539));
+        assert_eq!(choices[0].bare_test_container_minutes, Some(17940));
     }
 
     #[test]

@@ -418,8 +418,8 @@ pub(crate) fn header(choice: &Choice) -> String {
         (None, None) => String::new(),
     };
     // What a feedback policy holds, which `serve` tunes again from the data it reads.
-    let setting = match choice.aim_pct {
-        Some(a) => format!("{setting}, aiming at {a:.2} % in time"),
+    let setting = match choice.aiming() {
+        Some(a) => format!("{setting}, {a} in time"),
         None => setting,
     };
     let hold = choice.hold_pct.map_or(String::new(), |p| {

@@ -204,42 +204,49 @@ impl Tune {
         self.search_by(attained_pct, |&at| at >= want_pct)
     }
 
-    /// The smallest value whose run (`run`) `meets` a goal, and the run; where even
-    /// `high` falls short, `high` and its run. Every value returned was run. The values
-    /// tried are the whole multiples of the tolerance (`k / 1000` for 0.001) from `low`
-    /// to `high`, so a value reads as the short decimal it is in the reports; at least
-    /// one must lie there.
-    pub fn search_by<R>(
-        &self,
-        mut run: impl FnMut(f64) -> R,
-        meets: impl Fn(&R) -> bool,
-    ) -> (f64, R) {
-        let per_unit = (1.0 / self.tolerance).round();
-        let value = |k: i64| k as f64 / per_unit;
-        // The multiples inside the bounds (a bound a float's error off one is that one).
-        let (mut lo, mut hi) = (
-            (self.low * per_unit - 1e-6).ceil() as i64,
-            (self.high * per_unit + 1e-6).floor() as i64,
-        );
-        let low = run(value(lo));
-        if meets(&low) {
-            return (value(lo), low);
-        }
-        let mut top = run(value(hi));
-        if !meets(&top) {
-            return (value(hi), top);
-        }
-        while hi - lo > 1 {
-            let mid = lo + (hi - lo) / 2;
-            let at = run(value(mid));
-            if meets(&at) {
-                (hi, top) = (mid, at);
-            } else {
-                lo = mid;
-            }
-        }
-        (value(hi), top)
+    /// The smallest value whose run (`run`) `meets` a goal, and the run: [`bisect`] on
+    /// the search's values.
+    pub fn search_by<R>(&self, run: impl FnMut(f64) -> R, meets: impl Fn(&R) -> bool) -> (f64, R) {
+        bisect((self.low, self.high), self.tolerance, run, meets)
     }
+}
+
+/// The smallest value from `low` to `high` whose run (`run`) `meets` a goal, and the
+/// run, found by bisection (`meets` is taken to hold from some value up); where even
+/// `high` falls short, `high` and its run. Every value returned was run. The values tried
+/// are the whole multiples of `step` (`k / 1000` for 0.001) in the bounds, so a value
+/// reads as the short decimal it is in the reports; at least one must lie there.
+pub fn bisect<R>(
+    (low, high): (f64, f64),
+    step: f64,
+    mut run: impl FnMut(f64) -> R,
+    meets: impl Fn(&R) -> bool,
+) -> (f64, R) {
+    let per_unit = (1.0 / step).round();
+    let value = |k: i64| k as f64 / per_unit;
+    // The multiples inside the bounds (a bound a float's error off one is that one).
+    let (mut lo, mut hi) = (
+        (low * per_unit - 1e-6).ceil() as i64,
+        (high * per_unit + 1e-6).floor() as i64,
+    );
+    let first = run(value(lo));
+    if meets(&first) {
+        return (value(lo), first);
+    }
+    let mut top = run(value(hi));
+    if !meets(&top) {
+        return (value(hi), top);
+    }
+    while hi - lo > 1 {
+        let mid = lo + (hi - lo) / 2;
+        let at = run(value(mid));
+        if meets(&at) {
+            (hi, top) = (mid, at);
+        } else {
+            lo = mid;
+        }
+    }
+    (value(hi), top)
 }
 
 /// Which way a knob's value moves the capacity a policy holds: its SLO attainment on

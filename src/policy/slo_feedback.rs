@@ -32,7 +32,7 @@ use crate::serving::{SloMeasure, StepCluster};
 pub(crate) struct SloFeedback {
     slo_share: f64,
     /// The share in time the feedback holds: the one tuned on the validation window
-    /// ([`Tuned::aim`]), else what the start reached there; never below the SLO's.
+    /// ([`Tuned::aim`], never below the SLO's), else the SLO's.
     aim: f64,
     /// Steps count as requests (`queue`, `requests`) or as minutes (`threshold`).
     minutes: bool,
@@ -61,9 +61,10 @@ impl SloFeedback {
         let tuning = ctx.tuned.is_some_and(|t| t.is_trial());
         Self {
             slo_share,
-            aim: ctx.tuned.filter(|t| !t.is_trial()).map_or(slo_share, |t| {
-                (t.aim.map_or(t.attained_pct, |a| a.pct) / 100.0).max(slo_share)
-            }),
+            aim: ctx
+                .tuned
+                .and_then(|t| t.aim)
+                .map_or(slo_share, |a| a.pct / 100.0),
             minutes: ctx.cluster.serving.model.kind().measure()
                 == SloMeasure::MinutesWithoutViolation,
             tuned: ctx.tuned,
@@ -124,7 +125,7 @@ impl Policy for SloFeedback {
 
     fn note(&self) -> Option<String> {
         self.tuned.map(|t| {
-            let why = match t.aim.map_or(AimWhy::Reached, |a| a.why) {
+            let why = match t.aim.map_or(AimWhy::Slo, |a| a.why) {
                 AimWhy::Least => {
                     "the least share whose own run there met the SLO as --confidence asks"
                 }
@@ -175,7 +176,8 @@ mod tests {
         (demand, forecast)
     }
 
-    /// A policy tuned at headroom `start` on a validation window that reached 90 %.
+    /// A policy tuned at headroom `start` on a validation window that reached 90 %, with
+    /// no aim tuned: it holds the SLO's share.
     fn tuned_at(cluster: &StepCluster, start: f64) -> PolicyContext<'_> {
         PolicyContext {
             cluster,
@@ -277,6 +279,39 @@ mod tests {
         let lhs = late - 0.1 * settled;
         let rhs = (p.headroom() - 0.1) * 100.0 / cfg.feedback_gain;
         assert!((lhs - rhs).abs() < 1e-6 * settled, "{lhs} vs {rhs}");
+    }
+
+    #[test]
+    fn it_holds_the_aim_tuned_not_what_its_start_reached() {
+        // As above, tuned to aim at 95 % where its start reached 90 %: the identity holds
+        // with 1 − 0.95, Σ late − 0.05 · Σ settled = (h_T − h_0) · 100 / γ, and the
+        // headroom climbs higher than at 90 %.
+        let (demand, forecast) = shifted(600);
+        let cfg = PolicyConfig::default();
+        let cluster = ClusterConfig::default().at_step(60);
+        let mut ctx = tuned_at(&cluster, 0.1);
+        ctx.tuned = ctx.tuned.map(|t| Tuned {
+            aim: Some(crate::policy::Aim {
+                pct: 95.0,
+                why: AimWhy::Least,
+            }),
+            ..t
+        });
+        let mut p = SloFeedback::new(&cfg, &ctx);
+        let n = forecast.yhat.len();
+        let t = demand.len() - n..demand.len();
+        let (_, late, settled) = fed_back(&mut p, &demand, t.clone(), &forecast, &cluster);
+        let lhs = late - 0.05 * settled;
+        let rhs = (p.headroom() - 0.1) * 100.0 / cfg.feedback_gain;
+        assert!((lhs - rhs).abs() < 1e-6 * settled, "{lhs} vs {rhs}");
+        let mut at_slo = SloFeedback::new(&cfg, &tuned_at(&cluster, 0.1));
+        fed_back(&mut at_slo, &demand, t, &forecast, &cluster);
+        assert!(
+            p.headroom() > at_slo.headroom(),
+            "{} {}",
+            p.headroom(),
+            at_slo.headroom()
+        );
     }
 
     #[test]
