@@ -247,7 +247,7 @@ model = ["seasonal-naive"]
 policy = ["reactive-hpa", "buffered"]
 test-days = 1
 validation-days = 1
-slo-level = [90]
+slo-levels = [90]
 
 [[trace]]
 name = "model-api"

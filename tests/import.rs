@@ -1,5 +1,5 @@
-//! Trace import on real and real-shaped files of `tests/data/`: the NAB traces (copied
-//! from `../shared/traces/`), and one small file per format written by
+//! Trace import on real and real-shaped files of `tests/data/`: the NAB traces (their
+//! provenance in `tests/data/README.md`), and one small file per format written by
 //! `scripts/import_fixtures.py`, whose expected counts that script computes on its own
 //! (Python's csv, json, gzip and datetime), printed when it runs.
 

@@ -58,7 +58,7 @@ fn the_queue_model_tracks_the_request_level_replay_on_the_quick_experiment() {
         let (t, tp) = truth[key];
         let bound = if t >= 50.0 { 2.5 } else { 8.0 };
         assert!((q - t).abs() <= bound, "{key:?}: queue {q} % against {t} %");
-        let p99_bound = if t >= 85.0 { 0.2 } else { 0.45 };
+        let p99_bound = if t >= 85.0 { 0.1 } else { 0.45 };
         assert!(
             (r / tp - 1.0).abs() <= p99_bound,
             "{key:?}: p99 {r} s against {tp} s"

@@ -78,14 +78,15 @@ impl ClusterConfig {
 /// Knobs of the scaling policies (`docs/experiment.md`, Policies).
 #[derive(Debug, Clone, PartialEq)]
 pub struct PolicyConfig {
-    /// Head-room over the forecast for `buffered` and `policy-aware`, as a fraction. Defaults to 0.15.
+    /// Head-room over the forecast for `buffered`, `policy-aware` and `predictive-hpa`, as a
+    /// fraction. Defaults to 0.15.
     pub buffer: f64,
     /// Target utilization of `reactive-hpa`. Defaults to 0.7.
     pub hpa_target_utilization: f64,
     /// Tolerance band of `reactive-hpa` around its target ratio. Defaults to 0.1.
     pub hpa_tolerance: f64,
-    /// Scale-down stabilization window of `reactive-hpa`, `predictive-hpa` and
-    /// `slo-targeted`, in minutes. Defaults to 5.
+    /// Scale-down stabilization window of `reactive-hpa`, `keda`, `predictive-hpa`,
+    /// `slo-targeted` and `slo-feedback`, in minutes. Defaults to 5.
     pub hpa_stabilization_min: u32,
     /// Target utilization of `predictive-hpa`'s reactive side. Defaults to 0.8: measured
     /// on the default trace at a 2-minute delay (lstm forecasts, buffer 0.15, burst
@@ -225,5 +226,27 @@ mod tests {
         assert_eq!((c.min_replicas, c.max_replicas), (1, 100));
         assert_eq!(PolicyConfig::default().buffer, 0.15);
         assert_eq!(SplitConfig::default().test_days, 3.0);
+    }
+
+    #[test]
+    fn defaults_are_the_documented_ones() {
+        // README.md's policy and serving tables and docs/experiment.md, written out.
+        let p = PolicyConfig::default();
+        assert_eq!(p.hpa_target_utilization, 0.7);
+        assert_eq!(p.hpa_tolerance, 0.1);
+        assert_eq!(p.hpa_stabilization_min, 5);
+        assert_eq!(p.hpa_sync_s, 15);
+        assert_eq!(p.predictive_hpa_target, 0.8);
+        assert_eq!(p.burst_lookback_min, 3);
+        assert_eq!(p.metrics_lag_min, 1);
+        assert_eq!(p.feedback_gain, 0.1);
+        assert_eq!(p.kpa_target, 0.7);
+        assert_eq!(p.kpa_window_s, 60);
+        let s = ServingConfig::default();
+        assert_eq!((s.slo_percent, s.confidence_percent), (90.0, 95.0));
+        assert_eq!((s.timeout_s, s.service_cv, s.concurrency), (30.0, 1.0, 1));
+        let m = ModelConfig::default();
+        assert_eq!(m.validation_days, 7.0);
+        assert_eq!(m.refit_every.as_minutes(), Some(360));
     }
 }

@@ -4,7 +4,7 @@
 //! - `reactive-hpa`: an `autoscaling/v2` HorizontalPodAutoscaler on CPU utilization (or,
 //!   for `--hpa-metric rps`, a Pods metric named by `--pods-metric`), with the behavior
 //!   the simulation modelled: scale-up of the larger of +100 % and +4 pods per 15 s, no
-//!   scale-up window, the scale-down window of `--hpa-stabilization` minutes.
+//!   scale-up window, the 5-minute scale-down window the simulation used.
 //! - `keda`: a KEDA `ScaledObject` (keda.sh/v1alpha1) whose prometheus trigger reads the
 //!   service's requests per second (`--query` on `--prometheus`) against the HPA target
 //!   per pod, 30 s polling, 300 s cooldown, `minReplicaCount` from `--min-replicas` (0:

@@ -487,10 +487,6 @@ mod tests {
         let past = [step(10, 0, 1500.0)];
         let o = measured(&past, 10);
         assert_eq!(hpa(HpaMetric::Utilization, 0).decide(&o, &cluster()), 15);
-        assert_eq!(
-            hpa(HpaMetric::Utilization, 0).decide(&o, &cluster()),
-            (10.0_f64 * 100.0 / 70.0).ceil() as i64
-        );
         assert_eq!(hpa(HpaMetric::Rps, 0).decide(&o, &cluster()), 43);
     }
 

@@ -1,12 +1,12 @@
 //! `slo-targeted`: the user states an SLO (`--slo`) instead of a buffer. Its target is
 //! `ceil((1 + h) · forecast / capacity)`, with burst awareness and HPA-style scale-down
 //! stabilization on top, and its one value, the multiplicative headroom `h`, is tuned on
-//! the validation window (the last day of the train period, forecast by the same fit that
-//! forecasts the test period, from data before it): the smallest `h` whose run of the
-//! whole policy on that window (queue, burst ramp, stabilization and all) met the SLO
-//! ([`Tune`]). The headroom is a quantile of the model's own relative errors at the
-//! decision horizon, so a busy hour gets proportionally more (`docs/experiment.md`,
-//! slo-targeted).
+//! the validation window (the last `--validation-days` of the train period, 7 by
+//! default, forecast by the same fit that forecasts the test period, from data before
+//! it): the smallest `h` whose run of the whole policy on that window (queue, burst
+//! ramp, stabilization and all) met the SLO as `--confidence` asks ([`Tune`]). The
+//! headroom is a quantile of the model's own relative errors at the decision horizon,
+//! so a busy hour gets proportionally more (`docs/experiment.md`, slo-targeted).
 
 use super::burst::Burst;
 use super::reactive_hpa::Stabilizer;

@@ -182,6 +182,30 @@ mod tests {
         ];
         let t = render(&rows);
         let lines: Vec<&str> = t.lines().collect();
+        // The header, its columns two spaces apart or more.
+        let header: Vec<&str> = lines[0]
+            .split("  ")
+            .map(str::trim)
+            .filter(|c| !c.is_empty())
+            .collect();
+        assert_eq!(
+            header,
+            [
+                "model",
+                "policy",
+                "viol. min",
+                "viol. %",
+                "unserved req",
+                "container-min",
+                "x optimal",
+                "x oracle",
+                "switches",
+                "SLO % got/aim",
+                "in time %",
+                "p99 s"
+            ],
+            "{t}"
+        );
         // The references lead by cost and are never starred; buffered, the cheapest
         // deployable row without violations, is; static-2 trades violations for cost.
         assert!(

@@ -431,7 +431,7 @@ pub(crate) fn validate(grid: &Grid) -> Result<(), GridError> {
     nonempty("trace", grid.traces.len())?;
     nonempty("model", grid.models.len())?;
     nonempty("policy", grid.policies.len())?;
-    nonempty("slo-level", grid.slo_levels.len())?;
+    nonempty("slo-levels", grid.slo_levels.len())?;
     for t in &grid.traces {
         for (axis, values) in settings::AXES.iter().zip(&t.axes) {
             nonempty(axis.name, values.len())?;
@@ -444,7 +444,7 @@ pub(crate) fn validate(grid: &Grid) -> Result<(), GridError> {
     for &l in &grid.slo_levels {
         if !(l > 0.0 && l <= 100.0) {
             return Err(GridError::Range {
-                key: "slo-level".into(),
+                key: "slo-levels".into(),
                 value: l.to_string(),
                 range: "a percent in (0, 100]",
             });
@@ -460,7 +460,7 @@ pub(crate) fn validate(grid: &Grid) -> Result<(), GridError> {
 
 /// The keys a grid file may hold, for the unknown-key error.
 fn known_keys() -> Vec<&'static str> {
-    let mut keys: Vec<&str> = vec!["trace", "model", "policy", "slo-level"];
+    let mut keys: Vec<&str> = vec!["trace", "model", "policy", "slo-levels"];
     keys.extend(settings::ALL.iter().map(|s| s.name));
     keys
 }
@@ -641,7 +641,8 @@ pub(crate) fn from_toml(text: &str, dir: &Path, mut base: Grid) -> Result<Grid, 
             "trace" => {}
             "model" => base.models = models(key, &names(key, value)?)?,
             "policy" => base.policies = policies(key, &names(key, value)?)?,
-            "slo-level" => base.slo_levels = numbers(key, value)?,
+            // `slo-level`: the key before it was the flag's name.
+            "slo-levels" | "slo-level" => base.slo_levels = numbers(key, value)?,
             k => match settings::find(k) {
                 Some(s) if is_list(s) => base.set_list(s, setting_values(key, s, value)?)?,
                 Some(_) => set_named(&mut base.settings, k, key, value, |_| true)?,
@@ -852,6 +853,16 @@ mod tests {
         .unwrap();
         assert_eq!(one.knobs["buffer"], vec![0.2]);
         assert_eq!(one.knobs["slo"], vec![99.0]);
+        // The SLO table's levels under the flag's name, and under the key's old name.
+        for key in ["slo-levels", "slo-level"] {
+            let levels = from_toml(
+                &format!("{key} = [85, 99]\n[[trace]]\ndays = 5\n"),
+                Path::new("/grids"),
+                base(),
+            )
+            .unwrap();
+            assert_eq!(levels.slo_levels, [85.0, 99.0], "{key}");
+        }
         // 2 traces × 2 delays × 2 seeds, trace-major.
         let ids: Vec<String> = g.units().into_iter().map(|u| u.id).collect();
         assert_eq!(ids.len(), 8);
