@@ -103,7 +103,7 @@ impl Choice {
     /// The share in time a pick that holds one by feedback aims at, as a user reads it:
     /// `aiming at 90.14 %`.
     pub(crate) fn aiming(&self) -> Option<String> {
-        self.aim_pct.map(|a| format!("aiming at {a:.2} %"))
+        self.aim_pct.map(crate::policy::aiming)
     }
 
     /// Whether it met the SLO on the test period.
@@ -356,6 +356,7 @@ pub(crate) fn judge(
             bare_setting: match (bare, &bare_run) {
                 (Some(b), Some(r)) => Trial {
                     tuned: r.tuned,
+                    aim_pct: r.aim_pct,
                     ..b.clone()
                 }
                 .setting(),

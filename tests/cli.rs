@@ -589,7 +589,7 @@ fn backtest_writes_one_row_per_fold_family_and_knob_and_is_deterministic() {
         );
     }
     let csv = fs::read_to_string(a.path().join("backtest.csv")).unwrap();
-    assert!(csv.starts_with("fold,validation_start,test_start,test_end,model,policy,knob,knob_value,validation_slo_pct,validation_cost_vs_optimal,validation_container_minutes,validation_days_pct,test_slo_pct,test_cost_vs_optimal,test_container_minutes,test_days_pct,interval_coverage_trained,interval_coverage,tuned_value,chosen,recommended\n"), "{csv}");
+    assert!(csv.starts_with("fold,validation_start,test_start,test_end,model,policy,knob,knob_value,validation_slo_pct,validation_cost_vs_optimal,validation_container_minutes,validation_days_pct,test_slo_pct,test_cost_vs_optimal,test_container_minutes,test_days_pct,interval_coverage_trained,interval_coverage,tuned_value,aim_pct,chosen,recommended\n"), "{csv}");
     let rows = named_rows(&a.path().join("backtest.csv"));
     // 2 folds × (reactive-hpa's 7 hpa-target trials + buffered's 7 buffer trials).
     assert_eq!(rows.len(), 2 * (7 + 7));
@@ -820,6 +820,7 @@ fn run_alls_recommendation_is_a_one_fold_backtests_and_reads_no_test_data() {
         ("policy", "policy"),
         ("knob_value", "knob_value"),
         ("tuned_value", "tuned_value"),
+        ("aim_pct", "aim_pct"),
         ("validation_slo_pct", "validation_slo_pct"),
         ("test_slo_pct", "test_slo_pct"),
         ("test_container_minutes", "test_container_minutes"),

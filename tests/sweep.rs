@@ -192,6 +192,54 @@ fn the_sweeps_recommendation_is_a_one_fold_backtests_choice() {
 }
 
 #[test]
+fn a_feedback_rows_aim_is_the_one_fold_backtests() {
+    // slo-feedback's headroom and aim, tuned on the validation window before the test
+    // period: the sweep's row and a one-fold backtest's (its own trials) agree, and only
+    // the feedback rows have an aim, from the SLO up.
+    let tmp = tempfile::tempdir().unwrap();
+    let common = [
+        "--days",
+        "4",
+        "--test-days",
+        "1",
+        "--model",
+        "seasonal-naive",
+        "--policy",
+        "slo-targeted,slo-feedback",
+    ];
+    prescale()
+        .arg("sweep")
+        .args(common)
+        .args(["--slo-levels", "90", "--reports-dir"])
+        .arg(tmp.path().join("sweep"))
+        .assert()
+        .success();
+    prescale()
+        .arg("backtest")
+        .args(common)
+        .args(["--folds", "1", "--reports-dir"])
+        .arg(tmp.path().join("backtest"))
+        .assert()
+        .success();
+    let sweep = named_rows(&tmp.path().join("sweep/sweep.csv"));
+    let backtest = named_rows(&tmp.path().join("backtest/backtest.csv"));
+    for policy in ["slo-targeted", "slo-feedback"] {
+        let ours: Vec<_> = sweep.iter().filter(|r| r["policy"] == policy).collect();
+        let theirs: Vec<_> = backtest.iter().filter(|r| r["policy"] == policy).collect();
+        assert_eq!((ours.len(), theirs.len()), (1, 1), "{policy}");
+        assert_eq!(ours[0]["tuned_value"], theirs[0]["tuned_value"], "{policy}");
+        assert_eq!(ours[0]["aim_pct"], theirs[0]["aim_pct"], "{policy}");
+        match policy {
+            "slo-feedback" => {
+                let aim: f64 = ours[0]["aim_pct"].parse().unwrap();
+                assert!((90.0..=100.0).contains(&aim), "{aim}");
+            }
+            _ => assert_eq!(ours[0]["aim_pct"], "", "{policy}"),
+        }
+    }
+}
+
+#[test]
 fn merge_names_missing_duplicated_and_foreign_parts() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("parts");

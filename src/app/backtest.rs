@@ -207,6 +207,9 @@ struct Row {
     interval_coverage_trained: Option<f64>,
     interval_coverage: Option<f64>,
     tuned_value: Option<f64>,
+    /// The share in time, percent, a feedback pick aims at (slo-feedback's); empty for
+    /// the rest.
+    aim_pct: Option<f64>,
     chosen: u8,
     recommended: u8,
 }
@@ -246,6 +249,7 @@ impl Row {
             interval_coverage_trained: covered.map(|c| c.0),
             interval_coverage: covered.map(|c| c.1),
             tuned_value: t.tuned,
+            aim_pct: t.aim_pct.map(crate::metrics::round6),
             chosen: 0,
             recommended: 0,
         }
@@ -261,6 +265,7 @@ impl Row {
                 .map(|s| s.name)
                 .zip(self.knob_value),
             tuned: self.tuned_value,
+            aim_pct: self.aim_pct,
             chosen_on: self.validation_container_minutes.map(|minutes| Figures {
                 attained_pct: self.validation_slo_pct.unwrap_or(f64::NAN),
                 cost_vs_optimal: self.validation_cost_vs_optimal.unwrap_or(f64::NAN),
@@ -353,6 +358,7 @@ fn row_header() -> Vec<&'static str> {
         "interval_coverage_trained",
         "interval_coverage",
         "tuned_value",
+        "aim_pct",
         "chosen",
         "recommended",
     ]
@@ -537,8 +543,9 @@ impl Setup {
 /// fold's rows change for the same flags (2: the LSTM fitted once for every fold; 3:
 /// the margin read on the logarithm of the excess miss, which slo-targeted's search aims at;
 /// 4: hpa-target's and kpa-target's trials from 0.3, no knob search on fewer than
-/// SEARCH_DAYS validation days).
-const FOLD_REVISION: u32 = 4;
+/// SEARCH_DAYS validation days; 5: slo-feedback's aim tuned closed loop, and its column
+/// `aim_pct`).
+const FOLD_REVISION: u32 = 5;
 
 /// Runs the backtest (or its shard) and writes its reports (or its part).
 pub(super) fn run(plan: &BacktestPlan) -> Result<()> {
@@ -1381,6 +1388,7 @@ mod tests {
                 policy: "p".into(),
                 knob: None,
                 tuned: None,
+                aim_pct: None,
                 chosen_on: Some(Figures {
                     attained_pct: 1.0,
                     cost_vs_optimal: 1.0,

@@ -139,7 +139,7 @@ fn run_unit(
                         .find(|v| v.metrics.model == r.metrics.model)
                         .map(|v| {
                             let days = crate::metrics::daily_attained_pct(&v.timeline, &step);
-                            Validated::of(&v.metrics, v.tuned, days)
+                            Validated::of(v, days)
                         });
                     SweepRow::new(place.clone(), knob, &r.metrics, v)
                 }));

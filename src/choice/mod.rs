@@ -187,6 +187,10 @@ pub struct Trial {
     /// The value a tuned policy chose on the window it is chosen on (slo-targeted's
     /// headroom, [`crate::policy::Tune`]); `None` for the others.
     pub tuned: Option<f64>,
+    /// The share in time, percent, a policy that holds one by feedback aims at, tuned on
+    /// the same window after its value (slo-feedback's, [`crate::policy::Tuned::aim`]);
+    /// `None` for the others.
+    pub aim_pct: Option<f64>,
     /// Its figures on the window it is chosen on (validation); `None` where a search
     /// along the family's knob did not run it there ([`trials::run`]).
     pub chosen_on: Option<Figures>,
@@ -221,10 +225,14 @@ impl Trial {
     }
 
     /// What the trial set, as the reports show it: its knob (`buffer 0.2`), the value it
-    /// tuned on the validation window (`headroom +43.0 %`), or `-` for neither.
+    /// tuned on the validation window (`headroom +43.0 %`) and the aim it tuned after it
+    /// (`headroom +57.1 %, aiming at 90.14 %`), or `-` for neither.
     pub fn setting(&self) -> String {
+        let aim = self
+            .aim_pct
+            .map_or(String::new(), |a| format!(", {}", crate::policy::aiming(a)));
         crate::policy::setting_label(&self.policy, self.knob, self.tuned)
-            .unwrap_or_else(|| "-".to_string())
+            .map_or_else(|| "-".to_string(), |s| s + &aim)
     }
 
     /// Whether it met the SLO on the window it is judged on (not before it is judged).
@@ -430,9 +438,39 @@ mod tests {
             policy: policy.into(),
             knob: Some(("buffer", value)),
             tuned: None,
+            aim_pct: None,
             chosen_on: Some(figures(v.0, v.1)),
             judged_on: Some(figures(t.0, t.1)),
         }
+    }
+
+    #[test]
+    fn a_trial_shows_its_knob_or_its_tuned_value_and_aim() {
+        let feedback = Trial {
+            policy: "slo-feedback".into(),
+            knob: None,
+            tuned: Some(0.571),
+            aim_pct: Some(90.14),
+            ..trial(1, "x", 0.0, (90.0, 1), (90.0, 1))
+        };
+        assert_eq!(feedback.setting(), "headroom +57.1 %, aiming at 90.14 %");
+        let targeted = Trial {
+            policy: "slo-targeted".into(),
+            aim_pct: None,
+            ..feedback.clone()
+        };
+        assert_eq!(targeted.setting(), "headroom +57.1 %");
+        assert_eq!(
+            trial(1, "buffered", 0.2, (90.0, 1), (90.0, 1)).setting(),
+            "buffer 0.2"
+        );
+        let none = Trial {
+            policy: "reactive-hpa".into(),
+            tuned: None,
+            aim_pct: None,
+            ..feedback
+        };
+        assert_eq!(none.setting(), "-");
     }
 
     #[test]

@@ -189,6 +189,7 @@ pub fn run(
             policy: r.metrics.policy.clone(),
             knob,
             tuned: j_run.map_or(r.tuned, |j| j.tuned),
+            aim_pct: j_run.map_or(r.aim_pct, |j| j.aim_pct),
             chosen_on: c,
             judged_on: j_run.map(|j| Figures::of(&j.metrics, &j.timeline, bench.step)),
         };

@@ -512,6 +512,8 @@ pub(crate) fn sweep_picks(bytes: &[u8], level: f64) -> Result<Vec<SweepPick>, St
     let (trace, family, lvl, model, policy, knob, value, tuned, attained, cost) = (
         trace?, family?, lvl?, model?, policy?, knob?, value?, tuned?, attained?, cost?,
     );
+    // A feedback pick's aim; a table written before the column has none.
+    let aim = col("aim_pct").ok();
     let mut out: Vec<SweepPick> = Vec::new();
     for (i, row) in reader.records().enumerate() {
         let row = row.map_err(|e| format!("row {}: {e}", i + 2))?;
@@ -539,6 +541,7 @@ pub(crate) fn sweep_picks(bytes: &[u8], level: f64) -> Result<Vec<SweepPick>, St
                 knob: row.get(knob).unwrap_or_default().to_string(),
                 knob_value: number(value),
                 tuned_value: number(tuned),
+                aim_pct: aim.and_then(number),
                 slo_pct: level,
                 test_slo_pct: number(attained).unwrap_or(f64::NAN),
                 test_cost_vs_optimal: number(cost).unwrap_or(f64::NAN),

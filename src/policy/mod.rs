@@ -375,6 +375,11 @@ pub fn setting_label(
     }
 }
 
+/// A feedback policy's aim (percent in time), as the reports show it: `aiming at 90.14 %`.
+pub fn aiming(pct: f64) -> String {
+    format!("aiming at {pct:.2} %")
+}
+
 /// A policy of the registry, as named on the command line.
 #[derive(Debug, Clone, Copy)]
 pub struct PolicyKind(&'static PolicySpec);

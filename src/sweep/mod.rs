@@ -389,8 +389,8 @@ impl Grid {
 /// merged by a binary that computes units otherwise refuses the parts. Raise it when a
 /// unit's rows change for the same grid (1: the margin read on the logarithm of the
 /// excess miss, which slo-targeted's search aims at; 2: hpa-target's and kpa-target's
-/// trials from 0.3).
-const UNIT_REVISION: u32 = 2;
+/// trials from 0.3; 3: slo-feedback's aim tuned closed loop, and its column `aim_pct`).
+const UNIT_REVISION: u32 = 3;
 
 /// The units of shard `i` of `n` (1-based): every n-th unit from the i-th, so shards
 /// differ in size by one unit at most.

@@ -51,18 +51,23 @@ pub(crate) struct Validated {
     pub(crate) container_minutes: u64,
     /// The value a tuned policy chose there (slo-targeted's headroom).
     pub(crate) tuned: Option<f64>,
+    /// The share in time, percent, a feedback policy aims at, tuned there after its
+    /// value (slo-feedback's).
+    pub(crate) aim_pct: Option<f64>,
     /// SLO attainment on each day there, percent.
     pub(crate) days: Vec<f64>,
 }
 
 impl Validated {
-    /// The figures of a run on the validation window.
-    pub(crate) fn of(m: &PolicyMetrics, tuned: Option<f64>, days: Vec<f64>) -> Self {
+    /// The figures of a run on the validation window, with its days' attainment.
+    pub(crate) fn of(run: &crate::experiment::Run, days: Vec<f64>) -> Self {
+        let m = &run.metrics;
         Self {
             slo_attained_pct: m.slo_attained_pct,
             cost_vs_optimal: m.cost_vs_optimal,
             container_minutes: m.container_minutes,
-            tuned,
+            tuned: run.tuned,
+            aim_pct: run.aim_pct.map(crate::metrics::round6),
             days,
         }
     }
@@ -104,11 +109,12 @@ pub(crate) fn key() -> Vec<(&'static str, DataType)> {
 
 /// The columns after the metrics: the configuration on the validation window (empty
 /// where it has none). A choice reads these, never the test period's.
-pub(crate) const VALIDATION: [(&str, DataType); 5] = [
+pub(crate) const VALIDATION: [(&str, DataType); 6] = [
     ("validation_slo_attained_pct", DataType::Float64),
     ("validation_cost_vs_optimal", DataType::Float64),
     ("validation_container_minutes", DataType::Int64),
     ("tuned_value", DataType::Float64),
+    ("aim_pct", DataType::Float64),
     ("validation_days_pct", DataType::String),
 ];
 
@@ -153,6 +159,8 @@ impl SweepRow {
             v.map_or(Cell::Missing, |v| Cell::Number(v.cost_vs_optimal)),
             v.map_or(Cell::Missing, |v| Cell::Whole(v.container_minutes)),
             v.and_then(|v| v.tuned).map_or(Cell::Missing, Cell::Number),
+            v.and_then(|v| v.aim_pct)
+                .map_or(Cell::Missing, Cell::Number),
             v.map_or(Cell::Missing, |v| Cell::Text(choice::days_text(&v.days))),
         ]);
         out
@@ -312,6 +320,7 @@ pub(crate) fn slo_table(
             "validation_cost_vs_optimal",
             "validation_container_minutes",
             "tuned_value",
+            "aim_pct",
             "validation_days_pct",
         ]);
     if table.height() == 0 {
@@ -402,6 +411,7 @@ fn recommended_rows(
                     policy: policy.clone(),
                     knob: None,
                     tuned: None,
+                    aim_pct: None,
                     chosen_on: Some(choice::Figures {
                         attained_pct: attained.get(i).unwrap_or(f64::NAN),
                         cost_vs_optimal: cost.get(i).unwrap_or(f64::NAN),
@@ -455,14 +465,19 @@ pub(crate) struct SloPick {
     pub(crate) validation: Option<(f64, f64)>,
     /// The value a tuned policy chose on the validation window.
     pub(crate) tuned: Option<f64>,
+    /// The share in time, percent, a feedback policy aims at, tuned there after it.
+    pub(crate) aim_pct: Option<f64>,
 }
 
 impl SloPick {
     /// The configuration as a user reads it: `lstm / buffered (buffer 0.2)`.
     pub(crate) fn name(&self) -> String {
         let knob = self.knob.as_ref().map(|(k, v)| (k.as_str(), *v));
+        let aim = self
+            .aim_pct
+            .map_or(String::new(), |a| format!(", {}", crate::policy::aiming(a)));
         let setting = crate::policy::setting_label(&self.policy, knob, self.tuned)
-            .map_or(String::new(), |s| format!(" ({s})"));
+            .map_or(String::new(), |s| format!(" ({s}{aim})"));
         format!("{} / {}{setting}", self.model, self.policy)
     }
 }
@@ -489,10 +504,11 @@ pub(crate) fn picks(slo: &DataFrame, of: &str) -> PolarsResult<Vec<SloPick>> {
         float("cost_vs_optimal")?,
         float("slo_attained_pct")?,
     );
-    let (v_attained, v_cost, tuned) = (
+    let (v_attained, v_cost, tuned, aim) = (
         float("validation_slo_attained_pct")?,
         float("validation_cost_vs_optimal")?,
         float("tuned_value")?,
+        float("aim_pct")?,
     );
     let at = axis_values(slo)?;
     let mut out = Vec::new();
@@ -515,6 +531,7 @@ pub(crate) fn picks(slo: &DataFrame, of: &str) -> PolarsResult<Vec<SloPick>> {
             attained_pct: attained.get(i).unwrap_or(f64::NAN),
             validation: v_attained.get(i).zip(v_cost.get(i)),
             tuned: tuned.get(i),
+            aim_pct: aim.get(i),
         });
     }
     Ok(out)
@@ -664,6 +681,7 @@ mod tests {
             cost_vs_optimal: cost as f64 / 90.0,
             container_minutes: cost,
             tuned: None,
+            aim_pct: None,
             days: vec![100.0 - v as f64 / 10.0],
         });
         r
