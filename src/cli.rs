@@ -558,8 +558,8 @@ pub struct ReportCmd {
 #[derive(Debug, Args)]
 pub struct RunAllCmd {
     /// The quick, deterministic CI experiment: a 5-day synthetic trace, a 2-day test
-    /// period, 3 LSTM epochs and 1 validation day (overrides --days, --test-days, --epochs
-    /// and --validation-days).
+    /// period, 3 LSTM epochs and 1 validation day (the defaults of --days, --test-days,
+    /// --epochs and --validation-days; any of them given wins).
     #[arg(long)]
     pub quick: bool,
     /// The trace.

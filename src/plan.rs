@@ -193,7 +193,7 @@ pub(crate) fn resolve(cli: Cli) -> anyhow::Result<Plan> {
             s.generate.start = c.start.start;
             Plan::Generate {
                 generate: s.generate,
-                data: DataDir(c.data_dir),
+                data: DataDir(output_folder("--data-dir", c.data_dir)?),
             }
         }
         Command::Train(c) => Plan::Train(experiment(
@@ -297,33 +297,62 @@ pub(crate) fn resolve(cli: Cli) -> anyhow::Result<Plan> {
             }
         }
         Command::Serve(c) => Plan::Serve(serve_plan(c)?),
-        Command::Export(c) => Plan::Export(ExportPlan {
-            reports: ReportsDir(c.reports_dir),
-            role: c.role,
-            sweep: c.sweep_dir.zip(c.slo_level),
-            out: c.out,
-            target: crate::export::Target {
-                name: c.name.unwrap_or_default(),
-                namespace: c.namespace,
-                prometheus: c.prometheus,
-                query: c.query,
-                image: c.image,
-                pods_metric: c.pods_metric,
-                serve_image: c.serve_image,
-            },
-        }),
-        Command::Check(c) => Plan::Check(CheckPlan {
-            tolerances: Tolerances {
-                violation_minutes_abs: c.violation_abs_tol,
-                violation_rel: c.violation_rel_tol,
-                unserved_abs: c.unserved_abs_tol,
-                unserved_rel: c.unserved_rel_tol,
-                cost_rel: c.cost_rel_tol,
-            },
-            baseline: c.baseline,
-            current: c.current,
-            update: c.update,
-        }),
+        Command::Export(c) => {
+            // What a trigger or `serve` would query, checked here: a manifest that
+            // cannot reach it would apply cleanly and fail in the cluster.
+            if let Some(url) = &c.prometheus {
+                if !(url.starts_with("http://") || url.starts_with("https://")) {
+                    return Err(crate::remote::RemoteError::NoScheme(url.clone()).into());
+                }
+            }
+            if c.query.as_deref().is_some_and(|q| q.trim().is_empty()) {
+                anyhow::bail!(
+                    "--query is empty: give the PromQL of the service's requests per second"
+                );
+            }
+            Plan::Export(ExportPlan {
+                reports: ReportsDir(c.reports_dir),
+                role: c.role,
+                sweep: c.sweep_dir.zip(c.slo_level),
+                out: c.out,
+                target: crate::export::Target {
+                    name: c.name.unwrap_or_default(),
+                    namespace: c.namespace,
+                    prometheus: c.prometheus,
+                    query: c.query,
+                    image: c.image,
+                    pods_metric: c.pods_metric,
+                    serve_image: c.serve_image,
+                },
+            })
+        }
+        Command::Check(c) => {
+            for (flag, v) in [
+                ("--violation-abs-tol", c.violation_abs_tol),
+                ("--violation-rel-tol", c.violation_rel_tol),
+                ("--unserved-abs-tol", c.unserved_abs_tol),
+                ("--unserved-rel-tol", c.unserved_rel_tol),
+                ("--cost-rel-tol", c.cost_rel_tol),
+            ] {
+                if !(v.is_finite() && v >= 0.0) {
+                    anyhow::bail!(
+                        "{flag} {v}: must be a number, at least 0 (how much worse a row may get)"
+                    );
+                }
+            }
+            Plan::Check(CheckPlan {
+                tolerances: Tolerances {
+                    violation_minutes_abs: c.violation_abs_tol,
+                    violation_rel: c.violation_rel_tol,
+                    unserved_abs: c.unserved_abs_tol,
+                    unserved_rel: c.unserved_rel_tol,
+                    cost_rel: c.cost_rel_tol,
+                },
+                baseline: c.baseline,
+                current: c.current,
+                update: c.update,
+            })
+        }
     };
     Ok(plan)
 }
@@ -547,7 +576,7 @@ fn sweep_plan(c: SweepCmd) -> anyhow::Result<SweepPlan> {
     Ok(SweepPlan {
         notes: sweep_deadlines(&grid),
         grid,
-        dir: c.reports_dir,
+        dir: output_folder("--reports-dir", c.reports_dir)?,
         shard,
     })
 }
@@ -572,10 +601,9 @@ fn grid_file(
     sweep::from_toml(&text, dir, base).with_context(|| format!("{}", path.display()))
 }
 
-/// A fleet's traces each name a folder of its reports: the names must differ and be
-/// plain folder names.
+/// A fleet's traces each name a folder of its reports: the names must be plain folder
+/// names (that they differ, [`sweep::validate`] checks for every grid).
 fn fleet_names(grid: &Grid) -> anyhow::Result<()> {
-    let mut seen = std::collections::BTreeSet::new();
     for t in &grid.traces {
         let plain = !t.name.is_empty()
             && t.name != "."
@@ -589,14 +617,26 @@ fn fleet_names(grid: &Grid) -> anyhow::Result<()> {
                 t.name
             );
         }
-        if !seen.insert(t.name.as_str()) {
-            anyhow::bail!(
-                "two traces are named `{}`: a fleet's trace names a folder of its reports; give each its own `name`",
-                t.name
-            );
-        }
     }
     Ok(())
+}
+
+/// `path`, a folder a run writes into, checked before any work: where it or a folder
+/// above it is there, that one is a folder (a file in the way would fail only at the
+/// end, after the run).
+fn output_folder(flag: &str, path: PathBuf) -> anyhow::Result<PathBuf> {
+    let there = path
+        .ancestors()
+        .filter(|a| !a.as_os_str().is_empty())
+        .find(|a| a.exists());
+    if let Some(a) = there.filter(|a| !a.is_dir()) {
+        anyhow::bail!(
+            "{flag} {}: {} is a file, not a folder",
+            path.display(),
+            a.display()
+        );
+    }
+    Ok(path)
 }
 
 /// `--tick` is run-all's and simulate's: a sweep or backtest decides at each trace's
@@ -749,7 +789,7 @@ fn backtest_plan(c: BacktestCmd) -> anyhow::Result<BacktestPlan> {
         folds: c.folds,
         chained: !c.fit_each_fold,
         searched: !c.full_knob_search,
-        reports: ReportsDir(c.reports_dir),
+        reports: ReportsDir(output_folder("--reports-dir", c.reports_dir)?),
     })
 }
 
@@ -783,8 +823,12 @@ fn experiment(
     };
     Ok(Experiment {
         source,
-        data: DataDir(data.data_dir.clone()),
-        reports: ReportsDir(reports_dir.unwrap_or_else(|| PathBuf::from("reports"))),
+        data: DataDir(output_folder("--data-dir", data.data_dir.clone())?),
+        // Train writes no reports (it is given no folder for them).
+        reports: ReportsDir(match reports_dir {
+            Some(dir) => output_folder("--reports-dir", dir)?,
+            None => PathBuf::from("reports"),
+        }),
         models: model_kinds,
         models_named: named,
         policies: policy_kinds,

@@ -822,16 +822,21 @@ pub const MIN_REPLICAS: Setting = Setting {
     trials: &[],
 };
 
+/// The most containers a cluster may have: Kubernetes' documented limit on the pods of
+/// one cluster (its large-cluster guide: no more than 150,000 pods). The queue model's
+/// Erlang tables take time in proportion to the count (one run at 10^6 took 23 s).
+pub const MAX_CLUSTER: u32 = 150_000;
+
 /// Most containers.
 pub const MAX_REPLICAS: Setting = Setting {
     name: "max-replicas",
     heading: CLUSTER,
     stages: SPLIT,
     value_name: "N",
-    help: "Most containers",
+    help: "Most containers (at most 150,000, Kubernetes' limit on a cluster's pods: the queue model's tables grow with it)",
     kind: Kind::Whole,
-    range: "a whole number, at least 1",
-    valid: at_least_one,
+    range: "a whole number from 1 to 150000 (Kubernetes' limit on a cluster's pods)",
+    valid: |x| (1.0..=MAX_CLUSTER as f64).contains(&x),
     get: |s| Value::Whole(u64::from(s.cluster.max_replicas)),
     set: |s, v| s.cluster.max_replicas = v.whole() as u32,
     axis: None,

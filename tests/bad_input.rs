@@ -83,6 +83,14 @@ fn gapped_trace() -> String {
 }
 
 fn cases() -> Vec<Case> {
+    // The committed baseline (27 rows), and it with its first row again at the end (line 29).
+    let baseline = fs::read("tests/baseline/metrics_summary.csv").unwrap();
+    let first = String::from_utf8_lossy(&baseline)
+        .lines()
+        .nth(1)
+        .unwrap()
+        .to_string();
+    let twice = [baseline.clone(), format!("{first}\n").into_bytes()].concat();
     let sim = ["simulate", "--trace", "t.csv", "--test-days", "0.5"];
     let with = |extra: &[&'static str]| -> Vec<&'static str> {
         sim.iter().copied().chain(extra.iter().copied()).collect()
@@ -317,7 +325,70 @@ fn cases() -> Vec<Case> {
             vec![("t.csv", text(&trace(2880))), ("blocker", text("a file, not a folder"))],
             &["run-all", "--trace", "t.csv", "--model", "seasonal-naive", "--test-days", "0.25", "--reports-dir", "blocker/reports"],
             1,
-            &["blocker/reports", "Not a directory"],
+            &["--reports-dir blocker/reports: blocker is a file, not a folder"],
+        ),
+        case(
+            "a sweep into a folder of another shard count's parts",
+            vec![("sh/sweep.part-1-of-3.json", text("{}"))],
+            &["sweep", "--days", "3", "--test-days", "1", "--model", "seasonal-naive", "--policy", "buffered", "--reports-dir", "sh"],
+            1,
+            &["sh holds sweep.part-1-of-3.json", "another number of shards than this one's 1"],
+        ),
+        case(
+            "more containers than a Kubernetes cluster holds",
+            vec![],
+            &["simulate", "--max-replicas", "1000000"],
+            1,
+            &["`max-replicas` = 1000000: must be a whole number from 1 to 150000"],
+        ),
+        case(
+            "a startup delay longer than the train period",
+            vec![("t.csv", text(&trace(2880)))],
+            &["simulate", "--trace", "t.csv", "--test-days", "1", "--policy", "static-2", "--startup-delay", "2000"],
+            1,
+            &["--startup-delay (120000 s): the first decision looks back that far and one step more: the trace has 2880 steps"],
+        ),
+        case(
+            "an export whose trigger would query no server",
+            vec![],
+            &["export", "--name", "web", "--prometheus", "not a url", "--query", "up"],
+            1,
+            &["--prometheus not a url: give the server's URL with its scheme"],
+        ),
+        case(
+            "an export whose trigger would run no query",
+            vec![],
+            &["export", "--name", "web", "--prometheus", "http://prom:9090", "--query", " "],
+            1,
+            &["--query is empty"],
+        ),
+        case(
+            "a row twice in the file a check reads",
+            vec![("cur.csv", twice.clone()), ("base.csv", baseline.clone())],
+            &["check", "--baseline", "base.csv", "--current", "cur.csv"],
+            1,
+            &["cur.csv", "none × static-2 is on lines 2 and 29", "one row each"],
+        ),
+        case(
+            "a tolerance that is no number",
+            vec![("base.csv", baseline.clone())],
+            &["check", "--baseline", "base.csv", "--current", "base.csv", "--violation-rel-tol", "nan"],
+            1,
+            &["--violation-rel-tol NaN: must be a number, at least 0"],
+        ),
+        case(
+            "a negative tolerance",
+            vec![("base.csv", baseline.clone())],
+            &["check", "--baseline", "base.csv", "--current", "base.csv", "--cost-rel-tol=-1"],
+            1,
+            &["--cost-rel-tol -1: must be a number, at least 0"],
+        ),
+        case(
+            "a count beyond any service",
+            vec![("t.csv", text("timestamp,requests\n2026-01-05T00:00:00Z,1\n2026-01-05T00:01:00Z,1e300\n"))],
+            &["import", "t.csv"],
+            1,
+            &["t.csv", "line 3: count 1e300 is above 1e15 requests"],
         ),
         case(
             "malformed baseline for check",

@@ -67,6 +67,12 @@ fn the_picks_export_as_manifests_the_published_schemas_accept() {
         text.starts_with("# prescale export: the reactive-hpa choice\n"),
         "{text}"
     );
+    // The settings it ran with, in the folder it was read from.
+    let settings = format!(
+        "# settings: the run's {}\n",
+        reports.join("settings.toml").display()
+    );
+    assert!(text.contains(&settings), "{text}");
     let docs = documents(&text);
     assert_eq!(docs.len(), 1);
     let hpa_schema: Value =

@@ -249,8 +249,22 @@ fn merge_names_missing_duplicated_and_foreign_parts() {
     merge(&dir).code(1).stderr(predicate::str::contains(
         "1 of 3 units are in no part, synthetic/d2/s42 first: sweep.part-2-of-3 is missing or unfinished",
     ));
-    // A 2-way shard of the same grid overlaps the 3-way ones.
-    sweep(&dir, &["--shard", "1/2"]).success();
+    // A 2-way shard of the same grid overlaps the 3-way ones. A sweep refuses to write
+    // one beside them; copied in, merge names the overlap.
+    sweep(&dir, &["--shard", "1/2"])
+        .code(1)
+        .stderr(predicate::str::contains(
+            "a part of a run in another number of shards than this one's 2",
+        ));
+    let halves = tmp.path().join("halves");
+    sweep(&halves, &["--shard", "1/2"]).success();
+    for ext in ["csv", "json"] {
+        fs::copy(
+            halves.join(format!("sweep.part-1-of-2.{ext}")),
+            dir.join(format!("sweep.part-1-of-2.{ext}")),
+        )
+        .unwrap();
+    }
     merge(&dir).code(1).stderr(predicate::str::contains(
         "is in both sweep.part-1-of-2 and sweep.part-1-of-3: duplicate shards",
     ));

@@ -10,7 +10,7 @@ use crate::store::{read, write_atomic};
 
 /// Compares the current metrics with the baseline (or, with `--update`, accepts them).
 pub(super) fn run(c: &CheckPlan) -> Result<()> {
-    let current = read_metrics(&c.current)?;
+    let current = once_each(&c.current, read_metrics(&c.current)?)?;
     if c.update {
         let changes = match read_metrics(&c.baseline) {
             Ok(old) => {
@@ -46,7 +46,7 @@ pub(super) fn run(c: &CheckPlan) -> Result<()> {
         );
         return Ok(());
     }
-    let baseline = read_metrics(&c.baseline)?;
+    let baseline = once_each(&c.baseline, read_metrics(&c.baseline)?)?;
     let rows = regression::check(&baseline, &current, &c.tolerances);
     print!("{}", regression::render(&rows));
     let failed = rows.iter().filter(|r| r.fails()).count();
@@ -68,4 +68,28 @@ pub(super) fn run(c: &CheckPlan) -> Result<()> {
         c.baseline.display()
     );
     Ok(())
+}
+
+/// `rows` of `path`, each (model, policy) once: a check compares a row with the one of
+/// its name, so a second would go unread.
+fn once_each(
+    path: &std::path::Path,
+    rows: Vec<crate::metrics::PolicyMetrics>,
+) -> Result<Vec<crate::metrics::PolicyMetrics>> {
+    for (i, r) in rows.iter().enumerate() {
+        if let Some(j) = rows[..i]
+            .iter()
+            .position(|o| (&o.model, &o.policy) == (&r.model, &r.policy))
+        {
+            bail!(
+                "{}: {} × {} is on lines {} and {}: a check reads one row each",
+                path.display(),
+                r.model,
+                r.policy,
+                j + 2,
+                i + 2
+            );
+        }
+    }
+    Ok(rows)
 }

@@ -34,7 +34,7 @@ pub(super) fn run(p: &ExportPlan) -> Result<()> {
         "these reports are older than `export`; run `prescale simulate` again",
     )?;
     let manifests = export::manifests(choice, &settings, &p.target)?;
-    let file = export::file(choice, &manifests);
+    let file = export::file(choice, &p.reports.settings(), &manifests);
     emit(
         p,
         &file,

@@ -21,7 +21,16 @@ pub(super) fn run(e: &Experiment, trace: &Trace) -> Result<Outcome> {
     let at_trace_step = e.settings.cluster.at_step(trace.step_seconds);
     let policy_cfg = e.policy_cfg();
     // The first decision looks back one step before t0 − d.
-    let split = trace.split(&e.settings.split, at_trace_step.delay_steps + 1)?;
+    let split = trace
+        .split(&e.settings.split, at_trace_step.delay_steps + 1)
+        .map_err(|err| match trace.split(&e.settings.split, 1) {
+            // Room for the test period, not for the delay: name the flag.
+            Ok(_) => anyhow::anyhow!(
+                "--startup-delay ({} s): the first decision looks back that far and one step more: {err}",
+                e.settings.cluster.startup_delay_s
+            ),
+            Err(_) => err.into(),
+        })?;
     // Forecasts are read only when a selected policy uses them.
     let models = if e.policies.iter().any(|p| p.uses_forecast()) {
         load_forecasts(

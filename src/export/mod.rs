@@ -409,9 +409,9 @@ fn serve_settings(s: &Settings, derived_capacity: bool) -> Vec<String> {
         .collect()
 }
 
-/// The comment block that opens the file: what was chosen, on which window, and how
-/// often it held.
-pub(crate) fn header(choice: &Choice) -> String {
+/// The comment block that opens the file: what was chosen, on which window, how often
+/// it held, and the file of the settings it ran with.
+pub(crate) fn header(choice: &Choice, settings: &std::path::Path) -> String {
     let setting = match (choice.knob_value, choice.tuned_value) {
         (Some(v), _) => format!(" at {} {v}", choice.knob),
         (None, Some(t)) => format!(" at tuned value {t}"),
@@ -447,7 +447,7 @@ pub(crate) fn header(choice: &Choice) -> String {
             choice.test_days_met,
             choice.test_days
         ),
-        "settings: the run's reports/settings.toml".to_string(),
+        format!("settings: the run's {}", settings.display()),
     ]
     .iter()
     .map(|l| format!("# {l}\n"))
@@ -455,8 +455,8 @@ pub(crate) fn header(choice: &Choice) -> String {
 }
 
 /// The file: the header, then each manifest as a YAML document.
-pub(crate) fn file(choice: &Choice, manifests: &[Value]) -> String {
-    let mut out = header(choice);
+pub(crate) fn file(choice: &Choice, settings: &std::path::Path, manifests: &[Value]) -> String {
+    let mut out = header(choice, settings);
     for m in manifests {
         out.push_str("---\n");
         out.push_str(&yaml::to_yaml(m));
@@ -671,7 +671,13 @@ mod tests {
 
     #[test]
     fn the_header_names_a_knob_a_tuned_value_and_a_feedback_aim() {
-        let line = |c: &Choice| header(c).lines().nth(1).unwrap().to_string();
+        let line = |c: &Choice| {
+            header(c, std::path::Path::new("reports/settings.toml"))
+                .lines()
+                .nth(1)
+                .unwrap()
+                .to_string()
+        };
         let feedback = Choice {
             model: "lstm".into(),
             policy: "slo-feedback".into(),

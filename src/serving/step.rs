@@ -104,6 +104,11 @@ impl StepCluster {
         }
         let cap = self.capacity_per_step;
         let mut r = (demand / cap).ceil().max(1.0);
+        // Past 2^52 a float's neighbours are more than one apart: r ± 1 is r, and r is
+        // whole already (far beyond any cluster; the caller clamps it).
+        if r >= 4_503_599_627_370_496.0 {
+            return r.min(i64::MAX as f64) as i64;
+        }
         // The division is correctly rounded, so these move r by one step at most.
         while r > 1.0 && !self.falls_short(r - 1.0, demand) {
             r -= 1.0;
@@ -175,6 +180,10 @@ mod tests {
     fn containers_for_is_a_ceiling() {
         let s = ClusterConfig::default().at_step(60);
         assert_eq!(s.containers_for(100.0), 2);
+        // Demand beyond any cluster returns (it once looped forever where r - 1 is r):
+        // 1e18 / 50 = 2e16, whole; 1e300 saturates.
+        assert_eq!(s.containers_for(1e18), 20_000_000_000_000_000);
+        assert_eq!(s.containers_for(1e300), i64::MAX);
         assert_eq!(s.containers_for(100.5), 3);
         // Just above a multiple needs one more: the simulator counts 100.00000001
         // requests on 2 × 50 as a violation (the old 1e-9 slack said 2).

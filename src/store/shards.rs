@@ -403,6 +403,25 @@ impl ShardDir<'_> {
         fresh: Manifest<M>,
     ) -> Result<(Manifest<M>, PartRows)> {
         let (i, n) = (fresh.shard, fresh.of);
+        // Parts of a run in another number of shards: with this run's, no merge could
+        // join them, so say so before any unit runs.
+        let prefix = format!("{}.part-", self.layout.stem);
+        let names = match self.dir.is_dir() {
+            true => self.file_names()?,
+            false => Vec::new(),
+        };
+        let other = names.into_iter().find(|name| {
+            name.strip_prefix(&prefix)
+                .and_then(|r| r.strip_suffix(".json"))
+                .and_then(|r| r.split_once("-of-"))
+                .is_some_and(|(_, of)| of != n.to_string())
+        });
+        if let Some(name) = other {
+            bail!(
+                "{} holds {name}, a part of a run in another number of shards than this one's {n}: merge could not join them; remove the old parts or use another folder",
+                self.dir.display()
+            );
+        }
         self.clean_temp(i, n)?;
         let part = self.part(i, n);
         let empty = PartRows::new(self.layout);

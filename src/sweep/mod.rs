@@ -65,9 +65,29 @@ pub(crate) enum GridError {
         /// The name given.
         name: String,
     },
+    /// A trace's name that cannot name its files (`settings-<name>.toml`).
+    #[error("trace name `{0}`: a trace's name names its reports (a sweep's settings-NAME.toml, a fleet's folder): no `/`, `\\` or control characters, and not `.` or `..`")]
+    TraceName(String),
+    /// Two traces of one name.
+    #[error(
+        "two traces are named `{0}`: a trace's name names its reports; give each its own `name`"
+    )]
+    TwiceNamed(String),
     /// `--shard` is not `i/n` with 1 ≤ i ≤ n.
     #[error("--shard {0}: must be i/n with 1 ≤ i ≤ n, as 3/16")]
     Shard(String),
+}
+
+/// `values` with each value once, where it first appears: a value listed twice is one
+/// run (its rows would share a key).
+fn distinct(values: Vec<Value>) -> Vec<Value> {
+    let mut out: Vec<Value> = Vec::with_capacity(values.len());
+    for v in values {
+        if !out.contains(&v) {
+            out.push(v);
+        }
+    }
+    out
 }
 
 /// Whether a sweep takes a list of `s`'s values: an axis ([`settings::AXES`]), or some
@@ -344,6 +364,7 @@ impl Grid {
         setting: &'static Setting,
         values: Vec<Value>,
     ) -> Result<(), GridError> {
+        let values = distinct(values);
         if values.is_empty() {
             return Err(GridError::Empty(setting.name.to_string()));
         }
@@ -432,6 +453,20 @@ pub(crate) fn validate(grid: &Grid) -> Result<(), GridError> {
     nonempty("model", grid.models.len())?;
     nonempty("policy", grid.policies.len())?;
     nonempty("slo-levels", grid.slo_levels.len())?;
+    let mut seen = std::collections::BTreeSet::new();
+    for t in &grid.traces {
+        let n = t.name.as_str();
+        if n.is_empty()
+            || n == "."
+            || n == ".."
+            || n.chars().any(|c| "/\\".contains(c) || c.is_control())
+        {
+            return Err(GridError::TraceName(t.name.clone()));
+        }
+        if !seen.insert(n) {
+            return Err(GridError::TwiceNamed(t.name.clone()));
+        }
+    }
     for t in &grid.traces {
         for (axis, values) in settings::AXES.iter().zip(&t.axes) {
             nonempty(axis.name, values.len())?;
@@ -714,7 +749,7 @@ fn trace_entry(v: &toml::Value, dir: &Path, grid: &Grid) -> Result<TraceSpec, Gr
                     if values.is_empty() {
                         return Err(GridError::Empty(format!("trace.{k}")));
                     }
-                    spec.axes[axis_index(s)] = values;
+                    spec.axes[axis_index(s)] = distinct(values);
                 }
                 // Every per-trace setting of the name (`step`: both).
                 Some(_) => set_named(&mut own, k, &format!("trace.{k}"), value, |s| s.per_trace)?,
@@ -852,6 +887,18 @@ mod tests {
         )
         .unwrap();
         assert_eq!(one.knobs["buffer"], vec![0.2]);
+        // A value listed twice is one run, where it first appears.
+        let twice = from_toml(
+            "buffer = [0.3, 0.1, 0.3, 0.10]\n[[trace]]\ndays = 5\ncapacity = [50, 40, 50]\n",
+            Path::new("/grids"),
+            base(),
+        )
+        .unwrap();
+        assert_eq!(twice.knobs["buffer"], vec![0.3, 0.1]);
+        assert_eq!(
+            twice.traces[0].values(&settings::CAPACITY),
+            [Value::Number(50.0), Value::Number(40.0)]
+        );
         assert_eq!(one.knobs["slo"], vec![99.0]);
         // The SLO table's levels under the flag's name, and under the key's old name.
         for key in ["slo-levels", "slo-level"] {
@@ -929,6 +976,21 @@ mod tests {
             "`interval-width` = 1: must be strictly between 0 and 1"
         );
         assert!(err("[[trace]]\nfile = 3").contains("`trace.file` must be a file path"));
+        // A trace's name names its files: no way out of the folder, one name each.
+        for name in ["../../escaped", "team/api", ".."] {
+            let e = err(&format!("[[trace]]\nname = {name:?}\ndays = 3"));
+            assert!(e.starts_with(&format!("trace name `{name}`: ")), "{e}");
+        }
+        assert!(from_toml(
+            "[[trace]]\nname = \"a b.v2\"\ndays = 3",
+            Path::new("."),
+            base()
+        )
+        .is_ok());
+        assert_eq!(
+            err("[[trace]]\nname = \"a\"\ndays = 3\n[[trace]]\nname = \"a\"\ndays = 4"),
+            "two traces are named `a`: a trace's name names its reports; give each its own `name`"
+        );
         assert_eq!(
             err("refit-every = \"6 hours\"\n[[trace]]\ndays = 3"),
             "`refit-every` = \"6 hours\": must be `never` or a duration such as \"30m\", \"6h\" or \"1d\""

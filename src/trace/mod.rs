@@ -77,6 +77,14 @@ pub enum TraceError {
         /// The value found.
         value: f64,
     },
+    /// A count beyond any service's ([`crate::trace::import::csv::MAX_COUNT`]).
+    #[error("line {line}: count {value:e} is above 1e15 requests, more than any service serves in a step: a corrupt value?")]
+    HugeCount {
+        /// Line of the row.
+        line: usize,
+        /// The value found.
+        value: f64,
+    },
     /// A NaN or infinite count.
     #[error("line {line}: count {value:?} is not finite")]
     NonFiniteCount {
@@ -111,9 +119,9 @@ pub enum TraceError {
     )]
     LooksLikeJson,
     /// The file is not what its format needs.
-    #[error("not a {format} file: {why}")]
+    #[error("not {format}: {why}")]
     NotFormat {
-        /// The format.
+        /// The format, with its article (`a Prometheus query_range result`).
         format: &'static str,
         /// Why, with a short excerpt.
         why: String,
@@ -166,7 +174,7 @@ pub enum TraceError {
         why: String,
     },
     /// Too few rows for what was asked.
-    #[error("the trace has {have} steps but {what} needs at least {need}")]
+    #[error("the trace has {} but {what} needs at least {need}", crate::words::count(*have, "step"))]
     TooShort {
         /// Steps in the trace.
         have: usize,

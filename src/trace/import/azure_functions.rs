@@ -25,7 +25,7 @@ pub(super) fn looks_like(header: &str) -> bool {
 
 fn not_azure(why: impl Into<String>) -> TraceError {
     TraceError::NotFormat {
-        format: "Azure Functions invocation file",
+        format: "an Azure Functions invocation file",
         why: why.into(),
     }
 }

@@ -70,6 +70,12 @@ pub(super) fn text(bytes: &[u8]) -> Result<&str, TraceError> {
 /// Every column of a CSV as text.
 pub(super) fn frame(bytes: &[u8]) -> Result<(DataFrame, Vec<String>), TraceError> {
     text(bytes)?;
+    // Blank lines at the end, as an editor or `echo >>` leaves them, are no rows.
+    let end = bytes
+        .iter()
+        .rposition(|b| !b.is_ascii_whitespace())
+        .map_or(0, |i| i + 1);
+    let bytes = &bytes[..end];
     let separator = separator(bytes);
     let df = CsvReadOptions::default()
         .with_has_header(true)
@@ -337,7 +343,13 @@ pub fn parse_count(text: &str, line: usize) -> Result<f64, TraceError> {
     check_count(v, s, line)
 }
 
-/// Accepts a count `v` (read from `text`) that is finite and non-negative.
+/// The largest count a row may hold: 10^15 requests, millions of times what the busiest
+/// services serve in a minute; beyond it a value is a corrupt one, and the cluster it
+/// would call for is past counting exactly.
+pub const MAX_COUNT: f64 = 1e15;
+
+/// Accepts a count `v` (read from `text`) that is finite, non-negative and at most
+/// [`MAX_COUNT`].
 pub(super) fn check_count(v: f64, text: &str, line: usize) -> Result<f64, TraceError> {
     let s = text.trim();
     if !v.is_finite() {
@@ -348,6 +360,9 @@ pub(super) fn check_count(v: f64, text: &str, line: usize) -> Result<f64, TraceE
     }
     if v < 0.0 {
         return Err(TraceError::NegativeCount { line, value: v });
+    }
+    if v > MAX_COUNT {
+        return Err(TraceError::HugeCount { line, value: v });
     }
     Ok(v)
 }

@@ -811,6 +811,31 @@ mod tests {
     }
 
     #[test]
+    fn blank_lines_at_the_end_are_no_rows() {
+        let t =
+            parse("timestamp,requests\n2026-01-05T00:00:00Z,1\n2026-01-05T00:01:00Z,2\n\n \r\n\n")
+                .unwrap();
+        assert_eq!(t.trace.requests, [1.0, 2.0]);
+    }
+
+    #[test]
+    fn a_count_past_any_service_is_refused() {
+        let e = parse("timestamp,requests\n2026-01-05T00:00:00Z,1e15\n2026-01-05T00:01:00Z,1e18\n")
+            .unwrap_err();
+        assert_eq!(
+            e,
+            TraceError::HugeCount {
+                line: 3,
+                value: 1e18
+            }
+        );
+        assert_eq!(
+            e.to_string(),
+            "line 3: count 1e18 is above 1e15 requests, more than any service serves in a step: a corrupt value?"
+        );
+    }
+
+    #[test]
     fn nan_count() {
         let e = parse("timestamp,requests\n2026-01-05T00:00:00Z,NaN\n").unwrap_err();
         assert!(matches!(e, TraceError::NonFiniteCount { line: 2, .. }));

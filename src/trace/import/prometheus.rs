@@ -13,7 +13,7 @@ use crate::trace::{excerpt, TraceError};
 
 fn not_prometheus(why: impl Into<String>) -> TraceError {
     TraceError::NotFormat {
-        format: "Prometheus query_range result",
+        format: "a Prometheus query_range result file",
         why: why.into(),
     }
 }
