@@ -664,6 +664,8 @@ fn a_fleet_backtest_is_each_traces_own_backtest_and_its_shards_merge_to_its_byte
     ];
     let fleet_rows = named_rows(&whole.join("fleet.csv"));
     assert_eq!(fleet_rows.len(), 3);
+    // Traces where a single configuration met the SLO on both folds.
+    let mut compared = 0;
     for ((name, flags), line) in alone.iter().zip(&fleet_rows) {
         let own = tmp.path().join(format!("alone-{name}"));
         prescale()
@@ -713,7 +715,49 @@ fn a_fleet_backtest_is_each_traces_own_backtest_and_its_shards_merge_to_its_byte
             / 2.0;
         let stated: f64 = line["test_cost_vs_optimal"].parse().unwrap();
         assert!((stated - cost).abs() < 1e-6, "{name}: {stated} vs {cost}");
+        // fixed_regret, recomputed here: of the configurations (model, policy, knob
+        // value) that met 85 % on both folds, the least total test cost, against the
+        // picks' total.
+        let minutes = |r: &std::collections::BTreeMap<String, String>| {
+            r["test_container_minutes"].parse::<f64>().unwrap()
+        };
+        // (model, policy, knob value) → (test cost, folds met, folds).
+        let mut totals: std::collections::BTreeMap<(&str, &str, &str), (f64, usize, usize)> =
+            Default::default();
+        for r in &rows {
+            let key = (
+                r["model"].as_str(),
+                r["policy"].as_str(),
+                r["knob_value"].as_str(),
+            );
+            let e = totals.entry(key).or_insert((0.0, 0, 0));
+            e.0 += minutes(r);
+            e.1 += usize::from(r["test_slo_pct"].parse::<f64>().unwrap() >= 85.0);
+            e.2 += 1;
+        }
+        let best = totals
+            .values()
+            .filter(|(_, met, n)| (*met, *n) == (2, 2))
+            .map(|(c, _, _)| *c)
+            .fold(f64::INFINITY, f64::min);
+        let ours: f64 = picks.iter().map(|r| minutes(r)).sum();
+        match line["fixed_regret"].as_str() {
+            "" => assert!(best.is_infinite(), "{name}"),
+            v => {
+                compared += 1;
+                let v: f64 = v.parse().unwrap();
+                assert!(
+                    (v - ours / best).abs() < 1e-6,
+                    "{name}: {v} vs {}",
+                    ours / best
+                );
+            }
+        }
     }
+    assert!(
+        compared > 0,
+        "no trace had a configuration that met every fold"
+    );
     let md = fs::read_to_string(whole.join("fleet.md")).unwrap();
     assert!(
         md.starts_with("# A fleet of 3 traces, each recommended at SLO 85 %"),

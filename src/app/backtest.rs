@@ -802,6 +802,9 @@ struct FleetRow {
     test_cost_vs_optimal: Option<f64>,
     /// Mean test cost over the best in hindsight, over the folds where one met the SLO.
     regret: Option<f64>,
+    /// Mean test cost over that of the best single configuration in hindsight (one that
+    /// met the SLO on every fold); empty where none did.
+    fixed_regret: Option<f64>,
     reactive_hpa_folds_held: Option<usize>,
     reactive_hpa_test_cost_vs_optimal: Option<f64>,
 }
@@ -811,6 +814,26 @@ struct FleetRow {
 fn regret(rows: &[Row], trials: &[Trial], i: usize, slo: f64) -> Option<f64> {
     let h = choice::hindsight(trials, trials[i].window, slo)?;
     Some(rows[i].test_container_minutes as f64 / rows[h].test_container_minutes as f64)
+}
+
+/// The recommendation's mean test cost over that of the best single configuration in
+/// hindsight ([`choice::hindsight_fixed`]), with that configuration's trials; `None`
+/// where no configuration met the SLO on every fold.
+fn fixed_regret(
+    rows: &[Row],
+    trials: &[Trial],
+    picks: &[usize],
+    folds: usize,
+    slo: f64,
+) -> Option<(f64, Vec<usize>)> {
+    let fixed = choice::hindsight_fixed(trials, folds, slo)?;
+    let cost = |on: &[usize]| {
+        on.iter()
+            .map(|&i| rows[i].test_container_minutes as f64)
+            .sum::<f64>()
+            / on.len().max(1) as f64
+    };
+    Some((cost(picks) / cost(&fixed), fixed))
 }
 
 /// The mean of `x`, `None` for none.
@@ -868,6 +891,9 @@ fn finish(mut rows: Vec<Row>, m: &Summary) -> Result<(Vec<u8>, String, FleetRow)
             test_days: r.test_days.1,
             test_cost_vs_optimal: round(mean(&r.test_costs)),
             regret: round(mean(&regrets)),
+            fixed_regret: round(
+                fixed_regret(&rows, &trials, &r.picks, m.folds, m.slo_percent).map(|f| f.0),
+            ),
             reactive_hpa_folds_held: reactive.map(|r| r.test_met),
             reactive_hpa_test_cost_vs_optimal: reactive.and_then(|r| round(mean(&r.test_costs))),
             ..line
@@ -885,8 +911,8 @@ fn fleet_md(fleet: &[FleetRow], meta: &BacktestMeta) -> String {
         crate::words::count(fleet.len(), "trace"),
         meta.slo_percent
     );
-    out.push_str("| trace | recommendation | folds held | stated chance of a day | test days met | test cost × optimal | regret × | reactive-hpa folds held | reactive-hpa cost × optimal |\n");
-    out.push_str("| :--- | :--- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n");
+    out.push_str("| trace | recommendation | folds held | stated chance of a day | test days met | test cost × optimal | regret × | × one config | reactive-hpa folds held | reactive-hpa cost × optimal |\n");
+    out.push_str("| :--- | :--- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n");
     for r in fleet {
         let what = if r.model.is_empty() {
             "none".to_string()
@@ -894,7 +920,7 @@ fn fleet_md(fleet: &[FleetRow], meta: &BacktestMeta) -> String {
             format!("{} × {} ({})", r.model, r.policy, r.picks)
         };
         out.push_str(&format!(
-            "| {} | {what} | {} of {} | {} | {} of {} | {} | {} | {} | {} |\n",
+            "| {} | {what} | {} of {} | {} | {} of {} | {} | {} | {} | {} | {} |\n",
             r.trace,
             r.folds_held,
             r.folds,
@@ -903,6 +929,7 @@ fn fleet_md(fleet: &[FleetRow], meta: &BacktestMeta) -> String {
             r.test_days,
             num(r.test_cost_vs_optimal, 3),
             num(r.regret, 3),
+            num(r.fixed_regret, 3),
             r.reactive_hpa_folds_held
                 .map_or("-".to_string(), |k| format!("{k} of {}", r.folds)),
             num(r.reactive_hpa_test_cost_vs_optimal, 3),
@@ -919,6 +946,14 @@ fn fleet_md(fleet: &[FleetRow], meta: &BacktestMeta) -> String {
         100.0 * held as f64 / folds.max(1) as f64,
         mean(&stated).map_or(String::new(), |p| format!(", stated on average a day's chance of {}", chance_about(p))),
     ));
+    let regrets: Vec<f64> = fleet.iter().filter_map(|r| r.regret).collect();
+    let fixed: Vec<f64> = fleet.iter().filter_map(|r| r.fixed_regret).collect();
+    if let (Some(a), Some(b)) = (mean(&regrets), mean(&fixed)) {
+        out.push_str(&format!(
+            "Their cost on average: {a:.3}× the best configuration in hindsight on each test window (regret), {b:.3}× the best single configuration that met the SLO on every fold in hindsight (one config; over the {} where one did).\n",
+            crate::words::count(fixed.len(), "trace")
+        ));
+    }
     out
 }
 
@@ -1019,6 +1054,27 @@ fn recommendation(
         ));
     }
     out.push_str("\nRegret: the pick's test cost over the cheapest configuration of any family that met the SLO on that test window (the best in hindsight; `-` where none did).\n\n");
+    let folds = crate::words::count(m.folds, "test window");
+    match fixed_regret(rows, trials, &rec.picks, m.folds, slo) {
+        Some((ratio, fixed)) => {
+            let t = &trials[fixed[0]];
+            let setting = match (t.knob, t.tuned) {
+                (Some(_), _) => format!(" ({})", t.setting()),
+                (None, Some(_)) => " (tuned on each fold)".to_string(),
+                (None, None) => String::new(),
+            };
+            out.push_str(&format!(
+                "One configuration for every fold, chosen in hindsight: the cheapest that met the SLO on all {folds}, {} × {}{setting}, costs {:.0} container-minutes a window on average; the recommendation {:.3}× that.\n\n",
+                t.model,
+                t.policy,
+                fixed.iter().map(|&i| rows[i].test_container_minutes as f64).sum::<f64>() / fixed.len() as f64,
+                ratio
+            ));
+        }
+        None => out.push_str(&format!(
+            "One configuration for every fold, chosen in hindsight: none met the SLO on all {folds}.\n\n"
+        )),
+    }
     // Each model's interval on each fold's test window: as trained, and calibrated on
     // the validation window before it.
     let mut models: Vec<&str> = Vec::new();
