@@ -301,9 +301,7 @@ pub(crate) fn resolve(cli: Cli) -> anyhow::Result<Plan> {
             // What a trigger or `serve` would query, checked here: a manifest that
             // cannot reach it would apply cleanly and fail in the cluster.
             if let Some(url) = &c.prometheus {
-                if !(url.starts_with("http://") || url.starts_with("https://")) {
-                    return Err(crate::remote::RemoteError::NoScheme(url.clone()).into());
-                }
+                crate::remote::check_url(url)?;
             }
             if c.query.as_deref().is_some_and(|q| q.trim().is_empty()) {
                 anyhow::bail!(
@@ -480,7 +478,7 @@ fn base_grid(
         models: sweep::models("--model", model.unwrap_or(&all))?,
         policies: sweep::policies("--policy", policy.unwrap_or(&all))?,
         knobs: Default::default(),
-        slo_levels,
+        slo_levels: sweep::distinct(slo_levels),
         settings: defaults,
     })
 }
@@ -602,15 +600,14 @@ fn grid_file(
 }
 
 /// A fleet's traces each name a folder of its reports: the names must be plain folder
-/// names (that they differ, [`sweep::validate`] checks for every grid).
+/// names ([`sweep::validate`], which every grid passed first, refuses the empty name,
+/// `.`, `..` and two traces of one name).
 fn fleet_names(grid: &Grid) -> anyhow::Result<()> {
     for t in &grid.traces {
-        let plain = !t.name.is_empty()
-            && t.name != "."
-            && t.name != ".."
-            && t.name
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || "._-".contains(c));
+        let plain = t
+            .name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "._-".contains(c));
         if !plain || t.name == "fleet.csv" || t.name == "fleet.md" {
             anyhow::bail!(
                 "trace name `{}`: a fleet's trace names a folder of its reports: use letters, digits, `.`, `_` and `-`, and not fleet.csv or fleet.md",
@@ -1030,6 +1027,17 @@ mod tests {
         );
         assert!(e.models_named);
         assert_eq!(e.source, TraceSource::Workload);
+    }
+
+    #[test]
+    fn a_sweep_runs_each_listed_value_once() {
+        let Ok(Plan::Sweep(p)) =
+            plan(&["sweep", "--slo-levels", "90,85,90", "--buffer", "0.2,0.2"])
+        else {
+            panic!("not sweep")
+        };
+        assert_eq!(p.grid.slo_levels, [90.0, 85.0]);
+        assert_eq!(p.grid.knobs["buffer"], [0.2]);
     }
 
     #[test]

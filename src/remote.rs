@@ -293,11 +293,17 @@ struct Server<'a> {
     agent: ureq::Agent,
 }
 
+/// Refuses a server URL without its scheme, which no request could use.
+pub fn check_url(url: &str) -> Result<(), RemoteError> {
+    match url.starts_with("http://") || url.starts_with("https://") {
+        true => Ok(()),
+        false => Err(RemoteError::NoScheme(url.to_string())),
+    }
+}
+
 impl<'a> Server<'a> {
     fn new(url: &'a str, auth: &'a Auth) -> Result<Self, RemoteError> {
-        if !(url.starts_with("http://") || url.starts_with("https://")) {
-            return Err(RemoteError::NoScheme(url.to_string()));
-        }
+        check_url(url)?;
         let agent = ureq::AgentBuilder::new()
             .timeout_connect(Duration::from_secs(5))
             .timeout(Duration::from_secs(60))

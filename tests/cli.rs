@@ -629,7 +629,7 @@ fn a_fleet_backtest_is_each_traces_own_backtest_and_its_shards_merge_to_its_byte
     fs::write(
         &grid,
         format!(
-            "model = [\"seasonal-naive\", \"prophet\"]\nrefit-every = \"5h\"\npolicy = [\"reactive-hpa\", \"buffered\", \"confidence-aware\"]\nslo = 85\ntest-days = 0.5\nvalidation-days = 0.5\n\n[[trace]]\nname = \"four\"\ndays = 4\n\n[[trace]]\nname = \"big\"\ndays = 4\ncapacity = [80]\n\n[[trace]]\nfile = {:?}\n",
+            "model = [\"seasonal-naive\", \"prophet\"]\nrefit-every = \"5h\"\npolicy = [\"reactive-hpa\", \"buffered\", \"confidence-aware\", \"slo-targeted\"]\nslo = 85\ntest-days = 0.5\nvalidation-days = 0.5\n\n[[trace]]\nname = \"four\"\ndays = 4\n\n[[trace]]\nname = \"big\"\ndays = 4\ncapacity = [80]\n\n[[trace]]\nfile = {:?}\n",
             nyc.display().to_string()
         ),
     )
@@ -664,8 +664,10 @@ fn a_fleet_backtest_is_each_traces_own_backtest_and_its_shards_merge_to_its_byte
     ];
     let fleet_rows = named_rows(&whole.join("fleet.csv"));
     assert_eq!(fleet_rows.len(), 3);
-    // Traces where a single configuration met the SLO on both folds.
+    // Traces where a single configuration met the SLO on both folds, and their
+    // (regret, fixed_regret).
     let mut compared = 0;
+    let mut both: Vec<(f64, f64)> = Vec::new();
     for ((name, flags), line) in alone.iter().zip(&fleet_rows) {
         let own = tmp.path().join(format!("alone-{name}"));
         prescale()
@@ -679,7 +681,7 @@ fn a_fleet_backtest_is_each_traces_own_backtest_and_its_shards_merge_to_its_byte
             .args(["--refit-every", "5h"])
             .args([
                 "--policy",
-                "reactive-hpa,buffered,confidence-aware",
+                "reactive-hpa,buffered,confidence-aware,slo-targeted",
                 "--slo",
                 "85",
             ])
@@ -741,8 +743,15 @@ fn a_fleet_backtest_is_each_traces_own_backtest_and_its_shards_merge_to_its_byte
             .map(|(c, _, _)| *c)
             .fold(f64::INFINITY, f64::min);
         let ours: f64 = picks.iter().map(|r| minutes(r)).sum();
+        let md = fs::read_to_string(own.join("recommendation.md")).unwrap();
         match line["fixed_regret"].as_str() {
-            "" => assert!(best.is_infinite(), "{name}"),
+            "" => {
+                assert!(best.is_infinite(), "{name}");
+                assert!(
+                    md.contains("chosen in hindsight: none met the SLO on all 2 test windows.\n"),
+                    "{md}"
+                );
+            }
             v => {
                 compared += 1;
                 let v: f64 = v.parse().unwrap();
@@ -751,6 +760,11 @@ fn a_fleet_backtest_is_each_traces_own_backtest_and_its_shards_merge_to_its_byte
                     "{name}: {v} vs {}",
                     ours / best
                 );
+                assert!(
+                    md.contains(&format!("the recommendation {:.3}× that.\n", ours / best)),
+                    "{md}"
+                );
+                both.push((line["regret"].parse::<f64>().unwrap(), v));
             }
         }
     }
@@ -759,6 +773,17 @@ fn a_fleet_backtest_is_each_traces_own_backtest_and_its_shards_merge_to_its_byte
         "no trace had a configuration that met every fold"
     );
     let md = fs::read_to_string(whole.join("fleet.md")).unwrap();
+    let n = both.len() as f64;
+    let (a, b) = (
+        both.iter().map(|x| x.0).sum::<f64>() / n,
+        both.iter().map(|x| x.1).sum::<f64>() / n,
+    );
+    assert!(
+        md.contains(&format!(
+            "on average: a regret of {a:.3}× (each fold's pick"
+        )) && md.contains(&format!(" and {b:.3}× that one configuration's mean cost")),
+        "{md}"
+    );
     assert!(
         md.starts_with("# A fleet of 3 traces, each recommended at SLO 85 %"),
         "{md}"

@@ -35,5 +35,5 @@ for f in $files; do
     cmp -s "$work/fleet-whole/$f" "$work/fleet/$f" || { echo "slurm check: fleet $f differs from the unsharded backtest's" >&2; exit 1; }
 done
 echo "slurm check: 3-task fleet array job: $(echo "$files" | wc -l) merged files (fleet.csv, fleet.md, each trace's backtest.csv and recommendation.md) equal the unsharded backtest's, byte for byte"
-echo "slurm check: the fleet's recommendations: $(tail -n 1 "$work/fleet/fleet.md")"
+echo "slurm check: the fleet's recommendations: $(grep '^The recommendations held' "$work/fleet/fleet.md")"
 echo "slurm check: OK in $(( $(date +%s) - t0 )) s"

@@ -946,11 +946,14 @@ fn fleet_md(fleet: &[FleetRow], meta: &BacktestMeta) -> String {
         100.0 * held as f64 / folds.max(1) as f64,
         mean(&stated).map_or(String::new(), |p| format!(", stated on average a day's chance of {}", chance_about(p))),
     ));
-    let regrets: Vec<f64> = fleet.iter().filter_map(|r| r.regret).collect();
-    let fixed: Vec<f64> = fleet.iter().filter_map(|r| r.fixed_regret).collect();
-    if let (Some(a), Some(b)) = (mean(&regrets), mean(&fixed)) {
+    // Both over the same traces: those where one configuration met every fold.
+    let (regret, fixed): (Vec<f64>, Vec<f64>) = fleet
+        .iter()
+        .filter_map(|r| r.regret.zip(r.fixed_regret))
+        .unzip();
+    if let (Some(a), Some(b)) = (mean(&regret), mean(&fixed)) {
         out.push_str(&format!(
-            "Their cost on average: {a:.3}× the best configuration in hindsight on each test window (regret), {b:.3}× the best single configuration that met the SLO on every fold in hindsight (one config; over the {} where one did).\n",
+            "Over the {} where one configuration met the SLO on every fold, on average: a regret of {a:.3}× (each fold's pick over the cheapest configuration that met it on that window) and {b:.3}× that one configuration's mean cost (below 1 where a recommendation missed folds it met).\n",
             crate::words::count(fixed.len(), "trace")
         ));
     }
@@ -1054,7 +1057,10 @@ fn recommendation(
         ));
     }
     out.push_str("\nRegret: the pick's test cost over the cheapest configuration of any family that met the SLO on that test window (the best in hindsight; `-` where none did).\n\n");
-    let folds = crate::words::count(m.folds, "test window");
+    let folds = match m.folds {
+        1 => "the test window".to_string(),
+        n => format!("all {n} test windows"),
+    };
     match fixed_regret(rows, trials, &rec.picks, m.folds, slo) {
         Some((ratio, fixed)) => {
             let t = &trials[fixed[0]];
@@ -1064,7 +1070,7 @@ fn recommendation(
                 (None, None) => String::new(),
             };
             out.push_str(&format!(
-                "One configuration for every fold, chosen in hindsight: the cheapest that met the SLO on all {folds}, {} × {}{setting}, costs {:.0} container-minutes a window on average; the recommendation {:.3}× that.\n\n",
+                "One configuration for every fold, chosen in hindsight: the cheapest that met the SLO on {folds}, {} × {}{setting}, costs {:.0} container-minutes a window on average; the recommendation {:.3}× that.\n\n",
                 t.model,
                 t.policy,
                 fixed.iter().map(|&i| rows[i].test_container_minutes as f64).sum::<f64>() / fixed.len() as f64,
@@ -1072,7 +1078,7 @@ fn recommendation(
             ));
         }
         None => out.push_str(&format!(
-            "One configuration for every fold, chosen in hindsight: none met the SLO on all {folds}.\n\n"
+            "One configuration for every fold, chosen in hindsight: none met the SLO on {folds}.\n\n"
         )),
     }
     // Each model's interval on each fold's test window: as trained, and calibrated on

@@ -194,8 +194,8 @@ pub fn run(
             judged_on: j_run.map(|j| Figures::of(&j.metrics, &j.timeline, bench.step)),
         };
         if searched(jobs[j].0) {
-            // Judged on every value; chosen on where the search ran it (or the same
-            // value listed twice).
+            // Judged on every value; chosen on where the search ran it (a value a
+            // list repeats, which a grid's lists no longer do, finds its twin's run).
             for r in judged.iter().flatten() {
                 let found = searches
                     .iter()

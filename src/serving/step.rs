@@ -104,8 +104,9 @@ impl StepCluster {
         }
         let cap = self.capacity_per_step;
         let mut r = (demand / cap).ceil().max(1.0);
-        // Past 2^52 a float's neighbours are more than one apart: r ± 1 is r, and r is
-        // whole already (far beyond any cluster; the caller clamps it).
+        // From 2^53 a float's neighbours are more than one apart, so r - 1 can round back
+        // to r and the loops below would not end; 2^52 keeps a margin. r is whole there
+        // already (far beyond any cluster; the caller clamps it).
         if r >= 4_503_599_627_370_496.0 {
             return r.min(i64::MAX as f64) as i64;
         }

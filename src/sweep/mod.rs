@@ -80,8 +80,8 @@ pub(crate) enum GridError {
 
 /// `values` with each value once, where it first appears: a value listed twice is one
 /// run (its rows would share a key).
-fn distinct(values: Vec<Value>) -> Vec<Value> {
-    let mut out: Vec<Value> = Vec::with_capacity(values.len());
+pub(crate) fn distinct<T: PartialEq>(values: Vec<T>) -> Vec<T> {
+    let mut out: Vec<T> = Vec::with_capacity(values.len());
     for v in values {
         if !out.contains(&v) {
             out.push(v);
@@ -677,7 +677,7 @@ pub(crate) fn from_toml(text: &str, dir: &Path, mut base: Grid) -> Result<Grid, 
             "model" => base.models = models(key, &names(key, value)?)?,
             "policy" => base.policies = policies(key, &names(key, value)?)?,
             // `slo-level`: the key before it was the flag's name.
-            "slo-levels" | "slo-level" => base.slo_levels = numbers(key, value)?,
+            "slo-levels" | "slo-level" => base.slo_levels = distinct(numbers(key, value)?),
             k => match settings::find(k) {
                 Some(s) if is_list(s) => base.set_list(s, setting_values(key, s, value)?)?,
                 Some(_) => set_named(&mut base.settings, k, key, value, |_| true)?,
@@ -895,6 +895,13 @@ mod tests {
         )
         .unwrap();
         assert_eq!(twice.knobs["buffer"], vec![0.3, 0.1]);
+        let levels = from_toml(
+            "slo-levels = [90, 85, 90]\n[[trace]]\ndays = 5\n",
+            Path::new("/grids"),
+            base(),
+        )
+        .unwrap();
+        assert_eq!(levels.slo_levels, [90.0, 85.0]);
         assert_eq!(
             twice.traces[0].values(&settings::CAPACITY),
             [Value::Number(50.0), Value::Number(40.0)]
