@@ -95,6 +95,35 @@ fn three_shards_merged_equal_the_unsharded_sweep_byte_for_byte() {
         ));
 }
 
+/// A sweep of `common` at the SLO levels `levels` into `dir`; what it printed.
+fn sweep_at(common: &[&str], levels: &str, dir: &Path) -> String {
+    let out = prescale()
+        .arg("sweep")
+        .args(common)
+        .args(["--slo-levels", levels, "--reports-dir"])
+        .arg(dir)
+        .assert()
+        .success();
+    String::from_utf8(out.get_output().stdout.clone()).unwrap()
+}
+
+/// A backtest of one fold with `common` and `extra` into `dir`: its backtest.csv's rows.
+fn one_fold(
+    common: &[&str],
+    extra: &[&str],
+    dir: &Path,
+) -> Vec<std::collections::BTreeMap<String, String>> {
+    prescale()
+        .arg("backtest")
+        .args(common)
+        .args(extra)
+        .args(["--folds", "1", "--reports-dir"])
+        .arg(dir)
+        .assert()
+        .success();
+    named_rows(&dir.join("backtest.csv"))
+}
+
 #[test]
 fn the_sweeps_recommendation_is_a_one_fold_backtests_choice() {
     // The sweep's recommendation per SLO level is chosen on the validation window
@@ -121,14 +150,7 @@ fn the_sweeps_recommendation_is_a_one_fold_backtests_choice() {
         "--interval-width",
         "0.5,0.9",
     ];
-    let out = prescale()
-        .arg("sweep")
-        .args(common)
-        .args(["--slo-levels", "90,93", "--reports-dir"])
-        .arg(tmp.path().join("sweep"))
-        .assert()
-        .success();
-    let stdout = String::from_utf8(out.get_output().stdout.clone()).unwrap();
+    let stdout = sweep_at(&common, "90,93", &tmp.path().join("sweep"));
     assert!(
         stdout.contains("recommended per SLO, chosen on the validation window"),
         "{stdout}"
@@ -138,14 +160,7 @@ fn the_sweeps_recommendation_is_a_one_fold_backtests_choice() {
         |a: &str, b: &str| (a.parse::<f64>().unwrap() - b.parse::<f64>().unwrap()).abs() < 1e-5;
     for level in ["90", "93"] {
         let dir = tmp.path().join(format!("backtest{level}"));
-        prescale()
-            .arg("backtest")
-            .args(common)
-            .args(["--folds", "1", "--slo", level, "--reports-dir"])
-            .arg(&dir)
-            .assert()
-            .success();
-        let backtest = named_rows(&dir.join("backtest.csv"));
+        let backtest = one_fold(&common, &["--slo", level], &dir);
         let theirs = backtest.iter().find(|r| r["recommended"] == "1").unwrap();
         let ours: Vec<_> = slo
             .iter()
@@ -207,22 +222,9 @@ fn a_feedback_rows_aim_is_the_one_fold_backtests() {
         "--policy",
         "slo-targeted,slo-feedback",
     ];
-    prescale()
-        .arg("sweep")
-        .args(common)
-        .args(["--slo-levels", "90", "--reports-dir"])
-        .arg(tmp.path().join("sweep"))
-        .assert()
-        .success();
-    prescale()
-        .arg("backtest")
-        .args(common)
-        .args(["--folds", "1", "--reports-dir"])
-        .arg(tmp.path().join("backtest"))
-        .assert()
-        .success();
+    sweep_at(&common, "90", &tmp.path().join("sweep"));
+    let backtest = one_fold(&common, &[], &tmp.path().join("backtest"));
     let sweep = named_rows(&tmp.path().join("sweep/sweep.csv"));
-    let backtest = named_rows(&tmp.path().join("backtest/backtest.csv"));
     for policy in ["slo-targeted", "slo-feedback"] {
         let ours: Vec<_> = sweep.iter().filter(|r| r["policy"] == policy).collect();
         let theirs: Vec<_> = backtest.iter().filter(|r| r["policy"] == policy).collect();
