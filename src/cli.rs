@@ -81,7 +81,7 @@ pub struct Cli {
 pub enum Command {
     /// Write the synthetic workload to <DATA_DIR>/workload.csv.
     Generate(GenerateCmd),
-    /// Read a trace from where it lives (CSV, Prometheus JSON, access log, per-request CSV, Azure Functions; gzip too), say what was found, write it as data/workload.csv.
+    /// Read a trace from where it lives (CSV, Prometheus JSON, access log, per-request CSV, Azure Functions; gzip too), say what was found, write it to --out (data/workload.csv by default).
     Import(ImportCmd),
     /// Fit forecasters on the train split and write their test forecasts to <DATA_DIR>/forecasts/.
     Train(TrainCmd),
@@ -123,7 +123,7 @@ pub struct ServeCmd {
     /// A file holding `user:password` for basic authentication [default: $PRESCALE_PROMETHEUS_BASIC_AUTH where set].
     #[arg(long, value_name = "FILE", help_heading = PROMETHEUS)]
     pub basic_auth_file: Option<PathBuf>,
-    /// History read at the start to fit the model and tune the policy on (a replay reads it before the days it replays).
+    /// History read at the start to fit the model and tune the policy on, a duration with a unit (11d, 36h; a replay reads it before the days it replays).
     #[arg(long, value_name = "DURATION", default_value = "11d", help_heading = PROMETHEUS)]
     pub history: String,
     /// The model whose forecasts the policy reads (a forecast policy's).
@@ -165,7 +165,7 @@ pub struct ExportCmd {
     #[arg(long, value_name = "DIR", requires = "slo_level", conflicts_with_all = ["reports_dir", "role"])]
     pub sweep_dir: Option<PathBuf>,
     /// With --sweep-dir: the SLO level of slo_table.csv whose recommendations are exported.
-    #[arg(long, value_name = "PCT", requires = "sweep_dir")]
+    #[arg(long, value_name = "PERCENT", requires = "sweep_dir")]
     pub slo_level: Option<f64>,
     /// Its namespace.
     #[arg(long, value_name = "NS", default_value = "default")]
@@ -196,7 +196,7 @@ pub struct BacktestCmd {
     /// A TOML grid file of a fleet: one `[[trace]]` table per service, each at one value of each axis, backtested alike (a sweep's grid file, with one `slo`); the grid flags below then stay unset.
     #[arg(long, value_name = "FILE", help_heading = TRACE)]
     pub grid: Option<PathBuf>,
-    /// The CSV trace [default: the synthetic workload, generated with --seed].
+    /// The trace: any format `prescale import` reads (CSV, Prometheus JSON, access log, per-request CSV, Azure Functions; gzip too) [default: the synthetic workload, generated with --seed].
     #[arg(long, value_name = "FILE", help_heading = TRACE)]
     pub trace: Option<PathBuf>,
     /// Folds: test windows of --test-days each, back to back at the trace's end.
@@ -228,7 +228,7 @@ pub struct BacktestCmd {
 /// `merge`.
 #[derive(Debug, Args)]
 pub struct MergeCmd {
-    /// The folder holding every shard's sweep.part-I-of-N.csv and .json.
+    /// The folder holding every shard's part, sweep.part-I-of-N.csv (or backtest.part-I-of-N.csv) and its .json.
     #[arg(value_name = "DIR")]
     pub dir: PathBuf,
 }
@@ -239,7 +239,7 @@ pub struct SweepCmd {
     /// A TOML grid file: several traces (each with its capacities and replica bounds), seeds and knob lists; the grid flags below then stay unset.
     #[arg(long, value_name = "FILE", help_heading = TRACE)]
     pub grid: Option<PathBuf>,
-    /// One CSV trace to sweep [default: the synthetic workload, generated with each seed].
+    /// One trace to sweep: any format `prescale import` reads (CSV, Prometheus JSON, access log, per-request CSV, Azure Functions; gzip too) [default: the synthetic workload, generated with each seed].
     #[arg(long, value_name = "FILE", help_heading = TRACE)]
     pub trace: Option<PathBuf>,
     /// Every setting's flag; axes and knobs take comma-separated lists.
@@ -278,6 +278,12 @@ pub trait Scope {
     const DEFAULTS: &'static [(&'static str, &'static str)] = &[];
     /// Whether a knob given no values takes its backtest trials ([`Setting::trials`]).
     const TRIALS: bool = false;
+    /// Whether it runs at one value of each axis and judges one SLO (a backtest): their
+    /// flags still read a list, which the plan refuses beyond one value in its own words,
+    /// but say one.
+    const ONE_VALUE: bool = false;
+    /// Settings whose help differs in this subcommand: (name, help).
+    const HELP: &'static [(&'static str, &'static str)] = &[];
 }
 
 /// `generate`'s settings.
@@ -285,6 +291,10 @@ pub trait Scope {
 pub struct ForGenerate;
 impl Scope for ForGenerate {
     const STAGES: &'static [Stage] = &[Stage::Generate];
+    const HELP: &'static [(&'static str, &'static str)] = &[(
+        "step",
+        "Step of the synthetic trace (15s, 1m, 5m; a bare number counts seconds): below a minute, the scalers that act in seconds (the HPA's 15 s sync) are modelled at their own tick",
+    )];
 }
 
 /// `train`'s settings.
@@ -353,6 +363,9 @@ impl Scope for ForBacktest {
     const SWEEP: bool = true;
     const DEFAULTS: &'static [(&'static str, &'static str)] = &[("test-days", "1")];
     const TRIALS: bool = true;
+    const ONE_VALUE: bool = true;
+    const HELP: &'static [(&'static str, &'static str)] =
+        &[("test-days", "Length of each fold's test window, in days")];
 }
 
 /// One flag per setting of the table that a subcommand's stages read, generated from
@@ -425,27 +438,36 @@ impl<S: Scope> clap::Args for SettingArgs<S> {
                 None => s.default_value().to_string(),
             };
             let list = S::SWEEP && crate::sweep::is_list(s);
+            let one = S::ONE_VALUE && (s.axis.is_some() || s.name == crate::settings::SLO.name);
+            let shown = list && !one;
+            let own = S::HELP.iter().find(|(n, _)| *n == s.name).map(|(_, h)| *h);
+            let minutes = S::SWEEP
+                && s.axis
+                    .as_ref()
+                    .is_some_and(|a| a.holds == crate::settings::Holds::Minutes);
+            let text = match (own, minutes) {
+                (Some(h), _) => h.to_string(),
+                (None, true) => format!("{}; whole minutes here, as its rows name it", s.help),
+                (None, false) => s.help.to_string(),
+            };
             let users: Vec<&str> = PolicyKind::ALL
                 .iter()
                 .filter(|p| p.knob().is_some_and(|k| k.name == s.name))
                 .map(|p| p.name())
                 .collect();
-            let help = match (list, users.is_empty()) {
-                (true, true) => format!("{}; comma-separated values [default: {default}]", s.help),
+            let help = match (shown, users.is_empty()) {
+                (true, true) => format!("{text}; comma-separated values [default: {default}]"),
                 (true, false) => format!(
-                    "{}; comma-separated values, the knob of {} [default: {default}]",
-                    s.help,
+                    "{text}; comma-separated values, the knob of {} [default: {default}]",
                     users.join(", ")
                 ),
                 // How a trace is read says its default in words (the file's own step).
-                (false, _) if matches!(s.kind, crate::settings::Kind::Text(_)) => {
-                    s.help.to_string()
-                }
-                (false, _) => format!("{} [default: {default}]", s.help),
+                (false, _) if matches!(s.kind, crate::settings::Kind::Text(_)) => text,
+                (false, _) => format!("{text} [default: {default}]"),
             };
             let arg = clap::Arg::new(s.name)
                 .long(s.name)
-                .value_name(if list { "LIST" } else { s.value_name })
+                .value_name(if shown { "LIST" } else { s.value_name })
                 .help(help)
                 .help_heading(s.heading)
                 .allow_negative_numbers(true)
@@ -481,7 +503,7 @@ pub struct CheckCmd {
     /// ...or by this fraction of the baseline, whichever is larger.
     #[arg(long, value_name = "FRACTION", default_value_t = Tolerances::default().violation_rel)]
     pub violation_rel_tol: f64,
-    /// Unserved requests (and, apart, dropped requests) may rise by this many requests...
+    /// Unserved requests may rise by this many requests (dropped requests are checked apart, against the same tolerances)...
     #[arg(long, value_name = "REQUESTS", default_value_t = Tolerances::default().unserved_abs)]
     pub unserved_abs_tol: f64,
     /// ...or by this fraction of the baseline, whichever is larger.

@@ -156,7 +156,7 @@ impl Policy for KnativeKpa {
 /// The registry entry.
 pub(super) const SPEC: PolicySpec = PolicySpec {
     name: "knative-kpa",
-    about: "Knative's KPA on in-flight requests: 60 s stable and 6 s panic windows, --kpa-target of --concurrency per pod, scales to zero at --min-replicas 0.",
+    about: "Knative's KPA on in-flight requests: a --kpa-window stable window (60 s) and a panic window a tenth of it, --kpa-target of --concurrency per pod, scales to zero at --min-replicas 0.",
     input: Input::History,
     build: |cfg: &PolicyConfig, ctx| {
         Box::new(

@@ -281,7 +281,7 @@ impl Policy for ReactiveHpa {
 /// The registry entry.
 pub(super) const SPEC: PolicySpec = PolicySpec {
     name: "reactive-hpa",
-    about: "Kubernetes HPA v2 on --hpa-metric, --metrics-lag old: 70 % target, 5-minute scale-down stabilization.",
+    about: "Kubernetes HPA v2 on --hpa-metric, --metrics-lag old: --hpa-target (70 %), 5-minute scale-down stabilization.",
     input: Input::History,
     build: |cfg, ctx| {
         Box::new(ReactiveHpa {
