@@ -137,6 +137,8 @@ fn the_picks_export_as_manifests_the_published_schemas_accept() {
     );
     assert_eq!(trigger["metadata"]["valueLocation"], "replicas");
     assert_eq!(trigger["metadata"]["targetValue"], "1");
+    // To zero as soon as serve asks for none, as the run did, not after KEDA's 300 s.
+    assert_eq!(docs[2]["spec"]["cooldownPeriod"], 0);
     // The Service selects the Deployment's pods, on the port serve listens on.
     let pod = &docs[0]["spec"]["template"];
     assert_eq!(docs[1]["spec"]["selector"], pod["metadata"]["labels"]);

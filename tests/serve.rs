@@ -22,6 +22,11 @@ const MONDAY: i64 = 1_767_571_200;
 
 /// The generated trace of `days` in `dir`, and a stand-in serving it (`requests`).
 fn served_trace(dir: &Path, days: &str) -> (Vec<f64>, StandIn) {
+    served_trace_without(dir, days, 0..0)
+}
+
+/// `served_trace` with no samples at the times of `hole` (Unix seconds).
+fn served_trace_without(dir: &Path, days: &str, hole: std::ops::Range<i64>) -> (Vec<f64>, StandIn) {
     common::generate(&dir.join("data"), days);
     let text = std::fs::read_to_string(dir.join("data/workload.csv")).unwrap();
     let values: Vec<f64> = text
@@ -33,7 +38,7 @@ fn served_trace(dir: &Path, days: &str) -> (Vec<f64>, StandIn) {
     let s = stand_in(
         Arc::new(move |t| {
             let i = (t - MONDAY) / 60;
-            ((t - MONDAY) % 60 == 0 && i >= 0)
+            ((t - MONDAY) % 60 == 0 && i >= 0 && !hole.contains(&t))
                 .then(|| series.get(i as usize).copied())
                 .flatten()
         }),
@@ -287,6 +292,28 @@ fn live_keeps_its_decision_marked_stale_while_prometheus_is_down() {
     assert!(
         lines[0].contains("2026-01-11T00:01:00Z cannot decide: cannot reach Prometheus")
             && lines[0].contains("serving the decision made at 2026-01-11T00:00:00Z"),
+        "{said}"
+    );
+}
+
+#[test]
+fn live_bridges_a_hole_longer_than_max_gap_rather_than_stop() {
+    // No samples from 20:00 to 22:00 on the last day, 2 hours against --max-gap's 1:
+    // an import refuses that; serve, which would otherwise never start (and, met
+    // between ticks, never decide again), bridges it once, says so, and decides.
+    let dir = tempfile::tempdir().unwrap();
+    let last = MONDAY + 5 * 86_400;
+    let (_, prom) = served_trace_without(dir.path(), "6", last + 20 * 3600..last + 22 * 3600);
+    let (_serving, addr, log) = serve(&prom, dir.path(), "2026-01-10T23:59:50Z");
+    let first = wait_for(&addr, "/desired", 60, |code, _| code == 200);
+    let doc: serde_json::Value = serde_json::from_str(&first).unwrap();
+    assert_eq!(doc["time"], "2026-01-10T23:59:00Z");
+    assert_eq!(doc["stale"], false);
+    let said = std::fs::read_to_string(&log).unwrap();
+    let bridged: Vec<&str> = said.lines().filter(|l| l.contains("bridged")).collect();
+    assert_eq!(bridged.len(), 1, "{said}");
+    assert!(
+        bridged[0].contains("from 2026-01-10T19:59:00Z to 2026-01-10T22:00:00Z"),
         "{said}"
     );
 }

@@ -79,7 +79,29 @@ fn read(p: &ServePlan, auth: &Auth, from: DateTime<Utc>, to: DateTime<Utc>) -> R
         end: to - steps(1, step),
         step_seconds: step,
     };
-    Ok(remote::read_trace(&q, auth, &p.options)?.0.trace)
+    match remote::read_trace(&q, auth, &p.options) {
+        Ok((read, ..)) => Ok(read.trace),
+        // A hole longer than --max-gap (Prometheus down, or a query with no series
+        // while the service had no pods) would stop every later tick, and a restart
+        // reading the same history: a live scaler bridges it, once, and says so.
+        Err(e)
+            if matches!(
+                e.downcast_ref::<crate::trace::TraceError>(),
+                Some(crate::trace::TraceError::GapTooLong { .. })
+            ) =>
+        {
+            eprintln!(
+                "serve: warning: {}; bridged by linear interpolation, as a live scaler cannot wait for data that will not come",
+                crate::trace::excerpt(&format!("{e:#}"), 300)
+            );
+            let bridging = crate::trace::import::ImportOptions {
+                max_gap_minutes: u32::MAX,
+                ..p.options.clone()
+            };
+            Ok(remote::read_trace(&q, auth, &bridging)?.0.trace)
+        }
+        Err(e) => Err(e),
+    }
 }
 
 /// The policy built and, for a forecast policy, its model fitted.

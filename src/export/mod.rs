@@ -352,6 +352,9 @@ pub(crate) fn manifests(
                 "spec": {
                     "scaleTargetRef": {"name": target.name},
                     "pollingInterval": 15,
+                    // To zero as soon as serve asks for it, as the run did (KEDA's
+                    // default waits 300 s).
+                    "cooldownPeriod": 0,
                     "minReplicaCount": cluster.min_replicas,
                     "maxReplicaCount": cluster.max_replicas,
                     "advanced": {"horizontalPodAutoscalerConfig": {"behavior": any_change}},

@@ -91,7 +91,17 @@ impl Policy for Keda {
         if scale_in {
             return 0;
         }
-        let desired = self.recommender.recommend_from(obs, self.reading, cluster);
+        // The HPA reads the trigger's total (the requests of the step `--metrics-lag`
+        // old), an External metric.
+        let lag = cluster.steps_of(self.reading.lag_min);
+        let desired = match obs.history.len().checked_sub(1 + lag) {
+            Some(i) => self.recommender.external(
+                obs.history[i],
+                cluster.capacity_per_step,
+                i64::from(current),
+            ),
+            None => i64::from(current),
+        };
         let step = u64::from(cluster.step_seconds);
         let syncs = syncs_in_step(now_s, step, u64::from(self.sync_s)).max(1);
         self.stabilizer
@@ -119,8 +129,8 @@ mod tests {
 
     /// Decisions of KEDA over `demand` at `step_s`-second steps with `--min-replicas`
     /// `min`, as KEDA returns them (before the simulator's clamp, which would hide a 0
-    /// below the minimum), each clamped target fed back as the next one's current count,
-    /// with no measurement of the cluster (the HPA keeps its count without one).
+    /// below the minimum), each clamped target fed back as the next one's current count
+    /// (the HPA reads the trigger, the demand, not the cluster).
     fn run(demand: &[f64], step_s: u32, min: u32) -> Vec<i64> {
         let cluster = ClusterConfig {
             min_replicas: min,
@@ -163,6 +173,40 @@ mod tests {
         assert_eq!(zero_from, 24, "{got:?}");
         assert!(got[23..31].iter().all(|&r| r == 0), "{got:?}");
         assert_eq!(got[31], 1, "{got:?}");
+    }
+
+    #[test]
+    fn its_hpa_sizes_from_the_trigger_while_the_pods_still_start() {
+        // One minute steps: 50 requests a pod, 35 at the 70 % target. A Deployment of 1
+        // whose pod still starts (none ready) sees 300 requests a step a minute ago
+        // (--metrics-lag 1): an External metric counts every replica, ready or not, so
+        // the HPA asks ceil(300 / 35) = 9 at once; the scale-up limit over the minute's
+        // four syncs allows that (1 → 5 → 10 → 20 → 40).
+        let cluster = ClusterConfig::default().at_step(60);
+        let mut keda = Keda::new(&PolicyConfig::default());
+        keda.last_active_s = Some(0);
+        let demand = [300.0, 300.0, 300.0];
+        let starting = crate::cluster::StepOutcome {
+            demand: 300.0,
+            target: 1,
+            ready: 0,
+            starting: 1,
+            served: 0.0,
+            backlog: 300.0,
+            in_flight: 0.0,
+            settled: (0.0, 0.0),
+            switched: false,
+        };
+        let past = [starting, starting];
+        let obs = Observation {
+            history: &demand,
+            past: &past,
+            forecast: None,
+            past_forecast: None,
+            future: &[],
+            previous_target: Some(1),
+        };
+        assert_eq!(keda.decide(&obs, &cluster), 9);
     }
 
     #[test]

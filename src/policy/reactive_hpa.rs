@@ -51,6 +51,22 @@ pub(super) struct Recommender {
 }
 
 impl Recommender {
+    /// An External metric's recommendation at an AverageValue target, as
+    /// `GetExternalPerPodMetricReplicas` computes it (what the HPA KEDA creates does):
+    /// the metric's total `usage` over the target per pod (the target utilization of
+    /// `capacity` a pod serves) times the `current` replicas, ready or not (no readiness
+    /// grouping, unlike a Pods or Resource metric); within the tolerance the count stays,
+    /// else ceil(usage / target per pod).
+    pub(super) fn external(&self, usage: f64, capacity: f64, current: i64) -> i64 {
+        let per_pod = self.target_percent as f64 / 100.0 * capacity;
+        let ratio = usage / (per_pod * current as f64);
+        if (1.0 - ratio).abs() <= self.tolerance {
+            current
+        } else {
+            (usage / per_pod).ceil() as i64
+        }
+    }
+
     /// The recommender for a target utilization (a fraction) and a tolerance.
     pub(super) fn new(target_utilization: f64, tolerance: f64) -> Self {
         Self {
@@ -477,6 +493,18 @@ mod tests {
             metrics_lag_min: lag,
             ..PolicyConfig::default()
         })
+    }
+
+    #[test]
+    fn an_external_average_value_reads_every_replica_and_jumps_to_the_total_over_the_target() {
+        // Target 70 % of 12.5 requests a step: 8.75 a pod. 10 replicas: 91.875 is a
+        // ratio of 1.05, inside the 10 % tolerance, so 10 stay; 100 is 1.143, so
+        // ceil(100 / 8.75) = 12; nothing asks for nothing.
+        let r = Recommender::new(0.7, 0.1);
+        assert_eq!(r.external(91.875, 12.5, 10), 10);
+        assert_eq!(r.external(100.0, 12.5, 10), 12);
+        assert_eq!(r.external(70.0, 12.5, 10), 8);
+        assert_eq!(r.external(0.0, 12.5, 3), 0);
     }
 
     #[test]
