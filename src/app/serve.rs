@@ -90,9 +90,14 @@ fn read(p: &ServePlan, auth: &Auth, from: DateTime<Utc>, to: DateTime<Utc>) -> R
                 Some(crate::trace::TraceError::GapTooLong { .. })
             ) =>
         {
+            // The gap itself, whole; the query and server, shortened.
+            let gap = e
+                .downcast_ref::<crate::trace::TraceError>()
+                .map(|g| g.to_string());
             eprintln!(
-                "serve: warning: {}; bridged by linear interpolation, as a live scaler cannot wait for data that will not come",
-                crate::trace::excerpt(&format!("{e:#}"), 300)
+                "serve: warning: {} in query {:?}; bridged by linear interpolation, as a live scaler cannot wait for data that will not come",
+                gap.unwrap_or_default(),
+                crate::trace::excerpt(&q.query, 80)
             );
             let bridging = crate::trace::import::ImportOptions {
                 max_gap_minutes: u32::MAX,

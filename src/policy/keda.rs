@@ -9,10 +9,11 @@
 //!   where above 0). Inactive with replicas running and `minReplicaCount` 0
 //!   (`--min-replicas 0`): scale to zero once the last active poll is more than
 //!   `cooldownPeriod` (300 s) old.
-//! - The HPA decides 1 ↔ N, as `reactive-hpa` computes it, on the trigger's metric as
-//!   an `AverageValue` target: arrivals per ready pod against `--hpa-target` × capacity
-//!   (the `rps` metric), with the scale-down stabilization, the scale-up rate limit and
-//!   `--metrics-lag`. At zero
+//! - The HPA decides 1 ↔ N on the trigger's metric, which KEDA gives it as an External
+//!   metric at an `AverageValue` target: the arrivals of the step `--metrics-lag` old
+//!   over `--hpa-target` × capacity a pod times every replica, ready or not
+//!   (`GetExternalPerPodMetricReplicas`, [`Recommender::external`]), with reactive-hpa's
+//!   tolerance, scale-down stabilization and scale-up rate limit. At zero
 //!   replicas the HPA does not act (Kubernetes' HPA is idle at zero), so only KEDA's
 //!   activation brings the service back, one cold start later.
 //!

@@ -58,12 +58,13 @@ impl Recommender {
     /// grouping, unlike a Pods or Resource metric); within the tolerance the count stays,
     /// else ceil(usage / target per pod).
     pub(super) fn external(&self, usage: f64, capacity: f64, current: i64) -> i64 {
-        let per_pod = self.target_percent as f64 / 100.0 * capacity;
-        let ratio = usage / (per_pod * current as f64);
-        if (1.0 - ratio).abs() <= self.tolerance {
+        // The replicas the usage fills at the target, divided once (a target per pod
+        // computed first, 0.29 × 50 = 14.499999999999998, would round 29 up to 3).
+        let pods = 100.0 * usage / (self.target_percent as f64 * capacity);
+        if (1.0 - pods / current as f64).abs() <= self.tolerance {
             current
         } else {
-            (usage / per_pod).ceil() as i64
+            pods.ceil() as i64
         }
     }
 
@@ -505,6 +506,8 @@ mod tests {
         assert_eq!(r.external(100.0, 12.5, 10), 12);
         assert_eq!(r.external(70.0, 12.5, 10), 8);
         assert_eq!(r.external(0.0, 12.5, 3), 0);
+        // 29 % of 50 is 14.5 a pod: 29 requests fill exactly 2.
+        assert_eq!(Recommender::new(0.29, 0.1).external(29.0, 50.0, 5), 2);
     }
 
     #[test]
