@@ -708,7 +708,7 @@ pub const SEED: Setting = Setting {
 pub const CAPACITY: Setting = Setting {
     name: "capacity",
     heading: CLUSTER,
-    stages: SPLIT,
+    stages: SIM,
     value_name: "REQ_PER_MIN",
     help: "Requests one container serves per minute",
     kind: Kind::Number,
@@ -730,7 +730,7 @@ pub const CAPACITY: Setting = Setting {
 pub const SERVICE_TIME: Setting = Setting {
     name: "service-time",
     heading: CLUSTER,
-    stages: SPLIT,
+    stages: SIM,
     value_name: "SECONDS",
     help: "Mean seconds one request takes on one slot, as a service states it (queue, requests): sets --capacity to 60 × --concurrency / it (give one of the two); 0: from --capacity, 1.2 s at the defaults",
     kind: Kind::Number,
@@ -809,7 +809,7 @@ pub const STARTUP_SPREAD: Setting = Setting {
 pub const MIN_REPLICAS: Setting = Setting {
     name: "min-replicas",
     heading: CLUSTER,
-    stages: SPLIT,
+    stages: SIM,
     value_name: "N",
     help: "Fewest containers",
     kind: Kind::Whole,
@@ -831,7 +831,7 @@ pub const MAX_CLUSTER: u32 = 150_000;
 pub const MAX_REPLICAS: Setting = Setting {
     name: "max-replicas",
     heading: CLUSTER,
-    stages: SPLIT,
+    stages: SIM,
     value_name: "N",
     help: "Most containers (at most 150,000, Kubernetes' limit on a cluster's pods: the queue model's tables grow with it)",
     kind: Kind::Whole,
