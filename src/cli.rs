@@ -284,6 +284,9 @@ pub trait Scope {
     const ONE_VALUE: bool = false;
     /// Settings whose help differs in this subcommand: (name, help).
     const HELP: &'static [(&'static str, &'static str)] = &[];
+    /// Settings its stages read that it does not take (`serve` reads Prometheus only,
+    /// at its trace's step).
+    const SKIPS: &'static [&'static str] = &[];
 }
 
 /// `generate`'s settings.
@@ -341,6 +344,22 @@ impl Scope for ForSweep {
 pub struct ForServe;
 impl Scope for ForServe {
     const STAGES: &'static [Stage] = &[Stage::Import, Stage::Train, Stage::Simulate];
+    const HELP: &'static [(&'static str, &'static str)] = &[(
+        "step",
+        "Step of the demand read from Prometheus, the step serve decides at (15s, 1m; a bare number counts seconds) [default: 1m]",
+    ), (
+        "max-gap",
+        "Longest gap in Prometheus' data filled by linear interpolation unremarked, in whole minutes with a unit (30m, 2h, 1d); serve bridges a longer one too, once, with a warning line [default: 1h]",
+    )];
+    const SKIPS: &'static [&'static str] = &[
+        "format",
+        "time-column",
+        "count-column",
+        "weight-column",
+        "function",
+        "app",
+        "tick",
+    ];
 }
 
 /// `import`'s settings: how a trace is read.
@@ -393,7 +412,7 @@ impl<S: Scope> SettingArgs<S> {
         settings::ALL
             .iter()
             .copied()
-            .filter(|s| S::STAGES.iter().any(|&st| s.read_by(st)))
+            .filter(|s| S::STAGES.iter().any(|&st| s.read_by(st)) && !S::SKIPS.contains(&s.name))
     }
 }
 

@@ -382,9 +382,6 @@ fn serve_plan(c: crate::cli::ServeCmd) -> anyhow::Result<ServePlan> {
         ),
         _ => {}
     }
-    if s.cluster.tick_seconds != 0 {
-        anyhow::bail!("--tick: serve decides at each step of its trace (--step)");
-    }
     if s.model.validation_days <= 0.0 && (policy.tune().is_some() || policy.needs_interval()) {
         anyhow::bail!(
             "`validation-days` = {}: --policy {} is tuned or calibrated on a validation window; give a positive number of days",

@@ -293,6 +293,8 @@ fn cases() -> Vec<Case> {
         case("zero epochs", vec![], &["train", "--epochs", "0"], 1, &["`epochs` = 0: must be a whole number, at least 1"]),
         case("Prophet fitted on one point", vec![], &["run-all", "--prophet-max-points", "1"], 1, &["`prophet-max-points` = 1: must be 0 (every step) or a whole number from 2"]),
         case("a setting its stage does not read", vec![], &["simulate", "--epochs", "3"], 2, &["--epochs"]),
+        case("a file-import option to serve, which reads Prometheus", vec![], &["serve", "--prometheus", "http://127.0.0.1:1", "--query", "q", "--policy", "reactive-hpa", "--format", "csv"], 2, &["--format"]),
+        case("a finer tick to serve, which decides at its step", vec![], &["serve", "--prometheus", "http://127.0.0.1:1", "--query", "q", "--policy", "reactive-hpa", "--tick", "15s"], 2, &["--tick"]),
         case("unknown policy", vec![], &["simulate", "--policy", "bufferd"], 2, &["bufferd", "buffered"]),
         case("unknown model", vec![], &["train", "--model", "prophett"], 2, &["prophett", "prophet"]),
         case(
