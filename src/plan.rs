@@ -475,7 +475,7 @@ fn base_grid(
         models: sweep::models("--model", model.unwrap_or(&all))?,
         policies: sweep::policies("--policy", policy.unwrap_or(&all))?,
         knobs: Default::default(),
-        slo_levels: sweep::distinct(slo_levels),
+        slo_levels,
         settings: defaults,
     })
 }
@@ -524,7 +524,7 @@ fn flag_grid(
         min_replicas: base.settings.cluster.min_replicas,
         max_replicas: base.settings.cluster.max_replicas,
     }];
-    sweep::validate(&base)?;
+    sweep::validate(&mut base)?;
     Ok(base)
 }
 

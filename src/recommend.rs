@@ -94,10 +94,10 @@ impl Choice {
             &self.policy,
             self.knob_value.map(|v| (self.knob.as_str(), v)),
             self.tuned_value,
+            self.aim_pct,
         )
         .map_or(String::new(), |s| format!(" at {s}"));
-        let aim = self.aiming().map_or(String::new(), |a| format!(", {a}"));
-        format!("{} × {}{knob}{aim}", self.model, self.policy)
+        format!("{} × {}{knob}", self.model, self.policy)
     }
 
     /// The share in time a pick that holds one by feedback aims at, as a user reads it:

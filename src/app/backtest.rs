@@ -817,23 +817,38 @@ fn regret(rows: &[Row], trials: &[Trial], i: usize, slo: f64) -> Option<f64> {
 }
 
 /// The recommendation's mean test cost over that of the best single configuration in
-/// hindsight ([`choice::hindsight_fixed`]), with that configuration's trials; `None`
-/// where no configuration met the SLO on every fold.
+/// hindsight ([`choice::hindsight_fixed`]), with that configuration's mean cost and its
+/// first trial; `None` where no configuration met the SLO on every fold.
 fn fixed_regret(
     rows: &[Row],
     trials: &[Trial],
     picks: &[usize],
     folds: usize,
     slo: f64,
-) -> Option<(f64, Vec<usize>)> {
-    let fixed = choice::hindsight_fixed(trials, folds, slo)?;
+) -> Option<Fixed> {
+    let trials_of = choice::hindsight_fixed(trials, folds, slo)?;
     let cost = |on: &[usize]| {
         on.iter()
             .map(|&i| rows[i].test_container_minutes as f64)
             .sum::<f64>()
             / on.len().max(1) as f64
     };
-    Some((cost(picks) / cost(&fixed), fixed))
+    let mean_cost = cost(&trials_of);
+    Some(Fixed {
+        ratio: cost(picks) / mean_cost,
+        mean_cost,
+        first: trials_of[0],
+    })
+}
+
+/// The best single configuration in hindsight ([`fixed_regret`]).
+struct Fixed {
+    /// The recommendation's mean test cost over its.
+    ratio: f64,
+    /// Its mean test container-minutes.
+    mean_cost: f64,
+    /// Its trial on the first fold (what it is: model, policy, knob).
+    first: usize,
 }
 
 /// The mean of `x`, `None` for none.
@@ -864,7 +879,9 @@ fn finish(mut rows: Vec<Row>, m: &Summary) -> Result<(Vec<u8>, String, FleetRow)
             rows[i].recommended = 1;
         }
     }
-    let md = recommendation(&rows, &trials, &records, best, m);
+    let fixed =
+        best.and_then(|b| fixed_regret(&rows, &trials, &records[b].picks, m.folds, m.slo_percent));
+    let md = recommendation(&rows, &trials, &records, best, fixed.as_ref(), m);
     let mut line = FleetRow {
         folds: m.folds,
         ..FleetRow::default()
@@ -891,9 +908,7 @@ fn finish(mut rows: Vec<Row>, m: &Summary) -> Result<(Vec<u8>, String, FleetRow)
             test_days: r.test_days.1,
             test_cost_vs_optimal: round(mean(&r.test_costs)),
             regret: round(mean(&regrets)),
-            fixed_regret: round(
-                fixed_regret(&rows, &trials, &r.picks, m.folds, m.slo_percent).map(|f| f.0),
-            ),
+            fixed_regret: round(fixed.as_ref().map(|f| f.ratio)),
             reactive_hpa_folds_held: reactive.map(|r| r.test_met),
             reactive_hpa_test_cost_vs_optimal: reactive.and_then(|r| round(mean(&r.test_costs))),
             ..line
@@ -1005,6 +1020,7 @@ fn recommendation(
     trials: &[Trial],
     records: &[FamilyRecord],
     best: Option<usize>,
+    fixed: Option<&Fixed>,
     m: &Summary,
 ) -> String {
     let slo = m.slo_percent;
@@ -1061,9 +1077,9 @@ fn recommendation(
         1 => "the test window".to_string(),
         n => format!("all {n} test windows"),
     };
-    match fixed_regret(rows, trials, &rec.picks, m.folds, slo) {
-        Some((ratio, fixed)) => {
-            let t = &trials[fixed[0]];
+    match fixed {
+        Some(f) => {
+            let t = &trials[f.first];
             let setting = match (t.knob, t.tuned) {
                 (Some(_), _) => format!(" ({})", t.setting()),
                 (None, Some(_)) => " (tuned on each fold)".to_string(),
@@ -1073,8 +1089,8 @@ fn recommendation(
                 "One configuration for every fold, chosen in hindsight: the cheapest that met the SLO on {folds}, {} × {}{setting}, costs {:.0} container-minutes a window on average; the recommendation {:.3}× that.\n\n",
                 t.model,
                 t.policy,
-                fixed.iter().map(|&i| rows[i].test_container_minutes as f64).sum::<f64>() / fixed.len() as f64,
-                ratio
+                f.mean_cost,
+                f.ratio
             ));
         }
         None => out.push_str(&format!(

@@ -10,7 +10,7 @@ use crate::store::{read, write_atomic};
 
 /// Compares the current metrics with the baseline (or, with `--update`, accepts them).
 pub(super) fn run(c: &CheckPlan) -> Result<()> {
-    let current = once_each(&c.current, read_metrics(&c.current)?)?;
+    let current = read_once_each(&c.current)?;
     if c.update {
         let changes = match read_metrics(&c.baseline) {
             Ok(old) => {
@@ -46,7 +46,7 @@ pub(super) fn run(c: &CheckPlan) -> Result<()> {
         );
         return Ok(());
     }
-    let baseline = once_each(&c.baseline, read_metrics(&c.baseline)?)?;
+    let baseline = read_once_each(&c.baseline)?;
     let rows = regression::check(&baseline, &current, &c.tolerances);
     print!("{}", regression::render(&rows));
     let failed = rows.iter().filter(|r| r.fails()).count();
@@ -70,12 +70,10 @@ pub(super) fn run(c: &CheckPlan) -> Result<()> {
     Ok(())
 }
 
-/// `rows` of `path`, each (model, policy) once: a check compares a row with the one of
-/// its name, so a second would go unread.
-fn once_each(
-    path: &std::path::Path,
-    rows: Vec<crate::metrics::PolicyMetrics>,
-) -> Result<Vec<crate::metrics::PolicyMetrics>> {
+/// The metrics rows of `path`, each (model, policy) once: a check compares a row with
+/// the one of its name, so a second would go unread.
+fn read_once_each(path: &std::path::Path) -> Result<Vec<crate::metrics::PolicyMetrics>> {
+    let rows = read_metrics(path)?;
     for (i, r) in rows.iter().enumerate() {
         if let Some(j) = rows[..i]
             .iter()

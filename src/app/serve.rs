@@ -79,34 +79,34 @@ fn read(p: &ServePlan, auth: &Auth, from: DateTime<Utc>, to: DateTime<Utc>) -> R
         end: to - steps(1, step),
         step_seconds: step,
     };
-    match remote::read_trace(&q, auth, &p.options) {
-        Ok((read, ..)) => Ok(read.trace),
-        // A hole longer than --max-gap (Prometheus down, or a query with no series
-        // while the service had no pods) would stop every later tick, and a restart
-        // reading the same history: a live scaler bridges it, once, and says so.
-        Err(e)
-            if matches!(
-                e.downcast_ref::<crate::trace::TraceError>(),
-                Some(crate::trace::TraceError::GapTooLong { .. })
-            ) =>
-        {
-            // The gap itself, whole; the query and server, shortened.
-            let gap = e
-                .downcast_ref::<crate::trace::TraceError>()
-                .map(|g| g.to_string());
-            eprintln!(
-                "serve: warning: {} in query {:?}; bridged by linear interpolation, as a live scaler cannot wait for data that will not come",
-                gap.unwrap_or_default(),
-                crate::trace::excerpt(&q.query, 80)
-            );
-            let bridging = crate::trace::import::ImportOptions {
-                max_gap_minutes: u32::MAX,
-                ..p.options.clone()
-            };
-            Ok(remote::read_trace(&q, auth, &bridging)?.0.trace)
-        }
-        Err(e) => Err(e),
-    }
+    // The pages once: a bridge (below) reads them again, not the server.
+    let pages = remote::fetch(&q, auth)?.pages;
+    let import = |options: &crate::trace::import::ImportOptions| {
+        crate::trace::import::read_pages(&pages, options)
+            .with_context(|| format!("reading query {:?} from {}", q.query, q.url))
+    };
+    let e = match import(&p.options) {
+        Ok(read) => return Ok(read.trace),
+        Err(e) => e,
+    };
+    // A hole longer than --max-gap (Prometheus down, or a query with no series while
+    // the service had no pods) would stop every later tick, and a restart reading the
+    // same history: a live scaler bridges it, once, and says so (the gap whole, the
+    // query shortened).
+    let Some(gap @ crate::trace::TraceError::GapTooLong { .. }) =
+        e.downcast_ref::<crate::trace::TraceError>()
+    else {
+        return Err(e);
+    };
+    eprintln!(
+        "serve: warning: {gap} in query {:?}; bridged by linear interpolation, as a live scaler cannot wait for data that will not come",
+        crate::trace::excerpt(&q.query, 80)
+    );
+    let bridging = crate::trace::import::ImportOptions {
+        max_gap_minutes: u32::MAX,
+        ..p.options.clone()
+    };
+    Ok(import(&bridging)?.trace)
 }
 
 /// The policy built and, for a forecast policy, its model fitted.

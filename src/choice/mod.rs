@@ -228,11 +228,8 @@ impl Trial {
     /// tuned on the validation window (`headroom +43.0 %`) and the aim it tuned after it
     /// (`headroom +57.1 %, aiming at 90.14 %`), or `-` for neither.
     pub fn setting(&self) -> String {
-        let aim = self
-            .aim_pct
-            .map_or(String::new(), |a| format!(", {}", crate::policy::aiming(a)));
-        crate::policy::setting_label(&self.policy, self.knob, self.tuned)
-            .map_or_else(|| "-".to_string(), |s| s + &aim)
+        crate::policy::setting_label(&self.policy, self.knob, self.tuned, self.aim_pct)
+            .unwrap_or_else(|| "-".to_string())
     }
 
     /// Whether it met the SLO on the window it is judged on (not before it is judged).

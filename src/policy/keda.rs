@@ -96,11 +96,9 @@ impl Policy for Keda {
         // old), an External metric.
         let lag = cluster.steps_of(self.reading.lag_min);
         let desired = match obs.history.len().checked_sub(1 + lag) {
-            Some(i) => self.recommender.external(
-                obs.history[i],
-                cluster.capacity_per_step,
-                i64::from(current),
-            ),
+            Some(i) => self
+                .recommender
+                .external(obs.history[i], i64::from(current), cluster),
             None => i64::from(current),
         };
         let step = u64::from(cluster.step_seconds);

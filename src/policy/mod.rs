@@ -361,18 +361,25 @@ impl PolicyKind {
 }
 
 /// What a run of `policy` set, as the reports show it: its knob (`buffer 0.2`), or the
-/// value it tuned on the validation window (`headroom +43.0 %`); `None` for neither.
+/// value it tuned on the validation window (`headroom +43.0 %`), with the share in time
+/// a feedback policy aims at after it (`headroom +57.1 %, aiming at 90.14 %`); `None`
+/// for neither.
 pub fn setting_label(
     policy: &str,
     knob: Option<(&str, f64)>,
     tuned: Option<f64>,
+    aim_pct: Option<f64>,
 ) -> Option<String> {
     let tune = PolicyKind::from_name(policy).and_then(|p| p.tune());
-    match (knob, tuned.zip(tune)) {
-        (Some((k, v)), _) => Some(format!("{k} {v}")),
-        (None, Some((v, tune))) => Some(tune.show(v)),
-        (None, None) => None,
-    }
+    let label = match (knob, tuned.zip(tune)) {
+        (Some((k, v)), _) => format!("{k} {v}"),
+        (None, Some((v, tune))) => tune.show(v),
+        (None, None) => return None,
+    };
+    Some(match aim_pct {
+        Some(a) => format!("{label}, {}", aiming(a)),
+        None => label,
+    })
 }
 
 /// A feedback policy's aim (percent in time), as the reports show it: `aiming at 90.14 %`.

@@ -53,19 +53,22 @@ pub(super) struct Recommender {
 impl Recommender {
     /// An External metric's recommendation at an AverageValue target, as
     /// `GetExternalPerPodMetricReplicas` computes it (what the HPA KEDA creates does):
-    /// the metric's total `usage` over the target per pod (the target utilization of
-    /// `capacity` a pod serves) times the `current` replicas, ready or not (no readiness
-    /// grouping, unlike a Pods or Resource metric); within the tolerance the count stays,
-    /// else ceil(usage / target per pod).
-    pub(super) fn external(&self, usage: f64, capacity: f64, current: i64) -> i64 {
-        // The replicas the usage fills at the target, divided once (a target per pod
-        // computed first, 0.29 × 50 = 14.499999999999998, would round 29 up to 3).
-        let pods = 100.0 * usage / (self.target_percent as f64 * capacity);
+    /// the pods the metric's total `usage` fills at the target ([`Self::pods`]) over the
+    /// `current` replicas, ready or not (no readiness grouping, unlike a Pods or Resource
+    /// metric); within the tolerance the count stays, else that many pods, rounded up.
+    pub(super) fn external(&self, usage: f64, current: i64, cluster: &StepCluster) -> i64 {
+        let pods = self.pods(usage, cluster);
         if (1.0 - pods / current as f64).abs() <= self.tolerance {
             current
         } else {
             pods.ceil() as i64
         }
+    }
+
+    /// The pods `demand` fills at the target, divided once (a target per pod computed
+    /// first, 0.29 × 50 = 14.499999999999998, would round 29 up to 3).
+    fn pods(&self, demand: f64, cluster: &StepCluster) -> f64 {
+        (100.0 * demand) / (self.target_percent as f64 * cluster.capacity_per_step)
     }
 
     /// The recommender for a target utilization (a fraction) and a tolerance.
@@ -80,8 +83,7 @@ impl Recommender {
     /// capacity))`, in one division of exactly representable products (no 0.7 in sight),
     /// so 175 requests at 70 % of 50 per container is 5, not 6.
     fn first(&self, demand: f64, cluster: &StepCluster) -> i64 {
-        let need = (100.0 * demand) / (self.target_percent as f64 * cluster.capacity_per_step);
-        need.ceil().max(0.0) as i64
+        self.pods(demand, cluster).ceil().max(0.0) as i64
     }
 
     /// The raw recommendation for `current` containers (the first decision's formula
@@ -502,12 +504,14 @@ mod tests {
         // ratio of 1.05, inside the 10 % tolerance, so 10 stay; 100 is 1.143, so
         // ceil(100 / 8.75) = 12; nothing asks for nothing.
         let r = Recommender::new(0.7, 0.1);
-        assert_eq!(r.external(91.875, 12.5, 10), 10);
-        assert_eq!(r.external(100.0, 12.5, 10), 12);
-        assert_eq!(r.external(70.0, 12.5, 10), 8);
-        assert_eq!(r.external(0.0, 12.5, 3), 0);
+        let quarter = ClusterConfig::default().at_step(15);
+        assert_eq!(r.external(91.875, 10, &quarter), 10);
+        assert_eq!(r.external(100.0, 10, &quarter), 12);
+        assert_eq!(r.external(70.0, 10, &quarter), 8);
+        assert_eq!(r.external(0.0, 3, &quarter), 0);
         // 29 % of 50 is 14.5 a pod: 29 requests fill exactly 2.
-        assert_eq!(Recommender::new(0.29, 0.1).external(29.0, 50.0, 5), 2);
+        let minute = ClusterConfig::default().at_step(60);
+        assert_eq!(Recommender::new(0.29, 0.1).external(29.0, 5, &minute), 2);
     }
 
     #[test]

@@ -405,15 +405,13 @@ impl ShardDir<'_> {
         let (i, n) = (fresh.shard, fresh.of);
         // Parts of a run in another number of shards: with this run's, no merge could
         // join them, so say so before any unit runs.
-        let prefix = format!("{}.part-", self.layout.stem);
-        let names = match self.dir.is_dir() {
-            true => self.file_names()?,
+        let manifests = match self.dir.is_dir() {
+            true => self.manifest_names()?,
             false => Vec::new(),
         };
-        let other = names.into_iter().find(|name| {
-            name.strip_prefix(&prefix)
-                .and_then(|r| r.strip_suffix(".json"))
-                .and_then(|r| r.split_once("-of-"))
+        let other = manifests.into_iter().find(|name| {
+            name.strip_suffix(".json")
+                .and_then(|r| r.rsplit_once("-of-"))
                 .is_some_and(|(_, of)| of != n.to_string())
         });
         if let Some(name) = other {
@@ -497,11 +495,17 @@ impl ShardDir<'_> {
 
     /// Whether the folder holds a part of this kind (a manifest).
     pub(crate) fn holds_parts(&self) -> Result<bool> {
+        Ok(!self.manifest_names()?.is_empty())
+    }
+
+    /// The file names of the folder's part manifests (`sweep.part-I-of-N.json`).
+    fn manifest_names(&self) -> Result<Vec<String>> {
         let prefix = format!("{}.part-", self.layout.stem);
         Ok(self
             .file_names()?
-            .iter()
-            .any(|n| n.starts_with(&prefix) && n.ends_with(".json")))
+            .into_iter()
+            .filter(|n| n.starts_with(&prefix) && n.ends_with(".json"))
+            .collect())
     }
 
     /// Every part in the folder, checked to be one whole grid, with its rows' bytes, by
@@ -523,11 +527,8 @@ impl ShardDir<'_> {
             );
         }
         let mut parts: Vec<(String, Manifest<M>)> = Vec::new();
-        for name in names
-            .iter()
-            .filter(|n| n.starts_with(&prefix) && n.ends_with(".json"))
-        {
-            let path = self.dir.join(name);
+        for name in self.manifest_names()? {
+            let path = self.dir.join(&name);
             let m: Manifest<M> = serde_json::from_slice(&read(&path)?).with_context(|| {
                 format!(
                     "reading {} (a manifest this prescale does not read, of another version?): rerun its shard",

@@ -80,7 +80,7 @@ pub(crate) enum GridError {
 
 /// `values` with each value once, where it first appears: a value listed twice is one
 /// run (its rows would share a key).
-pub(crate) fn distinct<T: PartialEq>(values: Vec<T>) -> Vec<T> {
+fn distinct<T: PartialEq>(values: Vec<T>) -> Vec<T> {
     let mut out: Vec<T> = Vec::with_capacity(values.len());
     for v in values {
         if !out.contains(&v) {
@@ -364,7 +364,6 @@ impl Grid {
         setting: &'static Setting,
         values: Vec<Value>,
     ) -> Result<(), GridError> {
-        let values = distinct(values);
         if values.is_empty() {
             return Err(GridError::Empty(setting.name.to_string()));
         }
@@ -440,8 +439,19 @@ pub(crate) fn parse_shard(text: &str) -> Result<(usize, usize), GridError> {
 
 /// Checks every list of the grid: not empty, every value in range, every knob valid.
 /// (Each setting's value was checked by the setting when it was read; what is left are
-/// the lists, the SLO levels and the replica bounds of each trace.)
-pub(crate) fn validate(grid: &Grid) -> Result<(), GridError> {
+/// the lists, the SLO levels and the replica bounds of each trace.) First each list keeps
+/// each value once, where it first appears: a value listed twice is one run, whose rows
+/// would otherwise share a key.
+pub(crate) fn validate(grid: &mut Grid) -> Result<(), GridError> {
+    let once = |list: &mut Vec<Value>| *list = distinct(std::mem::take(list));
+    grid.axes.iter_mut().for_each(once);
+    for t in &mut grid.traces {
+        t.axes.iter_mut().for_each(once);
+    }
+    for values in grid.knobs.values_mut() {
+        *values = distinct(std::mem::take(values));
+    }
+    grid.slo_levels = distinct(std::mem::take(&mut grid.slo_levels));
     let nonempty = |key: &str, len: usize| {
         if len == 0 {
             Err(GridError::Empty(key.to_string()))
@@ -677,7 +687,7 @@ pub(crate) fn from_toml(text: &str, dir: &Path, mut base: Grid) -> Result<Grid, 
             "model" => base.models = models(key, &names(key, value)?)?,
             "policy" => base.policies = policies(key, &names(key, value)?)?,
             // `slo-level`: the key before it was the flag's name.
-            "slo-levels" | "slo-level" => base.slo_levels = distinct(numbers(key, value)?),
+            "slo-levels" | "slo-level" => base.slo_levels = numbers(key, value)?,
             k => match settings::find(k) {
                 Some(s) if is_list(s) => base.set_list(s, setting_values(key, s, value)?)?,
                 Some(_) => set_named(&mut base.settings, k, key, value, |_| true)?,
@@ -700,7 +710,7 @@ pub(crate) fn from_toml(text: &str, dir: &Path, mut base: Grid) -> Result<Grid, 
             base.traces.push(spec);
         }
     }
-    validate(&base)?;
+    validate(&mut base)?;
     Ok(base)
 }
 
@@ -749,7 +759,7 @@ fn trace_entry(v: &toml::Value, dir: &Path, grid: &Grid) -> Result<TraceSpec, Gr
                     if values.is_empty() {
                         return Err(GridError::Empty(format!("trace.{k}")));
                     }
-                    spec.axes[axis_index(s)] = distinct(values);
+                    spec.axes[axis_index(s)] = values;
                 }
                 // Every per-trace setting of the name (`step`: both).
                 Some(_) => set_named(&mut own, k, &format!("trace.{k}"), value, |s| s.per_trace)?,

@@ -473,11 +473,8 @@ impl SloPick {
     /// The configuration as a user reads it: `lstm / buffered (buffer 0.2)`.
     pub(crate) fn name(&self) -> String {
         let knob = self.knob.as_ref().map(|(k, v)| (k.as_str(), *v));
-        let aim = self
-            .aim_pct
-            .map_or(String::new(), |a| format!(", {}", crate::policy::aiming(a)));
-        let setting = crate::policy::setting_label(&self.policy, knob, self.tuned)
-            .map_or(String::new(), |s| format!(" ({s}{aim})"));
+        let setting = crate::policy::setting_label(&self.policy, knob, self.tuned, self.aim_pct)
+            .map_or(String::new(), |s| format!(" ({s})"));
         format!("{} / {}{setting}", self.model, self.policy)
     }
 }

@@ -78,7 +78,7 @@ pub enum TraceError {
         value: f64,
     },
     /// A count beyond any service's ([`crate::trace::import::csv::MAX_COUNT`]).
-    #[error("line {line}: count {value:e} is above 1e15 requests, more than any service serves in a step: a corrupt value?")]
+    #[error("line {line}: count {value:e} is above {:e} requests, more than any service serves in a step: a corrupt value?", crate::trace::import::csv::MAX_COUNT)]
     HugeCount {
         /// Line of the row.
         line: usize,
